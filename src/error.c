@@ -1,0 +1,92 @@
+/*
+ * error.c - error codes, their descriptions and per-thread details.
+ *
+ * Codes are negative: -errno for system errors (keeping the system's
+ * meaning), enum shmkit_errcode for the library's own.  The detail string
+ * tells *why* (e.g. "bad magic"), which a code alone cannot.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#ifdef HAVE_THREAD_LOCAL
+#define SK_THREAD_LOCAL _Thread_local
+#else
+#define SK_THREAD_LOCAL /* single-threaded fallback */
+#endif
+
+static SK_THREAD_LOCAL char error_detail[256];
+
+struct code_text {
+    int code;
+    const char *text;
+};
+
+static const struct code_text library_codes[] = {
+    {SHMKIT_EBADSPEC, "bad segment spec"},
+    {SHMKIT_ENOTSHMKIT, "not a shmkit segment"},
+    {SHMKIT_EVERSION, "incompatible segment format version"},
+    {SHMKIT_EKIND, "wrong segment kind"},
+    {SHMKIT_ESIZE, "size mismatch"},
+    {SHMKIT_ELAYOUT, "layout mismatch"},
+    {SHMKIT_ECORRUPT, "corrupt segment"},
+    {SHMKIT_EBUSY, "writer busy"},
+    {SHMKIT_ENOBACKEND, "backend not available"},
+    {SHMKIT_EBADLAYOUT, "bad layout"},
+    {SHMKIT_ENOFIELD, "unknown field"},
+    {SHMKIT_EBADVALUE, "bad value"},
+    {SHMKIT_ERANGE, "value out of range"},
+    {SHMKIT_ETOOLONG, "text too long"},
+    {SHMKIT_EHALFCREATED, "segment creation incomplete"},
+    {SHMKIT_ECONTENDED, "record changed during every retry"},
+};
+
+SHMKIT_API const char *shmkit_strerror(int code)
+{
+    size_t i;
+
+    if (code == 0)
+        return "success";
+    for (i = 0; i < sizeof library_codes / sizeof library_codes[0]; i++)
+        if (library_codes[i].code == code)
+            return library_codes[i].text;
+    if (code < 0 && code > -1000) {
+        /* Friendlier wording for the errno values users meet most. */
+        switch (-code) {
+        case ENOENT: return "no such segment";
+        case EEXIST: return "segment already exists";
+        default: return strerror(-code);
+        }
+    }
+    return "unknown error";
+}
+
+SHMKIT_API const char *shmkit_error_detail(void)
+{
+    return error_detail;
+}
+
+void sk_clear_detail(void)
+{
+    error_detail[0] = '\0';
+}
+
+int sk_fail(int code, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(error_detail, sizeof error_detail, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+int sk_errno(void)
+{
+    return errno > 0 ? -errno : -EIO;
+}

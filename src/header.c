@@ -1,0 +1,247 @@
+/*
+ * header.c - creating and validating segment headers.
+ *
+ * A header is untrusted input.  Validation works on a private snapshot of
+ * the immutable part (bytes 0..383), so a hostile or buggy process that
+ * rewrites the header after we checked it cannot change what we use: every
+ * later access goes through the validated sk_header_view.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#include "internal.h"
+
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FNV_OFFSET 0x811c9dc5u
+#define FNV_PRIME 0x01000193u
+
+/* How long an opener waits for a creator that is still initialising. */
+#define CREATION_WAIT_NS (500u * 1000u * 1000u)
+#define CREATION_POLL_NS (1u * 1000u * 1000u)
+
+static uint32_t fnv1a(uint32_t hash, const unsigned char *p, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        hash ^= p[i];
+        hash *= FNV_PRIME;
+    }
+    return hash;
+}
+
+static uint32_t checksum_bytes(const unsigned char *h)
+{
+    uint32_t hash = fnv1a(FNV_OFFSET, h, SK_CHECKSUM_OFFSET);
+
+    return fnv1a(hash, h + offsetof(struct sk_header, layout), SK_LAYOUT_AREA);
+}
+
+uint32_t sk_header_checksum(const struct sk_header *h)
+{
+    return checksum_bytes((const unsigned char *)h);
+}
+
+uint64_t sk_slot_buf_stride(uint64_t record_size)
+{
+    uint64_t raw = SK_SLOT_BUF_HDR + record_size;
+
+    return (raw + SK_SLOT_BUF_ALIGN - 1) / SK_SLOT_BUF_ALIGN * SK_SLOT_BUF_ALIGN;
+}
+
+uint64_t sk_slot_payload_size(uint64_t record_size)
+{
+    return 2 * sk_slot_buf_stride(record_size);
+}
+
+void sk_header_init(struct sk_header *h, const struct sk_header_params *p)
+{
+    size_t layout_len = strlen(p->layout);
+
+    memcpy(h->magic, SK_MAGIC, SK_MAGIC_LEN);
+    h->format_major = SK_FORMAT_MAJOR;
+    h->format_minor = SK_FORMAT_MINOR;
+    h->kind = (uint16_t)p->kind;
+    h->header_flags = p->header_flags;
+    h->byte_order = SK_BYTE_ORDER_MARK;
+    h->header_size = SK_HEADER_SIZE;
+    h->total_size = p->total_size;
+    h->payload_offset = p->payload_offset;
+    h->payload_size = p->payload_size;
+    h->record_size = p->record_size;
+    h->capacity = p->capacity;
+    h->layout_len = (uint32_t)layout_len;
+    h->creator_pid = (uint32_t)getpid();
+    h->creator_start = sk_proc_start_time((long)getpid());
+    h->created_sec = (int64_t)time(NULL);
+    memcpy(h->layout, p->layout, layout_len + 1);
+}
+
+void sk_header_publish(struct sk_header *h)
+{
+    h->checksum = sk_header_checksum(h);
+    /* Release: a reader that sees READY sees every field above. */
+    sk_store(&h->state, SK_STATE_READY, SK_RELEASE);
+}
+
+/* Bytes 0..383 of the shared header, copied after observing READY. */
+struct header_copy {
+    union {
+        struct sk_header h;
+        unsigned char bytes[sizeof(struct sk_header)];
+    } u;
+};
+
+/* The magic is ours, or still all zero because the creator has not
+ * written it yet. */
+static int magic_ours_or_blank(const struct sk_header *shared)
+{
+    static const char blank[SK_MAGIC_LEN];
+    char magic[SK_MAGIC_LEN];
+
+    sk_racy_copy(magic, shared->magic, SK_MAGIC_LEN);
+    return memcmp(magic, SK_MAGIC, SK_MAGIC_LEN) == 0 ||
+           memcmp(magic, blank, SK_MAGIC_LEN) == 0;
+}
+
+/* A segment is usable once its creator stored READY.  Until then wait a
+ * bounded time: creation takes microseconds, so a header that stays
+ * incomplete belongs to a creator that died (or to a zero-filled segment
+ * that shmkit never initialised). */
+static int wait_until_ready(const struct sk_header *shared)
+{
+    uint64_t deadline = 0;
+
+    while (sk_load(&shared->state, SK_ACQUIRE) != SK_STATE_READY) {
+        uint64_t now = sk_monotonic_ns();
+
+        if (!magic_ours_or_blank(shared))
+            return sk_fail(SHMKIT_ENOTSHMKIT, "bad magic");
+        if (deadline == 0)
+            deadline = now + CREATION_WAIT_NS;
+        else if (now >= deadline)
+            return sk_fail(SHMKIT_EHALFCREATED,
+                           "header never completed (creator died or is still busy)");
+        sk_sleep_ns(CREATION_POLL_NS);
+    }
+    return 0;
+}
+
+static int check_identity(const struct sk_header *h)
+{
+    if (memcmp(h->magic, SK_MAGIC, SK_MAGIC_LEN) != 0)
+        return sk_fail(SHMKIT_ENOTSHMKIT, "bad magic");
+    if (h->byte_order != SK_BYTE_ORDER_MARK)
+        return sk_fail(SHMKIT_EVERSION, "written with a different byte order");
+    if (h->format_major != SK_FORMAT_MAJOR)
+        return sk_fail(SHMKIT_EVERSION, "format %u.%u, this library reads %u.x",
+                       h->format_major, h->format_minor, SK_FORMAT_MAJOR);
+    if (h->header_size != SK_HEADER_SIZE)
+        return sk_fail(SHMKIT_ECORRUPT, "header size %lu, expected %u",
+                       (unsigned long)h->header_size, SK_HEADER_SIZE);
+    if (sk_header_checksum(h) != h->checksum)
+        return sk_fail(SHMKIT_ECORRUPT, "header checksum mismatch");
+    return 0;
+}
+
+static int check_geometry(const struct sk_header *h, size_t mapped)
+{
+    if (h->total_size < SK_HEADER_SIZE || h->total_size > mapped)
+        return sk_fail(SHMKIT_ECORRUPT, "total size %llu outside 768..%zu",
+                       (unsigned long long)h->total_size, mapped);
+    if (h->payload_offset < SK_HEADER_SIZE || h->payload_offset % 64 != 0 ||
+        h->payload_offset > h->total_size)
+        return sk_fail(SHMKIT_ECORRUPT, "bad payload offset %llu",
+                       (unsigned long long)h->payload_offset);
+    if (h->payload_size > h->total_size - h->payload_offset)
+        return sk_fail(SHMKIT_ECORRUPT, "payload of %llu bytes runs past the end",
+                       (unsigned long long)h->payload_size);
+    return 0;
+}
+
+static int check_layout_text(const struct sk_header *h)
+{
+    if (h->layout_len >= SK_LAYOUT_AREA)
+        return sk_fail(SHMKIT_ECORRUPT, "layout length %lu too large",
+                       (unsigned long)h->layout_len);
+    if (memchr(h->layout, '\0', h->layout_len) != NULL || h->layout[h->layout_len] != '\0')
+        return sk_fail(SHMKIT_ECORRUPT, "layout text not terminated at its length");
+    return 0;
+}
+
+static int check_slot(const struct sk_header *h)
+{
+    int raw = (h->header_flags & SK_HFLAG_RAW) != 0;
+
+    if (h->record_size == 0 || h->record_size > SHMKIT_RECORD_MAX)
+        return sk_fail(SHMKIT_ECORRUPT, "record size %llu out of range",
+                       (unsigned long long)h->record_size);
+    if (h->payload_size != sk_slot_payload_size(h->record_size))
+        return sk_fail(SHMKIT_ECORRUPT, "payload size %llu does not fit record size %llu",
+                       (unsigned long long)h->payload_size,
+                       (unsigned long long)h->record_size);
+    if (raw != (h->layout_len == 0))
+        return sk_fail(SHMKIT_ECORRUPT, "raw flag and layout disagree");
+    if (!raw) {
+        shmkit_layout *layout;
+        int rc = shmkit_layout_parse(&layout, h->layout);
+
+        if (rc < 0)
+            return sk_fail(SHMKIT_ECORRUPT, "layout text does not parse");
+        if (shmkit_layout_size(layout) != h->record_size)
+            rc = sk_fail(SHMKIT_ECORRUPT, "layout size %zu differs from record size %llu",
+                         shmkit_layout_size(layout), (unsigned long long)h->record_size);
+        shmkit_layout_free(layout);
+        return rc;
+    }
+    return 0;
+}
+
+static int check_kind(const struct sk_header *h)
+{
+    switch (h->kind) {
+    case SHMKIT_KIND_SLOT: return check_slot(h);
+    case SHMKIT_KIND_RING: return 0; /* validated by the ring module */
+    default: return sk_fail(SHMKIT_ECORRUPT, "unknown kind %u", h->kind);
+    }
+}
+
+static void fill_view(const struct sk_header *h, struct sk_header_view *view)
+{
+    memset(view, 0, sizeof *view);
+    view->kind = h->kind;
+    view->format_major = h->format_major;
+    view->format_minor = h->format_minor;
+    view->header_flags = h->header_flags;
+    view->total_size = h->total_size;
+    view->payload_offset = h->payload_offset;
+    view->payload_size = h->payload_size;
+    view->record_size = h->record_size;
+    view->capacity = h->capacity;
+    view->creator_pid = (long)h->creator_pid;
+    view->creator_start = h->creator_start;
+    view->created_sec = h->created_sec;
+    memcpy(view->layout, h->layout, h->layout_len + 1);
+}
+
+int sk_header_validate(const void *base, size_t mapped, struct sk_header_view *view)
+{
+    const struct sk_header *shared = base;
+    struct header_copy copy;
+    int rc;
+
+    if (mapped < SK_HEADER_SIZE)
+        return sk_fail(SHMKIT_ENOTSHMKIT, "smaller than a header");
+    rc = wait_until_ready(shared);
+    if (rc < 0)
+        return rc;
+    memset(&copy, 0, sizeof copy);
+    sk_racy_copy(copy.u.bytes, base, offsetof(struct sk_header, lease_pid));
+    if ((rc = check_identity(&copy.u.h)) < 0 || (rc = check_geometry(&copy.u.h, mapped)) < 0 ||
+        (rc = check_layout_text(&copy.u.h)) < 0 || (rc = check_kind(&copy.u.h)) < 0)
+        return rc;
+    fill_view(&copy.u.h, view);
+    return 0;
+}

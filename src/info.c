@@ -1,0 +1,85 @@
+/*
+ * info.c - whole-segment operations: describe, remove; library version.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#include "internal.h"
+
+#include <string.h>
+
+SHMKIT_API const char *shmkit_version(void)
+{
+    return SHMKIT_VERSION_STRING;
+}
+
+SHMKIT_API unsigned shmkit_version_number(void)
+{
+    return SHMKIT_VERSION_NUMBER;
+}
+
+static void describe_writer(const struct sk_header *h, struct shmkit_info *info)
+{
+    uint32_t pid = sk_load(&h->lease_pid, SK_ACQUIRE);
+    uint32_t token = sk_load(&h->lease_token, SK_ACQUIRE);
+
+    info->writer_pid = (long)pid;
+    info->writer_alive = pid == 0 ? -1 : sk_proc_alive((long)pid, token);
+}
+
+static int describe(const struct sk_seg *seg, struct shmkit_info *info)
+{
+    struct sk_header_view view;
+    int rc = sk_header_validate(seg->base, seg->size, &view);
+
+    if (rc < 0)
+        return rc;
+    info->kind = view.kind;
+    info->format_major = view.format_major;
+    info->format_minor = view.format_minor;
+    info->total_size = view.total_size;
+    info->payload_size = view.payload_size;
+    info->record_size = view.record_size;
+    memcpy(info->layout, view.layout, sizeof info->layout);
+    info->creator_pid = view.creator_pid;
+    info->creator_alive =
+        sk_proc_alive(view.creator_pid, sk_token_from_start(view.creator_start));
+    info->created_sec = view.created_sec;
+    describe_writer(seg->base, info);
+    if (view.kind == SHMKIT_KIND_SLOT)
+        return sk_slot_peek_version(seg->base, &view, &info->version);
+    return 0;
+}
+
+SHMKIT_API int shmkit_info(const char *spec_text, struct shmkit_info *info)
+{
+    struct sk_spec spec;
+    struct sk_seg_stat st;
+    struct sk_seg seg;
+    int rc;
+
+    sk_clear_detail();
+    memset(info, 0, sizeof *info);
+    if ((rc = sk_spec_parse(spec_text, &spec)) < 0 || (rc = sk_seg_stat(&spec, &st)) < 0)
+        return rc;
+    info->backend = spec.backend;
+    info->owner_uid = st.uid;
+    info->mode = st.mode;
+    info->attach_count = st.nattch;
+    info->total_size = st.size;
+    rc = sk_seg_open(&seg, &spec, 0, SK_HEADER_SIZE);
+    if (rc < 0)
+        return rc;
+    rc = describe(&seg, info);
+    sk_seg_close(&seg);
+    return rc;
+}
+
+SHMKIT_API int shmkit_unlink(const char *spec_text)
+{
+    struct sk_spec spec;
+    int rc;
+
+    sk_clear_detail();
+    rc = sk_spec_parse(spec_text, &spec);
+    return rc < 0 ? rc : sk_seg_remove(&spec);
+}

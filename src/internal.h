@@ -1,0 +1,183 @@
+/*
+ * internal.h - declarations shared between libshmkit's modules.
+ * Nothing here is part of the public API.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#ifndef SHMKIT_INTERNAL_H
+#define SHMKIT_INTERNAL_H
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "shmkit.h"
+#include "format.h"
+
+#define SK_HIDDEN /* every symbol without SHMKIT_API is hidden */
+
+/* ---- errors (error.c) ------------------------------------------------ */
+
+/* Record the reason for a failure (printf-style) and return CODE, so that
+ * call sites read:  return sk_fail(SHMKIT_ENOTSHMKIT, "bad magic"); */
+int sk_fail(int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* Forget any previous detail (called on entry to public functions). */
+void sk_clear_detail(void);
+/* -errno, never 0: for system calls that "failed" without setting errno. */
+int sk_errno(void);
+
+/* ---- specs (spec.c) -------------------------------------------------- */
+
+#define SK_POSIX_NAME_MAX 30
+#define SK_SPEC_TEXT_MAX 320
+
+struct sk_spec {
+    int backend;                        /* enum shmkit_backend */
+    char posix_name[SK_POSIX_NAME_MAX + 2]; /* "/NAME" */
+    long sysv_key;                      /* key_t value, != IPC_PRIVATE */
+    char text[SK_SPEC_TEXT_MAX];        /* the spec as given, for messages */
+};
+
+/* Parse SPEC; SHMKIT_EBADSPEC (with detail) or SHMKIT_ENOBACKEND. */
+int sk_spec_parse(const char *spec, struct sk_spec *out);
+
+/* ---- segments (segment.c, seg_posix.c, seg_sysv.c) ---------------- */
+
+struct sk_seg {
+    struct sk_spec spec;
+    void *base;       /* mapping, NULL when closed */
+    size_t size;      /* bytes mapped */
+    int writable;
+    int shmid;        /* SysV id, -1 for POSIX */
+};
+
+struct sk_seg_stat {
+    uint64_t size;
+    long uid;
+    unsigned mode;
+    long nattch;      /* -1 where the backend cannot tell */
+};
+
+/* Create SPEC exclusively with SIZE bytes (reserved up front where the
+ * system allows, so later writes cannot SIGBUS), permission bits MODE
+ * applied exactly, and map it read-write.  -EEXIST if it exists.  On any
+ * failure nothing is left behind. */
+int sk_seg_create(struct sk_seg *seg, const struct sk_spec *spec, size_t size,
+                  unsigned mode);
+/* Map an existing segment.  Its size is checked before mapping: fewer than
+ * MIN_SIZE bytes is SHMKIT_ENOTSHMKIT, never SIGBUS. */
+int sk_seg_open(struct sk_seg *seg, const struct sk_spec *spec, int writable,
+                size_t min_size);
+void sk_seg_close(struct sk_seg *seg);
+int sk_seg_remove(const struct sk_spec *spec);
+int sk_seg_stat(const struct sk_spec *spec, struct sk_seg_stat *st);
+
+/* Backend entry points used by segment.c. */
+int sk_posix_create(struct sk_seg *seg, size_t size, unsigned mode);
+int sk_posix_open(struct sk_seg *seg, int writable, size_t min_size);
+void sk_posix_close(struct sk_seg *seg);
+int sk_posix_remove(const struct sk_spec *spec);
+int sk_posix_stat(const struct sk_spec *spec, struct sk_seg_stat *st);
+int sk_sysv_create(struct sk_seg *seg, size_t size, unsigned mode);
+int sk_sysv_open(struct sk_seg *seg, int writable, size_t min_size);
+void sk_sysv_close(struct sk_seg *seg);
+int sk_sysv_remove(const struct sk_spec *spec);
+int sk_sysv_stat(const struct sk_spec *spec, struct sk_seg_stat *st);
+
+/* ---- processes (proc.c) --------------------------------------------- */
+
+/* 32-bit token of a process's start time, never 0 when known; 0 when the
+ * platform cannot tell or the process does not exist. */
+uint32_t sk_proc_start_token(long pid);
+/* 64-bit start time in platform units (0 unknown), for the header. */
+uint64_t sk_proc_start_time(long pid);
+/* The 32-bit token of a 64-bit start time (0 stays 0). */
+uint32_t sk_token_from_start(uint64_t start);
+/* 1 if a process with PID exists, 0 if not. */
+int sk_proc_exists(long pid);
+/* 1 if the process identified by PID and start TOKEN (0 = unknown) is alive,
+ * 0 if it is dead or its pid was reused. */
+int sk_proc_alive(long pid, uint32_t token);
+uint32_t sk_self_token(void);
+
+/* ---- header (header.c) --------------------------------------------- */
+
+/* Parameters of a new segment's header. */
+struct sk_header_params {
+    int kind;
+    uint16_t header_flags;
+    uint64_t total_size;
+    uint64_t payload_offset;
+    uint64_t payload_size;
+    uint64_t record_size;
+    uint64_t capacity;
+    const char *layout;   /* canonical layout text or "" */
+};
+
+/* A validated private copy of the immutable part of a header.  Modules use
+ * these values, never the shared ones, after validation. */
+struct sk_header_view {
+    int kind;
+    unsigned format_major, format_minor;
+    uint16_t header_flags;
+    uint64_t total_size;
+    uint64_t payload_offset;
+    uint64_t payload_size;
+    uint64_t record_size;
+    uint64_t capacity;
+    long creator_pid;
+    uint64_t creator_start;
+    int64_t created_sec;
+    char layout[SK_LAYOUT_AREA];
+};
+
+/* Fill a zeroed header (state stays INIT). */
+void sk_header_init(struct sk_header *h, const struct sk_header_params *p);
+/* Checksum it and mark it READY (release), the last step of creation. */
+void sk_header_publish(struct sk_header *h);
+uint32_t sk_header_checksum(const struct sk_header *h);
+/* Validate the header of a mapping of MAPPED bytes into VIEW.  Waits a
+ * bounded time for a header that is still being created.  Errors:
+ * SHMKIT_ENOTSHMKIT, SHMKIT_EVERSION, SHMKIT_ECORRUPT, SHMKIT_EHALFCREATED. */
+int sk_header_validate(const void *base, size_t mapped, struct sk_header_view *view);
+/* Kind-specific payload size for a slot of RECORD_SIZE bytes. */
+uint64_t sk_slot_payload_size(uint64_t record_size);
+uint64_t sk_slot_buf_stride(uint64_t record_size);
+
+/* ---- slot (slot.c) ------------------------------------------------- */
+
+/* Version of the slot in a validated mapping (for shmkit_info). */
+int sk_slot_peek_version(void *base, const struct sk_header_view *view, uint64_t *version);
+
+/* ---- lease (lease.c) ------------------------------------------------ */
+
+/* Take the writer lease in (PID_WORD, TOKEN_WORD) for this process:
+ * 0 on success, SHMKIT_EBUSY (detail names the holder) if a live process
+ * holds it.  A dead holder's lease is taken over. */
+int sk_lease_acquire(sk_atomic_u32 *pid_word, sk_atomic_u32 *token_word);
+void sk_lease_release(sk_atomic_u32 *pid_word, sk_atomic_u32 *token_word);
+
+/* ---- racy copies (copy.c) ------------------------------------------ */
+
+/* Copy N bytes that another process may be writing concurrently.  The
+ * caller validates the copy afterwards (seqlock style) and discards it if a
+ * write overlapped.  See copy.c for why this is not a plain memcpy under
+ * ThreadSanitizer. */
+void sk_racy_copy(void *dst, const volatile void *src, size_t n);
+/* The writer's side: store N bytes that readers may be copying. */
+void sk_racy_write(volatile void *dst, const void *src, size_t n);
+
+/* ---- time (proc.c) -------------------------------------------------- */
+
+uint64_t sk_monotonic_ns(void);
+void sk_sleep_ns(uint64_t ns);
+
+#endif /* SHMKIT_INTERNAL_H */

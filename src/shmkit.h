@@ -1,0 +1,278 @@
+/*
+ * shmkit.h - exchange data between processes through shared memory.
+ *
+ * Copyright (c) 2026 The shmkit authors.
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * Conventions
+ * -----------
+ * - Handles are opaque; create them with the *_create / *_open / *_parse
+ *   functions and release them with the matching *_close / *_free.
+ * - Functions that can fail return an int: 0 (or a non-negative count) on
+ *   success and a negative code on failure.  Codes in the range -1 .. -999
+ *   are negated errno values and keep the system's meaning (-ENOENT: no such
+ *   segment, -EACCES: permission denied, ...).  Codes from -1000 down are the
+ *   library's own (enum shmkit_errcode).  shmkit_strerror() describes either
+ *   kind; shmkit_error_detail() gives the reason behind the most recent
+ *   failure in the calling thread (for example "bad magic").
+ * - A segment is named by a spec string:
+ *     "/NAME"           POSIX shared memory (shm_open).  NAME is 1-30
+ *                       characters from [A-Za-z0-9._-], not "." or "..".
+ *     "sysv:PATH:PROJ"  System V, key = ftok(PATH, PROJ), PROJ 1-255.
+ *     "sysv:0xKEY"      System V with an explicit key (hex),
+ *     "sysv:DECIMAL"    or decimal; key 0 (IPC_PRIVATE) is refused.
+ * - Everything read from shared memory is treated as untrusted input and
+ *   validated before use.  Readers map segments read-only.
+ *
+ * The in-memory format is documented byte by byte in doc/FORMAT.md.
+ */
+#ifndef SHMKIT_H
+#define SHMKIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Symbol visibility: the library is built with hidden visibility and
+ * exports exactly the functions marked SHMKIT_API. */
+#ifndef SHMKIT_API
+#  if defined(SHMKIT_BUILDING_LIBRARY) && defined(__GNUC__) && __GNUC__ >= 4
+#    define SHMKIT_API __attribute__((visibility("default")))
+#  else
+#    define SHMKIT_API
+#  endif
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Version                                                             */
+/* ------------------------------------------------------------------ */
+
+#define SHMKIT_VERSION_MAJOR 0
+#define SHMKIT_VERSION_MINOR 1
+#define SHMKIT_VERSION_PATCH 0
+#define SHMKIT_VERSION_STRING "0.1.0"
+/* MAJOR * 10000 + MINOR * 100 + PATCH, for compile-time comparisons. */
+#define SHMKIT_VERSION_NUMBER \
+    (SHMKIT_VERSION_MAJOR * 10000 + SHMKIT_VERSION_MINOR * 100 + SHMKIT_VERSION_PATCH)
+
+/* The version of the library actually linked, as "MAJOR.MINOR.PATCH". */
+SHMKIT_API const char *shmkit_version(void);
+/* The same as a number built like SHMKIT_VERSION_NUMBER. */
+SHMKIT_API unsigned shmkit_version_number(void);
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                              */
+/* ------------------------------------------------------------------ */
+
+enum shmkit_errcode {
+    SHMKIT_EBADSPEC = -1001,     /* malformed segment spec */
+    SHMKIT_ENOTSHMKIT = -1002,   /* segment exists but is not a shmkit segment */
+    SHMKIT_EVERSION = -1003,     /* shmkit segment of an incompatible format version */
+    SHMKIT_EKIND = -1004,        /* slot opened as ring or vice versa */
+    SHMKIT_ESIZE = -1005,        /* record or buffer size does not match */
+    SHMKIT_ELAYOUT = -1006,      /* layout does not match the segment's */
+    SHMKIT_ECORRUPT = -1007,     /* header or data fails validation */
+    SHMKIT_EBUSY = -1008,        /* another live process holds the writer lease */
+    SHMKIT_ENOBACKEND = -1009,   /* backend not available in this build or system */
+    SHMKIT_EBADLAYOUT = -1010,   /* layout text cannot be parsed */
+    SHMKIT_ENOFIELD = -1011,     /* no field of that name in the layout */
+    SHMKIT_EBADVALUE = -1012,    /* value text cannot be parsed for the field's type */
+    SHMKIT_ERANGE = -1013,       /* value out of range for the field's type */
+    SHMKIT_ETOOLONG = -1014,     /* text or array value longer than the field */
+    SHMKIT_EHALFCREATED = -1015, /* creator died (or is still busy) before finishing */
+    SHMKIT_ECONTENDED = -1016    /* record kept changing during every bounded retry */
+};
+
+/* A static, human-readable description of CODE (negative errno or
+ * shmkit_errcode).  Never NULL. */
+SHMKIT_API const char *shmkit_strerror(int code);
+
+/* The reason behind the most recent failure of a shmkit call in the calling
+ * thread, e.g. "bad magic" or "header checksum mismatch"; "" if none was
+ * recorded.  Valid until the next shmkit call in the same thread. */
+SHMKIT_API const char *shmkit_error_detail(void);
+
+/* ------------------------------------------------------------------ */
+/* Segments                                                            */
+/* ------------------------------------------------------------------ */
+
+enum shmkit_backend { SHMKIT_BACKEND_POSIX = 1, SHMKIT_BACKEND_SYSV = 2 };
+enum shmkit_kind { SHMKIT_KIND_SLOT = 1, SHMKIT_KIND_RING = 2 };
+
+/* Flags for the *_create and *_open functions. */
+#define SHMKIT_EXCL 0x0001u  /* create: fail with -EEXIST if the segment exists */
+#define SHMKIT_WRITE 0x0002u /* open: as the writer (takes the writer lease) */
+
+/* Non-zero if this build supports BACKEND. */
+SHMKIT_API int shmkit_backend_available(int backend);
+
+/* Check that SPEC is well formed without touching any segment.
+ * Returns the backend (> 0) or SHMKIT_EBADSPEC / SHMKIT_ENOBACKEND. */
+SHMKIT_API int shmkit_spec_check(const char *spec);
+
+/* What shmkit_info() reports about a segment. */
+struct shmkit_info {
+    int backend;                 /* enum shmkit_backend */
+    int kind;                    /* enum shmkit_kind */
+    unsigned format_major;       /* format version of the segment */
+    unsigned format_minor;
+    uint64_t total_size;         /* bytes of shared memory */
+    uint64_t payload_size;       /* bytes after the header */
+    uint64_t record_size;        /* slot: bytes per record */
+    uint64_t version;            /* slot: number of records published */
+    char layout[256];            /* slot layout text, "" for raw records */
+    long owner_uid;              /* owner of the segment object */
+    unsigned mode;               /* permission bits */
+    long creator_pid;
+    int creator_alive;           /* 1 alive, 0 dead, -1 unknown */
+    long writer_pid;             /* 0 if no writer holds the lease */
+    int writer_alive;            /* 1 alive, 0 dead, -1 unknown or no writer */
+    long attach_count;           /* SysV shm_nattch, -1 where unknown */
+    int64_t created_sec;         /* creation time, seconds since the epoch */
+    uint64_t reserved[16];       /* room for later fields; zero */
+};
+
+/* Validate the segment named by SPEC and describe it.  Works with read
+ * permission only.  Errors as for shmkit_slot_open(). */
+SHMKIT_API int shmkit_info(const char *spec, struct shmkit_info *info);
+
+/* Remove the segment named by SPEC (shm_unlink or IPC_RMID).  Processes that
+ * have it mapped keep their mapping.  Does not check that the segment is a
+ * shmkit segment, like rm(1). */
+SHMKIT_API int shmkit_unlink(const char *spec);
+
+/* ------------------------------------------------------------------ */
+/* Layouts: the record format of a slot                                */
+/* ------------------------------------------------------------------ */
+/*
+ * A layout is a list of "name:type" fields separated by spaces or commas,
+ * e.g. "id:u32 temp:f64 pos:i16[3] label:char[16]".  Types: i8 u8 i16 u16
+ * i32 u32 i64 u64 f32 f64, numeric arrays T[N] and text char[N].  Fields are
+ * placed with natural C alignment, so a layout matches the equivalent C
+ * struct byte for byte (size rounded up to the largest alignment).
+ */
+
+typedef struct shmkit_layout shmkit_layout;
+
+enum shmkit_type {
+    SHMKIT_TYPE_I8 = 1, SHMKIT_TYPE_U8, SHMKIT_TYPE_I16, SHMKIT_TYPE_U16,
+    SHMKIT_TYPE_I32, SHMKIT_TYPE_U32, SHMKIT_TYPE_I64, SHMKIT_TYPE_U64,
+    SHMKIT_TYPE_F32, SHMKIT_TYPE_F64, SHMKIT_TYPE_CHAR
+};
+
+/* Limits of the layout language. */
+#define SHMKIT_LAYOUT_MAX_TEXT 255    /* canonical text, without the NUL */
+#define SHMKIT_LAYOUT_MAX_NAME 31     /* field name length */
+#define SHMKIT_LAYOUT_MAX_FIELDS 64
+#define SHMKIT_RECORD_MAX (1u << 30)  /* largest record of any slot */
+
+struct shmkit_field {
+    const char *name;  /* valid as long as the layout */
+    int type;          /* enum shmkit_type */
+    size_t count;      /* elements: 1 for a scalar, N for T[N] and char[N] */
+    int is_array;      /* 1 for T[N] (not char[N]) */
+    size_t offset;     /* byte offset in the record */
+    size_t size;       /* bytes occupied */
+};
+
+/* Parse TEXT.  Field names: [A-Za-z_][A-Za-z0-9_]*, unique.  Errors:
+ * SHMKIT_EBADLAYOUT (with a detail naming the problem), -ENOMEM. */
+SHMKIT_API int shmkit_layout_parse(shmkit_layout **layoutp, const char *text);
+SHMKIT_API void shmkit_layout_free(shmkit_layout *layout);
+
+/* Canonical text: fields separated by single spaces, e.g. "a:u8 b:f64". */
+SHMKIT_API const char *shmkit_layout_text(const shmkit_layout *layout);
+SHMKIT_API size_t shmkit_layout_size(const shmkit_layout *layout);
+SHMKIT_API size_t shmkit_layout_align(const shmkit_layout *layout);
+SHMKIT_API size_t shmkit_layout_count(const shmkit_layout *layout);
+/* Describe field INDEX (0-based).  -EINVAL if out of range. */
+SHMKIT_API int shmkit_layout_field(const shmkit_layout *layout, size_t index,
+                                   struct shmkit_field *field);
+/* Index of field NAME, or SHMKIT_ENOFIELD. */
+SHMKIT_API int shmkit_layout_find(const shmkit_layout *layout, const char *name);
+
+/* Store VALUE (text) into field NAME of RECORD (shmkit_layout_size bytes).
+ * Integers: decimal or 0x hex, range-checked.  Floats: strtod syntax.
+ * char[N]: up to N-1 bytes, NUL-padded.  Arrays: comma-separated values,
+ * fewer than N leave the rest zero.  RECORD is unchanged on error.
+ * Errors: SHMKIT_ENOFIELD, SHMKIT_EBADVALUE, SHMKIT_ERANGE, SHMKIT_ETOOLONG. */
+SHMKIT_API int shmkit_layout_set(const shmkit_layout *layout, void *record,
+                                 const char *name, const char *value);
+/* The same with one "name=value" argument. */
+SHMKIT_API int shmkit_layout_assign(const shmkit_layout *layout, void *record,
+                                    const char *assignment);
+
+/* Format field INDEX of RECORD as text into BUF (snprintf semantics: returns
+ * the length the full text needs, writes at most LEN bytes including the
+ * NUL).  Floats print in the shortest form that reads back exactly; text is
+ * printed up to its first NUL with backslash escapes for \, control and
+ * non-ASCII bytes; arrays comma-separated. */
+SHMKIT_API int shmkit_layout_format(const shmkit_layout *layout, const void *record,
+                                   size_t index, char *buf, size_t len);
+/* All fields as "name=value\n" lines (snprintf semantics). */
+SHMKIT_API int shmkit_layout_to_text(const shmkit_layout *layout, const void *record,
+                                     char *buf, size_t len);
+/* All fields as one JSON object without a trailing newline: numbers as JSON
+ * numbers (non-finite floats as null), arrays as JSON arrays, text as JSON
+ * strings (snprintf semantics). */
+SHMKIT_API int shmkit_layout_to_json(const shmkit_layout *layout, const void *record,
+                                     char *buf, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Slots: the latest value of a record                                 */
+/* ------------------------------------------------------------------ */
+/*
+ * One writer at a time (a lease: the writer's pid and process start time in
+ * the header; the lease of a dead writer is taken over), any number of
+ * readers.  Readers never block the writer and never see a torn record: the
+ * writer fills the inactive one of two buffers and then publishes it, so a
+ * writer killed mid-update leaves the previous record intact.
+ */
+
+typedef struct shmkit_slot shmkit_slot;
+
+/* Create the slot SPEC and open it as its writer.  LAYOUT (may be NULL for
+ * raw records) gives the record format; RECORD_SIZE is the record size for
+ * raw slots and must be 0 or the layout's size otherwise.  MODE: permission
+ * bits (0 means 0600), applied exactly, whatever the umask.  If the segment
+ * exists and FLAGS lacks SHMKIT_EXCL, it is opened as writer instead and must
+ * match: SHMKIT_ELAYOUT or SHMKIT_ESIZE otherwise.  The new record is all
+ * zero bytes, version 0. */
+SHMKIT_API int shmkit_slot_create(shmkit_slot **slotp, const char *spec,
+                                  const char *layout, size_t record_size,
+                                  unsigned mode, unsigned flags);
+
+/* Open the existing slot SPEC: read-only by default, or as its writer with
+ * SHMKIT_WRITE (SHMKIT_EBUSY if another live process is the writer).
+ * Errors: -ENOENT, -EACCES, SHMKIT_EBADSPEC, SHMKIT_ENOTSHMKIT,
+ * SHMKIT_EVERSION, SHMKIT_EKIND, SHMKIT_ECORRUPT, SHMKIT_EHALFCREATED, ... */
+SHMKIT_API int shmkit_slot_open(shmkit_slot **slotp, const char *spec, unsigned flags);
+
+/* Release the handle (and the writer lease).  The segment stays. */
+SHMKIT_API void shmkit_slot_close(shmkit_slot *slot);
+
+/* Copy the latest record into BUF (LEN >= record size) and store its
+ * version (0 for a slot never written) in *VERSION if not NULL.  Returns
+ * the record size.  SHMKIT_ECONTENDED if the writer replaced the record
+ * during every bounded retry. */
+SHMKIT_API int shmkit_slot_read(shmkit_slot *slot, void *buf, size_t len,
+                                uint64_t *version);
+
+/* Publish RECORD (exactly the record size).  Writer handles only (-EPERM
+ * otherwise).  Returns 0. */
+SHMKIT_API int shmkit_slot_write(shmkit_slot *slot, const void *record, size_t len);
+
+/* Version of the latest published record, without copying it. */
+SHMKIT_API uint64_t shmkit_slot_version(shmkit_slot *slot);
+SHMKIT_API size_t shmkit_slot_record_size(const shmkit_slot *slot);
+/* The slot's parsed layout, or NULL for a raw slot.  Owned by the slot. */
+SHMKIT_API const shmkit_layout *shmkit_slot_layout(const shmkit_slot *slot);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SHMKIT_H */
