@@ -1,0 +1,759 @@
+/*
+ * check_slot.c - slots on both backends: round trips, torn reads across
+ * processes, the writer lease, crashed writers, bad segments, permissions.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef SHMKIT_HAVE_SYSV
+#include <sys/ipc.h>
+#include <sys/shm.h>
+#endif
+
+#include "internal.h"
+#include "testutil.h"
+
+static int backends[2];
+static int nbackends;
+
+/* Loop tests run once per backend; _i picks it. */
+#define BACKEND_OR_SKIP()                      \
+    int backend;                               \
+    if (_i >= nbackends)                       \
+        return;                                \
+    backend = backends[_i]
+
+/* ---- a self-checking record for the torn-read tests ---------------- */
+
+#define TORN_WORDS 62
+struct checked_record {
+    uint64_t seq;
+    uint64_t words[TORN_WORDS];
+    uint64_t sum; /* seq ^ all words, mixed */
+};
+
+static uint64_t mix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    return x;
+}
+
+static void fill_record(struct checked_record *r, uint64_t seq)
+{
+    uint64_t sum = mix(seq);
+    int i;
+
+    r->seq = seq;
+    for (i = 0; i < TORN_WORDS; i++) {
+        r->words[i] = mix(seq * 131u + (uint64_t)i);
+        sum = mix(sum ^ r->words[i]);
+    }
+    r->sum = sum;
+}
+
+static int record_ok(const struct checked_record *r)
+{
+    struct checked_record expect;
+
+    fill_record(&expect, r->seq);
+    return memcmp(&expect, r, sizeof expect) == 0;
+}
+
+/* ---- helpers ------------------------------------------------------- */
+
+static shmkit_slot *create_slot(const char *spec, const char *layout, size_t size)
+{
+    shmkit_slot *slot = NULL;
+    int rc = shmkit_slot_create(&slot, spec, layout, size, 0, SHMKIT_EXCL);
+
+    ck_assert_msg(rc == 0, "create %s: %s (%s)", spec, shmkit_strerror(rc),
+                  shmkit_error_detail());
+    return slot;
+}
+
+static void wait_child_ok(pid_t pid)
+{
+    int status;
+
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "child failed (status 0x%x)", status);
+}
+
+/* A mapping of the raw segment, for tests that damage or inspect it. */
+static void *map_raw(const char *spec, struct sk_seg *seg)
+{
+    struct sk_spec parsed;
+
+    ck_assert_int_eq(sk_spec_parse(spec, &parsed), 0);
+    ck_assert_int_eq(sk_seg_open(seg, &parsed, 1, SK_HEADER_SIZE), 0);
+    return seg->base;
+}
+
+/* ---- round trips --------------------------------------------------- */
+
+START_TEST(test_round_trip_layout)
+{
+    BACKEND_OR_SKIP();
+    char spec[32];
+    shmkit_slot *w, *r;
+    struct { uint32_t id; double t; } rec = {7, 21.5}, out;
+    uint64_t version = 99;
+
+    tu_spec(backend, spec);
+    w = create_slot(spec, "id:u32 t:f64", 0);
+    ck_assert_uint_eq(shmkit_slot_record_size(w), sizeof rec);
+    ck_assert_str_eq(shmkit_layout_text(shmkit_slot_layout(w)), "id:u32 t:f64");
+    ck_assert_int_eq(shmkit_slot_open(&r, spec, 0), 0);
+    /* A new slot holds zeros, version 0. */
+    memset(&out, 0xff, sizeof out);
+    ck_assert_int_eq(shmkit_slot_read(r, &out, sizeof out, &version), (int)sizeof out);
+    ck_assert_uint_eq(version, 0);
+    ck_assert_uint_eq(out.id, 0);
+    ck_assert_int_eq(shmkit_slot_write(w, &rec, sizeof rec), 0);
+    ck_assert_int_eq(shmkit_slot_read(r, &out, sizeof out, &version), (int)sizeof out);
+    ck_assert_uint_eq(version, 1);
+    ck_assert_uint_eq(out.id, 7);
+    ck_assert(out.t == 21.5);
+    rec.id = 8;
+    ck_assert_int_eq(shmkit_slot_write(w, &rec, sizeof rec), 0);
+    ck_assert_uint_eq(shmkit_slot_version(r), 2);
+    ck_assert_int_eq(shmkit_slot_read(r, &out, sizeof out, NULL), (int)sizeof out);
+    ck_assert_uint_eq(out.id, 8);
+    shmkit_slot_close(r);
+    shmkit_slot_close(w);
+    ck_assert_int_eq(shmkit_unlink(spec), 0);
+    tu_assert_no_leftovers();
+}
+END_TEST
+
+START_TEST(test_round_trip_raw_sizes)
+{
+    BACKEND_OR_SKIP();
+    static const size_t sizes[] = {1, 15, 16, 17, 63, 64, 65, 4096, 65536 + 3};
+    size_t i, j;
+
+    for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        char spec[32];
+        unsigned char *in = malloc(sizes[i]), *out = malloc(sizes[i] + 8);
+        shmkit_slot *w, *r;
+        uint64_t v;
+
+        tu_spec(backend, spec);
+        w = create_slot(spec, NULL, sizes[i]);
+        ck_assert_ptr_null(shmkit_slot_layout(w));
+        ck_assert_int_eq(shmkit_slot_open(&r, spec, 0), 0);
+        for (v = 1; v <= 5; v++) {
+            for (j = 0; j < sizes[i]; j++)
+                in[j] = (unsigned char)(j * 7 + v);
+            ck_assert_int_eq(shmkit_slot_write(w, in, sizes[i]), 0);
+            memset(out, 0, sizes[i] + 8);
+            ck_assert_int_eq(shmkit_slot_read(r, out, sizes[i] + 8, NULL), (int)sizes[i]);
+            ck_assert_int_eq(memcmp(in, out, sizes[i]), 0);
+            ck_assert_uint_eq(shmkit_slot_version(r), v);
+        }
+        shmkit_slot_close(r);
+        shmkit_slot_close(w);
+        ck_assert_int_eq(shmkit_unlink(spec), 0);
+        free(in);
+        free(out);
+    }
+    tu_assert_no_leftovers();
+}
+END_TEST
+
+START_TEST(test_versions_persist_across_writers)
+{
+    BACKEND_OR_SKIP();
+    char spec[32];
+    shmkit_slot *w;
+    uint32_t x = 5;
+    int i;
+
+    tu_spec(backend, spec);
+    w = create_slot(spec, "x:u32", 0);
+    for (i = 0; i < 3; i++)
+        ck_assert_int_eq(shmkit_slot_write(w, &x, sizeof x), 0);
+    shmkit_slot_close(w);
+    ck_assert_int_eq(shmkit_slot_open(&w, spec, SHMKIT_WRITE), 0);
+    ck_assert_int_eq(shmkit_slot_write(w, &x, sizeof x), 0);
+    ck_assert_uint_eq(shmkit_slot_version(w), 4);
+    shmkit_slot_close(w);
+    ck_assert_int_eq(shmkit_unlink(spec), 0);
+    tu_assert_no_leftovers();
+}
+END_TEST
+
+START_TEST(test_create_existing)
+{
+    BACKEND_OR_SKIP();
+    char spec[32];
+    shmkit_slot *w, *again = NULL;
+
+    tu_spec(backend, spec);
+    w = create_slot(spec, "a:u8, b:u16", 0);
+    shmkit_slot_close(w);
+    /* Without EXCL: opens it, as long as the format matches. */
+    ck_assert_int_eq(shmkit_slot_create(&again, spec, "a:u8 b:u16", 0, 0, 0), 0);
+    shmkit_slot_close(again);
+    ck_assert_int_eq(shmkit_slot_create(&again, spec, "a:u8 b:u16", 4, 0, 0), 0);
+    shmkit_slot_close(again);
+    ck_assert_int_eq(shmkit_slot_create(&again, spec, "a:u8 b:u16", 0, 0, SHMKIT_EXCL), -EEXIST);
+    ck_assert_ptr_null(again);
+    ck_assert_int_eq(shmkit_slot_create(&again, spec, "a:u8 b:i16", 0, 0, 0), SHMKIT_ELAYOUT);
+    ck_assert_int_eq(shmkit_slot_create(&again, spec, NULL, 4, 0, 0), SHMKIT_ELAYOUT);
+    ck_assert_int_eq(shmkit_slot_create(&again, spec, "a:u8 b:u16", 8, 0, 0), SHMKIT_ESIZE);
+    ck_assert_int_eq(shmkit_unlink(spec), 0);
+    /* Raw slot: a different size is a size mismatch. */
+    w = create_slot(spec, NULL, 10);
+    shmkit_slot_close(w);
+    ck_assert_int_eq(shmkit_slot_create(&again, spec, NULL, 11, 0, 0), SHMKIT_ESIZE);
+    ck_assert_int_eq(shmkit_unlink(spec), 0);
+    tu_assert_no_leftovers();
+}
+END_TEST
+
+START_TEST(test_api_misuse)
+{
+    BACKEND_OR_SKIP();
+    char spec[32];
+    shmkit_slot *w, *r, *bad = NULL;
+    char buf[64] = {0};
+
+    tu_spec(backend, spec);
+    ck_assert_int_eq(shmkit_slot_create(&bad, spec, NULL, 0, 0, 0), SHMKIT_ESIZE);
+    ck_assert_int_eq(shmkit_slot_create(&bad, spec, NULL, (size_t)SHMKIT_RECORD_MAX + 1, 0, 0),
+                     SHMKIT_ESIZE);
+    ck_assert_int_eq(shmkit_slot_create(&bad, spec, "x:bogus", 0, 0, 0), SHMKIT_EBADLAYOUT);
+    ck_assert_int_eq(shmkit_slot_create(&bad, spec, NULL, 8, 01000, 0), -EINVAL);
+    ck_assert_int_eq(shmkit_slot_create(&bad, "bad", NULL, 8, 0, 0), SHMKIT_EBADSPEC);
+    ck_assert_ptr_null(bad);
+    ck_assert_int_eq(shmkit_slot_open(&bad, spec, 0), -ENOENT);
+    w = create_slot(spec, NULL, 8);
+    ck_assert_int_eq(shmkit_slot_open(&r, spec, 0), 0);
+    ck_assert_int_eq(shmkit_slot_write(r, buf, 8), -EPERM);
+    ck_assert_int_eq(shmkit_slot_write(w, buf, 7), SHMKIT_ESIZE);
+    ck_assert_int_eq(shmkit_slot_write(w, buf, 9), SHMKIT_ESIZE);
+    ck_assert_int_eq(shmkit_slot_read(r, buf, 7, NULL), SHMKIT_ESIZE);
+    shmkit_slot_close(r);
+    shmkit_slot_close(w);
+    shmkit_slot_close(NULL);
+    ck_assert_int_eq(shmkit_unlink(spec), 0);
+    ck_assert_int_eq(shmkit_unlink(spec), -ENOENT);
+    tu_assert_no_leftovers();
+}
+END_TEST
+
+/* ---- torn reads ---------------------------------------------------- */
+
+#define TORN_SECONDS 1.2
+#define TORN_READERS 2
+
+static double now_s(void)
+{
+    return (double)sk_monotonic_ns() / 1e9;
+}
+
+/* Reader child: read until the writer says stop; exit 0 only if every
+ * record was intact, versions never went backwards and reads happened. */
+static void torn_reader(const char *spec)
+{
+    shmkit_slot *r;
+    struct checked_record rec;
+    uint64_t version, last = 0, reads = 0, changes = 0;
+    double end = now_s() + TORN_SECONDS;
+
+    if (shmkit_slot_open(&r, spec, 0) != 0)
+        _exit(10);
+    while (now_s() < end) {
+        if (shmkit_slot_read(r, &rec, sizeof rec, &version) != (int)sizeof rec)
+            _exit(11);
+        if (version > 0 && (!record_ok(&rec) || rec.seq != version))
+            _exit(12); /* torn or mismatched */
+        if (version < last)
+            _exit(13);
+        changes += version != last;
+        last = version;
+        reads++;
+    }
+    shmkit_slot_close(r);
+    _exit(reads > 1000 && changes > 100 ? 0 : 14);
+}
+
+START_TEST(test_no_torn_reads)
+{
+    BACKEND_OR_SKIP();
+    char spec[32];
+    shmkit_slot *w;
+    struct checked_record rec;
+    pid_t readers[TORN_READERS];
+    uint64_t seq = 0;
+    double end;
+    int i;
+
+    tu_spec(backend, spec);
+    w = create_slot(spec, NULL, sizeof rec);
+    for (i = 0; i < TORN_READERS; i++) {
+        readers[i] = fork();
+        ck_assert_int_ge(readers[i], 0);
+        if (readers[i] == 0)
+            torn_reader(spec);
+    }
+    end = now_s() + TORN_SECONDS + 0.2;
+    while (now_s() < end) {
+        fill_record(&rec, ++seq);
+        ck_assert_int_eq(shmkit_slot_write(w, &rec, sizeof rec), 0);
+    }
+    for (i = 0; i < TORN_READERS; i++)
+        wait_child_ok(readers[i]);
+    ck_assert_uint_gt(seq, 10000);
+    shmkit_slot_close(w);
+    ck_assert_int_eq(shmkit_unlink(spec), 0);
+    tu_assert_no_leftovers();
+}
+END_TEST
+
+/* ---- the writer lease ---------------------------------------------- */
+
+START_TEST(test_second_writer_refused)
+{
+    BACKEND_OR_SKIP();
+    char spec[32];
+    shmkit_slot *w, *w2 = NULL;
+    pid_t child;
+
+    tu_spec(backend, spec);
+    w = create_slot(spec, "v:u64", 0);
+    /* Same process, second handle. */
+    ck_assert_int_eq(shmkit_slot_open(&w2, spec, SHMKIT_WRITE), SHMKIT_EBUSY);
+    ck_assert_ptr_null(w2);
+    /* Another live process. */
+    child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        int rc = shmkit_slot_open(&w2, spec, SHMKIT_WRITE);
+        _exit(rc == SHMKIT_EBUSY && strstr(shmkit_error_detail(), "pid") != NULL ? 0 : 1);
+    }
+    wait_child_ok(child);
+    /* After close the lease is free again. */
+    shmkit_slot_close(w);
+    ck_assert_int_eq(shmkit_slot_open(&w2, spec, SHMKIT_WRITE), 0);
+    shmkit_slot_close(w2);
+    ck_assert_int_eq(shmkit_unlink(spec), 0);
+    tu_assert_no_leftovers();
+}
+END_TEST
+
+START_TEST(test_dead_writer_lease_taken_over)
+{
+    BACKEND_OR_SKIP();
+    char spec[32];
+    shmkit_slot *w;
+    struct shmkit_info info;
+    int pipefd[2], status;
+    pid_t child;
+    char c;
+    uint64_t x = 1;
+
+    tu_spec(backend, spec);
+    w = create_slot(spec, "v:u64", 0);
+    shmkit_slot_close(w);
+    ck_assert_int_eq(pipe(pipefd), 0);
+    child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        if (shmkit_slot_open(&w, spec, SHMKIT_WRITE) != 0)
+            _exit(1);
+        if (write(pipefd[1], "k", 1) != 1)
+            _exit(2);
+        for (;;)
+            pause();
+    }
+    ck_assert_int_eq(read(pipefd[0], &c, 1), 1);
+    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_int_eq(info.writer_pid, child);
+    ck_assert_int_eq(info.writer_alive, 1);
+    ck_assert_int_eq(shmkit_slot_open(&w, spec, SHMKIT_WRITE), SHMKIT_EBUSY);
+    kill(child, SIGKILL);
+    ck_assert_int_eq(waitpid(child, &status, 0), child);
+    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_int_eq(info.writer_alive, 0);
+    ck_assert_int_eq(shmkit_slot_open(&w, spec, SHMKIT_WRITE), 0);
+    ck_assert_int_eq(shmkit_slot_write(w, &x, sizeof x), 0);
+    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_int_eq(info.writer_pid, getpid());
+    shmkit_slot_close(w);
+    close(pipefd[0]);
+    close(pipefd[1]);
+    ck_assert_int_eq(shmkit_unlink(spec), 0);
+    tu_assert_no_leftovers();
+}
+END_TEST
+
+START_TEST(test_reused_pid_lease_taken_over)
+{
+    BACKEND_OR_SKIP();
+    char spec[32];
+    shmkit_slot *w;
+    struct sk_seg seg;
+    struct sk_header *h;
+    uint32_t parent_token = sk_proc_start_token((long)getppid());
+
+    if (parent_token == 0)
+        return; /* no start times on this platform: nothing to tell apart */
+    tu_spec(backend, spec);
+    w = create_slot(spec, "v:u64", 0);
+    shmkit_slot_close(w);
+    /* A lease "held" by our live parent, but with a start time that is
+     * not the parent's: the holder's pid was reused, so it is dead. */
+    h = map_raw(spec, &seg);
+    sk_store(&h->lease_pid, (uint32_t)getppid(), SK_RELAXED);
+    sk_store(&h->lease_token, parent_token ^ 0x40000000u, SK_RELAXED);
+    ck_assert_int_eq(shmkit_slot_open(&w, spec, SHMKIT_WRITE), 0);
+    shmkit_slot_close(w);
+    /* With the right token the parent is a live writer. */
+    sk_store(&h->lease_pid, (uint32_t)getppid(), SK_RELAXED);
+    sk_store(&h->lease_token, parent_token, SK_RELAXED);
+    ck_assert_int_eq(shmkit_slot_open(&w, spec, SHMKIT_WRITE), SHMKIT_EBUSY);
+    sk_seg_close(&seg);
+    ck_assert_int_eq(shmkit_unlink(spec), 0);
+    tu_assert_no_leftovers();
+}
+END_TEST
+
+/* Kill a writer at random points of its write loop; the slot must always
+ * read as an intact record, and the next writer must take over. */
+START_TEST(test_writer_killed_mid_update)
+{
+    BACKEND_OR_SKIP();
+    char spec[32];
+    shmkit_slot *w, *r;
+    struct checked_record rec;
+    uint64_t version, last = 0;
+    int round;
+
+    tu_spec(backend, spec);
+    w = create_slot(spec, NULL, sizeof rec);
+    shmkit_slot_close(w);
+    ck_assert_int_eq(shmkit_slot_open(&r, spec, 0), 0);
+    srand(1234);
+    for (round = 0; round < 60; round++) {
+        int status;
+        pid_t child = fork();
+
+        ck_assert_int_ge(child, 0);
+        if (child == 0) {
+            uint64_t seq;
+            if (shmkit_slot_open(&w, spec, SHMKIT_WRITE) != 0)
+                _exit(1);
+            for (seq = shmkit_slot_version(w) + 1;; seq++) {
+                fill_record(&rec, seq);
+                shmkit_slot_write(w, &rec, sizeof rec);
+            }
+        }
+        sk_sleep_ns(200000u + (uint64_t)(rand() % 3000) * 1000u);
+        kill(child, SIGKILL);
+        ck_assert_int_eq(waitpid(child, &status, 0), child);
+        ck_assert_int_eq(shmkit_slot_read(r, &rec, sizeof rec, &version), (int)sizeof rec);
+        if (version > 0) {
+            ck_assert_msg(record_ok(&rec), "torn record after kill in round %d", round);
+            ck_assert_uint_eq(rec.seq, version);
+        }
+        ck_assert_uint_ge(version, last);
+        last = version;
+    }
+    ck_assert_uint_gt(last, 0);
+    shmkit_slot_close(r);
+    ck_assert_int_eq(shmkit_unlink(spec), 0);
+    tu_assert_no_leftovers();
+}
+END_TEST
+
+/* A write interrupted between `begin` and `pub` (as a crash would leave
+ * it): readers keep the previous record, the next writer redoes it. */
+START_TEST(test_interrupted_write_keeps_previous)
+{
+    BACKEND_OR_SKIP();
+    char spec[32];
+    shmkit_slot *w, *r;
+    struct sk_seg seg;
+    struct sk_header *h;
+    uint32_t x = 11, out;
+    uint64_t version;
+    unsigned char *buf1;
+
+    tu_spec(backend, spec);
+    w = create_slot(spec, "x:u32", 0);
+    ck_assert_int_eq(shmkit_slot_write(w, &x, sizeof x), 0); /* version 1, buffer 1 */
+    shmkit_slot_close(w);
+    h = map_raw(spec, &seg);
+    /* Half of version 2: announced, buffer 0 scribbled, never published. */
+    sk_store(&h->begin, 2u, SK_RELAXED);
+    buf1 = (unsigned char *)seg.base + SK_HEADER_SIZE;
+    memset(buf1, 0xee, SK_SLOT_BUF_HDR + sizeof x);
+    ck_assert_int_eq(shmkit_slot_open(&r, spec, 0), 0);
+    ck_assert_int_eq(shmkit_slot_read(r, &out, sizeof out, &version), 4);
+    ck_assert_uint_eq(version, 1);
+    ck_assert_uint_eq(out, 11);
+    ck_assert_int_eq(shmkit_slot_open(&w, spec, SHMKIT_WRITE), 0);
+    x = 12;
+    ck_assert_int_eq(shmkit_slot_write(w, &x, sizeof x), 0);
+    ck_assert_int_eq(shmkit_slot_read(r, &out, sizeof out, &version), 4);
+    ck_assert_uint_eq(version, 2);
+    ck_assert_uint_eq(out, 12);
+    shmkit_slot_close(w);
+    shmkit_slot_close(r);
+    sk_seg_close(&seg);
+    ck_assert_int_eq(shmkit_unlink(spec), 0);
+    tu_assert_no_leftovers();
+}
+END_TEST
+
+/* ---- segments that are not (good) shmkit slots --------------------- */
+
+/* Create a raw segment of SIZE bytes filled with BYTE, bypassing shmkit's
+ * header. */
+static void make_foreign(const char *spec, size_t size, int byte)
+{
+    struct sk_spec parsed;
+    struct sk_seg seg;
+
+    ck_assert_int_eq(sk_spec_parse(spec, &parsed), 0);
+    if (size == 0) {
+        int fd;
+        ck_assert_int_eq(parsed.backend, SHMKIT_BACKEND_POSIX);
+        fd = shm_open(parsed.posix_name, O_RDWR | O_CREAT | O_EXCL, 0600);
+        ck_assert_int_ge(fd, 0);
+        close(fd);
+        return;
+    }
+    ck_assert_int_eq(sk_seg_create(&seg, &parsed, size, 0600), 0);
+    memset(seg.base, byte, size);
+    sk_seg_close(&seg);
+}
+
+START_TEST(test_foreign_segments)
+{
+    BACKEND_OR_SKIP();
+    static const struct { size_t size; int byte; int expect; } cases[] = {
+        {100, 0x11, SHMKIT_ENOTSHMKIT},       /* smaller than a header */
+        {4096, 0xa5, SHMKIT_ENOTSHMKIT},      /* random-looking bytes */
+        {SK_HEADER_SIZE, 'S', SHMKIT_ENOTSHMKIT},
+        {4096, 0, SHMKIT_EHALFCREATED},       /* zero-filled: never initialised */
+    };
+    shmkit_slot *s = NULL;
+    struct shmkit_info info;
+    size_t i;
+
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char spec[32];
+        tu_spec(backend, spec);
+        make_foreign(spec, cases[i].size, cases[i].byte);
+        ck_assert_int_eq(shmkit_slot_open(&s, spec, 0), cases[i].expect);
+        ck_assert_int_eq(shmkit_slot_open(&s, spec, SHMKIT_WRITE), cases[i].expect);
+        ck_assert_int_eq(shmkit_slot_create(&s, spec, NULL, 8, 0, 0), cases[i].expect);
+        ck_assert_int_eq(shmkit_info(spec, &info), cases[i].expect);
+        ck_assert_ptr_null(s);
+        ck_assert_int_eq(shmkit_unlink(spec), 0);
+    }
+    if (backend == SHMKIT_BACKEND_POSIX) {
+        char spec[32];
+        tu_spec(backend, spec);
+        make_foreign(spec, 0, 0);            /* empty object */
+        ck_assert_int_eq(shmkit_slot_open(&s, spec, 0), SHMKIT_ENOTSHMKIT);
+        ck_assert_str_eq(shmkit_error_detail(), "empty object");
+        ck_assert_int_eq(shmkit_unlink(spec), 0);
+    }
+    tu_assert_no_leftovers();
+}
+END_TEST
+
+START_TEST(test_wrong_kind_and_version)
+{
+    BACKEND_OR_SKIP();
+    char spec[32];
+    shmkit_slot *w, *s = NULL;
+    struct sk_seg seg;
+    struct sk_header *h;
+
+    tu_spec(backend, spec);
+    w = create_slot(spec, "v:u64", 0);
+    shmkit_slot_close(w);
+    h = map_raw(spec, &seg);
+    h->kind = SHMKIT_KIND_RING;
+    h->checksum = sk_header_checksum(h);
+    ck_assert_int_eq(shmkit_slot_open(&s, spec, 0), SHMKIT_EKIND);
+    h->kind = SHMKIT_KIND_SLOT;
+    h->format_major = 9;
+    h->checksum = sk_header_checksum(h);
+    ck_assert_int_eq(shmkit_slot_open(&s, spec, 0), SHMKIT_EVERSION);
+    ck_assert_str_eq(shmkit_error_detail(), "format 9.0, this library reads 1.x");
+    h->format_major = SK_FORMAT_MAJOR;
+    h->record_size = 1u << 20; /* claims more than the segment holds */
+    h->checksum = sk_header_checksum(h);
+    ck_assert_int_eq(shmkit_slot_open(&s, spec, 0), SHMKIT_ECORRUPT);
+    ck_assert_ptr_null(s);
+    sk_seg_close(&seg);
+    ck_assert_int_eq(shmkit_unlink(spec), 0);
+    tu_assert_no_leftovers();
+}
+END_TEST
+
+/* ---- permissions and mappings -------------------------------------- */
+
+START_TEST(test_mode_exact_despite_umask)
+{
+    BACKEND_OR_SKIP();
+    static const unsigned modes[] = {0, 0600, 0640, 0644, 0666, 0400};
+    size_t i;
+    mode_t old = umask(077);
+
+    for (i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        char spec[32];
+        shmkit_slot *w = NULL;
+        struct shmkit_info info;
+
+        tu_spec(backend, spec);
+        ck_assert_int_eq(shmkit_slot_create(&w, spec, NULL, 8, modes[i], SHMKIT_EXCL), 0);
+        ck_assert_int_eq(shmkit_info(spec, &info), 0);
+        ck_assert_uint_eq(info.mode, modes[i] == 0 ? 0600 : modes[i]);
+        ck_assert_int_eq(info.owner_uid, (long)geteuid());
+        shmkit_slot_close(w);
+        ck_assert_int_eq(shmkit_unlink(spec), 0);
+    }
+    umask(old);
+    tu_assert_no_leftovers();
+}
+END_TEST
+
+/* Readers map read-only: the kernel's view of the mapping says so. */
+START_TEST(test_reader_mapping_read_only)
+{
+    BACKEND_OR_SKIP();
+    char spec[32], line[512];
+    shmkit_slot *w, *r;
+    FILE *maps;
+    int readable_only = 0, writable = 0;
+
+    tu_spec(backend, spec);
+    w = create_slot(spec, NULL, 100000); /* a size no other mapping has */
+    shmkit_slot_close(w);
+    ck_assert_int_eq(shmkit_slot_open(&r, spec, 0), 0);
+    maps = fopen("/proc/self/maps", "r");
+    if (maps == NULL) {
+        shmkit_slot_close(r);
+        ck_assert_int_eq(shmkit_unlink(spec), 0);
+        return; /* no /proc: nothing to inspect here */
+    }
+    while (fgets(line, sizeof line, maps) != NULL) {
+        int is_ours = backend == SHMKIT_BACKEND_POSIX ? strstr(line, spec) != NULL
+                                                       : strstr(line, "/SYSV") != NULL;
+        if (!is_ours)
+            continue;
+        if (strncmp(strchr(line, ' ') + 1, "r--s", 4) == 0)
+            readable_only++;
+        else
+            writable++;
+    }
+    fclose(maps);
+    ck_assert_int_eq(readable_only, 1);
+    ck_assert_int_eq(writable, 0);
+    shmkit_slot_close(r);
+    ck_assert_int_eq(shmkit_unlink(spec), 0);
+    tu_assert_no_leftovers();
+}
+END_TEST
+
+START_TEST(test_info_fields)
+{
+    BACKEND_OR_SKIP();
+    char spec[32];
+    shmkit_slot *w;
+    struct shmkit_info info;
+    int16_t rec[3] = {1, 2, 3};
+
+    tu_spec(backend, spec);
+    w = create_slot(spec, "p:i16[3]", 0);
+    ck_assert_int_eq(shmkit_slot_write(w, rec, sizeof rec), 0);
+    ck_assert_int_eq(shmkit_slot_write(w, rec, sizeof rec), 0);
+    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_int_eq(info.backend, backend);
+    ck_assert_int_eq(info.kind, SHMKIT_KIND_SLOT);
+    ck_assert_uint_eq(info.format_major, 1);
+    ck_assert_uint_eq(info.record_size, 6);
+    ck_assert_str_eq(info.layout, "p:i16[3]");
+    ck_assert_uint_eq(info.version, 2);
+    ck_assert_int_eq(info.creator_pid, getpid());
+    ck_assert_int_eq(info.creator_alive, 1);
+    ck_assert_int_eq(info.writer_pid, getpid());
+    ck_assert_int_eq(info.writer_alive, 1);
+    ck_assert_uint_ge(info.total_size, SK_HEADER_SIZE + 2 * 64);
+    ck_assert_int_gt(info.created_sec, 1600000000);
+    if (backend == SHMKIT_BACKEND_SYSV)
+        ck_assert_int_eq(info.attach_count, 1);
+    else
+        ck_assert_int_eq(info.attach_count, -1);
+    shmkit_slot_close(w);
+    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_int_eq(info.writer_pid, 0);
+    ck_assert_int_eq(info.writer_alive, -1);
+    ck_assert_int_eq(shmkit_unlink(spec), 0);
+    ck_assert_int_eq(shmkit_info(spec, &info), -ENOENT);
+    tu_assert_no_leftovers();
+}
+END_TEST
+
+static Suite *slot_suite(void)
+{
+    Suite *s = suite_create("slot");
+    TCase *basic = tcase_create("basic"), *procs = tcase_create("processes");
+    TCase *bad = tcase_create("bad-segments");
+
+    nbackends = tu_backends(backends);
+    tcase_set_timeout(basic, 60);
+    tcase_set_timeout(procs, 120);
+    tcase_set_timeout(bad, 60);
+    tcase_add_loop_test(basic, test_round_trip_layout, 0, 2);
+    tcase_add_loop_test(basic, test_round_trip_raw_sizes, 0, 2);
+    tcase_add_loop_test(basic, test_versions_persist_across_writers, 0, 2);
+    tcase_add_loop_test(basic, test_create_existing, 0, 2);
+    tcase_add_loop_test(basic, test_api_misuse, 0, 2);
+    tcase_add_loop_test(basic, test_mode_exact_despite_umask, 0, 2);
+    tcase_add_loop_test(basic, test_reader_mapping_read_only, 0, 2);
+    tcase_add_loop_test(basic, test_info_fields, 0, 2);
+    tcase_add_loop_test(procs, test_no_torn_reads, 0, 2);
+    tcase_add_loop_test(procs, test_second_writer_refused, 0, 2);
+    tcase_add_loop_test(procs, test_dead_writer_lease_taken_over, 0, 2);
+    tcase_add_loop_test(procs, test_reused_pid_lease_taken_over, 0, 2);
+    tcase_add_loop_test(procs, test_writer_killed_mid_update, 0, 2);
+    tcase_add_loop_test(procs, test_interrupted_write_keeps_previous, 0, 2);
+    tcase_add_loop_test(bad, test_foreign_segments, 0, 2);
+    tcase_add_loop_test(bad, test_wrong_kind_and_version, 0, 2);
+    suite_add_tcase(s, basic);
+    suite_add_tcase(s, procs);
+    suite_add_tcase(s, bad);
+    return s;
+}
+
+int main(void)
+{
+    return tu_run(slot_suite());
+}
