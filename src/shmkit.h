@@ -151,8 +151,12 @@ SHMKIT_API int shmkit_unlink(const char *spec);
  * A layout is a list of "name:type" fields separated by spaces or commas,
  * e.g. "id:u32 temp:f64 pos:i16[3] label:char[16]".  Types: i8 u8 i16 u16
  * i32 u32 i64 u64 f32 f64, numeric arrays T[N] and text char[N].  Fields are
- * placed with natural C alignment, so a layout matches the equivalent C
- * struct byte for byte (size rounded up to the largest alignment).
+ * placed with natural alignment (each element aligned to its size), so a
+ * layout matches the equivalent C struct byte for byte on every 64-bit ABI
+ * and on ARM (size rounded up to the largest alignment); on i386, declare
+ * 8-byte members _Alignas(8).  The layout is the same in 32- and 64-bit
+ * processes.  Numbers are read and printed in the "C" locale's format:
+ * programs that call setlocale() keep LC_NUMERIC as "C".
  */
 
 typedef struct shmkit_layout shmkit_layout;
