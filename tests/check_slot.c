@@ -264,38 +264,62 @@ END_TEST
 
 /* ---- torn reads ---------------------------------------------------- */
 
-#define TORN_SECONDS 1.2
+/* The writer runs at least TORN_SECONDS and until every reader has made
+ * TORN_MIN_READS reads and seen TORN_MIN_CHANGES new versions, so that a
+ * loaded machine (parallel make check) slows the test instead of failing
+ * it; TORN_MAX_SECONDS bounds it. */
+#define TORN_SECONDS 1.0
+#define TORN_MAX_SECONDS 60.0
 #define TORN_READERS 2
+#define TORN_MIN_READS 10000u
+#define TORN_MIN_CHANGES 1000u
+
+struct torn_board {           /* in an anonymous shared mapping */
+    sk_atomic_u32 stop;
+    sk_atomic_u32 reads[TORN_READERS];
+    sk_atomic_u32 changes[TORN_READERS];
+};
 
 static double now_s(void)
 {
     return (double)sk_monotonic_ns() / 1e9;
 }
 
-/* Reader child: read until the writer says stop; exit 0 only if every
- * record was intact, versions never went backwards and reads happened. */
-static void torn_reader(const char *spec)
+/* Reader child: read until told to stop; exit 0 only if every record was
+ * intact and versions never went backwards. */
+static void torn_reader(const char *spec, struct torn_board *board, int id)
 {
     shmkit_slot *r;
     struct checked_record rec;
-    uint64_t version, last = 0, reads = 0, changes = 0;
-    double end = now_s() + TORN_SECONDS;
+    uint64_t version, last = 0;
 
     if (shmkit_slot_open(&r, spec, 0) != 0)
         _exit(10);
-    while (now_s() < end) {
+    while (!sk_load(&board->stop, SK_ACQUIRE)) {
         if (shmkit_slot_read(r, &rec, sizeof rec, &version) != (int)sizeof rec)
             _exit(11);
         if (version > 0 && (!record_ok(&rec) || rec.seq != version))
             _exit(12); /* torn or mismatched */
         if (version < last)
             _exit(13);
-        changes += version != last;
+        if (version != last)
+            sk_fetch_add(&board->changes[id], 1, SK_RELAXED);
+        sk_fetch_add(&board->reads[id], 1, SK_RELAXED);
         last = version;
-        reads++;
     }
     shmkit_slot_close(r);
-    _exit(reads > 1000 && changes > 100 ? 0 : 14);
+    _exit(0);
+}
+
+static int readers_satisfied(struct torn_board *board)
+{
+    int i;
+
+    for (i = 0; i < TORN_READERS; i++)
+        if (sk_load(&board->reads[i], SK_RELAXED) < TORN_MIN_READS ||
+            sk_load(&board->changes[i], SK_RELAXED) < TORN_MIN_CHANGES)
+            return 0;
+    return 1;
 }
 
 START_TEST(test_no_torn_reads)
@@ -305,28 +329,35 @@ START_TEST(test_no_torn_reads)
     shmkit_slot *w;
     struct checked_record rec;
     pid_t readers[TORN_READERS];
+    struct torn_board *board;
     uint64_t seq = 0;
-    double end;
+    double start, elapsed;
     int i;
 
+    board = mmap(NULL, sizeof *board, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANON, -1, 0);
+    ck_assert(board != MAP_FAILED);
+    memset(board, 0, sizeof *board);
     tu_spec(backend, spec);
     w = create_slot(spec, NULL, sizeof rec);
     for (i = 0; i < TORN_READERS; i++) {
         readers[i] = fork();
         ck_assert_int_ge(readers[i], 0);
         if (readers[i] == 0)
-            torn_reader(spec);
+            torn_reader(spec, board, i);
     }
-    end = now_s() + TORN_SECONDS + 0.2;
-    while (now_s() < end) {
+    start = now_s();
+    do {
         fill_record(&rec, ++seq);
         ck_assert_int_eq(shmkit_slot_write(w, &rec, sizeof rec), 0);
-    }
+        elapsed = now_s() - start;
+    } while (elapsed < TORN_MAX_SECONDS && (elapsed < TORN_SECONDS || !readers_satisfied(board)));
+    sk_store(&board->stop, 1, SK_RELEASE);
     for (i = 0; i < TORN_READERS; i++)
         wait_child_ok(readers[i]);
-    ck_assert_uint_gt(seq, 10000);
+    ck_assert_msg(readers_satisfied(board), "readers starved for %.0f s", TORN_MAX_SECONDS);
     shmkit_slot_close(w);
     ck_assert_int_eq(shmkit_unlink(spec), 0);
+    munmap(board, sizeof *board);
     tu_assert_no_leftovers();
 }
 END_TEST

@@ -38,7 +38,7 @@ char *tu_posix_spec(char *buf)
 
 char *tu_sysv_spec(char *buf)
 {
-    unsigned long key = 0x40000000ul + (((unsigned long)getpid() & 0x3ffffful) << 8)
+    unsigned long key = 0x40000000ul + (((unsigned long)getpid() & 0xffffful) << 8)
                         + (tu_counter++ & 0xffu);
     snprintf(buf, 32, "sysv:0x%lx", key);
     return buf;
@@ -71,7 +71,7 @@ void tu_assert_no_leftovers(void)
         if (shmkit_backend_available(SHMKIT_BACKEND_POSIX))
             ck_assert_msg(shmkit_info(spec, &info) == -ENOENT, "left behind: %s", spec);
         snprintf(spec, sizeof spec, "sysv:0x%lx",
-                 0x40000000ul + (((unsigned long)pid & 0x3ffffful) << 8) + (n & 0xffu));
+                 0x40000000ul + (((unsigned long)pid & 0xffffful) << 8) + (n & 0xffu));
         if (shmkit_backend_available(SHMKIT_BACKEND_SYSV))
             ck_assert_msg(shmkit_info(spec, &info) == -ENOENT, "left behind: %s", spec);
     }

@@ -16,7 +16,7 @@ int tu_run(Suite *suite);
  * bytes.  Returns BUF. */
 char *tu_posix_spec(char *buf);
 /* A SysV spec "sysv:0xKEY" whose key is unique to this process and call
- * (keys 0x40000000 + (pid << 8) + N).  BUF needs 32 bytes. */
+ * (keys 0x40000000 + ((pid & 0xfffff) << 8) + N, below 0x50000000).  BUF needs 32 bytes. */
 char *tu_sysv_spec(char *buf);
 /* tu_posix_spec or tu_sysv_spec by BACKEND (enum shmkit_backend). */
 char *tu_spec(int backend, char *buf);
