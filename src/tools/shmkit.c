@@ -1,0 +1,282 @@
+/*
+ * shmkit - inspect and manage shmkit segments: "shmkit info SPEC",
+ * "shmkit rm SPEC...".
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#else
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "shmkit.h"
+#include "tool.h"
+
+static const char synopsis[] = "shmkit [-h|--help] [-V|--version] COMMAND [ARGS]";
+
+struct command {
+    const char *name;
+    int (*run)(const struct command *cmd, int argc, char **argv);
+    const char *synopsis;
+    const char *summary;
+    const char *help;      /* the rest of "--help", after the synopsis */
+};
+
+static int cmd_info(const struct command *cmd, int argc, char **argv);
+static int cmd_rm(const struct command *cmd, int argc, char **argv);
+static int cmd_help(const struct command *cmd, int argc, char **argv);
+
+/* The commands, in the order "--help" lists them.  Later versions add
+ * "ls" (list segments) and "bench" (measure latency) here. */
+static const struct command commands[] = {
+    { "info", cmd_info, "shmkit info SPEC", "describe a segment",
+      "Validate the shmkit segment SPEC and print what its header says as\n"
+      "\"key: value\" lines.  Needs read permission only.\n"
+      "\n"
+      "  -h, --help    show this help and exit\n" },
+    { "rm", cmd_rm, "shmkit rm [-f] SPEC...", "remove segments",
+      "Remove each segment SPEC (shm_unlink or IPC_RMID), shmkit's or not.\n"
+      "Processes that have it mapped keep their mapping.  Goes on after an\n"
+      "error and exits with the highest status met.\n"
+      "\n"
+      "  -f, --force   ignore segments that do not exist\n"
+      "  -h, --help    show this help and exit\n" },
+    { "help", cmd_help, "shmkit help [COMMAND]", "show help for shmkit or a command",
+      "Show the help of shmkit, or of COMMAND.\n" },
+    { NULL, NULL, NULL, NULL, NULL }
+};
+
+enum { OPT_HELP = 1, OPT_VERSION, OPT_FORCE };
+
+static const struct tool_option main_options[] = {
+    { OPT_HELP, 'h', "help", 0 },
+    { OPT_VERSION, 'V', "version", 0 },
+    { 0, 0, NULL, 0 }
+};
+
+static const struct command *find_command(const char *name)
+{
+    const struct command *cmd;
+
+    for (cmd = commands; cmd->name != NULL; cmd++)
+        if (strcmp(cmd->name, name) == 0)
+            return cmd;
+    return NULL;
+}
+
+static void print_main_help(void)
+{
+    const struct command *cmd;
+
+    printf("usage: %s\n\nInspect and manage shmkit shared memory segments.\n\n"
+           "Commands:\n", synopsis);
+    for (cmd = commands; cmd->name != NULL; cmd++)
+        printf("  %-6s %s\n", cmd->name, cmd->summary);
+    fputs("\n"
+          "Segments are named by a spec: \"/NAME\" (POSIX shm_open), \"sysv:PATH:PROJ\"\n"
+          "(System V, key from ftok), \"sysv:0xKEY\" or \"sysv:DECIMAL\" (System V).\n"
+          "\n"
+          "  -h, --help      show this help and exit\n"
+          "  -V, --version   show the version and exit\n"
+          "\n"
+          "Exit status: 0 ok, 1 runtime error, 2 usage error, 3 no such segment,\n"
+          "5 incompatible or corrupt segment.\n",
+          stdout);
+}
+
+static int show_command_help(const struct command *cmd)
+{
+    printf("usage: %s\n\n%s", cmd->synopsis, cmd->help);
+    return tool_close_stdout(TOOL_EXIT_OK);
+}
+
+/* ---- info -------------------------------------------------------------- */
+
+static const char *alive_text(int alive)
+{
+    return alive == 1 ? "alive" : alive == 0 ? "dead" : "unknown";
+}
+
+static void print_owner(long uid)
+{
+    const struct passwd *pw = getpwuid((uid_t)uid);
+
+    if (pw != NULL && pw->pw_name != NULL)
+        printf("owner: %ld (%s)\n", uid, pw->pw_name);
+    else
+        printf("owner: %ld\n", uid);
+}
+
+static void print_created(int64_t sec)
+{
+    time_t t = (time_t)sec;
+    struct tm tm;
+    char text[64];
+
+    if (sec <= 0 || (int64_t)t != sec || gmtime_r(&t, &tm) == NULL
+        || strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        printf("created: unknown\n");
+    else
+        printf("created: %s\n", text);
+}
+
+static void print_info(const char *spec, const struct shmkit_info *info)
+{
+    printf("spec: %s\n", spec);
+    printf("backend: %s\n", info->backend == SHMKIT_BACKEND_SYSV ? "sysv" : "posix");
+    if (info->kind == SHMKIT_KIND_SLOT)
+        printf("kind: slot\n");
+    else if (info->kind == SHMKIT_KIND_RING)
+        printf("kind: ring\n");
+    else
+        printf("kind: unknown (%d)\n", info->kind);
+    printf("format: %u.%u\n", info->format_major, info->format_minor);
+    printf("size: %" PRIu64 "\n", info->total_size);
+    printf("payload-size: %" PRIu64 "\n", info->payload_size);
+    if (info->kind == SHMKIT_KIND_SLOT) {
+        printf("record-size: %" PRIu64 "\n", info->record_size);
+        printf("layout: %s\n", info->layout[0] != '\0' ? info->layout : "(raw)");
+        printf("version: %" PRIu64 "\n", info->version);
+    }
+    print_owner(info->owner_uid);
+    printf("mode: %04o\n", info->mode & 07777u);
+    printf("creator: %ld (%s)\n", info->creator_pid, alive_text(info->creator_alive));
+    if (info->writer_pid == 0)
+        printf("writer: none\n");
+    else
+        printf("writer: %ld (%s)\n", info->writer_pid, alive_text(info->writer_alive));
+    if (info->attach_count >= 0)
+        printf("attached: %ld\n", info->attach_count);
+    print_created(info->created_sec);
+}
+
+static const struct tool_option info_options[] = {
+    { OPT_HELP, 'h', "help", 0 },
+    { 0, 0, NULL, 0 }
+};
+
+static int cmd_info(const struct command *cmd, int argc, char **argv)
+{
+    struct tool_args args;
+    struct shmkit_info info;
+    const char *spec;
+    int id, rc;
+
+    tool_args_init(&args, argc, argv);
+    id = tool_next_option(&args, info_options);
+    if (id == OPT_HELP)
+        return show_command_help(cmd);
+    if (id == TOOL_OPT_ERROR)
+        return TOOL_EXIT_USAGE;
+    if (args.index >= argc)
+        return tool_usage_error("info: missing SPEC");
+    if (args.index + 1 < argc)
+        return tool_usage_error("info: unexpected argument '%s'", argv[args.index + 1]);
+    spec = argv[args.index];
+    rc = shmkit_spec_check(spec);
+    if (rc >= 0)
+        rc = shmkit_info(spec, &info);
+    if (rc < 0)
+        return tool_fail(spec, NULL, rc);
+    print_info(spec, &info);
+    return tool_close_stdout(TOOL_EXIT_OK);
+}
+
+/* ---- rm ---------------------------------------------------------------- */
+
+static const struct tool_option rm_options[] = {
+    { OPT_HELP, 'h', "help", 0 },
+    { OPT_FORCE, 'f', "force", 0 },
+    { 0, 0, NULL, 0 }
+};
+
+static int remove_one(const char *spec, int force)
+{
+    int rc = shmkit_spec_check(spec);
+
+    if (rc >= 0)
+        rc = shmkit_unlink(spec);
+    if (rc == -ENOENT && force)
+        return TOOL_EXIT_OK;
+    return rc < 0 ? tool_fail(spec, NULL, rc) : TOOL_EXIT_OK;
+}
+
+static int cmd_rm(const struct command *cmd, int argc, char **argv)
+{
+    struct tool_args args;
+    int id, force = 0, worst = TOOL_EXIT_OK;
+
+    tool_args_init(&args, argc, argv);
+    while ((id = tool_next_option(&args, rm_options)) > 0) {
+        if (id == OPT_HELP)
+            return show_command_help(cmd);
+        force = 1; /* -f */
+    }
+    if (id == TOOL_OPT_ERROR)
+        return TOOL_EXIT_USAGE;
+    if (args.index >= argc)
+        return tool_usage_error("rm: missing SPEC");
+    for (; args.index < argc; args.index++) {
+        int one = remove_one(argv[args.index], force);
+        if (one > worst)
+            worst = one;
+    }
+    return worst;
+}
+
+/* ---- help and dispatch ------------------------------------------------- */
+
+static int cmd_help(const struct command *cmd, int argc, char **argv)
+{
+    const struct command *topic;
+
+    (void)cmd;
+    if (argc > 2)
+        return tool_usage_error("help: unexpected argument '%s'", argv[2]);
+    if (argc < 2) {
+        print_main_help();
+    } else {
+        topic = find_command(argv[1]);
+        if (topic == NULL)
+            return tool_usage_error("help: unknown command '%s'", argv[1]);
+        return show_command_help(topic);
+    }
+    return tool_close_stdout(TOOL_EXIT_OK);
+}
+
+int main(int argc, char **argv)
+{
+    struct tool_args args;
+    const struct command *cmd;
+    int id;
+
+    tool_init("shmkit", synopsis);
+    tool_args_init(&args, argc, argv);
+    while ((id = tool_next_option(&args, main_options)) > 0) {
+        if (id == OPT_HELP) {
+            print_main_help();
+            return tool_close_stdout(TOOL_EXIT_OK);
+        }
+        return tool_close_stdout(tool_print_version());
+    }
+    if (id == TOOL_OPT_ERROR)
+        return TOOL_EXIT_USAGE;
+    if (args.index >= argc)
+        return tool_usage_error("missing COMMAND");
+    cmd = find_command(argv[args.index]);
+    if (cmd == NULL)
+        return tool_usage_error("unknown command '%s'", argv[args.index]);
+    /* The command sees its own name as argv[0] and its synopsis in usage
+     * errors. */
+    tool_init("shmkit", cmd->synopsis);
+    return cmd->run(cmd, argc - args.index, argv + args.index);
+}

@@ -1,0 +1,202 @@
+#!/bin/sh
+# cli-errors.sh - every exit status of the three programs and the format of
+# their error messages: "PROG: SPEC: cause (detail)".
+#   0 ok, 1 runtime error, 2 usage error, 3 no such segment,
+#   4 timed out (follow mode, not in this version), 5 incompatible segment
+# SPDX-License-Identifier: BSD-2-Clause
+set -u
+. "${top_srcdir:-.}/tests/tap.sh"
+
+PROGRAMS='shmkit-write shmkit-read shmkit'
+VERSION=
+[ -f "$top_builddir/config.h" ] &&
+    VERSION=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' "$top_builddir/config.h")
+VERSION_RE=$(printf '%s' "${VERSION:-[0-9]+.[0-9]+.[0-9]+}" | sed 's/\./\\./g')
+
+help_and_version_tests() {
+    for p in $PROGRAMS; do
+        tap_cmd "$p --help" 0 "^usage: $p " - "$top_builddir/$p" --help
+        tap_cmd "$p -h" 0 "^usage: $p " - "$top_builddir/$p" -h
+        tap_cmd "$p --version" 0 "^$p \\(shmkit\\) $VERSION_RE\$" - "$top_builddir/$p" --version
+        tap_is "$(wc -l <"$TAP_OUT" | tr -d ' ')" 1 "$p --version prints one line"
+        tap_cmd "$p --bogus" 2 - "^$p: unknown option '--bogus'\$" "$top_builddir/$p" --bogus
+        tap_like "$(cat "$TAP_ERR")" "^usage: $p " "$p prints its usage on a bad option"
+        tap_cmd "$p -q" 2 - "^$p: unknown option '-q'\$" "$top_builddir/$p" -q /x
+        tap_cmd "$p --help=yes" 2 - "option '--help' takes no argument" \
+            "$top_builddir/$p" --help=yes
+    done
+}
+
+usage_tests() {
+    tap_cmd "shmkit-read without SPEC" 2 - '^shmkit-read: missing SPEC$' "$READ"
+    tap_cmd "shmkit-write without SPEC" 2 - '^shmkit-write: missing SPEC$' "$WRITE" -L v:u8
+    tap_cmd "-m without its argument" 2 - "option '-m' needs an argument" "$WRITE" -L v:u8 -m
+    tap_cmd "--layout without its argument" 2 - "option '--layout' needs an argument" \
+        "$WRITE" --layout
+    for mode in 0800 abc 1777 0 '' -1 06000 ' 644'; do
+        tap_cmd "bad mode '$mode'" 2 - "^shmkit-write: bad mode '$mode'" \
+            "$WRITE" -L v:u8 -m "$mode" /x
+    done
+    tap_cmd "bundled -xm with a bad mode" 2 - "bad mode '9'" "$WRITE" -L v:u8 -xm9 /x
+    for size in 0 -1 abc 1k 2147483648 0x; do
+        tap_cmd "bad size '$size'" 2 - "^shmkit-write: bad size '$size'" "$WRITE" -s "$size" /x
+    done
+    tap_cmd "-L and -s together" 2 - 'either -L or -s' "$WRITE" -L v:u8 -s 1 /x
+    tap_cmd "-x without -L or -s" 2 - '-x only applies when creating' "$WRITE" -x /x
+    tap_cmd "-m without -L or -s" 2 - '-m only applies when creating' "$WRITE" -m 644 /x
+    tap_cmd "--raw with assignments" 2 - '--raw takes no FIELD=VALUE' "$WRITE" --raw /x v=1
+    tap_cmd "-s with assignments" 2 - 'raw slot .* no fields' "$WRITE" -s 4 /x v=1
+    tap_cmd "--json with --hex" 2 - 'choose one of' "$READ" --json --hex /x
+}
+
+# Specs that no program may accept (exit 2 before touching anything).
+bad_spec_tests() {
+    long=/$(printf '%031d' 0)
+    set -- '/a/b' 'foo' "$long" '' '/' '/.' '/..' '/a b' 'posix:/a'
+    [ "$SHMKIT_HAVE_SYSV" = yes ] &&
+        set -- "$@" 'sysv:0' 'sysv:0x' 'sysv:0xZZ' 'sysv:/tmp:0' 'sysv:/tmp:256' \
+            'sysv:' 'sysv:-1' 'sysv:0x1ffffffff'
+    for spec; do
+        tap_cmd "shmkit-read '$spec'" 2 - "^shmkit-read: $spec: bad segment spec" "$READ" "$spec"
+        tap_cmd "shmkit-write '$spec'" 2 - "^shmkit-write: $spec: " "$WRITE" -L v:u8 "$spec" v=1
+        tap_cmd "shmkit info '$spec'" 2 - "^shmkit: $spec: " "$SHMKIT" info "$spec"
+        tap_cmd "shmkit rm '$spec'" 2 - "^shmkit: $spec: " "$SHMKIT" rm "$spec"
+    done
+}
+
+# Values refused by the layout of an existing slot: exit 2, nothing written.
+bad_value_tests() {
+    be=$1
+    s=$(sk_spec "$be" 0)
+    "$WRITE" -L 'v:u8 t:char[4] a:i8[2]' "$s" v=1
+    tap_cmd "$be: unknown field" 2 - "^shmkit-write: $s: w=1: .+" "$WRITE" "$s" w=1
+    tap_cmd "$be: out of range" 2 - "^shmkit-write: $s: v=256: .+" "$WRITE" "$s" v=256
+    tap_cmd "$be: negative unsigned" 2 - "^shmkit-write: $s: v=-1: .+" "$WRITE" "$s" v=-1
+    tap_cmd "$be: text too long" 2 - "^shmkit-write: $s: t=abcd: .+" "$WRITE" "$s" t=abcd
+    tap_cmd "$be: too many array values" 2 - "^shmkit-write: $s: a=1,2,3: .+" "$WRITE" "$s" a=1,2,3
+    tap_cmd "$be: bad number" 2 - "^shmkit-write: $s: v=1x: .+" "$WRITE" "$s" v=1x
+    tap_cmd "$be: -x on an existing slot" 1 - "^shmkit-write: $s: already exists\$" \
+        "$WRITE" -x -L 'v:u8 t:char[4] a:i8[2]' "$s"
+    tap_is "$("$READ" "$s" | tr '\n' ' ')" 'v=1 t= a=0,0 ' "$be: refused writes change nothing"
+    tap_is "$(sk_info_field "$s" version)" 1 "$be: refused writes publish nothing"
+
+    tap_cmd "$be: layout mismatch" 5 - "^shmkit-write: $s: .+" "$WRITE" -L 'v:u16' "$s" v=1
+    tap_cmd "$be: size mismatch" 5 - "^shmkit-write: $s: .+" "$WRITE" -s 3 "$s"
+    tap_cmd "$be: --json still works" 0 '"v": ?1' - "$READ" --json "$s"
+}
+
+missing_tests() {
+    be=$1
+    s=$(sk_spec "$be" 1)
+    tap_cmd "$be: read a missing segment" 3 - "^shmkit-read: $s: no such segment( \\(.+\\))?\$" \
+        "$READ" "$s"
+    tap_is "$(wc -l <"$TAP_ERR" | tr -d ' ')" 1 "$be: one line of error"
+    tap_cmd "$be: info on a missing segment" 3 - "^shmkit: $s: .+\$" "$SHMKIT" info "$s"
+    tap_cmd "$be: rm of a missing segment" 3 - "^shmkit: $s: .+\$" "$SHMKIT" rm "$s"
+    tap_cmd "$be: write to a missing segment without -L" 2 - \
+        "^shmkit-write: $s: no such segment; give -L LAYOUT or -s SIZE to create it\$" \
+        "$WRITE" "$s" v=1
+    if [ "$be" = sysv ]; then
+        # ftok() of a path that does not exist: no such segment either.
+        for s in "sysv:/nonexistent/skt.cli.$$:1" 'sysv:0:1'; do
+            tap_cmd "$be: read $s" 3 - "^shmkit-read: $s: .+" "$READ" "$s"
+            tap_cmd "$be: write -L $s" 3 - "^shmkit-write: $s: .+" "$WRITE" -L v:u8 "$s"
+        done
+    fi
+}
+
+# incompatible SPEC WHAT: every program refuses it with exit 5.
+incompatible() {
+    tap_cmd "$be: read $2" 5 - "^shmkit-read: $1: not a shmkit segment( \\(.+\\))?\$" "$READ" "$1"
+    tap_cmd "$be: info $2" 5 - "^shmkit: $1: not a shmkit segment" "$SHMKIT" info "$1"
+    tap_cmd "$be: write $2" 5 - "^shmkit-write: $1: not a shmkit segment" "$WRITE" "$1"
+    tap_cmd "$be: write -L $2" 5 - "^shmkit-write: $1: not a shmkit segment" \
+        "$WRITE" -L v:u8 "$1" v=1
+    tap_cmd "$be: rm $2" 0 - - "$SHMKIT" rm "$1"
+}
+
+foreign_posix_tests() {
+    be=posix
+    if [ ! -d /dev/shm ]; then
+        tap_skip "$be: foreign segments" "no /dev/shm"
+        return
+    fi
+    head -c 4096 /dev/urandom >"$(sk_posix_file 2)"
+    tap_cmd "$be: the message for a foreign segment" 5 - \
+        "^shmkit-read: $(sk_spec posix 2): not a shmkit segment \\(bad magic\\)\$" \
+        "$READ" "$(sk_spec posix 2)"
+    incompatible "$(sk_spec posix 2)" "a foreign segment"
+    : >"$(sk_posix_file 3)"
+    incompatible "$(sk_spec posix 3)" "an empty segment"
+    head -c 100 /dev/zero >"$(sk_posix_file 4)"
+    incompatible "$(sk_spec posix 4)" "a short segment of zeros"
+}
+
+foreign_sysv_tests() {
+    be=sysv
+    if ! /usr/bin/python3 -c 'import sysv_ipc' >/dev/null 2>&1; then
+        tap_skip "$be: foreign segments" "no /usr/bin/python3 with sysv_ipc"
+        return
+    fi
+    # make_sysv N SIZE: a segment full of random bytes.
+    make_sysv() {
+        /usr/bin/python3 -c '
+import os, sys, sysv_ipc
+m = sysv_ipc.SharedMemory(int(sys.argv[1], 16), sysv_ipc.IPC_CREX, mode=0o600,
+                          size=int(sys.argv[2]))
+m.write(os.urandom(int(sys.argv[2])))
+m.detach()' "$(sk_sysv_key "$1")" "$2"
+    }
+    make_sysv 2 4096
+    incompatible "$(sk_spec sysv 2)" "a foreign segment"
+    make_sysv 3 16
+    incompatible "$(sk_spec sysv 3)" "a tiny foreign segment"
+}
+
+# A live writer holds the lease: a second writer is a runtime error.
+busy_tests() {
+    be=$1
+    s=$(sk_spec "$be" 5)
+    fifo=$TAP_TMP/fifo.$be
+    "$WRITE" -s 4 "$s"
+    mkfifo "$fifo"
+    # The first writer takes the lease, then waits for its input, which
+    # ends when the fifo is opened and closed below.
+    cat "$fifo" | "$WRITE" --raw "$s" 2>/dev/null &
+    tries=0
+    while [ "$(sk_info_field "$s" writer)" = none ] && [ $tries -lt 110 ]; do
+        [ $tries -ge 100 ] && sleep 1 # slow machine: stop spinning
+        tries=$((tries + 1))
+    done
+    tap_like "$(sk_info_field "$s" writer)" '^[0-9]+ \(alive\)$' "$be: info shows the live writer"
+    tap_cmd "$be: second writer refused" 1 - "^shmkit-write: $s: .*busy" "$WRITE" "$s"
+    : >"$fifo"
+    wait
+    tap_is "$(sk_info_field "$s" writer)" none "$be: lease released"
+    tap_is "$(sk_info_field "$s" version)" 1 "$be: neither writer published"
+}
+
+# A backend this build lacks is a runtime error naming the backend.
+missing_backend_tests() {
+    for be in posix sysv; do
+        case " $SK_BACKENDS " in *" $be "*) continue ;; esac
+        s=$(sk_spec "$be" 6)
+        tap_cmd "$be: spec of a backend this build lacks" 1 - \
+            "^shmkit-read: $s: backend not available \\(.*(POSIX|System V)" "$READ" "$s"
+    done
+}
+
+help_and_version_tests
+usage_tests
+bad_spec_tests
+missing_backend_tests
+for be in $SK_BACKENDS; do
+    bad_value_tests "$be"
+    missing_tests "$be"
+    busy_tests "$be"
+    "foreign_${be}_tests"
+done
+
+sk_remove_all
+sk_check_no_leftovers
+tap_done

@@ -1,0 +1,261 @@
+# tap.sh - tiny TAP helpers for the shell tests (POSIX sh).
+#
+# Source it from a test script:   . "$top_srcdir/tests/tap.sh"
+#
+#   tap_plan N                   print the plan up front (optional)
+#   tap_done                     print the plan at the end if none was given,
+#                                and exit 0 if every test passed, else 1
+#   tap_pass DESC / tap_fail DESC
+#   tap_ok DESC CMD [ARG...]     passes if CMD exits 0
+#   tap_is GOT WANT DESC         passes if the two strings are equal
+#   tap_like TEXT ERE DESC       passes if a line of TEXT matches ERE
+#   tap_cmd DESC STATUS OUT ERR CMD [ARG...]
+#                                runs CMD (stdin from the caller, /dev/null
+#                                by default), passes if it exits with STATUS
+#                                and its stdout / stderr match OUT / ERR:
+#                                  ''     anything
+#                                  '-'    must be empty
+#                                  '!ERE' no line may match ERE
+#                                  'ERE'  some line must match ERE
+#                                The output stays in "$TAP_OUT" and
+#                                "$TAP_ERR", the status in $TAP_STATUS.
+#   tap_skip DESC REASON         a test that cannot run here ("# SKIP")
+#   tap_diag TEXT...             a diagnostic line ("# TEXT")
+#   tap_at_exit CMD              run CMD (a string) when the script exits,
+#                                however it exits
+#   $TAP_TMP                     a private scratch directory, removed at exit
+#
+# Every failure prints what went wrong as diagnostics, so a failing test
+# can be understood from the log alone.
+
+tap_count=0
+tap_failures=0
+tap_planned=no
+tap_exit_hook=:
+
+# Tests must not read the terminal by accident.
+exec </dev/null
+
+TAP_TMP=$(mktemp -d "${TMPDIR:-/tmp}/shmkit-tap.XXXXXX") || {
+    echo "Bail out! cannot create a scratch directory"
+    exit 1
+}
+TAP_OUT=$TAP_TMP/stdout
+TAP_ERR=$TAP_TMP/stderr
+TAP_STATUS=0
+
+tap_cleanup_() {
+    eval "$tap_exit_hook"
+    rm -rf "$TAP_TMP"
+}
+trap 'tap_cleanup_' EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+tap_at_exit() {
+    tap_exit_hook=$1
+}
+
+tap_plan() {
+    tap_planned=yes
+    echo "1..$1"
+}
+
+tap_diag() {
+    printf '%s\n' "$@" | sed 's/^/# /'
+}
+
+tap_pass() {
+    tap_count=$((tap_count + 1))
+    echo "ok $tap_count - $1"
+}
+
+tap_fail() {
+    tap_count=$((tap_count + 1))
+    tap_failures=$((tap_failures + 1))
+    echo "not ok $tap_count - $1"
+}
+
+tap_skip() {
+    tap_count=$((tap_count + 1))
+    echo "ok $tap_count - $1 # SKIP $2"
+}
+
+tap_ok() {
+    _tap_desc=$1
+    shift
+    if "$@"; then
+        tap_pass "$_tap_desc"
+    else
+        tap_fail "$_tap_desc"
+        tap_diag "command failed: $*"
+    fi
+}
+
+tap_is() {
+    if [ "$1" = "$2" ]; then
+        tap_pass "$3"
+    else
+        tap_fail "$3"
+        tap_diag "got:      '$1'" "expected: '$2'"
+    fi
+}
+
+tap_like() {
+    if printf '%s\n' "$1" | grep -E -e "$2" >/dev/null; then
+        tap_pass "$3"
+    else
+        tap_fail "$3"
+        tap_diag "got:      '$1'" "expected to match: $2"
+    fi
+}
+
+# tap_match_ FILE PATTERN: the pattern rules of tap_cmd.
+tap_match_() {
+    case $2 in
+        '') return 0 ;;
+        -) test ! -s "$1" ;;
+        !*) ! grep -E -e "${2#!}" "$1" >/dev/null ;;
+        *) grep -E -e "$2" "$1" >/dev/null ;;
+    esac
+}
+
+tap_cmd() {
+    _tap_desc=$1 _tap_want_status=$2 _tap_want_out=$3 _tap_want_err=$4
+    shift 4
+    "$@" >"$TAP_OUT" 2>"$TAP_ERR"
+    TAP_STATUS=$?
+    _tap_why=
+    [ "$TAP_STATUS" -eq "$_tap_want_status" ] ||
+        _tap_why="exit status $TAP_STATUS, expected $_tap_want_status"
+    tap_match_ "$TAP_OUT" "$_tap_want_out" ||
+        _tap_why="${_tap_why:+$_tap_why; }stdout does not match '$_tap_want_out'"
+    tap_match_ "$TAP_ERR" "$_tap_want_err" ||
+        _tap_why="${_tap_why:+$_tap_why; }stderr does not match '$_tap_want_err'"
+    if [ -z "$_tap_why" ]; then
+        tap_pass "$_tap_desc"
+        return 0
+    fi
+    tap_fail "$_tap_desc"
+    tap_diag "command: $*" "$_tap_why"
+    [ -s "$TAP_OUT" ] && { tap_diag "stdout:"; head -n 20 "$TAP_OUT" | sed 's/^/#   /'; }
+    [ -s "$TAP_ERR" ] && { tap_diag "stderr:"; head -n 20 "$TAP_ERR" | sed 's/^/#   /'; }
+    return 1
+}
+
+tap_done() {
+    [ "$tap_planned" = yes ] || echo "1..$tap_count"
+    if [ "$tap_failures" -ne 0 ]; then
+        tap_diag "$tap_failures of $tap_count tests failed"
+        exit 1
+    fi
+    exit 0
+}
+
+# ---------------------------------------------------------------------
+# shmkit helpers for the cli-*.sh tests
+# ---------------------------------------------------------------------
+#
+#   $WRITE $READ $SHMKIT         the programs in $top_builddir
+#   $SK_BACKENDS                 the backends to test ("posix sysv"); a SKIP
+#                                was printed for each one not built
+#   sk_spec BACKEND N            a spec unique to this script, N = 0..15:
+#                                  posix  /skt.cli.PID.N
+#                                  sysv   sysv:0xKEY, KEY = 0x50000000
+#                                         + (PID % 0x100000) * 16 + N
+#                                (the range zz-leftovers.sh watches)
+#   sk_posix_file N              the /dev/shm file of /skt.cli.PID.N
+#   sk_remove_all                removes every segment sk_spec can name
+#   sk_check_no_leftovers        one test: none of them exists any more
+#   sk_info_field SPEC KEY       the value of "KEY: value" in shmkit info
+#
+# Segments are removed at exit even when the script dies half-way.
+
+: "${top_builddir:=.}" "${top_srcdir:=.}"
+: "${SHMKIT_HAVE_SYSV:=yes}" "${SHMKIT_HAVE_POSIX:=yes}"
+WRITE=$top_builddir/shmkit-write
+READ=$top_builddir/shmkit-read
+SHMKIT=$top_builddir/shmkit
+SK_NUMBERS='0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15'
+
+# The backends to test; a SKIP for each one this build lacks.
+SK_BACKENDS=
+for _sk_be in posix sysv; do
+    if [ "$_sk_be" = posix ]; then _sk_have=$SHMKIT_HAVE_POSIX; else _sk_have=$SHMKIT_HAVE_SYSV; fi
+    if [ "$_sk_have" = yes ]; then
+        SK_BACKENDS="$SK_BACKENDS $_sk_be"
+    else
+        tap_skip "$_sk_be backend tests" "$_sk_be backend not in this build"
+    fi
+done
+
+sk_sysv_key() {
+    printf '0x%08x' $((0x50000000 + ($$ % 0x100000) * 16 + $1))
+}
+
+sk_spec() {
+    case $1 in
+        posix) printf '/skt.cli.%s.%s' "$$" "$2" ;;
+        sysv) printf 'sysv:%s' "$(sk_sysv_key "$2")" ;;
+        *) echo "sk_spec: bad backend $1" >&2; exit 1 ;;
+    esac
+}
+
+sk_posix_file() {
+    printf '/dev/shm/skt.cli.%s.%s' "$$" "$1"
+}
+
+sk_remove_all() {
+    for _sk_n in $SK_NUMBERS; do
+        [ "$SHMKIT_HAVE_POSIX" = yes ] && "$SHMKIT" rm -f "$(sk_spec posix "$_sk_n")" 2>/dev/null
+        [ "$SHMKIT_HAVE_SYSV" = yes ] && "$SHMKIT" rm -f "$(sk_spec sysv "$_sk_n")" 2>/dev/null
+        # In case the program is broken: the system's own tools.
+        rm -f "$(sk_posix_file "$_sk_n")" 2>/dev/null
+        ipcrm -M "$(sk_sysv_key "$_sk_n")" >/dev/null 2>&1
+    done
+    return 0
+}
+
+# The names of ours that still exist, one per line.
+sk_leftovers_() {
+    if [ -d /dev/shm ]; then
+        ls /dev/shm 2>/dev/null | grep -E "^skt\\.cli\\.$$\\." | sed 's,^,/dev/shm/,'
+    fi
+    if command -v ipcs >/dev/null 2>&1; then
+        _sk_ipcs=$(ipcs -m 2>/dev/null)
+        for _sk_n in $SK_NUMBERS; do
+            _sk_key=$(sk_sysv_key "$_sk_n")
+            # Linux prints keys in hex; the BSDs may print them in decimal,
+            # which elsewhere could match some other column.
+            case $(uname -s) in
+                Linux) _sk_pattern=$_sk_key ;;
+                *) _sk_pattern="$_sk_key|$(printf '%d' "$_sk_key")" ;;
+            esac
+            printf '%s\n' "$_sk_ipcs" | grep -i -w -E -e "$_sk_pattern" >/dev/null &&
+                echo "sysv key $_sk_key"
+        done
+    fi
+    for _sk_n in $SK_NUMBERS; do
+        for _sk_be in $SK_BACKENDS; do
+            "$SHMKIT" info "$(sk_spec "$_sk_be" "$_sk_n")" >/dev/null 2>&1
+            [ $? -eq 3 ] || echo "$(sk_spec "$_sk_be" "$_sk_n") (shmkit info)"
+        done
+    done
+}
+
+sk_check_no_leftovers() {
+    _sk_left=$(sk_leftovers_)
+    if [ -z "$_sk_left" ]; then
+        tap_pass "no segment left behind"
+    else
+        tap_fail "no segment left behind"
+        tap_diag "left behind:" "$_sk_left"
+    fi
+}
+
+sk_info_field() {
+    "$SHMKIT" info "$1" 2>/dev/null | sed -n "s/^$2: //p"
+}
+
+tap_at_exit sk_remove_all
