@@ -1,26 +1,44 @@
 #!/bin/sh
 # Runs after every other test (see Makefile.am): the suite must leave no
-# shared memory behind.  Test segments are named /skt.* (POSIX) and use
-# System V keys 0x40000000-0x7fffffff (Check suites: 0x4..., CLI tests and
-# examples: 0x5... and above).
+# shared memory behind.  Test segments are named /skt.* (POSIX, the
+# creating pid is in the name) and use System V keys 0x40000000-0x7fffffff.
+# A segment counts as left behind once the process that created it has
+# exited; segments of processes still running belong to a concurrent test
+# run on the same machine, not to a leak.
 echo "1..2"
 
-left=$(ls /dev/shm 2>/dev/null | grep '^skt\.' || true)
-if [ -z "$left" ]; then
+alive() { kill -0 "$1" 2>/dev/null || [ -d "/proc/$1" ]; }
+
+leaked=""
+for f in $(ls /dev/shm 2>/dev/null | grep '^skt\.' || true); do
+    # skt.PID.N, skt.cli.PID.N, skt.ex.PID.N: the first all-digit part.
+    pid=$(echo "$f" | tr '.' '\n' | grep -m1 -E '^[0-9]+$' || true)
+    if [ -z "$pid" ] || ! alive "$pid"; then
+        leaked="$leaked $f"
+    fi
+done
+if [ -z "$leaked" ]; then
     echo "ok 1 - no POSIX test segment left in /dev/shm"
 else
     echo "not ok 1 - POSIX test segments left behind:"
-    echo "$left" | sed 's/^/# /'
+    for f in $leaked; do echo "# $f"; done
 fi
 
 if command -v ipcs >/dev/null 2>&1; then
     me=$(id -un)
-    left=$(ipcs -m 2>/dev/null | awk -v me="$me" '$1 ~ /^0x[4-7]/ && $3 == me {print $1, $2}')
-    if [ -z "$left" ]; then
+    # "ipcs -m" gives key and shmid; "ipcs -m -p" gives shmid and creator pid.
+    ipcs -m -p 2>/dev/null | awk 'NR > 3 && $1 ~ /^[0-9]+$/ {print $1, $3}' > "${TMPDIR:-/tmp}/skt-cpid.$$"
+    leaked=$(ipcs -m 2>/dev/null | awk -v me="$me" '$1 ~ /^0x[4-7]/ && $3 == me {print $1, $2}' |
+        while read -r key id; do
+            cpid=$(awk -v id="$id" '$1 == id {print $2}' "${TMPDIR:-/tmp}/skt-cpid.$$")
+            if [ -z "$cpid" ] || ! alive "$cpid"; then echo "$key"; fi
+        done)
+    rm -f "${TMPDIR:-/tmp}/skt-cpid.$$"
+    if [ -z "$leaked" ]; then
         echo "ok 2 - no System V test segment left (ipcs -m)"
     else
         echo "not ok 2 - System V test segments left behind:"
-        echo "$left" | sed 's/^/# /'
+        echo "$leaked" | sed 's/^/# /'
     fi
 else
     echo "ok 2 # SKIP ipcs not available"
