@@ -101,6 +101,7 @@ SHMKIT_API const char *shmkit_error_detail(void);
 
 enum shmkit_backend { SHMKIT_BACKEND_POSIX = 1, SHMKIT_BACKEND_SYSV = 2 };
 enum shmkit_kind { SHMKIT_KIND_SLOT = 1, SHMKIT_KIND_RING = 2 };
+enum shmkit_ring_policy { SHMKIT_RING_BLOCK = 1, SHMKIT_RING_OVERWRITE = 2 };
 
 /* Flags for the *_create and *_open functions. */
 #define SHMKIT_EXCL 0x0001u  /* create: fail with -EEXIST if the segment exists */
@@ -132,7 +133,16 @@ struct shmkit_info {
     int writer_alive;            /* 1 alive, 0 dead, -1 unknown or no writer */
     long attach_count;           /* SysV shm_nattch, -1 where unknown */
     int64_t created_sec;         /* creation time, seconds since the epoch */
-    uint64_t reserved[16];       /* room for later fields; zero */
+    /* Rings (zero for slots): */
+    int ring_policy;             /* enum shmkit_ring_policy */
+    uint64_t ring_capacity;      /* bytes of message data */
+    uint64_t ring_max_message;   /* largest message accepted */
+    uint64_t ring_used;          /* bytes not yet consumed (block) or retained */
+    uint64_t ring_messages;      /* messages published so far */
+    long consumer_pid;           /* block policy: 0 if no consumer */
+    int consumer_alive;          /* 1 alive, 0 dead, -1 unknown or none */
+    char wait_mechanism[16];     /* how waiters block on this segment */
+    uint64_t reserved[8];        /* room for later fields; zero */
 };
 
 /* Validate the segment named by SPEC and describe it.  Works with read
