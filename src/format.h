@@ -12,7 +12,7 @@
  *   0..127    static line: written once by the creator, then immutable
  *   128..383  layout text (NUL-terminated, part of the checksum)
  *   384..511  writer line: lease and publication counters
- *   512..639  reader line: reserved for readers' shared state (rings)
+ *   512..639  reader line: written by readers (waiter count, ring consumer)
  *   640..767  reserved, zero
  *
  * SPDX-License-Identifier: BSD-2-Clause
@@ -39,12 +39,28 @@
 #define SK_STATE_READY 1u /* header complete and checksummed */
 
 /* header_flags bits */
-#define SK_HFLAG_RAW 0x0001u /* slot without layout */
+#define SK_HFLAG_RAW 0x0001u       /* slot without layout */
+#define SK_HFLAG_OVERWRITE 0x0002u /* ring with the overwrite policy */
+#define SK_HFLAGS_KNOWN (SK_HFLAG_RAW | SK_HFLAG_OVERWRITE)
 
 /* Slot payload: two buffers, each a 16-byte buffer header followed by the
  * record, the whole rounded up to a multiple of 64 bytes. */
 #define SK_SLOT_BUF_HDR 16u
 #define SK_SLOT_BUF_ALIGN 64u
+
+/* Ring payload: CAPACITY bytes (a power of two) of frames.  A frame is a
+ * 16-byte frame header and the message, padded to a multiple of 16, so a
+ * frame header is never split by the end of the ring; a frame that would
+ * not fit before the end is preceded by a pad frame that fills it. */
+#define SK_FRAME_HDR 16u
+#define SK_FRAME_ALIGN 16u
+#define SK_FRAME_PAD 0x0001u       /* frame flag: padding, no message */
+#define SK_RING_MIN_CAPACITY 256u
+#define SK_RING_MAX_CAPACITY (1u << 30)
+
+/* Wait indices (wait.h): which semaphore a word uses under sysv-sem. */
+#define SK_WAIT_IDX_DATA 0u  /* slot version / ring head: readers wait */
+#define SK_WAIT_IDX_SPACE 1u /* ring tail: the writer waits for space */
 
 struct sk_header {
     /* --- static line (0..127): immutable once state is READY --- */
@@ -62,27 +78,51 @@ struct sk_header {
     uint64_t capacity;         /*  56  ring: data bytes; slot: 0 */
     uint32_t layout_len;       /*  64  strlen(layout), < SK_LAYOUT_AREA */
     uint32_t creator_pid;      /*  68 */
-    uint64_t creator_start;    /*  72  creator's process start time token */
+    uint64_t creator_start;    /*  72  creator's process start time (platform units) */
     int64_t created_sec;       /*  80  creation time, seconds since epoch */
-    uint8_t reserved0[32];     /*  88  zero */
+    uint32_t wait_mech;        /*  88  enum sk_wait_mech of the creator's build */
+    int32_t wait_semid;        /*  92  sysv-sem: semaphore set id, else -1 */
+    uint8_t reserved0[24];     /*  96  zero */
     uint32_t checksum;         /* 120  FNV-1a of bytes 0..119 and 128..383 */
     sk_atomic_u32 state;       /* 124  SK_STATE_*; set last by the creator */
 
     /* --- layout (128..383) --- */
     char layout[SK_LAYOUT_AREA]; /* 128 */
 
-    /* --- writer line (384..511) --- */
+    /* --- writer line (384..511): written by the writer --- */
     sk_atomic_u32 lease_pid;   /* 384  writer pid, 0 = free */
     sk_atomic_u32 lease_token; /* 388  writer start-time token, 0 = unknown */
-    sk_atomic_u32 pub;         /* 392  slot: low 32 bits of published version */
-    sk_atomic_u32 begin;       /* 396  slot: low 32 bits of version being written */
-    uint8_t writer_reserved[112]; /* 400 */
+    union {                    /* 392 */
+        sk_atomic_u32 pub;     /*      slot: low 32 bits of published version */
+        sk_atomic_u32 head;    /*      ring: end of the published frames */
+    };
+    union {                    /* 396 */
+        sk_atomic_u32 begin;   /*      slot: low 32 bits of version being written */
+        sk_atomic_u32 reclaim; /*      ring: bytes before reclaim - capacity may be overwritten */
+    };
+    sk_atomic_u32 newest;      /* 400  ring: start of the newest frame */
+    sk_atomic_u32 oldest;      /* 404  ring (overwrite): start of the oldest retained frame */
+    sk_atomic_u32 seq_lo;      /* 408  ring: messages published, low 32 bits */
+    sk_atomic_u32 seq_hi;      /* 412  ring: high 32 bits */
+    sk_atomic_u32 space_waiters; /* 416  ring (block): writer waiting for space */
+    uint8_t writer_reserved[92]; /* 420 */
 
-    /* --- reader line (512..639) --- */
-    uint8_t reader_reserved[128]; /* 512 */
+    /* --- reader line (512..639): written by readers --- */
+    sk_atomic_u32 waiters;     /* 512  processes waiting for data (slot, ring) */
+    sk_atomic_u32 consumer_pid;   /* 516  ring (block): consumer lease */
+    sk_atomic_u32 consumer_token; /* 520 */
+    sk_atomic_u32 tail;        /* 524  ring (block): end of the consumed frames */
+    uint8_t reader_reserved[112]; /* 528 */
 
     /* --- reserved line (640..767) --- */
     uint8_t reserved1[128];    /* 640 */
+};
+
+/* Frame header of a ring frame. */
+struct sk_frame {
+    uint32_t len;     /* message bytes; pad frames: the whole frame's bytes */
+    uint32_t flags;   /* SK_FRAME_* */
+    uint64_t seq;     /* message number, from 0; pad frames: 0 */
 };
 
 /* Per-buffer header of a slot buffer. */
@@ -104,7 +144,13 @@ _Static_assert(offsetof(struct sk_header, state) == SK_STATE_OFFSET, "state");
 _Static_assert(offsetof(struct sk_header, layout) == 128, "layout");
 _Static_assert(offsetof(struct sk_header, lease_pid) == 384, "writer line");
 _Static_assert(offsetof(struct sk_header, pub) == 392, "pub");
-_Static_assert(offsetof(struct sk_header, reader_reserved) == 512, "reader line");
+_Static_assert(offsetof(struct sk_header, wait_mech) == 88, "wait_mech");
+_Static_assert(offsetof(struct sk_header, head) == 392, "head");
+_Static_assert(offsetof(struct sk_header, reclaim) == 396, "reclaim");
+_Static_assert(offsetof(struct sk_header, space_waiters) == 416, "space_waiters");
+_Static_assert(offsetof(struct sk_header, waiters) == 512, "reader line");
+_Static_assert(offsetof(struct sk_header, tail) == 524, "tail");
+_Static_assert(sizeof(struct sk_frame) == SK_FRAME_HDR, "frame header");
 _Static_assert(offsetof(struct sk_header, reserved1) == 640, "reserved line");
 _Static_assert(sizeof(sk_atomic_u32) == 4, "32-bit atomics");
 _Static_assert(sizeof(struct sk_slot_buf) == SK_SLOT_BUF_HDR, "slot buffer header");

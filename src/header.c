@@ -76,6 +76,8 @@ void sk_header_init(struct sk_header *h, const struct sk_header_params *p)
     h->creator_pid = (uint32_t)getpid();
     h->creator_start = sk_proc_start_time((long)getpid());
     h->created_sec = (int64_t)time(NULL);
+    h->wait_mech = (uint32_t)p->wait_mech;
+    h->wait_semid = p->wait_semid;
     memcpy(h->layout, p->layout, layout_len + 1);
 }
 
@@ -199,11 +201,30 @@ static int check_slot(const struct sk_header *h)
     return 0;
 }
 
+/* Ring geometry (ring.c relies on every rule here). */
+static int check_ring(const struct sk_header *h)
+{
+    uint64_t cap = h->capacity;
+
+    if (cap < SK_RING_MIN_CAPACITY || cap > SK_RING_MAX_CAPACITY || (cap & (cap - 1)) != 0)
+        return sk_fail(SHMKIT_ECORRUPT, "ring capacity %llu is not a power of two in range",
+                       (unsigned long long)cap);
+    if (h->payload_size != cap)
+        return sk_fail(SHMKIT_ECORRUPT, "payload size %llu differs from capacity %llu",
+                       (unsigned long long)h->payload_size, (unsigned long long)cap);
+    if (h->record_size > cap / 2 - SK_FRAME_HDR)
+        return sk_fail(SHMKIT_ECORRUPT, "largest message %llu too big for capacity %llu",
+                       (unsigned long long)h->record_size, (unsigned long long)cap);
+    if (h->layout_len != 0 || (h->header_flags & SK_HFLAG_RAW))
+        return sk_fail(SHMKIT_ECORRUPT, "ring with slot attributes");
+    return 0;
+}
+
 static int check_kind(const struct sk_header *h)
 {
     switch (h->kind) {
     case SHMKIT_KIND_SLOT: return check_slot(h);
-    case SHMKIT_KIND_RING: return 0; /* validated by the ring module */
+    case SHMKIT_KIND_RING: return check_ring(h);
     default: return sk_fail(SHMKIT_ECORRUPT, "unknown kind %u", h->kind);
     }
 }
@@ -223,6 +244,8 @@ static void fill_view(const struct sk_header *h, struct sk_header_view *view)
     view->creator_pid = (long)h->creator_pid;
     view->creator_start = h->creator_start;
     view->created_sec = h->created_sec;
+    view->wait_mech = (int)h->wait_mech;
+    view->wait_semid = h->wait_semid;
     memcpy(view->layout, h->layout, h->layout_len + 1);
 }
 

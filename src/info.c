@@ -4,7 +4,9 @@
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include "internal.h"
+#include "wait.h"
 
+#include <stdio.h>
 #include <string.h>
 
 SHMKIT_API const char *shmkit_version(void)
@@ -45,9 +47,13 @@ static int describe(const struct sk_seg *seg, struct shmkit_info *info)
         sk_proc_alive(view.creator_pid, sk_token_from_start(view.creator_start));
     info->created_sec = view.created_sec;
     describe_writer(seg->base, info);
-    if (view.kind == SHMKIT_KIND_SLOT)
-        return sk_slot_peek_version(seg->base, &view, &info->version);
-    return 0;
+    snprintf(info->wait_mechanism, sizeof info->wait_mechanism, "%s",
+             sk_wait_mechanism_name(view.wait_mech));
+    if (view.kind == SHMKIT_KIND_RING) {
+        sk_ring_describe(seg->base, &view, info);
+        return 0;
+    }
+    return sk_slot_peek_version(seg->base, &view, &info->version);
 }
 
 SHMKIT_API int shmkit_info(const char *spec_text, struct shmkit_info *info)
@@ -74,6 +80,25 @@ SHMKIT_API int shmkit_info(const char *spec_text, struct shmkit_info *info)
     return rc;
 }
 
+/* A shmkit segment may own wait resources outside shared memory (a System
+ * V semaphore set): free them with the segment.  Anything that does not
+ * validate owns nothing. */
+static void destroy_wait_resources(const struct sk_spec *spec)
+{
+    struct sk_header_view view;
+    struct sk_waitset ws;
+    struct sk_seg seg;
+
+    if (sk_seg_open(&seg, spec, SK_SEG_READ, SK_HEADER_SIZE) < 0)
+        return;
+    if (sk_header_validate(seg.base, seg.size, &view) == 0 && view.wait_semid >= 0 &&
+        view.wait_mech == SK_WAIT_SYSV_SEM) {
+        sk_waitset_attach(&ws, view.wait_mech, view.wait_semid);
+        sk_waitset_destroy(&ws);
+    }
+    sk_seg_close(&seg);
+}
+
 SHMKIT_API int shmkit_unlink(const char *spec_text)
 {
     struct sk_spec spec;
@@ -81,5 +106,9 @@ SHMKIT_API int shmkit_unlink(const char *spec_text)
 
     sk_clear_detail();
     rc = sk_spec_parse(spec_text, &spec);
-    return rc < 0 ? rc : sk_seg_remove(&spec);
+    if (rc < 0)
+        return rc;
+    destroy_wait_resources(&spec);
+    sk_clear_detail();
+    return sk_seg_remove(&spec);
 }

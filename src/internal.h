@@ -57,7 +57,21 @@ struct sk_seg {
     size_t size;      /* bytes mapped */
     int writable;
     int shmid;        /* SysV id, -1 for POSIX */
+    /* A writable mapping of at least the header: BASE itself for writers;
+     * for SK_SEG_WAITER readers a second mapping of the same object, made
+     * by sk_seg_waiter_view on the first wait and used only for the waiter
+     * counters; NULL if none. */
+    void *rw_header;
+    size_t rw_size;   /* bytes of the second mapping, 0 if none */
+    int waiter_fd;    /* POSIX SK_SEG_WAITER: read-write descriptor kept for
+                         the view, -1 otherwise */
+    int waiter_tried; /* sk_seg_waiter_view was called */
 };
+
+/* Access modes of sk_seg_open. */
+#define SK_SEG_READ 0   /* read-only mapping */
+#define SK_SEG_WRITE 1  /* read-write mapping */
+#define SK_SEG_WAITER 2 /* read-only, and able to make a writable header view */
 
 struct sk_seg_stat {
     uint64_t size;
@@ -72,23 +86,29 @@ struct sk_seg_stat {
  * failure nothing is left behind. */
 int sk_seg_create(struct sk_seg *seg, const struct sk_spec *spec, size_t size,
                   unsigned mode);
-/* Map an existing segment.  Its size is checked before mapping: fewer than
- * MIN_SIZE bytes is SHMKIT_ENOTSHMKIT, never SIGBUS. */
-int sk_seg_open(struct sk_seg *seg, const struct sk_spec *spec, int writable,
+/* Map an existing segment with ACCESS (SK_SEG_*).  Its size is checked
+ * before mapping: fewer than MIN_SIZE bytes is SHMKIT_ENOTSHMKIT, never
+ * SIGBUS. */
+int sk_seg_open(struct sk_seg *seg, const struct sk_spec *spec, int access,
                 size_t min_size);
 void sk_seg_close(struct sk_seg *seg);
+/* The writable header view of a segment opened with SK_SEG_WAITER (made on
+ * first use) or SK_SEG_WRITE; NULL if the caller may not write to it. */
+void *sk_seg_waiter_view(struct sk_seg *seg);
 int sk_seg_remove(const struct sk_spec *spec);
 int sk_seg_stat(const struct sk_spec *spec, struct sk_seg_stat *st);
 
 /* Backend entry points used by segment.c. */
 int sk_posix_create(struct sk_seg *seg, size_t size, unsigned mode);
-int sk_posix_open(struct sk_seg *seg, int writable, size_t min_size);
+int sk_posix_open(struct sk_seg *seg, int access, size_t min_size);
 void sk_posix_close(struct sk_seg *seg);
+void sk_posix_waiter_view(struct sk_seg *seg);
 int sk_posix_remove(const struct sk_spec *spec);
 int sk_posix_stat(const struct sk_spec *spec, struct sk_seg_stat *st);
 int sk_sysv_create(struct sk_seg *seg, size_t size, unsigned mode);
-int sk_sysv_open(struct sk_seg *seg, int writable, size_t min_size);
+int sk_sysv_open(struct sk_seg *seg, int access, size_t min_size);
 void sk_sysv_close(struct sk_seg *seg);
+void sk_sysv_waiter_view(struct sk_seg *seg);
 int sk_sysv_remove(const struct sk_spec *spec);
 int sk_sysv_stat(const struct sk_spec *spec, struct sk_seg_stat *st);
 
@@ -120,6 +140,8 @@ struct sk_header_params {
     uint64_t record_size;
     uint64_t capacity;
     const char *layout;   /* canonical layout text or "" */
+    int wait_mech;        /* enum sk_wait_mech */
+    int wait_semid;       /* sysv-sem set, -1 if none */
 };
 
 /* A validated private copy of the immutable part of a header.  Modules use
@@ -136,6 +158,8 @@ struct sk_header_view {
     long creator_pid;
     uint64_t creator_start;
     int64_t created_sec;
+    int wait_mech;        /* as recorded: untrusted, checked by wait.c */
+    int wait_semid;
     char layout[SK_LAYOUT_AREA];
 };
 
@@ -152,17 +176,24 @@ int sk_header_validate(const void *base, size_t mapped, struct sk_header_view *v
 uint64_t sk_slot_payload_size(uint64_t record_size);
 uint64_t sk_slot_buf_stride(uint64_t record_size);
 
-/* ---- slot (slot.c) ------------------------------------------------- */
+/* ---- slot (slot.c) and ring (ring.c) -------------------------------- */
 
 /* Version of the slot in a validated mapping (for shmkit_info). */
 int sk_slot_peek_version(void *base, const struct sk_header_view *view, uint64_t *version);
+/* Ring fields of shmkit_info from a validated mapping. */
+void sk_ring_describe(void *base, const struct sk_header_view *view, struct shmkit_info *info);
+
+/* ---- waiting (wait.c) ----------------------------------------------- */
+
+/* The process-wide wait mode (enum sk_wait_mode) set by shmkit_set_wait_mode. */
+int sk_wait_mode_get(void);
 
 /* ---- lease (lease.c) ------------------------------------------------ */
 
-/* Take the writer lease in (PID_WORD, TOKEN_WORD) for this process:
- * 0 on success, SHMKIT_EBUSY (detail names the holder) if a live process
- * holds it.  A dead holder's lease is taken over. */
-int sk_lease_acquire(sk_atomic_u32 *pid_word, sk_atomic_u32 *token_word);
+/* Take the lease in (PID_WORD, TOKEN_WORD) for this process: 0 on success,
+ * SHMKIT_EBUSY (detail names the holder and ROLE, e.g. "writer") if a live
+ * process holds it.  A dead holder's lease is taken over. */
+int sk_lease_acquire(sk_atomic_u32 *pid_word, sk_atomic_u32 *token_word, const char *role);
 void sk_lease_release(sk_atomic_u32 *pid_word, sk_atomic_u32 *token_word);
 
 /* ---- racy copies (copy.c) ------------------------------------------ */

@@ -1,5 +1,6 @@
 /*
- * lease.c - the single-writer lease.
+ * lease.c - the single-writer lease (also the single-consumer lease of
+ * block rings).
  *
  * Two 32-bit words in the header: the holder's pid and a token of its
  * process start time (0 while being set, or where the platform cannot tell).
@@ -51,7 +52,7 @@ static int take_over(sk_atomic_u32 *pid_word, sk_atomic_u32 *token_word, uint32_
     return 1;
 }
 
-int sk_lease_acquire(sk_atomic_u32 *pid_word, sk_atomic_u32 *token_word)
+int sk_lease_acquire(sk_atomic_u32 *pid_word, sk_atomic_u32 *token_word, const char *role)
 {
     uint32_t me = (uint32_t)getpid();
     uint32_t my_token = sk_self_token();
@@ -67,14 +68,14 @@ int sk_lease_acquire(sk_atomic_u32 *pid_word, sk_atomic_u32 *token_word)
             continue;
         }
         if (holder == me)
-            return sk_fail(SHMKIT_EBUSY, "this process (pid %lu) already holds the writer lease",
-                           (unsigned long)holder);
+            return sk_fail(SHMKIT_EBUSY, "this process (pid %lu) is already the %s",
+                           (unsigned long)holder, role);
         if (sk_proc_alive((long)holder, token))
-            return sk_fail(SHMKIT_EBUSY, "pid %lu is the writer", (unsigned long)holder);
+            return sk_fail(SHMKIT_EBUSY, "pid %lu is the %s", (unsigned long)holder, role);
         if (take_over(pid_word, token_word, holder, token, me, my_token))
             return 0;
     }
-    return sk_fail(SHMKIT_EBUSY, "writer lease contended");
+    return sk_fail(SHMKIT_EBUSY, "%s lease contended", role);
 }
 
 void sk_lease_release(sk_atomic_u32 *pid_word, sk_atomic_u32 *token_word)

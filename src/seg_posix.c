@@ -33,7 +33,28 @@ static int map_fd(struct sk_seg *seg, int fd, size_t size, int writable)
     seg->base = base;
     seg->size = size;
     seg->writable = writable;
+    if (writable)
+        seg->rw_header = base;
     return 0;
+}
+
+/* A waiter's writable view of the header, from the descriptor kept since
+ * the data mapping was made, so that both are the same object even if the
+ * name was unlinked and reused meanwhile.  Optional: without it the reader
+ * waits by polling. */
+void sk_posix_waiter_view(struct sk_seg *seg)
+{
+    void *p;
+
+    if (seg->waiter_fd < 0)
+        return;
+    p = mmap(NULL, SK_HEADER_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, seg->waiter_fd, 0);
+    if (p != MAP_FAILED) {
+        seg->rw_header = p;
+        seg->rw_size = SK_HEADER_SIZE;
+    }
+    close(seg->waiter_fd);
+    seg->waiter_fd = -1;
 }
 
 static int reserve_space(int fd, size_t size)
@@ -86,12 +107,17 @@ int sk_posix_create(struct sk_seg *seg, size_t size, unsigned mode)
     return rc;
 }
 
-int sk_posix_open(struct sk_seg *seg, int writable, size_t min_size)
+int sk_posix_open(struct sk_seg *seg, int access, size_t min_size)
 {
     struct stat st;
-    int fd, rc;
+    int fd = -1, rc, fd_writable = access != SK_SEG_READ;
 
-    fd = shm_open(seg->spec.posix_name, writable ? O_RDWR : O_RDONLY, 0);
+    if (access == SK_SEG_WAITER) {
+        fd = shm_open(seg->spec.posix_name, O_RDWR, 0);
+        fd_writable = fd >= 0;
+    }
+    if (fd < 0)
+        fd = shm_open(seg->spec.posix_name, access == SK_SEG_WRITE ? O_RDWR : O_RDONLY, 0);
     if (fd < 0)
         return sk_fail(sk_errno(), "shm_open: %s", strerror(errno));
     if (fstat(fd, &st) != 0) {
@@ -104,14 +130,21 @@ int sk_posix_open(struct sk_seg *seg, int writable, size_t min_size)
     } else if ((uintmax_t)st.st_size > SIZE_MAX) {
         rc = sk_fail(SHMKIT_ESIZE, "object too large to map");
     } else {
-        rc = map_fd(seg, fd, (size_t)st.st_size, writable);
+        rc = map_fd(seg, fd, (size_t)st.st_size, access == SK_SEG_WRITE);
     }
-    close(fd);
+    if (rc == 0 && access == SK_SEG_WAITER && fd_writable)
+        seg->waiter_fd = fd; /* kept for sk_posix_waiter_view */
+    else
+        close(fd);
     return rc;
 }
 
 void sk_posix_close(struct sk_seg *seg)
 {
+    if (seg->waiter_fd >= 0)
+        close(seg->waiter_fd);
+    if (seg->rw_size != 0)
+        munmap(seg->rw_header, seg->rw_size);
     munmap(seg->base, seg->size);
 }
 

@@ -58,7 +58,22 @@ static int attach(struct sk_seg *seg, int shmid, size_t size, int writable)
     seg->size = size;
     seg->writable = writable;
     seg->shmid = shmid;
+    if (writable)
+        seg->rw_header = base;
     return 0;
+}
+
+/* A waiter's writable view: a second attach of the same id (System V
+ * cannot map part of a segment).  Optional: without it the reader waits
+ * by polling. */
+void sk_sysv_waiter_view(struct sk_seg *seg)
+{
+    void *p = shmat(seg->shmid, NULL, 0);
+
+    if (p != (void *)-1) {
+        seg->rw_header = p;
+        seg->rw_size = seg->size;
+    }
 }
 
 static int stat_id(int shmid, struct shmid_ds *ds)
@@ -98,7 +113,7 @@ static int lookup(const struct sk_spec *spec, struct shmid_ds *ds)
     return rc < 0 ? rc : shmid;
 }
 
-int sk_sysv_open(struct sk_seg *seg, int writable, size_t min_size)
+int sk_sysv_open(struct sk_seg *seg, int access, size_t min_size)
 {
     struct shmid_ds ds;
     int shmid = lookup(&seg->spec, &ds);
@@ -108,11 +123,14 @@ int sk_sysv_open(struct sk_seg *seg, int writable, size_t min_size)
     if ((size_t)ds.shm_segsz < min_size)
         return sk_fail(SHMKIT_ENOTSHMKIT, "segment of %zu bytes is smaller than a header",
                        (size_t)ds.shm_segsz);
-    return attach(seg, shmid, (size_t)ds.shm_segsz, writable);
+    /* SK_SEG_WAITER: the id is kept, the writable view comes later. */
+    return attach(seg, shmid, (size_t)ds.shm_segsz, access == SK_SEG_WRITE);
 }
 
 void sk_sysv_close(struct sk_seg *seg)
 {
+    if (seg->rw_size != 0)
+        shmdt(seg->rw_header);
     shmdt(seg->base);
     seg->shmid = -1;
 }

@@ -24,6 +24,7 @@ int sk_seg_create(struct sk_seg *seg, const struct sk_spec *spec, size_t size,
     memset(seg, 0, sizeof *seg);
     seg->spec = *spec;
     seg->shmid = -1;
+    seg->waiter_fd = -1;
     switch (spec->backend) {
 #ifdef SHMKIT_HAVE_POSIX
     case SHMKIT_BACKEND_POSIX: return sk_posix_create(seg, size, mode);
@@ -35,18 +36,19 @@ int sk_seg_create(struct sk_seg *seg, const struct sk_spec *spec, size_t size,
     }
 }
 
-int sk_seg_open(struct sk_seg *seg, const struct sk_spec *spec, int writable,
+int sk_seg_open(struct sk_seg *seg, const struct sk_spec *spec, int access,
                 size_t min_size)
 {
     memset(seg, 0, sizeof *seg);
     seg->spec = *spec;
     seg->shmid = -1;
+    seg->waiter_fd = -1;
     switch (spec->backend) {
 #ifdef SHMKIT_HAVE_POSIX
-    case SHMKIT_BACKEND_POSIX: return sk_posix_open(seg, writable, min_size);
+    case SHMKIT_BACKEND_POSIX: return sk_posix_open(seg, access, min_size);
 #endif
 #ifdef SHMKIT_HAVE_SYSV
-    case SHMKIT_BACKEND_SYSV: return sk_sysv_open(seg, writable, min_size);
+    case SHMKIT_BACKEND_SYSV: return sk_sysv_open(seg, access, min_size);
 #endif
     default: return no_backend(spec);
     }
@@ -67,6 +69,25 @@ void sk_seg_close(struct sk_seg *seg)
     }
     seg->base = NULL;
     seg->size = 0;
+    seg->rw_header = NULL;
+    seg->rw_size = 0;
+}
+
+void *sk_seg_waiter_view(struct sk_seg *seg)
+{
+    if (seg->rw_header != NULL || seg->waiter_tried || seg->base == NULL)
+        return seg->rw_header;
+    seg->waiter_tried = 1;
+    switch (seg->spec.backend) {
+#ifdef SHMKIT_HAVE_POSIX
+    case SHMKIT_BACKEND_POSIX: sk_posix_waiter_view(seg); break;
+#endif
+#ifdef SHMKIT_HAVE_SYSV
+    case SHMKIT_BACKEND_SYSV: sk_sysv_waiter_view(seg); break;
+#endif
+    default: break;
+    }
+    return seg->rw_header;
 }
 
 int sk_seg_remove(const struct sk_spec *spec)

@@ -83,7 +83,8 @@ enum shmkit_errcode {
     SHMKIT_ERANGE = -1013,       /* value out of range for the field's type */
     SHMKIT_ETOOLONG = -1014,     /* text or array value longer than the field */
     SHMKIT_EHALFCREATED = -1015, /* creator died (or is still busy) before finishing */
-    SHMKIT_ECONTENDED = -1016    /* record kept changing during every bounded retry */
+    SHMKIT_ECONTENDED = -1016,   /* record kept changing during every bounded retry */
+    SHMKIT_EOVERWRITTEN = -1017  /* peeked message overwritten before release */
 };
 
 /* A static, human-readable description of CODE (negative errno or
@@ -106,6 +107,8 @@ enum shmkit_ring_policy { SHMKIT_RING_BLOCK = 1, SHMKIT_RING_OVERWRITE = 2 };
 /* Flags for the *_create and *_open functions. */
 #define SHMKIT_EXCL 0x0001u  /* create: fail with -EEXIST if the segment exists */
 #define SHMKIT_WRITE 0x0002u /* open: as the writer (takes the writer lease) */
+#define SHMKIT_FROM_OLDEST 0x0004u /* ring open, overwrite policy: start at the
+                                      oldest retained message, not the newest */
 
 /* Non-zero if this build supports BACKEND. */
 SHMKIT_API int shmkit_backend_available(int backend);
@@ -279,11 +282,119 @@ SHMKIT_API int shmkit_slot_read(shmkit_slot *slot, void *buf, size_t len,
  * otherwise).  Returns 0. */
 SHMKIT_API int shmkit_slot_write(shmkit_slot *slot, const void *record, size_t len);
 
+/* Wait until a version newer than SINCE_VERSION is published.  TIMEOUT_MS:
+ * < 0 waits forever, 0 only checks (-EAGAIN if there is none).  Returns 0,
+ * -ETIMEDOUT, or -EINTR if a signal handler ran (wait again if you like: no
+ * publication is missed).  Spins briefly, then blocks (see
+ * shmkit_set_wait_mode).  A reader without write permission on the segment
+ * cannot register as a waiter and polls instead (about 1 ms latency). */
+SHMKIT_API int shmkit_slot_wait(shmkit_slot *slot, uint64_t since_version, int timeout_ms);
+
 /* Version of the latest published record, without copying it. */
 SHMKIT_API uint64_t shmkit_slot_version(shmkit_slot *slot);
 SHMKIT_API size_t shmkit_slot_record_size(const shmkit_slot *slot);
 /* The slot's parsed layout, or NULL for a raw slot.  Owned by the slot. */
 SHMKIT_API const shmkit_layout *shmkit_slot_layout(const shmkit_slot *slot);
+
+/* ------------------------------------------------------------------ */
+/* Rings: a stream of messages                                         */
+/* ------------------------------------------------------------------ */
+/*
+ * Variable-length messages (0 .. max_message bytes) in a ring of
+ * `capacity` bytes, one writer at a time (the same lease as slots).
+ *
+ * SHMKIT_RING_BLOCK: lossless, one consumer, whose cursor lives in the
+ *   segment (so a new consumer continues where a dead one stopped; the
+ *   message a consumer was receiving when it died may be delivered again).
+ *   The writer waits while the ring is full.  A second live consumer gets
+ *   SHMKIT_EBUSY.
+ * SHMKIT_RING_OVERWRITE: broadcast to any number of read-only readers with
+ *   private cursors; the writer never waits; a reader that falls behind
+ *   skips to the oldest retained message and learns exactly how many it
+ *   lost (shmkit_ring_lost); it is never handed a partially overwritten
+ *   message.  A new reader starts at the newest message, or at the oldest
+ *   retained one with SHMKIT_FROM_OLDEST.
+ *
+ * Timeouts are in milliseconds: < 0 waits forever; 0 does not wait and
+ * fails with -EAGAIN; > 0 fails with -ETIMEDOUT when it expires.  Waits
+ * return -EINTR if a signal handler ran.
+ */
+
+typedef struct shmkit_ring shmkit_ring;
+
+/* Create the ring SPEC and open it as its writer.  CAPACITY is rounded up
+ * to a power of two (256 bytes .. 1 GiB); MAX_MESSAGE (0: the largest
+ * possible, capacity / 2 - 16) must be at most capacity / 2 - 16 so that
+ * every message fits whatever the ring's state.  POLICY: enum
+ * shmkit_ring_policy.  MODE, FLAGS and an existing segment: as
+ * shmkit_slot_create (a different capacity or maximum is SHMKIT_ESIZE, a
+ * different policy or a slot SHMKIT_EKIND). */
+SHMKIT_API int shmkit_ring_create(shmkit_ring **ringp, const char *spec, size_t capacity,
+                                  size_t max_message, int policy, unsigned mode,
+                                  unsigned flags);
+
+/* Open the existing ring SPEC: as its writer with SHMKIT_WRITE; otherwise
+ * as the consumer (block policy: needs write permission, SHMKIT_EBUSY if
+ * another live process consumes) or as a read-only reader (overwrite
+ * policy; SHMKIT_FROM_OLDEST chooses where it starts). */
+SHMKIT_API int shmkit_ring_open(shmkit_ring **ringp, const char *spec, unsigned flags);
+
+/* Release the handle and its lease.  The segment and its messages stay. */
+SHMKIT_API void shmkit_ring_close(shmkit_ring *ring);
+
+/* Writer: copy LEN bytes in as one message.  -EMSGSIZE if LEN exceeds the
+ * maximum; block policy: waits while the ring is full. */
+SHMKIT_API int shmkit_ring_send(shmkit_ring *ring, const void *msg, size_t len,
+                                int timeout_ms);
+
+/* Writer, zero-copy: make room for a message of up to LEN bytes and point
+ * *PTR at it; then shmkit_ring_commit publishes its first N <= LEN bytes.
+ * Nothing is visible to readers before the commit. */
+SHMKIT_API int shmkit_ring_reserve(shmkit_ring *ring, void **ptr, size_t len,
+                                   int timeout_ms);
+SHMKIT_API int shmkit_ring_commit(shmkit_ring *ring, size_t len);
+
+/* Reader: copy the next message into BUF and return its length.
+ * -EMSGSIZE if LEN is too small (the message stays; shmkit_ring_peek tells
+ * its size). */
+SHMKIT_API int shmkit_ring_recv(shmkit_ring *ring, void *buf, size_t len, int timeout_ms);
+
+/* Reader, zero-copy: point *PTR at the next message in shared memory and
+ * return its length; shmkit_ring_release then moves past it.  On an
+ * overwrite ring the writer may overwrite a message that is being looked
+ * at: release then returns SHMKIT_EOVERWRITTEN, and what was seen must be
+ * discarded. */
+SHMKIT_API int shmkit_ring_peek(shmkit_ring *ring, const void **ptr, int timeout_ms);
+SHMKIT_API int shmkit_ring_release(shmkit_ring *ring);
+
+/* Overwrite readers: messages skipped because the writer overwrote them,
+ * since the handle was opened. */
+SHMKIT_API uint64_t shmkit_ring_lost(const shmkit_ring *ring);
+/* Sequence number of the next message this reader will receive (messages
+ * are numbered from 0), or the writer's next. */
+SHMKIT_API uint64_t shmkit_ring_position(const shmkit_ring *ring);
+
+SHMKIT_API size_t shmkit_ring_capacity(const shmkit_ring *ring);
+SHMKIT_API size_t shmkit_ring_max_message(const shmkit_ring *ring);
+SHMKIT_API int shmkit_ring_policy(const shmkit_ring *ring);
+
+/* ------------------------------------------------------------------ */
+/* Waiting                                                             */
+/* ------------------------------------------------------------------ */
+
+enum shmkit_wait_mode {
+    SHMKIT_WAIT_ADAPTIVE = 0, /* spin briefly, then block (default) */
+    SHMKIT_WAIT_SPIN = 1,     /* spin only: lowest latency, burns a core */
+    SHMKIT_WAIT_BLOCK = 2     /* block at once: lowest CPU use */
+};
+
+/* How this process's waits behave (all handles).  Returns the previous
+ * mode, or -EINVAL. */
+SHMKIT_API int shmkit_set_wait_mode(int mode);
+
+/* The blocking mechanism of this build: "futex", "umtx", "openbsd-futex",
+ * "netbsd-futex", "darwin", "sysv-sem" or "poll". */
+SHMKIT_API const char *shmkit_wait_mechanism(void);
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,7 @@
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include "internal.h"
+#include "wait.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -32,6 +33,7 @@ struct shmkit_slot {
     size_t stride;
     size_t record_size;
     shmkit_layout *layout;       /* NULL for raw slots */
+    struct sk_waitset ws;
     int writer;
     uint64_t next_version;       /* writer only */
 };
@@ -78,6 +80,7 @@ static int setup_handle(shmkit_slot *slot)
     slot->bufs = (unsigned char *)slot->seg.base + slot->view.payload_offset;
     slot->record_size = (size_t)slot->view.record_size;
     slot->stride = (size_t)sk_slot_buf_stride(slot->view.record_size);
+    sk_waitset_attach(&slot->ws, slot->view.wait_mech, slot->view.wait_semid);
     if (slot->view.layout[0] != '\0') {
         rc = shmkit_layout_parse(&slot->layout, slot->view.layout);
         if (rc < 0)
@@ -93,7 +96,7 @@ static int become_writer(shmkit_slot *slot)
 {
     struct sk_slot_buf bh;
     uint32_t v;
-    int rc = sk_lease_acquire(&slot->hdr->lease_pid, &slot->hdr->lease_token);
+    int rc = sk_lease_acquire(&slot->hdr->lease_pid, &slot->hdr->lease_token, "writer");
 
     if (rc < 0)
         return rc;
@@ -113,14 +116,20 @@ static void free_handle(shmkit_slot *slot)
     free(slot);
 }
 
-static int open_existing(shmkit_slot *slot, const struct sk_spec *spec, unsigned flags)
+/* Map SPEC with ACCESS and validate it as a slot. */
+static int map_slot(shmkit_slot *slot, const struct sk_spec *spec, int access)
 {
-    int rc = sk_seg_open(&slot->seg, spec, (flags & SHMKIT_WRITE) != 0, SK_HEADER_SIZE);
+    int rc = sk_seg_open(&slot->seg, spec, access, SK_HEADER_SIZE);
 
     if (rc == 0)
         rc = sk_header_validate(slot->seg.base, slot->seg.size, &slot->view);
-    if (rc == 0)
-        rc = setup_handle(slot);
+    return rc == 0 ? setup_handle(slot) : rc;
+}
+
+static int open_existing(shmkit_slot *slot, const struct sk_spec *spec, unsigned flags)
+{
+    int rc = map_slot(slot, spec, (flags & SHMKIT_WRITE) ? SK_SEG_WRITE : SK_SEG_WAITER);
+
     if (rc == 0 && (flags & SHMKIT_WRITE))
         rc = become_writer(slot);
     return rc;
@@ -179,6 +188,7 @@ static int create_new(shmkit_slot *slot, const struct sk_spec *spec, const char 
                       size_t record_size, unsigned mode)
 {
     struct sk_header_params p;
+    struct sk_waitset ws;
     int rc;
 
     memset(&p, 0, sizeof p);
@@ -192,6 +202,9 @@ static int create_new(shmkit_slot *slot, const struct sk_spec *spec, const char 
     rc = sk_seg_create(&slot->seg, spec, (size_t)p.total_size, mode);
     if (rc < 0)
         return rc;
+    sk_waitset_create(&ws, mode);
+    p.wait_mech = ws.mech;
+    p.wait_semid = ws.semid;
     sk_header_init(slot->seg.base, &p);
     sk_header_publish(slot->seg.base);
     rc = sk_header_validate(slot->seg.base, slot->seg.size, &slot->view);
@@ -199,8 +212,10 @@ static int create_new(shmkit_slot *slot, const struct sk_spec *spec, const char 
         rc = setup_handle(slot);
     if (rc == 0)
         rc = become_writer(slot);
-    if (rc < 0)
+    if (rc < 0) {
+        sk_waitset_destroy(&ws);
         sk_seg_remove(spec);
+    }
     return rc;
 }
 
@@ -238,9 +253,11 @@ SHMKIT_API int shmkit_slot_create(shmkit_slot **slotp, const char *spec_text,
     if (rc == -EEXIST && !(flags & SHMKIT_EXCL)) {
         memset(slot, 0, sizeof *slot);
         sk_clear_detail();
-        rc = open_existing(slot, &spec, SHMKIT_WRITE);
+        rc = map_slot(slot, &spec, SK_SEG_WRITE);
         if (rc == 0)
             rc = check_match(slot, canonical, record_size);
+        if (rc == 0)
+            rc = become_writer(slot);
     }
     if (rc < 0) {
         free_handle(slot);
@@ -293,8 +310,42 @@ SHMKIT_API int shmkit_slot_write(shmkit_slot *slot, const void *record, size_t l
     sk_racy_write(buf + SK_SLOT_BUF_HDR, record, len);
     sk_racy_write(buf, &bh, sizeof bh);
     sk_store(&slot->hdr->pub, (uint32_t)n, SK_RELEASE);
+    sk_notify(&slot->ws, SK_WAIT_IDX_DATA, &slot->hdr->pub, &slot->hdr->waiters);
     slot->next_version = n + 1;
     return 0;
+}
+
+SHMKIT_API int shmkit_slot_wait(shmkit_slot *slot, uint64_t since_version, int timeout_ms)
+{
+    uint64_t deadline = timeout_ms > 0 ? sk_monotonic_ns() + (uint64_t)timeout_ms * 1000000u : 0;
+    struct sk_header *rw = sk_seg_waiter_view(&slot->seg);
+    sk_atomic_u32 *word = rw != NULL ? &rw->pub : &slot->hdr->pub;
+
+    for (;;) {
+        /* Take the word before looking at the version: a publication
+         * between the two then changes the word and ends the wait. */
+        uint32_t seen = sk_load(word, SK_ACQUIRE);
+        uint64_t version;
+        int rc = read_consistent(slot, NULL, &version), left;
+
+        if (rc < 0)
+            return rc;
+        if (version > since_version)
+            return 0;
+        left = timeout_ms;
+        if (timeout_ms > 0) {
+            uint64_t now = sk_monotonic_ns();
+            if (now >= deadline)
+                return -ETIMEDOUT;
+            left = (int)((deadline - now + 999999u) / 1000000u);
+        }
+        if (timeout_ms == 0)
+            return -EAGAIN;
+        rc = sk_wait_changed(&slot->ws, SK_WAIT_IDX_DATA, word, seen,
+                             rw != NULL ? &rw->waiters : NULL, left, sk_wait_mode_get());
+        if (rc < 0)
+            return rc;
+    }
 }
 
 SHMKIT_API uint64_t shmkit_slot_version(shmkit_slot *slot)

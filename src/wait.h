@@ -1,0 +1,151 @@
+/*
+ * wait.h - waiting for a 32-bit word in shared memory to change, and
+ * waking the processes that wait for it.  Internal to libshmkit.
+ *
+ * A segment has SK_WAIT_WORDS "wait indices".  Each word that someone may
+ * wait on (a slot's version, a ring's head or tail) is given one index and
+ * a waiter counter next to it in the segment; the index only matters to the
+ * System V semaphore mechanism, where it selects the semaphore.  Several
+ * words may share an index: that costs spurious wake-ups, never lost ones.
+ *
+ * The blocking mechanism is chosen by configure (m4/shmkit-wait.m4) and
+ * recorded in the segment by its creator, so that a process of another
+ * build can still wait (by polling, at worst) and wake the others.
+ *
+ * The usual pair of calls:
+ *
+ *   reader:  rc = sk_wait_changed(&ws, IDX, &h->version, seen, &h->waiters,
+ *                                 timeout_ms, SK_WAIT_ADAPTIVE);
+ *   writer:  sk_store(&h->version, seen + 1, SK_RELEASE);
+ *            sk_notify(&ws, IDX, &h->version, &h->waiters);
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#ifndef SHMKIT_WAIT_H
+#define SHMKIT_WAIT_H
+
+#include <stdint.h>
+
+#include "atomics.h"
+
+/* Mechanism numbers.  They are stored in segment headers: never renumber. */
+enum sk_wait_mech {
+    SK_WAIT_POLL = 1,          /* nanosleep with backoff */
+    SK_WAIT_FUTEX,             /* Linux futex, shared */
+    SK_WAIT_UMTX,              /* FreeBSD _umtx_op UMTX_OP_WAIT_UINT */
+    SK_WAIT_OPENBSD_FUTEX,     /* OpenBSD futex() */
+    SK_WAIT_NETBSD_FUTEX,      /* NetBSD __futex */
+    SK_WAIT_DARWIN,            /* os_sync_wait_on_address or __ulock_wait */
+    SK_WAIT_SYSV_SEM           /* a System V semaphore set per segment */
+};
+
+/* Wait indices per segment (sysv-sem: semaphores per set). */
+#define SK_WAIT_WORDS 4
+
+/* Modes of sk_wait_changed. */
+enum sk_wait_mode {
+    SK_WAIT_ADAPTIVE = 0,      /* spin for SK_SPIN_NS, then block */
+    SK_WAIT_SPIN,              /* spin (yielding now and then) until the timeout */
+    SK_WAIT_BLOCKING           /* block at once */
+};
+
+/* How long the adaptive mode spins before blocking.  A wake-up through the
+ * kernel costs tens of microseconds on a VM; a writer that answers within
+ * this window is seen without any system call.  Bounded so that an idle
+ * reader costs nothing. */
+#ifndef SK_SPIN_NS
+#define SK_SPIN_NS 30000u
+#endif
+
+/* Longest sleep when nobody will wake us (a reader that cannot write the
+ * segment, hence cannot register as a waiter): the wake latency then. */
+#define SK_UNWOKEN_POLL_NS 1000000u
+
+/* sysv-sem: semaphore values run from 1 to this limit, then wrap to 1 (see
+ * wait.c); the limit stays well below SEMVMX (32767 everywhere). */
+#define SK_SEM_GEN_LIMIT 16384
+
+/* The wait resources of one segment, in this process. */
+struct sk_waitset {
+    int mech;        /* how this process waits (enum sk_wait_mech) */
+    int wake_mech;   /* how it wakes others: the segment's mechanism when
+                        this build can wake it, else SK_WAIT_POLL (nothing) */
+    int semid;       /* sysv-sem: the semaphore set, -1 otherwise */
+};
+
+/* Test hook: counts sk_wake_all calls in this process, so that tests can
+ * check that a writer without waiters makes no wake-up system call. */
+struct sk_wait_stats {
+    sk_atomic_u32 wakes;
+};
+extern struct sk_wait_stats sk_wait_stats;
+
+/* The mechanism configure chose for this build. */
+int sk_wait_build_mechanism(void);
+
+/* "futex", "umtx", "openbsd-futex", "netbsd-futex", "darwin", "sysv-sem",
+ * "poll"; "unknown" for any other number (it may come from a segment). */
+const char *sk_wait_mechanism_name(int mech);
+
+/* 1 if this build can wait with MECH, 0 if not. */
+int sk_wait_mechanism_usable(int mech);
+
+/* For the creator of a segment: set up the segment's wait resources with
+ * the build mechanism (sysv-sem: a new semaphore set of SK_WAIT_WORDS with
+ * permission bits MODE & 0777).  Record ws->mech and ws->semid in the
+ * segment for sk_waitset_attach, and call sk_waitset_destroy when the
+ * segment is removed.  Returns 0, or -errno if the semaphore set could not
+ * be made: WS is then still usable, with SK_WAIT_POLL. */
+int sk_waitset_create(struct sk_waitset *ws, unsigned mode);
+
+/* The same with a chosen mechanism (tests, and --with-wait experiments):
+ * -ENOTSUP, and WS set to SK_WAIT_POLL, if this build cannot use MECH. */
+int sk_waitset_create_with(struct sk_waitset *ws, int mech, unsigned mode);
+
+/* For a process opening a segment: use the mechanism MECH and semaphore set
+ * SEMID recorded in its header (untrusted: both are checked).  If this
+ * build cannot wait with MECH it waits by polling, but still wakes the
+ * segment's waiters whenever it can (the semaphore set if SEMID is valid,
+ * a kernel primitive of this platform), so that builds interoperate. */
+void sk_waitset_attach(struct sk_waitset *ws, int mech, int semid);
+
+/* Free the segment's wait resources (sysv-sem: remove the semaphore set),
+ * when the segment itself is removed.  WS becomes SK_WAIT_POLL. */
+void sk_waitset_destroy(struct sk_waitset *ws);
+
+/* Block while *WORD == EXPECTED, until woken or until the CLOCK_MONOTONIC
+ * time DEADLINE_NS (0: no deadline).  INDEX selects the semaphore
+ * (sysv-sem).  Returns 0 when woken, when *WORD differs, or spuriously (the
+ * caller re-checks), -ETIMEDOUT once the deadline has passed, -EINTR when a
+ * signal handler ran.  The caller must be registered as a waiter (see
+ * sk_wait_changed) for a wake-up to be guaranteed. */
+int sk_wait_block(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
+                  uint32_t expected, uint64_t deadline_ns);
+
+/* Wake every process blocked on WORD (INDEX: its semaphore for sysv-sem).
+ * Prefer sk_notify, which skips the system call when nobody waits. */
+void sk_wake_all(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word);
+
+/* Wait until *WORD != SEEN; what the slot and the ring call.
+ *
+ * SK_WAIT_ADAPTIVE spins up to SK_SPIN_NS (with a CPU pause hint), then
+ * registers in *WAITERS, re-checks and blocks; SK_WAIT_SPIN only spins;
+ * SK_WAIT_BLOCKING registers and blocks at once.  WAITERS is the waiter
+ * counter of WORD in the segment, or NULL when the caller cannot write to
+ * the segment: nobody can then know it waits, so it sleeps in steps of at
+ * most SK_UNWOKEN_POLL_NS instead (about 1 ms of wake latency).
+ *
+ * TIMEOUT_MS < 0 waits forever, 0 only checks.  Returns 0 as soon as the
+ * word differs from SEEN, -ETIMEDOUT, or -EINTR if a signal handler ran
+ * while blocked (and the word had not changed): the caller decides whether
+ * to wait again; no wake-up is lost by returning. */
+int sk_wait_changed(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
+                    uint32_t seen, sk_atomic_u32 *waiters, int timeout_ms, int mode);
+
+/* The writer's side, called after storing a new value to *WORD (release
+ * order): wakes the waiters registered in *WAITERS, and makes no system
+ * call at all when there are none. */
+void sk_notify(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
+               sk_atomic_u32 *waiters);
+
+#endif /* SHMKIT_WAIT_H */

@@ -1,0 +1,721 @@
+/*
+ * check_ring.c - rings on both backends and both policies: lossless
+ * delivery across processes (copy and zero-copy), exact loss counts on
+ * overwrite rings, wraparound at every boundary, timeouts, leases, and
+ * damaged frames.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "testutil.h"
+
+static int backends[2];
+static int nbackends;
+
+#define BACKEND_OR_SKIP()                      \
+    int backend;                               \
+    if (_i >= nbackends)                       \
+        return;                                \
+    backend = backends[_i]
+
+/* ---- deterministic messages ---------------------------------------- */
+
+static uint64_t mix(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+/* Message N: a length in 0..MAX chosen from N, then bytes derived from N,
+ * the first 8 of which (when there is room) are N itself. */
+static size_t message_len(uint64_t n, size_t max)
+{
+    return (size_t)(mix(n) % (max + 1));
+}
+
+static void fill_message(unsigned char *buf, uint64_t n, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++)
+        buf[i] = (unsigned char)(mix(n * 7919u + i) >> 17);
+    if (len >= 8)
+        memcpy(buf, &n, 8);
+}
+
+/* Messages that carry their own number: 8 .. MAX bytes. */
+static size_t numbered_len(uint64_t n, size_t max)
+{
+    return 8 + message_len(n, max - 8);
+}
+
+/* Which numbered message is this?  -1 if it is none of ours (damaged). */
+static int64_t identify(const unsigned char *buf, size_t len, size_t max)
+{
+    unsigned char expect[4096];
+    uint64_t n;
+
+    if (len < 8 || len > sizeof expect)
+        return -1;
+    memcpy(&n, buf, 8);
+    if (numbered_len(n, max) != len)
+        return -1;
+    fill_message(expect, n, len);
+    return memcmp(expect, buf, len) == 0 ? (int64_t)n : -1;
+}
+
+static int check_message(const unsigned char *buf, int len, uint64_t n, size_t max)
+{
+    unsigned char expect[65536];
+
+    if (len < 0 || (size_t)len != message_len(n, max))
+        return 0;
+    fill_message(expect, n, (size_t)len);
+    return memcmp(expect, buf, (size_t)len) == 0;
+}
+
+/* ---- helpers ------------------------------------------------------- */
+
+static shmkit_ring *create_ring(const char *spec, size_t cap, size_t max, int policy)
+{
+    shmkit_ring *ring = NULL;
+    int rc = shmkit_ring_create(&ring, spec, cap, max, policy, 0, SHMKIT_EXCL);
+
+    ck_assert_msg(rc == 0, "create %s: %s (%s)", spec, shmkit_strerror(rc),
+                  shmkit_error_detail());
+    return ring;
+}
+
+static shmkit_ring *open_ring(const char *spec, unsigned flags)
+{
+    shmkit_ring *ring = NULL;
+    int rc = shmkit_ring_open(&ring, spec, flags);
+
+    ck_assert_msg(rc == 0, "open %s: %s (%s)", spec, shmkit_strerror(rc),
+                  shmkit_error_detail());
+    return ring;
+}
+
+static void wait_child_ok(pid_t pid)
+{
+    int status;
+
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "child failed (status 0x%x)", status);
+}
+
+static void finish(const char *spec)
+{
+    ck_assert_int_eq(shmkit_unlink(spec), 0);
+    tu_assert_no_leftovers();
+}
+
+/* ---- creation and geometry ----------------------------------------- */
+
+START_TEST(test_geometry)
+{
+    BACKEND_OR_SKIP();
+    char spec[32];
+    shmkit_ring *w, *again = NULL;
+    struct shmkit_info info;
+
+    tu_spec(backend, spec);
+    w = create_ring(spec, 1000, 100, SHMKIT_RING_BLOCK);
+    ck_assert_uint_eq(shmkit_ring_capacity(w), 1024);   /* rounded up */
+    ck_assert_uint_eq(shmkit_ring_max_message(w), 100);
+    ck_assert_int_eq(shmkit_ring_policy(w), SHMKIT_RING_BLOCK);
+    ck_assert_int_eq(shmkit_ring_send(w, "x", 101, 0), -EMSGSIZE);
+    ck_assert_int_eq(shmkit_ring_create(&again, spec, 1024, 100, SHMKIT_RING_BLOCK, 0,
+                                        SHMKIT_EXCL), -EEXIST);
+    ck_assert_int_eq(shmkit_ring_create(&again, spec, 2048, 100, SHMKIT_RING_BLOCK, 0, 0),
+                     SHMKIT_ESIZE);
+    ck_assert_int_eq(shmkit_ring_create(&again, spec, 1024, 100, SHMKIT_RING_OVERWRITE, 0, 0),
+                     SHMKIT_EKIND);
+    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_int_eq(info.kind, SHMKIT_KIND_RING);
+    ck_assert_int_eq(info.ring_policy, SHMKIT_RING_BLOCK);
+    ck_assert_uint_eq(info.ring_capacity, 1024);
+    ck_assert_uint_eq(info.ring_max_message, 100);
+    ck_assert_int_eq(info.writer_pid, getpid());
+    ck_assert_str_ne(info.wait_mechanism, "");
+    shmkit_ring_close(w);
+    /* Without max_message: the largest that always fits. */
+    ck_assert_int_eq(shmkit_ring_create(&again, spec, 1024, 0, SHMKIT_RING_BLOCK, 0, 0), SHMKIT_ESIZE);
+    finish(spec);
+    ck_assert_int_eq(shmkit_ring_create(&again, spec, 1024, 0, SHMKIT_RING_BLOCK, 0, 0), 0);
+    ck_assert_uint_eq(shmkit_ring_max_message(again), 1024 / 2 - 16);
+    shmkit_ring_close(again);
+    finish(spec);
+}
+END_TEST
+
+START_TEST(test_bad_arguments)
+{
+    BACKEND_OR_SKIP();
+    char spec[32];
+    shmkit_ring *r = NULL, *w;
+    shmkit_slot *slot;
+    void *p;
+    const void *cp;
+    char buf[8];
+
+    tu_spec(backend, spec);
+    ck_assert_int_eq(shmkit_ring_create(&r, spec, 0, 0, SHMKIT_RING_BLOCK, 0, 0), SHMKIT_ESIZE);
+    ck_assert_int_eq(shmkit_ring_create(&r, spec, 4096, 2048, SHMKIT_RING_BLOCK, 0, 0),
+                     SHMKIT_ESIZE);
+    ck_assert_int_eq(shmkit_ring_create(&r, spec, 4096, 0, 7, 0, 0), -EINVAL);
+    ck_assert_int_eq(shmkit_ring_create(&r, spec, 4096, 0, SHMKIT_RING_BLOCK, 01000, 0), -EINVAL);
+    ck_assert_int_eq(shmkit_ring_open(&r, spec, 0), -ENOENT);
+    ck_assert_ptr_null(r);
+    w = create_ring(spec, 4096, 0, SHMKIT_RING_BLOCK);
+    ck_assert_int_eq(shmkit_ring_recv(w, buf, sizeof buf, 0), -EPERM);
+    ck_assert_int_eq(shmkit_ring_commit(w, 0), -EINVAL);
+    ck_assert_int_eq(shmkit_ring_reserve(w, &p, 10, 0), 0);
+    ck_assert_int_eq(shmkit_ring_send(w, "x", 1, 0), -EINVAL);
+    ck_assert_int_eq(shmkit_ring_commit(w, 11), -EINVAL);
+    ck_assert_int_eq(shmkit_ring_commit(w, 10), 0);
+    r = open_ring(spec, 0);
+    ck_assert_int_eq(shmkit_ring_send(r, "x", 1, 0), -EPERM);
+    ck_assert_int_eq(shmkit_ring_release(r), -EINVAL);
+    ck_assert_int_eq(shmkit_ring_peek(r, &cp, 0), 10);
+    ck_assert_int_eq(shmkit_ring_recv(r, buf, sizeof buf, 0), -EINVAL);
+    ck_assert_int_eq(shmkit_ring_release(r), 0);
+    ck_assert_int_eq(shmkit_ring_recv(r, buf, sizeof buf, 0), -EAGAIN);
+    /* A ring is not a slot, and a slot is not a ring. */
+    ck_assert_int_eq(shmkit_slot_open(&slot, spec, 0), SHMKIT_EKIND);
+    shmkit_ring_close(r);
+    shmkit_ring_close(w);
+    finish(spec);
+    ck_assert_int_eq(shmkit_slot_create(&slot, spec, NULL, 8, 0, 0), 0);
+    ck_assert_int_eq(shmkit_ring_open(&r, spec, 0), SHMKIT_EKIND);
+    shmkit_slot_close(slot);
+    finish(spec);
+}
+END_TEST
+
+/* ---- wraparound at every boundary ----------------------------------- */
+
+/* In one process, with a 256-byte ring: start the stream at every 16-byte
+ * offset and send frames of every size, so that frames end exactly at the
+ * end, need a pad of every length, and start right after a pad. */
+static void wrap_all_offsets(int backend, int policy, int zero_copy)
+{
+    char spec[32];
+    unsigned offset, len;
+    unsigned char in[112], out[112];
+
+    for (offset = 0; offset < 256; offset += 16) {
+        shmkit_ring *w, *r;
+        uint64_t n = 0;
+
+        tu_spec(backend, spec);
+        w = create_ring(spec, 256, 112, policy);
+        r = open_ring(spec, SHMKIT_FROM_OLDEST);
+        /* Move the stream to OFFSET with empty messages (16 bytes each). */
+        for (len = 0; len < offset; len += 16) {
+            ck_assert_int_eq(shmkit_ring_send(w, "", 0, 0), 0);
+            ck_assert_int_eq(shmkit_ring_recv(r, out, sizeof out, 0), 0);
+            n++;
+        }
+        for (len = 0; len <= 112; len++) {
+            int got;
+            fill_message(in, n, len);
+            if (zero_copy) {
+                void *p;
+                const void *q;
+                ck_assert_int_eq(shmkit_ring_reserve(w, &p, len, 0), 0);
+                memcpy(p, in, len);
+                ck_assert_int_eq(shmkit_ring_commit(w, len), 0);
+                got = shmkit_ring_peek(r, &q, 0);
+                ck_assert_int_eq(got, (int)len);
+                memcpy(out, q, len);
+                ck_assert_int_eq(shmkit_ring_release(r), 0);
+            } else {
+                ck_assert_int_eq(shmkit_ring_send(w, in, len, 0), 0);
+                got = shmkit_ring_recv(r, out, sizeof out, 0);
+            }
+            ck_assert_msg(got == (int)len && memcmp(in, out, len) == 0,
+                          "offset %u, length %u: got %d", offset, len, got);
+            ck_assert_uint_eq(shmkit_ring_position(r), n + 1);
+            n++;
+        }
+        ck_assert_uint_eq(shmkit_ring_lost(r), 0);
+        shmkit_ring_close(r);
+        shmkit_ring_close(w);
+        ck_assert_int_eq(shmkit_unlink(spec), 0);
+    }
+    tu_assert_no_leftovers();
+}
+
+START_TEST(test_wrap_block_copy)
+{
+    BACKEND_OR_SKIP();
+    wrap_all_offsets(backend, SHMKIT_RING_BLOCK, 0);
+}
+END_TEST
+
+START_TEST(test_wrap_block_zero_copy)
+{
+    BACKEND_OR_SKIP();
+    wrap_all_offsets(backend, SHMKIT_RING_BLOCK, 1);
+}
+END_TEST
+
+START_TEST(test_wrap_overwrite)
+{
+    BACKEND_OR_SKIP();
+    wrap_all_offsets(backend, SHMKIT_RING_OVERWRITE, 0);
+}
+END_TEST
+
+/* ---- block policy: full ring, timeouts, consumers ------------------- */
+
+START_TEST(test_block_full_and_timeouts)
+{
+    BACKEND_OR_SKIP();
+    char spec[32];
+    shmkit_ring *w, *r;
+    unsigned char buf[64];
+    uint64_t t0;
+    int sent = 0;
+
+    tu_spec(backend, spec);
+    w = create_ring(spec, 256, 48, SHMKIT_RING_BLOCK);
+    r = open_ring(spec, 0);
+    ck_assert_int_eq(shmkit_ring_recv(r, buf, sizeof buf, 0), -EAGAIN);
+    t0 = sk_monotonic_ns();
+    ck_assert_int_eq(shmkit_ring_recv(r, buf, sizeof buf, 50), -ETIMEDOUT);
+    ck_assert_uint_ge(sk_monotonic_ns() - t0, 50u * 1000000u);
+    /* 64-byte frames: exactly four fit. */
+    while (shmkit_ring_send(w, buf, 48, 0) == 0)
+        sent++;
+    ck_assert_int_eq(sent, 4);
+    ck_assert_int_eq(shmkit_ring_send(w, buf, 48, 0), -EAGAIN);
+    t0 = sk_monotonic_ns();
+    ck_assert_int_eq(shmkit_ring_send(w, buf, 48, 50), -ETIMEDOUT);
+    ck_assert_uint_ge(sk_monotonic_ns() - t0, 50u * 1000000u);
+    /* A too small buffer leaves the message where it is. */
+    ck_assert_int_eq(shmkit_ring_recv(r, buf, 47, 0), -EMSGSIZE);
+    ck_assert_int_eq(shmkit_ring_recv(r, buf, 48, 0), 48);
+    ck_assert_int_eq(shmkit_ring_send(w, buf, 48, 0), 0);
+    shmkit_ring_close(r);
+    shmkit_ring_close(w);
+    finish(spec);
+}
+END_TEST
+
+START_TEST(test_consumer_lease)
+{
+    BACKEND_OR_SKIP();
+    char spec[32];
+    shmkit_ring *w, *c, *c2 = NULL;
+    struct shmkit_info info;
+    int pipefd[2], status;
+    pid_t child;
+    char buf[16], ch;
+    int i;
+
+    tu_spec(backend, spec);
+    w = create_ring(spec, 4096, 0, SHMKIT_RING_BLOCK);
+    for (i = 0; i < 10; i++)
+        ck_assert_int_eq(shmkit_ring_send(w, &i, sizeof i, 0), 0);
+    c = open_ring(spec, 0);
+    ck_assert_int_eq(shmkit_ring_open(&c2, spec, 0), SHMKIT_EBUSY);
+    ck_assert_ptr_null(c2);
+    ck_assert_int_eq(shmkit_ring_recv(c, buf, sizeof buf, 0), (int)sizeof i);
+    ck_assert_int_eq(*(int *)buf, 0);
+    shmkit_ring_close(c);
+    /* A consumer that dies: the next one continues where it stopped. */
+    ck_assert_int_eq(pipe(pipefd), 0);
+    child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        shmkit_ring *cc;
+        char b[16];
+        if (shmkit_ring_open(&cc, spec, 0) != 0 || shmkit_ring_recv(cc, b, sizeof b, 0) != 4 ||
+            *(int *)b != 1 || write(pipefd[1], "k", 1) != 1)
+            _exit(1);
+        for (;;)
+            pause();
+    }
+    ck_assert_int_eq(read(pipefd[0], &ch, 1), 1);
+    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_int_eq(info.consumer_pid, child);
+    ck_assert_int_eq(info.consumer_alive, 1);
+    ck_assert_uint_eq(info.ring_messages, 10);
+    ck_assert_int_eq(shmkit_ring_open(&c2, spec, 0), SHMKIT_EBUSY);
+    kill(child, SIGKILL);
+    ck_assert_int_eq(waitpid(child, &status, 0), child);
+    c = open_ring(spec, 0);
+    for (i = 2; i < 10; i++) {
+        ck_assert_int_eq(shmkit_ring_recv(c, buf, sizeof buf, 0), (int)sizeof i);
+        ck_assert_int_eq(*(int *)buf, i);
+    }
+    ck_assert_int_eq(shmkit_ring_recv(c, buf, sizeof buf, 0), -EAGAIN);
+    shmkit_ring_close(c);
+    shmkit_ring_close(w);
+    close(pipefd[0]);
+    close(pipefd[1]);
+    finish(spec);
+}
+END_TEST
+
+START_TEST(test_writer_takeover_keeps_sequence)
+{
+    BACKEND_OR_SKIP();
+    char spec[32];
+    shmkit_ring *w, *r;
+    char buf[16];
+    int i, status;
+    pid_t child;
+
+    tu_spec(backend, spec);
+    w = create_ring(spec, 4096, 0, SHMKIT_RING_OVERWRITE);
+    r = open_ring(spec, SHMKIT_FROM_OLDEST);
+    ck_assert_int_eq(shmkit_ring_send(w, "a", 1, 0), 0);
+    shmkit_ring_close(w);
+    child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        shmkit_ring *cw;
+        if (shmkit_ring_open(&cw, spec, SHMKIT_WRITE) != 0)
+            _exit(1);
+        for (i = 0; i < 3; i++)
+            if (shmkit_ring_send(cw, "b", 1, 0) != 0)
+                _exit(2);
+        _exit(0); /* dies holding the lease */
+    }
+    ck_assert_int_eq(waitpid(child, &status, 0), child);
+    ck_assert_int_eq(status, 0);
+    w = open_ring(spec, SHMKIT_WRITE);
+    ck_assert_uint_eq(shmkit_ring_position(w), 4);
+    ck_assert_int_eq(shmkit_ring_send(w, "c", 1, 0), 0);
+    for (i = 0; i < 5; i++) {
+        ck_assert_int_eq(shmkit_ring_recv(r, buf, sizeof buf, 0), 1);
+        ck_assert_int_eq(buf[0], i == 0 ? 'a' : i < 4 ? 'b' : 'c');
+        ck_assert_uint_eq(shmkit_ring_position(r), (uint64_t)i + 1);
+    }
+    ck_assert_uint_eq(shmkit_ring_lost(r), 0);
+    shmkit_ring_close(r);
+    shmkit_ring_close(w);
+    finish(spec);
+}
+END_TEST
+
+/* ---- lossless delivery between processes ----------------------------- */
+
+#define STREAM_MESSAGES 1000000u
+#define STREAM_MAX 200u
+
+/* Consumer child: receive every message in order and check it. */
+static void stream_consumer(const char *spec, int zero_copy)
+{
+    shmkit_ring *c;
+    unsigned char buf[STREAM_MAX];
+    uint64_t n;
+
+    if (shmkit_ring_open(&c, spec, 0) != 0)
+        _exit(10);
+    for (n = 0; n < STREAM_MESSAGES; n++) {
+        int len;
+        if (zero_copy) {
+            const void *p;
+            len = shmkit_ring_peek(c, &p, 10000);
+            if (len >= 0 && !check_message(p, len, n, STREAM_MAX))
+                _exit(12);
+            if (len >= 0 && shmkit_ring_release(c) != 0)
+                _exit(13);
+        } else {
+            len = shmkit_ring_recv(c, buf, sizeof buf, 10000);
+            if (len >= 0 && !check_message(buf, len, n, STREAM_MAX))
+                _exit(12);
+        }
+        if (len < 0)
+            _exit(11);
+    }
+    if (shmkit_ring_recv(c, buf, sizeof buf, 0) != -EAGAIN)
+        _exit(14); /* nothing beyond what was sent */
+    shmkit_ring_close(c);
+    _exit(0);
+}
+
+static void lossless_stream(int backend, int zero_copy)
+{
+    char spec[32];
+    shmkit_ring *w;
+    unsigned char buf[STREAM_MAX];
+    struct shmkit_info info;
+    pid_t child;
+    uint64_t n;
+
+    tu_spec(backend, spec);
+    w = create_ring(spec, 16384, STREAM_MAX, SHMKIT_RING_BLOCK);
+    child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0)
+        stream_consumer(spec, zero_copy);
+    for (n = 0; n < STREAM_MESSAGES; n++) {
+        size_t len = message_len(n, STREAM_MAX);
+        if (zero_copy) {
+            void *p;
+            ck_assert_int_eq(shmkit_ring_reserve(w, &p, STREAM_MAX, 10000), 0);
+            fill_message(p, n, len);
+            ck_assert_int_eq(shmkit_ring_commit(w, len), 0);
+        } else {
+            fill_message(buf, n, len);
+            ck_assert_int_eq(shmkit_ring_send(w, buf, len, 10000), 0);
+        }
+    }
+    wait_child_ok(child);
+    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_uint_eq(info.ring_messages, STREAM_MESSAGES);
+    ck_assert_uint_eq(info.ring_used, 0);
+    shmkit_ring_close(w);
+    finish(spec);
+}
+
+START_TEST(test_lossless_copy)
+{
+    BACKEND_OR_SKIP();
+    lossless_stream(backend, 0);
+}
+END_TEST
+
+START_TEST(test_lossless_zero_copy)
+{
+    BACKEND_OR_SKIP();
+    lossless_stream(backend, 1);
+}
+END_TEST
+
+/* ---- overwrite policy: exact losses, never a damaged message -------- */
+
+#define OW_MESSAGES 200000u
+#define OW_MAX 300u
+
+/* Reader child: reads slowly now and then; every message must be intact,
+ * in order, and the reported losses must account exactly for the gaps. */
+static void slow_reader(const char *spec, int zero_copy, int *ready_fd)
+{
+    shmkit_ring *r;
+    unsigned char buf[OW_MAX];
+    uint64_t expect = 0, received = 0, lost_before = 0;
+
+    if (shmkit_ring_open(&r, spec, SHMKIT_FROM_OLDEST) != 0)
+        _exit(10);
+    if (write(ready_fd[1], "r", 1) != 1)
+        _exit(10);
+    for (;;) {
+        int64_t n;
+        int len;
+        if (zero_copy) {
+            const void *p;
+            len = shmkit_ring_peek(r, &p, 2000);
+            if (len < 0)
+                break;
+            memcpy(buf, p, (size_t)len);
+            if (shmkit_ring_release(r) == SHMKIT_EOVERWRITTEN)
+                continue; /* what we saw may be damaged: discard */
+        } else {
+            len = shmkit_ring_recv(r, buf, sizeof buf, 2000);
+            if (len < 0)
+                break;
+        }
+        n = identify(buf, (size_t)len, OW_MAX);
+        if (n < 0)
+            _exit(12); /* damaged message handed out */
+        if ((uint64_t)n < expect)
+            _exit(13); /* out of order */
+        if ((uint64_t)n - expect != shmkit_ring_lost(r) - lost_before && !zero_copy) {
+            fprintf(stderr, "# message %lld after %llu: %llu reported lost\n", (long long)n,
+                    (unsigned long long)expect,
+                    (unsigned long long)(shmkit_ring_lost(r) - lost_before));
+            _exit(14); /* gap not reported exactly */
+        }
+        lost_before = shmkit_ring_lost(r);
+        expect = (uint64_t)n + 1;
+        received++;
+        if (received % 64 == 0)
+            usleep(200); /* fall behind now and then */
+    }
+    if (expect != OW_MESSAGES)
+        _exit(15); /* the last message must arrive */
+    if (!zero_copy && received + shmkit_ring_lost(r) != OW_MESSAGES)
+        _exit(16);
+    if (shmkit_ring_lost(r) == 0)
+        _exit(17); /* the test must actually overrun the reader */
+    shmkit_ring_close(r);
+    _exit(0);
+}
+
+static void overwrite_stream(int backend, int zero_copy)
+{
+    char spec[32];
+    shmkit_ring *w;
+    unsigned char buf[OW_MAX];
+    int ready[2];
+    pid_t child;
+    uint64_t n;
+    char c;
+
+    tu_spec(backend, spec);
+    w = create_ring(spec, 4096, OW_MAX, SHMKIT_RING_OVERWRITE);
+    ck_assert_int_eq(pipe(ready), 0);
+    child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0)
+        slow_reader(spec, zero_copy, ready);
+    ck_assert_int_eq(read(ready[0], &c, 1), 1);
+    for (n = 0; n < OW_MESSAGES; n++) {
+        size_t len = numbered_len(n, OW_MAX);
+        fill_message(buf, n, len);
+        ck_assert_int_eq(shmkit_ring_send(w, buf, len, 0), 0);
+    }
+    wait_child_ok(child);
+    close(ready[0]);
+    close(ready[1]);
+    shmkit_ring_close(w);
+    finish(spec);
+}
+
+START_TEST(test_overwrite_exact_losses)
+{
+    BACKEND_OR_SKIP();
+    overwrite_stream(backend, 0);
+}
+END_TEST
+
+START_TEST(test_overwrite_zero_copy)
+{
+    BACKEND_OR_SKIP();
+    overwrite_stream(backend, 1);
+}
+END_TEST
+
+START_TEST(test_overwrite_new_reader_starts_at_newest)
+{
+    BACKEND_OR_SKIP();
+    char spec[32];
+    shmkit_ring *w, *r, *old;
+    int i;
+    char buf[8];
+
+    tu_spec(backend, spec);
+    w = create_ring(spec, 256, 0, SHMKIT_RING_OVERWRITE);
+    r = open_ring(spec, 0);
+    ck_assert_int_eq(shmkit_ring_recv(r, buf, sizeof buf, 0), -EAGAIN);
+    shmkit_ring_close(r);
+    for (i = 0; i < 40; i++)  /* 40 frames of 32 bytes, 8 fit: 32 overwritten */
+        ck_assert_int_eq(shmkit_ring_send(w, &i, 1, 0), 0);
+    r = open_ring(spec, 0);
+    old = open_ring(spec, SHMKIT_FROM_OLDEST);
+    ck_assert_int_eq(shmkit_ring_recv(r, buf, sizeof buf, 0), 1);
+    ck_assert_int_eq(buf[0], 39);
+    ck_assert_int_eq(shmkit_ring_recv(r, buf, sizeof buf, 0), -EAGAIN);
+    ck_assert_int_eq(shmkit_ring_recv(old, buf, sizeof buf, 0), 1);
+    ck_assert_int_eq(buf[0], 32);
+    ck_assert_uint_eq(shmkit_ring_lost(old), 0);
+    ck_assert_uint_eq(shmkit_ring_position(old), 33);
+    /* Now lap the oldest reader by a known amount. */
+    for (i = 40; i < 100; i++)
+        ck_assert_int_eq(shmkit_ring_send(w, &i, 1, 0), 0);
+    ck_assert_int_eq(shmkit_ring_recv(old, buf, sizeof buf, 0), 1);
+    ck_assert_int_eq(buf[0], 92);
+    ck_assert_uint_eq(shmkit_ring_lost(old), 92 - 33);
+    shmkit_ring_close(old);
+    shmkit_ring_close(r);
+    shmkit_ring_close(w);
+    finish(spec);
+}
+END_TEST
+
+/* ---- damaged segments ---------------------------------------------- */
+
+START_TEST(test_damaged_frames)
+{
+    BACKEND_OR_SKIP();
+    static const struct { uint32_t len, flags; } bad[] = {
+        {4096, 0}, {2033, 0}, {0xffffffffu, 0}, {16, 0x80}, {32, SK_FRAME_PAD},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char spec[32];
+        shmkit_ring *w, *r;
+        struct sk_spec parsed;
+        struct sk_seg seg;
+        struct sk_frame f;
+        char buf[4096];
+
+        tu_spec(backend, spec);
+        w = create_ring(spec, 4096, 0, SHMKIT_RING_BLOCK);
+        ck_assert_int_eq(shmkit_ring_send(w, "hello", 5, 0), 0);
+        ck_assert_int_eq(sk_spec_parse(spec, &parsed), 0);
+        ck_assert_int_eq(sk_seg_open(&seg, &parsed, SK_SEG_WRITE, SK_HEADER_SIZE), 0);
+        f.len = bad[i].len;
+        f.flags = bad[i].flags;
+        f.seq = 0;
+        memcpy((char *)seg.base + SK_HEADER_SIZE, &f, sizeof f);
+        r = open_ring(spec, 0);
+        ck_assert_int_eq(shmkit_ring_recv(r, buf, sizeof buf, 0), SHMKIT_ECORRUPT);
+        shmkit_ring_close(r);
+        /* A cursor beyond the head is refused too. */
+        sk_store(&((struct sk_header *)seg.base)->tail, 12345u, SK_RELAXED);
+        ck_assert_int_eq(shmkit_ring_send(w, "x", 1, 0), SHMKIT_ECORRUPT);
+        sk_seg_close(&seg);
+        shmkit_ring_close(w);
+        ck_assert_int_eq(shmkit_unlink(spec), 0);
+    }
+    tu_assert_no_leftovers();
+}
+END_TEST
+
+static Suite *ring_suite(void)
+{
+    Suite *s = suite_create("ring");
+    TCase *basic = tcase_create("basic"), *streams = tcase_create("streams");
+
+    nbackends = tu_backends(backends);
+    tcase_set_timeout(basic, 60);
+    tcase_set_timeout(streams, 300);
+    tcase_add_loop_test(basic, test_geometry, 0, 2);
+    tcase_add_loop_test(basic, test_bad_arguments, 0, 2);
+    tcase_add_loop_test(basic, test_wrap_block_copy, 0, 2);
+    tcase_add_loop_test(basic, test_wrap_block_zero_copy, 0, 2);
+    tcase_add_loop_test(basic, test_wrap_overwrite, 0, 2);
+    tcase_add_loop_test(basic, test_block_full_and_timeouts, 0, 2);
+    tcase_add_loop_test(basic, test_consumer_lease, 0, 2);
+    tcase_add_loop_test(basic, test_writer_takeover_keeps_sequence, 0, 2);
+    tcase_add_loop_test(basic, test_overwrite_new_reader_starts_at_newest, 0, 2);
+    tcase_add_loop_test(basic, test_damaged_frames, 0, 2);
+    tcase_add_loop_test(streams, test_lossless_copy, 0, 2);
+    tcase_add_loop_test(streams, test_lossless_zero_copy, 0, 2);
+    tcase_add_loop_test(streams, test_overwrite_exact_losses, 0, 2);
+    tcase_add_loop_test(streams, test_overwrite_zero_copy, 0, 2);
+    suite_add_tcase(s, basic);
+    suite_add_tcase(s, streams);
+    return s;
+}
+
+int main(void)
+{
+    return tu_run(ring_suite());
+}

@@ -1,0 +1,809 @@
+/*
+ * check_wait.c - the wait/wake layer (src/wait.c) with every mechanism this
+ * build can use: the one configure chose, polling, and System V semaphores
+ * where the system has them.  Each mechanism is a test case named after it.
+ *
+ * The waited-on words live in an anonymous shared mapping inherited by
+ * forked children, as they would in a segment.  Every wait in a child has
+ * a finite timeout, so a lost wake-up shows as a failure, never as a hang.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#if defined(HAVE_SYS_SEM_H) && defined(HAVE_SYS_IPC_H)
+#include <sys/ipc.h>
+#include <sys/sem.h>
+#define TEST_HAVE_SEM 1
+#endif
+
+#include "internal.h"
+#include "wait.h"
+#include "testutil.h"
+
+#if !defined(MAP_ANON) && defined(MAP_ANONYMOUS)
+#define MAP_ANON MAP_ANONYMOUS
+#endif
+
+#define MS 1000000ull                /* nanoseconds per millisecond */
+#define PINGPONG_ROUNDS 20000u
+#define ROUND_TIMEOUT_MS 5000        /* a lost wake-up fails after this */
+#define CHILD_TIMEOUT_MS 10000
+
+static int mechs[3];
+static int nmechs;
+
+/* The words, shared with the children. */
+struct shared {
+    sk_atomic_u32 word;
+    sk_atomic_u32 waiters;
+    sk_atomic_u32 reply;          /* ping-pong: the child's word */
+    sk_atomic_u32 reply_waiters;
+    sk_atomic_u32 flag;
+    sk_atomic_u32 signals;        /* handler runs counted by a child */
+    sk_atomic_u32 result[8];
+};
+
+static struct shared *sh;
+static struct sk_waitset ws;
+static pid_t ws_owner;
+
+/* Remove the semaphore set even when an assertion ends the test early
+ * (Check then exits the test process); children leave with _exit. */
+static void cleanup_waitset(void)
+{
+    if (getpid() == ws_owner && ws.semid >= 0)
+        sk_waitset_destroy(&ws);
+}
+
+/* Set up the waitset of mechanism number I (test-case loop index) and a
+ * fresh shared area. */
+static int begin(int i)
+{
+    static int registered;
+    int mech = mechs[i];
+
+    sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANON, -1, 0);
+    ck_assert_ptr_ne(sh, MAP_FAILED);
+    memset(sh, 0, sizeof *sh);
+    ws_owner = getpid();
+    if (!registered) {
+        atexit(cleanup_waitset);
+        registered = 1;
+    }
+    ck_assert_int_eq(sk_waitset_create_with(&ws, mech, 0600), 0);
+    ck_assert_int_eq(ws.mech, mech);
+    ck_assert_int_eq(ws.wake_mech, mech);
+    if (mech == SK_WAIT_SYSV_SEM)
+        ck_assert_int_ge(ws.semid, 0);
+    else
+        ck_assert_int_eq(ws.semid, -1);
+    return mech;
+}
+
+static void finish(void)
+{
+    sk_waitset_destroy(&ws);
+    ck_assert_int_eq(ws.semid, -1);
+    ck_assert_int_eq(munmap(sh, sizeof *sh), 0);
+    sh = NULL;
+}
+
+static uint64_t now_ns(void)
+{
+    return sk_monotonic_ns();
+}
+
+static void sleep_ms(unsigned ms)
+{
+    sk_sleep_ns((uint64_t)ms * MS);
+}
+
+static uint32_t load(sk_atomic_u32 *p)
+{
+    return sk_load(p, SK_ACQUIRE);
+}
+
+static uint32_t wakes(void)
+{
+    return sk_load(&sk_wait_stats.wakes, SK_RELAXED);
+}
+
+/* Poll until *P == VALUE or MS_LIMIT passes: 1 if reached. */
+static int await_value(sk_atomic_u32 *p, uint32_t value, unsigned ms_limit)
+{
+    uint64_t end = now_ns() + (uint64_t)ms_limit * MS;
+
+    while (load(p) != value) {
+        if (now_ns() > end)
+            return 0;
+        sk_sleep_ns(200000);
+    }
+    return 1;
+}
+
+/* Wait for PID to exit within MS_LIMIT and return its exit status (-1 and
+ * SIGKILL if it did not, -2 if it died of a signal). */
+static int reap(pid_t pid, unsigned ms_limit)
+{
+    uint64_t end = now_ns() + (uint64_t)ms_limit * MS;
+    int status;
+
+    for (;;) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+
+        if (r == pid)
+            return WIFEXITED(status) ? WEXITSTATUS(status) : -2;
+        if (r < 0 || now_ns() > end) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            return -1;
+        }
+        sk_sleep_ns(MS);
+    }
+}
+
+static pid_t spawn(void)
+{
+    pid_t pid = fork();
+
+    ck_assert_int_ge(pid, 0);
+    return pid;
+}
+
+static const char *mode_name(int mode)
+{
+    return mode == SK_WAIT_SPIN ? "spin" : mode == SK_WAIT_BLOCKING ? "blocking" : "adaptive";
+}
+
+static const int all_modes[] = {SK_WAIT_ADAPTIVE, SK_WAIT_SPIN, SK_WAIT_BLOCKING};
+
+/* ---- timeouts ------------------------------------------------------ */
+
+START_TEST(test_timeout_accuracy)
+{
+    int mech = begin(_i);
+    unsigned m;
+
+    for (m = 0; m < 3; m++) {
+        uint64_t t0 = now_ns(), elapsed;
+        int rc = sk_wait_changed(&ws, 0, &sh->word, 0, &sh->waiters, 300, all_modes[m]);
+
+        elapsed = now_ns() - t0;
+        ck_assert_msg(rc == -ETIMEDOUT, "%s/%s: rc %d", sk_wait_mechanism_name(mech),
+                      mode_name(all_modes[m]), rc);
+        ck_assert_msg(elapsed >= 300 * MS, "%s: timed out after %llu ns",
+                      mode_name(all_modes[m]), (unsigned long long)elapsed);
+        ck_assert_msg(elapsed < 2300 * MS, "%s: timed out after %llu ns",
+                      mode_name(all_modes[m]), (unsigned long long)elapsed);
+        ck_assert_uint_eq(load(&sh->waiters), 0);
+    }
+    /* A reader that cannot register (read-only mapping). */
+    {
+        uint64_t t0 = now_ns(), elapsed;
+
+        ck_assert_int_eq(sk_wait_changed(&ws, 0, &sh->word, 0, NULL, 200, SK_WAIT_ADAPTIVE),
+                         -ETIMEDOUT);
+        elapsed = now_ns() - t0;
+        ck_assert(elapsed >= 200 * MS && elapsed < 2200 * MS);
+    }
+    /* The primitive itself, with an absolute deadline. */
+    {
+        uint64_t t0 = now_ns(), deadline = t0 + 150 * MS;
+        int rc;
+
+        do
+            rc = sk_wait_block(&ws, 1, &sh->word, 0, deadline);
+        while (rc == 0 && load(&sh->word) == 0);
+        ck_assert_int_eq(rc, -ETIMEDOUT);
+        ck_assert(now_ns() >= deadline);
+        ck_assert(now_ns() - t0 < 2150 * MS);
+        ck_assert_int_eq(sk_wait_block(&ws, 1, &sh->word, 0, deadline), -ETIMEDOUT);
+    }
+    finish();
+}
+END_TEST
+
+START_TEST(test_immediate_return_when_changed)
+{
+    begin(_i);
+    unsigned m;
+
+    sk_store(&sh->word, 7, SK_RELEASE);
+    for (m = 0; m < 3; m++) {
+        uint64_t t0 = now_ns();
+
+        ck_assert_int_eq(sk_wait_changed(&ws, 0, &sh->word, 6, &sh->waiters, -1, all_modes[m]), 0);
+        ck_assert_int_eq(sk_wait_changed(&ws, 0, &sh->word, 6, &sh->waiters, 5000, all_modes[m]),
+                         0);
+        ck_assert_int_eq(sk_wait_changed(&ws, 0, &sh->word, 6, NULL, -1, all_modes[m]), 0);
+        ck_assert(now_ns() - t0 < 2000 * MS);
+    }
+    ck_assert_int_eq(sk_wait_block(&ws, 0, &sh->word, 6, 0), 0);
+    ck_assert_uint_eq(load(&sh->waiters), 0);
+    finish();
+}
+END_TEST
+
+START_TEST(test_timeout_zero_only_checks)
+{
+    begin(_i);
+    unsigned m;
+
+    sk_store(&sh->word, 3, SK_RELEASE);
+    for (m = 0; m < 3; m++) {
+        uint64_t t0 = now_ns();
+
+        ck_assert_int_eq(sk_wait_changed(&ws, 0, &sh->word, 3, &sh->waiters, 0, all_modes[m]),
+                         -ETIMEDOUT);
+        ck_assert_int_eq(sk_wait_changed(&ws, 0, &sh->word, 2, &sh->waiters, 0, all_modes[m]), 0);
+        ck_assert(now_ns() - t0 < 2000 * MS);
+    }
+    ck_assert_uint_eq(load(&sh->waiters), 0);
+    finish();
+}
+END_TEST
+
+/* ---- wake-ups across processes ------------------------------------- */
+
+START_TEST(test_wake_from_other_process)
+{
+    begin(_i);
+    unsigned m;
+
+    for (m = 0; m < 3; m++) {
+        int mode = all_modes[m];
+        uint32_t seen = load(&sh->word);
+        pid_t pid = spawn();
+        int rc;
+
+        if (pid == 0) {
+            uint32_t before = wakes();
+
+            /* Store only once the parent has registered as a waiter (a
+             * spinning parent never registers: give it time instead). */
+            if (mode == SK_WAIT_SPIN)
+                sleep_ms(50);
+            else if (!await_value(&sh->waiters, 1, CHILD_TIMEOUT_MS))
+                _exit(3);
+            sleep_ms(20);
+            sk_store(&sh->word, seen + 1, SK_RELEASE);
+            sk_notify(&ws, 0, &sh->word, &sh->waiters);
+            sk_store(&sh->result[0], wakes() - before, SK_RELEASE);
+            _exit(0);
+        }
+        rc = sk_wait_changed(&ws, 0, &sh->word, seen, &sh->waiters, CHILD_TIMEOUT_MS, mode);
+        ck_assert_msg(rc == 0, "%s: rc %d", mode_name(mode), rc);
+        ck_assert_uint_eq(load(&sh->word), seen + 1);
+        ck_assert_int_eq(reap(pid, CHILD_TIMEOUT_MS), 0);
+        ck_assert_uint_eq(load(&sh->waiters), 0);
+        /* The writer saw the waiter and woke it (or nobody, if it spun). */
+        ck_assert_uint_eq(load(&sh->result[0]), mode == SK_WAIT_SPIN ? 0 : 1);
+    }
+    finish();
+}
+END_TEST
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* The child of the ping-pong: answer each ping R with pong R. */
+static void pong_loop(int mode)
+{
+    uint32_t r;
+
+    for (r = 1; r <= PINGPONG_ROUNDS; r++) {
+        int rc = sk_wait_changed(&ws, 0, &sh->word, r - 1, &sh->waiters, ROUND_TIMEOUT_MS, mode);
+
+        if (rc != 0 || load(&sh->word) != r) {
+            sk_store(&sh->result[0], r, SK_RELEASE);
+            sk_store(&sh->result[1], (uint32_t)-rc, SK_RELEASE);
+            _exit(1);
+        }
+        sk_store(&sh->reply, r, SK_RELEASE);
+        sk_notify(&ws, 1, &sh->reply, &sh->reply_waiters);
+    }
+    _exit(0);
+}
+
+/* Two processes pass a counter back and forth; a lost wake-up would leave
+ * one of them waiting until ROUND_TIMEOUT_MS: a failure.  Prints the median
+ * round trip to stderr (the test log). */
+static void pingpong(int i, int mode)
+{
+    int mech = begin(i);
+    uint64_t *rtt = malloc(PINGPONG_ROUNDS * sizeof *rtt);
+    uint32_t r, failed_round = 0, wakes_before;
+    int failed_rc = 0;
+    pid_t pid;
+
+    ck_assert_ptr_nonnull(rtt);
+    pid = spawn();
+    if (pid == 0)
+        pong_loop(mode);
+    wakes_before = wakes();
+    for (r = 1; r <= PINGPONG_ROUNDS; r++) {
+        uint64_t t0 = now_ns();
+        int rc;
+
+        sk_store(&sh->word, r, SK_RELEASE);
+        sk_notify(&ws, 0, &sh->word, &sh->waiters);
+        rc = sk_wait_changed(&ws, 1, &sh->reply, r - 1, &sh->reply_waiters, ROUND_TIMEOUT_MS,
+                             mode);
+        rtt[r - 1] = now_ns() - t0;
+        if (rc != 0 || load(&sh->reply) != r) {
+            failed_round = r;
+            failed_rc = rc;
+            break;
+        }
+    }
+    if (failed_round != 0)
+        kill(pid, SIGKILL);
+    ck_assert_int_eq(reap(pid, CHILD_TIMEOUT_MS), failed_round != 0 ? -2 : 0);
+    ck_assert_msg(failed_round == 0, "%s/%s: round %u: rc %d, reply %u",
+                  sk_wait_mechanism_name(mech), mode_name(mode), failed_round, failed_rc,
+                  load(&sh->reply));
+    qsort(rtt, PINGPONG_ROUNDS, sizeof *rtt, cmp_u64);
+    fprintf(stderr, "# ping-pong %s/%s: %u rounds, round trip median %.1f us, p99 %.1f us"
+            " (%u wake calls by the parent)\n",
+            sk_wait_mechanism_name(mech), mode_name(mode), PINGPONG_ROUNDS,
+            (double)rtt[PINGPONG_ROUNDS / 2] / 1000.0,
+            (double)rtt[PINGPONG_ROUNDS * 99 / 100] / 1000.0, wakes() - wakes_before);
+    free(rtt);
+    ck_assert_uint_eq(load(&sh->waiters), 0);
+    ck_assert_uint_eq(load(&sh->reply_waiters), 0);
+    finish();
+}
+
+START_TEST(test_pingpong_adaptive)
+{
+    pingpong(_i, SK_WAIT_ADAPTIVE);
+}
+END_TEST
+
+START_TEST(test_pingpong_spin)
+{
+    pingpong(_i, SK_WAIT_SPIN);
+}
+END_TEST
+
+START_TEST(test_pingpong_blocking)
+{
+    pingpong(_i, SK_WAIT_BLOCKING);
+}
+END_TEST
+
+START_TEST(test_one_notify_wakes_all_waiters)
+{
+    enum { NWAITERS = 4 };
+    pid_t pids[NWAITERS];
+    uint32_t before;
+    unsigned k;
+
+    begin(_i);
+    for (k = 0; k < NWAITERS; k++) {
+        pids[k] = spawn();
+        if (pids[k] == 0) {
+            int rc = sk_wait_changed(&ws, 2, &sh->word, 0, &sh->waiters, CHILD_TIMEOUT_MS,
+                                     k % 2 ? SK_WAIT_BLOCKING : SK_WAIT_ADAPTIVE);
+
+            sk_store(&sh->result[k], (uint32_t)-rc, SK_RELEASE);
+            _exit(rc == 0 && load(&sh->word) == 1 ? 0 : 1);
+        }
+    }
+    ck_assert(await_value(&sh->waiters, NWAITERS, CHILD_TIMEOUT_MS));
+    sleep_ms(50); /* let them get into the kernel */
+    before = wakes();
+    sk_store(&sh->word, 1, SK_RELEASE);
+    sk_notify(&ws, 2, &sh->word, &sh->waiters);
+    ck_assert_uint_eq(wakes() - before, 1);
+    for (k = 0; k < NWAITERS; k++) {
+        int status = reap(pids[k], CHILD_TIMEOUT_MS + 2000);
+
+        ck_assert_msg(status == 0, "waiter %u: exit %d, rc -%u", k, status,
+                      load(&sh->result[k]));
+    }
+    ck_assert_uint_eq(load(&sh->waiters), 0);
+    finish();
+}
+END_TEST
+
+/* ---- signals ------------------------------------------------------- */
+
+static void count_signal(int sig)
+{
+    (void)sig;
+    sk_fetch_add(&sh->signals, 1u, SK_RELAXED);
+}
+
+/* The child: a first wait interrupted by SIGUSR1 (handler without
+ * SA_RESTART), then a second wait that must still get its wake-up. */
+static void eintr_child(int mode)
+{
+    struct sigaction sa;
+    int rc;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = count_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;
+    if (sigaction(SIGUSR1, &sa, NULL) != 0)
+        _exit(3);
+    sk_store(&sh->flag, 1, SK_RELEASE); /* handler installed */
+    rc = sk_wait_changed(&ws, 0, &sh->word, 0, &sh->waiters, 20000, mode);
+    sk_store(&sh->result[0], (uint32_t)-rc, SK_RELEASE);
+    sk_store(&sh->flag, 2, SK_RELEASE); /* first wait over */
+    do /* a late signal may interrupt this one too: waiting again is safe */
+        rc = sk_wait_changed(&ws, 0, &sh->word, 0, &sh->waiters, CHILD_TIMEOUT_MS, mode);
+    while (rc == -EINTR);
+    sk_store(&sh->result[1], (uint32_t)-rc, SK_RELEASE);
+    sk_store(&sh->result[2], load(&sh->word), SK_RELEASE);
+    _exit(0);
+}
+
+static void eintr_case(int mode)
+{
+    pid_t pid;
+    uint64_t end;
+
+    sk_store(&sh->word, 0, SK_RELEASE);
+    sk_store(&sh->flag, 0, SK_RELEASE);
+    sk_store(&sh->signals, 0, SK_RELEASE);
+    pid = spawn();
+    if (pid == 0)
+        eintr_child(mode);
+    ck_assert(await_value(&sh->flag, 1, CHILD_TIMEOUT_MS));
+    ck_assert(await_value(&sh->waiters, 1, CHILD_TIMEOUT_MS));
+    /* A signal may land just before the child enters the kernel; keep
+     * signalling until its wait returns. */
+    end = now_ns() + CHILD_TIMEOUT_MS * MS;
+    while (load(&sh->flag) != 2 && now_ns() < end) {
+        kill(pid, SIGUSR1);
+        sleep_ms(20);
+    }
+    ck_assert_uint_eq(load(&sh->flag), 2);
+    /* The second wait registers; then the wake-up must reach it. */
+    ck_assert(await_value(&sh->waiters, 1, CHILD_TIMEOUT_MS));
+    sleep_ms(20);
+    sk_store(&sh->word, 1, SK_RELEASE);
+    sk_notify(&ws, 0, &sh->word, &sh->waiters);
+    ck_assert_int_eq(reap(pid, CHILD_TIMEOUT_MS + 2000), 0);
+    ck_assert_uint_ge(load(&sh->signals), 1);
+    ck_assert_msg(load(&sh->result[0]) == EINTR, "%s: first wait: rc -%u", mode_name(mode),
+                  load(&sh->result[0]));
+    ck_assert_msg(load(&sh->result[1]) == 0, "%s: second wait: rc -%u", mode_name(mode),
+                  load(&sh->result[1]));
+    ck_assert_uint_eq(load(&sh->result[2]), 1);
+    ck_assert_uint_eq(load(&sh->waiters), 0);
+}
+
+START_TEST(test_signal_interrupts_wait)
+{
+    begin(_i);
+    eintr_case(SK_WAIT_BLOCKING);
+    eintr_case(SK_WAIT_ADAPTIVE);
+    finish();
+}
+END_TEST
+
+/* ---- costs --------------------------------------------------------- */
+
+static double children_cpu_seconds(void)
+{
+    struct rusage ru;
+
+    ck_assert_int_eq(getrusage(RUSAGE_CHILDREN, &ru), 0);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6
+           + (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* A waiter blocked for 1 s in adaptive mode uses under 5% of a core: the
+ * spin phase is bounded.  A reader that cannot register naps 1 ms at a
+ * time (about 1% of a core here): it gets twice the allowance, for loaded
+ * machines. */
+START_TEST(test_idle_waiter_uses_little_cpu)
+{
+    int mech = begin(_i);
+    int variant;
+
+    for (variant = 0; variant < 2; variant++) {
+        double before = children_cpu_seconds(), used;
+        pid_t pid = spawn();
+
+        if (pid == 0) {
+            int rc = sk_wait_changed(&ws, 0, &sh->word, 0, variant ? NULL : &sh->waiters, 1000,
+                                     SK_WAIT_ADAPTIVE);
+
+            _exit(rc == -ETIMEDOUT ? 0 : 1);
+        }
+        ck_assert_int_eq(reap(pid, CHILD_TIMEOUT_MS), 0);
+        used = children_cpu_seconds() - before;
+        fprintf(stderr, "# idle wait %s%s: %.2f%% of a core for 1 s\n",
+                sk_wait_mechanism_name(mech), variant ? " (unregistered)" : "", used * 100.0);
+        ck_assert_msg(used < (variant ? 0.10 : 0.05), "%s: %.3f s of CPU in a 1 s wait",
+                      sk_wait_mechanism_name(mech), used);
+    }
+    finish();
+}
+END_TEST
+
+/* A writer pays no wake-up call when nobody waits. */
+START_TEST(test_notify_without_waiters_skips_wake)
+{
+    uint32_t before;
+
+    begin(_i);
+    before = wakes();
+    sk_store(&sh->word, 1, SK_RELEASE);
+    sk_notify(&ws, 0, &sh->word, &sh->waiters);
+    ck_assert_uint_eq(wakes(), before);
+    sk_store(&sh->waiters, 1, SK_RELEASE); /* somebody registered */
+    sk_store(&sh->word, 2, SK_RELEASE);
+    sk_notify(&ws, 0, &sh->word, &sh->waiters);
+    ck_assert_uint_eq(wakes(), before + 1);
+    sk_store(&sh->waiters, 0, SK_RELEASE);
+    finish();
+}
+END_TEST
+
+/* ---- System V semaphore sets --------------------------------------- */
+
+#if defined(TEST_HAVE_SEM)
+/* The fourth argument of semctl (Linux leaves it to the caller). */
+union test_semun {
+    int val;
+    struct semid_ds *buf;
+    unsigned short *array;
+};
+
+/* 1 if `ipcs -s` lists SEMID, 0 if not, -1 if ipcs cannot be run. */
+static int ipcs_lists(int semid)
+{
+    char line[512], id[32];
+    FILE *p = popen("ipcs -s 2>/dev/null", "r");
+    int found = 0, lines = 0;
+
+    if (p == NULL)
+        return -1;
+    snprintf(id, sizeof id, "%d", semid);
+    while (fgets(line, sizeof line, p) != NULL) {
+        char *save = NULL, *tok = strtok_r(line, " \t\n", &save);
+
+        lines++;
+        /* Linux: "key semid owner ..."; BSD: "s ID KEY ...": the second column. */
+        if (tok != NULL && (tok = strtok_r(NULL, " \t\n", &save)) != NULL && strcmp(tok, id) == 0)
+            found = 1;
+    }
+    if (pclose(p) != 0 || lines == 0)
+        return -1;
+    return found;
+}
+
+START_TEST(test_semaphore_set_removed)
+{
+    struct semid_ds ds;
+    union test_semun arg;
+    int semid, listed;
+
+    begin(_i);
+    semid = ws.semid;
+    ck_assert_int_ge(semid, 0);
+    listed = ipcs_lists(semid);
+    if (listed < 0)
+        fprintf(stderr, "# ipcs -s unavailable: checking with semctl only\n");
+    else
+        ck_assert_int_eq(listed, 1);
+    arg.buf = &ds;
+    ck_assert_int_eq(semctl(semid, 0, IPC_STAT, arg), 0);
+    ck_assert_int_eq(ds.sem_nsems, SK_WAIT_WORDS);
+    finish();
+    ck_assert_int_ne(semctl(semid, 0, IPC_STAT, arg), 0);
+    ck_assert(errno == EINVAL || errno == EIDRM);
+    if (listed >= 0)
+        ck_assert_int_eq(ipcs_lists(semid), 0);
+}
+END_TEST
+
+/* The generation semaphore wraps from SK_SEM_GEN_LIMIT back to 1; waiters
+ * blocked across the wrap must still be woken. */
+START_TEST(test_semaphore_generation_wraps)
+{
+    union test_semun arg;
+    pid_t pid;
+    uint32_t r;
+    int semval;
+
+    begin(_i);
+    arg.val = SK_SEM_GEN_LIMIT - 1;
+    ck_assert_int_eq(semctl(ws.semid, 0, SETVAL, arg), 0);
+    pid = spawn();
+    if (pid == 0) {
+        for (r = 1; r <= 3; r++) {
+            int rc = sk_wait_changed(&ws, 0, &sh->word, r - 1, &sh->waiters, CHILD_TIMEOUT_MS,
+                                     SK_WAIT_BLOCKING);
+
+            if (rc != 0)
+                _exit(10 + (int)r);
+            sk_store(&sh->reply, r, SK_RELEASE);
+        }
+        _exit(0);
+    }
+    for (r = 1; r <= 3; r++) {
+        ck_assert(await_value(&sh->waiters, 1, CHILD_TIMEOUT_MS));
+        sleep_ms(30); /* blocked in semop by now */
+        sk_store(&sh->word, r, SK_RELEASE);
+        sk_notify(&ws, 0, &sh->word, &sh->waiters);
+        ck_assert_msg(await_value(&sh->reply, r, CHILD_TIMEOUT_MS), "round %u not woken", r);
+    }
+    ck_assert_int_eq(reap(pid, CHILD_TIMEOUT_MS), 0);
+    /* LIMIT-1 -> LIMIT -> 1 (wrapped) -> 2 */
+    semval = semctl(ws.semid, 0, GETVAL);
+    ck_assert_int_eq(semval, 2);
+    finish();
+}
+END_TEST
+#endif /* TEST_HAVE_SEM */
+
+/* ---- attaching to a segment's record -------------------------------- */
+
+START_TEST(test_attach_checks_the_record)
+{
+    struct sk_waitset a;
+    int build = sk_wait_build_mechanism();
+
+    sk_waitset_attach(&a, 999, 5);
+    ck_assert_int_eq(a.mech, SK_WAIT_POLL);
+    ck_assert_int_eq(a.wake_mech, SK_WAIT_POLL);
+    ck_assert_int_eq(a.semid, -1);
+    sk_waitset_attach(&a, SK_WAIT_POLL, -1);
+    ck_assert_int_eq(a.mech, SK_WAIT_POLL);
+    if (build != SK_WAIT_SYSV_SEM) {
+        sk_waitset_attach(&a, build, -1);
+        ck_assert_int_eq(a.mech, build);
+        ck_assert_int_eq(a.wake_mech, build);
+        ck_assert_int_eq(a.semid, -1);
+    }
+    /* A futex segment opened by a build that must not wait on futexes
+     * (the portable profile) still wakes its futex waiters. */
+    sk_waitset_attach(&a, SK_WAIT_FUTEX, -1);
+    ck_assert_int_eq(a.mech, sk_wait_mechanism_usable(SK_WAIT_FUTEX) ? SK_WAIT_FUTEX : SK_WAIT_POLL);
+#if defined(SHMKIT_HAVE_LINUX_FUTEX)
+    ck_assert_int_eq(a.wake_mech, SK_WAIT_FUTEX);
+#else
+    ck_assert_int_eq(a.wake_mech, SK_WAIT_POLL);
+#endif
+    /* A semaphore set that is missing, or not one of ours. */
+    sk_waitset_attach(&a, SK_WAIT_SYSV_SEM, -1);
+    ck_assert_int_eq(a.mech, SK_WAIT_POLL);
+    ck_assert_int_eq(a.semid, -1);
+#if defined(TEST_HAVE_SEM)
+    if (sk_wait_mechanism_usable(SK_WAIT_SYSV_SEM)) {
+        struct sk_waitset made;
+        int foreign = semget(IPC_PRIVATE, 1, IPC_CREAT | 0600);
+
+        ck_assert_int_ge(foreign, 0);
+        sk_waitset_attach(&a, SK_WAIT_SYSV_SEM, foreign);
+        ck_assert_int_eq(a.mech, SK_WAIT_POLL);
+        ck_assert_int_eq(a.semid, -1);
+        ck_assert_int_eq(semctl(foreign, 0, IPC_RMID), 0);
+
+        ck_assert_int_eq(sk_waitset_create_with(&made, SK_WAIT_SYSV_SEM, 0600), 0);
+        sk_waitset_attach(&a, SK_WAIT_SYSV_SEM, made.semid);
+        ck_assert_int_eq(a.mech, SK_WAIT_SYSV_SEM);
+        ck_assert_int_eq(a.wake_mech, SK_WAIT_SYSV_SEM);
+        ck_assert_int_eq(a.semid, made.semid);
+        sk_waitset_destroy(&made);
+        ck_assert_int_eq(made.semid, -1);
+        /* Removed under our feet: waits fall back to polling. */
+        {
+            sk_atomic_u32 w = 0, n = 0;
+
+            ck_assert_int_eq(sk_wait_changed(&a, 0, &w, 0, &n, 50, SK_WAIT_BLOCKING), -ETIMEDOUT);
+            sk_wake_all(&a, 0, &w);
+            ck_assert_uint_eq(n, 0);
+        }
+    }
+#endif
+}
+END_TEST
+
+START_TEST(test_mechanism_names)
+{
+    static const int all[] = {SK_WAIT_POLL, SK_WAIT_FUTEX, SK_WAIT_UMTX, SK_WAIT_OPENBSD_FUTEX,
+                              SK_WAIT_NETBSD_FUTEX, SK_WAIT_DARWIN, SK_WAIT_SYSV_SEM};
+    unsigned i, j;
+
+    for (i = 0; i < sizeof all / sizeof all[0]; i++) {
+        ck_assert_str_ne(sk_wait_mechanism_name(all[i]), "unknown");
+        for (j = 0; j < i; j++)
+            ck_assert_str_ne(sk_wait_mechanism_name(all[i]), sk_wait_mechanism_name(all[j]));
+    }
+    ck_assert_str_eq(sk_wait_mechanism_name(0), "unknown");
+    ck_assert_str_eq(sk_wait_mechanism_name(SK_WAIT_SYSV_SEM + 1), "unknown");
+    ck_assert_str_eq(sk_wait_mechanism_name(SK_WAIT_POLL), "poll");
+#ifdef SHMKIT_WAIT_MECHANISM_NAME
+    ck_assert_str_eq(sk_wait_mechanism_name(sk_wait_build_mechanism()),
+                     SHMKIT_WAIT_MECHANISM_NAME);
+#endif
+    ck_assert(sk_wait_mechanism_usable(sk_wait_build_mechanism()));
+    ck_assert(sk_wait_mechanism_usable(SK_WAIT_POLL));
+    ck_assert(!sk_wait_mechanism_usable(0));
+    ck_assert(!sk_wait_mechanism_usable(999));
+    fprintf(stderr, "# build mechanism: %s\n", sk_wait_mechanism_name(sk_wait_build_mechanism()));
+}
+END_TEST
+
+/* ---- suite ---------------------------------------------------------- */
+
+static void add_mech(int mech)
+{
+    int k;
+
+    for (k = 0; k < nmechs; k++)
+        if (mechs[k] == mech)
+            return;
+    if (sk_wait_mechanism_usable(mech))
+        mechs[nmechs++] = mech;
+}
+
+static Suite *wait_suite(void)
+{
+    Suite *s = suite_create("wait");
+    TCase *common = tcase_create("common");
+    int k;
+
+    add_mech(sk_wait_build_mechanism());
+    add_mech(SK_WAIT_POLL);
+    add_mech(SK_WAIT_SYSV_SEM);
+    tcase_add_test(common, test_mechanism_names);
+    tcase_add_test(common, test_attach_checks_the_record);
+    suite_add_tcase(s, common);
+    for (k = 0; k < nmechs; k++) {
+        TCase *tc = tcase_create(sk_wait_mechanism_name(mechs[k]));
+
+        tcase_set_timeout(tc, 300);
+        tcase_add_loop_test(tc, test_timeout_accuracy, k, k + 1);
+        tcase_add_loop_test(tc, test_immediate_return_when_changed, k, k + 1);
+        tcase_add_loop_test(tc, test_timeout_zero_only_checks, k, k + 1);
+        tcase_add_loop_test(tc, test_wake_from_other_process, k, k + 1);
+        tcase_add_loop_test(tc, test_pingpong_adaptive, k, k + 1);
+        tcase_add_loop_test(tc, test_pingpong_spin, k, k + 1);
+        tcase_add_loop_test(tc, test_pingpong_blocking, k, k + 1);
+        tcase_add_loop_test(tc, test_one_notify_wakes_all_waiters, k, k + 1);
+        tcase_add_loop_test(tc, test_signal_interrupts_wait, k, k + 1);
+        tcase_add_loop_test(tc, test_idle_waiter_uses_little_cpu, k, k + 1);
+        tcase_add_loop_test(tc, test_notify_without_waiters_skips_wake, k, k + 1);
+#if defined(TEST_HAVE_SEM)
+        if (mechs[k] == SK_WAIT_SYSV_SEM) {
+            tcase_add_loop_test(tc, test_semaphore_set_removed, k, k + 1);
+            tcase_add_loop_test(tc, test_semaphore_generation_wraps, k, k + 1);
+        }
+#endif
+        suite_add_tcase(s, tc);
+    }
+    return s;
+}
+
+int main(void)
+{
+    return tu_run(wait_suite());
+}
