@@ -229,6 +229,23 @@ static int check_kind(const struct sk_header *h)
     }
 }
 
+int sk_header_wait_fields(const void *base, size_t mapped, int *mech, int *semid)
+{
+    struct header_copy copy;
+    int rc;
+
+    if (mapped < SK_HEADER_SIZE || sk_load(&((const struct sk_header *)base)->state,
+                                            SK_ACQUIRE) != SK_STATE_READY)
+        return sk_fail(SHMKIT_ENOTSHMKIT, "no complete header");
+    sk_racy_copy(copy.u.bytes, base, offsetof(struct sk_header, lease_pid));
+    rc = check_identity(&copy.u.h);
+    if (rc < 0)
+        return rc;
+    *mech = (int)copy.u.h.wait_mech;
+    *semid = copy.u.h.wait_semid;
+    return 0;
+}
+
 static void fill_view(const struct sk_header *h, struct sk_header_view *view)
 {
     memset(view, 0, sizeof *view);

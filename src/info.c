@@ -81,19 +81,20 @@ SHMKIT_API int shmkit_info(const char *spec_text, struct shmkit_info *info)
 }
 
 /* A shmkit segment may own wait resources outside shared memory (a System
- * V semaphore set): free them with the segment.  Anything that does not
- * validate owns nothing. */
+ * V semaphore set): free them with the segment, even if the segment is
+ * damaged, as long as its header is a checksummed shmkit header (the set
+ * itself is checked by sk_waitset_attach before it is touched). */
 static void destroy_wait_resources(const struct sk_spec *spec)
 {
-    struct sk_header_view view;
     struct sk_waitset ws;
     struct sk_seg seg;
+    int mech, semid;
 
     if (sk_seg_open(&seg, spec, SK_SEG_READ, SK_HEADER_SIZE) < 0)
         return;
-    if (sk_header_validate(seg.base, seg.size, &view) == 0 && view.wait_semid >= 0 &&
-        view.wait_mech == SK_WAIT_SYSV_SEM) {
-        sk_waitset_attach(&ws, view.wait_mech, view.wait_semid);
+    if (sk_header_wait_fields(seg.base, seg.size, &mech, &semid) == 0 &&
+        mech == SK_WAIT_SYSV_SEM && semid >= 0) {
+        sk_waitset_attach(&ws, mech, semid);
         sk_waitset_destroy(&ws);
     }
     sk_seg_close(&seg);

@@ -16,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -754,6 +756,134 @@ START_TEST(test_info_fields)
 }
 END_TEST
 
+/* ---- waiting for new versions ------------------------------------- */
+
+static void on_signal(int sig)
+{
+    (void)sig;
+}
+
+START_TEST(test_wait_for_versions)
+{
+    BACKEND_OR_SKIP();
+    char spec[32];
+    shmkit_slot *w, *r;
+    uint32_t x = 1;
+    uint64_t t0, version;
+    pid_t child;
+    int i;
+
+    tu_spec(backend, spec);
+    w = create_slot(spec, "x:u32", 0);
+    r = NULL;
+    ck_assert_int_eq(shmkit_slot_open(&r, spec, 0), 0);
+    ck_assert_int_eq(shmkit_slot_wait(r, 0, 0), -EAGAIN);
+    t0 = sk_monotonic_ns();
+    ck_assert_int_eq(shmkit_slot_wait(r, 0, 30), -ETIMEDOUT);
+    ck_assert_uint_ge(sk_monotonic_ns() - t0, 30u * 1000000u);
+    ck_assert_int_eq(shmkit_slot_write(w, &x, sizeof x), 0);
+    ck_assert_int_eq(shmkit_slot_wait(r, 0, 0), 0);      /* version 1 > 0 */
+    ck_assert_int_eq(shmkit_slot_wait(r, 1, 0), -EAGAIN);
+    /* Another process publishes versions 2..101, paced so that the reader
+     * is sometimes spinning and sometimes blocked when they come: a lost
+     * wake-up shows as a 5 s timeout. */
+    shmkit_slot_close(w);
+    child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        shmkit_slot *cw;
+        uint32_t v;
+        if (shmkit_slot_open(&cw, spec, SHMKIT_WRITE) != 0)
+            _exit(1);
+        for (v = 2; v <= 101; v++) {
+            if (shmkit_slot_write(cw, &v, sizeof v) != 0)
+                _exit(2);
+            sk_sleep_ns((v % 3) * 40000u);
+        }
+        _exit(0);
+    }
+    version = 1;
+    for (i = 0; i < 100 && version < 101; i++) {
+        uint32_t got;
+        ck_assert_int_eq(shmkit_slot_wait(r, version, 5000), 0);
+        ck_assert_int_eq(shmkit_slot_read(r, &got, sizeof got, &version), 4);
+        ck_assert_uint_eq(got, version);
+    }
+    ck_assert_uint_eq(version, 101);
+    wait_child_ok(child);
+    shmkit_slot_close(r);
+    ck_assert_int_eq(shmkit_unlink(spec), 0);
+    tu_assert_no_leftovers();
+}
+END_TEST
+
+START_TEST(test_wait_interrupted)
+{
+    BACKEND_OR_SKIP();
+    char spec[32];
+    shmkit_slot *w, *r;
+    struct sigaction sa;
+    struct itimerval it;
+    uint32_t x = 7;
+    int rc;
+
+    tu_spec(backend, spec);
+    w = create_slot(spec, "x:u32", 0);
+    ck_assert_int_eq(shmkit_slot_open(&r, spec, 0), 0);
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal; /* no SA_RESTART */
+    sigaction(SIGALRM, &sa, NULL);
+    memset(&it, 0, sizeof it);
+    it.it_value.tv_usec = 100000;
+    setitimer(ITIMER_REAL, &it, NULL);
+    shmkit_set_wait_mode(SHMKIT_WAIT_BLOCK);
+    rc = shmkit_slot_wait(r, 0, 3000);
+    ck_assert_int_eq(rc, -EINTR);
+    /* Waiting again still sees the next publication. */
+    ck_assert_int_eq(shmkit_slot_write(w, &x, sizeof x), 0);
+    ck_assert_int_eq(shmkit_slot_wait(r, 0, 3000), 0);
+    ck_assert_int_eq(shmkit_set_wait_mode(SHMKIT_WAIT_ADAPTIVE), SHMKIT_WAIT_BLOCK);
+    ck_assert_int_eq(shmkit_set_wait_mode(99), -EINVAL);
+    shmkit_slot_close(r);
+    shmkit_slot_close(w);
+    ck_assert_int_eq(shmkit_unlink(spec), 0);
+    tu_assert_no_leftovers();
+}
+END_TEST
+
+/* A reader blocked for 2 s must not burn the CPU: the spin is bounded. */
+START_TEST(test_idle_waiter_cpu)
+{
+    BACKEND_OR_SKIP();
+    char spec[32];
+    shmkit_slot *w;
+    struct rusage ru;
+    pid_t child;
+    double cpu;
+
+    tu_spec(backend, spec);
+    w = create_slot(spec, "x:u32", 0);
+    child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        shmkit_slot *r;
+        if (shmkit_slot_open(&r, spec, 0) != 0)
+            _exit(1);
+        _exit(shmkit_slot_wait(r, 0, 2000) == -ETIMEDOUT ? 0 : 2);
+    }
+    wait_child_ok(child);
+    ck_assert_int_eq(getrusage(RUSAGE_CHILDREN, &ru), 0);
+    cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+          ru.ru_stime.tv_usec / 1e6;
+    printf("# idle slot reader (%s): %.1f%% of a core over 2 s\n", shmkit_wait_mechanism(),
+           cpu / 2.0 * 100.0);
+    ck_assert_msg(cpu < 0.1, "idle reader used %.3f s of CPU in 2 s", cpu);
+    shmkit_slot_close(w);
+    ck_assert_int_eq(shmkit_unlink(spec), 0);
+    tu_assert_no_leftovers();
+}
+END_TEST
+
 static Suite *slot_suite(void)
 {
     Suite *s = suite_create("slot");
@@ -778,6 +908,9 @@ static Suite *slot_suite(void)
     tcase_add_loop_test(procs, test_reused_pid_lease_taken_over, 0, 2);
     tcase_add_loop_test(procs, test_writer_killed_mid_update, 0, 2);
     tcase_add_loop_test(procs, test_interrupted_write_keeps_previous, 0, 2);
+    tcase_add_loop_test(procs, test_wait_for_versions, 0, 2);
+    tcase_add_loop_test(procs, test_wait_interrupted, 0, 2);
+    tcase_add_loop_test(procs, test_idle_waiter_cpu, 0, 2);
     tcase_add_loop_test(bad, test_foreign_segments, 0, 2);
     tcase_add_loop_test(bad, test_wrong_kind_and_version, 0, 2);
     suite_add_tcase(s, basic);
