@@ -18,13 +18,18 @@ static int no_backend(const struct sk_spec *spec)
     return sk_fail(SHMKIT_ENOBACKEND, "backend not built");
 }
 
-int sk_seg_create(struct sk_seg *seg, const struct sk_spec *spec, size_t size,
-                  unsigned mode)
+static void seg_init(struct sk_seg *seg, const struct sk_spec *spec)
 {
     memset(seg, 0, sizeof *seg);
     seg->spec = *spec;
     seg->shmid = -1;
     seg->waiter_fd = -1;
+}
+
+int sk_seg_create(struct sk_seg *seg, const struct sk_spec *spec, size_t size,
+                  unsigned mode)
+{
+    seg_init(seg, spec);
     switch (spec->backend) {
 #ifdef SHMKIT_HAVE_POSIX
     case SHMKIT_BACKEND_POSIX: return sk_posix_create(seg, size, mode);
@@ -39,10 +44,7 @@ int sk_seg_create(struct sk_seg *seg, const struct sk_spec *spec, size_t size,
 int sk_seg_open(struct sk_seg *seg, const struct sk_spec *spec, int access,
                 size_t min_size)
 {
-    memset(seg, 0, sizeof *seg);
-    seg->spec = *spec;
-    seg->shmid = -1;
-    seg->waiter_fd = -1;
+    seg_init(seg, spec);
     switch (spec->backend) {
 #ifdef SHMKIT_HAVE_POSIX
     case SHMKIT_BACKEND_POSIX: return sk_posix_open(seg, access, min_size);
