@@ -86,16 +86,17 @@ SHMKIT_API int shmkit_info(const char *spec_text, struct shmkit_info *info)
  * itself is checked by sk_waitset_attach before it is touched). */
 static void destroy_wait_resources(const struct sk_spec *spec)
 {
+    struct sk_seg_stat st;
     struct sk_waitset ws;
     struct sk_seg seg;
     int mech, semid;
 
-    if (sk_seg_open(&seg, spec, SK_SEG_READ, SK_HEADER_SIZE) < 0)
+    if (sk_seg_stat(spec, &st) < 0 || sk_seg_open(&seg, spec, SK_SEG_READ, SK_HEADER_SIZE) < 0)
         return;
     if (sk_header_wait_fields(seg.base, seg.size, &mech, &semid) == 0 &&
         mech == SK_WAIT_SYSV_SEM && semid >= 0) {
         sk_waitset_attach(&ws, mech, semid);
-        sk_waitset_destroy(&ws);
+        sk_waitset_destroy_owned(&ws, st.uid);
     }
     sk_seg_close(&seg);
 }

@@ -708,6 +708,25 @@ void sk_waitset_attach(struct sk_waitset *ws, int mech, int semid)
         ws->wake_mech = mech;
 }
 
+void sk_waitset_destroy_owned(struct sk_waitset *ws, long uid)
+{
+#if defined(SHMKIT_HAVE_SYSV_SEM)
+    struct semid_ds ds;
+    union sk_semun arg;
+
+    memset(&ds, 0, sizeof ds);
+    arg.buf = &ds;
+    /* The set id came from a segment: only a set made by the segment's
+     * owner is the segment's. */
+    if (ws->semid >= 0 && semctl(ws->semid, 0, IPC_STAT, arg) == 0 &&
+        (long)ds.sem_perm.cuid == uid)
+        (void)semctl(ws->semid, 0, IPC_RMID);
+#else
+    (void)uid;
+#endif
+    waitset_reset(ws);
+}
+
 void sk_waitset_destroy(struct sk_waitset *ws)
 {
 #if defined(SHMKIT_HAVE_SYSV_SEM)

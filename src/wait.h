@@ -109,6 +109,10 @@ int sk_waitset_create_with(struct sk_waitset *ws, int mech, unsigned mode);
  * a kernel primitive of this platform), so that builds interoperate. */
 void sk_waitset_attach(struct sk_waitset *ws, int mech, int semid);
 
+/* sk_waitset_destroy for a set whose id was read from a segment owned by
+ * UID: the set is removed only if UID created it. */
+void sk_waitset_destroy_owned(struct sk_waitset *ws, long uid);
+
 /* Free the segment's wait resources (sysv-sem: remove the semaphore set),
  * when the segment itself is removed.  WS becomes SK_WAIT_POLL. */
 void sk_waitset_destroy(struct sk_waitset *ws);
