@@ -49,8 +49,9 @@ READ_ATTEMPTS = 100000
 # Bytes 0..127, native byte order, no padding ("="): magic, format_major,
 # format_minor, kind, header_flags, byte_order, header_size, total_size,
 # payload_offset, payload_size, record_size, capacity, layout_len,
-# creator_pid, creator_start, created_sec, reserved0, checksum, state.
-STATIC_LINE = struct.Struct("=8sHHHHIIQQQQQIIQq32sII")
+# creator_pid, creator_start, created_sec, wait_mech, wait_semid,
+# reserved0, checksum, state.
+STATIC_LINE = struct.Struct("=8sHHHHIIQQQQQIIQqIi24sII")
 assert STATIC_LINE.size == 128
 
 EXIT_ERROR, EXIT_USAGE, EXIT_NOENT, EXIT_BAD = 1, 2, 3, 5
@@ -271,8 +272,8 @@ def validate_header(seg):
     snap = seg.read(0, 384)  # everything below uses this private copy
     (magic, major, minor, kind, flags, bom, header_size, total_size,
      payload_offset, payload_size, record_size, capacity, layout_len,
-     creator_pid, creator_start, created_sec, reserved0, checksum,
-     state) = STATIC_LINE.unpack_from(snap)
+     creator_pid, creator_start, created_sec, wait_mech, wait_semid,
+     reserved0, checksum, state) = STATIC_LINE.unpack_from(snap)
     if magic != MAGIC:
         raise bad("not a shmkit segment (bad magic)")
     if bom != BYTE_ORDER_MARK:

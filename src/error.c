@@ -44,6 +44,7 @@ static const struct code_text library_codes[] = {
     {SHMKIT_ETOOLONG, "text too long"},
     {SHMKIT_EHALFCREATED, "segment creation incomplete"},
     {SHMKIT_ECONTENDED, "record changed during every retry"},
+    {SHMKIT_EOVERWRITTEN, "message overwritten before release"},
 };
 
 SHMKIT_API const char *shmkit_strerror(int code)
