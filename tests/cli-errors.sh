@@ -2,7 +2,7 @@
 # cli-errors.sh - every exit status of the three programs and the format of
 # their error messages: "PROG: SPEC: cause (detail)".
 #   0 ok, 1 runtime error, 2 usage error, 3 no such segment,
-#   4 timed out (follow mode, not in this version), 5 incompatible segment
+#   4 timed out (-t), 5 incompatible segment
 # SPDX-License-Identifier: BSD-2-Clause
 set -u
 . "${top_srcdir:-.}/tests/tap.sh"
@@ -176,6 +176,28 @@ busy_tests() {
     tap_is "$(sk_info_field "$s" version)" 1 "$be: neither writer published"
 }
 
+# -t expired: exit status 4, for both programs.
+timeout_tests() {
+    be=$1
+    s=$(sk_spec "$be" 7)
+    "$WRITE" --ring 256 "$s" </dev/null
+    tap_cmd "$be: read of an empty ring, -t 0" 4 - \
+        "^shmkit-read: $s: timed out waiting for a message\$" "$READ" -t 0 "$s"
+    tap_is "$(wc -l <"$TAP_ERR" | tr -d ' ')" 1 "$be: one line of error"
+    tap_cmd "$be: follow an empty ring, -t 0.1" 4 - \
+        "^shmkit-read: $s: timed out after 0 messages\$" "$READ" -f -t 0.1 "$s"
+    tap_cmd "$be: follow a slot for 2 records, -t 0" 4 '' \
+        "^shmkit-read: $(sk_spec "$be" 0): timed out after 1 of 2 records\$" \
+        "$READ" -f -n 2 -t 0 "$(sk_spec "$be" 0)"
+    # 256 bytes hold 8 frames of 32 bytes.
+    printf 'message\n' >"$TAP_TMP/one"
+    for i in 1 2 3 4 5 6 7 8; do "$WRITE" "$s" <"$TAP_TMP/one"; done
+    tap_cmd "$be: write to a full ring, -t 0" 4 - \
+        "^shmkit-write: $s: line 1: timed out waiting for room in the ring\$" \
+        "$WRITE" -t 0 "$s" <"$TAP_TMP/one"
+    tap_is "$(sk_info_field "$s" messages)" 8 "$be: the ring was full"
+}
+
 # A backend this build lacks is a runtime error naming the backend.
 missing_backend_tests() {
     for be in posix sysv; do
@@ -194,6 +216,7 @@ for be in $SK_BACKENDS; do
     bad_value_tests "$be"
     missing_tests "$be"
     busy_tests "$be"
+    timeout_tests "$be"
     "foreign_${be}_tests"
 done
 

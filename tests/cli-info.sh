@@ -40,8 +40,13 @@ info_tests() {
     fi
     tap_like "$(field created)" "^$(date -u +%Y)-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\$" \
         "$be: info creation time"
+    if [ -n "$SK_WAIT_MECHANISM" ]; then
+        tap_is "$(field wait)" "$SK_WAIT_MECHANISM" "$be: info wait mechanism (the build's)"
+    else
+        tap_like "$(field wait)" "^($SK_WAIT_MECHANISMS)\$" "$be: info wait mechanism"
+    fi
     tap_is "$(sed 's/:.*//' "$TAP_TMP/info" | tr '\n' ' ')" \
-        "spec backend kind format size payload-size record-size layout version owner mode creator writer $([ "$be" = sysv ] && echo 'attached ')created " \
+        "spec backend kind format size payload-size record-size layout version owner mode creator writer wait $([ "$be" = sysv ] && echo 'attached ')created " \
         "$be: info keys in order"
 
     s=$(sk_spec "$be" 1)

@@ -169,6 +169,21 @@ tap_done() {
 #   sk_remove_all                removes every segment sk_spec can name
 #   sk_check_no_leftovers        one test: none of them exists any more
 #   sk_info_field SPEC KEY       the value of "KEY: value" in shmkit info
+#   $SK_WAIT_MECHANISM           the wait mechanism of this build (from
+#                                config.h), or "" if unknown
+#   $SK_WAIT_MECHANISMS          every mechanism name, as an ERE alternation
+#   sk_nap                       sleep a tenth of a second (a whole one
+#                                where sleep takes integers only)
+#   sk_wait_until TRIES CMD...   run CMD every tenth of a second until it
+#                                succeeds, at most TRIES times; the status
+#                                of the last try
+#   sk_seq FIRST LAST            the numbers FIRST to LAST, one a line
+#                                (seq(1) is not POSIX)
+#   sk_flat FILE                 FILE's lines joined, each followed by a
+#                                space
+#   sk_track PID                 a background process to kill at exit (if
+#                                the script dies before waiting for it)
+#   sk_wait PID                  wait for it; its exit status
 #
 # Segments are removed at exit even when the script dies half-way.
 
@@ -258,4 +273,57 @@ sk_info_field() {
     "$SHMKIT" info "$1" 2>/dev/null | sed -n "s/^$2: //p"
 }
 
-tap_at_exit sk_remove_all
+SK_WAIT_MECHANISMS='futex|umtx|openbsd-futex|netbsd-futex|darwin|sysv-sem|poll'
+SK_WAIT_MECHANISM=
+[ -f "$top_builddir/config.h" ] &&
+    SK_WAIT_MECHANISM=$(sed -n 's/^#define SHMKIT_WAIT_MECHANISM_NAME "\(.*\)"$/\1/p' \
+        "$top_builddir/config.h")
+
+# POSIX sleep takes whole seconds; every system shmkit runs on takes
+# fractions too, but be safe.
+sk_nap() {
+    sleep 0.1 2>/dev/null || sleep 1
+}
+
+sk_wait_until() {
+    _sk_tries=$1
+    shift
+    while :; do
+        "$@" && return 0
+        _sk_tries=$((_sk_tries - 1))
+        [ "$_sk_tries" -gt 0 ] || return 1
+        sk_nap
+    done
+}
+
+sk_seq() {
+    awk -v first="$1" -v last="$2" 'BEGIN { for (i = first; i <= last; i++) print i }'
+}
+
+sk_flat() {
+    tr '\n' ' ' <"$1"
+}
+
+SK_PIDS=
+
+sk_track() {
+    SK_PIDS="$SK_PIDS $1"
+}
+
+sk_wait() {
+    wait "$1" 2>/dev/null
+    _sk_status=$?
+    SK_PIDS=$(printf ' %s ' $SK_PIDS | sed "s/ $1 / /")
+    return $_sk_status
+}
+
+# Stopped ones (kill -STOP) must be continued to die of SIGTERM.
+sk_kill_background() {
+    for _sk_pid in $SK_PIDS; do
+        kill -CONT "$_sk_pid" 2>/dev/null
+        kill -TERM "$_sk_pid" 2>/dev/null
+    done
+    return 0
+}
+
+tap_at_exit 'sk_kill_background; sk_remove_all'

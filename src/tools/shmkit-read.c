@@ -1,8 +1,13 @@
 /*
- * shmkit-read - print the current record of a shmkit slot as FIELD=VALUE
- * lines, JSON, a hex dump or raw bytes.
+ * shmkit-read - print the current record of a shmkit slot or the next
+ * message of a ring, or follow either (-f) as new records and messages
+ * are published.
  *
- * The slot is opened read-only: reading never changes the segment.
+ * A slot is opened read-only: reading never changes it.  An overwrite ring
+ * is read through a private cursor; a block ring is consumed (its reader
+ * holds the consumer lease and moves the shared cursor), which is why
+ * signals are caught: the handle is closed, and the lease released,
+ * before the program ends.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -12,6 +17,8 @@
 #define _POSIX_C_SOURCE 200809L
 #endif
 
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,21 +26,53 @@
 #include "shmkit.h"
 #include "tool.h"
 
-static const char synopsis[] = "shmkit-read [-j|--json] [--hex] [--raw] SPEC";
+static const char synopsis[] =
+    "shmkit-read [-f] [-n COUNT] [-t SECONDS] [--from-oldest]\n"
+    "                   [-j|--json|--hex|--raw] SPEC";
 
-enum { OPT_JSON = 1, OPT_HEX, OPT_RAW, OPT_HELP, OPT_VERSION };
+enum {
+    OPT_JSON = 1, OPT_HEX, OPT_RAW, OPT_FOLLOW, OPT_COUNT, OPT_TIMEOUT, OPT_FROM_OLDEST,
+    OPT_HELP, OPT_VERSION
+};
 
 static const struct tool_option options[] = {
     { OPT_JSON, 'j', "json", 0 },
     { OPT_HEX, 0, "hex", 0 },
     { OPT_RAW, 0, "raw", 0 },
+    { OPT_FOLLOW, 'f', "follow", 0 },
+    { OPT_COUNT, 'n', "count", 1 },
+    { OPT_TIMEOUT, 't', "timeout", 1 },
+    { OPT_FROM_OLDEST, 0, "from-oldest", 0 },
     { OPT_HELP, 'h', "help", 0 },
     { OPT_VERSION, 'V', "version", 0 },
     { 0, 0, NULL, 0 }
 };
 
-/* Output formats; DEFAULT is text for layout slots and hex for raw ones. */
+/* Output formats.  DEFAULT: FIELD=VALUE lines for layout slots, a hex dump
+ * for raw slots, one text line per message for rings. */
 enum format { FORMAT_DEFAULT, FORMAT_JSON, FORMAT_HEX, FORMAT_RAW };
+
+/* What the command line asks for. */
+struct request {
+    const char *spec;
+    enum format format;
+    int follow;               /* -f */
+    uint64_t count;           /* -n, 0 for no limit */
+    int timeout_ms;           /* -t, -1 for none */
+    int from_oldest;          /* --from-oldest */
+};
+
+/* The state of one run: how many records were printed, until when. */
+struct session {
+    const struct request *req;
+    uint64_t limit;           /* records to print, 0 for no limit */
+    uint64_t printed;
+    int64_t deadline;
+    const char *unit;         /* "record" or "message", for messages */
+};
+
+/* A status meaning "stopped by a signal": main() then dies by it. */
+#define STATUS_SIGNALLED (-2)
 
 static void print_help(void)
 {
@@ -41,51 +80,106 @@ static void print_help(void)
     fputs(
         "Print the current record of the shmkit slot SPEC (\"/NAME\",\n"
         "\"sysv:PATH:PROJ\", \"sysv:0xKEY\"; see shmkit(1)): one FIELD=VALUE line per\n"
-        "field for slots with a layout, a hex dump for raw slots.\n"
+        "field for slots with a layout, a hex dump for raw slots.  For a ring,\n"
+        "print the next message as a line of text: an overwrite ring's newest\n"
+        "message, or the oldest unconsumed message of a block ring, which is\n"
+        "consumed; wait for one if there is none.\n"
         "\n"
-        "  -j, --json      one JSON object (slots with a layout only)\n"
-        "      --hex       hex dump of the record's bytes\n"
-        "      --raw       the record's bytes as they are\n"
-        "  -h, --help      show this help and exit\n"
-        "  -V, --version   show the version and exit\n"
+        "  -f, --follow        go on printing every new record or message\n"
+        "  -n, --count=COUNT   stop after COUNT records or messages (needs -f)\n"
+        "  -t, --timeout=SECONDS\n"
+        "                      give up after SECONDS (decimals allowed) with exit\n"
+        "                      status 4 unless COUNT records came first\n"
+        "      --from-oldest   overwrite rings: start at the oldest message kept\n"
+        "  -j, --json          JSON: one object per slot record; one\n"
+        "                      {\"seq\":N,\"data\":\"...\"} line per ring message\n"
+        "      --hex           hex dump of each record or message\n"
+        "      --raw           the bytes as they are\n"
+        "  -h, --help          show this help and exit\n"
+        "  -V, --version       show the version and exit\n"
+        "\n"
+        "On an overwrite ring, messages lost to a fast writer are reported on\n"
+        "standard error: \"shmkit-read: SPEC: N messages lost\".\n"
         "\n"
         "Exit status: 0 ok, 1 runtime error, 2 usage error, 3 no such segment,\n"
-        "5 incompatible or corrupt segment.\n",
+        "4 timed out, 5 incompatible or corrupt segment.\n",
         stdout);
 }
 
-/* Parse the command line into *FORMAT and *SPEC.  Returns -1 to go on, or
- * the exit status. */
-static int parse_command_line(int argc, char **argv, enum format *format,
-                              const char **spec)
+static int choose_format(struct request *req, int id)
+{
+    enum format chosen = id == OPT_JSON ? FORMAT_JSON : id == OPT_HEX ? FORMAT_HEX : FORMAT_RAW;
+
+    if (req->format != FORMAT_DEFAULT && req->format != chosen)
+        return tool_usage_error("choose one of --json, --hex and --raw");
+    req->format = chosen;
+    return -1;
+}
+
+/* Handle option ID (its argument in ARG).  Returns -1 to go on, or the
+ * exit status. */
+static int take_option(struct request *req, int id, const char *arg)
+{
+    switch (id) {
+    case OPT_HELP:
+        print_help();
+        return tool_close_stdout(TOOL_EXIT_OK);
+    case OPT_VERSION:
+        return tool_close_stdout(tool_print_version());
+    case OPT_FOLLOW:
+        req->follow = 1;
+        return -1;
+    case OPT_COUNT:
+        if (tool_parse_count(arg, &req->count) != 0)
+            return tool_usage_error("bad count '%s' (expected a whole number from 1)", arg);
+        return -1;
+    case OPT_TIMEOUT:
+        if (tool_parse_seconds(arg, &req->timeout_ms) != 0)
+            return tool_usage_error("bad timeout '%s' (expected seconds from 0 to %d, "
+                                    "e.g. 2 or 0.5)", arg, TOOL_MAX_TIMEOUT_S);
+        return -1;
+    case OPT_FROM_OLDEST:
+        req->from_oldest = 1;
+        return -1;
+    default:
+        return choose_format(req, id);
+    }
+}
+
+/* Parse the command line into REQ.  Returns -1 to go on, or the exit
+ * status. */
+static int parse_command_line(int argc, char **argv, struct request *req)
 {
     struct tool_args args;
-    int id;
+    int id, status;
 
-    *format = FORMAT_DEFAULT;
+    memset(req, 0, sizeof *req);
+    req->format = FORMAT_DEFAULT;
+    req->timeout_ms = -1;
     tool_args_init(&args, argc, argv);
-    while ((id = tool_next_option(&args, options)) > 0) {
-        enum format chosen;
-        switch (id) {
-        case OPT_HELP:
-            print_help();
-            return tool_close_stdout(TOOL_EXIT_OK);
-        case OPT_VERSION:
-            return tool_close_stdout(tool_print_version());
-        default:
-            chosen = id == OPT_JSON ? FORMAT_JSON : id == OPT_HEX ? FORMAT_HEX : FORMAT_RAW;
-            if (*format != FORMAT_DEFAULT && *format != chosen)
-                return tool_usage_error("choose one of --json, --hex and --raw");
-            *format = chosen;
-        }
-    }
+    while ((id = tool_next_option(&args, options)) > 0)
+        if ((status = take_option(req, id, args.arg)) >= 0)
+            return status;
     if (id == TOOL_OPT_ERROR)
         return TOOL_EXIT_USAGE;
     if (args.index >= argc)
         return tool_usage_error("missing SPEC");
     if (args.index + 1 < argc)
         return tool_usage_error("unexpected argument '%s'", argv[args.index + 1]);
-    *spec = argv[args.index];
+    if (req->count != 0 && !req->follow)
+        return tool_usage_error("-n needs -f");
+    req->spec = argv[args.index];
+    return -1;
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+/* Make what was printed visible at once (follow mode feeds pipes).  A
+ * write error stops the program; tool_close_stdout() reports it. */
+static int flush_output(void)
+{
+    if (fflush(stdout) != 0 || ferror(stdout))
+        return TOOL_EXIT_RUNTIME;
     return -1;
 }
 
@@ -118,11 +212,16 @@ static int print_formatted(const char *spec, formatter *format,
     return n < 0 ? tool_fail(spec, NULL, n) : TOOL_EXIT_OK;
 }
 
+/* Print one slot record; FIRST is 0 for every record after the first one
+ * of a follow run, which the multi-line formats separate by an empty
+ * line. */
 static int print_record(const char *spec, enum format format, const shmkit_layout *layout,
-                        const unsigned char *record, size_t size)
+                        const unsigned char *record, size_t size, int first)
 {
     if (format == FORMAT_DEFAULT)
         format = layout != NULL ? FORMAT_DEFAULT : FORMAT_HEX;
+    if (!first && (format == FORMAT_DEFAULT || format == FORMAT_HEX))
+        putchar('\n');
     switch (format) {
     case FORMAT_RAW:
         fwrite(record, 1, size, stdout);
@@ -141,42 +240,269 @@ static int print_record(const char *spec, enum format format, const shmkit_layou
     }
 }
 
-static int read_slot(const char *spec, enum format format)
+/* Print one ring message, number SEQ. */
+static void print_message(enum format format, uint64_t seq, const void *data, size_t len,
+                          int first)
 {
-    shmkit_slot *slot;
-    unsigned char *record;
-    size_t size;
+    switch (format) {
+    case FORMAT_RAW:
+        fwrite(data, 1, len, stdout);
+        break;
+    case FORMAT_HEX:
+        if (!first)
+            putchar('\n');
+        tool_hexdump(stdout, data, len);
+        break;
+    case FORMAT_JSON:
+        printf("{\"seq\":%llu,\"data\":", (unsigned long long)seq);
+        tool_json_string(stdout, data, len);
+        fputs("}\n", stdout);
+        break;
+    default:
+        fwrite(data, 1, len, stdout);
+        putchar('\n');
+    }
+}
+
+/* ---- waiting ------------------------------------------------------------ */
+
+/* What to do after a wait returned RC: -1 to wait again (a signal handler
+ * ran for a signal that does not stop us, or a slice of the wait ended
+ * before the deadline), 0 to go on, or the status that ends the run
+ * (STATUS_SIGNALLED included). */
+static int after_wait(const struct session *s, int rc)
+{
+    if (tool_signal_caught())
+        return STATUS_SIGNALLED;
+    if (rc == -EINTR)
+        return -1;
+    if (rc != -ETIMEDOUT && rc != -EAGAIN)
+        return rc < 0 ? tool_fail(s->req->spec, NULL, rc) : 0;
+    if (!tool_expired(s->deadline))
+        return -1;
+    if (!s->req->follow)
+        return tool_error(TOOL_EXIT_TIMEDOUT, s->req->spec, "timed out waiting for a %s",
+                          s->unit);
+    if (s->limit != 0)
+        return tool_error(TOOL_EXIT_TIMEDOUT, s->req->spec, "timed out after %llu of %llu %ss",
+                          (unsigned long long)s->printed, (unsigned long long)s->limit,
+                          s->unit);
+    return tool_error(TOOL_EXIT_TIMEDOUT, s->req->spec, "timed out after %llu %s%s",
+                      (unsigned long long)s->printed, s->unit, s->printed == 1 ? "" : "s");
+}
+
+static int done(const struct session *s)
+{
+    return s->limit != 0 && s->printed >= s->limit;
+}
+
+/* ---- slots --------------------------------------------------------------- */
+
+/* Print the current record, then (follow mode) every new version until
+ * the count is reached.  A writer faster than the printing may publish
+ * several versions between two reads: the latest is printed, and no
+ * version twice. */
+static int follow_slot(struct session *s, shmkit_slot *slot, unsigned char *record)
+{
+    const shmkit_layout *layout = shmkit_slot_layout(slot);
+    size_t size = shmkit_slot_record_size(slot);
+    uint64_t version, last = 0;
     int rc, status;
 
-    rc = shmkit_slot_open(&slot, spec, 0);
-    if (rc < 0)
-        return tool_fail(spec, NULL, rc);
-    size = shmkit_slot_record_size(slot);
-    record = malloc(size);
-    if (record == NULL) {
-        status = tool_error(TOOL_EXIT_RUNTIME, spec, "out of memory");
-    } else {
-        rc = shmkit_slot_read(slot, record, size, NULL);
-        status = rc < 0 ? tool_fail(spec, NULL, rc)
-                        : print_record(spec, format, shmkit_slot_layout(slot), record, size);
+    for (;;) {
+        rc = shmkit_slot_read(slot, record, size, &version);
+        if (rc < 0)
+            return tool_fail(s->req->spec, NULL, rc);
+        if (s->printed == 0 || version > last) {
+            status = print_record(s->req->spec, s->req->format, layout, record, size,
+                                  s->printed == 0);
+            if (status != TOOL_EXIT_OK)
+                return status;
+            s->printed++;
+            last = version;
+            if (s->req->follow && (status = flush_output()) >= 0)
+                return status;
+        }
+        if (done(s))
+            return TOOL_EXIT_OK;
+        if (tool_signal_caught())
+            return STATUS_SIGNALLED;
+        do {
+            rc = shmkit_slot_wait(slot, last, tool_wait_slice(s->deadline));
+        } while ((status = after_wait(s, rc)) == -1);
+        if (status != 0)
+            return status;
     }
+}
+
+static int read_slot(struct session *s, shmkit_slot *slot)
+{
+    unsigned char *record;
+    int status;
+
+    s->unit = "record";
+    if (s->req->from_oldest)
+        return tool_error(TOOL_EXIT_USAGE, s->req->spec,
+                          "--from-oldest applies to overwrite rings, not slots");
+    if (!s->req->follow)
+        s->limit = 1;
+    record = malloc(shmkit_slot_record_size(slot));
+    if (record == NULL)
+        return tool_error(TOOL_EXIT_RUNTIME, s->req->spec, "out of memory");
+    status = follow_slot(s, slot, record);
     free(record);
-    shmkit_slot_close(slot);
+    return status;
+}
+
+/* ---- rings --------------------------------------------------------------- */
+
+/* The message buffer starts small and grows to the ring's largest message
+ * the first time a bigger message comes. */
+#define FIRST_BUFFER_SIZE 65536u
+
+struct message_buffer {
+    unsigned char *data;
+    size_t size;
+};
+
+static int grow_buffer(struct message_buffer *buf, size_t size)
+{
+    unsigned char *bigger = realloc(buf->data, size > 0 ? size : 1);
+
+    if (bigger == NULL)
+        return -1;
+    buf->data = bigger;
+    buf->size = size;
+    return 0;
+}
+
+/* Receive the next message into BUF and store its length in *LEN,
+ * waiting in slices up to the deadline.  Returns -1 to go on, or the
+ * status that ends the run. */
+static int receive(struct session *s, shmkit_ring *ring, struct message_buffer *buf,
+                   size_t *len)
+{
+    int rc, status;
+
+    for (;;) {
+        rc = shmkit_ring_recv(ring, buf->data, buf->size, tool_wait_slice(s->deadline));
+        if (rc == -EMSGSIZE && buf->size < shmkit_ring_max_message(ring)) {
+            if (grow_buffer(buf, shmkit_ring_max_message(ring)) != 0)
+                return tool_error(TOOL_EXIT_RUNTIME, s->req->spec, "out of memory");
+            continue;
+        }
+        if (rc >= 0) {
+            *len = (size_t)rc;
+            return -1;
+        }
+        status = after_wait(s, rc);
+        if (status != -1)
+            return status;
+    }
+}
+
+/* Tell about messages the writer overwrote before we could read them, as
+ * soon as the library notices. */
+static void report_losses(const struct session *s, shmkit_ring *ring, uint64_t *reported)
+{
+    uint64_t lost = shmkit_ring_lost(ring);
+
+    if (lost > *reported) {
+        unsigned long long n = (unsigned long long)(lost - *reported);
+        tool_error(0, s->req->spec, "%llu message%s lost", n, n == 1 ? "" : "s");
+        *reported = lost;
+    }
+}
+
+static int follow_ring(struct session *s, shmkit_ring *ring, struct message_buffer *buf)
+{
+    uint64_t reported = 0;
+    size_t len = 0;
+    int status;
+
+    while (!done(s)) {
+        if (tool_signal_caught())
+            return STATUS_SIGNALLED;
+        if ((status = receive(s, ring, buf, &len)) >= 0 || status == STATUS_SIGNALLED)
+            return status;
+        report_losses(s, ring, &reported);
+        /* The reader's position is now just past the message. */
+        print_message(s->req->format, shmkit_ring_position(ring) - 1, buf->data, len,
+                      s->printed == 0);
+        s->printed++;
+        if ((status = flush_output()) >= 0)
+            return status;
+    }
+    return TOOL_EXIT_OK;
+}
+
+static int read_ring(struct session *s, shmkit_ring *ring)
+{
+    struct message_buffer buf = { NULL, 0 };
+    size_t max = shmkit_ring_max_message(ring);
+    int status;
+
+    s->unit = "message";
+    if (s->req->from_oldest && shmkit_ring_policy(ring) != SHMKIT_RING_OVERWRITE)
+        return tool_error(TOOL_EXIT_USAGE, s->req->spec,
+                          "--from-oldest applies to overwrite rings, not to block rings");
+    if (!s->req->follow)
+        s->limit = 1;
+    if (grow_buffer(&buf, max < FIRST_BUFFER_SIZE ? max : FIRST_BUFFER_SIZE) != 0)
+        return tool_error(TOOL_EXIT_RUNTIME, s->req->spec, "out of memory");
+    status = follow_ring(s, ring, &buf);
+    free(buf.data);
+    return status;
+}
+
+/* ---- main ---------------------------------------------------------------- */
+
+/* Open SPEC as a slot, or as a ring if it is one, and read it. */
+static int run(const struct request *req)
+{
+    struct session s;
+    shmkit_slot *slot;
+    shmkit_ring *ring;
+    int rc, status;
+
+    memset(&s, 0, sizeof s);
+    s.req = req;
+    s.limit = req->count;
+    s.deadline = tool_deadline(req->timeout_ms);
+    rc = shmkit_slot_open(&slot, req->spec, 0);
+    if (rc == 0) {
+        status = read_slot(&s, slot);
+        shmkit_slot_close(slot);
+        return status;
+    }
+    if (rc != SHMKIT_EKIND)
+        return tool_fail(req->spec, NULL, rc);
+    rc = shmkit_ring_open(&ring, req->spec, req->from_oldest ? SHMKIT_FROM_OLDEST : 0);
+    if (rc == SHMKIT_EBUSY) /* the only lease a reader takes */
+        return tool_fail_as(req->spec, "consumer busy", rc);
+    if (rc < 0)
+        return tool_fail(req->spec, NULL, rc);
+    status = read_ring(&s, ring);
+    shmkit_ring_close(ring);
     return status;
 }
 
 int main(int argc, char **argv)
 {
-    enum format format;
-    const char *spec = NULL;
+    struct request req;
     int status, rc;
 
     tool_init("shmkit-read", synopsis);
-    status = parse_command_line(argc, argv, &format, &spec);
+    status = parse_command_line(argc, argv, &req);
     if (status >= 0)
         return status;
-    rc = shmkit_spec_check(spec);
+    rc = shmkit_spec_check(req.spec);
     if (rc < 0)
-        return tool_fail(spec, NULL, rc);
-    return tool_close_stdout(read_slot(spec, format));
+        return tool_fail(req.spec, NULL, rc);
+    tool_catch_signals();
+    status = run(&req);
+    /* The handles are closed: now a signal caught (SIGPIPE included, which
+     * also made the last write fail) ends the program as it would have. */
+    tool_die_by_signal();
+    return tool_close_stdout(status >= 0 ? status : TOOL_EXIT_RUNTIME);
 }

@@ -40,7 +40,9 @@ static int cmd_help(const struct command *cmd, int argc, char **argv);
 static const struct command commands[] = {
     { "info", cmd_info, "shmkit info SPEC", "describe a segment",
       "Validate the shmkit segment SPEC and print what its header says as\n"
-      "\"key: value\" lines.  Needs read permission only.\n"
+      "\"key: value\" lines: for a slot its layout and version, for a ring its\n"
+      "policy, capacity, fill level, writer and consumer.  Needs read\n"
+      "permission only.\n"
       "\n"
       "  -h, --help    show this help and exit\n" },
     { "rm", cmd_rm, "shmkit rm [-f] SPEC...", "remove segments",
@@ -129,6 +131,41 @@ static void print_created(int64_t sec)
         printf("created: %s\n", text);
 }
 
+/* "used: 96 of 256 bytes (37.5%)": bytes not yet consumed (block) or
+ * still retained (overwrite).  Integer arithmetic: no locale, no
+ * rounding surprises (the tenths are truncated). */
+static void print_fill(const struct shmkit_info *info)
+{
+    uint64_t cap = info->ring_capacity;
+    uint64_t tenths = cap != 0 && info->ring_used <= cap ? info->ring_used * 1000 / cap : 0;
+
+    printf("used: %" PRIu64 " of %" PRIu64 " bytes (%" PRIu64 ".%" PRIu64 "%%)\n",
+           info->ring_used, cap, tenths / 10, tenths % 10);
+}
+
+static void print_ring(const struct shmkit_info *info)
+{
+    if (info->ring_policy == SHMKIT_RING_BLOCK)
+        printf("policy: block\n");
+    else if (info->ring_policy == SHMKIT_RING_OVERWRITE)
+        printf("policy: overwrite\n");
+    else
+        printf("policy: unknown (%d)\n", info->ring_policy);
+    printf("capacity: %" PRIu64 "\n", info->ring_capacity);
+    printf("max-message: %" PRIu64 "\n", info->ring_max_message);
+    print_fill(info);
+    printf("messages: %" PRIu64 "\n", info->ring_messages);
+}
+
+/* The process that holds a lease: "PID (alive)", or "none". */
+static void print_holder(const char *key, long pid, int alive)
+{
+    if (pid == 0)
+        printf("%s: none\n", key);
+    else
+        printf("%s: %ld (%s)\n", key, pid, alive_text(alive));
+}
+
 static void print_info(const char *spec, const struct shmkit_info *info)
 {
     printf("spec: %s\n", spec);
@@ -146,14 +183,17 @@ static void print_info(const char *spec, const struct shmkit_info *info)
         printf("record-size: %" PRIu64 "\n", info->record_size);
         printf("layout: %s\n", info->layout[0] != '\0' ? info->layout : "(raw)");
         printf("version: %" PRIu64 "\n", info->version);
+    } else if (info->kind == SHMKIT_KIND_RING) {
+        print_ring(info);
     }
     print_owner(info->owner_uid);
     printf("mode: %04o\n", info->mode & 07777u);
     printf("creator: %ld (%s)\n", info->creator_pid, alive_text(info->creator_alive));
-    if (info->writer_pid == 0)
-        printf("writer: none\n");
-    else
-        printf("writer: %ld (%s)\n", info->writer_pid, alive_text(info->writer_alive));
+    print_holder("writer", info->writer_pid, info->writer_alive);
+    /* Only a block ring has a consumer. */
+    if (info->kind == SHMKIT_KIND_RING && info->ring_policy == SHMKIT_RING_BLOCK)
+        print_holder("consumer", info->consumer_pid, info->consumer_alive);
+    printf("wait: %s\n", info->wait_mechanism[0] != '\0' ? info->wait_mechanism : "unknown");
     if (info->attach_count >= 0)
         printf("attached: %ld\n", info->attach_count);
     print_created(info->created_sec);

@@ -12,10 +12,13 @@
 #include "tool.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "shmkit.h"
 
@@ -75,7 +78,8 @@ static void print_prefix(const char *spec)
         fprintf(stderr, "%s: ", prog_name);
 }
 
-int tool_fail(const char *spec, const char *context, int code)
+/* "PROG: SPEC: CONTEXT: TEXT (detail)"; TEXT NULL for strerror(CODE). */
+static int report_failure(const char *spec, const char *context, const char *text, int code)
 {
     /* Copy the detail first: it is only valid until the next shmkit call,
      * and shmkit_strerror() is one. */
@@ -85,11 +89,21 @@ int tool_fail(const char *spec, const char *context, int code)
     print_prefix(spec);
     if (context != NULL)
         fprintf(stderr, "%s: ", context);
-    fputs(shmkit_strerror(code), stderr);
+    fputs(text != NULL ? text : shmkit_strerror(code), stderr);
     if (detail[0] != '\0')
         fprintf(stderr, " (%s)", detail);
     fputc('\n', stderr);
     return tool_exit_status(code);
+}
+
+int tool_fail(const char *spec, const char *context, int code)
+{
+    return report_failure(spec, context, NULL, code);
+}
+
+int tool_fail_as(const char *spec, const char *text, int code)
+{
+    return report_failure(spec, NULL, text, code);
 }
 
 int tool_error(int status, const char *spec, const char *fmt, ...)
@@ -305,6 +319,179 @@ int tool_parse_size(const char *text, size_t *size)
     return 0;
 }
 
+/* Digits only, as strtoull would accept signs and blanks.  Returns the
+ * value of the leading digits and points *END after them; -1 if there are
+ * none or they overflow. */
+static int parse_digits(const char *text, unsigned long long *value, const char **end)
+{
+    size_t n = strspn(text, "0123456789");
+    unsigned long long v = 0;
+    size_t i;
+
+    if (n == 0)
+        return -1;
+    for (i = 0; i < n; i++) {
+        unsigned digit = (unsigned)(text[i] - '0');
+        if (v > (ULLONG_MAX - digit) / 10)
+            return -1;
+        v = v * 10 + digit;
+    }
+    *value = v;
+    *end = text + n;
+    return 0;
+}
+
+int tool_parse_bytes(const char *text, size_t min, size_t max, size_t *bytes)
+{
+    unsigned long long value, unit = 1;
+    const char *end;
+
+    if (parse_digits(text, &value, &end) != 0)
+        return -1;
+    switch (*end) {
+    case '\0': break;
+    case 'k': case 'K': unit = 1ull << 10; end++; break;
+    case 'm': case 'M': unit = 1ull << 20; end++; break;
+    case 'g': case 'G': unit = 1ull << 30; end++; break;
+    default: return -1;
+    }
+    if (*end != '\0' || value > ULLONG_MAX / unit)
+        return -1;
+    value *= unit;
+    if (value < min || value > max)
+        return -1;
+    *bytes = (size_t)value;
+    return 0;
+}
+
+int tool_parse_count(const char *text, uint64_t *count)
+{
+    unsigned long long value;
+    const char *end;
+
+    if (parse_digits(text, &value, &end) != 0 || *end != '\0' || value == 0)
+        return -1;
+    *count = (uint64_t)value;
+    return 0;
+}
+
+int tool_parse_seconds(const char *text, int *ms)
+{
+    unsigned long long whole = 0, millis = 0;
+    const char *p = text;
+    int places = 0, nonzero_beyond = 0;
+
+    /* "2", "2.", "0.5", ".5"; not "." nor "". */
+    if (*p != '.' && parse_digits(p, &whole, &p) != 0)
+        return -1;
+    if (*p == '.') {
+        p++;
+        if (p == text + 1 && (*p < '0' || *p > '9'))
+            return -1;
+        for (; *p >= '0' && *p <= '9'; p++, places++) {
+            if (places < 3)
+                millis = millis * 10 + (unsigned)(*p - '0');
+            else if (*p != '0')
+                nonzero_beyond = 1;
+        }
+        for (; places < 3; places++)
+            millis *= 10;
+    }
+    if (*p != '\0' || whole > TOOL_MAX_TIMEOUT_S)
+        return -1;
+    millis += whole * 1000 + (unsigned)nonzero_beyond;
+    if (millis > (unsigned long long)TOOL_MAX_TIMEOUT_S * 1000)
+        return -1;
+    *ms = (int)millis;
+    return 0;
+}
+
+/* ---- deadlines --------------------------------------------------------- */
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    /* CLOCK_MONOTONIC exists on every supported system; it cannot fail
+     * with a valid clock id and pointer. */
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t tool_deadline(int timeout_ms)
+{
+    return timeout_ms < 0 ? TOOL_NEVER : now_ms() + timeout_ms;
+}
+
+int tool_wait_slice(int64_t deadline)
+{
+    int64_t left;
+
+    if (deadline == TOOL_NEVER)
+        return TOOL_WAIT_SLICE_MS;
+    left = deadline - now_ms();
+    if (left <= 0)
+        return 0;
+    return left < TOOL_WAIT_SLICE_MS ? (int)left : TOOL_WAIT_SLICE_MS;
+}
+
+int tool_expired(int64_t deadline)
+{
+    return deadline != TOOL_NEVER && now_ms() >= deadline;
+}
+
+/* ---- signals ----------------------------------------------------------- */
+
+static volatile sig_atomic_t caught_signal;
+
+static void note_signal(int sig)
+{
+    caught_signal = sig;
+}
+
+void tool_catch_signals(void)
+{
+    static const int signals[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
+    size_t i;
+
+    for (i = 0; i < sizeof signals / sizeof signals[0]; i++) {
+        struct sigaction sa, old;
+
+        if (sigaction(signals[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+            continue;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = note_signal;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = 0; /* no SA_RESTART: waits and reads return EINTR */
+        sigaction(signals[i], &sa, NULL);
+    }
+}
+
+int tool_signal_caught(void)
+{
+    return (int)caught_signal;
+}
+
+void tool_die_by_signal(void)
+{
+    int sig = (int)caught_signal;
+    struct sigaction sa;
+    sigset_t set;
+
+    if (sig == 0)
+        return;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    sigaction(sig, &sa, NULL);
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    raise(sig);
+    /* Not reached for these signals; if it were, say so by the status. */
+    exit(128 + sig);
+}
+
 /* ---- hex dump ---------------------------------------------------------- */
 
 static void hexdump_line(FILE *out, const unsigned char *bytes, size_t offset,
@@ -335,4 +522,32 @@ void tool_hexdump(FILE *out, const void *data, size_t len)
     for (offset = 0; offset < len; offset += 16)
         hexdump_line(out, bytes + offset, offset, len - offset < 16 ? len - offset : 16);
     fprintf(out, "%08lx\n", (unsigned long)len);
+}
+
+/* ---- JSON strings ------------------------------------------------------ */
+
+void tool_json_string(FILE *out, const void *data, size_t len)
+{
+    const unsigned char *bytes = data;
+    size_t i;
+
+    fputc('"', out);
+    for (i = 0; i < len; i++) {
+        unsigned char c = bytes[i];
+        switch (c) {
+        case '"': fputs("\\\"", out); break;
+        case '\\': fputs("\\\\", out); break;
+        case '\n': fputs("\\n", out); break;
+        case '\t': fputs("\\t", out); break;
+        case '\r': fputs("\\r", out); break;
+        case '\b': fputs("\\b", out); break;
+        case '\f': fputs("\\f", out); break;
+        default:
+            if (c < 0x20 || c >= 0x7f)
+                fprintf(out, "\\u%04x", (unsigned)c);
+            else
+                fputc(c, out);
+        }
+    }
+    fputc('"', out);
 }

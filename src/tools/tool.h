@@ -1,6 +1,7 @@
 /*
  * tool.h - helpers shared by the shmkit programs (shmkit, shmkit-read,
- * shmkit-write): error messages, exit codes, option parsing, hex dumps.
+ * shmkit-write): error messages, exit codes, option parsing, timeouts,
+ * signals, hex dumps and JSON strings.
  *
  * The programs use only the public API in <shmkit.h>; nothing here reaches
  * into the library's internals.
@@ -11,6 +12,7 @@
 #define SHMKIT_TOOL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Exit statuses shared by all programs (documented in their man pages). */
@@ -19,11 +21,11 @@ enum tool_exit {
     TOOL_EXIT_RUNTIME = 1,      /* anything not listed below */
     TOOL_EXIT_USAGE = 2,        /* bad option, spec, field, value or layout */
     TOOL_EXIT_NOENT = 3,        /* no such segment */
-    TOOL_EXIT_TIMEDOUT = 4,     /* timed out (follow mode) */
+    TOOL_EXIT_TIMEDOUT = 4,     /* a -t timeout expired */
     TOOL_EXIT_INCOMPATIBLE = 5  /* not a shmkit segment, wrong format, corrupt */
 };
 
-/* ---- program identity and messages ---------------------------------- */
+/* ---- program identity and messages ------------------------------------- */
 
 /* Name the program for messages and give its synopsis, one or more lines
  * starting with the program name, printed after "usage: " on usage errors. */
@@ -41,6 +43,11 @@ int tool_exit_status(int code);
  * the failing call, before any other shmkit call replaces the detail.
  * Returns tool_exit_status(CODE). */
 int tool_fail(const char *spec, const char *context, int code);
+
+/* The same with TEXT in place of shmkit_strerror(CODE), for codes whose
+ * generic text would mislead ("writer busy" for a block ring's consumer
+ * lease):  PROG: SPEC: TEXT (detail). */
+int tool_fail_as(const char *spec, const char *text, int code);
 
 /* Print "PROG: SPEC: MESSAGE" (SPEC may be NULL) and return STATUS. */
 int tool_error(int status, const char *spec, const char *fmt, ...)
@@ -103,6 +110,49 @@ int tool_next_option(struct tool_args *args, const struct tool_option *options);
 int tool_parse_mode(const char *text, unsigned *mode);
 /* A record size: decimal or 0x hex, 1 .. SHMKIT_RECORD_MAX.  0 or -1. */
 int tool_parse_size(const char *text, size_t *size);
+/* A ring capacity or message size: decimal with an optional suffix k/K,
+ * m/M or g/G (1024-based), MIN .. MAX bytes.  0 or -1. */
+int tool_parse_bytes(const char *text, size_t min, size_t max, size_t *bytes);
+/* A count: decimal, 1 .. UINT64_MAX.  0 or -1. */
+int tool_parse_count(const char *text, uint64_t *count);
+/* A timeout in seconds, decimals allowed ("2", "0.5", ".25"), up to
+ * TOOL_MAX_TIMEOUT_S; stored in milliseconds, rounded up so that a tiny
+ * timeout still waits.  0 or -1. */
+#define TOOL_MAX_TIMEOUT_S 2000000
+int tool_parse_seconds(const char *text, int *ms);
+
+/* ---- deadlines --------------------------------------------------------- */
+
+/* A point in time on the monotonic clock, in milliseconds; TOOL_NEVER for
+ * "no deadline". */
+#define TOOL_NEVER (-1)
+/* The deadline TIMEOUT_MS from now (TOOL_NEVER if TIMEOUT_MS < 0). */
+int64_t tool_deadline(int timeout_ms);
+/* Milliseconds left until DEADLINE (0 once it has passed), capped at
+ * TOOL_WAIT_SLICE_MS, and TOOL_WAIT_SLICE_MS for TOOL_NEVER.
+ *
+ * Waiting in slices bounds how long a signal that arrives just before a
+ * wait begins (after the caller's last look at tool_signal_caught()) can
+ * go unnoticed. */
+#define TOOL_WAIT_SLICE_MS 500
+int tool_wait_slice(int64_t deadline);
+/* Non-zero once DEADLINE has passed (never for TOOL_NEVER). */
+int tool_expired(int64_t deadline);
+
+/* ---- signals ----------------------------------------------------------- */
+
+/* Catch SIGINT, SIGTERM, SIGHUP and SIGPIPE without SA_RESTART, so that a
+ * wait in the library returns -EINTR and the program can release its
+ * handles (a block ring's consumer lease) before it ends.  A signal that
+ * was ignored when the program started stays ignored (nohup, background
+ * jobs of a non-interactive shell). */
+void tool_catch_signals(void);
+/* The signal caught, or 0. */
+int tool_signal_caught(void);
+/* End the program by the signal caught, as if it had not been caught, so
+ * that the parent sees the usual status (a shell reports 128 + N).
+ * Returns only if no signal was caught. */
+void tool_die_by_signal(void);
 
 /* ---- output ------------------------------------------------------------ */
 
@@ -110,5 +160,12 @@ int tool_parse_size(const char *text, size_t *size);
  * groups of 8, printable ASCII between bars, and a last line with the
  * length.  Repeated lines are not collapsed. */
 void tool_hexdump(FILE *out, const void *data, size_t len);
+
+/* Print LEN bytes as a JSON string (with the quotes): \" \\ and the short
+ * escapes, every other control or non-ASCII byte as \u00XX, so that the
+ * output is ASCII and valid JSON whatever the bytes (the escapes of
+ * shmkit_layout_to_json).  A program reads the bytes back by encoding the
+ * decoded string as Latin-1. */
+void tool_json_string(FILE *out, const void *data, size_t len);
 
 #endif /* SHMKIT_TOOL_H */
