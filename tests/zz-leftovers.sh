@@ -1,10 +1,11 @@
 #!/bin/sh
 # Runs after every other test (see Makefile.am): the suite must leave no
-# shared memory behind.  Test segments are named /skt.* (POSIX, the
-# creating pid is in the name) and use System V keys 0x40000000-0x7fffffff.
-# A segment counts as left behind once the process that created it has
-# exited; segments of processes still running belong to a concurrent test
-# run on the same machine, not to a leak.
+# shared memory behind.  Test segments are named /skt.* (POSIX, with the
+# pid of the test in the name) and use System V keys 0x40000000-0x5fffffff
+# that encode the test's pid too (tests/testutil.c, tests/tap.sh,
+# tests/examples.sh).  A segment counts as left behind once both the test
+# process and the creating process have exited; segments of processes
+# still running belong to a concurrent test run on the same machine.
 echo "1..2"
 
 alive() { kill -0 "$1" 2>/dev/null || [ -d "/proc/$1" ]; }
@@ -28,10 +29,15 @@ if command -v ipcs >/dev/null 2>&1; then
     me=$(id -un)
     # "ipcs -m" gives key and shmid; "ipcs -m -p" gives shmid and creator pid.
     ipcs -m -p 2>/dev/null | awk 'NR > 3 && $1 ~ /^[0-9]+$/ {print $1, $3}' > "${TMPDIR:-/tmp}/skt-cpid.$$"
-    leaked=$(ipcs -m 2>/dev/null | awk -v me="$me" '$1 ~ /^0x[4-7]/ && $3 == me {print $1, $2}' |
+    leaked=$(ipcs -m 2>/dev/null | awk -v me="$me" '$1 ~ /^0x[45]/ && $3 == me {print $1, $2}' |
         while read -r key id; do
             cpid=$(awk -v id="$id" '$1 == id {print $2}' "${TMPDIR:-/tmp}/skt-cpid.$$")
-            if [ -z "$cpid" ] || ! alive "$cpid"; then echo "$key"; fi
+            k=$((key))
+            case $key in
+            0x4*) tpid=$(( (k - 0x40000000) >> 8 )) ;;
+            *) tpid=$(( ((k - 0x50000000) >> 4) & 0xfffff )) ;;
+            esac
+            if { [ -z "$cpid" ] || ! alive "$cpid"; } && ! alive "$tpid"; then echo "$key"; fi
         done)
     rm -f "${TMPDIR:-/tmp}/skt-cpid.$$"
     if [ -z "$leaked" ]; then
