@@ -10,6 +10,19 @@
  * Opening checks the size with fstat before mapping: mapping past the end
  * of an object and touching it is SIGBUS on Linux and EINVAL on macOS.
  *
+ * The other systems differ (doc/PORTING.md; hooks.h simulates each):
+ *   - macOS has no fchmod for shared memory objects (EINVAL; xnu
+ *     bsd/kern/posix_shm.c registers no chmod), but applies no umask to
+ *     shm_open's mode either, so there the mode is given to shm_open.  It
+ *     allows one ftruncate per object and has no posix_fallocate; older
+ *     versions answer shm_unlink of a missing name with EINVAL.
+ *   - OpenBSD keeps an object as a file in /tmp, creates it with the mode
+ *     masked by 0600 and refuses (EPERM) an object owned by another uid
+ *     (lib/libc/gen/shm_open.c), so its mode stays owner-only: widening
+ *     it would only expose the file itself.
+ *   - NetBSD needs a tmpfs mounted on /var/shm, else ENOTSUP
+ *     (lib/librt/shm.c).
+ *
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include "internal.h"
@@ -23,11 +36,115 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hooks.h"
+
+/* The longest name macOS accepts, in bytes with the "/" (PSHMNAMLEN). */
+#define SK_MACOS_NAME_MAX 31
+
+/* Systems that allow a POSIX object only to its owner, with mode 0600. */
+static int owner_only(void)
+{
+#if defined(__OpenBSD__)
+    return 1;
+#else
+    return sk_hook("openbsd-shm");
+#endif
+}
+
+/* Systems where fchmod cannot change a POSIX object. */
+static int no_fchmod(void)
+{
+#if defined(__APPLE__)
+    return 1;
+#else
+    return sk_hook("macos-shm");
+#endif
+}
+
+/* Test hooks (hooks.h): the refusals of other systems' shm_open. */
+static int simulated_open_error(const char *name)
+{
+    if (sk_hook("netbsd-no-shmfs")) {
+        sk_hook_fired("netbsd-no-shmfs");
+        return ENOTSUP;
+    }
+    if (sk_hook("macos-shm") && strlen(name) > SK_MACOS_NAME_MAX) {
+        sk_hook_fired("macos-shm:name-too-long");
+        return ENAMETOOLONG;
+    }
+    return 0;
+}
+
+/* OpenBSD's shm_open refuses an object that another uid owns. */
+static int simulated_owner_check(int fd)
+{
+    struct stat st;
+
+    if (!sk_hook("openbsd-shm") || fstat(fd, &st) != 0 || st.st_uid == geteuid())
+        return 0;
+    sk_hook_fired("openbsd-shm:other-uid");
+    return EPERM;
+}
+
+/* shm_open.  macOS applies no umask to MODE; the "macos-shm" hook
+ * simulates that with umask(0) around the call (process-wide, but only in
+ * test builds). */
+static int shm_open_here(const char *name, int flags, mode_t mode)
+{
+    mode_t old;
+    int fd;
+
+    if ((flags & O_CREAT) == 0 || !sk_hook("macos-shm"))
+        return shm_open(name, flags, mode);
+    old = umask(0);
+    fd = shm_open(name, flags, mode);
+    umask(old);
+    return fd;
+}
+
+static int open_object(const char *name, int flags, mode_t mode)
+{
+    int fd, err = simulated_open_error(name);
+
+    if (err == 0) {
+        fd = shm_open_here(name, flags, mode);
+        if (fd < 0 || (err = simulated_owner_check(fd)) == 0)
+            return fd;
+        close(fd);
+    }
+    errno = err;
+    return -1;
+}
+
+/* Why shm_open (or shm_unlink) failed, with what to do about the
+ * system-specific cases. */
+static int open_failure(void)
+{
+    int err = errno;
+
+    if (err == ENOTSUP || err == EOPNOTSUPP)
+        return sk_fail(SHMKIT_ENOBACKEND, "POSIX shared memory is not available here "
+                       "(NetBSD needs a tmpfs on /var/shm); use a sysv: spec");
+    /* OpenBSD: EACCES from the 0600 file, EPERM from the owner check. */
+    if ((err == EPERM || err == EACCES) && owner_only())
+        return sk_fail(-err, "shm_open: %s: this system shares POSIX shared memory only "
+                       "between processes of the same user; use a sysv: spec", strerror(err));
+    return sk_fail(sk_errno(), "shm_open: %s", strerror(err));
+}
+
 static int map_fd(struct sk_seg *seg, int fd, size_t size, int writable)
 {
     int prot = PROT_READ | (writable ? PROT_WRITE : 0);
-    void *base = mmap(NULL, size, prot, MAP_SHARED, fd, 0);
+    void *base = MAP_FAILED;
+    struct stat st;
 
+    /* macOS refuses to map past the end of an object (tested: we never do). */
+    if (sk_hook("macos-shm") && fstat(fd, &st) == 0 && (uintmax_t)st.st_size < size) {
+        sk_hook_fired("macos-shm:map-past-end");
+        errno = EINVAL;
+    } else {
+        base = mmap(NULL, size, prot, MAP_SHARED, fd, 0);
+    }
     if (base == MAP_FAILED)
         return sk_fail(sk_errno(), "mmap of %zu bytes: %s", size, strerror(errno));
     seg->base = base;
@@ -57,12 +174,28 @@ void sk_posix_waiter_view(struct sk_seg *seg)
     seg->waiter_fd = -1;
 }
 
+/* ftruncate, exactly once per object: macOS refuses a second one with
+ * EINVAL, which the "macos-shm" hook simulates here. */
+static int truncate_once(int fd, size_t size)
+{
+    struct stat st;
+
+    if (sk_hook("macos-shm") && fstat(fd, &st) == 0 && st.st_size != 0) {
+        sk_hook_fired("macos-shm:second-ftruncate");
+        errno = EINVAL;
+        return -1;
+    }
+    return ftruncate(fd, (off_t)size);
+}
+
 static int reserve_space(int fd, size_t size)
 {
-    if (ftruncate(fd, (off_t)size) != 0)
+    if (truncate_once(fd, size) != 0)
         return sk_fail(sk_errno(), "ftruncate to %zu bytes: %s", size, strerror(errno));
 #ifdef HAVE_POSIX_FALLOCATE
-    {
+    if (sk_hook("macos-shm")) {
+        sk_hook_fired("macos-shm:no-fallocate");
+    } else {
         int rc = posix_fallocate(fd, 0, (off_t)size);
         /* Filesystems without fallocate support (EINVAL, EOPNOTSUPP, ENODEV)
          * keep the sparse object; running out of space is fatal. */
@@ -74,11 +207,31 @@ static int reserve_space(int fd, size_t size)
     return 0;
 }
 
+/* The mode a new object ends up with: MODE, or its owner bits where only
+ * the owner may use an object (OpenBSD). */
+static unsigned effective_mode(unsigned mode)
+{
+    if (owner_only() && (mode & 0600) != mode) {
+        sk_hook_fired("openbsd-shm:narrowed");
+        return mode & 0600;
+    }
+    return mode;
+}
+
+/* The mode shm_open creates with: owner-only until the owner is checked,
+ * except where fchmod cannot set it afterwards (macOS, no umask there). */
+static mode_t creation_mode(unsigned mode)
+{
+    return (mode_t)(no_fchmod() ? mode : mode & 0600);
+}
+
 static int check_new_object(int fd, unsigned mode)
 {
     struct stat st;
 
-    if (fchmod(fd, (mode_t)mode) != 0)
+    if (no_fchmod())
+        sk_hook_fired("macos-shm:no-fchmod");
+    else if (fchmod(fd, (mode_t)mode) != 0)
         return sk_fail(sk_errno(), "fchmod: %s", strerror(errno));
     if (fstat(fd, &st) != 0)
         return sk_fail(sk_errno(), "fstat: %s", strerror(errno));
@@ -93,9 +246,10 @@ int sk_posix_create(struct sk_seg *seg, size_t size, unsigned mode)
     const char *name = seg->spec.posix_name;
     int fd, rc;
 
-    fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, (mode_t)(mode & 0600));
+    mode = effective_mode(mode);
+    fd = open_object(name, O_RDWR | O_CREAT | O_EXCL, creation_mode(mode));
     if (fd < 0)
-        return sk_fail(sk_errno(), "shm_open: %s", strerror(errno));
+        return open_failure();
     rc = check_new_object(fd, mode);
     if (rc == 0)
         rc = reserve_space(fd, size);
@@ -113,13 +267,13 @@ int sk_posix_open(struct sk_seg *seg, int access, size_t min_size)
     int fd = -1, rc, fd_writable = access != SK_SEG_READ;
 
     if (access == SK_SEG_WAITER) {
-        fd = shm_open(seg->spec.posix_name, O_RDWR, 0);
+        fd = open_object(seg->spec.posix_name, O_RDWR, 0);
         fd_writable = fd >= 0;
     }
     if (fd < 0)
-        fd = shm_open(seg->spec.posix_name, access == SK_SEG_WRITE ? O_RDWR : O_RDONLY, 0);
+        fd = open_object(seg->spec.posix_name, access == SK_SEG_WRITE ? O_RDWR : O_RDONLY, 0);
     if (fd < 0)
-        return sk_fail(sk_errno(), "shm_open: %s", strerror(errno));
+        return open_failure();
     if (fstat(fd, &st) != 0) {
         rc = sk_fail(sk_errno(), "fstat: %s", strerror(errno));
     } else if (st.st_size <= 0) {
@@ -148,23 +302,43 @@ void sk_posix_close(struct sk_seg *seg)
     munmap(seg->base, seg->size);
 }
 
+/* shm_unlink, or the NetBSD and old-macOS failures a test simulates. */
+static int unlink_object(const char *name)
+{
+    int err = simulated_open_error(name);
+
+    if (err == 0) {
+        if (shm_unlink(name) == 0)
+            return 0;
+        if (errno != ENOENT || !sk_hook("macos-shm"))
+            return -1;
+        sk_hook_fired("macos-shm:unlink-einval");
+        err = EINVAL;
+    }
+    errno = err;
+    return -1;
+}
+
 int sk_posix_remove(const struct sk_spec *spec)
 {
-    if (shm_unlink(spec->posix_name) != 0) {
-        /* macOS answers EINVAL for a missing name. */
-        int err = errno == EINVAL ? ENOENT : errno;
-        return sk_fail(-err, "shm_unlink: %s", strerror(err));
-    }
-    return 0;
+    int err;
+
+    if (unlink_object(spec->posix_name) == 0)
+        return 0;
+    if (errno == ENOTSUP || errno == EOPNOTSUPP)
+        return open_failure();
+    /* macOS 10.x answers EINVAL for a missing name. */
+    err = errno == EINVAL ? ENOENT : errno;
+    return sk_fail(-err, "shm_unlink: %s", strerror(err));
 }
 
 int sk_posix_stat(const struct sk_spec *spec, struct sk_seg_stat *st)
 {
     struct stat sb;
-    int fd = shm_open(spec->posix_name, O_RDONLY, 0);
+    int fd = open_object(spec->posix_name, O_RDONLY, 0);
 
     if (fd < 0)
-        return sk_fail(sk_errno(), "shm_open: %s", strerror(errno));
+        return open_failure();
     if (fstat(fd, &sb) != 0) {
         int rc = sk_fail(sk_errno(), "fstat: %s", strerror(errno));
         close(fd);

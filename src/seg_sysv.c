@@ -18,40 +18,157 @@
 #include <sys/shm.h>
 #include <unistd.h>
 
-#if defined(__linux__)
-#define SK_SHM_SYSCTL "kernel.shmmax / kernel.shmall / kernel.shmmni"
+#include "hooks.h"
+
+/* The sysctl that raises each System V limit, named in error messages.
+ * Sources: PostgreSQL's "Managing Kernel Resources" chapter (Linux,
+ * FreeBSD, macOS), FreeBSD sys/kern/sysv_shm.c (kern.ipc.shmmni and
+ * shmseg are boot-time tunables there), NetBSD sys/kern/sysv_shm.c
+ * (kern.ipc.shmmaxpgs plays the part of shmall), OpenBSD sysctl(2)
+ * (kern.shminfo.*).  SK_SHMSEG_ADVICE is advice to append to a message:
+ * Linux has no per-process limit on attached segments. */
+#if defined(__APPLE__)
+#define SK_SYSCTL_SHMMAX "kern.sysv.shmmax"
+#define SK_SYSCTL_SHMALL "kern.sysv.shmall"
+#define SK_SYSCTL_SHMMNI "kern.sysv.shmmni"
+#define SK_SHMSEG_ADVICE " (raise kern.sysv.shmseg)"
+#elif defined(__OpenBSD__)
+#define SK_SYSCTL_SHMMAX "kern.shminfo.shmmax"
+#define SK_SYSCTL_SHMALL "kern.shminfo.shmall"
+#define SK_SYSCTL_SHMMNI "kern.shminfo.shmmni"
+#define SK_SHMSEG_ADVICE " (raise kern.shminfo.shmseg)"
+#elif defined(__NetBSD__)
+#define SK_SYSCTL_SHMMAX "kern.ipc.shmmax"
+#define SK_SYSCTL_SHMALL "kern.ipc.shmmaxpgs"
+#define SK_SYSCTL_SHMMNI "kern.ipc.shmmni"
+#define SK_SHMSEG_ADVICE " (raise kern.ipc.shmseg)"
+#elif defined(__FreeBSD__) || defined(__DragonFly__)
+#define SK_SYSCTL_SHMMAX "kern.ipc.shmmax"
+#define SK_SYSCTL_SHMALL "kern.ipc.shmall"
+#define SK_SYSCTL_SHMMNI "kern.ipc.shmmni"
+#define SK_SHMSEG_ADVICE " (raise kern.ipc.shmseg)"
 #else
-#define SK_SHM_SYSCTL "kern.ipc.shmmax / kern.ipc.shmall / kern.ipc.shmmni"
+#define SK_SYSCTL_SHMMAX "kernel.shmmax"
+#define SK_SYSCTL_SHMALL "kernel.shmall"
+#define SK_SYSCTL_SHMMNI "kernel.shmmni"
+#define SK_SHMSEG_ADVICE ""
 #endif
 
-/* Explain the errors that come from system limits, naming what to raise. */
+/* ENOMEM is the total size limit on the BSDs and macOS, only a lack of
+ * kernel memory on Linux (whose total size limit gives ENOSPC). */
+#ifdef __linux__
+#define SK_ENOMEM_ADVICE ""
+#else
+#define SK_ENOMEM_ADVICE " (system limit reached: raise " SK_SYSCTL_SHMALL ")"
+#endif
+
+/* Test hooks (hooks.h): fail the way a limit or a jail would. */
+#ifdef SHMKIT_TEST_HOOKS
+static int simulated_shmget_error(void)
+{
+    static const struct {
+        const char *hook;
+        int err;
+    } sims[] = {
+        {"sysv-shmget-einval", EINVAL},
+        {"sysv-shmget-enospc", ENOSPC},
+        {"sysv-shmget-enomem", ENOMEM},
+        {"sysv-enosys", ENOSYS},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof sims / sizeof sims[0]; i++)
+        if (sk_hook(sims[i].hook)) {
+            sk_hook_fired(sims[i].hook);
+            return sims[i].err;
+        }
+    return 0;
+}
+#else
+#define simulated_shmget_error() 0
+#endif
+
+static int create_id(key_t key, size_t size, int flags)
+{
+    int err = simulated_shmget_error();
+
+    if (err != 0) {
+        errno = err;
+        return -1;
+    }
+    return shmget(key, size, flags);
+}
+
+/* FreeBSD jails without sysvshm, and kernels without System V IPC. */
+static int sysv_unavailable(void)
+{
+    return sk_fail(SHMKIT_ENOBACKEND, "shmget: System V shared memory is not available "
+                   "here (a FreeBSD jail needs sysvshm=new); use a /NAME spec");
+}
+
+/* The failure of a shmget that looks a key up. */
+static int lookup_failure(void)
+{
+    return errno == ENOSYS ? sysv_unavailable()
+                           : sk_fail(sk_errno(), "shmget: %s", strerror(errno));
+}
+
+/* Explain the errors that come from system limits, naming what to raise:
+ * EINVAL is a size above shmmax (or below shmmin), ENOSPC the number of
+ * segments (shmmni) or, on Linux, the total size (shmall). */
 static int shmget_failure(size_t size)
 {
     int err = errno;
 
     switch (err) {
     case EINVAL:
-        return sk_fail(-EINVAL, "shmget of %zu bytes: size outside the system limits (raise %s)",
-                       size, SK_SHM_SYSCTL);
+        return sk_fail(-EINVAL, "shmget of %zu bytes: size outside the system limits "
+                       "(raise " SK_SYSCTL_SHMMAX ")", size);
     case ENOSPC:
+        return sk_fail(-err, "shmget of %zu bytes: %s (system limit reached: raise "
+                       SK_SYSCTL_SHMMNI " or " SK_SYSCTL_SHMALL ")", size, strerror(err));
     case ENOMEM:
-        return sk_fail(-err, "shmget of %zu bytes: %s (system limit reached; see %s)",
-                       size, strerror(err), SK_SHM_SYSCTL);
-    case EMFILE:
-        return sk_fail(-err, "shmget: too many segments attached by this process");
+        return sk_fail(-err, "shmget of %zu bytes: %s" SK_ENOMEM_ADVICE, size, strerror(err));
+    case ENOSYS:
+        return sysv_unavailable();
     default:
         return sk_fail(sk_errno(), "shmget: %s", strerror(err));
     }
 }
 
+/* shmat, or the failure a test simulates: attaching a segment already
+ * removed with IPC_RMID is EINVAL on the BSDs and macOS (Linux, and
+ * FreeBSD with kern.ipc.shm_allow_removed=1, allow it), and macOS allows
+ * only 8 attached segments per process by default. */
+static void *attach_id(int shmid, int flags)
+{
+#ifdef SHM_DEST
+    if (sk_hook("sysv-no-attach-after-rmid")) {
+        struct shmid_ds ds;
+
+        if (shmctl(shmid, IPC_STAT, &ds) == 0 && (ds.shm_perm.mode & SHM_DEST) != 0) {
+            sk_hook_fired("sysv-no-attach-after-rmid");
+            errno = EINVAL;
+            return (void *)-1;
+        }
+    }
+#endif
+    if (sk_hook("sysv-shmat-emfile")) {
+        sk_hook_fired("sysv-shmat-emfile");
+        errno = EMFILE;
+        return (void *)-1;
+    }
+    return shmat(shmid, NULL, flags);
+}
+
 static int attach(struct sk_seg *seg, int shmid, size_t size, int writable)
 {
-    void *base = shmat(shmid, NULL, writable ? 0 : SHM_RDONLY);
+    void *base = attach_id(shmid, writable ? 0 : SHM_RDONLY);
 
     if (base == (void *)-1) {
         if (errno == EMFILE)
-            return sk_fail(-EMFILE, "shmat: too many segments attached by this process "
-                           "(kern.sysv.shmseg on macOS)");
+            return sk_fail(-EMFILE, "shmat: too many segments attached by this process"
+                           SK_SHMSEG_ADVICE);
         return sk_fail(sk_errno(), "shmat: %s", strerror(errno));
     }
     seg->base = base;
@@ -65,10 +182,11 @@ static int attach(struct sk_seg *seg, int shmid, size_t size, int writable)
 
 /* A waiter's writable view: a second attach of the same id (System V
  * cannot map part of a segment).  Optional: without it the reader waits
- * by polling. */
+ * by polling.  That is what happens on the BSDs and macOS once the
+ * segment has been removed (IPC_RMID) since the reader opened it. */
 void sk_sysv_waiter_view(struct sk_seg *seg)
 {
-    void *p = shmat(seg->shmid, NULL, 0);
+    void *p = attach_id(seg->shmid, 0);
 
     if (p != (void *)-1) {
         seg->rw_header = p;
@@ -89,7 +207,7 @@ int sk_sysv_create(struct sk_seg *seg, size_t size, unsigned mode)
     int shmid, rc;
 
     /* System V modes are not filtered by the umask: MODE is exact. */
-    shmid = shmget((key_t)seg->spec.sysv_key, size, IPC_CREAT | IPC_EXCL | (int)(mode & 0777));
+    shmid = create_id((key_t)seg->spec.sysv_key, size, IPC_CREAT | IPC_EXCL | (int)(mode & 0777));
     if (shmid < 0)
         return errno == EEXIST ? sk_fail(-EEXIST, "segment exists") : shmget_failure(size);
     rc = stat_id(shmid, &ds);
@@ -108,7 +226,7 @@ static int lookup(const struct sk_spec *spec, struct shmid_ds *ds)
     int rc;
 
     if (shmid < 0)
-        return sk_fail(sk_errno(), "shmget: %s", strerror(errno));
+        return lookup_failure();
     rc = stat_id(shmid, ds);
     return rc < 0 ? rc : shmid;
 }
@@ -140,7 +258,7 @@ int sk_sysv_remove(const struct sk_spec *spec)
     int shmid = shmget((key_t)spec->sysv_key, 0, 0);
 
     if (shmid < 0)
-        return sk_fail(sk_errno(), "shmget: %s", strerror(errno));
+        return lookup_failure();
     if (shmctl(shmid, IPC_RMID, NULL) != 0)
         return sk_fail(sk_errno(), "shmctl(IPC_RMID): %s", strerror(errno));
     return 0;

@@ -1,0 +1,12 @@
+# $NetBSD$
+
+BUILDLINK_TREE+=	shmkit
+
+.if !defined(SHMKIT_BUILDLINK3_MK)
+SHMKIT_BUILDLINK3_MK:=
+
+BUILDLINK_API_DEPENDS.shmkit+=	shmkit>=0.1.0
+BUILDLINK_PKGSRCDIR.shmkit?=	../../devel/shmkit
+.endif	# SHMKIT_BUILDLINK3_MK
+
+BUILDLINK_TREE+=	-shmkit

@@ -1,0 +1,54 @@
+/*
+ * hooks.h - test hooks that make Linux behave like a BSD or macOS in the
+ * few places where libshmkit must cope with their differences.
+ *
+ * A build configured with --enable-test-hooks (SHMKIT_TEST_HOOKS) reads
+ * the environment variable SHMKIT_TEST_SIMULATE, a comma-separated list of
+ * behaviour names; the backends then fail a system call the way the named
+ * system would (see doc/PORTING.md for the list and what each simulates).
+ * In every other build sk_hook() is the constant 0, so the simulation code
+ * is compiled away and a release library has no hook at all.
+ *
+ * Behaviour names used by the library:
+ *   sysv-no-attach-after-rmid  shmat of a removed System V segment: EINVAL
+ *   macos-shm                  POSIX shm as on macOS: no fchmod, one
+ *                              ftruncate, no posix_fallocate, mapping past
+ *                              the end EINVAL, shm_unlink of a missing name
+ *                              EINVAL, names of at most 31 bytes
+ *   openbsd-shm                POSIX shm as on OpenBSD: modes narrowed to
+ *                              0600, objects of another uid refused (EPERM)
+ *   netbsd-no-shmfs            no tmpfs on /var/shm: shm_open ENOTSUP
+ *   sysv-shmget-einval, sysv-shmget-enospc, sysv-shmget-enomem,
+ *   sysv-shmat-emfile, sysv-enosys
+ *                              System V limits and jails: the errno named
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#ifndef SHMKIT_HOOKS_H
+#define SHMKIT_HOOKS_H
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#ifdef SHMKIT_TEST_HOOKS
+
+/* Non-zero if NAME is in SHMKIT_TEST_SIMULATE (read at every call, so a
+ * test can change it between cases). */
+int sk_hook(const char *name);
+/* Record that the simulation NAME changed the outcome of a call. */
+void sk_hook_fired(const char *name);
+/* How often sk_hook_fired(NAME) was called in this process: a test uses
+ * it to prove that the simulated path really ran. */
+unsigned long sk_hook_fired_count(const char *name);
+
+#else
+
+/* A plain 0, so that compilers see a constant condition (and clang's
+ * -Wunreachable-code takes it for configuration, not dead code). */
+#define sk_hook(name) 0
+#define sk_hook_fired(name) ((void)0)
+
+#endif
+
+#endif /* SHMKIT_HOOKS_H */
