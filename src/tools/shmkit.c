@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "shmkit.h"
+#include "bench.h"
 #include "tool.h"
 
 static const char synopsis[] = "shmkit [-h|--help] [-V|--version] COMMAND [ARGS]";
@@ -35,8 +36,14 @@ static int cmd_info(const struct command *cmd, int argc, char **argv);
 static int cmd_rm(const struct command *cmd, int argc, char **argv);
 static int cmd_help(const struct command *cmd, int argc, char **argv);
 
-/* The commands, in the order "--help" lists them.  Later versions add
- * "ls" (list segments) and "bench" (measure latency) here. */
+static int cmd_bench(const struct command *cmd, int argc, char **argv)
+{
+    (void)cmd;
+    return bench_main(argc, argv);
+}
+
+/* The commands, in the order "--help" lists them.  A later version adds
+ * "ls" (list segments) here. */
 static const struct command commands[] = {
     { "info", cmd_info, "shmkit info SPEC", "describe a segment",
       "Validate the shmkit segment SPEC and print what its header says as\n"
@@ -52,6 +59,7 @@ static const struct command commands[] = {
       "\n"
       "  -f, --force   ignore segments that do not exist\n"
       "  -h, --help    show this help and exit\n" },
+    { "bench", cmd_bench, BENCH_SYNOPSIS, BENCH_SUMMARY, BENCH_HELP },
     { "help", cmd_help, "shmkit help [COMMAND]", "show help for shmkit or a command",
       "Show the help of shmkit, or of COMMAND.\n" },
     { NULL, NULL, NULL, NULL, NULL }

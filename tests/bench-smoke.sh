@@ -1,0 +1,152 @@
+#!/bin/sh
+# bench-smoke.sh - "shmkit bench" keeps working: a run of a fraction of a
+# second, its table, JSON and CSV outputs, usage errors, and no shared
+# memory left behind, even when it is interrupted.  No timing assertions:
+# the figures depend on the machine and its load.
+#
+# SPDX-License-Identifier: BSD-2-Clause
+
+. "$top_srcdir/tests/tap.sh"
+
+# Run the bench in the background so that its pid (which names its
+# segments) is known; stdout and stderr go to $TAP_OUT and $TAP_ERR.
+BENCH_PID=
+run_bench() {
+    "$SHMKIT" bench "$@" >"$TAP_OUT" 2>"$TAP_ERR" &
+    BENCH_PID=$!
+    wait "$BENCH_PID"
+    TAP_STATUS=$?
+}
+
+# Segments, POSIX and System V, named after the bench process PID.
+bench_leftovers() {
+    ls /dev/shm 2>/dev/null | grep -E "^shmkit-bench\\.$1\\." | sed 's,^,/dev/shm/,'
+    if command -v ipcs >/dev/null 2>&1; then
+        ipcs -m 2>/dev/null | grep -i -E "0x6b$(printf '%04x' $(($1 & 0xffff)))[0-9a-f]{2}"
+    fi
+    return 0
+}
+
+check_no_leftovers() {
+    _left=$(bench_leftovers "$1")
+    if [ -z "$_left" ]; then
+        tap_pass "$2: no segment left behind"
+    else
+        tap_fail "$2: no segment left behind"
+        tap_diag "left behind:" "$_left"
+    fi
+}
+
+show_output() {
+    tap_diag "exit status $TAP_STATUS; stdout:"
+    head -n 60 "$TAP_OUT" | sed 's/^/#   /'
+    tap_diag "stderr:"
+    head -n 20 "$TAP_ERR" | sed 's/^/#   /'
+}
+
+msg_queues() {
+    if command -v ipcs >/dev/null 2>&1; then
+        ipcs -q 2>/dev/null | grep -c -E '^0x0+ '
+    else
+        echo 0
+    fi
+}
+
+# ---- the table --------------------------------------------------------
+
+queues_before=$(msg_queues)
+run_bench --quick
+if [ "$TAP_STATUS" -eq 0 ]; then
+    tap_pass "bench --quick exits 0"
+else
+    tap_fail "bench --quick exits 0"
+    show_output
+fi
+table=$(cat "$TAP_OUT")
+tap_like "$table" '^shmkit bench .* wait mechanism ' "header names the machine and wait mechanism"
+tap_like "$table" '^load average .*pinning: off' "header reports load and pinning"
+tap_like "$table" '^Round-trip latency' "latency section"
+for row in 'word +raw-atomic +- ' 'word +raw-wait +- ' \
+           '64 +slot +adaptive ' '64 +slot +spin ' '64 +slot +block ' \
+           '64 +ring +adaptive ' '64 +ring-zc +block ' '4k +ring-zc +spin ' \
+           '64 +pipe +- ' '64 +unix +- '; do
+    tap_like "$table" "^$row *[0-9]" "latency row: $row"
+done
+tap_like "$table" '^One-way throughput' "throughput section"
+for row in '64 +ring ' '64 +ring-zc ' '64 +pipe ' '64 +unix ' '64 +memcpy ' '64k +ring '; do
+    tap_like "$table" "^$row *[0-9]" "throughput row: $row"
+done
+tap_like "$table" '^ +slot +adaptive waited [0-9.]+ s, cpu [0-9.]+ %' "idle slot row"
+tap_like "$table" '^ +ring +adaptive waited [0-9.]+ s, cpu [0-9.]+ %' "idle ring row"
+tap_like "$table" '^Issue 5 targets' "targets section"
+tap_like "$table" 'round trip 64 B, slot, adaptive +<= 2 x raw-atomic +[0-9.]+ +(met|NOT met)' \
+    "adaptive slot target evaluated"
+check_no_leftovers "$BENCH_PID" "bench --quick"
+tap_is "$(msg_queues)" "$queues_before" "bench --quick: no message queue left behind"
+
+# ---- JSON and CSV -----------------------------------------------------
+
+csv=$TAP_TMP/bench.csv
+run_bench --quick --json --csv "$csv" --rows latency,idle --sizes 64
+tap_is "$TAP_STATUS" 0 "bench --quick --json --csv exits 0"
+if command -v python3 >/dev/null 2>&1; then
+    if python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+rows = d["rows"]
+assert d["machine"]["cpus"] >= 1
+assert any(r["transport"] == "slot" and r["mode"] == "adaptive" and r["ok"] for r in rows)
+assert any(r["section"] == "idle" for r in rows)
+assert all(r["section"] != "throughput" for r in rows)
+assert len(d["targets"]) > 0
+' "$TAP_OUT" 2>"$TAP_TMP/py.err"; then
+        tap_pass "--json output parses and has the selected rows"
+    else
+        tap_fail "--json output parses and has the selected rows"
+        sed 's/^/#   /' "$TAP_TMP/py.err"
+        show_output
+    fi
+else
+    tap_skip "--json output parses" "python3 not available"
+fi
+tap_like "$(head -n 1 "$csv" 2>/dev/null)" '^section,transport,mode,size,n,median_ns,' "--csv writes a header"
+tap_like "$(cat "$csv" 2>/dev/null)" '^latency,slot,adaptive,64,[0-9]+,[0-9]' "--csv has the rows"
+check_no_leftovers "$BENCH_PID" "bench --json"
+
+# ---- System V segments ------------------------------------------------
+
+if [ "$SHMKIT_HAVE_SYSV" = yes ]; then
+    run_bench --quick --backend sysv --rows latency --only slot,ring-zc --modes block --sizes 64
+    tap_is "$TAP_STATUS" 0 "bench --backend sysv exits 0"
+    tap_like "$(cat "$TAP_OUT")" '^64 +ring-zc +block +[0-9]' "bench --backend sysv measures"
+    check_no_leftovers "$BENCH_PID" "bench --backend sysv"
+else
+    tap_skip "bench --backend sysv" "System V backend not in this build"
+fi
+
+# ---- usage errors -----------------------------------------------------
+
+tap_cmd "unknown option is a usage error" 2 - 'usage: ' "$SHMKIT" bench --no-such-option
+tap_cmd "a size below 8 bytes is a usage error" 2 - "'4' is not a size" "$SHMKIT" bench --sizes 64,4
+tap_cmd "an unknown transport is a usage error" 2 - 'usage: ' "$SHMKIT" bench --only carrier-pigeon
+tap_cmd "a zero duration is a usage error" 2 - 'duration' "$SHMKIT" bench --duration 0
+tap_cmd "--help prints the options" 0 '--throughput-sizes' - "$SHMKIT" bench --help
+
+# ---- interrupted ------------------------------------------------------
+
+"$SHMKIT" bench --rows latency --only slot --modes spin --sizes 64 --duration 20 \
+    >"$TAP_OUT" 2>"$TAP_ERR" &
+BENCH_PID=$!
+sleep 1
+kill -TERM "$BENCH_PID" 2>/dev/null
+wait "$BENCH_PID"
+TAP_STATUS=$?
+if [ "$TAP_STATUS" -gt 128 ]; then
+    tap_pass "an interrupted bench ends by the signal"
+else
+    tap_fail "an interrupted bench ends by the signal"
+    show_output
+fi
+check_no_leftovers "$BENCH_PID" "interrupted bench"
+
+tap_done
