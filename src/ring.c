@@ -159,7 +159,7 @@ static uint32_t space_needed(const shmkit_ring *ring, uint32_t fsize)
 /* Block policy: wait until NEED bytes are free. */
 static int wait_for_space(shmkit_ring *ring, uint32_t need, int timeout_ms)
 {
-    uint64_t deadline = deadline_of(timeout_ms);
+    uint64_t deadline = 0; /* read the clock only if we have to wait */
 
     for (;;) {
         uint32_t tail = sk_load(&ring->hdr->tail, SK_ACQUIRE);
@@ -171,6 +171,8 @@ static int wait_for_space(shmkit_ring *ring, uint32_t need, int timeout_ms)
                            (unsigned long)tail);
         if (ring->cap - used >= need)
             return 0;
+        if (deadline == 0)
+            deadline = deadline_of(timeout_ms);
         left = remaining_ms(deadline, timeout_ms);
         if (left == 0)
             return expired(timeout_ms);
@@ -375,7 +377,7 @@ static void move_cursor(shmkit_ring *ring, uint32_t size)
 static int next_frame(shmkit_ring *ring, void *buf, size_t buflen, struct sk_frame *f,
                       uint32_t *size, int timeout_ms)
 {
-    uint64_t deadline = deadline_of(timeout_ms);
+    uint64_t deadline = 0; /* read the clock only if we have to wait */
     int attempt, rc;
 
     for (attempt = 0; attempt < RESYNC_ATTEMPTS; attempt++) {
@@ -383,6 +385,8 @@ static int next_frame(shmkit_ring *ring, void *buf, size_t buflen, struct sk_fra
         int copied = 0;
 
         if (head == ring->pos) {
+            if (deadline == 0)
+                deadline = deadline_of(timeout_ms);
             rc = wait_for_data(ring, head, deadline, timeout_ms);
             if (rc < 0)
                 return rc;

@@ -317,7 +317,7 @@ SHMKIT_API int shmkit_slot_write(shmkit_slot *slot, const void *record, size_t l
 
 SHMKIT_API int shmkit_slot_wait(shmkit_slot *slot, uint64_t since_version, int timeout_ms)
 {
-    uint64_t deadline = timeout_ms > 0 ? sk_monotonic_ns() + (uint64_t)timeout_ms * 1000000u : 0;
+    uint64_t deadline = 0; /* read the clock only if we have to wait */
     struct sk_header *rw = sk_seg_waiter_view(&slot->seg);
     sk_atomic_u32 *word = rw != NULL ? &rw->pub : &slot->hdr->pub;
 
@@ -335,6 +335,8 @@ SHMKIT_API int shmkit_slot_wait(shmkit_slot *slot, uint64_t since_version, int t
         left = timeout_ms;
         if (timeout_ms > 0) {
             uint64_t now = sk_monotonic_ns();
+            if (deadline == 0)
+                deadline = now + (uint64_t)timeout_ms * 1000000u;
             if (now >= deadline)
                 return -ETIMEDOUT;
             left = (int)((deadline - now + 999999u) / 1000000u);

@@ -896,20 +896,21 @@ static int block_registered(const struct sk_waitset *ws, unsigned index, sk_atom
 int sk_wait_changed(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
                     uint32_t seen, sk_atomic_u32 *waiters, int timeout_ms, int mode)
 {
-    uint64_t deadline = 0;
+    uint64_t deadline = 0, now;
     int rc;
 
     if (sk_load(word, SK_ACQUIRE) != seen)
         return 0;
     if (timeout_ms == 0)
         return -ETIMEDOUT;
+    now = sk_monotonic_ns(); /* once: a clock read costs ~20 ns on a VM */
     if (timeout_ms > 0)
-        deadline = sk_monotonic_ns() + (uint64_t)timeout_ms * 1000000u;
+        deadline = now + (uint64_t)timeout_ms * 1000000u;
 
     if (mode == SK_WAIT_SPIN)
         return spin_until(word, seen, deadline, 1);
     if (mode != SK_WAIT_BLOCKING) {
-        uint64_t end = sk_monotonic_ns() + SK_SPIN_NS;
+        uint64_t end = now + SK_SPIN_NS;
 
         if (deadline != 0 && deadline < end)
             end = deadline;
