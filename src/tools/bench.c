@@ -67,10 +67,13 @@
 #include <unistd.h>
 
 #ifdef __linux__
+#define BENCH_CAN_PIN 1
+/* musl's toolchain may lack the kernel headers: no raw futex row then. */
+#if defined(HAVE_LINUX_FUTEX_H) || !defined(HAVE_CONFIG_H)
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #define BENCH_RAW_FUTEX 1
-#define BENCH_CAN_PIN 1
+#endif
 #endif
 
 /* Message queues: configure checks for them; a build without config.h
