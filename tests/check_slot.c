@@ -502,7 +502,10 @@ START_TEST(test_writer_killed_mid_update)
                 shmkit_slot_write(w, &rec, sizeof rec);
             }
         }
-        sk_sleep_ns(200000u + (uint64_t)(rand() % 3000) * 1000u);
+        /* Let the child publish at least once (a loaded machine may not
+         * schedule it for a while), then kill it at a random point. */
+        ck_assert_int_eq(shmkit_slot_wait(r, last, 10000), 0);
+        sk_sleep_ns((uint64_t)(rand() % 3000) * 1000u);
         kill(child, SIGKILL);
         ck_assert_int_eq(waitpid(child, &status, 0), child);
         ck_assert_int_eq(shmkit_slot_read(r, &rec, sizeof rec, &version), (int)sizeof rec);
@@ -833,11 +836,16 @@ START_TEST(test_wait_interrupted)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal; /* no SA_RESTART */
     sigaction(SIGALRM, &sa, NULL);
+    /* A signal every 20 ms, so that one lands while the wait is blocked
+     * even if a loaded machine delays the start of the wait. */
     memset(&it, 0, sizeof it);
-    it.it_value.tv_usec = 100000;
+    it.it_value.tv_usec = 20000;
+    it.it_interval.tv_usec = 20000;
     setitimer(ITIMER_REAL, &it, NULL);
     shmkit_set_wait_mode(SHMKIT_WAIT_BLOCK);
     rc = shmkit_slot_wait(r, 0, 3000);
+    memset(&it, 0, sizeof it);
+    setitimer(ITIMER_REAL, &it, NULL);
     ck_assert_int_eq(rc, -EINTR);
     /* Waiting again still sees the next publication. */
     ck_assert_int_eq(shmkit_slot_write(w, &x, sizeof x), 0);
