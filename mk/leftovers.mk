@@ -1,0 +1,2 @@
+# mk/leftovers.mk - included by Makefile.am.
+# SPDX-License-Identifier: BSD-2-Clause
