@@ -16,7 +16,9 @@
  *                   holder's token (which would look like a reused pid).
  *   release:        store token 0, then CAS pid me -> 0.
  * A holder with token 0 whose pid exists counts as alive: it is between
- * its CAS and its token store.
+ * its CAS and its token store.  A lease naming our own pid with another
+ * token was left by an earlier process with the same pid: it is taken
+ * over like any dead holder's.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -52,6 +54,16 @@ static int take_over(sk_atomic_u32 *pid_word, sk_atomic_u32 *token_word, uint32_
     return 1;
 }
 
+/* A lease that names this process's pid with another start token was left
+ * by an earlier process that had the same pid (pids are reused, and a
+ * holder killed with SIGKILL never releases): that holder is dead.  With a
+ * token of 0 it may be another thread of ours between its two stores, so
+ * it counts as ours. */
+static int earlier_process_with_my_pid(uint32_t token, uint32_t my_token)
+{
+    return token != 0 && my_token != 0 && token != my_token;
+}
+
 int sk_lease_acquire(sk_atomic_u32 *pid_word, sk_atomic_u32 *token_word, const char *role)
 {
     uint32_t me = (uint32_t)getpid();
@@ -62,15 +74,20 @@ int sk_lease_acquire(sk_atomic_u32 *pid_word, sk_atomic_u32 *token_word, const c
         uint32_t holder = sk_load(pid_word, SK_ACQUIRE);
         uint32_t token = sk_load(token_word, SK_ACQUIRE);
 
+        /* The two words are read one after the other: if the pid changed
+         * in between, the token may be the next holder's, and clearing it
+         * in take_over would strip a live holder of its identity. */
+        if (sk_load(pid_word, SK_ACQUIRE) != holder)
+            continue;
         if (holder == 0) {
             if (take_free(pid_word, token_word, me, my_token))
                 return 0;
             continue;
         }
-        if (holder == me)
+        if (holder == me && !earlier_process_with_my_pid(token, my_token))
             return sk_fail(SHMKIT_EBUSY, "this process (pid %lu) is already the %s",
                            (unsigned long)holder, role);
-        if (sk_proc_alive((long)holder, token))
+        if (holder != me && sk_proc_alive((long)holder, token))
             return sk_fail(SHMKIT_EBUSY, "pid %lu is the %s", (unsigned long)holder, role);
         if (take_over(pid_word, token_word, holder, token, me, my_token))
             return 0;
