@@ -45,6 +45,7 @@ static const struct code_text library_codes[] = {
     {SHMKIT_EHALFCREATED, "segment creation incomplete"},
     {SHMKIT_ECONTENDED, "record changed during every retry"},
     {SHMKIT_EOVERWRITTEN, "message overwritten before release"},
+    {SHMKIT_EOWNER, "segment owned by another user"},
 };
 
 SHMKIT_API const char *shmkit_strerror(int code)

@@ -6,6 +6,7 @@
 #include "internal.h"
 #include "wait.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -46,6 +47,8 @@ static int describe(const struct sk_seg *seg, struct shmkit_info *info)
     info->creator_alive =
         sk_proc_alive(view.creator_pid, sk_token_from_start(view.creator_start));
     info->created_sec = view.created_sec;
+    info->owned = (view.header_flags & SK_HFLAG_OWNED) != 0;
+    info->ready = 1;
     describe_writer(seg->base, info);
     snprintf(info->wait_mechanism, sizeof info->wait_mechanism, "%s",
              sk_wait_mechanism_name(view.wait_mech));
@@ -54,6 +57,24 @@ static int describe(const struct sk_seg *seg, struct shmkit_info *info)
         return 0;
     }
     return sk_slot_peek_version(seg->base, &view, &info->version);
+}
+
+/* A header that never became READY: who was creating it, as far as the
+ * creator got (sk_seg_create writes the magic and the creator first).
+ * Untrusted: only used to ask whether that process is alive; a pid of 0
+ * (nothing written, or not ours) means unknown. */
+static void describe_half_created(const struct sk_seg *seg, struct shmkit_info *info)
+{
+    struct sk_header h;
+
+    sk_racy_copy(&h, seg->base, offsetof(struct sk_header, checksum));
+    if (memcmp(h.magic, SK_MAGIC, SK_MAGIC_LEN) != 0 || h.creator_pid == 0) {
+        info->creator_alive = -1;
+        return;
+    }
+    info->creator_pid = (long)h.creator_pid;
+    info->creator_alive = sk_proc_alive(info->creator_pid,
+                                        sk_token_from_start(h.creator_start));
 }
 
 SHMKIT_API int shmkit_info(const char *spec_text, struct shmkit_info *info)
@@ -72,10 +93,13 @@ SHMKIT_API int shmkit_info(const char *spec_text, struct shmkit_info *info)
     info->mode = st.mode;
     info->attach_count = st.nattch;
     info->total_size = st.size;
-    rc = sk_seg_open(&seg, &spec, 0, SK_HEADER_SIZE);
+    /* Inspection only, for any owner: owner_uid tells the caller whose it is. */
+    rc = sk_seg_open(&seg, &spec, SK_SEG_READ | SK_SEG_ANY_OWNER, SK_HEADER_SIZE);
     if (rc < 0)
         return rc;
     rc = describe(&seg, info);
+    if (rc == SHMKIT_EHALFCREATED)
+        describe_half_created(&seg, info);
     sk_seg_close(&seg);
     return rc;
 }
@@ -91,7 +115,8 @@ static void destroy_wait_resources(const struct sk_spec *spec)
     struct sk_seg seg;
     int mech, semid;
 
-    if (sk_seg_stat(spec, &st) < 0 || sk_seg_open(&seg, spec, SK_SEG_READ, SK_HEADER_SIZE) < 0)
+    if (sk_seg_stat(spec, &st) < 0 ||
+        sk_seg_open(&seg, spec, SK_SEG_READ | SK_SEG_ANY_OWNER, SK_HEADER_SIZE) < 0)
         return;
     if (sk_header_wait_fields(seg.base, seg.size, &mech, &semid) == 0 &&
         mech == SK_WAIT_SYSV_SEM && semid >= 0) {
@@ -99,6 +124,17 @@ static void destroy_wait_resources(const struct sk_spec *spec)
         sk_waitset_destroy_owned(&ws, st.uid);
     }
     sk_seg_close(&seg);
+}
+
+int sk_remove_segment(const struct sk_spec *spec)
+{
+    char detail[256];
+
+    /* Looking at the header may record a detail of its own: keep ours. */
+    snprintf(detail, sizeof detail, "%s", shmkit_error_detail());
+    destroy_wait_resources(spec);
+    sk_fail(0, "%s", detail);
+    return sk_seg_remove(spec);
 }
 
 SHMKIT_API int shmkit_unlink(const char *spec_text)
@@ -110,7 +146,5 @@ SHMKIT_API int shmkit_unlink(const char *spec_text)
     rc = sk_spec_parse(spec_text, &spec);
     if (rc < 0)
         return rc;
-    destroy_wait_resources(&spec);
-    sk_clear_detail();
-    return sk_seg_remove(&spec);
+    return sk_remove_segment(&spec);
 }

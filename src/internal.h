@@ -66,12 +66,27 @@ struct sk_seg {
     int waiter_fd;    /* POSIX SK_SEG_WAITER: read-write descriptor kept for
                          the view, -1 otherwise */
     int waiter_tried; /* sk_seg_waiter_view was called */
+    long owner_uid;   /* owner of the object (fstat, IPC_STAT) */
+    long created_by;  /* pid that created the object through this handle,
+                         0 if it was opened: only that process's close
+                         removes an owned segment */
+    uint64_t ident[2]; /* which object it is (POSIX: st_dev, st_ino; SysV:
+                          shmid), so that an owned segment's creator never
+                          removes a newer object that took over the name */
 };
 
 /* Access modes of sk_seg_open. */
 #define SK_SEG_READ 0   /* read-only mapping */
 #define SK_SEG_WRITE 1  /* read-write mapping */
 #define SK_SEG_WAITER 2 /* read-only, and able to make a writable header view */
+/* Or'ed into the access mode: accept an object owned by another uid
+ * (SHMKIT_ANY_OWNER); without it sk_seg_open fails with SHMKIT_EOWNER. */
+#define SK_SEG_ANY_OWNER 0x10
+#define SK_SEG_ACCESS_MASK 0x0f
+/* The SK_SEG_ANY_OWNER bit for the public FLAGS of an *_open/_create. */
+#define SK_SEG_OWNER_FLAG(flags) (((flags) & SHMKIT_ANY_OWNER) ? SK_SEG_ANY_OWNER : 0)
+/* The SK_HFLAG_OWNED header bit for the public FLAGS of a *_create. */
+#define SK_HFLAG_OWNED_IF(flags) (((flags) & SHMKIT_OWNED) ? (uint16_t)SK_HFLAG_OWNED : 0)
 
 struct sk_seg_stat {
     uint64_t size;
@@ -91,6 +106,8 @@ int sk_seg_create(struct sk_seg *seg, const struct sk_spec *spec, size_t size,
  * SIGBUS. */
 int sk_seg_open(struct sk_seg *seg, const struct sk_spec *spec, int access,
                 size_t min_size);
+/* Unmap.  When the process that created the segment through SEG closes it
+ * and its header says SK_HFLAG_OWNED, the segment is removed too. */
 void sk_seg_close(struct sk_seg *seg);
 /* The writable header view of a segment opened with SK_SEG_WAITER (made on
  * first use) or SK_SEG_WRITE; NULL if the caller may not write to it. */
@@ -111,6 +128,18 @@ void sk_sysv_close(struct sk_seg *seg);
 void sk_sysv_waiter_view(struct sk_seg *seg);
 int sk_sysv_remove(const struct sk_spec *spec);
 int sk_sysv_stat(const struct sk_spec *spec, struct sk_seg_stat *st);
+/* Backends: record UID as SEG's owner; SHMKIT_EOWNER unless it is our
+ * effective uid or ACCESS includes SK_SEG_ANY_OWNER. */
+int sk_seg_check_owner(struct sk_seg *seg, int access, long uid);
+/* Backends: 1 if SEG's name still refers to the object SEG created. */
+int sk_posix_is_same(const struct sk_seg *seg);
+int sk_sysv_is_same(const struct sk_seg *seg);
+
+/* ---- removal (info.c) ---------------------------------------------- */
+
+/* Remove SPEC and the wait resources its header names (what
+ * shmkit_unlink does, without clearing the error detail). */
+int sk_remove_segment(const struct sk_spec *spec);
 
 /* ---- processes (proc.c) --------------------------------------------- */
 

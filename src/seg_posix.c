@@ -33,6 +33,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -116,6 +117,35 @@ static int open_object(const char *name, int flags, mode_t mode)
     return -1;
 }
 
+/* Where POSIX shared memory takes its space from, for messages. */
+#if defined(__linux__)
+#define SK_SHM_STORE "/dev/shm"
+#elif defined(__NetBSD__)
+#define SK_SHM_STORE "the tmpfs on /var/shm"
+#else
+#define SK_SHM_STORE "the space for shared memory"
+#endif
+
+/* The limit behind an errno that means "out of some resource", appended
+ * to a message so that it says what to raise or free; "" for the rest. */
+static const char *limit_advice(int err)
+{
+    switch (err) {
+    case EMFILE:
+        return " (this process has too many open files: raise RLIMIT_NOFILE, ulimit -n)";
+    case ENFILE:
+        return " (the system's table of open files is full)";
+    case ENOSPC:
+        return " (" SK_SHM_STORE " is full or too small)";
+    case ENOMEM:
+        return " (out of memory or address space: see RLIMIT_AS, ulimit -v)";
+    case EFBIG:
+        return " (beyond the file size limit: RLIMIT_FSIZE, ulimit -f)";
+    default:
+        return "";
+    }
+}
+
 /* Why shm_open (or shm_unlink) failed, with what to do about the
  * system-specific cases. */
 static int open_failure(void)
@@ -129,7 +159,7 @@ static int open_failure(void)
     if ((err == EPERM || err == EACCES) && owner_only())
         return sk_fail(-err, "shm_open: %s: this system shares POSIX shared memory only "
                        "between processes of the same user; use a sysv: spec", strerror(err));
-    return sk_fail(sk_errno(), "shm_open: %s", strerror(err));
+    return sk_fail(sk_errno(), "shm_open: %s%s", strerror(err), limit_advice(err));
 }
 
 static int map_fd(struct sk_seg *seg, int fd, size_t size, int writable)
@@ -142,11 +172,15 @@ static int map_fd(struct sk_seg *seg, int fd, size_t size, int writable)
     if (sk_hook("macos-shm") && fstat(fd, &st) == 0 && (uintmax_t)st.st_size < size) {
         sk_hook_fired("macos-shm:map-past-end");
         errno = EINVAL;
+    } else if (sk_hook("posix-mmap-enomem")) {
+        sk_hook_fired("posix-mmap-enomem");
+        errno = ENOMEM;
     } else {
         base = mmap(NULL, size, prot, MAP_SHARED, fd, 0);
     }
     if (base == MAP_FAILED)
-        return sk_fail(sk_errno(), "mmap of %zu bytes: %s", size, strerror(errno));
+        return sk_fail(sk_errno(), "mmap of %zu bytes: %s%s", size, strerror(errno),
+                       limit_advice(errno));
     seg->base = base;
     seg->size = size;
     seg->writable = writable;
@@ -185,23 +219,56 @@ static int truncate_once(int fd, size_t size)
         errno = EINVAL;
         return -1;
     }
+    if (sk_hook("posix-ftruncate-efbig")) {
+        sk_hook_fired("posix-ftruncate-efbig");
+        errno = EFBIG;
+        return -1;
+    }
     return ftruncate(fd, (off_t)size);
+}
+
+/* Growing a file past RLIMIT_FSIZE raises SIGXFSZ, which kills the process
+ * by default, and Linux applies that to tmpfs objects too (ftruncate and
+ * fallocate alike).  Refuse such a size before trying. */
+static int within_fsize_limit(size_t size)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY
+        || (uintmax_t)size <= (uintmax_t)rl.rlim_cur)
+        return 1;
+    errno = EFBIG;
+    return 0;
 }
 
 static int reserve_space(int fd, size_t size)
 {
-    if (truncate_once(fd, size) != 0)
-        return sk_fail(sk_errno(), "ftruncate to %zu bytes: %s", size, strerror(errno));
+    /* off_t is signed, and narrower than size_t on a 32-bit system built
+     * without large file support (the conversion is then implementation
+     * defined, which the round trip detects). */
+    off_t as_offset = (off_t)size;
+
+    if (as_offset < 0 || (uintmax_t)as_offset != (uintmax_t)size)
+        return sk_fail(SHMKIT_ESIZE, "%zu bytes are more than this system's file offsets can "
+                       "describe", size);
+    if (!within_fsize_limit(size) || truncate_once(fd, size) != 0)
+        return sk_fail(sk_errno(), "ftruncate to %zu bytes: %s%s", size, strerror(errno),
+                       limit_advice(errno));
 #ifdef HAVE_POSIX_FALLOCATE
     if (sk_hook("macos-shm")) {
         sk_hook_fired("macos-shm:no-fallocate");
     } else {
         int rc = posix_fallocate(fd, 0, (off_t)size);
+
+        if (sk_hook("posix-fallocate-enospc")) {
+            sk_hook_fired("posix-fallocate-enospc");
+            rc = ENOSPC;
+        }
         /* Filesystems without fallocate support (EINVAL, EOPNOTSUPP, ENODEV)
          * keep the sparse object; running out of space is fatal. */
         if (rc == ENOSPC || rc == EFBIG || rc == ENOMEM)
-            return sk_fail(-rc, "cannot reserve %zu bytes of shared memory: %s",
-                           size, strerror(rc));
+            return sk_fail(-rc, "cannot reserve %zu bytes of shared memory: %s%s",
+                           size, strerror(rc), limit_advice(rc));
     }
 #endif
     return 0;
@@ -225,7 +292,12 @@ static mode_t creation_mode(unsigned mode)
     return (mode_t)(no_fchmod() ? mode : mode & 0600);
 }
 
-static int check_new_object(int fd, unsigned mode)
+/* Set the mode, then check what we got: owned by us with exactly MODE.
+ * O_EXCL guarantees that the object is new, so an object another user
+ * pre-created under the name fails with EEXIST before we get here; the
+ * check catches what O_EXCL cannot (a system that ignores or narrows the
+ * mode, a shm_open that hands out someone else's object). */
+static int check_new_object(struct sk_seg *seg, int fd, unsigned mode)
 {
     struct stat st;
 
@@ -236,8 +308,14 @@ static int check_new_object(int fd, unsigned mode)
     if (fstat(fd, &st) != 0)
         return sk_fail(sk_errno(), "fstat: %s", strerror(errno));
     if (st.st_uid != geteuid())
-        return sk_fail(-EACCES, "new object is owned by uid %ld, not us",
-                       (long)st.st_uid);
+        return sk_fail(-EACCES, "new object is owned by uid %ld, not by uid %ld (us)",
+                       (long)st.st_uid, (long)geteuid());
+    if (((unsigned)st.st_mode & 0777u) != mode)
+        return sk_fail(-EACCES, "new object has mode %04o, not the %04o asked for",
+                       (unsigned)st.st_mode & 0777u, mode);
+    seg->owner_uid = (long)st.st_uid;
+    seg->ident[0] = (uint64_t)st.st_dev;
+    seg->ident[1] = (uint64_t)st.st_ino;
     return 0;
 }
 
@@ -250,7 +328,7 @@ int sk_posix_create(struct sk_seg *seg, size_t size, unsigned mode)
     fd = open_object(name, O_RDWR | O_CREAT | O_EXCL, creation_mode(mode));
     if (fd < 0)
         return open_failure();
-    rc = check_new_object(fd, mode);
+    rc = check_new_object(seg, fd, mode);
     if (rc == 0)
         rc = reserve_space(fd, size);
     if (rc == 0)
@@ -261,9 +339,10 @@ int sk_posix_create(struct sk_seg *seg, size_t size, unsigned mode)
     return rc;
 }
 
-int sk_posix_open(struct sk_seg *seg, int access, size_t min_size)
+int sk_posix_open(struct sk_seg *seg, int access_flags, size_t min_size)
 {
     struct stat st;
+    int access = access_flags & SK_SEG_ACCESS_MASK;
     int fd = -1, rc, fd_writable = access != SK_SEG_READ;
 
     if (access == SK_SEG_WAITER) {
@@ -276,6 +355,8 @@ int sk_posix_open(struct sk_seg *seg, int access, size_t min_size)
         return open_failure();
     if (fstat(fd, &st) != 0) {
         rc = sk_fail(sk_errno(), "fstat: %s", strerror(errno));
+    } else if ((rc = sk_seg_check_owner(seg, access_flags, (long)st.st_uid)) < 0) {
+        /* refused before anything of it is mapped */
     } else if (st.st_size <= 0) {
         rc = sk_fail(SHMKIT_ENOTSHMKIT, "empty object");
     } else if ((uintmax_t)st.st_size < min_size) {
@@ -291,6 +372,19 @@ int sk_posix_open(struct sk_seg *seg, int access, size_t min_size)
     else
         close(fd);
     return rc;
+}
+
+int sk_posix_is_same(const struct sk_seg *seg)
+{
+    struct stat st;
+    int fd = open_object(seg->spec.posix_name, O_RDONLY, 0), same;
+
+    if (fd < 0)
+        return 0;
+    same = fstat(fd, &st) == 0 && (uint64_t)st.st_dev == seg->ident[0] &&
+           (uint64_t)st.st_ino == seg->ident[1];
+    close(fd);
+    return same;
 }
 
 void sk_posix_close(struct sk_seg *seg)

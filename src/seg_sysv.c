@@ -158,6 +158,11 @@ static void *attach_id(int shmid, int flags)
         errno = EMFILE;
         return (void *)-1;
     }
+    if (sk_hook("sysv-shmat-enomem")) {
+        sk_hook_fired("sysv-shmat-enomem");
+        errno = ENOMEM;
+        return (void *)-1;
+    }
     return shmat(shmid, NULL, flags);
 }
 
@@ -169,6 +174,9 @@ static int attach(struct sk_seg *seg, int shmid, size_t size, int writable)
         if (errno == EMFILE)
             return sk_fail(-EMFILE, "shmat: too many segments attached by this process"
                            SK_SHMSEG_ADVICE);
+        if (errno == ENOMEM)
+            return sk_fail(-ENOMEM, "shmat of %zu bytes: %s (out of address space: see "
+                           "RLIMIT_AS, ulimit -v)", size, strerror(ENOMEM));
         return sk_fail(sk_errno(), "shmat: %s", strerror(errno));
     }
     seg->base = base;
@@ -210,11 +218,19 @@ int sk_sysv_create(struct sk_seg *seg, size_t size, unsigned mode)
     shmid = create_id((key_t)seg->spec.sysv_key, size, IPC_CREAT | IPC_EXCL | (int)(mode & 0777));
     if (shmid < 0)
         return errno == EEXIST ? sk_fail(-EEXIST, "segment exists") : shmget_failure(size);
+    /* IPC_EXCL made it new; still check what we got, as for POSIX. */
     rc = stat_id(shmid, &ds);
     if (rc == 0 && ds.shm_perm.uid != geteuid())
-        rc = sk_fail(-EACCES, "new segment is owned by uid %ld, not us", (long)ds.shm_perm.uid);
-    if (rc == 0)
+        rc = sk_fail(-EACCES, "new segment is owned by uid %ld, not by uid %ld (us)",
+                     (long)ds.shm_perm.uid, (long)geteuid());
+    if (rc == 0 && ((unsigned)ds.shm_perm.mode & 0777u) != (mode & 0777u))
+        rc = sk_fail(-EACCES, "new segment has mode %04o, not the %04o asked for",
+                     (unsigned)ds.shm_perm.mode & 0777u, mode & 0777u);
+    if (rc == 0) {
+        seg->owner_uid = (long)ds.shm_perm.uid;
+        seg->ident[0] = (uint64_t)shmid;
         rc = attach(seg, shmid, size, 1);
+    }
     if (rc < 0)
         shmctl(shmid, IPC_RMID, NULL);
     return rc;
@@ -231,18 +247,30 @@ static int lookup(const struct sk_spec *spec, struct shmid_ds *ds)
     return rc < 0 ? rc : shmid;
 }
 
-int sk_sysv_open(struct sk_seg *seg, int access, size_t min_size)
+int sk_sysv_open(struct sk_seg *seg, int access_flags, size_t min_size)
 {
     struct shmid_ds ds;
-    int shmid = lookup(&seg->spec, &ds);
+    int access = access_flags & SK_SEG_ACCESS_MASK;
+    int shmid = lookup(&seg->spec, &ds), rc;
 
     if (shmid < 0)
         return shmid;
+    /* Refused before attaching: not even shm_nattch changes. */
+    rc = sk_seg_check_owner(seg, access_flags, (long)ds.shm_perm.uid);
+    if (rc < 0)
+        return rc;
     if ((size_t)ds.shm_segsz < min_size)
         return sk_fail(SHMKIT_ENOTSHMKIT, "segment of %zu bytes is smaller than a header",
                        (size_t)ds.shm_segsz);
     /* SK_SEG_WAITER: the id is kept, the writable view comes later. */
     return attach(seg, shmid, (size_t)ds.shm_segsz, access == SK_SEG_WRITE);
+}
+
+int sk_sysv_is_same(const struct sk_seg *seg)
+{
+    int shmid = shmget((key_t)seg->spec.sysv_key, 0, 0);
+
+    return shmid >= 0 && (uint64_t)shmid == seg->ident[0];
 }
 
 void sk_sysv_close(struct sk_seg *seg)

@@ -3,14 +3,23 @@
  *
  * A segment is a named piece of shared memory, mapped whole.  This file
  * only dispatches to the POSIX (seg_posix.c) or System V (seg_sysv.c)
- * backend; the backends own every system call.
+ * backend; the backends own every system call.  It also holds the two
+ * rules that are the same for every backend:
+ *   - ownership: an object owned by another uid is refused unless the
+ *     caller allows it (SK_SEG_ANY_OWNER).  A reader that trusted whatever
+ *     object has the name could be fed data by any local user who created
+ *     it first; root is no exception, it is the most tempting target.
+ *   - lifetime: a segment whose header says SK_HFLAG_OWNED is removed when
+ *     the process that created it closes the creating handle.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include "internal.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static int no_backend(const struct sk_spec *spec)
 {
@@ -26,24 +35,65 @@ static void seg_init(struct sk_seg *seg, const struct sk_spec *spec)
     seg->waiter_fd = -1;
 }
 
-int sk_seg_create(struct sk_seg *seg, const struct sk_spec *spec, size_t size,
-                  unsigned mode)
+int sk_seg_check_owner(struct sk_seg *seg, int access, long uid)
 {
-    seg_init(seg, spec);
-    switch (spec->backend) {
+    long me = (long)geteuid();
+
+    seg->owner_uid = uid;
+    if (uid == me || (access & SK_SEG_ANY_OWNER))
+        return 0;
+    return sk_fail(SHMKIT_EOWNER, "owned by uid %ld, this process runs as uid %ld; "
+                   "allow with SHMKIT_ANY_OWNER or --any-owner", uid, me);
+}
+
+/* The first thing written into a new segment: the magic and who is
+ * creating it, so that a creator killed before it published the header
+ * leaves a segment recognisably shmkit's, half-created, with a creator
+ * whose death can be checked ("shmkit rm --stale").  The creator writes
+ * the same values again with the rest of the header. */
+static void stamp_creator(struct sk_seg *seg)
+{
+    struct sk_header *h = seg->base;
+    long pid = (long)getpid();
+
+    seg->created_by = pid;
+    if (seg->size < SK_HEADER_SIZE)
+        return;
+    memcpy(h->magic, SK_MAGIC, SK_MAGIC_LEN);
+    h->creator_pid = (uint32_t)pid;
+    h->creator_start = sk_proc_start_time(pid);
+}
+
+static int create_object(struct sk_seg *seg, size_t size, unsigned mode)
+{
+    switch (seg->spec.backend) {
 #ifdef SHMKIT_HAVE_POSIX
     case SHMKIT_BACKEND_POSIX: return sk_posix_create(seg, size, mode);
 #endif
 #ifdef SHMKIT_HAVE_SYSV
     case SHMKIT_BACKEND_SYSV: return sk_sysv_create(seg, size, mode);
 #endif
-    default: return no_backend(spec);
+    default: return no_backend(&seg->spec);
     }
+}
+
+int sk_seg_create(struct sk_seg *seg, const struct sk_spec *spec, size_t size,
+                  unsigned mode)
+{
+    int rc;
+
+    seg_init(seg, spec);
+    rc = create_object(seg, size, mode);
+    if (rc == 0)
+        stamp_creator(seg);
+    return rc;
 }
 
 int sk_seg_open(struct sk_seg *seg, const struct sk_spec *spec, int access,
                 size_t min_size)
 {
+    /* The backends see the access mode and call sk_seg_check_owner with
+     * the whole of it; their own comparisons use the masked mode. */
     seg_init(seg, spec);
     switch (spec->backend) {
 #ifdef SHMKIT_HAVE_POSIX
@@ -56,10 +106,56 @@ int sk_seg_open(struct sk_seg *seg, const struct sk_spec *spec, int access,
     }
 }
 
+/* The header of SEG is complete and says the segment is owned.  A header
+ * still in creation (a creator that failed half-way removes the segment
+ * itself) or a damaged one is not owned: keeping a segment is the safe
+ * mistake. */
+static int header_says_owned(const struct sk_seg *seg)
+{
+    const struct sk_header *h = seg->base;
+    struct sk_header_view view;
+
+    if (seg->size < SK_HEADER_SIZE || sk_load(&h->state, SK_ACQUIRE) != SK_STATE_READY)
+        return 0;
+    return sk_header_validate(seg->base, seg->size, &view) == 0 &&
+           (view.header_flags & SK_HFLAG_OWNED) != 0;
+}
+
+static int still_same_object(const struct sk_seg *seg)
+{
+    switch (seg->spec.backend) {
+#ifdef SHMKIT_HAVE_POSIX
+    case SHMKIT_BACKEND_POSIX: return sk_posix_is_same(seg);
+#endif
+#ifdef SHMKIT_HAVE_SYSV
+    case SHMKIT_BACKEND_SYSV: return sk_sysv_is_same(seg);
+#endif
+    default: return 0;
+    }
+}
+
+/* The creator of an owned segment closes it: remove it (and its wait
+ * resources), unless the name now belongs to another object, because
+ * somebody removed ours and created a new one.  A fork()ed child closing
+ * an inherited handle is not the creator. */
+static void remove_if_owned(const struct sk_seg *seg)
+{
+    char detail[256];
+
+    if (seg->created_by == 0 || seg->created_by != (long)getpid())
+        return;
+    /* A close must not replace the detail of the failure that led to it. */
+    snprintf(detail, sizeof detail, "%s", shmkit_error_detail());
+    if (header_says_owned(seg) && still_same_object(seg))
+        sk_remove_segment(&seg->spec);
+    sk_fail(0, "%s", detail);
+}
+
 void sk_seg_close(struct sk_seg *seg)
 {
     if (seg->base == NULL)
         return;
+    remove_if_owned(seg);
     switch (seg->spec.backend) {
 #ifdef SHMKIT_HAVE_POSIX
     case SHMKIT_BACKEND_POSIX: sk_posix_close(seg); break;

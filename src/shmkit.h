@@ -84,7 +84,8 @@ enum shmkit_errcode {
     SHMKIT_ETOOLONG = -1014,     /* text or array value longer than the field */
     SHMKIT_EHALFCREATED = -1015, /* creator died (or is still busy) before finishing */
     SHMKIT_ECONTENDED = -1016,   /* record kept changing during every bounded retry */
-    SHMKIT_EOVERWRITTEN = -1017  /* peeked message overwritten before release */
+    SHMKIT_EOVERWRITTEN = -1017, /* peeked message overwritten before release */
+    SHMKIT_EOWNER = -1018        /* segment owned by another user (SHMKIT_ANY_OWNER) */
 };
 
 /* A static, human-readable description of CODE (negative errno or
@@ -109,6 +110,13 @@ enum shmkit_ring_policy { SHMKIT_RING_BLOCK = 1, SHMKIT_RING_OVERWRITE = 2 };
 #define SHMKIT_WRITE 0x0002u /* open: as the writer (takes the writer lease) */
 #define SHMKIT_FROM_OLDEST 0x0004u /* ring open, overwrite policy: start at the
                                       oldest retained message, not the newest */
+#define SHMKIT_OWNED 0x0100u /* create: the segment lives only as long as its
+                                creator: removed when the creating process
+                                closes the handle, or by "shmkit rm --stale"
+                                once it died.  Default: persistent. */
+#define SHMKIT_ANY_OWNER 0x0200u /* open (and create of an existing segment):
+                                    accept a segment owned by another user;
+                                    without it that is SHMKIT_EOWNER */
 
 /* Non-zero if this build supports BACKEND. */
 SHMKIT_API int shmkit_backend_available(int backend);
@@ -145,11 +153,19 @@ struct shmkit_info {
     long consumer_pid;           /* block policy: 0 if no consumer */
     int consumer_alive;          /* 1 alive, 0 dead, -1 unknown or none */
     char wait_mechanism[16];     /* how waiters block on this segment */
-    uint64_t reserved[8];        /* room for later fields; zero */
+    int owned;                   /* 1 owned (SHMKIT_OWNED), 0 persistent */
+    int ready;                   /* 1 creation complete; 0 half-created (then
+                                    only backend, owner_uid, mode, total_size,
+                                    attach_count and creator_* are set) */
+    uint64_t reserved[7];        /* room for later fields; zero */
 };
 
 /* Validate the segment named by SPEC and describe it.  Works with read
- * permission only.  Errors as for shmkit_slot_open(). */
+ * permission only, and for a segment of any owner: it only inspects, and
+ * reports the owner in owner_uid for the caller to judge (the *_open
+ * functions refuse another user's segment without SHMKIT_ANY_OWNER).
+ * Errors as for shmkit_slot_open(); on SHMKIT_EHALFCREATED the fields
+ * listed at `ready' are filled in. */
 SHMKIT_API int shmkit_info(const char *spec, struct shmkit_info *info);
 
 /* Remove the segment named by SPEC (shm_unlink or IPC_RMID).  Processes that

@@ -451,11 +451,12 @@ START_TEST(test_openbsd_other_uid)
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(fchown(fd, 65534, 65534), 0);
     close(fd);
-    ck_assert_int_eq(shmkit_slot_open(&reader, spec, 0), 0); /* root, no simulation */
+    ck_assert_int_eq(shmkit_slot_open(&reader, spec, SHMKIT_ANY_OWNER), 0); /* root, allowed */
     shmkit_slot_close(reader);
 
+    /* Even a caller that accepts other owners is refused by the kernel. */
     simulate("openbsd-shm");
-    ck_assert_int_eq(shmkit_slot_open(&reader, spec, 0), -EPERM);
+    ck_assert_int_eq(shmkit_slot_open(&reader, spec, SHMKIT_ANY_OWNER), -EPERM);
     assert_detail_has("same user");
     ck_assert_int_eq(shmkit_info(spec, &info), -EPERM);
     ck_assert_uint_gt(sk_hook_fired_count("openbsd-shm:other-uid"), 0);

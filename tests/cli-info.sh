@@ -46,7 +46,7 @@ info_tests() {
         tap_like "$(field wait)" "^($SK_WAIT_MECHANISMS)\$" "$be: info wait mechanism"
     fi
     tap_is "$(sed 's/:.*//' "$TAP_TMP/info" | tr '\n' ' ')" \
-        "spec backend kind format size payload-size record-size layout version owner mode creator writer wait $([ "$be" = sysv ] && echo 'attached ')created " \
+        "spec backend kind format lifetime size payload-size record-size layout version owner mode creator writer wait $([ "$be" = sysv ] && echo 'attached ')created " \
         "$be: info keys in order"
 
     s=$(sk_spec "$be" 1)
@@ -83,15 +83,15 @@ command_tests() {
     tap_like "$(cat "$TAP_OUT")" '^  info ' "shmkit --help lists info"
     tap_like "$(cat "$TAP_OUT")" '^  rm ' "shmkit --help lists rm"
     tap_cmd "shmkit help" 0 '^usage: shmkit ' - "$SHMKIT" help
-    tap_cmd "shmkit help info" 0 '^usage: shmkit info SPEC' - "$SHMKIT" help info
-    tap_cmd "shmkit info --help" 0 '^usage: shmkit info SPEC' - "$SHMKIT" info --help
+    tap_cmd "shmkit help info" 0 '^usage: shmkit info \[--any-owner\] SPEC' - "$SHMKIT" help info
+    tap_cmd "shmkit info --help" 0 '^usage: shmkit info \[--any-owner\] SPEC' - "$SHMKIT" info --help
     tap_cmd "shmkit rm -h" 0 '^usage: shmkit rm ' - "$SHMKIT" rm -h
     tap_cmd "shmkit help nosuch" 2 - "unknown command 'nosuch'" "$SHMKIT" help nosuch
     tap_cmd "shmkit --version" 0 '^shmkit \(shmkit\) [0-9]+\.[0-9]+\.[0-9]+$' - "$SHMKIT" --version
     tap_cmd "shmkit without a command" 2 - '^usage: shmkit ' "$SHMKIT"
     tap_cmd "unknown command" 2 - "^shmkit: unknown command 'frob'\$" "$SHMKIT" frob
     tap_cmd "unknown option" 2 - "^shmkit: unknown option '--frob'\$" "$SHMKIT" --frob
-    tap_cmd "info without SPEC" 2 - '^usage: shmkit info SPEC' "$SHMKIT" info
+    tap_cmd "info without SPEC" 2 - '^usage: shmkit info \[--any-owner\] SPEC' "$SHMKIT" info
     tap_cmd "info with two SPECs" 2 - "unexpected argument" "$SHMKIT" info /a /b
     tap_cmd "info with a bad option" 2 - "unknown option '-z'" "$SHMKIT" info -z /a
     tap_cmd "rm without SPEC" 2 - '^usage: shmkit rm ' "$SHMKIT" rm

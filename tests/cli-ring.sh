@@ -54,7 +54,7 @@ block_tests() {
         tap_like "$(field wait)" "^($SK_WAIT_MECHANISMS)\$" "$be: info wait mechanism"
     fi
     tap_is "$(sed 's/:.*//' "$TAP_TMP/info" | tr '\n' ' ')" \
-        "spec backend kind format size payload-size policy capacity max-message used messages owner mode creator writer consumer wait $([ "$be" = sysv ] && echo 'attached ')created " \
+        "spec backend kind format lifetime size payload-size policy capacity max-message used messages owner mode creator writer consumer wait $([ "$be" = sysv ] && echo 'attached ')created " \
         "$be: info keys of a ring in order"
 
     tap_cmd "$be: read consumes the oldest message" 0 '^1$' - "$READ" "$s"

@@ -27,12 +27,12 @@
 #include "tool.h"
 
 static const char synopsis[] =
-    "shmkit-read [-f] [-n COUNT] [-t SECONDS] [--from-oldest]\n"
+    "shmkit-read [-f] [-n COUNT] [-t SECONDS] [--from-oldest] [--any-owner]\n"
     "                   [-j|--json|--hex|--raw] SPEC";
 
 enum {
     OPT_JSON = 1, OPT_HEX, OPT_RAW, OPT_FOLLOW, OPT_COUNT, OPT_TIMEOUT, OPT_FROM_OLDEST,
-    OPT_HELP, OPT_VERSION
+    OPT_HELP, OPT_VERSION, OPT_ANY_OWNER
 };
 
 static const struct tool_option options[] = {
@@ -43,6 +43,7 @@ static const struct tool_option options[] = {
     { OPT_COUNT, 'n', "count", 1 },
     { OPT_TIMEOUT, 't', "timeout", 1 },
     { OPT_FROM_OLDEST, 0, "from-oldest", 0 },
+    { OPT_ANY_OWNER, 0, "any-owner", 0 },
     { OPT_HELP, 'h', "help", 0 },
     { OPT_VERSION, 'V', "version", 0 },
     { 0, 0, NULL, 0 }
@@ -60,6 +61,7 @@ struct request {
     uint64_t count;           /* -n, 0 for no limit */
     int timeout_ms;           /* -t, -1 for none */
     int from_oldest;          /* --from-oldest */
+    unsigned open_flags;      /* SHMKIT_ANY_OWNER with --any-owner */
 };
 
 /* The state of one run: how many records were printed, until when. */
@@ -91,6 +93,8 @@ static void print_help(void)
         "                      give up after SECONDS (decimals allowed) with exit\n"
         "                      status 4 unless COUNT records came first\n"
         "      --from-oldest   overwrite rings: start at the oldest message kept\n"
+        "      --any-owner     read a segment that another user owns (refused\n"
+        "                      by default: its owner controls what you read)\n"
         "  -j, --json          JSON: one object per slot record; one\n"
         "                      {\"seq\":N,\"data\":\"...\"} line per ring message\n"
         "      --hex           hex dump of each record or message\n"
@@ -140,6 +144,9 @@ static int take_option(struct request *req, int id, const char *arg)
         return -1;
     case OPT_FROM_OLDEST:
         req->from_oldest = 1;
+        return -1;
+    case OPT_ANY_OWNER:
+        req->open_flags |= SHMKIT_ANY_OWNER;
         return -1;
     default:
         return choose_format(req, id);
@@ -469,7 +476,7 @@ static int run(const struct request *req)
     s.req = req;
     s.limit = req->count;
     s.deadline = tool_deadline(req->timeout_ms);
-    rc = shmkit_slot_open(&slot, req->spec, 0);
+    rc = shmkit_slot_open(&slot, req->spec, req->open_flags);
     if (rc == 0) {
         status = read_slot(&s, slot);
         shmkit_slot_close(slot);
@@ -477,7 +484,8 @@ static int run(const struct request *req)
     }
     if (rc != SHMKIT_EKIND)
         return tool_fail(req->spec, NULL, rc);
-    rc = shmkit_ring_open(&ring, req->spec, req->from_oldest ? SHMKIT_FROM_OLDEST : 0);
+    rc = shmkit_ring_open(&ring, req->spec,
+                          req->open_flags | (req->from_oldest ? SHMKIT_FROM_OLDEST : 0));
     if (rc == SHMKIT_EBUSY) /* the only lease a reader takes */
         return tool_fail_as(req->spec, "consumer busy", rc);
     if (rc < 0)

@@ -27,13 +27,15 @@
 #include "tool.h"
 
 static const char synopsis[] =
-    "shmkit-write [-L LAYOUT | -s SIZE] [-m MODE] [-x] [--raw] SPEC [FIELD=VALUE ...]\n"
-    "       shmkit-write [--ring CAPACITY [--overwrite] [--max-message BYTES]]\n"
-    "                    [-m MODE] [-x] [-t SECONDS] [--raw -s SIZE] SPEC < MESSAGES";
+    "shmkit-write [-L LAYOUT | -s SIZE] [-m MODE] [-x] [--any-owner] [--raw]\n"
+    "                    SPEC [FIELD=VALUE ...]\n"
+    "       shmkit-write [--ring CAPACITY [--overwrite] [--max-message BYTES] [--owned]]\n"
+    "                    [-m MODE] [-x] [--any-owner] [-t SECONDS] [--raw -s SIZE]\n"
+    "                    SPEC < MESSAGES";
 
 enum {
     OPT_LAYOUT = 1, OPT_SIZE, OPT_MODE, OPT_EXCL, OPT_RAW, OPT_RING, OPT_OVERWRITE,
-    OPT_MAX_MESSAGE, OPT_TIMEOUT, OPT_HELP, OPT_VERSION
+    OPT_MAX_MESSAGE, OPT_TIMEOUT, OPT_HELP, OPT_VERSION, OPT_OWNED, OPT_ANY_OWNER
 };
 
 static const struct tool_option options[] = {
@@ -45,6 +47,8 @@ static const struct tool_option options[] = {
     { OPT_RING, 0, "ring", 1 },
     { OPT_OVERWRITE, 0, "overwrite", 0 },
     { OPT_MAX_MESSAGE, 0, "max-message", 1 },
+    { OPT_OWNED, 0, "owned", 0 },
+    { OPT_ANY_OWNER, 0, "any-owner", 0 },
     { OPT_TIMEOUT, 't', "timeout", 1 },
     { OPT_HELP, 'h', "help", 0 },
     { OPT_VERSION, 'V', "version", 0 },
@@ -71,6 +75,8 @@ struct request {
     int overwrite;            /* --overwrite */
     size_t max_message;       /* --max-message, or 0 for the largest */
     int timeout_ms;           /* -t, or -1 to wait as long as it takes */
+    int owned;                /* --owned: the new ring goes when we exit */
+    unsigned any_owner;       /* --any-owner: SHMKIT_ANY_OWNER, else 0 */
     char **assignments;       /* FIELD=VALUE operands */
     int assignment_count;
 };
@@ -96,6 +102,8 @@ static void print_help(void)
         "                       else must match it\n"
         "  -m, --mode=MODE      permission bits of a new slot, octal (default 0600)\n"
         "  -x, --exclusive      fail if the slot or ring already exists\n"
+        "      --any-owner      write to a segment that another user owns (refused\n"
+        "                       by default)\n"
         "      --raw            read the record's bytes from standard input\n"
         "\n"
         "Rings: send each line of standard input (without its newline) as one\n"
@@ -110,6 +118,10 @@ static void print_help(void)
         "      --max-message=BYTES\n"
         "                       largest message of the new ring (default and most:\n"
         "                       CAPACITY / 2 - 16)\n"
+        "      --owned          the new ring lives only as long as this program: it\n"
+        "                       is removed when shmkit-write exits, or by\n"
+        "                       \"shmkit rm --stale\" if it was killed (default:\n"
+        "                       persistent, it stays for readers that come later)\n"
         "  -t, --timeout=SECONDS\n"
         "                       give up (exit status 4) when the ring stays full for\n"
         "                       SECONDS (decimals allowed)\n"
@@ -173,6 +185,12 @@ static int parse_command_line(int argc, char **argv, struct request *req)
         case OPT_RAW:
             req->raw = 1;
             break;
+        case OPT_OWNED:
+            req->owned = 1;
+            break;
+        case OPT_ANY_OWNER:
+            req->any_owner = SHMKIT_ANY_OWNER;
+            break;
         case OPT_HELP:
             print_help();
             return tool_close_stdout(TOOL_EXIT_OK);
@@ -209,6 +227,10 @@ static int check_ring_combinations(const struct request *req)
     size_t max = req->max_message != 0 ? req->max_message : largest;
 
     if (req->ring_capacity == 0) {
+        if (req->owned)
+            return tool_usage_error("--owned only applies when creating a ring: give "
+                                    "--ring CAPACITY (an owned slot would be removed "
+                                    "as soon as shmkit-write exits)");
         if (req->overwrite || req->max_message != 0)
             return tool_usage_error("%s only applies when creating a ring: "
                                     "give --ring CAPACITY",
@@ -330,7 +352,7 @@ static int open_slot(const struct request *req, const struct prepared *prep,
     int rc;
 
     if (req->layout_text == NULL && req->size == 0) {
-        rc = shmkit_slot_open(slotp, req->spec, SHMKIT_WRITE);
+        rc = shmkit_slot_open(slotp, req->spec, SHMKIT_WRITE | req->any_owner);
         if (rc == -ENOENT)
             return tool_error(TOOL_EXIT_USAGE, req->spec,
                               "no such segment; give -L LAYOUT or -s SIZE to create it");
@@ -341,7 +363,7 @@ static int open_slot(const struct request *req, const struct prepared *prep,
     rc = shmkit_slot_create(slotp, req->spec,
                             prep->layout != NULL ? shmkit_layout_text(prep->layout) : NULL,
                             prep->layout != NULL ? 0 : req->size, req->mode,
-                            req->exclusive ? SHMKIT_EXCL : 0);
+                            (req->exclusive ? SHMKIT_EXCL : 0) | req->any_owner);
     if (rc == -EEXIST)
         return tool_error(TOOL_EXIT_RUNTIME, req->spec, "already exists");
     return rc < 0 ? tool_fail(req->spec, NULL, rc) : -1;
@@ -582,13 +604,14 @@ static int open_ring(const struct request *req, shmkit_ring **ringp)
     int rc;
 
     if (req->ring_capacity == 0) {
-        rc = shmkit_ring_open(ringp, req->spec, SHMKIT_WRITE);
+        rc = shmkit_ring_open(ringp, req->spec, SHMKIT_WRITE | req->any_owner);
     } else {
         /* Without SHMKIT_EXCL an existing ring is opened instead and must
          * have the same policy, capacity and largest message. */
         rc = shmkit_ring_create(ringp, req->spec, req->ring_capacity, req->max_message,
                                 req->overwrite ? SHMKIT_RING_OVERWRITE : SHMKIT_RING_BLOCK,
-                                req->mode, req->exclusive ? SHMKIT_EXCL : 0);
+                                req->mode, (req->exclusive ? SHMKIT_EXCL : 0) |
+                                (req->owned ? SHMKIT_OWNED : 0) | req->any_owner);
         if (rc == -EEXIST)
             return tool_error(TOOL_EXIT_RUNTIME, req->spec, "already exists");
     }

@@ -1,6 +1,6 @@
 /*
  * shmkit - inspect and manage shmkit segments: "shmkit info SPEC",
- * "shmkit rm SPEC...".
+ * "shmkit ls", "shmkit rm SPEC...", "shmkit rm --stale".
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -17,9 +17,11 @@
 #include <string.h>
 #include <sys/types.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "shmkit.h"
 #include "bench.h"
+#include "ls.h"
 #include "tool.h"
 
 static const char synopsis[] = "shmkit [-h|--help] [-V|--version] COMMAND [ARGS]";
@@ -33,6 +35,7 @@ struct command {
 };
 
 static int cmd_info(const struct command *cmd, int argc, char **argv);
+static int cmd_ls(const struct command *cmd, int argc, char **argv);
 static int cmd_rm(const struct command *cmd, int argc, char **argv);
 static int cmd_help(const struct command *cmd, int argc, char **argv);
 
@@ -42,22 +45,47 @@ static int cmd_bench(const struct command *cmd, int argc, char **argv)
     return bench_main(argc, argv);
 }
 
-/* The commands, in the order "--help" lists them.  A later version adds
- * "ls" (list segments) here. */
+/* The commands, in the order "--help" lists them. */
 static const struct command commands[] = {
-    { "info", cmd_info, "shmkit info SPEC", "describe a segment",
+    { "info", cmd_info, "shmkit info [--any-owner] SPEC", "describe a segment",
       "Validate the shmkit segment SPEC and print what its header says as\n"
       "\"key: value\" lines: for a slot its layout and version, for a ring its\n"
-      "policy, capacity, fill level, writer and consumer.  Needs read\n"
-      "permission only.\n"
+      "policy, capacity, fill level, writer and consumer, and whether it is\n"
+      "persistent or owned by its creator.  Needs read permission only.\n"
       "\n"
+      "      --any-owner  describe a segment that another user owns (refused\n"
+      "                   by default, as by shmkit-read)\n"
+      "  -h, --help       show this help and exit\n" },
+    { "ls", cmd_ls, "shmkit ls [-a] [--json] [SPEC...]", "list segments",
+      "List the shmkit segments this user can see, one line each: spec, kind,\n"
+      "size, owner, mode, lifetime (persistent or owned), creator and writer\n"
+      "(pid and whether it is alive), attach count (System V) and status:\n"
+      "  ok            a complete segment\n"
+      "  stale         owned, and its creator is dead\n"
+      "  half-created  its creator died before finishing it\n"
+      "  creating      its creator is still finishing it\n"
+      "  invalid       shmkit's, but corrupt or of another format version\n"
+      "With -a also objects that are not shmkit segments (foreign) or that\n"
+      "cannot be read (unreadable).  With SPECs, only those, whatever they are.\n"
+      "\n"
+      "  -a, --all     list foreign and unreadable objects too\n"
+      "  -j, --json    print one JSON array of objects\n"
       "  -h, --help    show this help and exit\n" },
-    { "rm", cmd_rm, "shmkit rm [-f] SPEC...", "remove segments",
+    { "rm", cmd_rm, "shmkit rm [-f] SPEC...\n       shmkit rm --stale [-n|--dry-run] [SPEC...]",
+      "remove segments",
       "Remove each segment SPEC (shm_unlink or IPC_RMID), shmkit's or not.\n"
       "Processes that have it mapped keep their mapping.  Goes on after an\n"
       "error and exits with the highest status met.\n"
       "\n"
+      "With --stale, remove what crashed programs left behind: owned segments\n"
+      "whose creator is dead, and segments whose creator died while creating\n"
+      "them, if no process has them attached and no live process holds their\n"
+      "writer or consumer lease.  Never a persistent segment, nor one that is\n"
+      "not shmkit's.  With SPECs, consider only those.\n"
+      "\n"
       "  -f, --force   ignore segments that do not exist\n"
+      "      --stale   remove stale and half-created segments (see shmkit ls)\n"
+      "  -n, --dry-run with --stale: only print what would be removed\n"
       "  -h, --help    show this help and exit\n" },
     { "bench", cmd_bench, BENCH_SYNOPSIS, BENCH_SUMMARY, BENCH_HELP },
     { "help", cmd_help, "shmkit help [COMMAND]", "show help for shmkit or a command",
@@ -65,7 +93,8 @@ static const struct command commands[] = {
     { NULL, NULL, NULL, NULL, NULL }
 };
 
-enum { OPT_HELP = 1, OPT_VERSION, OPT_FORCE };
+enum { OPT_HELP = 1, OPT_VERSION, OPT_FORCE, OPT_ANY_OWNER, OPT_ALL, OPT_JSON, OPT_STALE,
+       OPT_DRY_RUN };
 
 static const struct tool_option main_options[] = {
     { OPT_HELP, 'h', "help", 0 },
@@ -185,6 +214,7 @@ static void print_info(const char *spec, const struct shmkit_info *info)
     else
         printf("kind: unknown (%d)\n", info->kind);
     printf("format: %u.%u\n", info->format_major, info->format_minor);
+    printf("lifetime: %s\n", info->owned ? "owned" : "persistent");
     printf("size: %" PRIu64 "\n", info->total_size);
     printf("payload-size: %" PRIu64 "\n", info->payload_size);
     if (info->kind == SHMKIT_KIND_SLOT) {
@@ -209,18 +239,30 @@ static void print_info(const char *spec, const struct shmkit_info *info)
 
 static const struct tool_option info_options[] = {
     { OPT_HELP, 'h', "help", 0 },
+    { OPT_ANY_OWNER, 0, "any-owner", 0 },
     { 0, 0, NULL, 0 }
 };
+
+/* The same refusal as shmkit_slot_open without SHMKIT_ANY_OWNER: a script
+ * that checks a segment with "info" before using it is not told "fine"
+ * about a segment that another user planted. */
+static int refuse_other_owner(const char *spec, const struct shmkit_info *info)
+{
+    return tool_error(TOOL_EXIT_RUNTIME, spec, "%s (owned by uid %ld, this process runs "
+                      "as uid %ld; allow with --any-owner)", shmkit_strerror(SHMKIT_EOWNER),
+                      info->owner_uid, (long)geteuid());
+}
 
 static int cmd_info(const struct command *cmd, int argc, char **argv)
 {
     struct tool_args args;
     struct shmkit_info info;
     const char *spec;
-    int id, rc;
+    int id, rc, any_owner = 0;
 
     tool_args_init(&args, argc, argv);
-    id = tool_next_option(&args, info_options);
+    while ((id = tool_next_option(&args, info_options)) == OPT_ANY_OWNER)
+        any_owner = 1;
     if (id == OPT_HELP)
         return show_command_help(cmd);
     if (id == TOOL_OPT_ERROR)
@@ -235,8 +277,45 @@ static int cmd_info(const struct command *cmd, int argc, char **argv)
         rc = shmkit_info(spec, &info);
     if (rc < 0)
         return tool_fail(spec, NULL, rc);
+    if (!any_owner && info.owner_uid != (long)geteuid())
+        return refuse_other_owner(spec, &info);
     print_info(spec, &info);
     return tool_close_stdout(TOOL_EXIT_OK);
+}
+
+/* ---- rm ---------------------------------------------------------------- */
+
+/* ---- ls ---------------------------------------------------------------- */
+
+static const struct tool_option ls_options[] = {
+    { OPT_HELP, 'h', "help", 0 },
+    { OPT_ALL, 'a', "all", 0 },
+    { OPT_JSON, 'j', "json", 0 },
+    { 0, 0, NULL, 0 }
+};
+
+static int cmd_ls(const struct command *cmd, int argc, char **argv)
+{
+    struct tool_args args;
+    struct ls_options opt;
+    int id;
+
+    memset(&opt, 0, sizeof opt);
+
+    tool_args_init(&args, argc, argv);
+    while ((id = tool_next_option(&args, ls_options)) > 0) {
+        if (id == OPT_HELP)
+            return show_command_help(cmd);
+        if (id == OPT_ALL)
+            opt.all = 1;
+        else
+            opt.json = 1;
+    }
+    if (id == TOOL_OPT_ERROR)
+        return TOOL_EXIT_USAGE;
+    opt.specs = argv + args.index;
+    opt.nspecs = argc - args.index;
+    return ls_run(&opt);
 }
 
 /* ---- rm ---------------------------------------------------------------- */
@@ -244,6 +323,8 @@ static int cmd_info(const struct command *cmd, int argc, char **argv)
 static const struct tool_option rm_options[] = {
     { OPT_HELP, 'h', "help", 0 },
     { OPT_FORCE, 'f', "force", 0 },
+    { OPT_STALE, 0, "stale", 0 },
+    { OPT_DRY_RUN, 'n', "dry-run", 0 },
     { 0, 0, NULL, 0 }
 };
 
@@ -261,16 +342,31 @@ static int remove_one(const char *spec, int force)
 static int cmd_rm(const struct command *cmd, int argc, char **argv)
 {
     struct tool_args args;
-    int id, force = 0, worst = TOOL_EXIT_OK;
+    int id, force = 0, stale = 0, dry_run = 0, worst = TOOL_EXIT_OK;
 
     tool_args_init(&args, argc, argv);
     while ((id = tool_next_option(&args, rm_options)) > 0) {
         if (id == OPT_HELP)
             return show_command_help(cmd);
-        force = 1; /* -f */
+        if (id == OPT_FORCE)
+            force = 1;
+        else if (id == OPT_STALE)
+            stale = 1;
+        else
+            dry_run = 1;
     }
     if (id == TOOL_OPT_ERROR)
         return TOOL_EXIT_USAGE;
+    if (stale) {
+        struct ls_options opt;
+        memset(&opt, 0, sizeof opt);
+        opt.dry_run = dry_run;
+        opt.specs = argv + args.index;
+        opt.nspecs = argc - args.index;
+        return ls_remove_stale(&opt);
+    }
+    if (dry_run)
+        return tool_usage_error("rm: --dry-run goes with --stale");
     if (args.index >= argc)
         return tool_usage_error("rm: missing SPEC");
     for (; args.index < argc; args.index++) {

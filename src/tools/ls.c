@@ -1,0 +1,550 @@
+/*
+ * ls.c - "shmkit ls" and "shmkit rm --stale".
+ *
+ * The library cannot name the segments that exist (shm_open and shmget
+ * look names up, they do not list them), so the listing asks the system
+ * here, in the tool, and judges each candidate with the public
+ * shmkit_info().  What each system lets us enumerate:
+ *   - Linux: POSIX objects are the files of /dev/shm (glibc and musl put
+ *     them there); System V segments are the lines of /proc/sysvipc/shm.
+ *   - elsewhere: nothing, for now.  FreeBSD's kern.ipc.posix_shm_list and
+ *     kern.ipc.shmsegs, NetBSD's and OpenBSD's kern.sysvipc_info and
+ *     macOS's kern.sysv.ipcs.shm return kernel structures whose layout
+ *     differs between releases; "shmkit ls" says what it cannot list
+ *     instead of guessing (shmkit(1), section BUGS).
+ * Only names that a spec can express are candidates: a POSIX name that is
+ * not a valid shmkit name cannot be a shmkit segment, and a System V
+ * segment of key IPC_PRIVATE (which includes removed ones on Linux)
+ * cannot be opened by key.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#else
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#ifdef __linux__
+#include <dirent.h>
+#endif
+
+#include "shmkit.h"
+#include "ls.h"
+#include "segstatus.h"
+#include "tool.h"
+
+#define SPEC_MAX 48
+
+struct entry {
+    char spec[SPEC_MAX];
+    int backend;
+    /* What the enumeration itself told, for objects shmkit_info cannot
+     * describe: */
+    uint64_t size;
+    long uid;
+    unsigned mode;
+    long nattch;          /* -1 unknown */
+    /* What shmkit_info said: */
+    int rc;
+    struct shmkit_info info;
+    enum seg_status status;
+};
+
+struct list {
+    struct entry *v;
+    size_t n, cap;
+};
+
+static struct entry *add_entry(struct list *l)
+{
+    struct entry *e;
+
+    if (l->n == l->cap) {
+        size_t cap = l->cap != 0 ? l->cap * 2 : 32;
+        struct entry *v = realloc(l->v, cap * sizeof *v);
+        if (v == NULL)
+            return NULL;
+        l->v = v;
+        l->cap = cap;
+    }
+    e = &l->v[l->n++];
+    memset(e, 0, sizeof *e);
+    e->nattch = -1;
+    return e;
+}
+
+/* ---- enumeration --------------------------------------------------------- */
+
+/* Return values of the list_* functions. */
+#define LIST_DONE 0
+#define LIST_UNSUPPORTED 1 /* this system gives no list */
+#define LIST_FAILED (-1)   /* a message was printed */
+
+#ifdef __linux__
+#define SHM_DIR "/dev/shm"
+
+static int add_posix(struct list *l, const char *name)
+{
+    char spec[SPEC_MAX], path[SPEC_MAX + sizeof SHM_DIR];
+    struct stat st;
+    struct entry *e;
+
+    if (strlen(name) + 2 > sizeof spec)
+        return 0; /* longer than any valid name */
+    snprintf(spec, sizeof spec, "/%s", name);
+    if (shmkit_spec_check(spec) != SHMKIT_BACKEND_POSIX)
+        return 0;
+    snprintf(path, sizeof path, "%s/%s", SHM_DIR, name);
+    if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0; /* gone meanwhile, or not an object */
+    if ((e = add_entry(l)) == NULL)
+        return -1;
+    memcpy(e->spec, spec, sizeof spec);
+    e->backend = SHMKIT_BACKEND_POSIX;
+    e->size = (uint64_t)st.st_size;
+    e->uid = (long)st.st_uid;
+    e->mode = (unsigned)st.st_mode & 07777u;
+    return 0;
+}
+
+static int list_posix(struct list *l)
+{
+    DIR *dir = opendir(SHM_DIR);
+    struct dirent *d;
+    int rc = 0;
+
+    if (dir == NULL) {
+        if (errno == ENOENT)
+            return LIST_DONE; /* no POSIX shared memory mounted: nothing */
+        tool_error(TOOL_EXIT_RUNTIME, NULL, "%s: %s", SHM_DIR, strerror(errno));
+        return LIST_FAILED;
+    }
+    while (rc == 0 && (d = readdir(dir)) != NULL)
+        rc = add_posix(l, d->d_name);
+    closedir(dir);
+    if (rc < 0) {
+        tool_error(TOOL_EXIT_RUNTIME, NULL, "out of memory");
+        return LIST_FAILED;
+    }
+    return LIST_DONE;
+}
+
+#define SYSV_LIST "/proc/sysvipc/shm"
+
+/* One line of /proc/sysvipc/shm: "key shmid perms size cpid lpid nattch
+ * uid gid ...", key and perms as the kernel prints them (decimal, octal). */
+static int add_sysv(struct list *l, const char *line)
+{
+    long key, cpid, lpid, nattch, uid;
+    unsigned long long size;
+    unsigned perms;
+    int shmid;
+    struct entry *e;
+
+    if (sscanf(line, "%ld %d %o %llu %ld %ld %ld %ld", &key, &shmid, &perms, &size, &cpid,
+               &lpid, &nattch, &uid) != 8 || key == 0)
+        return 0; /* the title line, or IPC_PRIVATE: no name */
+    if ((e = add_entry(l)) == NULL)
+        return -1;
+    snprintf(e->spec, sizeof e->spec, "sysv:0x%08" PRIx32, (uint32_t)key);
+    e->backend = SHMKIT_BACKEND_SYSV;
+    e->size = size;
+    e->uid = uid;
+    e->mode = perms & 0777u;
+    e->nattch = nattch;
+    return 0;
+}
+
+static int list_sysv(struct list *l)
+{
+    FILE *f = fopen(SYSV_LIST, "r");
+    char line[512];
+    int rc = 0;
+
+    if (f == NULL)
+        return LIST_UNSUPPORTED; /* no /proc, or no System V IPC */
+    while (rc == 0 && fgets(line, sizeof line, f) != NULL)
+        rc = add_sysv(l, line);
+    fclose(f);
+    if (rc < 0) {
+        tool_error(TOOL_EXIT_RUNTIME, NULL, "out of memory");
+        return LIST_FAILED;
+    }
+    return LIST_DONE;
+}
+#else  /* !__linux__ */
+static int list_posix(struct list *l)
+{
+    (void)l;
+    return LIST_UNSUPPORTED;
+}
+
+static int list_sysv(struct list *l)
+{
+    (void)l;
+    return LIST_UNSUPPORTED;
+}
+#endif
+
+static int by_spec(const void *a, const void *b)
+{
+    const struct entry *x = a, *y = b;
+
+    if (x->backend != y->backend)
+        return x->backend - y->backend;
+    return strcmp(x->spec, y->spec);
+}
+
+/* shmkit_info() checks an object's size before it maps it, but whoever
+ * may write the object can shrink it afterwards, and touching a mapping
+ * past the new end is SIGBUS.  A reader of one segment accepts that risk
+ * from a writer it trusts; "ls" looks at every object on the system, so
+ * it catches the signal and reports the object as unreadable (-EFAULT).
+ * Leaving shmkit_info() by siglongjmp leaks its mapping, which is
+ * harmless in a program about to exit. */
+static sigjmp_buf bus_jump;
+
+static void on_sigbus(int sig)
+{
+    (void)sig;
+    siglongjmp(bus_jump, 1);
+}
+
+static int guarded_info(const char *spec, struct shmkit_info *info)
+{
+    struct sigaction sa, old;
+    int rc;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigbus;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGBUS, &sa, &old);
+    if (sigsetjmp(bus_jump, 1) == 0)
+        rc = shmkit_info(spec, info);
+    else
+        rc = -EFAULT;
+    sigaction(SIGBUS, &old, NULL);
+    return rc;
+}
+
+/* Ask shmkit_info about E.  An object it cannot describe keeps what the
+ * enumeration saw. */
+static void judge(struct entry *e)
+{
+    e->rc = guarded_info(e->spec, &e->info);
+    e->status = seg_status_of(e->rc, &e->info);
+    if (e->rc == 0 || e->rc == SHMKIT_EHALFCREATED)
+        return;
+    e->info.backend = e->backend;
+    e->info.total_size = e->size;
+    e->info.owner_uid = e->uid;
+    e->info.mode = e->mode;
+    e->info.attach_count = e->nattch;
+}
+
+/* The segments named on the command line, as they are. */
+static int list_given(struct list *l, char **specs, int n)
+{
+    int i;
+
+    for (i = 0; i < n; i++) {
+        struct entry *e = add_entry(l);
+        if (e == NULL) {
+            tool_error(TOOL_EXIT_RUNTIME, NULL, "out of memory");
+            return LIST_FAILED;
+        }
+        snprintf(e->spec, sizeof e->spec, "%s", specs[i]);
+        e->backend = shmkit_spec_check(specs[i]);
+    }
+    return LIST_DONE;
+}
+
+/* Judge every entry of L. */
+static void judge_all(struct list *l)
+{
+    size_t i;
+
+    for (i = 0; i < l->n; i++)
+        judge(&l->v[i]);
+}
+
+/* Check the SPECs given: each must be well formed (usage error) and
+ * exist (no such segment), as "shmkit info" would say. */
+static int check_given(struct list *l)
+{
+    size_t i;
+    int worst = TOOL_EXIT_OK;
+
+    for (i = 0; i < l->n; i++) {
+        struct entry *e = &l->v[i];
+        struct shmkit_info info;
+        int rc = 0;
+        /* Ask again, so that the error detail is this call's. */
+        if (e->backend < 0)
+            rc = shmkit_spec_check(e->spec);
+        else if (e->rc == -ENOENT)
+            rc = shmkit_info(e->spec, &info);
+        if (rc < 0) {
+            int status = tool_fail(e->spec, NULL, rc);
+            if (status > worst)
+                worst = status;
+            e->status = 0; /* not printed */
+        }
+    }
+    return worst;
+}
+
+/* Enumerate every backend of this build into L, or take the SPECs OPT
+ * names, and judge each entry.  Returns LIST_FAILED if a message was
+ * printed, else the exit status for the SPECs. */
+static int collect(struct list *l, const struct ls_options *opt)
+{
+    static const struct {
+        int backend;
+        const char *what;
+        int (*list)(struct list *);
+    } sources[] = {
+        { SHMKIT_BACKEND_POSIX, "POSIX shared memory objects", list_posix },
+        { SHMKIT_BACKEND_SYSV, "System V segments", list_sysv },
+    };
+    size_t i;
+
+    if (opt->nspecs > 0) {
+        if (list_given(l, opt->specs, opt->nspecs) == LIST_FAILED)
+            return LIST_FAILED;
+        for (i = 0; i < l->n; i++)
+            if (l->v[i].backend > 0)
+                judge(&l->v[i]);
+        return check_given(l);
+    }
+    for (i = 0; i < sizeof sources / sizeof sources[0]; i++) {
+        int rc;
+        if (!shmkit_backend_available(sources[i].backend))
+            continue;
+        rc = sources[i].list(l);
+        if (rc == LIST_FAILED)
+            return rc;
+        if (rc == LIST_UNSUPPORTED)
+            fprintf(stderr, "%s: %s cannot be listed on this system; "
+                    "use \"shmkit info SPEC\"\n", tool_prog(), sources[i].what);
+    }
+    if (l->n > 1)
+        qsort(l->v, l->n, sizeof l->v[0], by_spec);
+    judge_all(l);
+    return LIST_DONE;
+}
+
+/* ---- printing ------------------------------------------------------------ */
+
+static const char *kind_name(const struct entry *e)
+{
+    if (e->rc != 0)
+        return NULL;
+    return e->info.kind == SHMKIT_KIND_SLOT ? "slot"
+         : e->info.kind == SHMKIT_KIND_RING ? "ring" : NULL;
+}
+
+static const char *lifetime_name(const struct entry *e)
+{
+    if (e->rc != 0)
+        return NULL;
+    return e->info.owned ? "owned" : "persistent";
+}
+
+/* Creator and writer are known for complete segments, the creator also
+ * for half-created ones. */
+static int creator_known(const struct entry *e)
+{
+    return e->info.creator_pid != 0 && (e->rc == 0 || e->rc == SHMKIT_EHALFCREATED);
+}
+
+static const char *alive_name(int alive)
+{
+    return alive == 1 ? "alive" : alive == 0 ? "dead" : "unknown";
+}
+
+static void owner_text(long uid, char *buf, size_t len)
+{
+    const struct passwd *pw = getpwuid((uid_t)uid);
+
+    if (pw != NULL && pw->pw_name != NULL)
+        snprintf(buf, len, "%s", pw->pw_name);
+    else
+        snprintf(buf, len, "%ld", uid);
+}
+
+static void process_text(long pid, int alive, int known, char *buf, size_t len)
+{
+    if (!known || pid == 0)
+        snprintf(buf, len, "-");
+    else
+        snprintf(buf, len, "%ld(%s)", pid, alive_name(alive));
+}
+
+static void print_text_row(const struct entry *e)
+{
+    const struct shmkit_info *in = &e->info;
+    char owner[32], creator[40], writer[40], attached[24];
+    const char *kind = kind_name(e), *life = lifetime_name(e);
+
+    owner_text(in->owner_uid, owner, sizeof owner);
+    process_text(in->creator_pid, in->creator_alive, creator_known(e), creator, sizeof creator);
+    process_text(in->writer_pid, in->writer_alive, e->rc == 0, writer, sizeof writer);
+    if (in->attach_count >= 0)
+        snprintf(attached, sizeof attached, "%ld", in->attach_count);
+    else
+        snprintf(attached, sizeof attached, "-");
+    printf("%-20s %-4s %10" PRIu64 " %-10s %04o %-10s %-15s %-15s %6s  %s\n", e->spec,
+           kind != NULL ? kind : "-", in->total_size, owner, in->mode & 07777u,
+           life != NULL ? life : "-", creator, writer, attached,
+           seg_status_name(e->status));
+}
+
+static void json_text_or_null(const char *key, const char *text)
+{
+    printf(",\"%s\":", key);
+    if (text != NULL)
+        tool_json_string(stdout, text, strlen(text));
+    else
+        fputs("null", stdout);
+}
+
+static void json_process(const char *key, long pid, int alive, int known)
+{
+    if (!known || pid == 0) {
+        printf(",\"%s_pid\":null,\"%s_alive\":null", key, key);
+        return;
+    }
+    printf(",\"%s_pid\":%ld,\"%s_alive\":%s", key, pid, key,
+           alive == 1 ? "true" : alive == 0 ? "false" : "null");
+}
+
+static void print_json_object(const struct entry *e)
+{
+    const struct shmkit_info *in = &e->info;
+    const struct passwd *pw = getpwuid((uid_t)in->owner_uid);
+    int block_ring = e->rc == 0 && in->kind == SHMKIT_KIND_RING &&
+                     in->ring_policy == SHMKIT_RING_BLOCK;
+
+    fputs("{\"spec\":", stdout);
+    tool_json_string(stdout, e->spec, strlen(e->spec));
+    printf(",\"backend\":\"%s\"", e->backend == SHMKIT_BACKEND_SYSV ? "sysv" : "posix");
+    json_text_or_null("kind", kind_name(e));
+    printf(",\"size\":%" PRIu64 ",\"owner_uid\":%ld", in->total_size, in->owner_uid);
+    json_text_or_null("owner", pw != NULL ? pw->pw_name : NULL);
+    printf(",\"mode\":\"%04o\"", in->mode & 07777u);
+    json_text_or_null("lifetime", lifetime_name(e));
+    json_process("creator", in->creator_pid, in->creator_alive, creator_known(e));
+    json_process("writer", in->writer_pid, in->writer_alive, e->rc == 0);
+    json_process("consumer", in->consumer_pid, in->consumer_alive, block_ring);
+    if (in->attach_count >= 0)
+        printf(",\"attached\":%ld", in->attach_count);
+    else
+        fputs(",\"attached\":null", stdout);
+    printf(",\"status\":\"%s\"}", seg_status_name(e->status));
+}
+
+int ls_run(const struct ls_options *opt)
+{
+    struct list l = { NULL, 0, 0 };
+    size_t i;
+    int first = 1, status = collect(&l, opt);
+
+    if (status == LIST_FAILED) {
+        free(l.v);
+        return TOOL_EXIT_RUNTIME;
+    }
+    if (opt->json)
+        fputs("[", stdout);
+    else
+        printf("%-20s %-4s %10s %-10s %-4s %-10s %-15s %-15s %6s  %s\n", "SPEC", "KIND",
+               "SIZE", "OWNER", "MODE", "LIFETIME", "CREATOR", "WRITER", "ATTACH", "STATUS");
+    for (i = 0; i < l.n; i++) {
+        /* A SPEC given by name is shown whatever it is. */
+        if (l.v[i].status == 0 || (!opt->all && opt->nspecs == 0 &&
+                                   !seg_status_listed(l.v[i].status)))
+            continue;
+        if (opt->json) {
+            fputs(first ? "\n" : ",\n", stdout);
+            print_json_object(&l.v[i]);
+        } else {
+            print_text_row(&l.v[i]);
+        }
+        first = 0;
+    }
+    if (opt->json)
+        fputs(first ? "]\n" : "\n]\n", stdout);
+    free(l.v);
+    return tool_close_stdout(status);
+}
+
+/* ---- rm --stale ---------------------------------------------------------- */
+
+/* Look again right before removing: the creator may have been a process
+ * that was still starting, another process may have attached, or the name
+ * may now belong to a new segment.  (A window remains between this look
+ * and the removal: neither shm_unlink nor IPC_RMID by key can be made
+ * conditional on what the object is.) */
+static int still_removable(const struct entry *e, enum seg_status *status)
+{
+    struct shmkit_info info;
+    int rc = guarded_info(e->spec, &info);
+
+    *status = seg_status_of(rc, &info);
+    return seg_removable_stale(*status, &info);
+}
+
+static int remove_entry(const struct entry *e, int dry_run)
+{
+    enum seg_status status;
+    int rc;
+
+    if (!still_removable(e, &status))
+        return TOOL_EXIT_OK;
+    if (dry_run) {
+        printf("would remove %s (%s)\n", e->spec, seg_status_name(status));
+        return TOOL_EXIT_OK;
+    }
+    rc = shmkit_unlink(e->spec);
+    if (rc == -ENOENT)
+        return TOOL_EXIT_OK; /* somebody else removed it meanwhile */
+    if (rc < 0)
+        return tool_fail(e->spec, NULL, rc);
+    printf("removed %s (%s)\n", e->spec, seg_status_name(status));
+    return TOOL_EXIT_OK;
+}
+
+int ls_remove_stale(const struct ls_options *opt)
+{
+    struct list l = { NULL, 0, 0 };
+    size_t i;
+    int worst = collect(&l, opt);
+
+    if (worst == LIST_FAILED) {
+        free(l.v);
+        return TOOL_EXIT_RUNTIME;
+    }
+    for (i = 0; i < l.n; i++) {
+        int one;
+        if (l.v[i].status == 0 || !seg_removable_stale(l.v[i].status, &l.v[i].info))
+            continue;
+        one = remove_entry(&l.v[i], opt->dry_run);
+        if (one > worst)
+            worst = one;
+        fflush(stdout);
+    }
+    free(l.v);
+    return tool_close_stdout(worst);
+}
