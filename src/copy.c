@@ -1,17 +1,33 @@
 /*
  * copy.c - copying bytes that another process may be writing.
  *
- * Readers of a slot copy a record while the writer may (rarely) be
- * rewriting the same buffer; the copy is then detected as stale by the
- * publication counters and thrown away.  In the C11 memory model such a
- * racing plain read is a data race even though its result is never used,
- * and ThreadSanitizer reports it.  Under TSan we therefore copy with relaxed
- * atomic loads, which are race-free by definition and cost nothing in
- * correctness; elsewhere memcpy is used because it is several times faster
- * for large records and every compiler and CPU we target gives it the
- * expected behaviour on memory shared with another process (this is the
- * seqlock reader of the Linux kernel and of Boehm, "Can Seqlocks Get Along
- * With Programming Language Memory Models?", MSPC 2012).
+ * Readers of a slot (and of an overwrite ring) copy a record while the
+ * writer may be rewriting the same bytes; the copy is then detected as
+ * stale by the publication counters and thrown away (a seqlock: the reader
+ * loads the counter, copies, issues an acquire fence, loads the counter
+ * again; the writer bumps the counter, issues a release fence, writes).
+ * In the C11 memory model such a racing plain access is a data race, and
+ * undefined behaviour, even though the torn result is never used.  The
+ * race-free form is to make every access to the shared bytes a relaxed
+ * atomic: the fences then order them against the counters (Boehm, "Can
+ * Seqlocks Get Along With Programming Language Memory Models?", MSPC 2012).
+ *
+ * Under ThreadSanitizer we do exactly that, one byte at a time, so that
+ * TSan reports no race on these buffers and any race it does report is a
+ * real one elsewhere.  Elsewhere memcpy is used: it is several times
+ * faster for large records, and the compilers and CPUs we target give it
+ * the behaviour the seqlock needs on memory shared with another process
+ * (the calls cannot be moved across the fences, and a torn copy is only
+ * discarded), as the Linux kernel's seqlock readers rely on too.
+ *
+ * What TSan can and cannot see here: it follows the threads of one
+ * process and identifies memory by virtual address, so it sees these
+ * copies race only between threads that use the same mapping; a writer in
+ * another process, or in another mapping of the same object, is invisible
+ * to it.  gcc also warns (-Wtsan) that TSan does not model
+ * atomic_thread_fence, so it cannot check the seqlock's ordering: that is
+ * what the crash and hostile-peer tests (tests/check_crash.c,
+ * tests/check_hostile.c) are for.  No TSan suppression is needed or used.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */

@@ -5,7 +5,7 @@
  * A build configured with --enable-test-hooks (SHMKIT_TEST_HOOKS) reads
  * the environment variable SHMKIT_TEST_SIMULATE, a comma-separated list of
  * behaviour names; the backends then fail a system call the way the named
- * system would (see doc/PORTING.md for the list and what each simulates).
+ * system (or an exhausted resource limit) would (see doc/PORTING.md for the list and what each simulates).
  * In every other build sk_hook() is the constant 0, so the simulation code
  * is compiled away and a release library has no hook at all.
  *
@@ -21,6 +21,13 @@
  *   sysv-shmget-einval, sysv-shmget-enospc, sysv-shmget-enomem,
  *   sysv-shmat-emfile, sysv-enosys
  *                              System V limits and jails: the errno named
+ *   sysv-shmat-enomem          shmat out of address space: ENOMEM
+ *   posix-ftruncate-efbig      ftruncate at creation: EFBIG
+ *   posix-fallocate-enospc     posix_fallocate at creation: ENOSPC (a full
+ *                              /dev/shm, after the real call succeeded)
+ *   posix-mmap-enomem          mmap of a POSIX object: ENOMEM
+ *                              (resource limits the tests cannot reach with
+ *                              namespaces or setrlimit on every system)
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */

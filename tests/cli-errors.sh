@@ -15,15 +15,15 @@ VERSION_RE=$(printf '%s' "${VERSION:-[0-9]+.[0-9]+.[0-9]+}" | sed 's/\./\\./g')
 
 help_and_version_tests() {
     for p in $PROGRAMS; do
-        tap_cmd "$p --help" 0 "^usage: $p " - "$top_builddir/$p" --help
-        tap_cmd "$p -h" 0 "^usage: $p " - "$top_builddir/$p" -h
-        tap_cmd "$p --version" 0 "^$p \\(shmkit\\) $VERSION_RE\$" - "$top_builddir/$p" --version
+        tap_cmd "$p --help" 0 "^usage: $p " - "$(sk_program "$p")" --help
+        tap_cmd "$p -h" 0 "^usage: $p " - "$(sk_program "$p")" -h
+        tap_cmd "$p --version" 0 "^$p \\(shmkit\\) $VERSION_RE\$" - "$(sk_program "$p")" --version
         tap_is "$(wc -l <"$TAP_OUT" | tr -d ' ')" 1 "$p --version prints one line"
-        tap_cmd "$p --bogus" 2 - "^$p: unknown option '--bogus'\$" "$top_builddir/$p" --bogus
+        tap_cmd "$p --bogus" 2 - "^$p: unknown option '--bogus'\$" "$(sk_program "$p")" --bogus
         tap_like "$(cat "$TAP_ERR")" "^usage: $p " "$p prints its usage on a bad option"
-        tap_cmd "$p -q" 2 - "^$p: unknown option '-q'\$" "$top_builddir/$p" -q /x
+        tap_cmd "$p -q" 2 - "^$p: unknown option '-q'\$" "$(sk_program "$p")" -q /x
         tap_cmd "$p --help=yes" 2 - "option '--help' takes no argument" \
-            "$top_builddir/$p" --help=yes
+            "$(sk_program "$p")" --help=yes
     done
 }
 

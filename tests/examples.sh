@@ -13,9 +13,7 @@ RAW_WRITE=$top_builddir/examples/raw/write_struct
 RAW_READ=$top_builddir/examples/raw/read_struct
 LIB_WRITE=$top_builddir/examples/lib/write_struct
 LIB_READ=$top_builddir/examples/lib/read_struct
-WRITE=$top_builddir/shmkit-write
-READ=$top_builddir/shmkit-read
-SHMKIT=$top_builddir/shmkit
+# $WRITE, $READ and $SHMKIT come from tap.sh (and its SHMKIT_TEST_WRAPPER).
 
 # Names unique to this script: POSIX /skt.ex.PID.N; System V keys in the
 # scheme of the Check suites (0x40000000 + (pid << 8) + low byte) with our

@@ -157,7 +157,10 @@ tap_done() {
 # shmkit helpers for the cli-*.sh tests
 # ---------------------------------------------------------------------
 #
-#   $WRITE $READ $SHMKIT         the programs in $top_builddir
+#   $WRITE $READ $SHMKIT         the programs in $top_builddir (run under
+#                                $SHMKIT_TEST_WRAPPER when it is set)
+#   sk_program NAME              the same for shmkit, shmkit-read or
+#                                shmkit-write by name
 #   $SK_BACKENDS                 the backends to test ("posix sysv"); a SKIP
 #                                was printed for each one not built
 #   sk_spec BACKEND N            a spec unique to this script, N = 0..15:
@@ -192,6 +195,46 @@ tap_done() {
 WRITE=$top_builddir/shmkit-write
 READ=$top_builddir/shmkit-read
 SHMKIT=$top_builddir/shmkit
+# The plain programs, for this file's own clean-up and leftover checks
+# (they need no checking and would be slow under a wrapper) and for tests
+# that measure the program itself, such as its CPU time.
+SK_PLAIN_SHMKIT=$SHMKIT
+SK_PLAIN_READ=$READ
+SK_PLAIN_WRITE=$WRITE
+
+# SHMKIT_TEST_WRAPPER (opt-in, e.g. "valgrind -q --error-exitcode=99"): a
+# command line that runs each of the three programs.  $WRITE, $READ,
+# $SHMKIT and "$(sk_program NAME)" then name small scripts that run the
+# program under it, so that quoted "$WRITE" keeps working.  The programs
+# must be real executables, not libtool wrapper scripts (configure
+# --disable-shared), or the wrapper would check the shell.  With
+# SHMKIT_TEST_WRAPPER_EVERY=N only the 1st, N+1st, 2N+1st... run of the
+# script goes through the wrapper (the counter is shared by the script's
+# background jobs, loosely: a race only changes which runs are picked).
+sk_program() {
+    printf '%s/%s' "$SK_PROGRAM_DIR" "$1"
+}
+SK_PROGRAM_DIR=$top_builddir
+if [ -n "${SHMKIT_TEST_WRAPPER:-}" ]; then
+    _sk_abs=$(cd "$top_builddir" && pwd) || exit 1
+    SK_PROGRAM_DIR=$TAP_TMP/wrapped
+    mkdir "$SK_PROGRAM_DIR" || exit 1
+    for _sk_prog in shmkit shmkit-read shmkit-write; do
+        cat >"$SK_PROGRAM_DIR/$_sk_prog" <<EOF
+#!/bin/sh
+n=\$(cat "$SK_PROGRAM_DIR/count" 2>/dev/null) || n=0
+echo \$((\${n:-0} + 1)) >"$SK_PROGRAM_DIR/count"
+[ \$((\${n:-0} % \${SHMKIT_TEST_WRAPPER_EVERY:-1})) -eq 0 ] &&
+    exec \$SHMKIT_TEST_WRAPPER "$_sk_abs/$_sk_prog" "\$@"
+exec "$_sk_abs/$_sk_prog" "\$@"
+EOF
+        chmod +x "$SK_PROGRAM_DIR/$_sk_prog"
+    done
+    export SHMKIT_TEST_WRAPPER
+    WRITE=$(sk_program shmkit-write)
+    READ=$(sk_program shmkit-read)
+    SHMKIT=$(sk_program shmkit)
+fi
 SK_NUMBERS='0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15'
 
 # The backends to test; a SKIP for each one this build lacks.
@@ -223,8 +266,8 @@ sk_posix_file() {
 
 sk_remove_all() {
     for _sk_n in $SK_NUMBERS; do
-        [ "$SHMKIT_HAVE_POSIX" = yes ] && "$SHMKIT" rm -f "$(sk_spec posix "$_sk_n")" 2>/dev/null
-        [ "$SHMKIT_HAVE_SYSV" = yes ] && "$SHMKIT" rm -f "$(sk_spec sysv "$_sk_n")" 2>/dev/null
+        [ "$SHMKIT_HAVE_POSIX" = yes ] && "$SK_PLAIN_SHMKIT" rm -f "$(sk_spec posix "$_sk_n")" 2>/dev/null
+        [ "$SHMKIT_HAVE_SYSV" = yes ] && "$SK_PLAIN_SHMKIT" rm -f "$(sk_spec sysv "$_sk_n")" 2>/dev/null
         # In case the program is broken: the system's own tools.
         rm -f "$(sk_posix_file "$_sk_n")" 2>/dev/null
         ipcrm -M "$(sk_sysv_key "$_sk_n")" >/dev/null 2>&1
@@ -253,7 +296,7 @@ sk_leftovers_() {
     fi
     for _sk_n in $SK_NUMBERS; do
         for _sk_be in $SK_BACKENDS; do
-            "$SHMKIT" info "$(sk_spec "$_sk_be" "$_sk_n")" >/dev/null 2>&1
+            "$SK_PLAIN_SHMKIT" info "$(sk_spec "$_sk_be" "$_sk_n")" >/dev/null 2>&1
             [ $? -eq 3 ] || echo "$(sk_spec "$_sk_be" "$_sk_n") (shmkit info)"
         done
     done
