@@ -12,8 +12,8 @@
  *   0..127    static line: written once by the creator, then immutable
  *   128..383  layout text (NUL-terminated, part of the checksum)
  *   384..511  writer line: lease and publication counters
- *   512..639  reader line: written by readers (waiter count, ring consumer)
- *   640..767  reserved, zero
+ *   512..639  reader line: written by the ring consumer
+ *   640..767  wake-request line: waiters and notifiers (wait.c), rest zero
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -41,7 +41,8 @@
 /* header_flags bits */
 #define SK_HFLAG_RAW 0x0001u       /* slot without layout */
 #define SK_HFLAG_OVERWRITE 0x0002u /* ring with the overwrite policy */
-#define SK_HFLAGS_KNOWN (SK_HFLAG_RAW | SK_HFLAG_OVERWRITE)
+#define SK_HFLAG_OWNED 0x0004u     /* lives only as long as its creator */
+#define SK_HFLAGS_KNOWN (SK_HFLAG_RAW | SK_HFLAG_OVERWRITE | SK_HFLAG_OWNED)
 
 /* Slot payload: two buffers, each a 16-byte buffer header followed by the
  * record, the whole rounded up to a multiple of 64 bytes. */
@@ -104,18 +105,22 @@ struct sk_header {
     sk_atomic_u32 oldest;      /* 404  ring (overwrite): start of the oldest retained frame */
     sk_atomic_u32 seq_lo;      /* 408  ring: messages published, low 32 bits */
     sk_atomic_u32 seq_hi;      /* 412  ring: high 32 bits */
-    sk_atomic_u32 space_waiters; /* 416  ring (block): writer waiting for space */
-    uint8_t writer_reserved[92]; /* 420 */
+    uint8_t writer_reserved[96]; /* 416 */
 
-    /* --- reader line (512..639): written by readers --- */
-    sk_atomic_u32 waiters;     /* 512  processes waiting for data (slot, ring) */
+    /* --- reader line (512..639): written by the ring consumer --- */
+    uint32_t reader_reserved0; /* 512  zero (was the waiter word before 1.0) */
     sk_atomic_u32 consumer_pid;   /* 516  ring (block): consumer lease */
     sk_atomic_u32 consumer_token; /* 520 */
     sk_atomic_u32 tail;        /* 524  ring (block): end of the consumed frames */
     uint8_t reader_reserved[112]; /* 528 */
 
-    /* --- reserved line (640..767) --- */
-    uint8_t reserved1[128];    /* 640 */
+    /* --- wake-request line (640..767): written only by waiters about to
+     * sleep and by the notifiers that wake them, so that checking for a
+     * sleeper costs the writer and the consumer no miss on each other's
+     * line (wait.c, sk_notify) --- */
+    sk_atomic_u32 waiters;       /* 640  wake request for pub / head (slot, ring readers) */
+    sk_atomic_u32 space_waiters; /* 644  ring (block): wake request for tail (the writer) */
+    uint8_t reserved1[120];    /* 648 */
 };
 
 /* Frame header of a ring frame. */
@@ -147,11 +152,12 @@ _Static_assert(offsetof(struct sk_header, pub) == 392, "pub");
 _Static_assert(offsetof(struct sk_header, wait_mech) == 88, "wait_mech");
 _Static_assert(offsetof(struct sk_header, head) == 392, "head");
 _Static_assert(offsetof(struct sk_header, reclaim) == 396, "reclaim");
-_Static_assert(offsetof(struct sk_header, space_waiters) == 416, "space_waiters");
-_Static_assert(offsetof(struct sk_header, waiters) == 512, "reader line");
+_Static_assert(offsetof(struct sk_header, consumer_pid) == 516, "consumer_pid");
+_Static_assert(offsetof(struct sk_header, waiters) == 640, "wake-request line");
+_Static_assert(offsetof(struct sk_header, space_waiters) == 644, "space_waiters");
 _Static_assert(offsetof(struct sk_header, tail) == 524, "tail");
 _Static_assert(sizeof(struct sk_frame) == SK_FRAME_HDR, "frame header");
-_Static_assert(offsetof(struct sk_header, reserved1) == 640, "reserved line");
+_Static_assert(offsetof(struct sk_header, reserved1) == 648, "reserved");
 _Static_assert(sizeof(sk_atomic_u32) == 4, "32-bit atomics");
 _Static_assert(sizeof(struct sk_slot_buf) == SK_SLOT_BUF_HDR, "slot buffer header");
 

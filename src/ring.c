@@ -54,6 +54,7 @@ struct shmkit_ring {
 
     /* writer */
     uint32_t w_head;            /* private copy of head */
+    uint32_t w_tail;            /* block: tail as last loaded (and checked) */
     uint32_t w_oldest;          /* overwrite: private copy of oldest */
     uint32_t w_reclaim;         /* overwrite: private copy of reclaim */
     uint64_t w_seq;             /* next message number */
@@ -63,6 +64,7 @@ struct shmkit_ring {
 
     /* consumer and reader */
     uint32_t pos;               /* next frame to read */
+    uint32_t r_head;            /* block consumer: head as last loaded */
     uint64_t seq;               /* expected message number */
     int seq_known;              /* 0 until the first frame is read */
     uint64_t lost;
@@ -74,6 +76,14 @@ struct shmkit_ring {
 static uint32_t frame_size(uint32_t len)
 {
     return SK_FRAME_HDR + ((len + SK_FRAME_ALIGN - 1) & ~(SK_FRAME_ALIGN - 1));
+}
+
+/* Every frame starts on a frame boundary.  A cursor read from the segment
+ * that does not is damage: used as is, a 16-byte frame header at it could
+ * straddle the end of the ring, and so the end of the mapping. */
+static int aligned(uint32_t pos)
+{
+    return (pos & (SK_FRAME_ALIGN - 1)) == 0;
 }
 
 static unsigned char *at(const shmkit_ring *ring, uint32_t pos)
@@ -156,11 +166,17 @@ static uint32_t space_needed(const shmkit_ring *ring, uint32_t fsize)
     return fsize <= room ? fsize : room + fsize;
 }
 
-/* Block policy: wait until NEED bytes are free. */
+/* Block policy: wait until NEED bytes are free.  The consumer's tail only
+ * grows, so the space the last loaded tail left free is still free: the
+ * shared word, which the consumer writes after every message, is loaded
+ * (and checked) again only when that space is not enough.  This keeps the
+ * consumer's line out of the writer's cache on most messages. */
 static int wait_for_space(shmkit_ring *ring, uint32_t need, int timeout_ms)
 {
     uint64_t deadline = 0; /* read the clock only if we have to wait */
 
+    if (ring->cap - (ring->w_head - ring->w_tail) >= need)
+        return 0;
     for (;;) {
         uint32_t tail = sk_load(&ring->hdr->tail, SK_ACQUIRE);
         uint32_t used = ring->w_head - tail;
@@ -169,6 +185,7 @@ static int wait_for_space(shmkit_ring *ring, uint32_t need, int timeout_ms)
         if (used > ring->cap)
             return sk_fail(SHMKIT_ECORRUPT, "consumer cursor %lu out of range",
                            (unsigned long)tail);
+        ring->w_tail = tail;
         if (ring->cap - used >= need)
             return 0;
         if (deadline == 0)
@@ -371,6 +388,19 @@ static void move_cursor(shmkit_ring *ring, uint32_t size)
     }
 }
 
+/* The head to read up to.  A block consumer reuses the head it loaded last
+ * (acquire) until it has read everything before it: the frames there were
+ * complete then and nobody else moves its cursor, so it loads the writer's
+ * line only once per batch of published messages.  An overwrite reader
+ * always loads it: it may be lapped and moved past any earlier head. */
+static uint32_t current_head(shmkit_ring *ring)
+{
+    if (ring->policy == SHMKIT_RING_BLOCK && ring->r_head != ring->pos)
+        return ring->r_head;
+    ring->r_head = sk_load(&ring->hdr->head, SK_ACQUIRE);
+    return ring->r_head;
+}
+
 /* Find the next message: on success its frame is at ring->pos with header
  * *F and total size *SIZE, and (if BUF) its bytes are copied to BUF.
  * Pad frames are skipped.  BUFLEN < length: -EMSGSIZE. */
@@ -381,7 +411,7 @@ static int next_frame(shmkit_ring *ring, void *buf, size_t buflen, struct sk_fra
     int attempt, rc;
 
     for (attempt = 0; attempt < RESYNC_ATTEMPTS; attempt++) {
-        uint32_t head = sk_load(&ring->hdr->head, SK_ACQUIRE);
+        uint32_t head = current_head(ring);
         int copied = 0;
 
         if (head == ring->pos) {
@@ -397,6 +427,14 @@ static int next_frame(shmkit_ring *ring, void *buf, size_t buflen, struct sk_fra
             if (ring->policy == SHMKIT_RING_BLOCK)
                 return sk_fail(SHMKIT_ECORRUPT, "head %lu and cursor %lu out of range",
                                (unsigned long)head, (unsigned long)ring->pos);
+            resync(ring);
+            continue;
+        }
+        if (!aligned(ring->pos)) {
+            if (ring->policy == SHMKIT_RING_BLOCK || !aligned(sk_load(&ring->hdr->oldest,
+                                                                      SK_ACQUIRE)))
+                return sk_fail(SHMKIT_ECORRUPT, "cursor %lu is not on a frame boundary",
+                               (unsigned long)ring->pos);
             resync(ring);
             continue;
         }
@@ -508,7 +546,7 @@ static uint64_t sequence_after(const shmkit_ring *ring, uint32_t pos, uint32_t h
 {
     uint64_t seq = published_count(ring->hdr);
 
-    while (pos != head && (uint32_t)(head - pos) <= ring->cap) {
+    while (pos != head && (uint32_t)(head - pos) <= ring->cap && aligned(pos)) {
         struct sk_frame f;
         uint32_t size;
 
@@ -536,11 +574,15 @@ static int become_writer(shmkit_ring *ring)
     head = ring->w_head = sk_load(&h->head, SK_ACQUIRE);
     ring->w_reclaim = sk_load(&h->reclaim, SK_RELAXED);
     ring->w_oldest = sk_load(&h->oldest, SK_RELAXED);
-    if ((uint32_t)(ring->w_reclaim - head) > ring->cap)
+    if (!aligned(head))
+        return sk_fail(SHMKIT_ECORRUPT, "head %lu is not on a frame boundary",
+                       (unsigned long)head);
+    if ((uint32_t)(ring->w_reclaim - head) > ring->cap || !aligned(ring->w_reclaim))
         ring->w_reclaim = head;
-    if ((uint32_t)(head - ring->w_oldest) > ring->cap)
+    if ((uint32_t)(head - ring->w_oldest) > ring->cap || !aligned(ring->w_oldest))
         ring->w_oldest = head;
     ring->w_seq = sequence_after(ring, sk_load(&h->newest, SK_RELAXED), head);
+    ring->w_tail = head - ring->cap; /* "full": the first send loads tail */
     sk_clear_detail();
     return 0;
 }
@@ -559,9 +601,13 @@ static void learn_sequence(shmkit_ring *ring)
         uint32_t size;
         int rc = 0;
 
-        if ((uint32_t)(head - pos) > ring->cap)
+        if ((uint32_t)(head - pos) > ring->cap || !aligned(pos))
             rc = -1;
         while (rc == 0 && pos != head) {
+            if (!aligned(pos)) {
+                rc = -1;
+                break;
+            }
             get_frame(ring, pos, &f);
             rc = check_frame(ring, pos, head, &f, &size);
             if (rc == 0 && !(f.flags & SK_FRAME_PAD))
@@ -592,6 +638,7 @@ static int become_consumer(shmkit_ring *ring)
         return rc;
     ring->role = ROLE_CONSUMER;
     ring->pos = sk_load(&h->tail, SK_ACQUIRE);
+    ring->r_head = ring->pos; /* "empty": the first read loads head */
     learn_sequence(ring);
     return 0;
 }
@@ -606,7 +653,7 @@ static void become_reader(shmkit_ring *ring, unsigned flags)
                              SK_ACQUIRE);
 
     ring->role = ROLE_READER;
-    ring->pos = (uint32_t)(head - start) <= ring->cap ? start : head;
+    ring->pos = (uint32_t)(head - start) <= ring->cap && aligned(start) ? start : head;
     learn_sequence(ring);
 }
 
@@ -654,12 +701,12 @@ static int open_existing(shmkit_ring *ring, const struct sk_spec *spec, unsigned
     int rc;
 
     if (flags & SHMKIT_WRITE) {
-        rc = map_ring(ring, spec, SK_SEG_WRITE);
+        rc = map_ring(ring, spec, SK_SEG_WRITE | SK_SEG_OWNER_FLAG(flags));
         return rc < 0 ? rc : become_writer(ring);
     }
     /* Only the header tells the policy: map read-only first, and again
      * read-write for a block consumer, which moves the shared cursor. */
-    rc = map_ring(ring, spec, SK_SEG_WAITER);
+    rc = map_ring(ring, spec, SK_SEG_WAITER | SK_SEG_OWNER_FLAG(flags));
     if (rc < 0)
         return rc;
     if (ring->policy == SHMKIT_RING_OVERWRITE) {
@@ -667,7 +714,7 @@ static int open_existing(shmkit_ring *ring, const struct sk_spec *spec, unsigned
         return 0;
     }
     sk_seg_close(&ring->seg);
-    rc = map_ring(ring, spec, SK_SEG_WRITE);
+    rc = map_ring(ring, spec, SK_SEG_WRITE | SK_SEG_OWNER_FLAG(flags));
     if (rc == 0 && ring->policy != SHMKIT_RING_BLOCK)
         rc = sk_fail(SHMKIT_EKIND, "ring changed while being opened");
     return rc < 0 ? rc : become_consumer(ring);
@@ -714,6 +761,10 @@ static int resolve_geometry(size_t capacity, size_t max_message, int policy, uin
     if (capacity == 0 || capacity > SK_RING_MAX_CAPACITY)
         return sk_fail(SHMKIT_ESIZE, "capacity must be 1 byte .. 1 GiB");
     *cap = round_capacity(capacity);
+    if (max_message > SK_RING_MAX_CAPACITY / 2 - SK_FRAME_HDR)
+        return sk_fail(SHMKIT_ESIZE,
+                       "messages of %zu bytes are larger than any ring can hold (%u at most)",
+                       max_message, (unsigned)(SK_RING_MAX_CAPACITY / 2 - SK_FRAME_HDR));
     if (max_message == 0)
         max_message = *cap / 2 - SK_FRAME_HDR;
     if (max_message > *cap / 2 - SK_FRAME_HDR)
@@ -724,7 +775,7 @@ static int resolve_geometry(size_t capacity, size_t max_message, int policy, uin
 }
 
 static int create_new(shmkit_ring *ring, const struct sk_spec *spec, uint32_t cap,
-                      uint32_t max, int policy, unsigned mode)
+                      uint32_t max, int policy, unsigned mode, unsigned flags)
 {
     struct sk_header_params p;
     struct sk_waitset ws;
@@ -732,7 +783,8 @@ static int create_new(shmkit_ring *ring, const struct sk_spec *spec, uint32_t ca
 
     memset(&p, 0, sizeof p);
     p.kind = SHMKIT_KIND_RING;
-    p.header_flags = policy == SHMKIT_RING_OVERWRITE ? SK_HFLAG_OVERWRITE : 0;
+    p.header_flags = (policy == SHMKIT_RING_OVERWRITE ? SK_HFLAG_OVERWRITE : 0)
+                     | SK_HFLAG_OWNED_IF(flags);
     p.payload_offset = SK_HEADER_SIZE;
     p.payload_size = cap;
     p.total_size = p.payload_offset + cap;
@@ -789,11 +841,11 @@ SHMKIT_API int shmkit_ring_create(shmkit_ring **ringp, const char *spec_text, si
     ring = calloc(1, sizeof *ring);
     if (ring == NULL)
         return -ENOMEM;
-    rc = create_new(ring, &spec, cap, max, policy, mode != 0 ? mode : 0600);
+    rc = create_new(ring, &spec, cap, max, policy, mode != 0 ? mode : 0600, flags);
     if (rc == -EEXIST && !(flags & SHMKIT_EXCL)) {
         memset(ring, 0, sizeof *ring);
         sk_clear_detail();
-        rc = map_ring(ring, &spec, SK_SEG_WRITE);
+        rc = map_ring(ring, &spec, SK_SEG_WRITE | SK_SEG_OWNER_FLAG(flags));
         if (rc == 0)
             rc = check_match(ring, cap, max, policy);
         if (rc == 0)

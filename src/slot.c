@@ -48,6 +48,8 @@ static unsigned char *buffer(const shmkit_slot *slot, uint32_t v)
 static int read_consistent(shmkit_slot *slot, void *record, uint64_t *version)
 {
     struct sk_slot_buf bh;
+    uint32_t last_v = 0, last_b = 0;
+    uint64_t last_bv = 0;
     int attempt;
 
     for (attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
@@ -64,6 +66,16 @@ static int read_consistent(shmkit_slot *slot, void *record, uint64_t *version)
             *version = bh.version;
             return 0;
         }
+        /* A writer at work moves pub or begin, and a writer stopped at
+         * any point leaves words that pass the check above: words that
+         * fail it and stay put across a yield are damage, not a race. */
+        if (attempt > READ_SPINS && v == last_v && b == last_b && bh.version == last_bv)
+            return sk_fail(SHMKIT_ECORRUPT,
+                           "slot words inconsistent: pub %lu, begin %lu, buffer version %llu",
+                           (unsigned long)v, (unsigned long)b, (unsigned long long)bh.version);
+        last_v = v;
+        last_b = b;
+        last_bv = bh.version;
         if (attempt >= READ_SPINS)
             sched_yield();
     }
@@ -128,7 +140,8 @@ static int map_slot(shmkit_slot *slot, const struct sk_spec *spec, int access)
 
 static int open_existing(shmkit_slot *slot, const struct sk_spec *spec, unsigned flags)
 {
-    int rc = map_slot(slot, spec, (flags & SHMKIT_WRITE) ? SK_SEG_WRITE : SK_SEG_WAITER);
+    int rc = map_slot(slot, spec, ((flags & SHMKIT_WRITE) ? SK_SEG_WRITE : SK_SEG_WAITER)
+                                  | SK_SEG_OWNER_FLAG(flags));
 
     if (rc == 0 && (flags & SHMKIT_WRITE))
         rc = become_writer(slot);
@@ -185,7 +198,7 @@ static int resolve_format(const char *layout_text, size_t record_size, char *can
 }
 
 static int create_new(shmkit_slot *slot, const struct sk_spec *spec, const char *canonical,
-                      size_t record_size, unsigned mode)
+                      size_t record_size, unsigned mode, unsigned flags)
 {
     struct sk_header_params p;
     struct sk_waitset ws;
@@ -193,7 +206,7 @@ static int create_new(shmkit_slot *slot, const struct sk_spec *spec, const char 
 
     memset(&p, 0, sizeof p);
     p.kind = SHMKIT_KIND_SLOT;
-    p.header_flags = canonical[0] == '\0' ? SK_HFLAG_RAW : 0;
+    p.header_flags = (canonical[0] == '\0' ? SK_HFLAG_RAW : 0) | SK_HFLAG_OWNED_IF(flags);
     p.payload_offset = SK_HEADER_SIZE;
     p.payload_size = sk_slot_payload_size(record_size);
     p.total_size = p.payload_offset + p.payload_size;
@@ -249,11 +262,11 @@ SHMKIT_API int shmkit_slot_create(shmkit_slot **slotp, const char *spec_text,
     slot = calloc(1, sizeof *slot);
     if (slot == NULL)
         return -ENOMEM;
-    rc = create_new(slot, &spec, canonical, record_size, mode != 0 ? mode : 0600);
+    rc = create_new(slot, &spec, canonical, record_size, mode != 0 ? mode : 0600, flags);
     if (rc == -EEXIST && !(flags & SHMKIT_EXCL)) {
         memset(slot, 0, sizeof *slot);
         sk_clear_detail();
-        rc = map_slot(slot, &spec, SK_SEG_WRITE);
+        rc = map_slot(slot, &spec, SK_SEG_WRITE | SK_SEG_OWNER_FLAG(flags));
         if (rc == 0)
             rc = check_match(slot, canonical, record_size);
         if (rc == 0)

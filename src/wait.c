@@ -870,27 +870,28 @@ static int spin_until(sk_atomic_u32 *word, uint32_t seen, uint64_t end, int yiel
     }
 }
 
-/* Register in *WAITERS and block until the word changes, the deadline
- * passes or a signal handler runs. */
+/* Ask for a wake-up in *WAITERS and block until the word changes, the
+ * deadline passes or a signal handler runs. */
 static int block_registered(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
                             uint32_t seen, sk_atomic_u32 *waiters, uint64_t deadline)
 {
-    int rc;
-
-    /* seq_cst increment, then seq_cst re-read of the word: one half of the
-     * Dekker pattern explained at sk_notify. */
-    sk_fetch_add(waiters, 1u, SK_SEQ_CST);
     for (;;) {
-        if (sk_load(word, SK_SEQ_CST) != seen) {
-            rc = 0;
-            break;
-        }
+        int rc;
+
+        /* seq_cst store of the request, then seq_cst re-read of the word:
+         * the waiter's half of the Dekker pattern explained at sk_notify.
+         * Asked again before every sleep, because a notifier consumes the
+         * request when it wakes us (or another waiter of the word). */
+        sk_store(waiters, 1u, SK_SEQ_CST);
+        if (sk_load(word, SK_SEQ_CST) != seen)
+            return 0;
         rc = sk_wait_block(ws, index, word, seen, deadline);
         if (rc != 0)
-            break;
+            return rc;
+        /* Woken by the change (the usual case): do not ask again. */
+        if (sk_load(word, SK_ACQUIRE) != seen)
+            return 0;
     }
-    sk_fetch_sub(waiters, 1u, SK_RELEASE);
-    return rc;
 }
 
 int sk_wait_changed(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
@@ -932,25 +933,41 @@ int sk_wait_changed(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *
 }
 
 /*
- * Why no wake-up is lost (the Dekker pattern).  The waiter does
- *     W1: waiters += 1 (seq_cst)        W2: read word (seq_cst), block if unchanged
- * and the writer does
+ * Why no wake-up is lost (the Dekker pattern).  *WAITERS is a one-shot wake
+ * request, not a count: a waiter that is about to sleep sets it to 1, the
+ * notifier that sees it resets it to 0 and wakes every sleeper of the word.
+ * The waiter does
+ *     W1: waiters = 1 (seq_cst)         W2: read word (seq_cst), block if unchanged
+ * and the notifier does
  *     S1: store word (release)          S2: fence (seq_cst)
- *     S3: read waiters (seq_cst)        S4: wake if waiters != 0
+ *     S3: read waiters (seq_cst)        S4: if 1, exchange it to 0; if that
+ *                                           returned 1, wake all sleepers
  * In the single total order of the seq_cst operations and fence, either W1
- * precedes S3, and the writer sees a waiter and wakes; or S2 precedes W1,
- * and then W2 sees the new word and the waiter does not block.  Both
- * readings may succeed (one spurious wake-up), but never neither.  A waiter
- * that passed W2 and is on its way into the kernel is covered by the
- * primitive itself: futex-style calls compare the word again under the
- * kernel's queue lock, and the semaphore path compares generations (see
- * sem_block).
+ * precedes S3, and the notifier sees the request (S4: if another notifier
+ * took it first, that one wakes); or S2 precedes W1, and then W2 sees the
+ * new word and the waiter does not block.  A waiter that passed W2 and is
+ * on its way into the kernel is covered by the primitive itself:
+ * futex-style calls compare the word again under the kernel's queue lock,
+ * and the semaphore path compares generations (see sem_block).
+ *
+ * Several waiters of one word (slot readers) share the request: every wake
+ * primitive here is a broadcast (FUTEX_WAKE with INT_MAX, UMTX_OP_WAKE with
+ * INT_MAX, ULF_WAKE_ALL, os_sync_wake_by_address_all, a new semaphore
+ * generation), so the one wake that consumes the request wakes them all,
+ * and a waiter woken without a change asks again before sleeping again.
+ * A request that outlives its waiter (a timeout, a signal, a change seen
+ * at W2) costs at most one useless wake-up later.  Unlike a count, the
+ * request is consumed by the first wake-up: a stream of publications
+ * makes one system call per sleep, not one per publication until the
+ * woken waiter gets to run.
  */
 void sk_notify(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
                sk_atomic_u32 *waiters)
 {
     sk_fence(SK_SEQ_CST);
-    if (waiters == NULL || sk_load(waiters, SK_SEQ_CST) != 0)
+    if (waiters == NULL)
+        sk_wake_all(ws, index, word);
+    else if (sk_load(waiters, SK_SEQ_CST) != 0 && sk_exchange(waiters, 0u) != 0)
         sk_wake_all(ws, index, word);
 }
 

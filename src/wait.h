@@ -4,7 +4,7 @@
  *
  * A segment has SK_WAIT_WORDS "wait indices".  Each word that someone may
  * wait on (a slot's version, a ring's head or tail) is given one index and
- * a waiter counter next to it in the segment; the index only matters to the
+ * a wake-request word in the segment; the index only matters to the
  * System V semaphore mechanism, where it selects the semaphore.  Several
  * words may share an index: that costs spurious wake-ups, never lost ones.
  *
@@ -133,9 +133,11 @@ void sk_wake_all(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *wor
 /* Wait until *WORD != SEEN; what the slot and the ring call.
  *
  * SK_WAIT_ADAPTIVE spins up to SK_SPIN_NS (with a CPU pause hint), then
- * registers in *WAITERS, re-checks and blocks; SK_WAIT_SPIN only spins;
- * SK_WAIT_BLOCKING registers and blocks at once.  WAITERS is the waiter
- * counter of WORD in the segment, or NULL when the caller cannot write to
+ * asks for a wake-up in *WAITERS, re-checks and blocks; SK_WAIT_SPIN only
+ * spins; SK_WAIT_BLOCKING asks and blocks at once.  WAITERS is the wake
+ * request of WORD in the segment (a one-shot flag that several waiters may
+ * share, see sk_notify in wait.c; a waiter that times out may leave it
+ * set), or NULL when the caller cannot write to
  * the segment: nobody can then know it waits, so it sleeps in steps of at
  * most SK_UNWOKEN_POLL_NS instead (about 1 ms of wake latency).
  *
@@ -147,8 +149,8 @@ int sk_wait_changed(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *
                     uint32_t seen, sk_atomic_u32 *waiters, int timeout_ms, int mode);
 
 /* The writer's side, called after storing a new value to *WORD (release
- * order): wakes the waiters registered in *WAITERS, and makes no system
- * call at all when there are none. */
+ * order): if a waiter asked in *WAITERS, consumes the request and wakes
+ * every waiter of WORD; makes no system call at all when nobody asked. */
 void sk_notify(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
                sk_atomic_u32 *waiters);
 

@@ -24,6 +24,10 @@
 #include "internal.h"
 #include "testutil.h"
 
+#if !defined(MAP_ANON) && defined(MAP_ANONYMOUS)
+#define MAP_ANON MAP_ANONYMOUS
+#endif
+
 static int backends[2];
 static int nbackends;
 
@@ -506,6 +510,97 @@ START_TEST(test_lossless_zero_copy)
 }
 END_TEST
 
+/* ---- full speed: cached cursors and wake requests under stress ------ */
+
+#define SPEED_MAX 64u
+#define SPEED_SECONDS 0.3
+
+/* Consumer child of full_speed_stream: every message, in order, intact,
+ * until the stop message (SPEED_MAX + 1 bytes); the count goes to *COUNT.
+ * It waits without a timeout: a lost wake-up leaves it stuck until the
+ * alarm kills it (a failure), instead of hiding behind a timeout. */
+static void speed_consumer(const char *spec, int mode, int zero_copy, uint64_t *count)
+{
+    unsigned char buf[SPEED_MAX + 1];
+    shmkit_ring *c;
+    uint64_t n;
+
+    alarm(60);
+    shmkit_set_wait_mode(mode);
+    if (shmkit_ring_open(&c, spec, 0) != 0)
+        _exit(10);
+    for (n = 0;; n++) {
+        const void *p = buf;
+        int len = zero_copy ? shmkit_ring_peek(c, &p, -1)
+                            : shmkit_ring_recv(c, buf, sizeof buf, -1);
+
+        if (len == (int)SPEED_MAX + 1)
+            break;
+        if (len < 0 || !check_message(p, len, n, SPEED_MAX))
+            _exit(11);
+        if (zero_copy && shmkit_ring_release(c) != 0)
+            _exit(12);
+    }
+    *count = n;
+    shmkit_ring_close(c);
+    _exit(0);
+}
+
+/* Writer and consumer as fast as they go for SPEED_SECONDS through a
+ * 1 KiB ring, so that the writer runs out of space and the consumer out
+ * of data all the time: the cached cursors are reloaded at every lap, and
+ * with MODE block each side sleeps and wakes the other again and again. */
+static void full_speed_stream(int backend, int mode, int zero_copy)
+{
+    unsigned char buf[SPEED_MAX + 1];
+    uint64_t *count, n;
+    char spec[32];
+    shmkit_ring *w;
+    pid_t child;
+    int old = shmkit_set_wait_mode(mode);
+    uint64_t end = sk_monotonic_ns() + (uint64_t)(SPEED_SECONDS * 1e9);
+
+    count = mmap(NULL, sizeof *count, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANON, -1, 0);
+    ck_assert_ptr_ne(count, MAP_FAILED);
+    *count = 0;
+    tu_spec(backend, spec);
+    w = create_ring(spec, 1024, SPEED_MAX + 1, SHMKIT_RING_BLOCK);
+    child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0)
+        speed_consumer(spec, mode, zero_copy, count);
+    for (n = 0; n < 1000 || sk_monotonic_ns() < end; n++) {
+        size_t len = message_len(n, SPEED_MAX);
+
+        fill_message(buf, n, len);
+        ck_assert_int_eq(shmkit_ring_send(w, buf, len, -1), 0);
+    }
+    ck_assert_int_eq(shmkit_ring_send(w, buf, SPEED_MAX + 1, -1), 0);
+    wait_child_ok(child);
+    ck_assert_uint_eq(*count, n);
+    fprintf(stderr, "# full speed, %s mode%s: %llu messages\n",
+            mode == SHMKIT_WAIT_BLOCK ? "block" : "adaptive", zero_copy ? ", zero-copy" : "",
+            (unsigned long long)n);
+    shmkit_set_wait_mode(old);
+    shmkit_ring_close(w);
+    munmap(count, sizeof *count);
+    finish(spec);
+}
+
+START_TEST(test_full_speed_adaptive)
+{
+    BACKEND_OR_SKIP();
+    full_speed_stream(backend, SHMKIT_WAIT_ADAPTIVE, backend == backends[0]);
+}
+END_TEST
+
+START_TEST(test_full_speed_block)
+{
+    BACKEND_OR_SKIP();
+    full_speed_stream(backend, SHMKIT_WAIT_BLOCK, backend != backends[0]);
+}
+END_TEST
+
 /* ---- overwrite policy: exact losses, never a damaged message -------- */
 
 #define OW_MESSAGES 200000u
@@ -677,13 +772,61 @@ START_TEST(test_damaged_frames)
         r = open_ring(spec, 0);
         ck_assert_int_eq(shmkit_ring_recv(r, buf, sizeof buf, 0), SHMKIT_ECORRUPT);
         shmkit_ring_close(r);
-        /* A cursor beyond the head is refused too. */
+        /* A consumer cursor beyond the head is refused too: the writer
+         * loads the shared tail again only when the space it knows of runs
+         * out, and then detects the damage instead of trusting it (and
+         * before it has sent more than the ring can hold). */
         sk_store(&((struct sk_header *)seg.base)->tail, 12345u, SK_RELAXED);
-        ck_assert_int_eq(shmkit_ring_send(w, "x", 1, 0), SHMKIT_ECORRUPT);
+        {
+            int rc = 0, sent = 0;
+
+            while (sent <= 4096 / 32 && (rc = shmkit_ring_send(w, "x", 1, 0)) == 0)
+                sent++;
+            ck_assert_int_eq(rc, SHMKIT_ECORRUPT);
+            ck_assert_int_lt(sent, 4096 / 32);
+            ck_assert_int_eq(shmkit_ring_send(w, "x", 1, 0), SHMKIT_ECORRUPT);
+        }
         sk_seg_close(&seg);
         shmkit_ring_close(w);
         ck_assert_int_eq(shmkit_unlink(spec), 0);
     }
+    tu_assert_no_leftovers();
+}
+END_TEST
+
+/* Cursors that are not on a frame boundary are refused: a writer taking
+ * over a ring whose head was damaged must not write a frame header across
+ * the end of the ring (and of the mapping), and a consumer must not read
+ * one there. */
+START_TEST(test_misaligned_cursors)
+{
+    BACKEND_OR_SKIP();
+    char spec[32];
+    shmkit_ring *w, *r;
+    struct sk_spec parsed;
+    struct sk_seg seg;
+    struct sk_header *h;
+    char buf[64];
+
+    tu_spec(backend, spec);
+    w = create_ring(spec, 256, 0, SHMKIT_RING_BLOCK);
+    shmkit_ring_close(w);
+    ck_assert_int_eq(sk_spec_parse(spec, &parsed), 0);
+    ck_assert_int_eq(sk_seg_open(&seg, &parsed, SK_SEG_WRITE, SK_HEADER_SIZE), 0);
+    h = seg.base;
+    sk_store(&h->head, 248u, SK_RELAXED);
+    sk_store(&h->tail, 248u, SK_RELAXED);
+    ck_assert_int_eq(shmkit_ring_open(&w, spec, SHMKIT_WRITE), SHMKIT_ECORRUPT);
+    ck_assert_ptr_nonnull(strstr(shmkit_error_detail(), "frame boundary"));
+    /* A consumer whose cursor is misaligned reports it instead of reading
+     * a frame header at it. */
+    sk_store(&h->head, 256u, SK_RELAXED);
+    sk_store(&h->tail, 8u, SK_RELAXED);
+    r = open_ring(spec, 0);
+    ck_assert_int_eq(shmkit_ring_recv(r, buf, sizeof buf, 0), SHMKIT_ECORRUPT);
+    shmkit_ring_close(r);
+    sk_seg_close(&seg);
+    ck_assert_int_eq(shmkit_unlink(spec), 0);
     tu_assert_no_leftovers();
 }
 END_TEST
@@ -706,8 +849,11 @@ static Suite *ring_suite(void)
     tcase_add_loop_test(basic, test_writer_takeover_keeps_sequence, 0, 2);
     tcase_add_loop_test(basic, test_overwrite_new_reader_starts_at_newest, 0, 2);
     tcase_add_loop_test(basic, test_damaged_frames, 0, 2);
+    tcase_add_loop_test(basic, test_misaligned_cursors, 0, 2);
     tcase_add_loop_test(streams, test_lossless_copy, 0, 2);
     tcase_add_loop_test(streams, test_lossless_zero_copy, 0, 2);
+    tcase_add_loop_test(streams, test_full_speed_adaptive, 0, 2);
+    tcase_add_loop_test(streams, test_full_speed_block, 0, 2);
     tcase_add_loop_test(streams, test_overwrite_exact_losses, 0, 2);
     tcase_add_loop_test(streams, test_overwrite_zero_copy, 0, 2);
     suite_add_tcase(s, basic);

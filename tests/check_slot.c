@@ -31,6 +31,10 @@
 #include "internal.h"
 #include "testutil.h"
 
+#if !defined(MAP_ANON) && defined(MAP_ANONYMOUS)
+#define MAP_ANON MAP_ANONYMOUS
+#endif
+
 static int backends[2];
 static int nbackends;
 
@@ -563,6 +567,42 @@ START_TEST(test_interrupted_write_keeps_previous)
 }
 END_TEST
 
+/* Slot words that are inconsistent and stay so (pub names a version its
+ * buffer does not hold, and no writer moves anything) are damage, not a
+ * race with a writer: readers report it at once instead of retrying for
+ * seconds, which would let anyone with write access stall every reader. */
+START_TEST(test_stuck_inconsistent_words_corrupt)
+{
+    BACKEND_OR_SKIP();
+    char spec[32];
+    shmkit_slot *w, *r;
+    struct sk_seg seg;
+    struct sk_header *h;
+    uint32_t x = 5, out;
+    uint64_t version, t0;
+
+    tu_spec(backend, spec);
+    w = create_slot(spec, "x:u32", 0);
+    ck_assert_int_eq(shmkit_slot_write(w, &x, sizeof x), 0);
+    shmkit_slot_close(w);
+    h = map_raw(spec, &seg);
+    sk_store(&h->pub, 0xffffffffu, SK_RELAXED);
+    sk_store(&h->begin, 0xffffffffu, SK_RELAXED);
+    ck_assert_int_eq(shmkit_slot_open(&r, spec, 0), 0);
+    t0 = sk_monotonic_ns();
+    ck_assert_int_eq(shmkit_slot_read(r, &out, sizeof out, &version), SHMKIT_ECORRUPT);
+    /* Not a timing assertion: 100000 yielding retries take far longer than
+     * 32 attempts; a generous bound only tells the two apart. */
+    ck_assert_msg(sk_monotonic_ns() - t0 < 200000000u, "took %llu ns",
+                  (unsigned long long)(sk_monotonic_ns() - t0));
+    ck_assert_ptr_nonnull(strstr(shmkit_error_detail(), "inconsistent"));
+    shmkit_slot_close(r);
+    sk_seg_close(&seg);
+    ck_assert_int_eq(shmkit_unlink(spec), 0);
+    tu_assert_no_leftovers();
+}
+END_TEST
+
 /* ---- segments that are not (good) shmkit slots --------------------- */
 
 /* Create a raw segment of SIZE bytes filled with BYTE, bypassing shmkit's
@@ -820,6 +860,76 @@ START_TEST(test_wait_for_versions)
 }
 END_TEST
 
+/* Several readers wait for every version of one slot; they share the
+ * slot's wake request, so each write must wake all of them.  Readers wait
+ * without a timeout (a timeout would hide a lost wake-up behind a late
+ * success); one left asleep makes the writer give up waiting for its
+ * acknowledgement, and the test fails. */
+START_TEST(test_many_readers_all_woken)
+{
+    BACKEND_OR_SKIP();
+    enum { NREADERS = 3, VERSIONS = 300 };
+    char spec[32];
+    shmkit_slot *w;
+    sk_atomic_u32 *acks;
+    pid_t pids[NREADERS];
+    uint32_t v, stuck = 0;
+    int k, status;
+
+    acks = mmap(NULL, NREADERS * sizeof *acks, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANON,
+                -1, 0);
+    ck_assert_ptr_ne(acks, MAP_FAILED);
+    memset(acks, 0, NREADERS * sizeof *acks);
+    tu_spec(backend, spec);
+    w = create_slot(spec, "x:u32", 0);
+    for (k = 0; k < NREADERS; k++) {
+        pids[k] = fork();
+        ck_assert_int_ge(pids[k], 0);
+        if (pids[k] == 0) {
+            shmkit_slot *r;
+            uint64_t version = 0;
+
+            alarm(60);
+            shmkit_set_wait_mode(k == 0 ? SHMKIT_WAIT_ADAPTIVE : SHMKIT_WAIT_BLOCK);
+            if (shmkit_slot_open(&r, spec, 0) != 0)
+                _exit(1);
+            while (version < VERSIONS) {
+                uint32_t got;
+
+                if (shmkit_slot_wait(r, version, -1) != 0 ||
+                    shmkit_slot_read(r, &got, sizeof got, &version) != 4 || got != version)
+                    _exit(2);
+                sk_store(&acks[k], (uint32_t)version, SK_RELEASE);
+            }
+            _exit(0);
+        }
+    }
+    for (v = 1; v <= VERSIONS && stuck == 0; v++) {
+        uint64_t end = sk_monotonic_ns() + 20000u * 1000000ull;
+
+        for (k = 0; k < NREADERS && stuck == 0; k++)
+            while (sk_load(&acks[k], SK_ACQUIRE) != v - 1 && stuck == 0) {
+                if (sk_monotonic_ns() > end)
+                    stuck = v;
+                sk_sleep_ns(20000);
+            }
+        ck_assert_int_eq(shmkit_slot_write(w, &v, sizeof v), 0);
+    }
+    for (k = 0; k < NREADERS; k++) {
+        if (stuck != 0)
+            kill(pids[k], SIGKILL);
+        ck_assert_int_eq(waitpid(pids[k], &status, 0), pids[k]);
+        ck_assert_msg(stuck != 0 || (WIFEXITED(status) && WEXITSTATUS(status) == 0),
+                      "reader %d: status 0x%x", k, status);
+    }
+    ck_assert_msg(stuck == 0, "a reader was not woken for version %u", stuck - 1);
+    shmkit_slot_close(w);
+    munmap(acks, NREADERS * sizeof *acks);
+    ck_assert_int_eq(shmkit_unlink(spec), 0);
+    tu_assert_no_leftovers();
+}
+END_TEST
+
 START_TEST(test_wait_interrupted)
 {
     BACKEND_OR_SKIP();
@@ -918,9 +1028,11 @@ static Suite *slot_suite(void)
     tcase_add_loop_test(procs, test_interrupted_write_keeps_previous, 0, 2);
     tcase_add_loop_test(procs, test_wait_for_versions, 0, 2);
     tcase_add_loop_test(procs, test_wait_interrupted, 0, 2);
+    tcase_add_loop_test(procs, test_many_readers_all_woken, 0, 2);
     tcase_add_loop_test(procs, test_idle_waiter_cpu, 0, 2);
     tcase_add_loop_test(bad, test_foreign_segments, 0, 2);
     tcase_add_loop_test(bad, test_wrong_kind_and_version, 0, 2);
+    tcase_add_loop_test(bad, test_stuck_inconsistent_words_corrupt, 0, 2);
     suite_add_tcase(s, basic);
     suite_add_tcase(s, procs);
     suite_add_tcase(s, bad);
