@@ -3,6 +3,7 @@
 
 # "shmkit ls" and "shmkit rm --stale" (issue 7, Leftovers).
 shmkit_SOURCES += src/tools/ls.c src/tools/ls.h \
+	src/tools/ls-sysv.c src/tools/ls-sysv.h \
 	src/tools/segstatus.c src/tools/segstatus.h
 
 # Permissions, ownership and segment lifetime.

@@ -97,6 +97,15 @@ static int parse_sysv_path(const char *rest, struct sk_spec *out)
 }
 #endif
 
+/* The key_t value with the 32-bit pattern BITS, which is what ftok and
+ * ipcs show.  key_t is a signed 32-bit int on Linux and macOS, so keys with
+ * the top bit set are negative there; on the 64-bit BSDs it is a long and
+ * ftok's keys are never negative, so sign-extending would name no key. */
+static long key_from_bits(uint32_t bits)
+{
+    return sizeof(key_t) > sizeof(int32_t) ? (long)bits : (long)(int32_t)bits;
+}
+
 static int parse_sysv(const char *spec, struct sk_spec *out)
 {
     const char *rest = spec + 5;
@@ -111,8 +120,7 @@ static int parse_sysv(const char *spec, struct sk_spec *out)
         if (key == 0)
             return sk_fail(SHMKIT_EBADSPEC, "key 0 is IPC_PRIVATE, which cannot be shared by name");
         out->backend = SHMKIT_BACKEND_SYSV;
-        /* key_t is a signed 32-bit int: keep the bit pattern. */
-        out->sysv_key = (long)(int32_t)(uint32_t)key;
+        out->sysv_key = key_from_bits((uint32_t)key);
         return 0;
     }
 #ifdef SHMKIT_HAVE_SYSV

@@ -5,13 +5,15 @@
  * look names up, they do not list them), so the listing asks the system
  * here, in the tool, and judges each candidate with the public
  * shmkit_info().  What each system lets us enumerate:
- *   - Linux: POSIX objects are the files of /dev/shm (glibc and musl put
- *     them there); System V segments are the lines of /proc/sysvipc/shm.
- *   - elsewhere: nothing, for now.  FreeBSD's kern.ipc.posix_shm_list and
- *     kern.ipc.shmsegs, NetBSD's and OpenBSD's kern.sysvipc_info and
- *     macOS's kern.sysv.ipcs.shm return kernel structures whose layout
- *     differs between releases; "shmkit ls" says what it cannot list
- *     instead of guessing (shmkit(1), section BUGS).
+ *   - POSIX objects: on Linux, the files of /dev/shm (glibc and musl put
+ *     them there).  Elsewhere none: FreeBSD >= 13 has the sysctl
+ *     kern.ipc.posix_shm_list, but the headers this is built against
+ *     need not declare its struct kinfo_posix_shm; NetBSD, OpenBSD and
+ *     macOS keep the objects where names cannot be told back.
+ *   - System V segments: on Linux, FreeBSD, NetBSD and OpenBSD, as
+ *     ls-sysv.c reads them; not on macOS, whose only list is private.
+ * "shmkit ls" says what it cannot list instead of guessing (shmkit(1),
+ * section BUGS).
  * Only names that a spec can express are candidates: a POSIX name that is
  * not a valid shmkit name cannot be a shmkit segment, and a System V
  * segment of key IPC_PRIVATE (which includes removed ones on Linux)
@@ -42,6 +44,7 @@
 
 #include "shmkit.h"
 #include "ls.h"
+#include "ls-sysv.h"
 #include "segstatus.h"
 #include "tool.h"
 
@@ -141,62 +144,45 @@ static int list_posix(struct list *l)
     return LIST_DONE;
 }
 
-#define SYSV_LIST "/proc/sysvipc/shm"
-
-/* One line of /proc/sysvipc/shm: "key shmid perms size cpid lpid nattch
- * uid gid ...", key and perms as the kernel prints them (decimal, octal). */
-static int add_sysv(struct list *l, const char *line)
-{
-    long key, cpid, lpid, nattch, uid;
-    unsigned long long size;
-    unsigned perms;
-    int shmid;
-    struct entry *e;
-
-    if (sscanf(line, "%ld %d %o %llu %ld %ld %ld %ld", &key, &shmid, &perms, &size, &cpid,
-               &lpid, &nattch, &uid) != 8 || key == 0)
-        return 0; /* the title line, or IPC_PRIVATE: no name */
-    if ((e = add_entry(l)) == NULL)
-        return -1;
-    snprintf(e->spec, sizeof e->spec, "sysv:0x%08" PRIx32, (uint32_t)key);
-    e->backend = SHMKIT_BACKEND_SYSV;
-    e->size = size;
-    e->uid = uid;
-    e->mode = perms & 0777u;
-    e->nattch = nattch;
-    return 0;
-}
-
-static int list_sysv(struct list *l)
-{
-    FILE *f = fopen(SYSV_LIST, "r");
-    char line[512];
-    int rc = 0;
-
-    if (f == NULL)
-        return LIST_UNSUPPORTED; /* no /proc, or no System V IPC */
-    while (rc == 0 && fgets(line, sizeof line, f) != NULL)
-        rc = add_sysv(l, line);
-    fclose(f);
-    if (rc < 0) {
-        tool_error(TOOL_EXIT_RUNTIME, NULL, "out of memory");
-        return LIST_FAILED;
-    }
-    return LIST_DONE;
-}
 #else  /* !__linux__ */
 static int list_posix(struct list *l)
 {
     (void)l;
     return LIST_UNSUPPORTED;
 }
+#endif
+
+/* One System V segment that sysv_list_segments found. */
+static int add_sysv(void *ctx, const struct sysv_seg *seg)
+{
+    struct entry *e = add_entry(ctx);
+
+    if (e == NULL)
+        return -1;
+    snprintf(e->spec, sizeof e->spec, "sysv:0x%08" PRIx32, seg->key);
+    e->backend = SHMKIT_BACKEND_SYSV;
+    e->size = seg->size;
+    e->uid = seg->uid;
+    e->mode = seg->mode;
+    e->nattch = seg->nattch;
+    return 0;
+}
 
 static int list_sysv(struct list *l)
 {
-    (void)l;
-    return LIST_UNSUPPORTED;
+    switch (sysv_list_segments(add_sysv, l)) {
+    case SYSV_LIST_DONE:
+        return LIST_DONE;
+    case SYSV_LIST_UNSUPPORTED:
+        return LIST_UNSUPPORTED;
+    case SYSV_LIST_STOPPED:
+        tool_error(TOOL_EXIT_RUNTIME, NULL, "out of memory");
+        return LIST_FAILED;
+    default:
+        tool_error(TOOL_EXIT_RUNTIME, NULL, "listing System V segments: %s", strerror(errno));
+        return LIST_FAILED;
+    }
 }
-#endif
 
 static int by_spec(const void *a, const void *b)
 {
