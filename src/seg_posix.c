@@ -4,8 +4,9 @@
  * Creation is exclusive (O_CREAT|O_EXCL), so we never adopt an object that
  * somebody else pre-created; the mode is then set with fchmod so the umask
  * cannot widen or narrow it, and the owner is verified.  Space is reserved
- * with posix_fallocate where available: on tmpfs an ftruncate'd object is
- * sparse and a full /dev/shm would turn a later write into SIGBUS.
+ * with posix_fallocate where available, else by writing zeros: on tmpfs an
+ * ftruncate'd object is sparse and a full /dev/shm would turn a later
+ * write into SIGBUS.
  *
  * Opening checks the size with fstat before mapping: mapping past the end
  * of an object and touching it is SIGBUS on Linux and EINVAL on macOS.
@@ -241,6 +242,44 @@ static int within_fsize_limit(size_t size)
     return 0;
 }
 
+/* Where posix_fallocate is missing (OpenBSD, macOS), reserve the space by
+ * writing zeros over the new object, so that a full file system is an
+ * error now rather than SIGBUS at the first store into a hole later.
+ * OpenBSD keeps the object as a file in /tmp, where this works; macOS
+ * objects are anonymous memory that cannot be written with pwrite (and
+ * have no file system to fill), so any other failure keeps the object as
+ * ftruncate made it. */
+static int is_quota_error(int err)
+{
+#ifdef EDQUOT
+    return err == EDQUOT;
+#else
+    (void)err;
+    return 0;
+#endif
+}
+
+static int reserve_by_writing(int fd, size_t size)
+{
+    static const char zeros[65536];
+    size_t done = 0;
+
+    while (done < size) {
+        size_t n = size - done < sizeof zeros ? size - done : sizeof zeros;
+        ssize_t w = pwrite(fd, zeros, n, (off_t)done);
+
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && (errno == ENOSPC || errno == EFBIG || is_quota_error(errno)))
+            return sk_fail(sk_errno(), "cannot reserve %zu bytes of shared memory: %s%s", size,
+                           strerror(errno), limit_advice(errno));
+        if (w <= 0)
+            return 0;
+        done += (size_t)w;
+    }
+    return 0;
+}
+
 static int reserve_space(int fd, size_t size)
 {
     /* off_t is signed, and narrower than size_t on a 32-bit system built
@@ -257,6 +296,7 @@ static int reserve_space(int fd, size_t size)
 #ifdef HAVE_POSIX_FALLOCATE
     if (sk_hook("macos-shm")) {
         sk_hook_fired("macos-shm:no-fallocate");
+        return reserve_by_writing(fd, size);
     } else {
         int rc = posix_fallocate(fd, 0, (off_t)size);
 
@@ -270,8 +310,10 @@ static int reserve_space(int fd, size_t size)
             return sk_fail(-rc, "cannot reserve %zu bytes of shared memory: %s%s",
                            size, strerror(rc), limit_advice(rc));
     }
-#endif
     return 0;
+#else
+    return reserve_by_writing(fd, size);
+#endif
 }
 
 /* The mode a new object ends up with: MODE, or its owner bits where only

@@ -286,7 +286,7 @@ static int check_given(struct list *l)
             int status = tool_fail(e->spec, NULL, rc);
             if (status > worst)
                 worst = status;
-            e->status = 0; /* not printed */
+            e->status = SEG_NONE; /* not printed */
         }
     }
     return worst;
@@ -459,7 +459,7 @@ int ls_run(const struct ls_options *opt)
                "SIZE", "OWNER", "MODE", "LIFETIME", "CREATOR", "WRITER", "ATTACH", "STATUS");
     for (i = 0; i < l.n; i++) {
         /* A SPEC given by name is shown whatever it is. */
-        if (l.v[i].status == 0 || (!opt->all && opt->nspecs == 0 &&
+        if (l.v[i].status == SEG_NONE || (!opt->all && opt->nspecs == 0 &&
                                    !seg_status_listed(l.v[i].status)))
             continue;
         if (opt->json) {
@@ -524,7 +524,7 @@ int ls_remove_stale(const struct ls_options *opt)
     }
     for (i = 0; i < l.n; i++) {
         int one;
-        if (l.v[i].status == 0 || !seg_removable_stale(l.v[i].status, &l.v[i].info))
+        if (l.v[i].status == SEG_NONE || !seg_removable_stale(l.v[i].status, &l.v[i].info))
             continue;
         one = remove_entry(&l.v[i], opt->dry_run);
         if (one > worst)

@@ -44,6 +44,7 @@ const char *seg_status_name(enum seg_status status)
     case SEG_INVALID: return "invalid";
     case SEG_UNREADABLE: return "unreadable";
     case SEG_FOREIGN: return "foreign";
+    case SEG_NONE: break;
     }
     return "unknown";
 }

@@ -11,7 +11,8 @@
 #include "shmkit.h"
 
 enum seg_status {
-    SEG_OK = 1,       /* a complete shmkit segment */
+    SEG_NONE = 0,     /* not judged: an error was reported instead */
+    SEG_OK,           /* a complete shmkit segment */
     SEG_STALE,        /* owned, and its creator is dead */
     SEG_HALF_CREATED, /* shmkit's magic, never completed, creator dead */
     SEG_CREATING,     /* shmkit's magic, not completed yet, creator alive */
