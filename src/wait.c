@@ -276,6 +276,26 @@ static int poll_block(sk_atomic_u32 *word, uint32_t expected, uint64_t deadline,
     }
 }
 
+/* A kernel primitive failed in a way that leaves us nothing to sleep on
+ * (ENOSYS under a seccomp filter, a semaphore set removed...): nap once,
+ * up to 1 ms, and report a spurious wake-up.  The caller re-checks its
+ * condition and calls again: the word we were given may be a wake request
+ * that other waiters set again, which polling it would never see move. */
+static int degraded_nap(uint64_t deadline)
+{
+    uint64_t this_nap = SK_UNWOKEN_POLL_NS;
+
+    if (deadline != 0) {
+        uint64_t left = ns_left(deadline);
+
+        if (left == 0)
+            return -ETIMEDOUT;
+        if (left < this_nap)
+            this_nap = left;
+    }
+    return nap(this_nap);
+}
+
 #if defined(SK_HAVE_COMPARE_AND_SLEEP)
 /* Map the errno of a failed compare-and-sleep call.  Anything unexpected
  * (ENOSYS under a seccomp filter, EFAULT...) degrades to polling rather
@@ -294,7 +314,9 @@ static int blocked_result(int err, sk_atomic_u32 *word, uint32_t expected, uint6
         return 0;
 #endif
     default:
-        return poll_block(word, expected, deadline, SK_POLL_MAX_NS);
+        (void)word;
+        (void)expected;
+        return degraded_nap(deadline);
     }
 }
 #endif
@@ -585,12 +607,12 @@ static int sem_block(int semid, unsigned index, sk_atomic_u32 *word, uint32_t ex
 #if !defined(SK_HAVE_SEMTIMEDOP)
     /* Without semtimedop a timed wait cannot sleep in semop: it polls. */
     if (deadline != 0)
-        return poll_block(word, expected, deadline, SK_POLL_MAX_NS);
+        return degraded_nap(deadline);
 #endif
     gen = semctl(semid, num, GETVAL);
     if (gen < 1 || gen > SK_SEM_GEN_LIMIT)
         /* Removed with its segment, not ours to alter, or meddled with. */
-        return poll_block(word, expected, deadline, SK_POLL_MAX_NS);
+        return degraded_nap(deadline);
     if (sk_load(word, SK_SEQ_CST) != expected)
         return 0;
     sem_set_op(&ops[0], num, -gen, IPC_NOWAIT);
@@ -620,7 +642,7 @@ static int sem_block(int semid, unsigned index, sk_atomic_u32 *word, uint32_t ex
     case EAGAIN: /* the generation wrapped, or semtimedop timed out */
         return deadline != 0 && ns_left(deadline) == 0 ? -ETIMEDOUT : 0;
     default:     /* EIDRM, EACCES, EINVAL...: fall back to polling */
-        return poll_block(word, expected, deadline, SK_POLL_MAX_NS);
+        return degraded_nap(deadline);
     }
 }
 
@@ -871,7 +893,12 @@ static int spin_until(sk_atomic_u32 *word, uint32_t seen, uint64_t end, int yiel
 }
 
 /* Ask for a wake-up in *WAITERS and block until the word changes, the
- * deadline passes or a signal handler runs. */
+ * deadline passes or a signal handler runs.  The sleep is on the request
+ * word itself, not on WORD: a notifier that consumed the request before we
+ * got into the kernel (perhaps one whose publication we had already seen,
+ * which is why it cannot tell the request was meant for the next one)
+ * changed the request word, so the kernel's compare returns at once and we
+ * ask again.  Sleeping on WORD instead loses that wake-up. */
 static int block_registered(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
                             uint32_t seen, sk_atomic_u32 *waiters, uint64_t deadline)
 {
@@ -885,7 +912,9 @@ static int block_registered(const struct sk_waitset *ws, unsigned index, sk_atom
         sk_store(waiters, 1u, SK_SEQ_CST);
         if (sk_load(word, SK_SEQ_CST) != seen)
             return 0;
-        rc = sk_wait_block(ws, index, word, seen, deadline);
+        if (ws->mech == SK_WAIT_POLL) /* no kernel sleep: watch the word */
+            return poll_block(word, seen, deadline, SK_POLL_MAX_NS);
+        rc = sk_wait_block(ws, index, waiters, 1u, deadline);
         if (rc != 0)
             return rc;
         /* Woken by the change (the usual case): do not ask again. */
@@ -945,10 +974,16 @@ int sk_wait_changed(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *
  * In the single total order of the seq_cst operations and fence, either W1
  * precedes S3, and the notifier sees the request (S4: if another notifier
  * took it first, that one wakes); or S2 precedes W1, and then W2 sees the
- * new word and the waiter does not block.  A waiter that passed W2 and is
- * on its way into the kernel is covered by the primitive itself:
- * futex-style calls compare the word again under the kernel's queue lock,
- * and the semaphore path compares generations (see sem_block).
+ * new word and the waiter does not block.  Waiters sleep on the request
+ * word while it is 1, and notifiers wake the sleepers of the request word:
+ * a waiter that passed W2 and is on its way into the kernel is covered by
+ * the primitive itself, because a consumed request is 0, and futex-style
+ * calls compare the word again under the kernel's queue lock (the
+ * semaphore path compares generations, see sem_block).  That also covers
+ * a notifier that read a request left over from an earlier wait (S3) and
+ * consumes, at S4, the request of a wait on a word that already includes
+ * its own publication: the waiter's sleep ends at once and it asks again,
+ * where sleeping on the word itself would miss every later publication.
  *
  * Several waiters of one word (slot readers) share the request: every wake
  * primitive here is a broadcast (FUTEX_WAKE with INT_MAX, UMTX_OP_WAKE with
@@ -968,7 +1003,7 @@ void sk_notify(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
     if (waiters == NULL)
         sk_wake_all(ws, index, word);
     else if (sk_load(waiters, SK_SEQ_CST) != 0 && sk_exchange(waiters, 0u) != 0)
-        sk_wake_all(ws, index, word);
+        sk_wake_all(ws, index, waiters);
 }
 
 /* ------------------------------------------------------------------ */

@@ -461,6 +461,18 @@ static void stream_consumer(const char *spec, int zero_copy)
     _exit(0);
 }
 
+/* The writer of lossless_stream failed at message N: say why, and how the
+ * consumer is doing (a consumer that exited early fills the ring). */
+static void stream_writer_failed(pid_t child, uint64_t n, int rc)
+{
+    int status = 0;
+    pid_t r = waitpid(child, &status, WNOHANG);
+
+    ck_abort_msg("message %llu: %s (%s); consumer %s (status 0x%x)", (unsigned long long)n,
+                 shmkit_strerror(rc), shmkit_error_detail(),
+                 r == child ? "exited" : "still running", r == child ? status : 0);
+}
+
 static void lossless_stream(int backend, int zero_copy)
 {
     char spec[32];
@@ -478,15 +490,20 @@ static void lossless_stream(int backend, int zero_copy)
         stream_consumer(spec, zero_copy);
     for (n = 0; n < STREAM_MESSAGES; n++) {
         size_t len = message_len(n, STREAM_MAX);
+        int rc;
         if (zero_copy) {
             void *p;
-            ck_assert_int_eq(shmkit_ring_reserve(w, &p, STREAM_MAX, 10000), 0);
-            fill_message(p, n, len);
-            ck_assert_int_eq(shmkit_ring_commit(w, len), 0);
+            rc = shmkit_ring_reserve(w, &p, STREAM_MAX, 10000);
+            if (rc == 0) {
+                fill_message(p, n, len);
+                rc = shmkit_ring_commit(w, len);
+            }
         } else {
             fill_message(buf, n, len);
-            ck_assert_int_eq(shmkit_ring_send(w, buf, len, 10000), 0);
+            rc = shmkit_ring_send(w, buf, len, 10000);
         }
+        if (rc != 0)
+            stream_writer_failed(child, n, rc);
     }
     wait_child_ok(child);
     ck_assert_int_eq(shmkit_info(spec, &info), 0);
