@@ -247,6 +247,21 @@ static int nap(uint64_t ns)
 /* Polling: the fallback every other mechanism degrades to             */
 /* ------------------------------------------------------------------ */
 
+/* Nap for NS, or until DEADLINE (0: none) if that comes first:
+ * -ETIMEDOUT if it has passed already, -EINTR for a signal, else 0. */
+static int nap_until(uint64_t ns, uint64_t deadline)
+{
+    if (deadline != 0) {
+        uint64_t left = ns_left(deadline);
+
+        if (left == 0)
+            return -ETIMEDOUT;
+        if (left < ns)
+            ns = left;
+    }
+    return nap(ns);
+}
+
 /* Sleep while *WORD == EXPECTED with exponential backoff from
  * SK_POLL_MIN_NS up to MAX_STEP, honouring DEADLINE (0: none). */
 static int poll_block(sk_atomic_u32 *word, uint32_t expected, uint64_t deadline,
@@ -255,20 +270,11 @@ static int poll_block(sk_atomic_u32 *word, uint32_t expected, uint64_t deadline,
     uint64_t step = SK_POLL_MIN_NS;
 
     for (;;) {
-        uint64_t this_nap = step;
         int rc;
 
         if (sk_load(word, SK_ACQUIRE) != expected)
             return 0;
-        if (deadline != 0) {
-            uint64_t left = ns_left(deadline);
-
-            if (left == 0)
-                return -ETIMEDOUT;
-            if (left < this_nap)
-                this_nap = left;
-        }
-        rc = nap(this_nap);
+        rc = nap_until(step, deadline);
         if (rc != 0)
             return rc;
         if (step < max_step)
@@ -283,17 +289,7 @@ static int poll_block(sk_atomic_u32 *word, uint32_t expected, uint64_t deadline,
  * that other waiters set again, which polling it would never see move. */
 static int degraded_nap(uint64_t deadline)
 {
-    uint64_t this_nap = SK_UNWOKEN_POLL_NS;
-
-    if (deadline != 0) {
-        uint64_t left = ns_left(deadline);
-
-        if (left == 0)
-            return -ETIMEDOUT;
-        if (left < this_nap)
-            this_nap = left;
-    }
-    return nap(this_nap);
+    return nap_until(SK_UNWOKEN_POLL_NS, deadline);
 }
 
 #if defined(SK_HAVE_COMPARE_AND_SLEEP)
