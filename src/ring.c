@@ -603,11 +603,9 @@ static void learn_sequence(shmkit_ring *ring)
 
         if ((uint32_t)(head - pos) > ring->cap || !aligned(pos))
             rc = -1;
+        /* Frame sizes are multiples of the alignment (check_frame), so
+         * an aligned start keeps every later position aligned. */
         while (rc == 0 && pos != head) {
-            if (!aligned(pos)) {
-                rc = -1;
-                break;
-            }
             get_frame(ring, pos, &f);
             rc = check_frame(ring, pos, head, &f, &size);
             if (rc == 0 && !(f.flags & SK_FRAME_PAD))

@@ -242,13 +242,7 @@ static int within_fsize_limit(size_t size)
     return 0;
 }
 
-/* Where posix_fallocate is missing (OpenBSD, macOS), reserve the space by
- * writing zeros over the new object, so that a full file system is an
- * error now rather than SIGBUS at the first store into a hole later.
- * OpenBSD keeps the object as a file in /tmp, where this works; macOS
- * objects are anonymous memory that cannot be written with pwrite (and
- * have no file system to fill), so any other failure keeps the object as
- * ftruncate made it. */
+/* EDQUOT: out of the user's disk quota (not every system has it). */
 static int is_quota_error(int err)
 {
 #ifdef EDQUOT
@@ -259,6 +253,13 @@ static int is_quota_error(int err)
 #endif
 }
 
+/* Where posix_fallocate is missing (OpenBSD, macOS), reserve the space by
+ * writing zeros over the new object, so that a full file system is an
+ * error now rather than SIGBUS at the first store into a hole later.
+ * OpenBSD keeps the object as a file in /tmp, where this works; macOS
+ * objects are anonymous memory that cannot be written with pwrite (and
+ * have no file system to fill), so any other failure keeps the object as
+ * ftruncate made it. */
 static int reserve_by_writing(int fd, size_t size)
 {
     static const char zeros[65536];
