@@ -206,7 +206,7 @@ static int parse_count(const char *p, const char *end, size_t elem_size, size_t 
         return sk_fail(SHMKIT_EBADLAYOUT, "field %zu \"%s\": missing array length",
                        number, name);
     for (q = p; q < close; q++) {
-        size_t digit = (size_t)(*q - '0');
+        size_t digit;
 
         /* Quote just what is between the brackets, which is what could
          * not be read. */
@@ -214,6 +214,7 @@ static int parse_count(const char *p, const char *end, size_t elem_size, size_t 
             return sk_fail(SHMKIT_EBADLAYOUT,
                            "field %zu \"%s\": expected a decimal element count in [], "
                            "not \"%s\"", number, name, quote(buf, p, (size_t)(close - p)));
+        digit = (size_t)(*q - '0');
         /* Stop accumulating past the limit: N * 10 could wrap a 32-bit
          * size_t long before the digits end. */
         if (!too_large && n > (limit - digit) / 10)
@@ -598,8 +599,8 @@ static int float_range_error(const struct sk_layout_field *field, const char *p,
     if (overflow) {
         shortest_float(limit, sizeof limit, single ? FLT_MAX : DBL_MAX, single);
         return sk_fail(SHMKIT_ERANGE,
-                       "field \"%s\": %s is out of range for %s: "
-                       "the largest magnitude is %s", field->name, quote(q, p, (size_t)(end - p)), field->type->name, limit);
+                       "field \"%s\": %s is out of range for %s: the largest magnitude is %s",
+                       field->name, quote(q, p, (size_t)(end - p)), field->type->name, limit);
     }
     shortest_float(limit, sizeof limit, single ? FLT_TRUE_MIN : DBL_TRUE_MIN, single);
     return sk_fail(SHMKIT_ERANGE,
