@@ -225,7 +225,7 @@ escape_tests() {
     esc=$(printf '\033')
     nl=$(printf '\nx')  # $(...) drops trailing newlines
     nl=${nl%x}
-    spec="/a${nl}b$esc[2J"
+    spec="/a${nl}b${esc}[2J"
     tap_cmd "shmkit-read: spec with a newline and ESC" 2 - \
         '^shmkit-read: /a\\nb\\x1b\[2J: bad segment spec' "$READ" "$spec"
     one_clean_line "shmkit-read: spec with a newline and ESC"
@@ -240,7 +240,7 @@ escape_tests() {
         "$WRITE" -L "v:u8$esc" /x v=1
     one_clean_line "layout with ESC"
     tap_cmd "bad count with ESC" 2 - "^shmkit-read: bad count '1\\\\x1b\\[2J'" \
-        "$READ" -f -n "1$esc[2J" /x
+        "$READ" -f -n "1${esc}[2J" /x
     tap_is "$(grep -c "$esc" "$TAP_ERR")" 0 "bad count with ESC: escaped"
     tap_cmd "unknown option with a tab" 2 - "^shmkit-write: unknown option '--a\\\\tb'\$" \
         "$WRITE" "--a$(printf '\t')b" /x
