@@ -7,7 +7,11 @@
 
 #include <string.h>
 
-size_t sk_escape_byte(unsigned char c, char out[SK_ESCAPE_BYTE_MAX])
+/* Longest escape of one byte ("\xHH") plus its NUL. */
+#define SK_ESCAPE_BYTE_MAX 5
+
+/* The printable form of byte C in OUT; its length (1, 2 or 4). */
+static size_t escape_byte(unsigned char c, char out[SK_ESCAPE_BYTE_MAX])
 {
     static const char hex[] = "0123456789abcdef";
     char letter = c == '\n' ? 'n' : c == '\t' ? 't' : c == '\r' ? 'r' : 0;
@@ -31,7 +35,7 @@ const char *sk_escape(char *buf, size_t size, const char *s, size_t n)
 
     for (i = 0; i < n; i++) {
         char piece[SK_ESCAPE_BYTE_MAX];
-        size_t k = sk_escape_byte((unsigned char)s[i], piece);
+        size_t k = escape_byte((unsigned char)s[i], piece);
         /* Keep room for "..." and the NUL unless this is the last byte. */
         size_t reserve = i + 1 < n ? 4 : 1;
 

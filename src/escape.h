@@ -15,22 +15,14 @@
 
 #include <stddef.h>
 
-/* Longest escape of one byte ("\xHH") plus its NUL. */
-#define SK_ESCAPE_BYTE_MAX 5
-
-/*
- * The printable form of byte C in OUT (NUL-terminated): printable ASCII and
- * the backslash as they are, newline, tab and carriage return as \n, \t and
- * \r, every other byte (controls, DEL, bytes from 0x80 up) as \xHH.  The
- * backslash is left alone so that escaping text that is already escaped
- * changes nothing.  Returns the length of OUT (1, 2 or 4).
- */
-size_t sk_escape_byte(unsigned char c, char out[SK_ESCAPE_BYTE_MAX]);
-
 /*
  * The printable form of the N bytes at S in BUF of SIZE bytes (SIZE >= 4),
- * NUL-terminated.  If it does not fit, it is cut after the last escape
- * that fits together with "...", which marks the cut.  Returns BUF.
+ * NUL-terminated: printable ASCII and the backslash as they are, newline,
+ * tab and carriage return as \n, \t and \r, every other byte (controls,
+ * DEL, bytes from 0x80 up) as \xHH.  The backslash is left alone so that
+ * escaping text that is already escaped changes nothing.  If the result
+ * does not fit, it is cut after the last escape that fits together with
+ * "...", which marks the cut.  Returns BUF.
  */
 const char *sk_escape(char *buf, size_t size, const char *s, size_t n);
 

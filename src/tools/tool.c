@@ -120,18 +120,19 @@ static void message_start(struct message *m, const char *spec)
         message_add(m, "%s: ", prog_name);
 }
 
-/* Write M to stderr, escaped, as one line. */
+/* Write M to stderr, escaped, as one line in one write (stderr is
+ * unbuffered), so that lines of processes sharing it do not mix. */
 static void put_message(const struct message *m)
 {
-    size_t i;
+    /* Room for every byte escaped (4 characters), the newline, the NUL. */
+    char line[sizeof m->text * 4 + 2];
+    size_t len;
 
-    for (i = 0; i < m->len; i++) {
-        char piece[SK_ESCAPE_BYTE_MAX];
-
-        sk_escape_byte((unsigned char)m->text[i], piece);
-        fputs(piece, stderr);
-    }
-    fputc('\n', stderr);
+    sk_escape(line, sizeof line - 1, m->text, m->len);
+    len = strlen(line);
+    line[len] = '\n';
+    line[len + 1] = '\0';
+    fputs(line, stderr);
 }
 
 /* "PROG: SPEC: CONTEXT: TEXT (detail)"; TEXT NULL for strerror(CODE). */
