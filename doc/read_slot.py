@@ -200,6 +200,12 @@ def parse_layout(text):
     return fields, (offset + align - 1) // align * align
 
 
+def canonical_layout(fields):
+    return " ".join("%s:%s[%d]" % (name, tname, n) if is_array or tname == "char"
+                    else "%s:%s" % (name, tname)
+                    for name, tname, n, is_array, offset in fields)
+
+
 def shortest(x, single):
     """The shortest %g form that reads back as exactly X."""
     if x != x:
@@ -312,9 +318,12 @@ def validate_header(seg):
     fields = None
     if layout_len:
         try:
-            fields, size = parse_layout(layout[:layout_len].decode("ascii"))
+            text = layout[:layout_len].decode("ascii")
+            fields, size = parse_layout(text)
         except (ValueError, UnicodeDecodeError):
             raise bad("corrupt segment (layout text does not parse)")
+        if canonical_layout(fields) != text:
+            raise bad("corrupt segment (layout text not in canonical form)")
         if size != record_size:
             raise bad("corrupt segment (layout size %d, record size %d)" % (size, record_size))
     return payload_offset, stride, record_size, fields

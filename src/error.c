@@ -8,6 +8,7 @@
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include "internal.h"
+#include "escape.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -41,7 +42,7 @@ static const struct code_text library_codes[] = {
     {SHMKIT_ENOFIELD, "unknown field"},
     {SHMKIT_EBADVALUE, "bad value"},
     {SHMKIT_ERANGE, "value out of range"},
-    {SHMKIT_ETOOLONG, "text too long"},
+    {SHMKIT_ETOOLONG, "value too long"},
     {SHMKIT_EHALFCREATED, "segment creation incomplete"},
     {SHMKIT_ECONTENDED, "record changed during every retry"},
     {SHMKIT_EOVERWRITTEN, "message overwritten before release"},
@@ -78,13 +79,18 @@ void sk_clear_detail(void)
     error_detail[0] = '\0';
 }
 
+/* Details quote specs, layouts and values from callers and from shared
+ * memory: they are escaped here, once for every message, so that no
+ * control character reaches a terminal through shmkit_error_detail(). */
 int sk_fail(int code, const char *fmt, ...)
 {
+    char raw[sizeof error_detail];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(error_detail, sizeof error_detail, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    sk_escape(error_detail, sizeof error_detail, raw, strlen(raw));
     return code;
 }
 

@@ -192,7 +192,12 @@ static int check_slot(const struct sk_header *h)
 
         if (rc < 0)
             return sk_fail(SHMKIT_ECORRUPT, "layout text does not parse");
-        if (shmkit_layout_size(layout) != h->record_size)
+        /* Creators store the canonical text, made of [A-Za-z0-9_:[] ] only:
+         * anything else (a tab, a newline, an escape sequence between the
+         * fields) would reach terminals through shmkit info. */
+        if (strcmp(shmkit_layout_text(layout), h->layout) != 0)
+            rc = sk_fail(SHMKIT_ECORRUPT, "layout text not in canonical form");
+        else if (shmkit_layout_size(layout) != h->record_size)
             rc = sk_fail(SHMKIT_ECORRUPT, "layout size %zu differs from record size %llu",
                          shmkit_layout_size(layout), (unsigned long long)h->record_size);
         shmkit_layout_free(layout);

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
 #include "internal.h"
 
 /* ------------------------------------------------------------------ */
@@ -114,25 +115,15 @@ struct shmkit_layout {
 };
 
 /*
- * Copy at most 40 bytes of [S, S+N) into BUF (48 bytes) for an error
- * detail, with unprintable bytes replaced by '?' and "..." marking a cut,
- * so that untrusted text cannot garble a terminal.
+ * The printable form of [S, S+N) (escape.h) in BUF, for an error detail,
+ * cut with "..." after about 40 characters so that one long value cannot
+ * crowd the rest of the detail out.
  */
-#define SK_QUOTE_MAX 40
-#define SK_QUOTE_BUF (SK_QUOTE_MAX + 8)
+#define SK_QUOTE_BUF 48
 
 static const char *quote(char *buf, const char *s, size_t n)
 {
-    size_t i, shown = n > SK_QUOTE_MAX ? SK_QUOTE_MAX : n;
-
-    for (i = 0; i < shown; i++) {
-        unsigned char c = (unsigned char)s[i];
-        buf[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
-    }
-    if (shown < n)
-        memcpy(buf + shown, "...", 3), shown += 3;
-    buf[shown] = '\0';
-    return buf;
+    return sk_escape(buf, SK_QUOTE_BUF, s, n);
 }
 
 static size_t round_up(size_t value, size_t align)
@@ -204,39 +195,41 @@ static int check_name(const shmkit_layout *layout, size_t number, const char *na
 static int parse_count(const char *p, const char *end, size_t elem_size, size_t number,
                        const char *name, size_t *count)
 {
-    const char *digits = p;
+    const char *close = memchr(p, ']', (size_t)(end - p)), *q;
     size_t n = 0, limit = SHMKIT_RECORD_MAX / elem_size;
     int too_large = 0;
-    char q[SK_QUOTE_BUF];
+    char buf[SK_QUOTE_BUF];
 
-    while (p < end && is_digit(*p)) {
-        size_t digit = (size_t)(*p - '0');
+    if (close == NULL)
+        return sk_fail(SHMKIT_EBADLAYOUT, "field %zu \"%s\": missing ']'", number, name);
+    if (close == p)
+        return sk_fail(SHMKIT_EBADLAYOUT, "field %zu \"%s\": missing array length",
+                       number, name);
+    for (q = p; q < close; q++) {
+        size_t digit;
 
+        /* Quote just what is between the brackets, which is what could
+         * not be read. */
+        if (!is_digit(*q))
+            return sk_fail(SHMKIT_EBADLAYOUT,
+                           "field %zu \"%s\": expected a decimal element count in [], "
+                           "not \"%s\"", number, name, quote(buf, p, (size_t)(close - p)));
+        digit = (size_t)(*q - '0');
         /* Stop accumulating past the limit: N * 10 could wrap a 32-bit
          * size_t long before the digits end. */
         if (!too_large && n > (limit - digit) / 10)
             too_large = 1;
         else if (!too_large)
             n = n * 10 + digit;
-        p++;
     }
-    if (p == end)
-        return sk_fail(SHMKIT_EBADLAYOUT, "field %zu \"%s\": missing ']'", number, name);
-    if (p == digits && *p == ']')
-        return sk_fail(SHMKIT_EBADLAYOUT, "field %zu \"%s\": missing array length",
-                       number, name);
-    if (p == digits || *p != ']')
-        return sk_fail(SHMKIT_EBADLAYOUT,
-                       "field %zu \"%s\": array length must be a decimal number, not \"%s\"",
-                       number, name, quote(q, digits, (size_t)(end - digits)));
-    if (p + 1 != end)
+    if (close + 1 != end)
         return sk_fail(SHMKIT_EBADLAYOUT, "field %zu \"%s\": unexpected \"%s\" after ']'",
-                       number, name, quote(q, p + 1, (size_t)(end - p - 1)));
+                       number, name, quote(buf, close + 1, (size_t)(end - close - 1)));
     if (too_large)
         return sk_fail(SHMKIT_EBADLAYOUT,
                        "field %zu \"%s\": array length %s makes the record larger "
                        "than %u bytes", number, name,
-                       quote(q, digits, (size_t)(p - digits)), SHMKIT_RECORD_MAX);
+                       quote(buf, p, (size_t)(close - p)), SHMKIT_RECORD_MAX);
     if (n == 0)
         return sk_fail(SHMKIT_EBADLAYOUT, "field %zu \"%s\": array length must be at least 1",
                        number, name);
@@ -594,16 +587,69 @@ static int encode_integer(const struct sk_layout_field *field, const char *p,
     return 0;
 }
 
+static void shortest_float(char *buf, size_t size, double v, int single);
+
+/* [P, END) is too large (OVERFLOW) or too small for FIELD's float type. */
+static int float_range_error(const struct sk_layout_field *field, const char *p,
+                             const char *end, int overflow)
+{
+    int single = field->type->type == SHMKIT_TYPE_F32;
+    char q[SK_QUOTE_BUF], limit[40];
+
+    if (overflow) {
+        shortest_float(limit, sizeof limit, single ? FLT_MAX : DBL_MAX, single);
+        return sk_fail(SHMKIT_ERANGE,
+                       "field \"%s\": %s is out of range for %s: the largest magnitude is %s",
+                       field->name, quote(q, p, (size_t)(end - p)), field->type->name, limit);
+    }
+    shortest_float(limit, sizeof limit, single ? FLT_TRUE_MIN : DBL_TRUE_MIN, single);
+    return sk_fail(SHMKIT_ERANGE,
+                   "field \"%s\": %s is out of range for %s: not 0 but would be stored as 0; "
+                   "the smallest magnitude is %s",
+                   field->name, quote(q, p, (size_t)(end - p)), field->type->name, limit);
+}
+
+/*
+ * Whether the number [P, END), already checked by strtod, has a nonzero
+ * significand: a nonzero digit before the exponent ("1e-999", "0x1p-9999",
+ * but not "0e5" or "-0.0").  NaN and infinity never reach this question.
+ */
+static int has_nonzero_digit(const char *p, const char *end)
+{
+    int hex;
+
+    if (p < end && (*p == '-' || *p == '+'))
+        p++;
+    hex = end - p > 1 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X');
+    if (hex)
+        p += 2;
+    for (; p < end; p++) {
+        if (hex ? *p == 'p' || *p == 'P' : *p == 'e' || *p == 'E')
+            break;
+        if (*p != '0' && *p != '.')
+            return 1;
+    }
+    return 0;
+}
+
 /*
  * A floating-point element [P, END) of FIELD into OUT.  strtof parses f32
- * directly, since rounding through double could round twice.  Overflow is
- * an error; underflow rounds to the nearest subnormal or zero, as C does.
+ * directly, since rounding through double could round twice.
+ *
+ * Out of range, both ways: a value whose magnitude rounds to infinity
+ * (overflow) or a nonzero value that rounds to zero (total underflow) is
+ * an error, since storing either would silently store another number.
+ * Values below the smallest normal number that round to a nonzero
+ * subnormal are stored, with the precision subnormals have: every value
+ * the formatter prints, subnormals included, must read back.  errno is
+ * not consulted for underflow because C leaves it to the implementation
+ * (glibc sets ERANGE for subnormal results too).
  */
 static int encode_float(const struct sk_layout_field *field, const char *p,
                         const char *end, union sk_element *out)
 {
     char *stop;
-    int overflow;
+    int overflow, zero;
 
     /* P starts with no blank and END is followed by a blank, ',' or NUL,
      * where strtod stops in the "C" locale. */
@@ -611,14 +657,18 @@ static int encode_float(const struct sk_layout_field *field, const char *p,
     if (field->type->type == SHMKIT_TYPE_F32) {
         out->f32 = strtof(p, &stop);
         overflow = errno == ERANGE && isinf(out->f32);
+        zero = out->f32 == 0;
     } else {
         out->f64 = strtod(p, &stop);
         overflow = errno == ERANGE && isinf(out->f64);
+        zero = out->f64 == 0;
     }
     if (stop != end)
         return value_error(field, p, end);
     if (overflow)
-        return range_error(field, p, end);
+        return float_range_error(field, p, end, 1);
+    if (zero && has_nonzero_digit(p, end))
+        return float_range_error(field, p, end, 0);
     return 0;
 }
 
@@ -652,7 +702,7 @@ static int encode_text(const struct sk_layout_field *field, const char *value,
 
     if (len >= field->count)
         return sk_fail(SHMKIT_ETOOLONG,
-                       "field \"%s\": %zu bytes of text, char[%zu] holds at most %zu",
+                       "field \"%s\": text too long: %zu bytes, char[%zu] holds at most %zu",
                        field->name, len, field->count, field->count - 1);
     if (dst != NULL) {
         memcpy(dst, value, len);
@@ -668,8 +718,8 @@ static int encode_text(const struct sk_layout_field *field, const char *value,
 static int encode_field(const struct sk_layout_field *field, const char *value,
                         unsigned char *dst)
 {
-    size_t elem_size = field->type->size, n = 0;
-    const char *p = value;
+    size_t elem_size = field->type->size, n = 0, given;
+    const char *p;
     int rc;
 
     if (field->type->cls == SK_TEXT)
@@ -677,13 +727,17 @@ static int encode_field(const struct sk_layout_field *field, const char *value,
     if (!field->is_array) {
         return encode_element(field, value, value + strlen(value), dst);
     }
-    for (;;) {
+    given = 1;
+    for (p = value; (p = strchr(p, ',')) != NULL; p++)
+        given++;
+    if (given > field->count)
+        return sk_fail(SHMKIT_ETOOLONG,
+                       "field \"%s\": too many elements: %zu given, %s[%zu] holds %zu",
+                       field->name, given, field->type->name, field->count, field->count);
+    for (p = value;;) {
         const char *comma = strchr(p, ',');
         const char *end = comma ? comma : p + strlen(p);
 
-        if (n == field->count)
-            return sk_fail(SHMKIT_ETOOLONG, "field \"%s\": more than %zu values for %s[%zu]",
-                           field->name, field->count, field->type->name, field->count);
         rc = encode_element(field, p, end, dst ? dst + n * elem_size : NULL);
         if (rc < 0)
             return rc;
@@ -887,8 +941,8 @@ static void escape_text_byte(struct sk_out *o, unsigned char c)
 }
 
 /* JSON (RFC 8259): \" \\ and the short control escapes; every other
- * control or non-ASCII byte as \u00XX, so the output is always ASCII and
- * valid JSON even for text that is not UTF-8. */
+ * control byte, DEL and every byte that is not part of well-formed UTF-8
+ * as \u00XX (the byte read as Latin-1). */
 static void escape_json_byte(struct sk_out *o, unsigned char c)
 {
     char tmp[8];
@@ -910,6 +964,83 @@ static void escape_json_byte(struct sk_out *o, unsigned char c)
     }
 }
 
+/*
+ * The length of the well-formed UTF-8 sequence (RFC 3629) at S, which has
+ * N > 0 bytes left, or 0 if none starts there: a continuation byte, C0, C1
+ * or F5..FF, an overlong form, a surrogate (U+D800..DFFF), a code point
+ * above U+10FFFF, or a sequence that N cuts short.
+ */
+static size_t utf8_length(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0], lo = 0x80, hi = 0xbf; /* bounds of byte 2 */
+    size_t len, i;
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        len = 2;
+    else if (c >= 0xe0 && c <= 0xef)
+        len = 3;
+    else if (c >= 0xf0 && c <= 0xf4)
+        len = 4;
+    else
+        return 0;
+    if (c == 0xe0)
+        lo = 0xa0;      /* below: overlong */
+    else if (c == 0xed)
+        hi = 0x9f;      /* above: surrogates */
+    else if (c == 0xf0)
+        lo = 0x90;      /* below: overlong */
+    else if (c == 0xf4)
+        hi = 0x8f;      /* above: beyond U+10FFFF */
+    if (n < len || s[1] < lo || s[1] > hi)
+        return 0;
+    for (i = 2; i < len; i++)
+        if (s[i] < 0x80 || s[i] > 0xbf)
+            return 0;
+    return len;
+}
+
+/*
+ * A well-formed multi-byte sequence of LEN bytes at S: as it is, except
+ * the C1 controls U+0080..U+009F (a terminal may act on them) and U+2028,
+ * U+2029 (line breaks to JavaScript and to some line-oriented tools),
+ * which are escaped.
+ */
+static void put_json_sequence(struct sk_out *o, const unsigned char *s, size_t len)
+{
+    char tmp[8];
+
+    if (len == 2 && s[0] == 0xc2 && s[1] <= 0x9f) {
+        snprintf(tmp, sizeof tmp, "\\u%04x", (unsigned)s[1]);
+        out_str(o, tmp);
+    } else if (len == 3 && s[0] == 0xe2 && s[1] == 0x80 && (s[2] == 0xa8 || s[2] == 0xa9)) {
+        out_str(o, s[2] == 0xa8 ? "\\u2028" : "\\u2029");
+    } else {
+        out_mem(o, (const char *)s, len);
+    }
+}
+
+/* The LEN bytes at S as the characters of a JSON string: UTF-8 as it is
+ * (the output is UTF-8, as RFC 8259 requires), anything else escaped byte
+ * by byte, so that the output is valid JSON whatever the bytes. */
+static void format_json_text(struct sk_out *o, const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        size_t k = utf8_length(s + i, len - i);
+
+        if (k <= 1) {
+            escape_json_byte(o, s[i]);  /* ASCII, or a byte of no sequence */
+            i++;
+        } else {
+            put_json_sequence(o, s + i, k);
+            i += k;
+        }
+    }
+}
+
 /* Text of N bytes at S, up to the first NUL and never beyond N (the record
  * is untrusted and may lack the NUL). */
 static void format_text(struct sk_out *o, const unsigned char *s, size_t n, int json)
@@ -917,16 +1048,14 @@ static void format_text(struct sk_out *o, const unsigned char *s, size_t n, int 
     const unsigned char *nul = memchr(s, '\0', n);
     size_t i, len = nul ? (size_t)(nul - s) : n;
 
-    if (json)
+    if (json) {
         out_char(o, '"');
-    for (i = 0; i < len; i++) {
-        if (json)
-            escape_json_byte(o, s[i]);
-        else
-            escape_text_byte(o, s[i]);
+        format_json_text(o, s, len);
+        out_char(o, '"');
+        return;
     }
-    if (json)
-        out_char(o, '"');
+    for (i = 0; i < len; i++)
+        escape_text_byte(o, s[i]);
 }
 
 static void format_field(struct sk_out *o, const struct sk_layout_field *field,

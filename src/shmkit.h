@@ -18,7 +18,8 @@
  * - A segment is named by a spec string:
  *     "/NAME"           POSIX shared memory (shm_open).  NAME is 1-30
  *                       characters from [A-Za-z0-9._-], not "." or "..".
- *     "sysv:PATH:PROJ"  System V, key = ftok(PATH, PROJ), PROJ 1-255.
+ *     "sysv:PATH:PROJ"  System V, key = ftok(PATH, PROJ), PROJ 1-255 in
+ *                       decimal or 0x hex ("sysv:/srv/app:0x41").
  *     "sysv:0xKEY"      System V with an explicit key (hex),
  *     "sysv:DECIMAL"    or decimal; key 0 (IPC_PRIVATE) is refused.
  * - Everything read from shared memory is treated as untrusted input and
@@ -228,7 +229,9 @@ SHMKIT_API int shmkit_layout_field(const shmkit_layout *layout, size_t index,
 SHMKIT_API int shmkit_layout_find(const shmkit_layout *layout, const char *name);
 
 /* Store VALUE (text) into field NAME of RECORD (shmkit_layout_size bytes).
- * Integers: decimal or 0x hex, range-checked.  Floats: strtod syntax.
+ * Integers: decimal or 0x hex, range-checked.  Floats: strtod syntax,
+ * rounded to the type; SHMKIT_ERANGE if the value would become infinite
+ * or, not being zero, zero (subnormal results are stored).
  * char[N]: up to N-1 bytes, NUL-padded.  Arrays: comma-separated values,
  * fewer than N leave the rest zero.  RECORD is unchanged on error.
  * Errors: SHMKIT_ENOFIELD, SHMKIT_EBADVALUE, SHMKIT_ERANGE, SHMKIT_ETOOLONG. */
@@ -250,7 +253,10 @@ SHMKIT_API int shmkit_layout_to_text(const shmkit_layout *layout, const void *re
                                      char *buf, size_t len);
 /* All fields as one JSON object without a trailing newline: numbers as JSON
  * numbers (non-finite floats as null), arrays as JSON arrays, text as JSON
- * strings (snprintf semantics). */
+ * strings (snprintf semantics).  Well-formed UTF-8 text is written as it
+ * is (with ", \, controls and U+2028/U+2029 escaped); each byte that is
+ * not part of well-formed UTF-8 is written as \u00XX.  The output is
+ * always valid UTF-8 and valid JSON. */
 SHMKIT_API int shmkit_layout_to_json(const shmkit_layout *layout, const void *record,
                                      char *buf, size_t len);
 

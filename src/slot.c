@@ -235,6 +235,12 @@ static int create_new(shmkit_slot *slot, const struct sk_spec *spec, const char 
 /* An existing slot opened by a creator must have the requested format. */
 static int check_match(const shmkit_slot *slot, const char *canonical, size_t record_size)
 {
+    if (strcmp(slot->view.layout, canonical) != 0 && slot->view.layout[0] == '\0')
+        return sk_fail(SHMKIT_ELAYOUT, "segment is a raw slot of %zu-byte records, "
+                       "with no layout", slot->record_size);
+    if (strcmp(slot->view.layout, canonical) != 0 && canonical[0] == '\0')
+        return sk_fail(SHMKIT_ELAYOUT, "segment is not a raw slot: it has layout \"%s\"",
+                       slot->view.layout);
     if (strcmp(slot->view.layout, canonical) != 0)
         return sk_fail(SHMKIT_ELAYOUT, "segment has layout \"%s\"", slot->view.layout);
     if (slot->record_size != record_size)

@@ -79,7 +79,9 @@ static int parse_sysv_path(const char *rest, struct sk_spec *out)
     size_t path_len;
 
     if (parse_unsigned(colon + 1, 255, &proj) != 0 || proj == 0)
-        return sk_fail(SHMKIT_EBADSPEC, "PROJ must be a number from 1 to 255");
+        return sk_fail(SHMKIT_EBADSPEC,
+                       "PROJ must be a number from 1 to 255, decimal or 0x hex, not \"%.40s\"",
+                       colon + 1);
     path_len = (size_t)(colon - rest);
     if (path_len == 0)
         return sk_fail(SHMKIT_EBADSPEC, "empty ftok path");

@@ -233,6 +233,12 @@ END_TEST
 
 START_TEST(test_layout_text)
 {
+    static const char *const not_canonical[] = {
+        "a:u32\nb:f64", "a:u32\tb:f64", "a:u32,b:f64", "a:u32  b:f64", " a:u32 b:f64",
+        "a:u32 b:f64 ", "a:u8[016]", "a:u32,\r\n b:f64",
+    };
+    size_t i;
+
     build_slot_header();
     memcpy(seg.h.layout, "a:u32 b:f65", 11);   /* same length, bad type */
     ck_assert_int_eq(validate_resealed(), SHMKIT_ECORRUPT);
@@ -242,6 +248,17 @@ START_TEST(test_layout_text)
     build_slot_header();
     memcpy(seg.h.layout, "a:u64 b:f64", 11);   /* same size: accepted */
     ck_assert_int_eq(validate_resealed(), 0);
+    /* Parses to the right size but is not canonical: a control character
+     * or another separator between the fields, a leading zero. */
+    for (i = 0; i < sizeof not_canonical / sizeof not_canonical[0]; i++) {
+        build_slot_header();
+        memset(seg.h.layout, 0, sizeof seg.h.layout);
+        seg.h.layout_len = (uint32_t)strlen(not_canonical[i]);
+        memcpy(seg.h.layout, not_canonical[i], seg.h.layout_len);
+        ck_assert_msg(validate_resealed() == SHMKIT_ECORRUPT, "\"%s\" accepted",
+                      not_canonical[i]);
+        ck_assert_str_eq(shmkit_error_detail(), "layout text not in canonical form");
+    }
 }
 END_TEST
 

@@ -348,10 +348,14 @@ START_TEST(test_bad_layout_details)
         { "a:u8[3", "missing ']'" },
         { "a:u8[", "missing ']'" },
         { "a:u8[]", "missing array length" },
-        { "a:u8[x]", "decimal number" },
-        { "a:u8[-1]", "decimal number" },
-        { "a:u8[0x10]", "decimal number" },
-        { "a:u8[3x]", "decimal number" },
+        { "a:u8[x]", "expected a decimal element count in [], not \"x\"" },
+        { "a:u8[-1]", "not \"-1\"" },
+        /* Just the bad token is quoted, without the ']'. */
+        { "a:u8[0x10]", "field 1 \"a\": expected a decimal element count in [], "
+                        "not \"0x10\"" },
+        { "a:u8[3x]", "not \"3x\"" },
+        { "a:u8[3x", "missing ']'" },
+        { "a:u8[1 2]", "missing ']'" },
         { "a:u8[3]x", "unexpected \"x\" after ']'" },
         { "a:u8[3][4]", "unexpected \"[4]\" after ']'" },
         { "", "empty layout" },
@@ -365,11 +369,73 @@ START_TEST(test_bad_layout_details)
 }
 END_TEST
 
+/* No byte outside printable ASCII in the current detail. */
+static void assert_detail_printable(void)
+{
+    const char *d = shmkit_error_detail();
+
+    for (; *d != '\0'; d++)
+        ck_assert_msg(*d >= 0x20 && *d < 0x7f, "byte 0x%02x in detail \"%s\"",
+                      (unsigned)(unsigned char)*d, shmkit_error_detail());
+}
+
 START_TEST(test_bad_layout_unprintable_quoted)
 {
-    /* Untrusted bytes never reach the detail verbatim. */
-    expect_bad_layout("a:u8\x01\x1b" "x", "unknown type \"u8??x\"");
-    ck_assert_ptr_null(strchr(shmkit_error_detail(), '\x1b'));
+    /* Untrusted bytes never reach the detail verbatim: they are escaped
+     * the way C would write them, so the message still says what they
+     * were. */
+    expect_bad_layout("a:u8\x01\x1b" "x", "unknown type \"u8\\x01\\x1bx\"");
+    assert_detail_printable();
+    expect_bad_layout("a\x02" "b:u8", "field 1 \"a\\x02b\": name may hold only");
+    assert_detail_printable();
+    expect_bad_layout("a:u8[1\x7f]", "not \"1\\x7f\"");
+    assert_detail_printable();
+    expect_bad_layout("a:u8[\xc3\xa9]", "not \"\\xc3\\xa9\"");
+    assert_detail_printable();
+    expect_bad_layout("a:u8\v", "unknown type \"u8\\x0b\"");
+    assert_detail_printable();
+}
+END_TEST
+
+/* Field names and values in the details of set and assign. */
+START_TEST(test_set_unprintable_quoted)
+{
+    shmkit_layout *layout = parse_ok("n:u8 f:f32 v:i8[2]");
+    unsigned char record[16] = { 0 };
+
+    ck_assert_int_eq(shmkit_layout_assign(layout, record, "n\t=1"), SHMKIT_ENOFIELD);
+    ck_assert_str_eq(shmkit_error_detail(), "no field \"n\\t\"");
+    ck_assert_int_eq(shmkit_layout_set(layout, record, "\x1b[2J", "1"), SHMKIT_ENOFIELD);
+    ck_assert_str_eq(shmkit_error_detail(), "no field \"\\x1b[2J\"");
+    ck_assert_int_eq(shmkit_layout_set(layout, record, "n", "1\x1b"), SHMKIT_EBADVALUE);
+    ck_assert_ptr_nonnull(strstr(shmkit_error_detail(), "\"1\\x1b\" is not a valid u8"));
+    ck_assert_int_eq(shmkit_layout_set(layout, record, "v", "1,\x01x"), SHMKIT_EBADVALUE);
+    ck_assert_ptr_nonnull(strstr(shmkit_error_detail(), "\"\\x01x\""));
+    ck_assert_int_eq(shmkit_layout_assign(layout, record, "\x01\n"), SHMKIT_EBADVALUE);
+    ck_assert_ptr_nonnull(strstr(shmkit_error_detail(), "\"\\x01\\n\": expected name=value"));
+    assert_detail_printable();
+    shmkit_layout_free(layout);
+}
+END_TEST
+
+/* A long unprintable value is cut with "..." without splitting an
+ * escape, and the detail stays printable. */
+START_TEST(test_long_unprintable_value_cut)
+{
+    shmkit_layout *layout = parse_ok("n:u8");
+    unsigned char record[1] = { 0 };
+    char value[200];
+    const char *d, *dots;
+
+    memset(value, '\x01', sizeof value - 1);
+    value[sizeof value - 1] = '\0';
+    ck_assert_int_eq(shmkit_layout_set(layout, record, "n", value), SHMKIT_EBADVALUE);
+    assert_detail_printable();
+    d = shmkit_error_detail();
+    dots = strstr(d, "...\"");
+    ck_assert_msg(dots != NULL, "no cut in \"%s\"", d);
+    ck_assert_msg((dots - strstr(d, "\\x01")) % 4 == 0, "escape split in \"%s\"", d);
+    shmkit_layout_free(layout);
 }
 END_TEST
 
@@ -629,7 +695,9 @@ START_TEST(test_set_floats)
     expect_set(layout, record, "f", "-infinity", 0);
     ck_assert(isinf(load_f32(record + f)) && load_f32(record + f) < 0);
 
-    /* Overflow is an error, underflow rounds like C. */
+    /* Overflow is an error, and so is a nonzero value that would be stored
+     * as 0; values that round to a subnormal are stored (see
+     * test_set_float_limits). */
     expect_set(layout, record, "d", "1e400", SHMKIT_ERANGE);
     expect_set(layout, record, "d", "-1e400", SHMKIT_ERANGE);
     expect_set(layout, record, "f", "1e39", SHMKIT_ERANGE);
@@ -640,14 +708,123 @@ START_TEST(test_set_floats)
     ck_assert(load_f32(record + f) > 0 && load_f32(record + f) < FLT_MIN);
     expect_set(layout, record, "d", "4.9406564584124654e-324", 0);
     ck_assert(load_f64(record + d) > 0 && load_f64(record + d) < DBL_MIN);
-    expect_set(layout, record, "d", "1e-400", 0);
-    ck_assert(load_f64(record + d) == 0.0);
+    expect_set(layout, record, "d", "1e-400", SHMKIT_ERANGE);
 
     for (i = 0; i < sizeof junk / sizeof junk[0]; i++) {
         expect_set(layout, record, "d", junk[i], SHMKIT_EBADVALUE);
         expect_set(layout, record, "f", junk[i], SHMKIT_EBADVALUE);
     }
     shmkit_layout_free(layout);
+}
+END_TEST
+
+/* Store TEXT into the float field "x" and check the bits it gives. */
+static void expect_float_bits(const shmkit_layout *layout, const char *text,
+                              const void *bits, size_t size)
+{
+    unsigned char record[8] = { 0 };
+
+    ck_assert_msg(shmkit_layout_set(layout, record, "x", text) == 0, "set %s: %s", text,
+                  shmkit_error_detail());
+    ck_assert_msg(memcmp(record, bits, size) == 0, "%s stored other bits", text);
+}
+
+/* Both ends of both float types, positive and negative. */
+START_TEST(test_set_float_limits)
+{
+    shmkit_layout *f32 = parse_ok("x:f32"), *f64 = parse_ok("x:f64");
+    unsigned char record[8] = { 0 };
+    float fv;
+    double dv;
+    static const char *const f32_out[] = {
+        "1e-50", "-1e-50", "7e-46", "-7e-46", "0x1p-150", "1e-4000",
+        "0.00000000000000000000000000000000000000000000001",
+        "1e39", "-1e39", "3.5e38", "0x1p128", "1e999999",
+    };
+    static const char *const f64_out[] = {
+        "1e-400", "-1e-400", "2.4e-324", "-2.4e-324", "0x1p-1075", "1e-99999",
+        "1e309", "-1e309", "1.8e308", "0x1p1024",
+    };
+    static const char *const zeros[] = { "0", "-0", "0.0", "0e-999", "-0.000e+5", "0x0p-9999",
+                                         "0x.0p0", "+0" };
+    size_t i;
+
+    for (i = 0; i < sizeof f32_out / sizeof f32_out[0]; i++)
+        expect_set(f32, record, "x", f32_out[i], SHMKIT_ERANGE);
+    for (i = 0; i < sizeof f64_out / sizeof f64_out[0]; i++)
+        expect_set(f64, record, "x", f64_out[i], SHMKIT_ERANGE);
+    /* The detail says which end was passed. */
+    expect_set(f32, record, "x", "1e-50", SHMKIT_ERANGE);
+    ck_assert_str_eq(shmkit_error_detail(), "field \"x\": 1e-50 is out of range for f32: "
+                     "not 0 but would be stored as 0; the smallest magnitude is 1e-45");
+    expect_set(f64, record, "x", "-1e309", SHMKIT_ERANGE);
+    ck_assert_str_eq(shmkit_error_detail(), "field \"x\": -1e309 is out of range for f64: "
+                     "the largest magnitude is 1.7976931348623157e+308");
+
+    /* Zero in any spelling is zero, not an underflow. */
+    for (i = 0; i < sizeof zeros / sizeof zeros[0]; i++) {
+        expect_set(f32, record, "x", zeros[i], 0);
+        expect_set(f64, record, "x", zeros[i], 0);
+    }
+
+    /* Subnormals are stored: rounding to the smallest one, not to 0. */
+    fv = FLT_TRUE_MIN;
+    expect_float_bits(f32, "1e-45", &fv, 4);
+    expect_float_bits(f32, "8e-46", &fv, 4);
+    expect_float_bits(f32, "0x1p-149", &fv, 4);
+    fv = -FLT_TRUE_MIN;
+    expect_float_bits(f32, "-1.4e-45", &fv, 4);
+    fv = FLT_MIN;
+    expect_float_bits(f32, "1.17549435e-38", &fv, 4);
+    fv = FLT_MAX;
+    expect_float_bits(f32, "3.4028235e38", &fv, 4);
+    fv = -FLT_MAX;
+    expect_float_bits(f32, "-3.40282356e38", &fv, 4);   /* rounds down to FLT_MAX */
+    dv = DBL_TRUE_MIN;
+    expect_float_bits(f64, "5e-324", &dv, 8);
+    expect_float_bits(f64, "2.5e-324", &dv, 8);
+    expect_float_bits(f64, "0x1.8p-1075", &dv, 8);
+    dv = -DBL_TRUE_MIN;
+    expect_float_bits(f64, "-4.9406564584124654e-324", &dv, 8);
+    dv = DBL_MIN;
+    expect_float_bits(f64, "2.2250738585072014e-308", &dv, 8);
+    dv = -DBL_MAX;
+    expect_float_bits(f64, "-1.7976931348623157e308", &dv, 8);
+    shmkit_layout_free(f32);
+    shmkit_layout_free(f64);
+}
+END_TEST
+
+/* The text of the extreme values reads back to the same bits. */
+START_TEST(test_round_trip_float_limits)
+{
+    shmkit_layout *f32 = parse_ok("x:f32"), *f64 = parse_ok("x:f64");
+    const float fl[] = { FLT_TRUE_MIN, -FLT_TRUE_MIN, FLT_MIN, -FLT_MIN, FLT_MAX, -FLT_MAX,
+                         FLT_MIN - FLT_TRUE_MIN, 2 * FLT_TRUE_MIN, FLT_EPSILON };
+    const double dl[] = { DBL_TRUE_MIN, -DBL_TRUE_MIN, DBL_MIN, -DBL_MIN, DBL_MAX, -DBL_MAX,
+                          DBL_MIN - DBL_TRUE_MIN, 3 * DBL_TRUE_MIN, DBL_EPSILON };
+    unsigned char record[8], again[8];
+    char text[64];
+    size_t i;
+
+    for (i = 0; i < sizeof fl / sizeof fl[0]; i++) {
+        memcpy(record, &fl[i], 4);
+        ck_assert_int_gt(shmkit_layout_format(f32, record, 0, text, sizeof text), 0);
+        memset(again, 0, sizeof again);
+        ck_assert_msg(shmkit_layout_set(f32, again, "x", text) == 0, "f32 %s: %s", text,
+                      shmkit_error_detail());
+        ck_assert_msg(memcmp(record, again, 4) == 0, "f32 %s does not read back", text);
+    }
+    for (i = 0; i < sizeof dl / sizeof dl[0]; i++) {
+        memcpy(record, &dl[i], 8);
+        ck_assert_int_gt(shmkit_layout_format(f64, record, 0, text, sizeof text), 0);
+        memset(again, 0, sizeof again);
+        ck_assert_msg(shmkit_layout_set(f64, again, "x", text) == 0, "f64 %s: %s", text,
+                      shmkit_error_detail());
+        ck_assert_msg(memcmp(record, again, 8) == 0, "f64 %s does not read back", text);
+    }
+    shmkit_layout_free(f32);
+    shmkit_layout_free(f64);
 }
 END_TEST
 
@@ -669,7 +846,8 @@ START_TEST(test_set_text)
     expect_set(layout, record, "t", "1234567", 0);     /* N - 1 bytes */
     ck_assert_int_eq(memcmp(record + t, "1234567", 8), 0);
     expect_set(layout, record, "t", "12345678", SHMKIT_ETOOLONG);
-    ck_assert_ptr_nonnull(strstr(shmkit_error_detail(), "char[8]"));
+    ck_assert_str_eq(shmkit_error_detail(),
+                     "field \"t\": text too long: 8 bytes, char[8] holds at most 7");
     expect_set(layout, record, "t", "a much longer text", SHMKIT_ETOOLONG);
     expect_set(layout, record, "t", "", 0);
     for (i = 0; i < 8; i++)
@@ -705,7 +883,12 @@ START_TEST(test_set_arrays)
     ck_assert_int_eq(load_signed(record + v + 2, 2), 16);
     ck_assert_int_eq(load_signed(record + v + 4, 2), INT16_MIN);
 
+    /* Too many elements is not "text too long". */
     expect_set(layout, record, "v", "1,2,3,4", SHMKIT_ETOOLONG);
+    ck_assert_str_eq(shmkit_error_detail(),
+                     "field \"v\": too many elements: 4 given, i16[3] holds 3");
+    expect_set(layout, record, "v", "1,x,3,4,,", SHMKIT_ETOOLONG);
+    ck_assert_ptr_nonnull(strstr(shmkit_error_detail(), "6 given"));
     expect_set(layout, record, "v", "1,,2", SHMKIT_EBADVALUE);
     expect_set(layout, record, "v", "1,2,", SHMKIT_EBADVALUE);
     expect_set(layout, record, "v", ",1", SHMKIT_EBADVALUE);
@@ -920,6 +1103,176 @@ START_TEST(test_json_escapes)
                      (int)strlen(buf));
     ck_assert_str_eq(buf, "{\"t\":\"q\\\"b\\\\s/\\n\\r\\t\\b\\f\\u0001\\u001f\\u007f"
                           "\\u0080\\u00ff\",\"n\":null,\"i\":[null,null,2.5]}");
+    shmkit_layout_free(layout);
+}
+END_TEST
+
+/* The JSON of the N bytes at TEXT in a char[24] field, with the bytes
+ * after them NUL. */
+static int json_valid(const char *s);
+
+static const char *json_text(const char *text, size_t n, char *buf, size_t len)
+{
+    shmkit_layout *layout = parse_ok("t:char[24]");
+    unsigned char record[24];
+    int rc;
+
+    ck_assert_uint_le(n, sizeof record);
+    memset(record, 0, sizeof record);
+    memcpy(record, text, n);
+    rc = shmkit_layout_to_json(layout, record, buf, len);
+    shmkit_layout_free(layout);
+    ck_assert_msg(rc > 0 && (size_t)rc < len, "to_json: %d", rc);
+    ck_assert_msg(json_valid(buf), "invalid JSON: %s", buf);
+    return buf;
+}
+
+#define JSON_TEXT(bytes, buf) json_text(bytes, sizeof bytes - 1, buf, sizeof buf)
+
+START_TEST(test_json_utf8_as_is)
+{
+    char buf[256];
+
+    /* Well-formed UTF-8 of every length is written as it is. */
+    ck_assert_str_eq(JSON_TEXT("Z\xc3\xbcrich", buf), "{\"t\":\"Z\xc3\xbcrich\"}");
+    ck_assert_str_eq(JSON_TEXT("\xe2\x82\xac 5", buf), "{\"t\":\"\xe2\x82\xac 5\"}");
+    ck_assert_str_eq(JSON_TEXT("\xf0\x9f\x98\x80", buf), "{\"t\":\"\xf0\x9f\x98\x80\"}");
+    /* The edges of each length and of the surrogate gap. */
+    ck_assert_str_eq(JSON_TEXT("\xc2\xa0\xdf\xbf\xe0\xa0\x80\xed\x9f\xbf\xee\x80\x80", buf),
+                     "{\"t\":\"\xc2\xa0\xdf\xbf\xe0\xa0\x80\xed\x9f\xbf\xee\x80\x80\"}");
+    ck_assert_str_eq(JSON_TEXT("\xef\xbf\xbd\xf0\x90\x80\x80\xf4\x8f\xbf\xbf", buf),
+                     "{\"t\":\"\xef\xbf\xbd\xf0\x90\x80\x80\xf4\x8f\xbf\xbf\"}");
+    /* Still escaped: quote, backslash, C0 controls, DEL, the C1 controls
+     * (even well-formed) and U+2028, U+2029; U+2027 is not. */
+    ck_assert_str_eq(JSON_TEXT("\"\\\x01\x7f\xc2\x80\xc2\x85\xc2\x9f", buf),
+                     "{\"t\":\"\\\"\\\\\\u0001\\u007f\\u0080\\u0085\\u009f\"}");
+    ck_assert_str_eq(JSON_TEXT("\xe2\x80\xa8\xe2\x80\xa9\xe2\x80\xa7", buf),
+                     "{\"t\":\"\\u2028\\u2029\xe2\x80\xa7\"}");
+}
+END_TEST
+
+/* Every byte that is not part of well-formed UTF-8 is one \u00XX escape,
+ * and judging it does not swallow the bytes after it. */
+START_TEST(test_json_utf8_invalid_bytes)
+{
+    static const struct { const char *bytes, *json; } cases[] = {
+        /* continuation bytes without a lead */
+        { "\x80", "\\u0080" }, { "a\xbf" "b", "a\\u00bfb" },
+        /* C0, C1 leads: always overlong */
+        { "\xc0\xaf", "\\u00c0\\u00af" }, { "\xc1\xbf", "\\u00c1\\u00bf" },
+        /* overlong 3- and 4-byte forms */
+        { "\xe0\x80\xaf", "\\u00e0\\u0080\\u00af" },
+        { "\xe0\x9f\xbf", "\\u00e0\\u009f\\u00bf" },
+        { "\xf0\x8f\xbf\xbf", "\\u00f0\\u008f\\u00bf\\u00bf" },
+        /* surrogates */
+        { "\xed\xa0\x80", "\\u00ed\\u00a0\\u0080" },
+        { "\xed\xbf\xbf", "\\u00ed\\u00bf\\u00bf" },
+        /* above U+10FFFF, and the leads F5..FF */
+        { "\xf4\x90\x80\x80", "\\u00f4\\u0090\\u0080\\u0080" },
+        { "\xf5\x80\x80\x80", "\\u00f5\\u0080\\u0080\\u0080" },
+        { "\xf8\xfb\xfc\xfe\xff", "\\u00f8\\u00fb\\u00fc\\u00fe\\u00ff" },
+        /* sequences cut short by another byte: the rest is judged anew */
+        { "\xe2\x82x", "\\u00e2\\u0082x" },
+        { "\xc3\xc3\xbc", "\\u00c3\xc3\xbc" },
+        { "\xf0\x9f\x98\xc3\xa9", "\\u00f0\\u009f\\u0098\xc3\xa9" },
+        /* Latin-1 text reads as Latin-1 */
+        { "Z\xfcrich", "Z\\u00fcrich" },
+    };
+    char buf[256], want[256];
+    size_t i;
+
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(want, sizeof want, "{\"t\":\"%s\"}", cases[i].json);
+        ck_assert_str_eq(json_text(cases[i].bytes, strlen(cases[i].bytes), buf, sizeof buf),
+                         want);
+    }
+}
+END_TEST
+
+/* The text ends at the first NUL or at the field's end, also in the
+ * middle of a sequence, whose bytes after it are never read. */
+START_TEST(test_json_utf8_field_end)
+{
+    shmkit_layout *layout = parse_ok("a:char[3] b:char[2] c:u8 d:char[4]");
+    unsigned char record[16];
+    char buf[256];
+
+    memset(record, 0, sizeof record);
+    /* "a" is full: 'x' then the first 2 bytes of a 3-byte sequence whose
+     * last byte would be the first of "b". */
+    memcpy(record + field_of(layout, "a").offset, "x\xe2\x82", 3);
+    memcpy(record + field_of(layout, "b").offset, "\xac\xf0", 2);
+    record[field_of(layout, "c").offset] = 0x9f;
+    /* A sequence cut by NUL padding, and bytes after the NUL ignored. */
+    memcpy(record + field_of(layout, "d").offset, "\xc3\0\xbc", 3);
+    ck_assert_int_gt(shmkit_layout_to_json(layout, record, buf, sizeof buf), 0);
+    ck_assert_str_eq(buf, "{\"a\":\"x\\u00e2\\u0082\",\"b\":\"\\u00ac\\u00f0\","
+                          "\"c\":159,\"d\":\"\\u00c3\"}");
+    ck_assert(json_valid(buf));
+    /* A complete sequence that fills the field exactly, with no NUL. */
+    memcpy(record + field_of(layout, "a").offset, "\xe2\x82\xac", 3);
+    memcpy(record + field_of(layout, "d").offset, "\xf0\x9f\x98\x80", 4);
+    ck_assert_int_gt(shmkit_layout_to_json(layout, record, buf, sizeof buf), 0);
+    ck_assert_str_eq(buf, "{\"a\":\"\xe2\x82\xac\",\"b\":\"\\u00ac\\u00f0\","
+                          "\"c\":159,\"d\":\"\xf0\x9f\x98\x80\"}");
+    /* A valid sequence followed by NUL padding. */
+    memset(record + field_of(layout, "d").offset, 0, 4);
+    memcpy(record + field_of(layout, "d").offset, "\xc3\xbc", 2);
+    ck_assert_int_gt(shmkit_layout_to_json(layout, record, buf, sizeof buf), 0);
+    ck_assert_ptr_nonnull(strstr(buf, "\"d\":\"\xc3\xbc\"}"));
+    shmkit_layout_free(layout);
+}
+END_TEST
+
+/* Append code point CP to OUT as UTF-8; the length. */
+static size_t utf8_encode(uint32_t cp, unsigned char *out)
+{
+    if (cp < 0x80)
+        return out[0] = (unsigned char)cp, 1;
+    if (cp < 0x800)
+        return out[0] = (unsigned char)(0xc0 | cp >> 6),
+               out[1] = (unsigned char)(0x80 | (cp & 0x3f)), 2;
+    if (cp < 0x10000) {
+        out[0] = (unsigned char)(0xe0 | cp >> 12);
+        out[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
+        out[2] = (unsigned char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    out[0] = (unsigned char)(0xf0 | cp >> 18);
+    out[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3f));
+    out[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
+    out[3] = (unsigned char)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+/* Random text of code points that need no escape comes out byte for byte. */
+START_TEST(test_json_utf8_random_text_as_is)
+{
+    shmkit_layout *layout = parse_ok("t:char[64]");
+    unsigned char record[64];
+    char buf[256], want[256];
+    int iter;
+
+    for (iter = 0; iter < 20000; iter++) {
+        size_t len = 0;
+
+        memset(record, 0, sizeof record);
+        while (len + 4 < sizeof record - 1 && rng_next() % 16 != 0) {
+            uint32_t cp;
+
+            do {
+                /* Mostly small code points, some anywhere up to U+10FFFF. */
+                uint64_t r = rng_next();
+                cp = (uint32_t)(r % 4 == 0 ? (r >> 8) % 0x110000 : (r >> 8) % 0x3000);
+            } while (cp < 0x20 || cp == '"' || cp == '\\' || (cp >= 0x7f && cp <= 0x9f)
+                     || cp == 0x2028 || cp == 0x2029 || (cp >= 0xd800 && cp <= 0xdfff));
+            len += utf8_encode(cp, record + len);
+        }
+        snprintf(want, sizeof want, "{\"t\":\"%s\"}", (const char *)record);
+        ck_assert_int_gt(shmkit_layout_to_json(layout, record, buf, sizeof buf), 0);
+        ck_assert_str_eq(buf, want);
+        ck_assert(json_valid(buf));
+    }
     shmkit_layout_free(layout);
 }
 END_TEST
@@ -1242,8 +1595,41 @@ END_TEST
 /* JSON validity                                                       */
 /* ------------------------------------------------------------------ */
 
+/* One UTF-8 sequence at S (NUL-terminated) decoded into *CP: its length,
+ * or 0 if it is not well-formed.  Written apart from the library's
+ * checker, by decoding and then judging the code point. */
+static int utf8_decode(const unsigned char *s, uint32_t *cp)
+{
+    static const uint32_t min[] = { 0, 0, 0x80, 0x800, 0x10000 };
+    uint32_t v;
+    int len, i;
+
+    if (s[0] < 0x80) {
+        *cp = s[0];
+        return 1;
+    }
+    if ((s[0] & 0xe0) == 0xc0)
+        len = 2, v = s[0] & 0x1fu;
+    else if ((s[0] & 0xf0) == 0xe0)
+        len = 3, v = s[0] & 0x0fu;
+    else if ((s[0] & 0xf8) == 0xf0)
+        len = 4, v = s[0] & 0x07u;
+    else
+        return 0;
+    for (i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        v = v << 6 | (s[i] & 0x3fu);
+    }
+    if (v < min[len] || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+        return 0;
+    *cp = v;
+    return len;
+}
+
 /* A strict RFC 8259 checker for what to_json produces (objects, arrays,
- * strings, numbers, null), which also demands printable ASCII. */
+ * strings, numbers, null): strings must be well-formed UTF-8 without raw
+ * control characters (C0, DEL, C1) or U+2028, U+2029. */
 static int json_value(const char **p);
 
 static int json_string(const char **p)
@@ -1255,9 +1641,18 @@ static int json_string(const char **p)
         return 0;
     while (*s != '"') {
         unsigned char c = (unsigned char)*s;
+        uint32_t cp;
 
-        if (c < 0x20 || c >= 0x7f)
+        if (c < 0x20 || c == 0x7f)
             return 0;
+        if (c >= 0x80) {
+            int len = utf8_decode((const unsigned char *)s, &cp);
+
+            if (len == 0 || cp <= 0x9f || cp == 0x2028 || cp == 0x2029)
+                return 0;
+            s += len;
+            continue;
+        }
         if (c == '\\') {
             s++;
             if (*s == 'u') {
@@ -1357,7 +1752,14 @@ START_TEST(test_json_checker_rejects)
     ck_assert(!json_valid("{\"a\":01}"));
     ck_assert(!json_valid("{\"a\":\"\x01\"}"));
     ck_assert(!json_valid("{\"a\":\"\\x01\"}"));
-    ck_assert(!json_valid("{\"a\":\"\xc3\xa9\"}"));
+    ck_assert(json_valid("{\"a\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"}"));
+    ck_assert(!json_valid("{\"a\":\"\xc3\"}"));
+    ck_assert(!json_valid("{\"a\":\"\xc0\xaf\"}"));
+    ck_assert(!json_valid("{\"a\":\"\xed\xa0\x80\"}"));
+    ck_assert(!json_valid("{\"a\":\"\xf4\x90\x80\x80\"}"));
+    ck_assert(!json_valid("{\"a\":\"\xc2\x85\"}"));
+    ck_assert(!json_valid("{\"a\":\"\xe2\x80\xa8\"}"));
+    ck_assert(!json_valid("{\"a\":\"\x7f\"}"));
     ck_assert(!json_valid("{\"a\":[1,]}"));
     ck_assert(!json_valid("{\"a\":1}\n"));
 }
@@ -1433,6 +1835,8 @@ static Suite *layout_suite(void)
     tcase_add_test(tc, test_parse_limits_reached);
     tcase_add_test(tc, test_bad_layout_details);
     tcase_add_test(tc, test_bad_layout_unprintable_quoted);
+    tcase_add_test(tc, test_set_unprintable_quoted);
+    tcase_add_test(tc, test_long_unprintable_value_cut);
     tcase_add_test(tc, test_bad_layout_name_too_long);
     tcase_add_test(tc, test_bad_layout_text_too_long);
     tcase_add_test(tc, test_bad_layout_too_many_fields);
@@ -1442,6 +1846,8 @@ static Suite *layout_suite(void)
     tcase_add_loop_test(tc, test_set_integer_bounds, 0, ntypes);
     tcase_add_test(tc, test_set_integer_syntax);
     tcase_add_test(tc, test_set_floats);
+    tcase_add_test(tc, test_set_float_limits);
+    tcase_add_test(tc, test_round_trip_float_limits);
     tcase_add_test(tc, test_set_text);
     tcase_add_test(tc, test_set_arrays);
     tcase_add_test(tc, test_set_unknown_field_and_arguments);
@@ -1451,6 +1857,10 @@ static Suite *layout_suite(void)
     tcase_add_test(tc, test_format_integers_and_arrays);
     tcase_add_test(tc, test_format_text_escapes);
     tcase_add_test(tc, test_json_escapes);
+    tcase_add_test(tc, test_json_utf8_as_is);
+    tcase_add_test(tc, test_json_utf8_invalid_bytes);
+    tcase_add_test(tc, test_json_utf8_field_end);
+    tcase_add_test(tc, test_json_utf8_random_text_as_is);
     tcase_add_test(tc, test_to_text_lines);
     tcase_add_loop_test(tc, test_snprintf_semantics, MODE_FORMAT, MODE_JSON + 1);
     tcase_add_test(tc, test_round_trip_f64);

@@ -98,6 +98,56 @@ START_TEST(test_sysv_ftok)
 }
 END_TEST
 
+/* PROJ is a number from 1 to 255 in decimal or, like KEY, in hex with 0x. */
+START_TEST(test_sysv_proj_hex)
+{
+    static const char *const bad[] = { "0x0", "0x100", "0x", "0x-1", "+16", " 16", "16 ",
+                                       "0x1g", "0o20" };
+    struct sk_spec a, b;
+    char text[64];
+    size_t i;
+
+    if (!shmkit_backend_available(SHMKIT_BACKEND_SYSV))
+        return;
+    ck_assert_int_eq(sk_spec_parse("sysv:/tmp:0x10", &a), 0);
+    ck_assert_int_eq(sk_spec_parse("sysv:/tmp:16", &b), 0);
+    ck_assert_int_eq(a.sysv_key, b.sysv_key);
+    ck_assert_int_eq(sk_spec_parse("sysv:/tmp:0XfF", &a), 0);
+    ck_assert_int_eq(sk_spec_parse("sysv:/tmp:255", &b), 0);
+    ck_assert_int_eq(a.sysv_key, b.sysv_key);
+    ck_assert_int_eq(sk_spec_parse("sysv:/tmp:010", &a), 0);  /* decimal, not octal */
+    ck_assert_int_eq(sk_spec_parse("sysv:/tmp:10", &b), 0);
+    ck_assert_int_eq(a.sysv_key, b.sysv_key);
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(text, sizeof text, "sysv:/tmp:%s", bad[i]);
+        ck_assert_int_eq(sk_spec_parse(text, &a), SHMKIT_EBADSPEC);
+        /* The detail quotes what could not be read. */
+        snprintf(text, sizeof text, "not \"%s\"", bad[i]);
+        ck_assert_msg(strstr(shmkit_error_detail(), text) != NULL, "detail \"%s\" lacks %s",
+                      shmkit_error_detail(), text);
+        ck_assert_ptr_nonnull(strstr(shmkit_error_detail(), "decimal or 0x hex"));
+    }
+}
+END_TEST
+
+/* Control characters of a spec are escaped in the detail. */
+START_TEST(test_detail_escaped)
+{
+    struct sk_spec spec;
+    const char *d;
+
+    if (!shmkit_backend_available(SHMKIT_BACKEND_SYSV))
+        return;
+    ck_assert_int_eq(sk_spec_parse("sysv:/nonexistent-skt\n\x1b[31m:1", &spec), -ENOENT);
+    ck_assert_ptr_nonnull(strstr(shmkit_error_detail(), "/nonexistent-skt\\n\\x1b[31m"));
+    ck_assert_int_eq(sk_spec_parse("sysv:/tmp:1\t\x01", &spec), SHMKIT_EBADSPEC);
+    ck_assert_ptr_nonnull(strstr(shmkit_error_detail(), "not \"1\\t\\x01\""));
+    for (d = shmkit_error_detail(); *d != '\0'; d++)
+        ck_assert_msg(*d >= 0x20 && *d < 0x7f, "byte 0x%02x in \"%s\"",
+                      (unsigned)(unsigned char)*d, shmkit_error_detail());
+}
+END_TEST
+
 START_TEST(test_too_long)
 {
     char text[SK_SPEC_TEXT_MAX + 10];
@@ -120,6 +170,8 @@ static Suite *spec_suite(void)
     tcase_add_test(tc, test_null_spec);
     tcase_add_test(tc, test_sysv_keys);
     tcase_add_test(tc, test_sysv_ftok);
+    tcase_add_test(tc, test_sysv_proj_hex);
+    tcase_add_test(tc, test_detail_escaped);
     tcase_add_test(tc, test_too_long);
     suite_add_tcase(s, tc);
     return s;

@@ -208,12 +208,88 @@ missing_backend_tests() {
     done
 }
 
+# one_clean_line DESC: the last command's stderr is one line without ESC or
+# any other control byte besides its newline.
+one_clean_line() {
+    tap_is "$(wc -l <"$TAP_ERR" | tr -d ' ')" 1 "$1: one line"
+    if LC_ALL=C grep -q '[[:cntrl:]]' "$TAP_ERR"; then
+        tap_fail "$1: no control characters"
+        tap_diag "stderr: $(od -c "$TAP_ERR" | head -n 5)"
+    else
+        tap_pass "$1: no control characters"
+    fi
+}
+
+# Control characters from the command line are escaped in messages.
+escape_tests() {
+    esc=$(printf '\033')
+    nl=$(printf '\nx')  # $(...) drops trailing newlines
+    nl=${nl%x}
+    spec="/a${nl}b${esc}[2J"
+    tap_cmd "shmkit-read: spec with a newline and ESC" 2 - \
+        '^shmkit-read: /a\\nb\\x1b\[2J: bad segment spec' "$READ" "$spec"
+    one_clean_line "shmkit-read: spec with a newline and ESC"
+    tap_cmd "shmkit-write: spec with a newline and ESC" 2 - \
+        '^shmkit-write: /a\\nb\\x1b\[2J: bad segment spec' "$WRITE" -L v:u8 "$spec" v=1
+    one_clean_line "shmkit-write: spec with a newline and ESC"
+    tap_cmd "shmkit info: spec with a newline and ESC" 2 - \
+        '^shmkit: /a\\nb\\x1b\[2J: bad segment spec' "$SHMKIT" info "$spec"
+    one_clean_line "shmkit info: spec with a newline and ESC"
+    tap_cmd "layout with ESC" 2 - \
+        '^shmkit-write: /x: -L: bad layout \(field 1 "v": unknown type "u8\\x1b"\)$' \
+        "$WRITE" -L "v:u8$esc" /x v=1
+    one_clean_line "layout with ESC"
+    tap_cmd "bad count with ESC" 2 - "^shmkit-read: bad count '1\\\\x1b\\[2J'" \
+        "$READ" -f -n "1${esc}[2J" /x
+    tap_is "$(grep -c "$esc" "$TAP_ERR")" 0 "bad count with ESC: escaped"
+    tap_cmd "unknown option with a tab" 2 - "^shmkit-write: unknown option '--a\\\\tb'\$" \
+        "$WRITE" "--a$(printf '\t')b" /x
+    tap_cmd "unexpected argument with a CR" 2 - \
+        "^shmkit-read: unexpected argument 'x\\\\ry'" "$READ" /x "x$(printf '\r')y"
+    tap_is "$(grep -c "$(printf '\r')" "$TAP_ERR")" 0 "unexpected argument with a CR: escaped"
+}
+
+# Messages for values that do not fit: too many elements is not "text too long".
+too_long_tests() {
+    be=$1
+    s=$(sk_spec "$be" 13)
+    "$WRITE" -L 'a:i8[3] t:char[4]' "$s"
+    tap_cmd "$be: too many elements" 2 - \
+        "^shmkit-write: $s: a=1,2,3,4: value too long \\(field \"a\": too many elements: 4 given, i8\\[3\\] holds 3\\)\$" \
+        "$WRITE" "$s" a=1,2,3,4
+    tap_cmd "$be: text too long" 2 - \
+        "^shmkit-write: $s: t=abcd: value too long \\(field \"t\": text too long: 4 bytes, char\\[4\\] holds at most 3\\)\$" \
+        "$WRITE" "$s" t=abcd
+    nl=$(printf '\nx')
+    nl=${nl%x}
+    tap_cmd "$be: field name with a newline" 2 - \
+        "^shmkit-write: $s: a\\\\nb=1: unknown field \\(no field \"a\\\\nb\"\\)\$" \
+        "$WRITE" "$s" "a${nl}b=1"
+    one_clean_line "$be: field name with a newline"
+}
+
+# PROJ in hex names the same key as in decimal.
+hex_proj_tests() {
+    [ "$SHMKIT_HAVE_SYSV" = yes ] || { tap_skip "sysv:PATH:0xPROJ" "no System V backend"; return; }
+    dir=$TAP_TMP/ftok
+    mkdir -p "$dir"
+    tap_cmd "create sysv:PATH:0x2a" 0 - - "$WRITE" -L v:u8 "sysv:$dir:0x2a" v=42
+    tap_cmd "read it as sysv:PATH:42" 0 '^v=42$' - "$READ" "sysv:$dir:42"
+    tap_cmd "PROJ 0x100 refused" 2 - \
+        "^shmkit-read: sysv:$dir:0x100: bad segment spec \\(PROJ must be a number from 1 to 255, decimal or 0x hex, not \"0x100\"\\)\$" \
+        "$READ" "sysv:$dir:0x100"
+    tap_cmd "remove sysv:PATH:0X2A" 0 - - "$SHMKIT" rm "sysv:$dir:0X2A"
+}
+
 help_and_version_tests
 usage_tests
 bad_spec_tests
+escape_tests
+hex_proj_tests
 missing_backend_tests
 for be in $SK_BACKENDS; do
     bad_value_tests "$be"
+    too_long_tests "$be"
     missing_tests "$be"
     busy_tests "$be"
     timeout_tests "$be"

@@ -17,7 +17,7 @@ command -v hexdump >/dev/null 2>&1 && have_hexdump=yes
 check_json() {
     python3 -c '
 import json, sys
-with open(sys.argv[1]) as f:
+with open(sys.argv[1], encoding="utf-8") as f:
     text = f.read()
 assert text.endswith("}\n") and text.count("\n") == 1, "one object, one newline"
 d = json.loads(text)
@@ -106,7 +106,27 @@ raw_tests() {
         "$READ" --json "$s"
 }
 
+# --json writes UTF-8 text as it is and each byte of anything else as
+# \u00XX.
+utf8_tests() {
+    be=$1
+    s=$(sk_spec "$be" 11)
+    "$WRITE" -L 'city:char[16] bad:char[8]' "$s" "city=$(printf 'Z\303\274rich \342\202\254')" \
+        "bad=$(printf 'a\303\377\355\240\200')"
+    tap_cmd "$be: --json with UTF-8 text" 0 '' - "$READ" --json "$s"
+    tap_is "$(cat "$TAP_OUT")" \
+        "$(printf '{"city":"Z\303\274rich \342\202\254","bad":"a\\u00c3\\u00ff\\u00ed\\u00a0\\u0080"}')" \
+        "$be: UTF-8 as it is, other bytes as \\u00XX"
+    if [ "$have_python" = yes ]; then
+        tap_ok "$be: --json with UTF-8 is valid JSON" check_json "$TAP_OUT" \
+            'd == {"city": "Z\u00fcrich \u20ac", "bad": "a\u00c3\u00ff\u00ed\u00a0\u0080"}'
+    else
+        tap_skip "$be: --json with UTF-8 is valid JSON" "no python3"
+    fi
+}
+
 for be in $SK_BACKENDS; do
+    utf8_tests "$be"
     layout_tests "$be"
     raw_tests "$be"
 done

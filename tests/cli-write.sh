@@ -145,7 +145,37 @@ nothing_created_tests() {
     tap_cmd "$be: none of them created the slot" 3 - '' "$SHMKIT" info "$s"
 }
 
+# The messages for a slot opened with the wrong kind of format, and for
+# floats beyond either end of their type.
+mismatch_and_range_tests() {
+    be=$1
+    s=$(sk_spec "$be" 12)
+    "$WRITE" -s 8 "$s"
+    tap_cmd "$be: -L on a raw slot" 5 - \
+        "^shmkit-write: $s: layout mismatch \\(segment is a raw slot of 8-byte records, with no layout\\)\$" \
+        "$WRITE" -L 'v:u8' "$s" v=1
+    "$SHMKIT" rm "$s"
+    "$WRITE" -L 'v:u8 f:f32 d:f64' "$s"
+    tap_cmd "$be: -s on a slot with a layout" 5 - \
+        "^shmkit-write: $s: layout mismatch \\(segment is not a raw slot: it has layout \"v:u8 f:f32 d:f64\"\\)\$" \
+        "$WRITE" -s 16 "$s"
+    for v in f=1e-50 f=-1e-50 d=1e-400 d=-1e-400; do
+        tap_cmd "$be: $v would be stored as 0" 2 - \
+            "^shmkit-write: $s: $v: value out of range \\(.*not 0 but would be stored as 0" \
+            "$WRITE" "$s" "$v"
+    done
+    for v in f=1e39 f=-1e39 d=1e309 d=-1e309; do
+        tap_cmd "$be: $v overflows" 2 - \
+            "^shmkit-write: $s: $v: value out of range \\(.*the largest magnitude is " \
+            "$WRITE" "$s" "$v"
+    done
+    tap_is "$(sk_info_field "$s" version)" 1 "$be: none of them published"
+    tap_cmd "$be: subnormals are stored" 0 - - "$WRITE" "$s" f=1e-45 d=-5e-324
+    tap_is "$(read_text "$s" | tr '\n' ' ')" 'v=0 f=1e-45 d=-5e-324 ' "$be: subnormals read back"
+}
+
 for be in $SK_BACKENDS; do
+    mismatch_and_range_tests "$be"
     layout_slot_tests "$be"
     mode_tests "$be"
     raw_tests "$be"

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "escape.h"
 #include "shmkit.h"
 
 static const char *prog_name = "shmkit";
@@ -69,13 +70,69 @@ int tool_exit_status(int code)
     }
 }
 
-/* "PROG: " or "PROG: SPEC: " */
-static void print_prefix(const char *spec)
+/* ---- messages ----------------------------------------------------------
+ *
+ * Every message is assembled in a buffer and written as one line by
+ * put_message, which escapes control characters and non-ASCII bytes
+ * (escape.h): specs, field names and values come from the command line and
+ * details from segments, and none of them may forge a line or drive the
+ * terminal.
+ */
+
+struct message {
+    char text[2048];
+    size_t len;
+};
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 0)))
+#endif
+static void message_vadd(struct message *m, const char *fmt, va_list ap)
 {
+    size_t room = sizeof m->text - m->len;
+    int n = vsnprintf(m->text + m->len, room, fmt, ap);
+
+    /* A cut message keeps what fitted. */
+    if (n > 0)
+        m->len += (size_t)n < room ? (size_t)n : room - 1;
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static void message_add(struct message *m, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    message_vadd(m, fmt, ap);
+    va_end(ap);
+}
+
+/* Start M with "PROG: " or "PROG: SPEC: ". */
+static void message_start(struct message *m, const char *spec)
+{
+    m->len = 0;
+    m->text[0] = '\0';
     if (spec != NULL)
-        fprintf(stderr, "%s: %s: ", prog_name, spec);
+        message_add(m, "%s: %s: ", prog_name, spec);
     else
-        fprintf(stderr, "%s: ", prog_name);
+        message_add(m, "%s: ", prog_name);
+}
+
+/* Write M to stderr, escaped, as one line in one write (stderr is
+ * unbuffered), so that lines of processes sharing it do not mix. */
+static void put_message(const struct message *m)
+{
+    /* Room for every byte escaped (4 characters), the newline, the NUL. */
+    char line[sizeof m->text * 4 + 2];
+    size_t len;
+
+    sk_escape(line, sizeof line - 1, m->text, m->len);
+    len = strlen(line);
+    line[len] = '\n';
+    line[len + 1] = '\0';
+    fputs(line, stderr);
 }
 
 /* "PROG: SPEC: CONTEXT: TEXT (detail)"; TEXT NULL for strerror(CODE). */
@@ -84,15 +141,16 @@ static int report_failure(const char *spec, const char *context, const char *tex
     /* Copy the detail first: it is only valid until the next shmkit call,
      * and shmkit_strerror() is one. */
     char detail[256];
-    snprintf(detail, sizeof detail, "%s", shmkit_error_detail());
+    struct message m;
 
-    print_prefix(spec);
+    snprintf(detail, sizeof detail, "%s", shmkit_error_detail());
+    message_start(&m, spec);
     if (context != NULL)
-        fprintf(stderr, "%s: ", context);
-    fputs(text != NULL ? text : shmkit_strerror(code), stderr);
+        message_add(&m, "%s: ", context);
+    message_add(&m, "%s", text != NULL ? text : shmkit_strerror(code));
     if (detail[0] != '\0')
-        fprintf(stderr, " (%s)", detail);
-    fputc('\n', stderr);
+        message_add(&m, " (%s)", detail);
+    put_message(&m);
     return tool_exit_status(code);
 }
 
@@ -108,13 +166,14 @@ int tool_fail_as(const char *spec, const char *text, int code)
 
 int tool_error(int status, const char *spec, const char *fmt, ...)
 {
+    struct message m;
     va_list ap;
 
-    print_prefix(spec);
+    message_start(&m, spec);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    message_vadd(&m, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    put_message(&m);
     return status;
 }
 
@@ -123,9 +182,12 @@ __attribute__((format(printf, 1, 0)))
 #endif
 static void print_usage_error(const char *fmt, va_list ap)
 {
-    print_prefix(NULL);
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\nusage: %s\nTry '%s --help' for more information.\n",
+    struct message m;
+
+    message_start(&m, NULL);
+    message_vadd(&m, fmt, ap);
+    put_message(&m);
+    fprintf(stderr, "usage: %s\nTry '%s --help' for more information.\n",
             prog_synopsis, prog_name);
 }
 

@@ -163,9 +163,10 @@ void tool_hexdump(FILE *out, const void *data, size_t len);
 
 /* Print LEN bytes as a JSON string (with the quotes): \" \\ and the short
  * escapes, every other control or non-ASCII byte as \u00XX, so that the
- * output is ASCII and valid JSON whatever the bytes (the escapes of
- * shmkit_layout_to_json).  A program reads the bytes back by encoding the
- * decoded string as Latin-1. */
+ * output is ASCII and valid JSON whatever the bytes.  A program reads the
+ * bytes back by encoding the decoded string as Latin-1.  (Ring messages
+ * are bytes; a slot's text fields go through shmkit_layout_to_json, which
+ * writes well-formed UTF-8 as it is.) */
 void tool_json_string(FILE *out, const void *data, size_t len);
 
 #endif /* SHMKIT_TOOL_H */

@@ -10,7 +10,8 @@
  * formatter honours snprintf semantics exactly (buffers are allocated to
  * the size asked for, so AddressSanitizer sees any overrun); a failed
  * assignment leaves the record unchanged; numbers read back what was
- * printed.
+ * printed; JSON output is well-formed UTF-8 without raw control
+ * characters; error details are printable ASCII.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -59,6 +60,64 @@ static char *format_checked(const shmkit_layout *layout, const void *record, siz
     }
     free(cut);
     return full;
+}
+
+/* An error detail is printable ASCII: untrusted bytes are escaped. */
+static void check_detail(void)
+{
+    const char *d;
+
+    for (d = shmkit_error_detail(); *d != '\0'; d++)
+        FZ_CHECK(*d >= 0x20 && *d < 0x7f);
+}
+
+/* The length of the well-formed UTF-8 sequence at S (NUL-terminated), or
+ * 0; written apart from the library's: decode, then judge the value. */
+static size_t utf8_sequence(const unsigned char *s, uint32_t *cp)
+{
+    static const uint32_t min[] = { 0, 0, 0x80, 0x800, 0x10000 };
+    size_t len, i;
+    uint32_t v;
+
+    if ((s[0] & 0xe0) == 0xc0)
+        len = 2, v = s[0] & 0x1fu;
+    else if ((s[0] & 0xf0) == 0xe0)
+        len = 3, v = s[0] & 0x0fu;
+    else if ((s[0] & 0xf8) == 0xf0)
+        len = 4, v = s[0] & 0x07u;
+    else
+        return 0;
+    for (i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        v = v << 6 | (s[i] & 0x3fu);
+    }
+    if (v < min[len] || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+        return 0;
+    *cp = v;
+    return len;
+}
+
+/* JSON output is well-formed UTF-8 without raw control characters (C0,
+ * DEL, C1) or U+2028/U+2029, whatever the record's bytes. */
+static void check_json_text(const char *json)
+{
+    const unsigned char *s = (const unsigned char *)json;
+
+    while (*s != '\0') {
+        uint32_t cp = 0;
+        size_t len;
+
+        FZ_CHECK(*s >= 0x20 && *s != 0x7f);
+        if (*s < 0x80) {
+            s++;
+            continue;
+        }
+        len = utf8_sequence(s, &cp);
+        FZ_CHECK(len > 0);
+        FZ_CHECK(cp > 0x9f && cp != 0x2028 && cp != 0x2029);
+        s += len;
+    }
 }
 
 static void check_structure(const shmkit_layout *layout)
@@ -150,8 +209,10 @@ static void apply_assignments(const shmkit_layout *layout, unsigned char *record
         } else {
             rc = shmkit_layout_assign(layout, record, a);
         }
-        if (rc < 0)
+        if (rc < 0) {
             FZ_CHECK(memcmp(before, record, size) == 0);
+            check_detail();
+        }
         free(a);
         p += len + 1;
     }
@@ -181,6 +242,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     copy[text_len] = '\0';
     if (shmkit_layout_parse(&layout, copy) < 0) {
         FZ_CHECK(layout == NULL && shmkit_error_detail()[0] != '\0');
+        check_detail();
         free(copy);
         return 0;
     }
@@ -197,7 +259,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (i = 0; i < shmkit_layout_count(layout); i++)
         free(format_checked(layout, record, i, NULL, flags & 0x3f));
     free(format_checked(layout, record, 0, shmkit_layout_to_text, flags & 0x3f));
-    free(format_checked(layout, record, 0, shmkit_layout_to_json, flags & 0x3f));
+    s = format_checked(layout, record, 0, shmkit_layout_to_json, flags & 0x3f);
+    if (s != NULL)
+        check_json_text(s);
+    free(s);
     apply_assignments(layout, record, rsize, rest, end, flags & 0x40);
     if (flags & 0x80)
         check_round_trip(layout, record, rsize);

@@ -4,7 +4,8 @@
  * The input is the spec text (cut at its first NUL).  Checked besides
  * "no crash": the two entry points agree, a parsed POSIX name keeps the
  * namespace rules (no '/' after the first, never "." or ".."), a System V
- * key is never IPC_PRIVATE, and the text is recorded unchanged.
+ * key is never IPC_PRIVATE, the text is recorded unchanged, and an error
+ * detail is printable ASCII.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -47,8 +48,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_parsed(text, &spec);
         FZ_CHECK(backend == spec.backend);
     } else {
+        const char *d;
+
         FZ_CHECK(backend == rc);
         FZ_CHECK(shmkit_error_detail()[0] != '\0');
+        for (d = shmkit_error_detail(); *d != '\0'; d++)
+            FZ_CHECK(*d >= 0x20 && *d < 0x7f);  /* the spec's bytes escaped */
     }
     free(text);
     return 0;
