@@ -85,7 +85,9 @@ enum shmkit_errcode {
     SHMKIT_EHALFCREATED = -1015, /* creator died (or is still busy) before finishing */
     SHMKIT_ECONTENDED = -1016,   /* record kept changing during every bounded retry */
     SHMKIT_EOVERWRITTEN = -1017, /* peeked message overwritten before release */
-    SHMKIT_EOWNER = -1018        /* segment owned by another user (SHMKIT_ANY_OWNER) */
+    SHMKIT_EOWNER = -1018,       /* segment owned by another user (SHMKIT_ANY_OWNER) */
+    SHMKIT_ENOTHOLDER = -1019    /* this process does not hold the handle's lease
+                                    (a handle inherited through fork()) */
 };
 
 /* A static, human-readable description of CODE (negative errno or
