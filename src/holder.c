@@ -18,6 +18,9 @@
  * clone child must not use inherited handles (doc/man/shmkit.3).
  * Threads share the generation: fork() in one thread changes it only in
  * the child, so handles of the parent's other threads stay valid.
+ * A library that is unloaded (dlclose) must not leave a handler behind:
+ * glibc and FreeBSD drop the handlers of an unloaded object, and musl
+ * never unloads one.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */

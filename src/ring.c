@@ -124,14 +124,19 @@ static int expired(int timeout_ms)
 
 /* Errors about the caller's misuse must not read as damage to the
  * segment.  When a writer's or consumer's check fails, the shared cursors
- * are read again: if they are consistent with each other but not with the
- * handle's private copy, another process (or thread) acted through this
- * handle's lease, and that is reported as SHMKIT_ENOTHOLDER, not as
+ * are read again: if they are consistent with each other and show that the
+ * shared cursor moved on from where this handle left it, another process
+ * acted as the holder of this handle's lease (a copy of the handle in a
+ * child the fork handler did not see, or a process that wrote the
+ * cursors), and that is reported as SHMKIT_ENOTHOLDER, not as
  * SHMKIT_ECORRUPT.  Only failures pay for this. */
-static int cursors_consistent(const shmkit_ring *ring, uint32_t head, uint32_t from)
+static int moved_on_consistently(const shmkit_ring *ring, uint32_t mine, uint32_t shared,
+                                 uint32_t head, uint32_t tail)
 {
-    return (head & (SK_FRAME_ALIGN - 1)) == 0 && (from & (SK_FRAME_ALIGN - 1)) == 0 &&
-           (uint32_t)(head - from) <= ring->cap;
+    uint32_t moved = shared - mine;
+
+    return aligned(head) && aligned(tail) && (uint32_t)(head - tail) <= ring->cap &&
+           moved != 0 && moved <= (uint32_t)(head - mine);
 }
 
 /* The writer's private head against the segment's, with TAIL (block) as
@@ -140,11 +145,11 @@ static int writer_state_disagrees(const shmkit_ring *ring, uint32_t tail)
 {
     uint32_t head = sk_load(&ring->hdr->head, SK_ACQUIRE);
 
-    if (head == ring->w_head || !cursors_consistent(ring, head, tail))
+    if (!moved_on_consistently(ring, ring->w_head, head, head, tail))
         return 0;
     sk_fail(SHMKIT_ENOTHOLDER,
-            "the ring's head is %lu, this writer's %lu: another process wrote through this "
-            "handle's lease (a copy of the handle, or the lease was taken over)",
+            "the ring's head is %lu, not %lu where this writer left it: another process "
+            "wrote as this handle's writer (a copy of the handle?)",
             (unsigned long)head, (unsigned long)ring->w_head);
     return 1;
 }
@@ -156,11 +161,11 @@ static int consumer_state_disagrees(const shmkit_ring *ring)
     uint32_t tail = sk_load(&ring->hdr->tail, SK_ACQUIRE);
     uint32_t head = sk_load(&ring->hdr->head, SK_ACQUIRE);
 
-    if (tail == ring->pos || !cursors_consistent(ring, head, tail))
+    if (!moved_on_consistently(ring, ring->pos, tail, head, tail))
         return 0;
     sk_fail(SHMKIT_ENOTHOLDER,
-            "the consumer cursor in the segment is %lu, this handle's %lu: another process "
-            "or thread consumed through this handle (a copy of it, or used concurrently)",
+            "the consumer cursor in the segment is %lu, not %lu where this handle left it: "
+            "another process consumed as this handle's consumer (a copy of the handle?)",
             (unsigned long)tail, (unsigned long)ring->pos);
     return 1;
 }
