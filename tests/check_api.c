@@ -434,6 +434,8 @@ struct null_ctx {
     char buf[64];
     void *scratch;
     const void *cscratch;
+    struct shmkit_info info;
+    struct shmkit_field field;
 };
 
 static struct null_ctx nc;
@@ -465,13 +467,13 @@ NULL_CALL(n_ring_peek_ring, shmkit_ring_peek(NULL, &nc.cscratch, 0))
 NULL_CALL(n_ring_peek_ptr, shmkit_ring_peek(nc.rc, NULL, 0))
 NULL_CALL(n_ring_release_ring, shmkit_ring_release(NULL))
 NULL_CALL(n_ring_policy_ring, shmkit_ring_policy(NULL))
-NULL_CALL(n_info_spec, shmkit_info(NULL, (struct shmkit_info *)nc.buf))
+NULL_CALL(n_info_spec, shmkit_info(NULL, &nc.info))
 NULL_CALL(n_info_info, shmkit_info(nc.spec, NULL))
 NULL_CALL(n_unlink_spec, shmkit_unlink(NULL))
 NULL_CALL(n_spec_check_spec, shmkit_spec_check(NULL))
 NULL_CALL(n_layout_parse_layoutp, shmkit_layout_parse(NULL, "a:u8"))
 NULL_CALL(n_layout_parse_text, shmkit_layout_parse(&nc.layout, NULL))
-NULL_CALL(n_layout_field_layout, shmkit_layout_field(NULL, 0, (struct shmkit_field *)nc.buf))
+NULL_CALL(n_layout_field_layout, shmkit_layout_field(NULL, 0, &nc.field))
 NULL_CALL(n_layout_field_field, shmkit_layout_field(nc.layout, 0, NULL))
 NULL_CALL(n_layout_find_layout, shmkit_layout_find(NULL, "a"))
 NULL_CALL(n_layout_find_name, shmkit_layout_find(nc.layout, NULL))
