@@ -391,14 +391,17 @@ static void on_alarm(int sig)
     (void)sig;
 }
 
-/* -EINTR (in the default wait mode, which blocks) gets a detail too. */
+/* -EINTR (in the blocking wait mode; the spinning one is another
+ * matter) gets a detail too: slot wait, ring receive, send waiting for
+ * space. */
 START_TEST(test_interrupted_wait_sets_detail)
 {
     BACKEND_OR_SKIP();
     struct itimerval once = {{0, 0}, {0, 50000}};
     struct sigaction sa;
-    char spec[32];
+    char spec[32], buf[64] = {0};
     shmkit_slot *w, *r;
+    shmkit_ring *rw, *rc;
 
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_alarm;
@@ -413,10 +416,31 @@ START_TEST(test_interrupted_wait_sets_detail)
     ck_assert_int_eq(shmkit_slot_wait(r, 0, 10000), -EINTR);
     ck_assert_msg(strcmp(shmkit_error_detail(), stale) != 0 && detail_has("signal"),
                   "detail \"%s\"", shmkit_error_detail());
-    shmkit_set_wait_mode(SHMKIT_WAIT_ADAPTIVE);
     shmkit_slot_close(r);
     shmkit_slot_close(w);
     ck_assert_int_eq(shmkit_unlink(spec), 0);
+
+    /* A ring reader waiting for a message, a writer waiting for space. */
+    tu_spec(backend, spec);
+    ck_assert_int_eq(shmkit_ring_create(&rw, spec, 256, 0, SHMKIT_RING_BLOCK, 0600,
+                                        SHMKIT_EXCL), 0);
+    ck_assert_int_eq(shmkit_ring_open(&rc, spec, 0), 0);
+    provoke_unrelated_detail();
+    ck_assert_int_eq(setitimer(ITIMER_REAL, &once, NULL), 0);
+    ck_assert_int_eq(shmkit_ring_recv(rc, buf, sizeof buf, 10000), -EINTR);
+    ck_assert_msg(strcmp(shmkit_error_detail(), stale) != 0 && detail_has("signal"),
+                  "recv: detail \"%s\"", shmkit_error_detail());
+    while (shmkit_ring_send(rw, buf, 40, 0) == 0)
+        ;
+    provoke_unrelated_detail();
+    ck_assert_int_eq(setitimer(ITIMER_REAL, &once, NULL), 0);
+    ck_assert_int_eq(shmkit_ring_send(rw, buf, 40, 10000), -EINTR);
+    ck_assert_msg(strcmp(shmkit_error_detail(), stale) != 0 && detail_has("signal"),
+                  "send: detail \"%s\"", shmkit_error_detail());
+    shmkit_ring_close(rc);
+    shmkit_ring_close(rw);
+    ck_assert_int_eq(shmkit_unlink(spec), 0);
+    shmkit_set_wait_mode(SHMKIT_WAIT_ADAPTIVE);
     tu_assert_no_leftovers();
 }
 END_TEST
