@@ -171,15 +171,35 @@ static int consumer_state_disagrees(const shmkit_ring *ring)
 }
 
 /* Handles are for one thread at a time.  Every call that moves a handle's
- * private state marks it busy with an atomic exchange (uncontended: the
- * handle's own cache line), so that two threads using one handle at once
- * get -EINVAL instead of corrupting its cursors, which would then blame
- * the segment. */
+ * private state marks it busy, so that two threads using one handle at
+ * once get -EINVAL instead of corrupting its cursors, which would then
+ * blame the segment.
+ *
+ * Readers' calls take the mark with an atomic exchange: exact, and cheap
+ * there (the handle's own cache line, and a reader's pending stores are
+ * to private memory or to `tail`, which the writer rarely loads).  The
+ * writer's calls only load and store it: an exchange is a full barrier on
+ * most machines, and the writer's pending stores are message bytes in
+ * lines the consumer has just read, so each send would wait for them to
+ * reach its cache.  For writers the check catches most overlaps, not all;
+ * writer_state_disagrees then tells misuse from damage where the cursors
+ * allow it. */
+static int in_use(void)
+{
+    return sk_fail(-EINVAL, "the handle is in use by another thread "
+                            "(a handle is for one thread at a time)");
+}
+
 static int enter_call(shmkit_ring *ring)
 {
-    if (sk_exchange(&ring->busy, 1) != 0)
-        return sk_fail(-EINVAL, "the handle is in use by another thread "
-                                "(a handle is for one thread at a time)");
+    return sk_exchange(&ring->busy, 1) != 0 ? in_use() : 0;
+}
+
+static int enter_writer_call(shmkit_ring *ring)
+{
+    if (sk_load(&ring->busy, SK_RELAXED) != 0)
+        return in_use();
+    sk_store(&ring->busy, 1, SK_RELAXED);
     return 0;
 }
 
@@ -409,7 +429,7 @@ SHMKIT_API int shmkit_ring_send(shmkit_ring *ring, const void *msg, size_t len, 
         return sk_null_arg("ring");
     if (msg == NULL && len != 0)
         return sk_null_arg("msg");
-    rc = enter_call(ring);
+    rc = enter_writer_call(ring);
     return rc < 0 ? rc : leave_call(ring, send_message(ring, msg, len, timeout_ms));
 }
 
@@ -421,7 +441,7 @@ SHMKIT_API int shmkit_ring_reserve(shmkit_ring *ring, void **ptr, size_t len, in
         return sk_null_arg("ring");
     if (ptr == NULL)
         return sk_null_arg("ptr");
-    rc = enter_call(ring);
+    rc = enter_writer_call(ring);
     return rc < 0 ? rc : leave_call(ring, reserve_message(ring, ptr, len, timeout_ms));
 }
 
@@ -431,7 +451,7 @@ SHMKIT_API int shmkit_ring_commit(shmkit_ring *ring, size_t len)
 
     if (ring == NULL)
         return sk_null_arg("ring");
-    rc = enter_call(ring);
+    rc = enter_writer_call(ring);
     return rc < 0 ? rc : leave_call(ring, commit_message(ring, len));
 }
 

@@ -37,9 +37,12 @@
  * - The wrong kind of handle: a writer's operation on a reader's handle,
  *   or a reader's on the writer's, is -EPERM.  A call out of order on the
  *   right handle (a commit without a reserve) is -EINVAL.
- * - Threads: a handle may be used by one thread at a time.  A ring call
- *   that finds its handle in use by another thread returns -EINVAL
- *   ("in use by another thread") without touching it.  Errors about the
+ * - Threads: a handle may be used by one thread at a time.  A ring
+ *   reader's call (recv, peek, release) that finds its handle in use by
+ *   another thread returns -EINVAL ("in use by another thread") without
+ *   touching it; the writer's calls (send, reserve, commit) catch most
+ *   such overlaps the same way, without a barrier on their fast path.
+ *   Slot handles are not checked.  Errors about the
  *   caller's misuse never read as damage to the segment: SHMKIT_ECORRUPT
  *   is reported only when the segment itself is inconsistent.
  * - fork(): a child inherits its parent's handles but not its leases.
