@@ -113,7 +113,7 @@ int sk_wait_failure(int code, const char *what)
         return sk_fail(code, "interrupted by a signal handler while waiting (no %s yet)", what);
     default:
         if (error_detail[0] == '\0')
-            sk_fail(code, "waiting (no %s yet): %s", what, strerror(code < 0 ? -code : code));
+            sk_fail(code, "waiting (no %s yet): %s", what, shmkit_strerror(code));
         return code;
     }
 }
