@@ -47,6 +47,7 @@ static const struct code_text library_codes[] = {
     {SHMKIT_ECONTENDED, "record changed during every retry"},
     {SHMKIT_EOVERWRITTEN, "message overwritten before release"},
     {SHMKIT_EOWNER, "segment owned by another user"},
+    {SHMKIT_ENOTHOLDER, "this process does not hold the lease (handle inherited through fork?)"},
 };
 
 SHMKIT_API const char *shmkit_strerror(int code)
@@ -92,6 +93,35 @@ int sk_fail(int code, const char *fmt, ...)
     va_end(ap);
     sk_escape(error_detail, sizeof error_detail, raw, strlen(raw));
     return code;
+}
+
+int sk_null_arg(const char *name)
+{
+    return sk_fail(-EINVAL, "%s is NULL", name);
+}
+
+int sk_check_flags(unsigned flags, unsigned allowed, const char *call)
+{
+    if ((flags & ~allowed) != 0)
+        return sk_fail(-EINVAL, "flags 0x%x are unknown or make no sense for %s",
+                       flags & ~allowed, call);
+    return 0;
+}
+
+int sk_wait_failure(int code, const char *what)
+{
+    switch (code) {
+    case -EAGAIN:
+        return sk_fail(code, "no %s yet (timeout 0)", what);
+    case -ETIMEDOUT:
+        return sk_fail(code, "no %s before the timeout", what);
+    case -EINTR:
+        return sk_fail(code, "interrupted by a signal handler while waiting (no %s yet)", what);
+    default:
+        if (error_detail[0] == '\0')
+            sk_fail(code, "waiting (no %s yet): %s", what, shmkit_strerror(code));
+        return code;
+    }
 }
 
 int sk_errno(void)

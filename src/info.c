@@ -85,6 +85,8 @@ SHMKIT_API int shmkit_info(const char *spec_text, struct shmkit_info *info)
     int rc;
 
     sk_clear_detail();
+    if (info == NULL)
+        return sk_null_arg("info");
     memset(info, 0, sizeof *info);
     if ((rc = sk_spec_parse(spec_text, &spec)) < 0 || (rc = sk_seg_stat(&spec, &st)) < 0)
         return rc;

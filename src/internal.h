@@ -33,6 +33,17 @@ int sk_fail(int code, const char *fmt, ...)
 void sk_clear_detail(void);
 /* -errno, never 0: for system calls that "failed" without setting errno. */
 int sk_errno(void);
+/* The flags every *_create takes. */
+#define SK_CREATE_FLAGS (SHMKIT_EXCL | SHMKIT_WRITE | SHMKIT_OWNED | SHMKIT_ANY_OWNER)
+/* -EINVAL for a NULL argument NAME (the API's NULL rule, shmkit.h). */
+int sk_null_arg(const char *name);
+/* -EINVAL naming the bits of FLAGS outside ALLOWED that CALL refuses. */
+int sk_check_flags(unsigned flags, unsigned allowed, const char *call);
+/* The failure of a wait for WHAT ("new version") that returned CODE:
+ * -EAGAIN, -ETIMEDOUT and -EINTR get a detail of their own; another
+ * code keeps the wait's detail, or gets a generic one if it left none
+ * (the caller cleared the detail before waiting). */
+int sk_wait_failure(int code, const char *what);
 
 /* ---- specs (spec.c) -------------------------------------------------- */
 
@@ -227,6 +238,29 @@ int sk_wait_mode_get(void);
  * process holds it.  A dead holder's lease is taken over. */
 int sk_lease_acquire(sk_atomic_u32 *pid_word, sk_atomic_u32 *token_word, const char *role);
 void sk_lease_release(sk_atomic_u32 *pid_word, sk_atomic_u32 *token_word);
+
+/* ---- lease holders across fork() (holder.c) ------------------------- */
+
+/* Incremented in the child of every fork() (pthread_atfork); read through
+ * sk_same_process only. */
+extern sk_atomic_u32 sk_fork_generation
+#if defined(__GNUC__) && defined(SHMKIT_BUILDING_LIBRARY)
+    __attribute__((visibility("hidden")))
+#endif
+    ;
+/* Register the fork handler (once per process) and store the current
+ * generation in *GENERATION, for a handle being opened.  -ENOMEM (with a
+ * detail) if the handler cannot be registered. */
+int sk_holder_stamp(uint32_t *generation);
+/* 1 if a handle stamped with GENERATION was opened by this very process,
+ * 0 if it was inherited through fork().  No system call. */
+static inline int sk_same_process(uint32_t generation)
+{
+    return sk_load(&sk_fork_generation, SK_RELAXED) == generation;
+}
+/* The failure of an operation that acts as the holder of ROLE's lease
+ * ("writer", "consumer") through an inherited handle: SHMKIT_ENOTHOLDER. */
+int sk_not_holder(const char *role);
 
 /* ---- racy copies (copy.c) ------------------------------------------ */
 

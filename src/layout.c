@@ -373,7 +373,7 @@ SHMKIT_API int shmkit_layout_parse(shmkit_layout **layoutp, const char *text)
         return sk_fail(-EINVAL, "no place to store the layout");
     *layoutp = NULL;
     if (text == NULL)
-        return sk_fail(SHMKIT_EBADLAYOUT, "empty layout: no fields");
+        return sk_null_arg("text");
     layout = calloc(1, sizeof *layout);
     if (layout == NULL)
         return sk_fail(-ENOMEM, "cannot allocate a layout");
@@ -1091,6 +1091,8 @@ SHMKIT_API int shmkit_layout_format(const shmkit_layout *layout, const void *rec
     sk_clear_detail();
     if (layout == NULL || record == NULL || index >= layout->nfields)
         return sk_fail(-EINVAL, "no layout, no record or no field number %zu", index);
+    if (buf == NULL && len != 0)
+        return sk_null_arg("buf");
     format_field(&o, &layout->fields[index], record, 0);
     return out_finish(&o);
 }
@@ -1104,6 +1106,8 @@ SHMKIT_API int shmkit_layout_to_text(const shmkit_layout *layout, const void *re
     sk_clear_detail();
     if (layout == NULL || record == NULL)
         return sk_fail(-EINVAL, "no layout or no record");
+    if (buf == NULL && len != 0)
+        return sk_null_arg("buf");
     for (i = 0; i < layout->nfields; i++) {
         out_str(&o, layout->fields[i].name);
         out_char(&o, '=');
@@ -1122,6 +1126,8 @@ SHMKIT_API int shmkit_layout_to_json(const shmkit_layout *layout, const void *re
     sk_clear_detail();
     if (layout == NULL || record == NULL)
         return sk_fail(-EINVAL, "no layout or no record");
+    if (buf == NULL && len != 0)
+        return sk_null_arg("buf");
     out_char(&o, '{');
     for (i = 0; i < layout->nfields; i++) {
         if (i > 0)

@@ -50,6 +50,8 @@ struct shmkit_ring {
     uint32_t cap, mask, max_message;
     int policy;
     int role;
+    uint32_t fork_gen;          /* sk_holder_stamp when opened */
+    sk_atomic_u32 busy;         /* a call is using the handle (enter_call) */
     struct sk_waitset ws;
 
     /* writer */
@@ -120,6 +122,93 @@ static int expired(int timeout_ms)
     return timeout_ms == 0 ? -EAGAIN : -ETIMEDOUT;
 }
 
+/* Errors about the caller's misuse must not read as damage to the
+ * segment.  When a writer's or consumer's check fails, the shared cursors
+ * are read again: if they are consistent with each other and show that the
+ * shared cursor moved on from where this handle left it, another process
+ * acted as the holder of this handle's lease (a copy of the handle in a
+ * child the fork handler did not see, or a process that wrote the
+ * cursors), and that is reported as SHMKIT_ENOTHOLDER, not as
+ * SHMKIT_ECORRUPT.  Only failures pay for this. */
+static int moved_on_consistently(const shmkit_ring *ring, uint32_t mine, uint32_t shared,
+                                 uint32_t head, uint32_t tail)
+{
+    uint32_t moved = shared - mine;
+
+    return aligned(head) && aligned(tail) && (uint32_t)(head - tail) <= ring->cap &&
+           moved != 0 && moved <= (uint32_t)(head - mine);
+}
+
+/* The writer's private head against the segment's, with TAIL (block) as
+ * the other cursor.  With no reservation pending they are equal. */
+static int writer_state_disagrees(const shmkit_ring *ring, uint32_t tail)
+{
+    uint32_t head = sk_load(&ring->hdr->head, SK_ACQUIRE);
+
+    if (!moved_on_consistently(ring, ring->w_head, head, head, tail))
+        return 0;
+    sk_fail(SHMKIT_ENOTHOLDER,
+            "the ring's head is %lu, not %lu where this writer left it: another process "
+            "wrote as this handle's writer (a copy of the handle?)",
+            (unsigned long)head, (unsigned long)ring->w_head);
+    return 1;
+}
+
+/* A block consumer's cursor against the segment's tail, which only the
+ * consumer moves and which it stores after every move. */
+static int consumer_state_disagrees(const shmkit_ring *ring)
+{
+    uint32_t tail = sk_load(&ring->hdr->tail, SK_ACQUIRE);
+    uint32_t head = sk_load(&ring->hdr->head, SK_ACQUIRE);
+
+    if (!moved_on_consistently(ring, ring->pos, tail, head, tail))
+        return 0;
+    sk_fail(SHMKIT_ENOTHOLDER,
+            "the consumer cursor in the segment is %lu, not %lu where this handle left it: "
+            "another process consumed as this handle's consumer (a copy of the handle?)",
+            (unsigned long)tail, (unsigned long)ring->pos);
+    return 1;
+}
+
+/* Handles are for one thread at a time.  Every call that moves a handle's
+ * private state marks it busy, so that two threads using one handle at
+ * once get -EINVAL instead of corrupting its cursors, which would then
+ * blame the segment.
+ *
+ * Readers' calls take the mark with an atomic exchange: exact, and cheap
+ * there (the handle's own cache line, and a reader's pending stores are
+ * to private memory or to `tail`, which the writer rarely loads).  The
+ * writer's calls only load and store it: an exchange is a full barrier on
+ * most machines, and the writer's pending stores are message bytes in
+ * lines the consumer has just read, so each send would wait for them to
+ * reach its cache.  For writers the check catches most overlaps, not all;
+ * writer_state_disagrees then tells misuse from damage where the cursors
+ * allow it. */
+static int in_use(void)
+{
+    return sk_fail(-EINVAL, "the handle is in use by another thread "
+                            "(a handle is for one thread at a time)");
+}
+
+static int enter_call(shmkit_ring *ring)
+{
+    return sk_exchange(&ring->busy, 1) != 0 ? in_use() : 0;
+}
+
+static int enter_writer_call(shmkit_ring *ring)
+{
+    if (sk_load(&ring->busy, SK_RELAXED) != 0)
+        return in_use();
+    sk_store(&ring->busy, 1, SK_RELAXED);
+    return 0;
+}
+
+static int leave_call(shmkit_ring *ring, int rc)
+{
+    sk_store(&ring->busy, 0, SK_RELEASE);
+    return rc;
+}
+
 /* Wait until head moves away from SEEN.  Readers register as waiters
  * through their writable header view; one that may not write to the
  * segment has none and is left to poll (wait.h). */
@@ -130,10 +219,13 @@ static int wait_for_data(shmkit_ring *ring, uint32_t seen, uint64_t deadline, in
     int rc;
 
     if (left == 0)
-        return expired(timeout_ms);
+        return sk_wait_failure(expired(timeout_ms), "message");
+    sk_clear_detail();
     rc = sk_wait_changed(&ring->ws, SK_WAIT_IDX_DATA, rw != NULL ? &rw->head : &ring->hdr->head,
                          seen, rw != NULL ? &rw->waiters : NULL, left, sk_wait_mode_get());
-    return rc == -ETIMEDOUT ? expired(timeout_ms) : rc;
+    if (rc < 0)
+        return sk_wait_failure(rc == -ETIMEDOUT ? expired(timeout_ms) : rc, "message");
+    return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -183,8 +275,10 @@ static int wait_for_space(shmkit_ring *ring, uint32_t need, int timeout_ms)
         int left, rc;
 
         if (used > ring->cap)
-            return sk_fail(SHMKIT_ECORRUPT, "consumer cursor %lu out of range",
-                           (unsigned long)tail);
+            return writer_state_disagrees(ring, tail)
+                       ? SHMKIT_ENOTHOLDER
+                       : sk_fail(SHMKIT_ECORRUPT, "consumer cursor %lu out of range",
+                                 (unsigned long)tail);
         ring->w_tail = tail;
         if (ring->cap - used >= need)
             return 0;
@@ -192,11 +286,12 @@ static int wait_for_space(shmkit_ring *ring, uint32_t need, int timeout_ms)
             deadline = deadline_of(timeout_ms);
         left = remaining_ms(deadline, timeout_ms);
         if (left == 0)
-            return expired(timeout_ms);
+            return sk_wait_failure(expired(timeout_ms), "free space");
+        sk_clear_detail();
         rc = sk_wait_changed(&ring->ws, SK_WAIT_IDX_SPACE, &ring->hdr->tail, tail,
                              &ring->hdr->space_waiters, left, sk_wait_mode_get());
         if (rc < 0)
-            return rc == -ETIMEDOUT ? expired(timeout_ms) : rc;
+            return sk_wait_failure(rc == -ETIMEDOUT ? expired(timeout_ms) : rc, "free space");
     }
 }
 
@@ -241,6 +336,8 @@ static int make_room(shmkit_ring *ring, size_t len, int timeout_ms, uint32_t *fr
 
     if (ring->role != ROLE_WRITER)
         return sk_fail(-EPERM, "handle was not opened as the writer");
+    if (!sk_same_process(ring->fork_gen))
+        return sk_not_holder("writer");
     if (ring->reserved)
         return sk_fail(-EINVAL, "a reserved message is not committed yet");
     if (len > ring->max_message)
@@ -282,7 +379,7 @@ static void publish(shmkit_ring *ring, uint32_t pos, uint32_t len)
     sk_notify(&ring->ws, SK_WAIT_IDX_DATA, &h->head, &h->waiters);
 }
 
-SHMKIT_API int shmkit_ring_send(shmkit_ring *ring, const void *msg, size_t len, int timeout_ms)
+static int send_message(shmkit_ring *ring, const void *msg, size_t len, int timeout_ms)
 {
     uint32_t pos;
     int rc = make_room(ring, len, timeout_ms, &pos);
@@ -294,7 +391,7 @@ SHMKIT_API int shmkit_ring_send(shmkit_ring *ring, const void *msg, size_t len, 
     return 0;
 }
 
-SHMKIT_API int shmkit_ring_reserve(shmkit_ring *ring, void **ptr, size_t len, int timeout_ms)
+static int reserve_message(shmkit_ring *ring, void **ptr, size_t len, int timeout_ms)
 {
     uint32_t pos;
     int rc = make_room(ring, len, timeout_ms, &pos);
@@ -308,8 +405,12 @@ SHMKIT_API int shmkit_ring_reserve(shmkit_ring *ring, void **ptr, size_t len, in
     return 0;
 }
 
-SHMKIT_API int shmkit_ring_commit(shmkit_ring *ring, size_t len)
+static int commit_message(shmkit_ring *ring, size_t len)
 {
+    if (ring->role != ROLE_WRITER)
+        return sk_fail(-EPERM, "handle was not opened as the writer");
+    if (!sk_same_process(ring->fork_gen))
+        return sk_not_holder("writer");
     if (!ring->reserved)
         return sk_fail(-EINVAL, "nothing reserved");
     if (len > ring->r_len)
@@ -318,6 +419,40 @@ SHMKIT_API int shmkit_ring_commit(shmkit_ring *ring, size_t len)
     ring->reserved = 0;
     publish(ring, ring->r_frame, (uint32_t)len);
     return 0;
+}
+
+SHMKIT_API int shmkit_ring_send(shmkit_ring *ring, const void *msg, size_t len, int timeout_ms)
+{
+    int rc;
+
+    if (ring == NULL)
+        return sk_null_arg("ring");
+    if (msg == NULL && len != 0)
+        return sk_null_arg("msg");
+    rc = enter_writer_call(ring);
+    return rc < 0 ? rc : leave_call(ring, send_message(ring, msg, len, timeout_ms));
+}
+
+SHMKIT_API int shmkit_ring_reserve(shmkit_ring *ring, void **ptr, size_t len, int timeout_ms)
+{
+    int rc;
+
+    if (ring == NULL)
+        return sk_null_arg("ring");
+    if (ptr == NULL)
+        return sk_null_arg("ptr");
+    rc = enter_writer_call(ring);
+    return rc < 0 ? rc : leave_call(ring, reserve_message(ring, ptr, len, timeout_ms));
+}
+
+SHMKIT_API int shmkit_ring_commit(shmkit_ring *ring, size_t len)
+{
+    int rc;
+
+    if (ring == NULL)
+        return sk_null_arg("ring");
+    rc = enter_writer_call(ring);
+    return rc < 0 ? rc : leave_call(ring, commit_message(ring, len));
 }
 
 /* ------------------------------------------------------------------ */
@@ -472,16 +607,27 @@ static void advance(shmkit_ring *ring, uint64_t seq, uint32_t size)
     move_cursor(ring, size);
 }
 
+/* A consumer's SHMKIT_ECORRUPT is damage only if the segment's tail
+ * agrees with the handle's cursor. */
+static int reader_failure(const shmkit_ring *ring, int rc)
+{
+    if (rc == SHMKIT_ECORRUPT && ring->role == ROLE_CONSUMER && consumer_state_disagrees(ring))
+        return SHMKIT_ENOTHOLDER;
+    return rc;
+}
+
 static int check_reader(const shmkit_ring *ring)
 {
     if (ring->role == ROLE_WRITER)
         return sk_fail(-EPERM, "the writer's handle cannot read");
+    if (ring->role == ROLE_CONSUMER && !sk_same_process(ring->fork_gen))
+        return sk_not_holder("consumer");
     if (ring->peeked)
         return sk_fail(-EINVAL, "a peeked message is not released yet");
     return 0;
 }
 
-SHMKIT_API int shmkit_ring_recv(shmkit_ring *ring, void *buf, size_t len, int timeout_ms)
+static int recv_message(shmkit_ring *ring, void *buf, size_t len, int timeout_ms)
 {
     struct sk_frame f;
     uint32_t size;
@@ -492,12 +638,12 @@ SHMKIT_API int shmkit_ring_recv(shmkit_ring *ring, void *buf, size_t len, int ti
     rc = next_frame(ring, buf != NULL ? buf : (void *)&f, buf != NULL ? len : 0, &f, &size,
                     timeout_ms);
     if (rc < 0)
-        return rc;
+        return reader_failure(ring, rc);
     advance(ring, f.seq, size);
     return (int)f.len;
 }
 
-SHMKIT_API int shmkit_ring_peek(shmkit_ring *ring, const void **ptr, int timeout_ms)
+static int peek_message(shmkit_ring *ring, const void **ptr, int timeout_ms)
 {
     struct sk_frame f;
     uint32_t size;
@@ -507,7 +653,7 @@ SHMKIT_API int shmkit_ring_peek(shmkit_ring *ring, const void **ptr, int timeout
         return rc;
     rc = next_frame(ring, NULL, 0, &f, &size, timeout_ms);
     if (rc < 0)
-        return rc;
+        return reader_failure(ring, rc);
     ring->peeked = 1;
     ring->peek_pos = ring->pos;
     ring->peek_size = size;
@@ -516,10 +662,14 @@ SHMKIT_API int shmkit_ring_peek(shmkit_ring *ring, const void **ptr, int timeout
     return (int)f.len;
 }
 
-SHMKIT_API int shmkit_ring_release(shmkit_ring *ring)
+static int release_message(shmkit_ring *ring)
 {
     int lost;
 
+    if (ring->role == ROLE_WRITER)
+        return sk_fail(-EPERM, "the writer's handle cannot read");
+    if (ring->role == ROLE_CONSUMER && !sk_same_process(ring->fork_gen))
+        return sk_not_holder("consumer");
     if (!ring->peeked)
         return sk_fail(-EINVAL, "nothing peeked");
     ring->peeked = 0;
@@ -528,6 +678,40 @@ SHMKIT_API int shmkit_ring_release(shmkit_ring *ring)
     return lost ? sk_fail(SHMKIT_EOVERWRITTEN, "message %llu overwritten while peeked",
                           (unsigned long long)ring->peek_seq)
                 : 0;
+}
+
+SHMKIT_API int shmkit_ring_recv(shmkit_ring *ring, void *buf, size_t len, int timeout_ms)
+{
+    int rc;
+
+    if (ring == NULL)
+        return sk_null_arg("ring");
+    if (buf == NULL && len != 0)
+        return sk_null_arg("buf");
+    rc = enter_call(ring);
+    return rc < 0 ? rc : leave_call(ring, recv_message(ring, buf, len, timeout_ms));
+}
+
+SHMKIT_API int shmkit_ring_peek(shmkit_ring *ring, const void **ptr, int timeout_ms)
+{
+    int rc;
+
+    if (ring == NULL)
+        return sk_null_arg("ring");
+    if (ptr == NULL)
+        return sk_null_arg("ptr");
+    rc = enter_call(ring);
+    return rc < 0 ? rc : leave_call(ring, peek_message(ring, ptr, timeout_ms));
+}
+
+SHMKIT_API int shmkit_ring_release(shmkit_ring *ring)
+{
+    int rc;
+
+    if (ring == NULL)
+        return sk_null_arg("ring");
+    rc = enter_call(ring);
+    return rc < 0 ? rc : leave_call(ring, release_message(ring));
 }
 
 /* ------------------------------------------------------------------ */
@@ -676,7 +860,11 @@ static void free_handle(shmkit_ring *ring)
 {
     struct sk_header *h = ring->hdr;
 
-    if (ring->role == ROLE_WRITER)
+    /* A child closing a handle inherited through fork() neither releases
+     * the parent's lease nor removes the parent's owned segment. */
+    if (!sk_same_process(ring->fork_gen))
+        ring->seg.created_by = 0;
+    else if (ring->role == ROLE_WRITER)
         sk_lease_release(&h->lease_pid, &h->lease_token);
     else if (ring->role == ROLE_CONSUMER)
         sk_lease_release(&h->consumer_pid, &h->consumer_token);
@@ -725,14 +913,23 @@ SHMKIT_API int shmkit_ring_open(shmkit_ring **ringp, const char *spec_text, unsi
     int rc;
 
     sk_clear_detail();
+    if (ringp == NULL)
+        return sk_null_arg("ringp");
     *ringp = NULL;
-    rc = sk_spec_parse(spec_text, &spec);
+    rc = sk_check_flags(flags, SHMKIT_WRITE | SHMKIT_FROM_OLDEST | SHMKIT_ANY_OWNER,
+                        "shmkit_ring_open");
+    if (rc == 0 && (flags & SHMKIT_WRITE) && (flags & SHMKIT_FROM_OLDEST))
+        rc = sk_fail(-EINVAL, "SHMKIT_FROM_OLDEST is for readers, not with SHMKIT_WRITE");
+    if (rc == 0)
+        rc = sk_spec_parse(spec_text, &spec);
     if (rc < 0)
         return rc;
     ring = calloc(1, sizeof *ring);
     if (ring == NULL)
-        return -ENOMEM;
-    rc = open_existing(ring, &spec, flags);
+        return sk_fail(-ENOMEM, "cannot allocate a ring handle");
+    rc = sk_holder_stamp(&ring->fork_gen);
+    if (rc == 0)
+        rc = open_existing(ring, &spec, flags);
     if (rc < 0) {
         free_handle(ring);
         return rc;
@@ -830,18 +1027,26 @@ SHMKIT_API int shmkit_ring_create(shmkit_ring **ringp, const char *spec_text, si
     int rc;
 
     sk_clear_detail();
+    if (ringp == NULL)
+        return sk_null_arg("ringp");
     *ringp = NULL;
     if (mode > 0777)
         return sk_fail(-EINVAL, "mode %o has bits outside 0777", mode);
-    if ((rc = sk_spec_parse(spec_text, &spec)) < 0 ||
+    if ((rc = sk_check_flags(flags, SK_CREATE_FLAGS, "shmkit_ring_create")) < 0 ||
+        (rc = sk_spec_parse(spec_text, &spec)) < 0 ||
         (rc = resolve_geometry(capacity, max_message, policy, &cap, &max)) < 0)
         return rc;
     ring = calloc(1, sizeof *ring);
     if (ring == NULL)
-        return -ENOMEM;
-    rc = create_new(ring, &spec, cap, max, policy, mode != 0 ? mode : 0600, flags);
+        return sk_fail(-ENOMEM, "cannot allocate a ring handle");
+    rc = sk_holder_stamp(&ring->fork_gen);
+    if (rc == 0)
+        rc = create_new(ring, &spec, cap, max, policy, mode != 0 ? mode : 0600, flags);
     if (rc == -EEXIST && !(flags & SHMKIT_EXCL)) {
+        uint32_t gen = ring->fork_gen;
+
         memset(ring, 0, sizeof *ring);
+        ring->fork_gen = gen;
         sk_clear_detail();
         rc = map_ring(ring, &spec, SK_SEG_WRITE | SK_SEG_OWNER_FLAG(flags));
         if (rc == 0)
@@ -863,29 +1068,40 @@ SHMKIT_API void shmkit_ring_close(shmkit_ring *ring)
         free_handle(ring);
 }
 
+/* The accessors below return 0 for a NULL handle (shmkit.h). */
+static int null_ring(const shmkit_ring *ring)
+{
+    if (ring != NULL)
+        return 0;
+    sk_null_arg("ring");
+    return 1;
+}
+
 SHMKIT_API uint64_t shmkit_ring_lost(const shmkit_ring *ring)
 {
-    return ring->lost;
+    return null_ring(ring) ? 0 : ring->lost;
 }
 
 SHMKIT_API uint64_t shmkit_ring_position(const shmkit_ring *ring)
 {
+    if (null_ring(ring))
+        return 0;
     return ring->role == ROLE_WRITER ? ring->w_seq : ring->seq;
 }
 
 SHMKIT_API size_t shmkit_ring_capacity(const shmkit_ring *ring)
 {
-    return ring->cap;
+    return null_ring(ring) ? 0 : ring->cap;
 }
 
 SHMKIT_API size_t shmkit_ring_max_message(const shmkit_ring *ring)
 {
-    return ring->max_message;
+    return null_ring(ring) ? 0 : ring->max_message;
 }
 
 SHMKIT_API int shmkit_ring_policy(const shmkit_ring *ring)
 {
-    return ring->policy;
+    return null_ring(ring) ? -EINVAL : ring->policy;
 }
 
 /* For shmkit_info(): the state of a validated ring mapping. */

@@ -24,6 +24,39 @@
  *     "sysv:DECIMAL"    or decimal; key 0 (IPC_PRIVATE) is refused.
  * - Everything read from shared memory is treated as untrusted input and
  *   validated before use.  Readers map segments read-only.
+ * - NULL: a NULL handle or a NULL pointer that a call needs (an output
+ *   pointer, a spec, a layout text, a buffer) is -EINVAL with a detail
+ *   naming the argument.  Exceptions: a data pointer may be NULL when its
+ *   length is 0; the LAYOUT of shmkit_slot_create and the VERSION of
+ *   shmkit_slot_read are optional; the *_close and *_free functions accept
+ *   NULL and do nothing, as free() does; functions that cannot return a
+ *   code (sizes, positions, shmkit_slot_layout, shmkit_layout_text) return
+ *   0, NULL or "" for a NULL handle.
+ * - Flags: a flag bit a call does not take (unknown bits, or one that
+ *   makes no sense for it, such as SHMKIT_EXCL on an open) is -EINVAL with
+ *   a detail naming the bits.
+ * - The wrong kind of handle: a writer's operation on a reader's handle,
+ *   or a reader's on the writer's, is -EPERM.  A call out of order on the
+ *   right handle (a commit without a reserve) is -EINVAL.
+ * - Threads: a handle may be used by one thread at a time.  A ring
+ *   reader's call (recv, peek, release) that finds its handle in use by
+ *   another thread returns -EINVAL ("in use by another thread") without
+ *   touching it; the writer's calls (send, reserve, commit) catch most
+ *   such overlaps the same way, without a barrier on their fast path.
+ *   Slot handles are not checked.  Errors about the
+ *   caller's misuse never read as damage to the segment: SHMKIT_ECORRUPT
+ *   is reported only when the segment itself is inconsistent.
+ * - fork(): a child inherits its parent's handles but not its leases.
+ *   Operations that act as the lease holder (shmkit_slot_write,
+ *   shmkit_ring_send/reserve/commit, a block ring consumer's
+ *   shmkit_ring_recv/peek/release) fail with SHMKIT_ENOTHOLDER in the
+ *   child; read-only operations (shmkit_slot_read/wait/version, an
+ *   overwrite reader's receive) work, and closing an inherited handle
+ *   neither releases the parent's lease nor removes its owned segment.  A
+ *   child opens the segment again to become a writer or consumer.  The
+ *   check costs no system call: a pthread_atfork handler marks children;
+ *   children made without it (vfork, a raw clone system call) must not
+ *   use inherited handles at all.
  *
  * The in-memory format is documented byte by byte in doc/FORMAT.md.
  */
@@ -86,7 +119,9 @@ enum shmkit_errcode {
     SHMKIT_EHALFCREATED = -1015, /* creator died (or is still busy) before finishing */
     SHMKIT_ECONTENDED = -1016,   /* record kept changing during every bounded retry */
     SHMKIT_EOVERWRITTEN = -1017, /* peeked message overwritten before release */
-    SHMKIT_EOWNER = -1018        /* segment owned by another user (SHMKIT_ANY_OWNER) */
+    SHMKIT_EOWNER = -1018,       /* segment owned by another user (SHMKIT_ANY_OWNER) */
+    SHMKIT_ENOTHOLDER = -1019    /* this process does not hold the handle's lease
+                                    (a handle inherited through fork()) */
 };
 
 /* A static, human-readable description of CODE (negative errno or
@@ -290,18 +325,22 @@ SHMKIT_API int shmkit_slot_create(shmkit_slot **slotp, const char *spec,
  * SHMKIT_EVERSION, SHMKIT_EKIND, SHMKIT_ECORRUPT, SHMKIT_EHALFCREATED, ... */
 SHMKIT_API int shmkit_slot_open(shmkit_slot **slotp, const char *spec, unsigned flags);
 
-/* Release the handle (and the writer lease).  The segment stays. */
+/* Release the handle (and the writer lease).  The segment stays.  NULL
+ * is allowed. */
 SHMKIT_API void shmkit_slot_close(shmkit_slot *slot);
 
-/* Copy the latest record into BUF (LEN >= record size) and store its
- * version (0 for a slot never written) in *VERSION if not NULL.  Returns
- * the record size.  SHMKIT_ECONTENDED if the writer replaced the record
- * during every bounded retry. */
+/* Copy the latest record into BUF (LEN >= record size; BUF NULL is
+ * -EINVAL, there is no "query" mode: see shmkit_slot_version and
+ * shmkit_slot_record_size) and store its version (0 for a slot never
+ * written) in *VERSION if not NULL.  Returns the record size.
+ * SHMKIT_ECONTENDED if the writer replaced the record during every
+ * bounded retry. */
 SHMKIT_API int shmkit_slot_read(shmkit_slot *slot, void *buf, size_t len,
                                 uint64_t *version);
 
 /* Publish RECORD (exactly the record size).  Writer handles only (-EPERM
- * otherwise).  Returns 0. */
+ * otherwise; SHMKIT_ENOTHOLDER through a handle inherited through fork()).
+ * Returns 0. */
 SHMKIT_API int shmkit_slot_write(shmkit_slot *slot, const void *record, size_t len);
 
 /* Wait until a version newer than SINCE_VERSION is published.  TIMEOUT_MS:
@@ -361,11 +400,14 @@ SHMKIT_API int shmkit_ring_create(shmkit_ring **ringp, const char *spec, size_t 
  * policy; SHMKIT_FROM_OLDEST chooses where it starts). */
 SHMKIT_API int shmkit_ring_open(shmkit_ring **ringp, const char *spec, unsigned flags);
 
-/* Release the handle and its lease.  The segment and its messages stay. */
+/* Release the handle and its lease.  The segment and its messages stay.
+ * NULL is allowed. */
 SHMKIT_API void shmkit_ring_close(shmkit_ring *ring);
 
 /* Writer: copy LEN bytes in as one message.  -EMSGSIZE if LEN exceeds the
- * maximum; block policy: waits while the ring is full. */
+ * maximum; block policy: waits while the ring is full.  The writer's
+ * calls (send, reserve, commit) return -EPERM on another handle and
+ * SHMKIT_ENOTHOLDER in a process that inherited the handle (fork). */
 SHMKIT_API int shmkit_ring_send(shmkit_ring *ring, const void *msg, size_t len,
                                 int timeout_ms);
 
@@ -378,7 +420,9 @@ SHMKIT_API int shmkit_ring_commit(shmkit_ring *ring, size_t len);
 
 /* Reader: copy the next message into BUF and return its length.
  * -EMSGSIZE if LEN is too small (the message stays; shmkit_ring_peek tells
- * its size). */
+ * its size).  The reader's calls (recv, peek, release) return -EPERM on
+ * the writer's handle, and on a block ring's consumer handle inherited
+ * through fork() SHMKIT_ENOTHOLDER. */
 SHMKIT_API int shmkit_ring_recv(shmkit_ring *ring, void *buf, size_t len, int timeout_ms);
 
 /* Reader, zero-copy: point *PTR at the next message in shared memory and

@@ -35,6 +35,7 @@ struct shmkit_slot {
     shmkit_layout *layout;       /* NULL for raw slots */
     struct sk_waitset ws;
     int writer;
+    uint32_t fork_gen;           /* sk_holder_stamp when opened */
     uint64_t next_version;       /* writer only */
 };
 
@@ -121,7 +122,11 @@ static int become_writer(shmkit_slot *slot)
 
 static void free_handle(shmkit_slot *slot)
 {
-    if (slot->writer)
+    /* A child closing a handle inherited through fork() neither releases
+     * the parent's lease nor removes the parent's owned segment. */
+    if (!sk_same_process(slot->fork_gen))
+        slot->seg.created_by = 0;
+    else if (slot->writer)
         sk_lease_release(&slot->hdr->lease_pid, &slot->hdr->lease_token);
     sk_seg_close(&slot->seg);
     shmkit_layout_free(slot->layout);
@@ -155,14 +160,20 @@ SHMKIT_API int shmkit_slot_open(shmkit_slot **slotp, const char *spec_text, unsi
     int rc;
 
     sk_clear_detail();
+    if (slotp == NULL)
+        return sk_null_arg("slotp");
     *slotp = NULL;
-    rc = sk_spec_parse(spec_text, &spec);
+    rc = sk_check_flags(flags, SHMKIT_WRITE | SHMKIT_ANY_OWNER, "shmkit_slot_open");
+    if (rc == 0)
+        rc = sk_spec_parse(spec_text, &spec);
     if (rc < 0)
         return rc;
     slot = calloc(1, sizeof *slot);
     if (slot == NULL)
-        return -ENOMEM;
-    rc = open_existing(slot, &spec, flags);
+        return sk_fail(-ENOMEM, "cannot allocate a slot handle");
+    rc = sk_holder_stamp(&slot->fork_gen);
+    if (rc == 0)
+        rc = open_existing(slot, &spec, flags);
     if (rc < 0) {
         free_handle(slot);
         return rc;
@@ -259,18 +270,26 @@ SHMKIT_API int shmkit_slot_create(shmkit_slot **slotp, const char *spec_text,
     int rc;
 
     sk_clear_detail();
+    if (slotp == NULL)
+        return sk_null_arg("slotp");
     *slotp = NULL;
     if (mode > 0777)
         return sk_fail(-EINVAL, "mode %o has bits outside 0777", mode);
-    if ((rc = sk_spec_parse(spec_text, &spec)) < 0 ||
+    if ((rc = sk_check_flags(flags, SK_CREATE_FLAGS, "shmkit_slot_create")) < 0 ||
+        (rc = sk_spec_parse(spec_text, &spec)) < 0 ||
         (rc = resolve_format(layout, record_size, canonical, &record_size)) < 0)
         return rc;
     slot = calloc(1, sizeof *slot);
     if (slot == NULL)
-        return -ENOMEM;
-    rc = create_new(slot, &spec, canonical, record_size, mode != 0 ? mode : 0600, flags);
+        return sk_fail(-ENOMEM, "cannot allocate a slot handle");
+    rc = sk_holder_stamp(&slot->fork_gen);
+    if (rc == 0)
+        rc = create_new(slot, &spec, canonical, record_size, mode != 0 ? mode : 0600, flags);
     if (rc == -EEXIST && !(flags & SHMKIT_EXCL)) {
+        uint32_t gen = slot->fork_gen;
+
         memset(slot, 0, sizeof *slot);
+        slot->fork_gen = gen;
         sk_clear_detail();
         rc = map_slot(slot, &spec, SK_SEG_WRITE | SK_SEG_OWNER_FLAG(flags));
         if (rc == 0)
@@ -297,6 +316,10 @@ SHMKIT_API int shmkit_slot_read(shmkit_slot *slot, void *buf, size_t len, uint64
     uint64_t v;
     int rc;
 
+    if (slot == NULL)
+        return sk_null_arg("slot");
+    if (buf == NULL && len != 0)
+        return sk_null_arg("buf");
     if (len < slot->record_size)
         return sk_fail(SHMKIT_ESIZE, "buffer of %zu bytes for a %zu-byte record", len,
                        slot->record_size);
@@ -310,12 +333,19 @@ SHMKIT_API int shmkit_slot_read(shmkit_slot *slot, void *buf, size_t len, uint64
 
 SHMKIT_API int shmkit_slot_write(shmkit_slot *slot, const void *record, size_t len)
 {
-    uint64_t n = slot->next_version;
+    uint64_t n;
     unsigned char *buf;
     struct sk_slot_buf bh;
 
+    if (slot == NULL)
+        return sk_null_arg("slot");
+    if (record == NULL && len != 0)
+        return sk_null_arg("record");
+    n = slot->next_version;
     if (!slot->writer)
         return sk_fail(-EPERM, "handle was not opened as the writer");
+    if (!sk_same_process(slot->fork_gen))
+        return sk_not_holder("writer");
     if (len != slot->record_size)
         return sk_fail(SHMKIT_ESIZE, "record of %zu bytes for a %zu-byte slot", len,
                        slot->record_size);
@@ -337,9 +367,13 @@ SHMKIT_API int shmkit_slot_write(shmkit_slot *slot, const void *record, size_t l
 SHMKIT_API int shmkit_slot_wait(shmkit_slot *slot, uint64_t since_version, int timeout_ms)
 {
     uint64_t deadline = 0; /* read the clock only if we have to wait */
-    struct sk_header *rw = sk_seg_waiter_view(&slot->seg);
-    sk_atomic_u32 *word = rw != NULL ? &rw->pub : &slot->hdr->pub;
+    struct sk_header *rw;
+    sk_atomic_u32 *word;
 
+    if (slot == NULL)
+        return sk_null_arg("slot");
+    rw = sk_seg_waiter_view(&slot->seg);
+    word = rw != NULL ? &rw->pub : &slot->hdr->pub;
     for (;;) {
         /* Take the word before looking at the version: a publication
          * between the two then changes the word and ends the wait. */
@@ -357,15 +391,16 @@ SHMKIT_API int shmkit_slot_wait(shmkit_slot *slot, uint64_t since_version, int t
             if (deadline == 0)
                 deadline = now + (uint64_t)timeout_ms * 1000000u;
             if (now >= deadline)
-                return -ETIMEDOUT;
+                return sk_wait_failure(-ETIMEDOUT, "new version");
             left = (int)((deadline - now + 999999u) / 1000000u);
         }
         if (timeout_ms == 0)
-            return -EAGAIN;
+            return sk_wait_failure(-EAGAIN, "new version");
+        sk_clear_detail();
         rc = sk_wait_changed(&slot->ws, SK_WAIT_IDX_DATA, word, seen,
                              rw != NULL ? &rw->waiters : NULL, left, sk_wait_mode_get());
         if (rc < 0)
-            return rc;
+            return sk_wait_failure(rc, "new version");
     }
 }
 
@@ -373,16 +408,28 @@ SHMKIT_API uint64_t shmkit_slot_version(shmkit_slot *slot)
 {
     uint64_t v = 0;
 
+    if (slot == NULL) {
+        sk_null_arg("slot");
+        return 0;
+    }
     return read_consistent(slot, NULL, &v) == 0 ? v : 0;
 }
 
 SHMKIT_API size_t shmkit_slot_record_size(const shmkit_slot *slot)
 {
+    if (slot == NULL) {
+        sk_null_arg("slot");
+        return 0;
+    }
     return slot->record_size;
 }
 
 SHMKIT_API const shmkit_layout *shmkit_slot_layout(const shmkit_slot *slot)
 {
+    if (slot == NULL) {
+        sk_null_arg("slot");
+        return NULL;
+    }
     return slot->layout;
 }
 

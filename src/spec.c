@@ -138,7 +138,9 @@ int sk_spec_parse(const char *spec, struct sk_spec *out)
     int rc;
 
     memset(out, 0, sizeof *out);
-    if (spec == NULL || *spec == '\0')
+    if (spec == NULL)
+        return sk_null_arg("spec");
+    if (*spec == '\0')
         return sk_fail(SHMKIT_EBADSPEC, "empty spec");
     if (strlen(spec) >= sizeof out->text)
         return sk_fail(SHMKIT_EBADSPEC, "spec too long");

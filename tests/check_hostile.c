@@ -274,6 +274,10 @@ static int clean_error(int rc)
     case SHMKIT_ENOTSHMKIT: case SHMKIT_EVERSION: case SHMKIT_EKIND:
     case SHMKIT_ECORRUPT: case SHMKIT_EBUSY: case SHMKIT_EHALFCREATED:
     case SHMKIT_ECONTENDED: case SHMKIT_EOVERWRITTEN: case SHMKIT_ESIZE:
+    /* A peer that moves a block ring's cursors consistently acts as a
+     * second writer or consumer: the library cannot tell it from a copy
+     * of the handle in another process, and says so. */
+    case SHMKIT_ENOTHOLDER:
         return 1;
     default:
         return 0;

@@ -365,7 +365,7 @@ START_TEST(test_bad_layout_details)
 
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
         expect_bad_layout(cases[i].text, cases[i].want);
-    expect_bad_layout(NULL, "empty layout");
+    expect_bad_layout("", "empty layout");
 }
 END_TEST
 

@@ -55,7 +55,7 @@ END_TEST
 
 START_TEST(test_null_spec)
 {
-    ck_assert_int_eq(shmkit_spec_check(NULL), SHMKIT_EBADSPEC);
+    ck_assert_int_eq(shmkit_spec_check(NULL), -EINVAL);
 }
 END_TEST
 

@@ -239,6 +239,127 @@ START_TEST(test_block_ring_threads)
 }
 END_TEST
 
+/* ---- one handle shared by two threads (not allowed) ---------------- */
+
+/* Handles are for one thread at a time.  Two threads receiving through
+ * one handle used to corrupt its private cursors, and the next check
+ * blamed the segment (SHMKIT_ECORRUPT).  Now a call that finds the handle
+ * busy returns -EINVAL, and everything that is received is intact, in
+ * order for each thread and (block policy) received exactly once. */
+#define SHARED_MESSAGES 20000u
+
+struct shared_reader {
+    shmkit_ring *ring;          /* the one handle both threads use */
+    int policy;
+    unsigned *writer_done;
+    unsigned long *received;    /* by both threads */
+    unsigned long long *seq_sum;
+    struct job job;
+    unsigned long refused;      /* -EINVAL: handle in use */
+};
+
+static void *ring_writer_n(void *arg)
+{
+    struct job *job = arg;
+    shmkit_ring *ring = NULL;
+    uint64_t i;
+    int rc = shmkit_ring_open(&ring, job->spec, SHMKIT_WRITE);
+
+    JOB_CHECK(job, rc == 0, "writer open", rc);
+    for (i = 1; i <= SHARED_MESSAGES; i++) {
+        uint64_t msg[4] = {i, 3 * i, 5 * i, 7 * i};
+
+        rc = shmkit_ring_send(ring, msg, sizeof msg, WAIT_MS);
+        JOB_CHECK(job, rc == 0, "send", rc);
+    }
+out:
+    shmkit_ring_close(ring);
+    return NULL;
+}
+
+static void *shared_reader_thread(void *arg)
+{
+    struct shared_reader *sr = arg;
+    struct job *job = &sr->job;
+    uint64_t last = 0;
+
+    for (;;) {
+        uint64_t msg[4];
+        int rc = shmkit_ring_recv(sr->ring, msg, sizeof msg, 0);
+
+        if (rc == -EINVAL) {
+            JOB_CHECK(job, strstr(shmkit_error_detail(), "thread") != NULL,
+                      "-EINVAL without the reason", rc);
+            sr->refused++;
+            continue;
+        }
+        if (rc == -EAGAIN) {
+            if (__atomic_load_n(sr->writer_done, __ATOMIC_ACQUIRE))
+                break;
+            continue;
+        }
+        JOB_CHECK(job, rc == (int)sizeof msg, "recv", rc);
+        JOB_CHECK(job, msg[1] == 3 * msg[0] && msg[2] == 5 * msg[0] && msg[3] == 7 * msg[0],
+                  "torn message", (int)msg[0]);
+        JOB_CHECK(job, msg[0] > last, "message out of order", (int)msg[0]);
+        last = msg[0];
+        job->seen++;
+        __atomic_fetch_add(sr->received, 1, __ATOMIC_RELAXED);
+        __atomic_fetch_add(sr->seq_sum, (unsigned long long)msg[0], __ATOMIC_RELAXED);
+    }
+out:
+    return NULL;
+}
+
+START_TEST(test_shared_handle_misuse_not_corrupt)
+{
+    int backend = _i % 2 == 0 ? SHMKIT_BACKEND_POSIX : SHMKIT_BACKEND_SYSV;
+    int policy = _i < 2 ? SHMKIT_RING_BLOCK : SHMKIT_RING_OVERWRITE;
+    struct shared_reader readers[2];
+    struct job writer;
+    pthread_t wt, rt[2];
+    shmkit_ring *ring = NULL, *shared = NULL;
+    unsigned writer_done = 0;
+    unsigned long received = 0;
+    unsigned long long seq_sum = 0;
+    int i;
+
+    if (!shmkit_backend_available(backend))
+        return;
+    memset(&writer, 0, sizeof writer);
+    tu_spec(backend, writer.spec);
+    ck_assert_int_eq(shmkit_ring_create(&ring, writer.spec, 4096, 0, policy, 0600,
+                                        SHMKIT_EXCL), 0);
+    shmkit_ring_close(ring);
+    ck_assert_int_eq(shmkit_ring_open(&shared, writer.spec, 0), 0);
+    for (i = 0; i < 2; i++) {
+        memset(&readers[i], 0, sizeof readers[i]);
+        readers[i].ring = shared;
+        readers[i].policy = policy;
+        readers[i].writer_done = &writer_done;
+        readers[i].received = &received;
+        readers[i].seq_sum = &seq_sum;
+        ck_assert_int_eq(pthread_create(&rt[i], NULL, shared_reader_thread, &readers[i]), 0);
+    }
+    ck_assert_int_eq(pthread_create(&wt, NULL, ring_writer_n, &writer), 0);
+    ck_assert_int_eq(pthread_join(wt, NULL), 0);
+    __atomic_store_n(&writer_done, 1, __ATOMIC_RELEASE);
+    for (i = 0; i < 2; i++)
+        ck_assert_int_eq(pthread_join(rt[i], NULL), 0);
+    shmkit_ring_close(shared);
+    ck_assert_int_eq(shmkit_unlink(writer.spec), 0);
+    assert_job(&writer, "writer");
+    for (i = 0; i < 2; i++)
+        assert_job(&readers[i].job, "reader");
+    if (policy == SHMKIT_RING_BLOCK) {
+        ck_assert_uint_eq(received, SHARED_MESSAGES);
+        ck_assert_uint_eq(seq_sum, (unsigned long long)SHARED_MESSAGES *
+                                       (SHARED_MESSAGES + 1) / 2);
+    }
+    tu_assert_no_leftovers();
+}
+END_TEST
+
 static Suite *threads_suite(void)
 {
     Suite *s = suite_create("threads");
@@ -246,6 +367,7 @@ static Suite *threads_suite(void)
 
     tcase_add_loop_test(tc, test_slot_threads, 0, 2);
     tcase_add_loop_test(tc, test_block_ring_threads, 0, 2);
+    tcase_add_loop_test(tc, test_shared_handle_misuse_not_corrupt, 0, 4);
     tcase_set_timeout(tc, 120);
     suite_add_tcase(s, tc);
     return s;
