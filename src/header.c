@@ -75,6 +75,7 @@ void sk_header_init(struct sk_header *h, const struct sk_header_params *p)
     h->layout_len = (uint32_t)layout_len;
     h->creator_pid = (uint32_t)getpid();
     h->creator_start = sk_proc_start_time((long)getpid());
+    h->creator_pidns = sk_pidns_self();
     h->created_sec = (int64_t)time(NULL);
     h->wait_mech = (uint32_t)p->wait_mech;
     h->wait_semid = p->wait_semid;

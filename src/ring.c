@@ -566,7 +566,7 @@ static int become_writer(shmkit_ring *ring)
 {
     struct sk_header *h = ring->hdr;
     uint32_t head;
-    int rc = sk_lease_acquire(&h->lease_pid, &h->lease_token, "writer");
+    int rc = sk_lease_acquire(&ring->seg, SK_LEASE_WRITER);
 
     if (rc < 0)
         return rc;
@@ -630,7 +630,7 @@ static void learn_sequence(shmkit_ring *ring)
 static int become_consumer(shmkit_ring *ring)
 {
     struct sk_header *h = ring->hdr;
-    int rc = sk_lease_acquire(&h->consumer_pid, &h->consumer_token, "consumer");
+    int rc = sk_lease_acquire(&ring->seg, SK_LEASE_CONSUMER);
 
     if (rc < 0)
         return rc;
@@ -674,12 +674,10 @@ static int setup_handle(shmkit_ring *ring)
 
 static void free_handle(shmkit_ring *ring)
 {
-    struct sk_header *h = ring->hdr;
-
     if (ring->role == ROLE_WRITER)
-        sk_lease_release(&h->lease_pid, &h->lease_token);
+        sk_lease_release(&ring->seg, SK_LEASE_WRITER);
     else if (ring->role == ROLE_CONSUMER)
-        sk_lease_release(&h->consumer_pid, &h->consumer_token);
+        sk_lease_release(&ring->seg, SK_LEASE_CONSUMER);
     sk_seg_close(&ring->seg);
     free(ring);
 }
@@ -902,10 +900,5 @@ void sk_ring_describe(void *base, const struct sk_header_view *view, struct shmk
     info->ring_max_message = view->record_size;
     info->ring_used = used <= view->capacity ? used : view->capacity;
     info->ring_messages = published_count(h);
-    if (!overwrite) {
-        uint32_t pid = sk_load(&h->consumer_pid, SK_ACQUIRE);
-        info->consumer_pid = (long)pid;
-        info->consumer_alive =
-            pid == 0 ? -1 : sk_proc_alive((long)pid, sk_load(&h->consumer_token, SK_ACQUIRE));
-    }
+    /* consumer_pid and consumer_alive: info.c (sk_lease_describe) */
 }

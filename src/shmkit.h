@@ -157,8 +157,19 @@ struct shmkit_info {
     int ready;                   /* 1 creation complete; 0 half-created (then
                                     only backend, owner_uid, mode, total_size,
                                     attach_count and creator_* are set) */
-    uint64_t reserved[7];        /* room for later fields; zero */
+    unsigned other_pidns;        /* SHMKIT_INFO_*_OTHER_PIDNS bits: that
+                                    process is in another PID namespace (a
+                                    container); its pid is as seen there */
+    unsigned reserved32;         /* zero */
+    uint64_t reserved[6];        /* room for later fields; zero */
 };
+
+/* Bits of shmkit_info.other_pidns.  The *_alive fields of such a process
+ * come from the kernel's lease locks or attach counts, never from its pid
+ * (shmkit_info(3), doc/SECURITY.md). */
+#define SHMKIT_INFO_CREATOR_OTHER_PIDNS 0x1u
+#define SHMKIT_INFO_WRITER_OTHER_PIDNS 0x2u
+#define SHMKIT_INFO_CONSUMER_OTHER_PIDNS 0x4u
 
 /* Validate the segment named by SPEC and describe it.  Works with read
  * permission only, and for a segment of any owner: it only inspects, and

@@ -108,7 +108,7 @@ static int become_writer(shmkit_slot *slot)
 {
     struct sk_slot_buf bh;
     uint32_t v;
-    int rc = sk_lease_acquire(&slot->hdr->lease_pid, &slot->hdr->lease_token, "writer");
+    int rc = sk_lease_acquire(&slot->seg, SK_LEASE_WRITER);
 
     if (rc < 0)
         return rc;
@@ -122,7 +122,7 @@ static int become_writer(shmkit_slot *slot)
 static void free_handle(shmkit_slot *slot)
 {
     if (slot->writer)
-        sk_lease_release(&slot->hdr->lease_pid, &slot->hdr->lease_token);
+        sk_lease_release(&slot->seg, SK_LEASE_WRITER);
     sk_seg_close(&slot->seg);
     shmkit_layout_free(slot->layout);
     free(slot);
