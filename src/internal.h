@@ -239,7 +239,8 @@ uint32_t sk_header_checksum(const struct sk_header *h);
  * SHMKIT_ENOTSHMKIT, SHMKIT_EVERSION, SHMKIT_ECORRUPT, SHMKIT_EHALFCREATED. */
 int sk_header_validate(const void *base, size_t mapped, struct sk_header_view *view);
 /* The wait fields of a header whose identity and checksum are intact,
- * whatever else is wrong with it (for removal), without waiting. */
+ * whatever else is wrong with it, or of a half-created header with our
+ * magic (for removal), without waiting. */
 int sk_header_wait_fields(const void *base, size_t mapped, int *mech, int *semid);
 /* Kind-specific payload size for a slot of RECORD_SIZE bytes. */
 uint64_t sk_slot_payload_size(uint64_t record_size);

@@ -31,9 +31,11 @@
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include "internal.h"
+#include "hooks.h"
 #include "wait.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -794,6 +796,8 @@ static int create_new(shmkit_ring *ring, const struct sk_spec *spec, uint32_t ca
     p.wait_mech = ws.mech;
     p.wait_semid = ws.semid;
     sk_header_init(ring->seg.base, &p);
+    if (sk_hook("creator-dies-before-publish"))
+        raise(SIGKILL); /* test builds: a creator killed half-way */
     sk_header_publish(ring->seg.base);
     rc = sk_header_validate(ring->seg.base, ring->seg.size, &ring->view);
     if (rc == 0)

@@ -13,9 +13,11 @@
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include "internal.h"
+#include "hooks.h"
 #include "wait.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,6 +221,8 @@ static int create_new(shmkit_slot *slot, const struct sk_spec *spec, const char 
     p.wait_mech = ws.mech;
     p.wait_semid = ws.semid;
     sk_header_init(slot->seg.base, &p);
+    if (sk_hook("creator-dies-before-publish"))
+        raise(SIGKILL); /* test builds: a creator killed half-way */
     sk_header_publish(slot->seg.base);
     rc = sk_header_validate(slot->seg.base, slot->seg.size, &slot->view);
     if (rc == 0)

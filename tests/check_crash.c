@@ -62,12 +62,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ipc.h>
+#include <sys/sem.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "internal.h"
 #include "peerutil.h"
+#include "wait.h"
 #include "testutil.h"
 
 static int backends[2];
@@ -1159,8 +1162,9 @@ END_TEST
 
 /* A daemon's fork-and-exit: the writer forks, the child lives on with the
  * inherited handle and the writer dies.  The child must not keep the
- * writer's lease alive (its copy of the lock descriptor is closed at
- * fork): the lease goes to the next writer. */
+ * writer's lease alive (its copy of the lock descriptor is closed by the
+ * library's fork child handler, which has run once the child's fork()
+ * returned): the lease goes to the next writer. */
 START_TEST(test_fork_child_keeps_no_lease)
 {
     int backend = backends[_i % nbackends];
@@ -1178,12 +1182,15 @@ START_TEST(test_fork_child_keeps_no_lease)
             _exit(1);
         daemon = fork();
         if (daemon == 0) {
+            /* The daemon: lives on with the handle.  Its fork() has
+             * returned, so the child handler has run: say so. */
+            daemon = getpid();
+            if (write(fds[1], &daemon, sizeof daemon) != (ssize_t)sizeof daemon)
+                _exit(2);
             close(fds[1]);
-            pause(); /* the daemon: lives on with the handle */
+            pause();
             _exit(0);
         }
-        if (write(fds[1], &daemon, sizeof daemon) != (ssize_t)sizeof daemon)
-            _exit(2);
         _exit(0); /* the writer dies without closing its handle */
     }
     close(fds[1]);
@@ -1199,6 +1206,69 @@ START_TEST(test_fork_child_keeps_no_lease)
     tu_assert_no_leftovers();
 }
 END_TEST
+
+#ifdef SHMKIT_TEST_HOOKS
+static int sem_set_exists(int semid)
+{
+    union {
+        int val;
+        struct semid_ds *buf;
+        unsigned short *array;
+    } arg;
+    struct semid_ds ds;
+
+    arg.buf = &ds;
+    return semctl(semid, 0, IPC_STAT, arg) == 0;
+}
+
+/* A creator killed after it made its wait resources and before it
+ * published the header: removing the half-created segment (shmkit rm,
+ * rm --stale) removes its System V semaphore set too (sysv-sem builds;
+ * the other mechanisms have nothing outside the segment). */
+START_TEST(test_half_created_leaks_no_semaphores)
+{
+    int backend = backends[_i % nbackends];
+    char spec[32];
+    struct shmkit_info info;
+    struct sk_spec parsed;
+    struct sk_seg seg;
+    const struct sk_header *h;
+    int status, mech, semid;
+    shmkit_slot *s;
+    pid_t child;
+
+    tu_spec(backend, spec);
+    child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        setenv("SHMKIT_TEST_SIMULATE", "creator-dies-before-publish", 1);
+        shmkit_slot_create(&s, spec, NULL, 64, 0600, 0);
+        _exit(1);
+    }
+    ck_assert_int_eq(waitpid(child, &status, 0), child);
+    ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    ck_assert_int_eq(shmkit_info(spec, &info), SHMKIT_EHALFCREATED);
+    ck_assert_int_eq(info.creator_alive, 0);
+    ck_assert_int_eq(sk_spec_parse(spec, &parsed), 0);
+    ck_assert_int_eq(sk_seg_open(&seg, &parsed, SK_SEG_READ, SK_HEADER_SIZE), 0);
+    h = seg.base;
+    mech = (int)h->wait_mech;
+    semid = h->wait_semid;
+    sk_seg_close(&seg);
+    if (mech != SK_WAIT_SYSV_SEM) {
+        printf("# SKIP semaphore sets of half-created segments: this build waits with %s\n",
+               sk_wait_mechanism_name(mech));
+    } else {
+        ck_assert_int_eq(sem_set_exists(semid), 1);
+    }
+    ck_assert_int_eq(shmkit_unlink(spec), 0);
+    ck_assert_msg(mech != SK_WAIT_SYSV_SEM || !sem_set_exists(semid),
+                  "%s: the semaphore set %d of a half-created segment was left behind",
+                  backend_name(backend), semid);
+    tu_assert_no_leftovers();
+}
+END_TEST
+#endif
 
 static Suite *crash_suite(void)
 {
@@ -1222,6 +1292,9 @@ static Suite *crash_suite(void)
     tcase_add_loop_test(lease, test_pidns_writer_outside, 0, 2);
     tcase_add_loop_test(lease, test_zombie_writer, 0, 2);
     tcase_add_loop_test(lease, test_fork_child_keeps_no_lease, 0, 2);
+#ifdef SHMKIT_TEST_HOOKS
+    tcase_add_loop_test(lease, test_half_created_leaks_no_semaphores, 0, 2);
+#endif
     suite_add_tcase(s, lease);
     suite_add_tcase(s, slots);
     suite_add_tcase(s, block);
