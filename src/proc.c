@@ -136,9 +136,9 @@ static int zombie_proc(long pid)
 #ifdef SK_START_SYSCTL
 /* The zombie flag of kern.proc, where the headers name it (guarded, so
  * that a system that spells it differently keeps "alive until reaped"). */
-#if defined(PS_ZOMBIE)
+#if defined(__OpenBSD__) && defined(PS_ZOMBIE) && defined(SDEAD)
 #define SK_KP_ZOMBIE(kp) (((kp).p_psflags & PS_ZOMBIE) != 0 || (kp).p_stat == SDEAD)
-#elif defined(SZOMB)
+#elif !defined(__OpenBSD__) && defined(SZOMB)
 #define SK_KP_ZOMBIE(kp) ((kp).SK_KP_STAT == SZOMB)
 #else
 #define SK_KP_ZOMBIE(kp) 0
