@@ -266,7 +266,7 @@ uint32_t sk_self_token(void)
  * one is folded with its device into a 32-bit id that is never 0. */
 uint32_t sk_pidns_self(void)
 {
-#if defined(__linux__)
+#if defined(__linux__) && !defined(SHMKIT_PORTABLE_PROFILE)
     struct stat st;
     uint64_t id;
 
@@ -279,7 +279,8 @@ uint32_t sk_pidns_self(void)
     id ^= id >> 32;
     return (uint32_t)id != 0 ? (uint32_t)id : 1;
 #else
-    return 0; /* no PID namespaces: every pid is in "ours" */
+    return 0; /* no PID namespaces (or the portable profile, which runs the
+                 BSDs' code paths): every pid is in "ours" */
 #endif
 }
 

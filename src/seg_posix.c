@@ -61,7 +61,8 @@
 
 #include "hooks.h"
 
-#if defined(__linux__) && defined(F_OFD_SETLK)
+/* Not in the portable profile, which runs the code paths of the BSDs. */
+#if defined(__linux__) && defined(F_OFD_SETLK) && !defined(SHMKIT_PORTABLE_PROFILE)
 #define SK_OFD_LOCKS 1
 #include <pthread.h>
 #endif

@@ -269,9 +269,13 @@ SHMKIT_API int shmkit_layout_to_json(const shmkit_layout *layout, const void *re
 /* Slots: the latest value of a record                                 */
 /* ------------------------------------------------------------------ */
 /*
- * One writer at a time (a lease: the writer's pid and process start time in
- * the header; the lease of a dead writer is taken over), any number of
- * readers.  Readers never block the writer and never see a torn record: the
+ * One writer at a time (a lease: the writer's pid, process start time and
+ * PID namespace in the header; the lease of a dead writer is taken over,
+ * also from another PID namespace where the system can tell: see
+ * doc/SECURITY.md), any number of readers.  On Linux a writer or creating
+ * handle of a POSIX segment keeps one file descriptor (3 or above,
+ * close-on-exec) that holds the lease's lock, as does a block ring's
+ * consumer; a fork()ed child's copy is closed at the fork.  Readers never block the writer and never see a torn record: the
  * writer fills the inactive one of two buffers and then publishes it, so a
  * writer killed mid-update leaves the previous record intact.
  */
