@@ -960,15 +960,21 @@ static char ns_report(const struct ns_proc *np)
     return read(np->ready, &c, 1) == 1 ? c : 0;
 }
 
-/* Kill the inner process (and so its namespace), reap the middle child. */
-static int ns_stop(struct ns_proc *np)
+/* Reap the middle child, which exits with the inner process's status. */
+static int ns_join(struct ns_proc *np)
 {
     int status = 0;
 
-    kill(np->inner, SIGKILL);
     ck_assert_int_eq(waitpid(np->middle, &status, 0), np->middle);
     close(np->ready);
     return status;
+}
+
+/* Kill the inner process (and so its namespace), reap the middle child. */
+static int ns_stop(struct ns_proc *np)
+{
+    kill(np->inner, SIGKILL);
+    return ns_join(np);
 }
 
 /* Fill every word of a record with V. */
@@ -1113,7 +1119,7 @@ START_TEST(test_pidns_writer_outside)
         return;
     }
     ck_assert_int_eq(ns_report(&np), 'b');
-    status = ns_stop(&np);
+    status = ns_join(&np);
     ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     shmkit_slot_close(writer);
     ck_assert_int_eq(shmkit_unlink(spec), 0);
