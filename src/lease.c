@@ -104,8 +104,10 @@ static int holder_alive(const struct sk_seg *seg, const struct holder *h, int lo
             return 1;
         /* Token 0 where tokens exist: a holder between its CAS and its
          * stores, whose namespace is not recorded yet.  If it took a lock,
-         * LOCK said so; without one its pid may be another namespace's. */
-        if (h->token == 0 && lock == SK_LOCK_NONE && sk_self_token() != 0)
+         * LOCK said so; without one, on a system with namespaces, its pid
+         * may be another namespace's. */
+        if (h->token == 0 && h->pidns == 0 && lock == SK_LOCK_NONE && sk_self_token() != 0 &&
+            sk_pidns_self() != 0)
             return attached_by_others(seg) == 1;
         return 0;
     }
