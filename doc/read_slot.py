@@ -50,8 +50,8 @@ READ_ATTEMPTS = 100000
 # format_minor, kind, header_flags, byte_order, header_size, total_size,
 # payload_offset, payload_size, record_size, capacity, layout_len,
 # creator_pid, creator_start, created_sec, wait_mech, wait_semid,
-# reserved0, checksum, state.
-STATIC_LINE = struct.Struct("=8sHHHHIIQQQQQIIQqIi24sII")
+# creator_pidns, reserved0, checksum, state.
+STATIC_LINE = struct.Struct("=8sHHHHIIQQQQQIIQqIiI20sII")
 assert STATIC_LINE.size == 128
 
 EXIT_ERROR, EXIT_USAGE, EXIT_NOENT, EXIT_BAD = 1, 2, 3, 5
@@ -279,7 +279,7 @@ def validate_header(seg):
     (magic, major, minor, kind, flags, bom, header_size, total_size,
      payload_offset, payload_size, record_size, capacity, layout_len,
      creator_pid, creator_start, created_sec, wait_mech, wait_semid,
-     reserved0, checksum, state) = STATIC_LINE.unpack_from(snap)
+     creator_pidns, reserved0, checksum, state) = STATIC_LINE.unpack_from(snap)
     if magic != MAGIC:
         raise bad("not a shmkit segment (bad magic)")
     if bom != BYTE_ORDER_MARK:

@@ -75,6 +75,7 @@ void sk_header_init(struct sk_header *h, const struct sk_header_params *p)
     h->layout_len = (uint32_t)layout_len;
     h->creator_pid = (uint32_t)getpid();
     h->creator_start = sk_proc_start_time((long)getpid());
+    h->creator_pidns = sk_pidns_self();
     h->created_sec = (int64_t)time(NULL);
     h->wait_mech = (uint32_t)p->wait_mech;
     h->wait_semid = p->wait_semid;
@@ -234,16 +235,25 @@ static int check_kind(const struct sk_header *h)
     }
 }
 
+/* A complete header must be intact (checksum).  A half-created one has
+ * no checksum yet: it counts if it carries our magic, so that the wait
+ * resources of a creator that died before publishing (its sysv-sem set,
+ * recorded by sk_header_init) are removed with the segment; the caller
+ * checks that such a set belongs to the segment's owner. */
 int sk_header_wait_fields(const void *base, size_t mapped, int *mech, int *semid)
 {
     struct header_copy copy;
-    int rc;
+    uint32_t state;
+    int rc = 0;
 
-    if (mapped < SK_HEADER_SIZE || sk_load(&((const struct sk_header *)base)->state,
-                                            SK_ACQUIRE) != SK_STATE_READY)
-        return sk_fail(SHMKIT_ENOTSHMKIT, "no complete header");
+    if (mapped < SK_HEADER_SIZE)
+        return sk_fail(SHMKIT_ENOTSHMKIT, "no header");
+    state = sk_load(&((const struct sk_header *)base)->state, SK_ACQUIRE);
     sk_racy_copy(copy.u.bytes, base, offsetof(struct sk_header, lease_pid));
-    rc = check_identity(&copy.u.h);
+    if (state == SK_STATE_READY)
+        rc = check_identity(&copy.u.h);
+    else if (memcmp(copy.u.h.magic, SK_MAGIC, SK_MAGIC_LEN) != 0)
+        rc = sk_fail(SHMKIT_ENOTSHMKIT, "no shmkit header");
     if (rc < 0)
         return rc;
     *mech = (int)copy.u.h.wait_mech;

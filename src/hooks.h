@@ -25,6 +25,10 @@
  *   posix-ftruncate-efbig      ftruncate at creation: EFBIG
  *   posix-fallocate-enospc     posix_fallocate at creation: ENOSPC (a full
  *                              /dev/shm, after the real call succeeded)
+ *   creator-dies-before-publish
+ *                              slot and ring creation: SIGKILL after the
+ *                              header is written, before it is published
+ *                              (a creator killed half-way)
  *   posix-mmap-enomem          mmap of a POSIX object: ENOMEM
  *                              (resource limits the tests cannot reach with
  *                              namespaces or setrlimit on every system)

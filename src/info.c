@@ -20,16 +20,31 @@ SHMKIT_API unsigned shmkit_version_number(void)
     return SHMKIT_VERSION_NUMBER;
 }
 
-static void describe_writer(const struct sk_header *h, struct shmkit_info *info)
+/* The pid and liveness of ROLE's lease holder, in any PID namespace. */
+static void describe_lease(struct sk_seg *seg, enum sk_lease_role role, long *pid, int *alive,
+                           unsigned other_bit, struct shmkit_info *info)
 {
-    uint32_t pid = sk_load(&h->lease_pid, SK_ACQUIRE);
-    uint32_t token = sk_load(&h->lease_token, SK_ACQUIRE);
+    struct sk_holder_info holder;
 
-    info->writer_pid = (long)pid;
-    info->writer_alive = pid == 0 ? -1 : sk_proc_alive((long)pid, token);
+    sk_lease_describe(seg, role, &holder);
+    *pid = holder.pid;
+    *alive = holder.alive;
+    if (holder.pid != 0 && holder.other_pidns)
+        info->other_pidns |= other_bit;
 }
 
-static int describe(const struct sk_seg *seg, struct shmkit_info *info)
+static void describe_creator(struct sk_seg *seg, int owned_or_half, struct shmkit_info *info)
+{
+    struct sk_holder_info creator;
+
+    sk_creator_describe(seg, owned_or_half, &creator);
+    info->creator_pid = creator.pid;
+    info->creator_alive = creator.alive;
+    if (creator.pid != 0 && creator.other_pidns)
+        info->other_pidns |= SHMKIT_INFO_CREATOR_OTHER_PIDNS;
+}
+
+static int describe(struct sk_seg *seg, struct shmkit_info *info)
 {
     struct sk_header_view view;
     int rc = sk_header_validate(seg->base, seg->size, &view);
@@ -43,17 +58,19 @@ static int describe(const struct sk_seg *seg, struct shmkit_info *info)
     info->payload_size = view.payload_size;
     info->record_size = view.record_size;
     memcpy(info->layout, view.layout, sizeof info->layout);
-    info->creator_pid = view.creator_pid;
-    info->creator_alive =
-        sk_proc_alive(view.creator_pid, sk_token_from_start(view.creator_start));
     info->created_sec = view.created_sec;
     info->owned = (view.header_flags & SK_HFLAG_OWNED) != 0;
     info->ready = 1;
-    describe_writer(seg->base, info);
+    describe_creator(seg, info->owned, info);
+    describe_lease(seg, SK_LEASE_WRITER, &info->writer_pid, &info->writer_alive,
+                   SHMKIT_INFO_WRITER_OTHER_PIDNS, info);
     snprintf(info->wait_mechanism, sizeof info->wait_mechanism, "%s",
              sk_wait_mechanism_name(view.wait_mech));
     if (view.kind == SHMKIT_KIND_RING) {
         sk_ring_describe(seg->base, &view, info);
+        if (info->ring_policy == SHMKIT_RING_BLOCK)
+            describe_lease(seg, SK_LEASE_CONSUMER, &info->consumer_pid, &info->consumer_alive,
+                           SHMKIT_INFO_CONSUMER_OTHER_PIDNS, info);
         return 0;
     }
     return sk_slot_peek_version(seg->base, &view, &info->version);
@@ -63,7 +80,7 @@ static int describe(const struct sk_seg *seg, struct shmkit_info *info)
  * creator got (sk_seg_create writes the magic and the creator first).
  * Untrusted: only used to ask whether that process is alive; a pid of 0
  * (nothing written, or not ours) means unknown. */
-static void describe_half_created(const struct sk_seg *seg, struct shmkit_info *info)
+static void describe_half_created(struct sk_seg *seg, struct shmkit_info *info)
 {
     struct sk_header h;
 
@@ -72,9 +89,7 @@ static void describe_half_created(const struct sk_seg *seg, struct shmkit_info *
         info->creator_alive = -1;
         return;
     }
-    info->creator_pid = (long)h.creator_pid;
-    info->creator_alive = sk_proc_alive(info->creator_pid,
-                                        sk_token_from_start(h.creator_start));
+    describe_creator(seg, 1, info);
 }
 
 SHMKIT_API int shmkit_info(const char *spec_text, struct shmkit_info *info)

@@ -84,7 +84,25 @@ struct sk_seg {
     uint64_t ident[2]; /* which object it is (POSIX: st_dev, st_ino; SysV:
                           shmid), so that an owned segment's creator never
                           removes a newer object that took over the name */
+    int lock_fd;      /* POSIX on Linux, creating and writable handles: a
+                         read-write descriptor (>= 3, close-on-exec) that
+                         holds the open file description locks of the
+                         leases this handle holds; -1 otherwise */
+    unsigned locks_held; /* SK_LOCK_* bits held through lock_fd */
+    struct sk_seg *lock_next; /* seg_posix.c's list of lock descriptors */
 };
+
+/* Lease locks (lease.c): one byte of the object per lease, locked with an
+ * open file description lock by the holder (doc/FORMAT.md, "Lease locks").
+ * The byte is the offset of the lease's pid word in the header. */
+#define SK_LOCK_CREATOR 0x1u  /* byte 68: creator_pid */
+#define SK_LOCK_WRITER 0x2u   /* byte 384: lease_pid */
+#define SK_LOCK_CONSUMER 0x4u /* byte 516: consumer_pid */
+/* Results of sk_seg_lock_probe. */
+#define SK_LOCK_FREE 0       /* nobody holds it */
+#define SK_LOCK_HELD 1       /* a live process holds it */
+#define SK_LOCK_NONE (-1)    /* no lock here (System V, no OFD locks, or
+                                the probe failed): judge otherwise */
 
 /* Access modes of sk_seg_open. */
 #define SK_SEG_READ 0   /* read-only mapping */
@@ -142,6 +160,19 @@ int sk_sysv_stat(const struct sk_spec *spec, struct sk_seg_stat *st);
 /* Backends: record UID as SEG's owner; SHMKIT_EOWNER unless it is our
  * effective uid or ACCESS includes SK_SEG_ANY_OWNER. */
 int sk_seg_check_owner(struct sk_seg *seg, int access, long uid);
+/* Lease locks on SEG (SK_LOCK_* bit LOCK): take it without waiting (0,
+ * SHMKIT_EBUSY if another open file description holds it, 1 if this
+ * segment has no lease locks, or another error); release it; and probe
+ * it for another holder (SK_LOCK_FREE, SK_LOCK_HELD, SK_LOCK_NONE). */
+int sk_seg_lock(struct sk_seg *seg, unsigned lock);
+void sk_seg_unlock(struct sk_seg *seg, unsigned lock);
+int sk_seg_lock_probe(struct sk_seg *seg, unsigned lock);
+/* Attachments of SEG's object (System V shm_nattch), -1 where unknown. */
+long sk_seg_nattch(const struct sk_seg *seg);
+int sk_posix_lock(struct sk_seg *seg, unsigned lock);
+void sk_posix_unlock(struct sk_seg *seg, unsigned lock);
+int sk_posix_lock_probe(struct sk_seg *seg, unsigned lock);
+long sk_sysv_nattch(const struct sk_seg *seg);
 /* Backends: 1 if SEG's name still refers to the object SEG created. */
 int sk_posix_is_same(const struct sk_seg *seg);
 int sk_sysv_is_same(const struct sk_seg *seg);
@@ -167,6 +198,12 @@ int sk_proc_exists(long pid);
  * 0 if it is dead or its pid was reused. */
 int sk_proc_alive(long pid, uint32_t token);
 uint32_t sk_self_token(void);
+/* 32-bit id of this process's PID namespace, never 0 when known; 0 where
+ * the system has none or cannot tell (Linux without /proc). */
+uint32_t sk_pidns_self(void);
+/* 1 if a pid recorded with namespace id NS can be judged by its number
+ * here: NS is ours, or 0 (not recorded: format 1.0, or no namespaces). */
+int sk_pidns_is_mine(uint32_t ns);
 
 /* ---- header (header.c) --------------------------------------------- */
 
@@ -213,7 +250,8 @@ uint32_t sk_header_checksum(const struct sk_header *h);
  * SHMKIT_ENOTSHMKIT, SHMKIT_EVERSION, SHMKIT_ECORRUPT, SHMKIT_EHALFCREATED. */
 int sk_header_validate(const void *base, size_t mapped, struct sk_header_view *view);
 /* The wait fields of a header whose identity and checksum are intact,
- * whatever else is wrong with it (for removal), without waiting. */
+ * whatever else is wrong with it, or of a half-created header with our
+ * magic (for removal), without waiting. */
 int sk_header_wait_fields(const void *base, size_t mapped, int *mech, int *semid);
 /* Kind-specific payload size for a slot of RECORD_SIZE bytes. */
 uint64_t sk_slot_payload_size(uint64_t record_size);
@@ -233,11 +271,27 @@ int sk_wait_mode_get(void);
 
 /* ---- lease (lease.c) ------------------------------------------------ */
 
-/* Take the lease in (PID_WORD, TOKEN_WORD) for this process: 0 on success,
- * SHMKIT_EBUSY (detail names the holder and ROLE, e.g. "writer") if a live
- * process holds it.  A dead holder's lease is taken over. */
-int sk_lease_acquire(sk_atomic_u32 *pid_word, sk_atomic_u32 *token_word, const char *role);
-void sk_lease_release(sk_atomic_u32 *pid_word, sk_atomic_u32 *token_word);
+/* The leases of a segment. */
+enum sk_lease_role { SK_LEASE_WRITER, SK_LEASE_CONSUMER };
+
+/* Take ROLE's lease of SEG (mapped writable) for this process: 0 on
+ * success, SHMKIT_EBUSY (detail names the holder) if a live process holds
+ * it.  A dead holder's lease is taken over, in any PID namespace where
+ * the system can tell (lease.c). */
+int sk_lease_acquire(struct sk_seg *seg, enum sk_lease_role role);
+void sk_lease_release(struct sk_seg *seg, enum sk_lease_role role);
+
+/* What an observer knows of a lease holder or of the creator. */
+struct sk_holder_info {
+    long pid;        /* as recorded (in the holder's namespace), 0 none */
+    int alive;       /* 1 alive, 0 dead, -1 unknown or none */
+    int other_pidns; /* 1 if the process is in another PID namespace */
+};
+void sk_lease_describe(struct sk_seg *seg, enum sk_lease_role role, struct sk_holder_info *out);
+/* The creator recorded in SEG's header (untrusted, as far as the creator
+ * got); OWNED_OR_HALF: the segment is owned by its creator or not yet
+ * complete, so that the creating handle's end is the creator's end. */
+void sk_creator_describe(struct sk_seg *seg, int owned_or_half, struct sk_holder_info *out);
 
 /* ---- lease holders across fork() (holder.c) ------------------------- */
 

@@ -31,9 +31,11 @@
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include "internal.h"
+#include "hooks.h"
 #include "wait.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -750,7 +752,7 @@ static int become_writer(shmkit_ring *ring)
 {
     struct sk_header *h = ring->hdr;
     uint32_t head;
-    int rc = sk_lease_acquire(&h->lease_pid, &h->lease_token, "writer");
+    int rc = sk_lease_acquire(&ring->seg, SK_LEASE_WRITER);
 
     if (rc < 0)
         return rc;
@@ -814,7 +816,7 @@ static void learn_sequence(shmkit_ring *ring)
 static int become_consumer(shmkit_ring *ring)
 {
     struct sk_header *h = ring->hdr;
-    int rc = sk_lease_acquire(&h->consumer_pid, &h->consumer_token, "consumer");
+    int rc = sk_lease_acquire(&ring->seg, SK_LEASE_CONSUMER);
 
     if (rc < 0)
         return rc;
@@ -858,16 +860,14 @@ static int setup_handle(shmkit_ring *ring)
 
 static void free_handle(shmkit_ring *ring)
 {
-    struct sk_header *h = ring->hdr;
-
     /* A child closing a handle inherited through fork() neither releases
      * the parent's lease nor removes the parent's owned segment. */
     if (!sk_same_process(ring->fork_gen))
         ring->seg.created_by = 0;
     else if (ring->role == ROLE_WRITER)
-        sk_lease_release(&h->lease_pid, &h->lease_token);
+        sk_lease_release(&ring->seg, SK_LEASE_WRITER);
     else if (ring->role == ROLE_CONSUMER)
-        sk_lease_release(&h->consumer_pid, &h->consumer_token);
+        sk_lease_release(&ring->seg, SK_LEASE_CONSUMER);
     sk_seg_close(&ring->seg);
     free(ring);
 }
@@ -993,6 +993,8 @@ static int create_new(shmkit_ring *ring, const struct sk_spec *spec, uint32_t ca
     p.wait_mech = ws.mech;
     p.wait_semid = ws.semid;
     sk_header_init(ring->seg.base, &p);
+    if (sk_hook("creator-dies-before-publish"))
+        raise(SIGKILL); /* test builds: a creator killed half-way */
     sk_header_publish(ring->seg.base);
     rc = sk_header_validate(ring->seg.base, ring->seg.size, &ring->view);
     if (rc == 0)
@@ -1118,10 +1120,5 @@ void sk_ring_describe(void *base, const struct sk_header_view *view, struct shmk
     info->ring_max_message = view->record_size;
     info->ring_used = used <= view->capacity ? used : view->capacity;
     info->ring_messages = published_count(h);
-    if (!overwrite) {
-        uint32_t pid = sk_load(&h->consumer_pid, SK_ACQUIRE);
-        info->consumer_pid = (long)pid;
-        info->consumer_alive =
-            pid == 0 ? -1 : sk_proc_alive((long)pid, sk_load(&h->consumer_token, SK_ACQUIRE));
-    }
+    /* consumer_pid and consumer_alive: info.c (sk_lease_describe) */
 }

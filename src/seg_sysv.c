@@ -281,6 +281,17 @@ void sk_sysv_close(struct sk_seg *seg)
     seg->shmid = -1;
 }
 
+/* shm_nattch of SEG's own segment (by id: the key may name another one by
+ * now), -1 if it cannot be read. */
+long sk_sysv_nattch(const struct sk_seg *seg)
+{
+    struct shmid_ds ds;
+
+    if (seg->shmid < 0 || shmctl(seg->shmid, IPC_STAT, &ds) != 0)
+        return -1;
+    return (long)ds.shm_nattch;
+}
+
 int sk_sysv_remove(const struct sk_spec *spec)
 {
     int shmid = shmget((key_t)spec->sysv_key, 0, 0);

@@ -33,6 +33,7 @@ static void seg_init(struct sk_seg *seg, const struct sk_spec *spec)
     seg->spec = *spec;
     seg->shmid = -1;
     seg->waiter_fd = -1;
+    seg->lock_fd = -1;
 }
 
 int sk_seg_check_owner(struct sk_seg *seg, int access, long uid)
@@ -50,7 +51,9 @@ int sk_seg_check_owner(struct sk_seg *seg, int access, long uid)
  * creating it, so that a creator killed before it published the header
  * leaves a segment recognisably shmkit's, half-created, with a creator
  * whose death can be checked ("shmkit rm --stale").  The creator writes
- * the same values again with the rest of the header. */
+ * the same values again with the rest of the header.  Where the backend
+ * has lease locks, the creator's lock is taken first and held as long as
+ * the creating handle: it says "the creator lives" in any namespace. */
 static void stamp_creator(struct sk_seg *seg)
 {
     struct sk_header *h = seg->base;
@@ -59,9 +62,11 @@ static void stamp_creator(struct sk_seg *seg)
     seg->created_by = pid;
     if (seg->size < SK_HEADER_SIZE)
         return;
+    (void)sk_seg_lock(seg, SK_LOCK_CREATOR); /* a new object: nobody else holds it */
     memcpy(h->magic, SK_MAGIC, SK_MAGIC_LEN);
     h->creator_pid = (uint32_t)pid;
     h->creator_start = sk_proc_start_time(pid);
+    h->creator_pidns = sk_pidns_self();
 }
 
 static int create_object(struct sk_seg *seg, size_t size, unsigned mode)
@@ -214,4 +219,46 @@ int sk_seg_stat(const struct sk_spec *spec, struct sk_seg_stat *st)
 #endif
     default: return no_backend(spec);
     }
+}
+
+int sk_seg_lock(struct sk_seg *seg, unsigned lock)
+{
+#ifdef SHMKIT_HAVE_POSIX
+    if (seg->spec.backend == SHMKIT_BACKEND_POSIX)
+        return sk_posix_lock(seg, lock);
+#endif
+    (void)seg;
+    (void)lock;
+    return 1;
+}
+
+void sk_seg_unlock(struct sk_seg *seg, unsigned lock)
+{
+#ifdef SHMKIT_HAVE_POSIX
+    if (seg->spec.backend == SHMKIT_BACKEND_POSIX)
+        sk_posix_unlock(seg, lock);
+#endif
+    (void)seg;
+    (void)lock;
+}
+
+int sk_seg_lock_probe(struct sk_seg *seg, unsigned lock)
+{
+#ifdef SHMKIT_HAVE_POSIX
+    if (seg->spec.backend == SHMKIT_BACKEND_POSIX)
+        return sk_posix_lock_probe(seg, lock);
+#endif
+    (void)seg;
+    (void)lock;
+    return SK_LOCK_NONE;
+}
+
+long sk_seg_nattch(const struct sk_seg *seg)
+{
+#ifdef SHMKIT_HAVE_SYSV
+    if (seg->spec.backend == SHMKIT_BACKEND_SYSV)
+        return sk_sysv_nattch(seg);
+#endif
+    (void)seg;
+    return -1;
 }

@@ -193,8 +193,19 @@ struct shmkit_info {
     int ready;                   /* 1 creation complete; 0 half-created (then
                                     only backend, owner_uid, mode, total_size,
                                     attach_count and creator_* are set) */
-    uint64_t reserved[7];        /* room for later fields; zero */
+    unsigned other_pidns;        /* SHMKIT_INFO_*_OTHER_PIDNS bits: that
+                                    process is in another PID namespace (a
+                                    container); its pid is as seen there */
+    unsigned reserved32;         /* zero */
+    uint64_t reserved[6];        /* room for later fields; zero */
 };
+
+/* Bits of shmkit_info.other_pidns.  The *_alive fields of such a process
+ * come from the kernel's lease locks or attach counts, never from its pid
+ * (shmkit_info(3), doc/SECURITY.md). */
+#define SHMKIT_INFO_CREATOR_OTHER_PIDNS 0x1u
+#define SHMKIT_INFO_WRITER_OTHER_PIDNS 0x2u
+#define SHMKIT_INFO_CONSUMER_OTHER_PIDNS 0x4u
 
 /* Validate the segment named by SPEC and describe it.  Works with read
  * permission only, and for a segment of any owner: it only inspects, and
@@ -299,9 +310,13 @@ SHMKIT_API int shmkit_layout_to_json(const shmkit_layout *layout, const void *re
 /* Slots: the latest value of a record                                 */
 /* ------------------------------------------------------------------ */
 /*
- * One writer at a time (a lease: the writer's pid and process start time in
- * the header; the lease of a dead writer is taken over), any number of
- * readers.  Readers never block the writer and never see a torn record: the
+ * One writer at a time (a lease: the writer's pid, process start time and
+ * PID namespace in the header; the lease of a dead writer is taken over,
+ * also from another PID namespace where the system can tell: see
+ * doc/SECURITY.md), any number of readers.  On Linux a writer or creating
+ * handle of a POSIX segment keeps one file descriptor (3 or above,
+ * close-on-exec) that holds the lease's lock, as does a block ring's
+ * consumer; a fork()ed child's copy is closed at the fork.  Readers never block the writer and never see a torn record: the
  * writer fills the inactive one of two buffers and then publishes it, so a
  * writer killed mid-update leaves the previous record intact.
  */

@@ -13,9 +13,11 @@
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include "internal.h"
+#include "hooks.h"
 #include "wait.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,7 +111,7 @@ static int become_writer(shmkit_slot *slot)
 {
     struct sk_slot_buf bh;
     uint32_t v;
-    int rc = sk_lease_acquire(&slot->hdr->lease_pid, &slot->hdr->lease_token, "writer");
+    int rc = sk_lease_acquire(&slot->seg, SK_LEASE_WRITER);
 
     if (rc < 0)
         return rc;
@@ -127,7 +129,7 @@ static void free_handle(shmkit_slot *slot)
     if (!sk_same_process(slot->fork_gen))
         slot->seg.created_by = 0;
     else if (slot->writer)
-        sk_lease_release(&slot->hdr->lease_pid, &slot->hdr->lease_token);
+        sk_lease_release(&slot->seg, SK_LEASE_WRITER);
     sk_seg_close(&slot->seg);
     shmkit_layout_free(slot->layout);
     free(slot);
@@ -230,6 +232,8 @@ static int create_new(shmkit_slot *slot, const struct sk_spec *spec, const char 
     p.wait_mech = ws.mech;
     p.wait_semid = ws.semid;
     sk_header_init(slot->seg.base, &p);
+    if (sk_hook("creator-dies-before-publish"))
+        raise(SIGKILL); /* test builds: a creator killed half-way */
     sk_header_publish(slot->seg.base);
     rc = sk_header_validate(slot->seg.base, slot->seg.size, &slot->view);
     if (rc == 0)

@@ -56,17 +56,21 @@
 #endif
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ipc.h>
+#include <sys/sem.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "internal.h"
 #include "peerutil.h"
+#include "wait.h"
 #include "testutil.h"
 
 static int backends[2];
@@ -821,32 +825,51 @@ END_TEST
 /* Leases held by dead processes                                       */
 /* ------------------------------------------------------------------ */
 
+/* A segment of the POSIX backend without a lock descriptor, whose header
+ * is H (the lease words only, no object): the lease protocol as it runs
+ * where there are no lease locks. */
+static void lockless_seg(struct sk_seg *seg, struct sk_header *h)
+{
+    memset(seg, 0, sizeof *seg);
+    memset(h, 0, sizeof *h);
+    seg->spec.backend = SHMKIT_BACKEND_POSIX;
+    seg->base = h;
+    seg->size = sizeof *h;
+    seg->shmid = -1;
+    seg->waiter_fd = -1;
+    seg->lock_fd = -1;
+}
+
 /* A lease recorded for this very pid but with another start token was
  * left by an earlier process that had the same pid (pids are reused): it
  * is dead, and its lease is taken over. */
 START_TEST(test_lease_of_earlier_process_with_my_pid)
 {
-    sk_atomic_u32 pid_word, token_word;
+    struct sk_header h;
+    struct sk_seg seg;
     uint32_t mine = sk_self_token();
 
     if (mine == 0)
         return; /* start times unknown here: a pid is all there is */
-    sk_store(&pid_word, (uint32_t)getpid(), SK_RELAXED);
-    sk_store(&token_word, mine + 1 != 0 ? mine + 1 : 2, SK_RELAXED);
-    ck_assert_int_eq(sk_lease_acquire(&pid_word, &token_word, "writer"), 0);
-    ck_assert_uint_eq(sk_load(&token_word, SK_RELAXED), mine);
+    lockless_seg(&seg, &h);
+    sk_store(&h.lease_pid, (uint32_t)getpid(), SK_RELAXED);
+    sk_store(&h.lease_token, mine + 1 != 0 ? mine + 1 : 2, SK_RELAXED);
+    sk_store(&h.lease_pidns, sk_pidns_self(), SK_RELAXED);
+    ck_assert_int_eq(sk_lease_acquire(&seg, SK_LEASE_WRITER), 0);
+    ck_assert_uint_eq(sk_load(&h.lease_token, SK_RELAXED), mine);
     /* Held by this process now: a second acquisition is refused. */
-    ck_assert_int_eq(sk_lease_acquire(&pid_word, &token_word, "writer"), SHMKIT_EBUSY);
-    sk_lease_release(&pid_word, &token_word);
-    ck_assert_uint_eq(sk_load(&pid_word, SK_RELAXED), 0);
+    ck_assert_int_eq(sk_lease_acquire(&seg, SK_LEASE_WRITER), SHMKIT_EBUSY);
+    sk_lease_release(&seg, SK_LEASE_WRITER);
+    ck_assert_uint_eq(sk_load(&h.lease_pid, SK_RELAXED), 0);
 }
 END_TEST
 
 /* A dead holder's lease goes to the next process even when the holder
- * died between its two stores (pid set, token still 0). */
+ * died between its stores (pid set, token still 0). */
 START_TEST(test_lease_of_holder_killed_mid_acquire)
 {
-    sk_atomic_u32 pid_word, token_word;
+    struct sk_header h;
+    struct sk_seg seg;
     int status;
     pid_t child = fork();
 
@@ -854,13 +877,417 @@ START_TEST(test_lease_of_holder_killed_mid_acquire)
     if (child == 0)
         _exit(0);
     ck_assert_int_eq(waitpid(child, &status, 0), child);
-    sk_store(&pid_word, (uint32_t)child, SK_RELAXED);
-    sk_store(&token_word, 0, SK_RELAXED);
-    ck_assert_int_eq(sk_lease_acquire(&pid_word, &token_word, "consumer"), 0);
-    ck_assert_uint_eq(sk_load(&pid_word, SK_RELAXED), (uint32_t)getpid());
-    sk_lease_release(&pid_word, &token_word);
+    lockless_seg(&seg, &h);
+    sk_store(&h.consumer_pid, (uint32_t)child, SK_RELAXED);
+    sk_store(&h.consumer_token, 0, SK_RELAXED);
+    ck_assert_int_eq(sk_lease_acquire(&seg, SK_LEASE_CONSUMER), 0);
+    ck_assert_uint_eq(sk_load(&h.consumer_pid, SK_RELAXED), (uint32_t)getpid());
+    sk_lease_release(&seg, SK_LEASE_CONSUMER);
 }
 END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Lease holders in another PID namespace, zombies, forked children     */
+/* ------------------------------------------------------------------ */
+
+#define NS_WORDS 1000 /* the issue's u32[1000] slot */
+#define NS_RECORD (NS_WORDS * sizeof(uint32_t))
+#define NS_SKIP 77    /* exit status of the middle child: no namespace */
+
+/* A process of a new PID namespace (Linux: unshare(CLONE_NEWPID) moves
+ * only the children of its caller, so it is a grandchild): INNER is its
+ * pid as seen here, MIDDLE the child that waits for it and exits with its
+ * status, READY the read end of a pipe on which it reports. */
+struct ns_proc {
+    pid_t middle, inner;
+    int ready;
+};
+
+/* Start FN(SPEC, REPORT_FD) in a new PID namespace.  0, or NS_SKIP
+ * (reason printed) where this system will not make one, or this build
+ * does not tell namespaces apart (the portable profile, like the BSDs). */
+static int ns_start(struct ns_proc *np, void (*fn)(const char *, int), const char *spec)
+{
+    int pid_pipe[2], report[2], status;
+    pid_t inner = -1;
+
+    if (sk_pidns_self() == 0) {
+        printf("# SKIP PID namespaces: this build does not tell them apart "
+               "(no /proc, or the portable profile)\n");
+        return NS_SKIP;
+    }
+
+    ck_assert_int_eq(pipe(pid_pipe), 0);
+    ck_assert_int_eq(pipe(report), 0);
+    np->middle = fork();
+    ck_assert_int_ge(np->middle, 0);
+    if (np->middle == 0) {
+        close(pid_pipe[0]);
+        close(report[0]);
+#if defined(__linux__) && defined(CLONE_NEWPID)
+        if (unshare(CLONE_NEWPID) == 0)
+            inner = fork();
+#endif
+        if (inner == 0)
+            fn(spec, report[1]); /* pid 1 of the new namespace */
+        close(report[1]);
+        if (write(pid_pipe[1], &inner, sizeof inner) != (ssize_t)sizeof inner || inner < 0)
+            _exit(NS_SKIP);
+        _exit(waitpid(inner, &status, 0) == inner && WIFEXITED(status) ? WEXITSTATUS(status)
+                                                                         : 3);
+    }
+    close(pid_pipe[1]);
+    close(report[1]);
+    np->ready = report[0];
+    if (read(pid_pipe[0], &np->inner, sizeof np->inner) != (ssize_t)sizeof np->inner ||
+        np->inner < 0) {
+        printf("# SKIP PID namespaces: unshare(CLONE_NEWPID) is not permitted here "
+               "(needs root and a kernel with PID namespaces)\n");
+        waitpid(np->middle, &status, 0);
+        close(pid_pipe[0]);
+        close(np->ready);
+        return NS_SKIP;
+    }
+    close(pid_pipe[0]);
+    return 0;
+}
+
+/* The inner process's report (a character), 0 if it said nothing. */
+static char ns_report(const struct ns_proc *np)
+{
+    char c = 0;
+
+    return read(np->ready, &c, 1) == 1 ? c : 0;
+}
+
+/* Reap the middle child, which exits with the inner process's status. */
+static int ns_join(struct ns_proc *np)
+{
+    int status = 0;
+
+    ck_assert_int_eq(waitpid(np->middle, &status, 0), np->middle);
+    close(np->ready);
+    return status;
+}
+
+/* Kill the inner process (and so its namespace), reap the middle child. */
+static int ns_stop(struct ns_proc *np)
+{
+    kill(np->inner, SIGKILL);
+    return ns_join(np);
+}
+
+/* Fill every word of a record with V. */
+static void fill_record(uint32_t *rec, uint32_t v)
+{
+    size_t i;
+
+    for (i = 0; i < NS_WORDS; i++)
+        rec[i] = v;
+}
+
+static int record_torn(const uint32_t *rec)
+{
+    size_t i;
+
+    for (i = 1; i < NS_WORDS; i++)
+        if (rec[i] != rec[0])
+            return 1;
+    return 0;
+}
+
+/* The inner process: become the writer of SPEC, report 'y' (or 'n' and
+ * exit), then write records of its own pattern until killed. */
+static void ns_writer(const char *spec, int report)
+{
+    uint32_t rec[NS_WORDS];
+    shmkit_slot *s;
+    uint32_t i;
+    char c;
+
+    c = shmkit_slot_open(&s, spec, SHMKIT_WRITE) == 0 ? 'y' : 'n';
+    if (write(report, &c, 1) != 1 || c != 'y')
+        _exit(1);
+    for (i = 0;; i++) {
+        fill_record(rec, 0x10000000u | (i & 0xffffffu));
+        shmkit_slot_write(s, rec, sizeof rec);
+    }
+}
+
+/* The inner process: try to become the writer of SPEC while another
+ * process (outside) is; exit 0 if refused with SHMKIT_EBUSY. */
+static void ns_second_writer(const char *spec, int report)
+{
+    shmkit_slot *s;
+    int rc = shmkit_slot_open(&s, spec, SHMKIT_WRITE);
+    char c = rc == SHMKIT_EBUSY ? 'b' : rc == 0 ? 'y' : 'e';
+
+    if (write(report, &c, 1) != 1)
+        _exit(2);
+    _exit(c == 'b' ? 0 : 1);
+}
+
+static shmkit_slot *ns_create_slot(int backend, char *spec)
+{
+    uint32_t rec[NS_WORDS];
+    shmkit_slot *s;
+
+    tu_spec(backend, spec);
+    ck_assert_int_eq(shmkit_slot_create(&s, spec, NULL, NS_RECORD, 0600, SHMKIT_EXCL), 0);
+    fill_record(rec, 0);
+    ck_assert_int_eq(shmkit_slot_write(s, rec, sizeof rec), 0);
+    return s;
+}
+
+/* A writer in another PID namespace is alive to us: a second writer here
+ * is refused (else the two would tear records: the issue saw 20 % of the
+ * reads of a u32[1000] slot torn) and shmkit_info calls it alive.
+ * Once it is killed its lease is taken over (the kernel dropped its lease
+ * lock, or, System V, its attachment). */
+START_TEST(test_pidns_writer_inside)
+{
+    int backend = backends[_i % nbackends];
+    char spec[32];
+    struct ns_proc np;
+    struct shmkit_info info;
+    shmkit_slot *creator = ns_create_slot(backend, spec), *second = NULL, *reader = NULL;
+    uint32_t got[NS_WORDS];
+    unsigned i;
+    int rc;
+
+    shmkit_slot_close(creator);
+    if (ns_start(&np, ns_writer, spec) == NS_SKIP) {
+        shmkit_unlink(spec);
+        return;
+    }
+    ck_assert_int_eq(ns_report(&np), 'y');
+    ck_assert_int_eq(shmkit_slot_open(&reader, spec, 0), 0);
+    rc = shmkit_slot_open(&second, spec, SHMKIT_WRITE);
+    if (rc == 0) {
+        shmkit_slot_close(second);
+        ck_abort_msg("%s: a second writer got the lease of a live writer in another PID "
+                     "namespace", backend_name(backend));
+    }
+    ck_assert_int_eq(rc, SHMKIT_EBUSY);
+    ck_assert_msg(strstr(shmkit_error_detail(), "another PID namespace") != NULL, "%s",
+                  shmkit_error_detail());
+    /* One writer: every record is whole. */
+    for (i = 0; i < 2000; i++) {
+        ck_assert_int_eq(shmkit_slot_read(reader, got, sizeof got, NULL), (int)sizeof got);
+        ck_assert_msg(!record_torn(got), "torn record %u", i);
+    }
+    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_int_eq(info.writer_alive, 1);
+    ck_assert_uint_eq(info.other_pidns & SHMKIT_INFO_WRITER_OTHER_PIDNS,
+                      SHMKIT_INFO_WRITER_OTHER_PIDNS);
+    ns_stop(&np);
+    /* Dead now.  POSIX (Linux): the kernel dropped its lease lock, the
+     * lease is taken over at once.  System V has no such token: a holder
+     * in another namespace counts as alive while any other process has the
+     * segment attached (doc/SECURITY.md), here our reader. */
+    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    if (backend == SHMKIT_BACKEND_SYSV) {
+        ck_assert_int_eq(info.writer_alive, 1);
+        ck_assert_int_eq(shmkit_slot_open(&second, spec, SHMKIT_WRITE), SHMKIT_EBUSY);
+        shmkit_slot_close(reader);
+        reader = NULL;
+        ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    }
+    ck_assert_int_eq(info.writer_alive, 0);
+    ck_assert_int_eq(shmkit_slot_open(&second, spec, SHMKIT_WRITE), 0);
+    shmkit_slot_close(second);
+    if (reader != NULL)
+        shmkit_slot_close(reader);
+    ck_assert_int_eq(shmkit_unlink(spec), 0);
+    tu_assert_no_leftovers();
+}
+END_TEST
+
+/* And the other way round: a writer here is alive to a process in a new
+ * PID namespace, where our pid names nobody (or somebody else). */
+START_TEST(test_pidns_writer_outside)
+{
+    int backend = backends[_i % nbackends];
+    char spec[32];
+    struct ns_proc np;
+    shmkit_slot *writer = ns_create_slot(backend, spec);
+    int status;
+
+    if (ns_start(&np, ns_second_writer, spec) == NS_SKIP) {
+        shmkit_slot_close(writer);
+        shmkit_unlink(spec);
+        return;
+    }
+    ck_assert_int_eq(ns_report(&np), 'b');
+    status = ns_join(&np);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    shmkit_slot_close(writer);
+    ck_assert_int_eq(shmkit_unlink(spec), 0);
+    tu_assert_no_leftovers();
+}
+END_TEST
+
+/* A writer killed but not reaped (a zombie) can never write again: its
+ * lease is taken over at once, and shmkit_info calls it dead. */
+START_TEST(test_zombie_writer)
+{
+    int backend = backends[_i % nbackends];
+    char spec[32];
+    struct shmkit_info info;
+    shmkit_slot *s = ns_create_slot(backend, spec), *w;
+    int fds[2], status;
+    char c = 0;
+    pid_t child;
+
+    shmkit_slot_close(s);
+    if (sk_self_token() == 0) {
+        printf("# SKIP zombies: this build cannot read process states "
+               "(no /proc, or the portable profile)\n");
+        ck_assert_int_eq(shmkit_unlink(spec), 0);
+        return;
+    }
+    ck_assert_int_eq(pipe(fds), 0);
+    child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        c = shmkit_slot_open(&w, spec, SHMKIT_WRITE) == 0 ? 'y' : 'n';
+        if (write(fds[1], &c, 1) == 1)
+            pause();
+        _exit(1);
+    }
+    ck_assert_int_eq(read(fds[0], &c, 1), 1);
+    ck_assert_int_eq(c, 'y');
+    ck_assert_int_eq(kill(child, SIGKILL), 0);
+    /* Not reaped: wait until it is a zombie (waitid with WNOWAIT). */
+    {
+        siginfo_t si;
+
+        memset(&si, 0, sizeof si);
+        ck_assert_int_eq(waitid(P_PID, (id_t)child, &si, WEXITED | WNOWAIT), 0);
+    }
+    ck_assert_int_eq(sk_proc_alive((long)child, 0), 0);
+    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_int_eq(info.writer_pid, (long)child);
+    ck_assert_int_eq(info.writer_alive, 0);
+    ck_assert_int_eq(shmkit_slot_open(&w, spec, SHMKIT_WRITE), 0);
+    shmkit_slot_close(w);
+    ck_assert_int_eq(waitpid(child, &status, 0), child);
+    close(fds[0]);
+    close(fds[1]);
+    ck_assert_int_eq(shmkit_unlink(spec), 0);
+    tu_assert_no_leftovers();
+}
+END_TEST
+
+/* A daemon's fork-and-exit: the writer forks, the child lives on with the
+ * inherited handle and the writer dies.  The child must not keep the
+ * writer's lease alive (its copy of the lock descriptor is closed by the
+ * library's fork child handler, which has run once the child's fork()
+ * returned): the lease goes to the next writer. */
+START_TEST(test_fork_child_keeps_no_lease)
+{
+    int backend = backends[_i % nbackends];
+    char spec[32];
+    shmkit_slot *s = ns_create_slot(backend, spec), *w;
+    int fds[2], status;
+    pid_t holder, daemon = -1;
+
+    shmkit_slot_close(s);
+    ck_assert_int_eq(pipe(fds), 0);
+    holder = fork();
+    ck_assert_int_ge(holder, 0);
+    if (holder == 0) {
+        if (shmkit_slot_open(&w, spec, SHMKIT_WRITE) != 0)
+            _exit(1);
+        daemon = fork();
+        if (daemon == 0) {
+            /* The daemon: lives on with the handle.  Its fork() has
+             * returned, so the child handler has run: say so. */
+            daemon = getpid();
+            if (write(fds[1], &daemon, sizeof daemon) != (ssize_t)sizeof daemon)
+                _exit(2);
+            close(fds[1]);
+            pause();
+            _exit(0);
+        }
+        _exit(0); /* the writer dies without closing its handle */
+    }
+    close(fds[1]);
+    ck_assert_int_eq(read(fds[0], &daemon, sizeof daemon), (ssize_t)sizeof daemon);
+    ck_assert_int_eq(waitpid(holder, &status, 0), holder);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    ck_assert_msg(shmkit_slot_open(&w, spec, SHMKIT_WRITE) == 0, "%s: %s",
+                  backend_name(backend), shmkit_error_detail());
+    shmkit_slot_close(w);
+    kill(daemon, SIGKILL);
+    close(fds[0]);
+    ck_assert_int_eq(shmkit_unlink(spec), 0);
+    tu_assert_no_leftovers();
+}
+END_TEST
+
+#ifdef SHMKIT_TEST_HOOKS
+static int sem_set_exists(int semid)
+{
+    union {
+        int val;
+        struct semid_ds *buf;
+        unsigned short *array;
+    } arg;
+    struct semid_ds ds;
+
+    arg.buf = &ds;
+    return semctl(semid, 0, IPC_STAT, arg) == 0;
+}
+
+/* A creator killed after it made its wait resources and before it
+ * published the header: removing the half-created segment (shmkit rm,
+ * rm --stale) removes its System V semaphore set too (sysv-sem builds;
+ * the other mechanisms have nothing outside the segment). */
+START_TEST(test_half_created_leaks_no_semaphores)
+{
+    int backend = backends[_i % nbackends];
+    char spec[32];
+    struct shmkit_info info;
+    struct sk_spec parsed;
+    struct sk_seg seg;
+    const struct sk_header *h;
+    int status, mech, semid;
+    shmkit_slot *s;
+    pid_t child;
+
+    tu_spec(backend, spec);
+    child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        setenv("SHMKIT_TEST_SIMULATE", "creator-dies-before-publish", 1);
+        shmkit_slot_create(&s, spec, NULL, 64, 0600, 0);
+        _exit(1);
+    }
+    ck_assert_int_eq(waitpid(child, &status, 0), child);
+    ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    ck_assert_int_eq(shmkit_info(spec, &info), SHMKIT_EHALFCREATED);
+    ck_assert_int_eq(info.creator_alive, 0);
+    ck_assert_int_eq(sk_spec_parse(spec, &parsed), 0);
+    ck_assert_int_eq(sk_seg_open(&seg, &parsed, SK_SEG_READ, SK_HEADER_SIZE), 0);
+    h = seg.base;
+    mech = (int)h->wait_mech;
+    semid = h->wait_semid;
+    sk_seg_close(&seg);
+    if (mech != SK_WAIT_SYSV_SEM) {
+        printf("# SKIP semaphore sets of half-created segments: this build waits with %s\n",
+               sk_wait_mechanism_name(mech));
+    } else {
+        ck_assert_int_eq(sem_set_exists(semid), 1);
+    }
+    ck_assert_int_eq(shmkit_unlink(spec), 0);
+    ck_assert_msg(mech != SK_WAIT_SYSV_SEM || !sem_set_exists(semid),
+                  "%s: the semaphore set %d of a half-created segment was left behind",
+                  backend_name(backend), semid);
+    tu_assert_no_leftovers();
+}
+END_TEST
+#endif
 
 static Suite *crash_suite(void)
 {
@@ -880,6 +1307,13 @@ static Suite *crash_suite(void)
     tcase_add_loop_test(block, test_block_writer_killed, 0, 2);
     tcase_add_loop_test(overwrite, test_overwrite_writer_killed, 0, 2);
     tcase_add_loop_test(consumer, test_block_consumer_killed, 0, 2);
+    tcase_add_loop_test(lease, test_pidns_writer_inside, 0, 2);
+    tcase_add_loop_test(lease, test_pidns_writer_outside, 0, 2);
+    tcase_add_loop_test(lease, test_zombie_writer, 0, 2);
+    tcase_add_loop_test(lease, test_fork_child_keeps_no_lease, 0, 2);
+#ifdef SHMKIT_TEST_HOOKS
+    tcase_add_loop_test(lease, test_half_created_leaks_no_semaphores, 0, 2);
+#endif
     suite_add_tcase(s, lease);
     suite_add_tcase(s, slots);
     suite_add_tcase(s, block);

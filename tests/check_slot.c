@@ -681,6 +681,7 @@ START_TEST(test_wrong_kind_and_version)
     ck_assert_int_eq(shmkit_slot_open(&s, spec, 0), SHMKIT_ECORRUPT);
     h->kind = SHMKIT_KIND_SLOT;
     h->format_major = 9;
+    h->format_minor = 0;
     h->checksum = sk_header_checksum(h);
     ck_assert_int_eq(shmkit_slot_open(&s, spec, 0), SHMKIT_EVERSION);
     ck_assert_str_eq(shmkit_error_detail(), "format 9.0, this library reads 1.x");

@@ -169,7 +169,7 @@ busy_tests() {
         tries=$((tries + 1))
     done
     tap_like "$(sk_info_field "$s" writer)" '^[0-9]+ \(alive\)$' "$be: info shows the live writer"
-    tap_cmd "$be: second writer refused" 1 - "^shmkit-write: $s: .*busy" "$WRITE" "$s"
+    tap_cmd "$be: second writer refused" 1 - "^shmkit-write: $s: .*busy" "$WRITE" -t 0.2 "$s"
     : >"$fifo"
     wait
     tap_is "$(sk_info_field "$s" writer)" none "$be: lease released"

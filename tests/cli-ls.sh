@@ -126,8 +126,60 @@ assert isinstance(a, list) and len(a) == 1 and a[0]["spec"] == sys.argv[2], a' "
     tap_is "$(ls_field "$s" 5)" 0600 "$be: default 0600 under umask 000"
 }
 
+# Containers that share /dev/shm or an IPC namespace: a creator and writer
+# in another PID namespace (unshare -p, here pid 1 there) is alive while it
+# lives, whatever its pid names here, and rm --stale never removes its
+# owned ring; once it is killed, the ring is stale.
+pidns_usable() {
+    ! grep -q '^#define SHMKIT_PORTABLE_PROFILE' "$top_builddir/config.h" 2>/dev/null &&
+        [ "$(id -u)" -eq 0 ] && unshare -p -f --mount-proc --kill-child true >/dev/null 2>&1
+}
+
+writer_dead() {
+    "$SHMKIT" info "$1" 2>/dev/null | grep -q '^writer: .*(dead'
+}
+
+pidns_tests() {
+    be=$1
+    s=$(sk_spec "$be" 6)
+    rm -f "$FIFO"
+    mkfifo "$FIFO" || return 1
+    unshare -p -f --mount-proc --kill-child "$WRITE" --ring 4096 --owned "$s" <"$FIFO" &
+    writer=$!
+    sk_track "$writer"
+    exec 3>"$FIFO"
+    if ! sk_wait_until 100 exists "$s"; then
+        tap_fail "$be: a writer in another PID namespace creates an owned ring"
+        stop_writer KILL
+        return
+    fi
+    tap_like "$("$SHMKIT" ls "$s")" \
+        "^$s +ring .* owned +1\\(alive,other-pidns\\) +1\\(alive,other-pidns\\) .* ok\$" \
+        "$be: ls shows the creator and writer in another PID namespace alive"
+    tap_like "$("$SHMKIT" info "$s")" '^writer: 1 \(alive, other pid namespace\)$' \
+        "$be: info says the writer lives in another PID namespace"
+    tap_cmd "$be: rm --stale leaves the owned ring of another namespace" 0 - - \
+        "$SHMKIT" rm --stale "$s"
+    tap_ok "$be: it is still there" exists "$s"
+    tap_cmd "$be: a second writer here is refused" 1 - "^shmkit-write: $s: .*busy" \
+        "$WRITE" -t 0.2 "$s" </dev/null
+    # The writer is pid 1 of its namespace, the child of unshare here:
+    # --kill-child kills it with unshare.
+    stop_writer KILL
+    sk_wait_until 100 writer_dead "$s"
+    tap_like "$("$SHMKIT" ls "$s")" "^$s +ring .* owned +1\\(dead,other-pidns\\) .* stale\$" \
+        "$be: killed, its owned ring is stale"
+    tap_cmd "$be: rm --stale removes it" 0 "^removed $s \\(stale\\)\$" - "$SHMKIT" rm --stale "$s"
+    tap_ok "$be: gone" gone "$s"
+}
+
 for be in $SK_BACKENDS; do
     ls_tests "$be"
+    if pidns_usable; then
+        pidns_tests "$be"
+    else
+        tap_skip "$be: PID namespaces" "not root, unshare -p --kill-child not permitted, or the portable profile"
+    fi
 done
 
 # Usage errors.

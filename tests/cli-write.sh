@@ -174,8 +174,57 @@ mismatch_and_range_tests() {
     tap_is "$(read_text "$s" | tr '\n' ' ')" 'v=0 f=1e-45 d=-5e-324 ' "$be: subnormals read back"
 }
 
+# Scripts run one-shot writers side by side: one that finds the lease held
+# by a live writer waits for it (a short, bounded time) instead of failing.
+concurrent_tests() {
+    be=$1
+    s=$(sk_spec "$be" 6)
+    st=$TAP_TMP/status.$be
+    "$WRITE" -L 'n:u32' "$s" n=7
+    before=$(sk_info_field "$s" version)
+    : >"$st"
+    for i in $(sk_seq 1 80); do
+        { "$WRITE" "$s" 2>>"$st.err"; echo "$?" >>"$st"; } &
+    done
+    wait
+    tap_is "$(wc -l <"$st" | tr -d ' ') $(grep -c '^0$' "$st")" "80 80" \
+        "$be: 80 concurrent one-shot writers all succeed"
+    [ -s "$st.err" ] && tap_diag "$(head -3 "$st.err")"
+    tap_is "$(sk_info_field "$s" version)" $((before + 80)) \
+        "$be: each of them published once"
+}
+
+has_writer() {
+    [ "$(sk_info_field "$1" writer)" != none ]
+}
+
+# A writer that holds the lease while it waits for its input: another one
+# waits for it, -t bounds that wait.
+lease_wait_tests() {
+    be=$1
+    s=$(sk_spec "$be" 7)
+    fifo=$TAP_TMP/lease-fifo.$be
+    "$WRITE" -s 4 "$s"
+    before=$(sk_info_field "$s" version)
+    mkfifo "$fifo"
+    cat "$fifo" | "$WRITE" --raw "$s" 2>/dev/null &
+    sk_wait_until 100 has_writer "$s"
+    tap_cmd "$be: -t bounds the wait for a busy lease" 1 - "^shmkit-write: $s: .*busy" \
+        "$WRITE" -t 0.3 "$s"
+    "$WRITE" -t 20 "$s" &
+    waiter=$!
+    sk_nap
+    printf abcd >"$fifo"
+    sk_wait "$waiter"
+    tap_is "$?" 0 "$be: a waiting writer gets the lease once it is released"
+    wait
+    tap_is "$(sk_info_field "$s" version)" $((before + 2)) "$be: both writers published"
+}
+
 for be in $SK_BACKENDS; do
     mismatch_and_range_tests "$be"
+    concurrent_tests "$be"
+    lease_wait_tests "$be"
     layout_slot_tests "$be"
     mode_tests "$be"
     raw_tests "$be"

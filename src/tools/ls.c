@@ -371,23 +371,29 @@ static void owner_text(long uid, char *buf, size_t len)
         snprintf(buf, len, "%ld", uid);
 }
 
-static void process_text(long pid, int alive, int known, char *buf, size_t len)
+/* "PID(alive)"; a process in another PID namespace (a container), whose
+ * pid is the one it has there, "PID(alive,other-pidns)". */
+static void process_text(long pid, int alive, int other_pidns, int known, char *buf, size_t len)
 {
     if (!known || pid == 0)
         snprintf(buf, len, "-");
     else
-        snprintf(buf, len, "%ld(%s)", pid, alive_name(alive));
+        snprintf(buf, len, "%ld(%s%s)", pid, alive_name(alive), other_pidns ? ",other-pidns" : "");
 }
 
 static void print_text_row(const struct entry *e)
 {
     const struct shmkit_info *in = &e->info;
-    char owner[32], creator[40], writer[40], attached[24];
+    char owner[32], creator[48], writer[48], attached[24];
     const char *kind = kind_name(e), *life = lifetime_name(e);
 
     owner_text(in->owner_uid, owner, sizeof owner);
-    process_text(in->creator_pid, in->creator_alive, creator_known(e), creator, sizeof creator);
-    process_text(in->writer_pid, in->writer_alive, e->rc == 0, writer, sizeof writer);
+    process_text(in->creator_pid, in->creator_alive,
+                 (in->other_pidns & SHMKIT_INFO_CREATOR_OTHER_PIDNS) != 0, creator_known(e),
+                 creator, sizeof creator);
+    process_text(in->writer_pid, in->writer_alive,
+                 (in->other_pidns & SHMKIT_INFO_WRITER_OTHER_PIDNS) != 0, e->rc == 0, writer,
+                 sizeof writer);
     if (in->attach_count >= 0)
         snprintf(attached, sizeof attached, "%ld", in->attach_count);
     else
@@ -417,6 +423,17 @@ static void json_process(const char *key, long pid, int alive, int known)
            alive == 1 ? "true" : alive == 0 ? "false" : "null");
 }
 
+/* "KEY_other_pidns": the process is in another PID namespace (its pid is
+ * the one it has there); null where there is no such process. */
+static void json_other_pidns(const char *key, long pid, unsigned bit, const struct entry *e,
+                             int known)
+{
+    if (!known || pid == 0)
+        printf(",\"%s_other_pidns\":null", key);
+    else
+        printf(",\"%s_other_pidns\":%s", key, (e->info.other_pidns & bit) ? "true" : "false");
+}
+
 static void print_json_object(const struct entry *e)
 {
     const struct shmkit_info *in = &e->info;
@@ -435,6 +452,11 @@ static void print_json_object(const struct entry *e)
     json_process("creator", in->creator_pid, in->creator_alive, creator_known(e));
     json_process("writer", in->writer_pid, in->writer_alive, e->rc == 0);
     json_process("consumer", in->consumer_pid, in->consumer_alive, block_ring);
+    json_other_pidns("creator", in->creator_pid, SHMKIT_INFO_CREATOR_OTHER_PIDNS, e,
+                     creator_known(e));
+    json_other_pidns("writer", in->writer_pid, SHMKIT_INFO_WRITER_OTHER_PIDNS, e, e->rc == 0);
+    json_other_pidns("consumer", in->consumer_pid, SHMKIT_INFO_CONSUMER_OTHER_PIDNS, e,
+                     block_ring);
     if (in->attach_count >= 0)
         printf(",\"attached\":%ld", in->attach_count);
     else

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "shmkit.h"
@@ -124,7 +125,9 @@ static void print_help(void)
         "                       persistent, it stays for readers that come later)\n"
         "  -t, --timeout=SECONDS\n"
         "                       give up (exit status 4) when the ring stays full for\n"
-        "                       SECONDS (decimals allowed)\n"
+        "                       SECONDS (decimals allowed); also how long to wait for\n"
+        "                       the writer lease held by another live writer (exit\n"
+        "                       status 1 after it; default 5 seconds)\n"
         "  -h, --help           show this help and exit\n"
         "  -V, --version        show the version and exit\n"
         "\n"
@@ -345,25 +348,82 @@ static int prepare(const struct request *req, struct prepared *prep)
     return -1;
 }
 
+/* ---- waiting for the writer lease ------------------------------------- */
+
+/* Scripts run one-shot writers side by side: one that finds the lease held
+ * by a live writer waits for it a short, bounded time (-t, else this long)
+ * before it fails with "writer busy". */
+#define LEASE_WAIT_DEFAULT_MS 5000
+#define LEASE_PAUSE_FIRST_US 500u
+#define LEASE_PAUSE_MAX_US 50000u
+
+struct lease_wait {
+    int64_t deadline;
+    unsigned pause_us;
+    unsigned seed;
+};
+
+static void lease_wait_init(struct lease_wait *w, const struct request *req)
+{
+    w->deadline = tool_deadline(req->timeout_ms >= 0 ? req->timeout_ms : LEASE_WAIT_DEFAULT_MS);
+    w->pause_us = LEASE_PAUSE_FIRST_US;
+    w->seed = (unsigned)getpid();
+}
+
+/* The lease was busy: pause, then 1 to try again, or 0 once the deadline
+ * has passed (or a signal was caught).  Pauses double up to a bound and
+ * are jittered, so that writers that collided do not retry in step. */
+static int lease_wait_again(struct lease_wait *w)
+{
+    struct timespec ts;
+    unsigned pause;
+
+    if (tool_expired(w->deadline) || tool_signal_caught())
+        return 0;
+    pause = w->pause_us / 2 + (unsigned)rand_r(&w->seed) % (w->pause_us / 2 + 1);
+    ts.tv_sec = 0;
+    ts.tv_nsec = (long)pause * 1000;
+    nanosleep(&ts, NULL);
+    if (w->pause_us < LEASE_PAUSE_MAX_US)
+        w->pause_us *= 2;
+    return !tool_signal_caught();
+}
+
+/* Open (or create, if -L or -s say how) the slot as its writer, waiting
+ * for a busy lease. */
+static int try_open_slot(const struct request *req, const struct prepared *prep,
+                         shmkit_slot **slotp)
+{
+    struct lease_wait wait;
+    int rc;
+
+    lease_wait_init(&wait, req);
+    do {
+        if (req->layout_text == NULL && req->size == 0)
+            rc = shmkit_slot_open(slotp, req->spec, SHMKIT_WRITE | req->any_owner);
+        else /* Without SHMKIT_EXCL the library opens an existing slot
+              * instead and checks that its layout or size matches ours. */
+            rc = shmkit_slot_create(slotp, req->spec,
+                                    prep->layout != NULL ? shmkit_layout_text(prep->layout)
+                                                         : NULL,
+                                    prep->layout != NULL ? 0 : req->size, req->mode,
+                                    (req->exclusive ? SHMKIT_EXCL : 0) | req->any_owner);
+    } while (rc == SHMKIT_EBUSY && lease_wait_again(&wait));
+    return rc;
+}
+
 /* Open the slot as its writer, creating it if -L or -s say how. */
 static int open_slot(const struct request *req, const struct prepared *prep,
                      shmkit_slot **slotp)
 {
-    int rc;
+    int rc = try_open_slot(req, prep, slotp);
 
     if (req->layout_text == NULL && req->size == 0) {
-        rc = shmkit_slot_open(slotp, req->spec, SHMKIT_WRITE | req->any_owner);
         if (rc == -ENOENT)
             return tool_error(TOOL_EXIT_USAGE, req->spec,
                               "no such segment; give -L LAYOUT or -s SIZE to create it");
         return rc < 0 ? tool_fail(req->spec, NULL, rc) : -1;
     }
-    /* Without SHMKIT_EXCL the library opens an existing slot instead and
-     * checks that its layout or size matches ours. */
-    rc = shmkit_slot_create(slotp, req->spec,
-                            prep->layout != NULL ? shmkit_layout_text(prep->layout) : NULL,
-                            prep->layout != NULL ? 0 : req->size, req->mode,
-                            (req->exclusive ? SHMKIT_EXCL : 0) | req->any_owner);
     if (rc == -EEXIST)
         return tool_error(TOOL_EXIT_RUNTIME, req->spec, "already exists");
     return rc < 0 ? tool_fail(req->spec, NULL, rc) : -1;
@@ -598,23 +658,26 @@ static int check_ring_input(const struct request *req)
     return -1;
 }
 
-/* Create the ring (--ring) or open the existing one as its writer. */
+/* Create the ring (--ring) or open the existing one as its writer,
+ * waiting for a busy lease. */
 static int open_ring(const struct request *req, shmkit_ring **ringp)
 {
+    struct lease_wait wait;
     int rc;
 
-    if (req->ring_capacity == 0) {
-        rc = shmkit_ring_open(ringp, req->spec, SHMKIT_WRITE | req->any_owner);
-    } else {
-        /* Without SHMKIT_EXCL an existing ring is opened instead and must
-         * have the same policy, capacity and largest message. */
-        rc = shmkit_ring_create(ringp, req->spec, req->ring_capacity, req->max_message,
-                                req->overwrite ? SHMKIT_RING_OVERWRITE : SHMKIT_RING_BLOCK,
-                                req->mode, (req->exclusive ? SHMKIT_EXCL : 0) |
-                                (req->owned ? SHMKIT_OWNED : 0) | req->any_owner);
-        if (rc == -EEXIST)
-            return tool_error(TOOL_EXIT_RUNTIME, req->spec, "already exists");
-    }
+    lease_wait_init(&wait, req);
+    do {
+        if (req->ring_capacity == 0)
+            rc = shmkit_ring_open(ringp, req->spec, SHMKIT_WRITE | req->any_owner);
+        else /* Without SHMKIT_EXCL an existing ring is opened instead and
+              * must have the same policy, capacity and largest message. */
+            rc = shmkit_ring_create(ringp, req->spec, req->ring_capacity, req->max_message,
+                                    req->overwrite ? SHMKIT_RING_OVERWRITE : SHMKIT_RING_BLOCK,
+                                    req->mode, (req->exclusive ? SHMKIT_EXCL : 0) |
+                                    (req->owned ? SHMKIT_OWNED : 0) | req->any_owner);
+    } while (rc == SHMKIT_EBUSY && lease_wait_again(&wait));
+    if (rc == -EEXIST && req->ring_capacity != 0)
+        return tool_error(TOOL_EXIT_RUNTIME, req->spec, "already exists");
     return rc < 0 ? tool_fail(req->spec, NULL, rc) : -1;
 }
 

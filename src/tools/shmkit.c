@@ -194,13 +194,21 @@ static void print_ring(const struct shmkit_info *info)
     printf("messages: %" PRIu64 "\n", info->ring_messages);
 }
 
+/* A process: "PID (alive)"; one in another PID namespace (a container)
+ * says so, its pid being the one it has there. */
+static void print_process(const char *key, long pid, int alive, int other_pidns)
+{
+    printf("%s: %ld (%s%s)\n", key, pid, alive_text(alive),
+           other_pidns ? ", other pid namespace" : "");
+}
+
 /* The process that holds a lease: "PID (alive)", or "none". */
-static void print_holder(const char *key, long pid, int alive)
+static void print_holder(const char *key, long pid, int alive, int other_pidns)
 {
     if (pid == 0)
         printf("%s: none\n", key);
     else
-        printf("%s: %ld (%s)\n", key, pid, alive_text(alive));
+        print_process(key, pid, alive, other_pidns);
 }
 
 static void print_info(const char *spec, const struct shmkit_info *info)
@@ -226,11 +234,14 @@ static void print_info(const char *spec, const struct shmkit_info *info)
     }
     print_owner(info->owner_uid);
     printf("mode: %04o\n", info->mode & 07777u);
-    printf("creator: %ld (%s)\n", info->creator_pid, alive_text(info->creator_alive));
-    print_holder("writer", info->writer_pid, info->writer_alive);
+    print_process("creator", info->creator_pid, info->creator_alive,
+                  (info->other_pidns & SHMKIT_INFO_CREATOR_OTHER_PIDNS) != 0);
+    print_holder("writer", info->writer_pid, info->writer_alive,
+                 (info->other_pidns & SHMKIT_INFO_WRITER_OTHER_PIDNS) != 0);
     /* Only a block ring has a consumer. */
     if (info->kind == SHMKIT_KIND_RING && info->ring_policy == SHMKIT_RING_BLOCK)
-        print_holder("consumer", info->consumer_pid, info->consumer_alive);
+        print_holder("consumer", info->consumer_pid, info->consumer_alive,
+                     (info->other_pidns & SHMKIT_INFO_CONSUMER_OTHER_PIDNS) != 0);
     printf("wait: %s\n", info->wait_mechanism[0] != '\0' ? info->wait_mechanism : "unknown");
     if (info->attach_count >= 0)
         printf("attached: %ld\n", info->attach_count);
