@@ -17,6 +17,7 @@
 
 #include "shmkit.h"
 #include "format.h"
+#include "fault.h"
 
 #define SK_HIDDEN /* every symbol without SHMKIT_API is hidden */
 
@@ -73,6 +74,9 @@ struct sk_seg {
     uint64_t ident[2]; /* which object it is (POSIX: st_dev, st_ino; SysV:
                           shmid), so that an owned segment's creator never
                           removes a newer object that took over the name */
+    /* The registry entries of BASE and RW_HEADER for objects that can
+     * shrink under their mapping (POSIX), NULL otherwise (fault.h). */
+    struct sk_fault_map *watch, *watch_rw;
 };
 
 /* Access modes of sk_seg_open. */
@@ -114,6 +118,29 @@ void sk_seg_close(struct sk_seg *seg);
 void *sk_seg_waiter_view(struct sk_seg *seg);
 int sk_seg_remove(const struct sk_spec *spec);
 int sk_seg_stat(const struct sk_spec *spec, struct sk_seg_stat *st);
+
+/* Non-zero once an access found that the object shrank under SEG's
+ * mapping (fault.h): what was read from it since may be zeros.  No system
+ * call; the slot and ring operations ask after touching the mapping. */
+static inline int sk_seg_truncated(const struct sk_seg *seg)
+{
+    return sk_fault_truncated(seg->watch) || sk_fault_truncated(seg->watch_rw);
+}
+/* RC, or SHMKIT_ECORRUPT with the detail "segment truncated" if SEG's
+ * object shrank under its mapping: whatever RC says was based on zeros. */
+int sk_seg_verdict(const struct sk_seg *seg, int rc);
+/* Waiters block at most this long at a time (sk_idle_slice), then call
+ * sk_seg_idle_check: a segment can go wrong without any publication that
+ * would wake them. */
+#define SK_IDLE_SLICE_MS 500
+static inline int sk_idle_slice(int left_ms)
+{
+    return left_ms < 0 || left_ms > SK_IDLE_SLICE_MS ? SK_IDLE_SLICE_MS : left_ms;
+}
+/* For an idle waiter: touch the end of the mapping, so that an object
+ * that shrank is noticed without a publication (and without a system
+ * call), then sk_seg_verdict(SEG, 0). */
+int sk_seg_idle_check(struct sk_seg *seg);
 
 /* Backend entry points used by segment.c. */
 int sk_posix_create(struct sk_seg *seg, size_t size, unsigned mode);

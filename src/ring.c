@@ -131,9 +131,14 @@ static int wait_for_data(shmkit_ring *ring, uint32_t seen, uint64_t deadline, in
 
     if (left == 0)
         return expired(timeout_ms);
+    /* In slices, so that a segment that shrank is noticed without a
+     * publication: the end of a slice is a spurious wake-up. */
     rc = sk_wait_changed(&ring->ws, SK_WAIT_IDX_DATA, rw != NULL ? &rw->head : &ring->hdr->head,
-                         seen, rw != NULL ? &rw->waiters : NULL, left, sk_wait_mode_get());
-    return rc == -ETIMEDOUT ? expired(timeout_ms) : rc;
+                         seen, rw != NULL ? &rw->waiters : NULL, sk_idle_slice(left),
+                         sk_wait_mode_get());
+    if (rc < 0 && rc != -ETIMEDOUT)
+        return rc;
+    return sk_seg_idle_check(&ring->seg);
 }
 
 /* ------------------------------------------------------------------ */
@@ -183,8 +188,9 @@ static int wait_for_space(shmkit_ring *ring, uint32_t need, int timeout_ms)
         int left, rc;
 
         if (used > ring->cap)
-            return sk_fail(SHMKIT_ECORRUPT, "consumer cursor %lu out of range",
-                           (unsigned long)tail);
+            return sk_seg_verdict(&ring->seg,
+                                  sk_fail(SHMKIT_ECORRUPT, "consumer cursor %lu out of range",
+                                          (unsigned long)tail));
         ring->w_tail = tail;
         if (ring->cap - used >= need)
             return 0;
@@ -193,10 +199,14 @@ static int wait_for_space(shmkit_ring *ring, uint32_t need, int timeout_ms)
         left = remaining_ms(deadline, timeout_ms);
         if (left == 0)
             return expired(timeout_ms);
+        /* In slices, as wait_for_data; the deadline is checked above. */
         rc = sk_wait_changed(&ring->ws, SK_WAIT_IDX_SPACE, &ring->hdr->tail, tail,
-                             &ring->hdr->space_waiters, left, sk_wait_mode_get());
-        if (rc < 0)
-            return rc == -ETIMEDOUT ? expired(timeout_ms) : rc;
+                             &ring->hdr->space_waiters, sk_idle_slice(left),
+                             sk_wait_mode_get());
+        if (rc < 0 && rc != -ETIMEDOUT)
+            return rc;
+        if ((rc = sk_seg_idle_check(&ring->seg)) < 0)
+            return rc;
     }
 }
 
@@ -285,19 +295,20 @@ static void publish(shmkit_ring *ring, uint32_t pos, uint32_t len)
 SHMKIT_API int shmkit_ring_send(shmkit_ring *ring, const void *msg, size_t len, int timeout_ms)
 {
     uint32_t pos;
-    int rc = make_room(ring, len, timeout_ms, &pos);
+    int rc = sk_seg_verdict(&ring->seg, make_room(ring, len, timeout_ms, &pos));
 
     if (rc < 0)
         return rc;
     sk_racy_write(at(ring, pos + SK_FRAME_HDR), msg, len);
     publish(ring, pos, (uint32_t)len);
-    return 0;
+    /* Into private zero pages if the object shrank: nobody saw it. */
+    return sk_seg_verdict(&ring->seg, 0);
 }
 
 SHMKIT_API int shmkit_ring_reserve(shmkit_ring *ring, void **ptr, size_t len, int timeout_ms)
 {
     uint32_t pos;
-    int rc = make_room(ring, len, timeout_ms, &pos);
+    int rc = sk_seg_verdict(&ring->seg, make_room(ring, len, timeout_ms, &pos));
 
     if (rc < 0)
         return rc;
@@ -317,7 +328,9 @@ SHMKIT_API int shmkit_ring_commit(shmkit_ring *ring, size_t len)
                        (unsigned long)ring->r_len);
     ring->reserved = 0;
     publish(ring, ring->r_frame, (uint32_t)len);
-    return 0;
+    /* The message, written through the pointer, went to private zero
+     * pages if the object shrank meanwhile. */
+    return sk_seg_verdict(&ring->seg, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -491,6 +504,9 @@ SHMKIT_API int shmkit_ring_recv(shmkit_ring *ring, void *buf, size_t len, int ti
         return rc;
     rc = next_frame(ring, buf != NULL ? buf : (void *)&f, buf != NULL ? len : 0, &f, &size,
                     timeout_ms);
+    /* Zeros from a mapping replaced because the object shrank can make a
+     * frame (length 0) that passes the checks: the verdict tells. */
+    rc = sk_seg_verdict(&ring->seg, rc);
     if (rc < 0)
         return rc;
     advance(ring, f.seq, size);
@@ -505,7 +521,7 @@ SHMKIT_API int shmkit_ring_peek(shmkit_ring *ring, const void **ptr, int timeout
 
     if (rc < 0)
         return rc;
-    rc = next_frame(ring, NULL, 0, &f, &size, timeout_ms);
+    rc = sk_seg_verdict(&ring->seg, next_frame(ring, NULL, 0, &f, &size, timeout_ms));
     if (rc < 0)
         return rc;
     ring->peeked = 1;
@@ -525,6 +541,10 @@ SHMKIT_API int shmkit_ring_release(shmkit_ring *ring)
     ring->peeked = 0;
     lost = ring->policy == SHMKIT_RING_OVERWRITE && overwritten(ring, ring->peek_pos);
     advance(ring, ring->peek_seq, ring->peek_size);
+    /* The bytes read through the pointer may have been zeros since the
+     * object shrank: that is worse than overwritten. */
+    if (sk_seg_truncated(&ring->seg))
+        return sk_seg_verdict(&ring->seg, 0);
     return lost ? sk_fail(SHMKIT_EOVERWRITTEN, "message %llu overwritten while peeked",
                           (unsigned long long)ring->peek_seq)
                 : 0;
@@ -690,7 +710,8 @@ static int map_ring(shmkit_ring *ring, const struct sk_spec *spec, int access)
     int rc = sk_seg_open(&ring->seg, spec, access, SK_HEADER_SIZE);
 
     if (rc == 0)
-        rc = sk_header_validate(ring->seg.base, ring->seg.size, &ring->view);
+        rc = sk_seg_verdict(&ring->seg, sk_header_validate(ring->seg.base, ring->seg.size,
+                                                           &ring->view));
     return rc == 0 ? setup_handle(ring) : rc;
 }
 
@@ -732,7 +753,7 @@ SHMKIT_API int shmkit_ring_open(shmkit_ring **ringp, const char *spec_text, unsi
     ring = calloc(1, sizeof *ring);
     if (ring == NULL)
         return -ENOMEM;
-    rc = open_existing(ring, &spec, flags);
+    rc = sk_seg_verdict(&ring->seg, open_existing(ring, &spec, flags));
     if (rc < 0) {
         free_handle(ring);
         return rc;
@@ -849,6 +870,7 @@ SHMKIT_API int shmkit_ring_create(shmkit_ring **ringp, const char *spec_text, si
         if (rc == 0)
             rc = become_writer(ring);
     }
+    rc = sk_seg_verdict(&ring->seg, rc);
     if (rc < 0) {
         free_handle(ring);
         return rc;
