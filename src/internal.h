@@ -121,26 +121,27 @@ int sk_seg_stat(const struct sk_spec *spec, struct sk_seg_stat *st);
 
 /* Non-zero once an access found that the object shrank under SEG's
  * mapping (fault.h): what was read from it since may be zeros.  No system
- * call; the slot and ring operations ask after touching the mapping. */
+ * call: one atomic load. */
 static inline int sk_seg_truncated(const struct sk_seg *seg)
 {
     return sk_fault_truncated(seg->watch) || sk_fault_truncated(seg->watch_rw);
 }
 /* RC, or SHMKIT_ECORRUPT with the detail "segment truncated" if SEG's
- * object shrank under its mapping: whatever RC says was based on zeros. */
+ * object shrank under its mapping: whatever RC says may rest on zeros.
+ * Called by every operation after it touched the mapping.  It also
+ * touches the last byte of the mapping (one load, no system call): an
+ * object cut in the middle of a page zeroes the rest of that page, which
+ * never faults, so an operation may have read such zeros without a
+ * fault, while the mapping's end faults for any cut before its last page. */
 int sk_seg_verdict(const struct sk_seg *seg, int rc);
-/* Waiters block at most this long at a time (sk_idle_slice), then call
- * sk_seg_idle_check: a segment can go wrong without any publication that
- * would wake them. */
+/* Waiters block at most this long at a time (sk_idle_slice), then ask
+ * sk_seg_verdict: a segment can shrink without any publication that would
+ * wake them. */
 #define SK_IDLE_SLICE_MS 500
 static inline int sk_idle_slice(int left_ms)
 {
     return left_ms < 0 || left_ms > SK_IDLE_SLICE_MS ? SK_IDLE_SLICE_MS : left_ms;
 }
-/* For an idle waiter: touch the end of the mapping, so that an object
- * that shrank is noticed without a publication (and without a system
- * call), then sk_seg_verdict(SEG, 0). */
-int sk_seg_idle_check(struct sk_seg *seg);
 
 /* Backend entry points used by segment.c. */
 int sk_posix_create(struct sk_seg *seg, size_t size, unsigned mode);

@@ -138,7 +138,7 @@ static int wait_for_data(shmkit_ring *ring, uint32_t seen, uint64_t deadline, in
                          sk_wait_mode_get());
     if (rc < 0 && rc != -ETIMEDOUT)
         return rc;
-    return sk_seg_idle_check(&ring->seg);
+    return sk_seg_verdict(&ring->seg, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -205,7 +205,7 @@ static int wait_for_space(shmkit_ring *ring, uint32_t need, int timeout_ms)
                              sk_wait_mode_get());
         if (rc < 0 && rc != -ETIMEDOUT)
             return rc;
-        if ((rc = sk_seg_idle_check(&ring->seg)) < 0)
+        if ((rc = sk_seg_verdict(&ring->seg, 0)) < 0)
             return rc;
     }
 }
@@ -543,8 +543,8 @@ SHMKIT_API int shmkit_ring_release(shmkit_ring *ring)
     advance(ring, ring->peek_seq, ring->peek_size);
     /* The bytes read through the pointer may have been zeros since the
      * object shrank: that is worse than overwritten. */
-    if (sk_seg_truncated(&ring->seg))
-        return sk_seg_verdict(&ring->seg, 0);
+    if (sk_seg_verdict(&ring->seg, 0) < 0)
+        return SHMKIT_ECORRUPT;
     return lost ? sk_fail(SHMKIT_EOVERWRITTEN, "message %llu overwritten while peeked",
                           (unsigned long long)ring->peek_seq)
                 : 0;

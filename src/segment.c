@@ -120,13 +120,9 @@ static void close_mapping(struct sk_seg *seg)
 
 int sk_seg_verdict(const struct sk_seg *seg, int rc)
 {
+    if (seg->watch != NULL)
+        sk_fault_probe(seg->base, seg->size);
     return sk_seg_truncated(seg) ? sk_fail(SHMKIT_ECORRUPT, "segment truncated") : rc;
-}
-
-int sk_seg_idle_check(struct sk_seg *seg)
-{
-    sk_fault_probe(seg->base, seg->size);
-    return sk_seg_verdict(seg, 0);
 }
 
 static int create_object(struct sk_seg *seg, size_t size, unsigned mode)

@@ -370,7 +370,7 @@ SHMKIT_API int shmkit_slot_wait(shmkit_slot *slot, uint64_t since_version, int t
                              sk_wait_mode_get());
         if (rc < 0 && rc != -ETIMEDOUT)
             return rc;
-        if ((rc = sk_seg_idle_check(&slot->seg)) < 0)
+        if ((rc = sk_seg_verdict(&slot->seg, 0)) < 0)
             return rc;
     }
 }
