@@ -18,9 +18,10 @@
  * page that no other process sees.  Every library operation asks
  * sk_fault_truncated() (one atomic load) after touching the mapping, and
  * returns SHMKIT_ECORRUPT, "segment truncated", instead of what it read.
- * Zeros can never pass for data anyway: a zero header has no magic, a zero
- * slot has version 0 (never published) and a zero frame has sequence 0
- * where the reader expects more (fault.h).
+ * Validation alone would not do: a zero header fails (no magic), but zero
+ * slot words are a consistent slot at version 0 and a zero frame is an
+ * empty message numbered 0, which a reader that expects message 0 takes.
+ * The check also touches the mapping's last byte (sk_seg_verdict).
  *
  * Why this and not something else:
  *   - sigsetjmp/siglongjmp around every access puts a sigsetjmp (a system
