@@ -83,35 +83,51 @@ static off_t shrunk_size(enum shrink how, off_t size)
 }
 
 /* Shrink the POSIX object of SPEC as HOW says, as any process with write
- * access could. */
-static void shrink_now(const char *spec, enum shrink how)
+ * access could: 0, or -1 with errno. */
+static int shrink_object(const char *spec, enum shrink how)
 {
     struct stat st;
-    int fd = shm_open(spec, O_RDWR, 0);
+    int fd = shm_open(spec, O_RDWR, 0), rc;
 
-    ck_assert_msg(fd >= 0, "shm_open %s: %s", spec, strerror(errno));
-    ck_assert_int_eq(fstat(fd, &st), 0);
-    ck_assert_int_eq(ftruncate(fd, shrunk_size(how, st.st_size)), 0);
+    if (fd < 0)
+        return -1;
+    rc = fstat(fd, &st) == 0 ? ftruncate(fd, shrunk_size(how, st.st_size)) : -1;
     close(fd);
+    return rc;
 }
 
-/* The same from a child process after DELAY_MS, while the caller waits. */
+static void shrink_now(const char *spec, enum shrink how)
+{
+    ck_assert_msg(shrink_object(spec, how) == 0, "shrinking %s: %s", spec, strerror(errno));
+}
+
+/* This program, for the checks that need another process (main). */
+static const char *self_path;
+
+/* The same from another process after DELAY_MS, while the caller waits:
+ * this program again (a fork of a test's process would be a copy of it,
+ * whose exit a leak checker would judge). */
 static pid_t shrink_later(const char *spec, enum shrink how, unsigned delay_ms)
 {
-    pid_t pid = fork();
+    char how_arg[16], delay_arg[16];
+    pid_t pid;
 
+    snprintf(how_arg, sizeof how_arg, "%d", (int)how);
+    snprintf(delay_arg, sizeof delay_arg, "%u", delay_ms);
+    pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
-        struct stat st;
-        int fd;
-
-        sleep_ms(delay_ms);
-        fd = shm_open(spec, O_RDWR, 0);
-        if (fd < 0 || fstat(fd, &st) != 0 || ftruncate(fd, shrunk_size(how, st.st_size)) != 0)
-            _exit(1);
-        _exit(0);
+        execl(self_path, self_path, "--shrink", spec, how_arg, delay_arg, (char *)NULL);
+        _exit(126);
     }
     return pid;
+}
+
+/* The other process of shrink_later. */
+static int shrink_main(const char *spec, const char *how, const char *delay_ms)
+{
+    sleep_ms((unsigned)atoi(delay_ms));
+    return shrink_object(spec, (enum shrink)atoi(how)) == 0 ? 0 : 1;
 }
 
 static void reap(pid_t pid)
@@ -119,7 +135,8 @@ static void reap(pid_t pid)
     int status;
 
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the shrinking child failed");
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "the shrinking child failed: status %#x", status);
 }
 
 /* RC is the documented answer to a shrunk segment. */
@@ -136,16 +153,38 @@ static void record_of(unsigned char *rec, unsigned char fill)
     memset(rec, fill, RECORD_SIZE);
 }
 
-static shmkit_slot *new_slot(char *spec, shmkit_slot **reader)
+/* A new slot SPEC of several pages, written once, with a writer *W and a
+ * reader *R: 0 or an error code (usable outside a Check test). */
+static int make_slot(char *spec, shmkit_slot **w, shmkit_slot **r)
 {
     static unsigned char rec[RECORD_SIZE];
-    shmkit_slot *w;
+    int rc;
 
     tu_posix_spec(spec);
-    ck_assert_int_eq(shmkit_slot_create(&w, spec, NULL, RECORD_SIZE, 0600, 0), 0);
     record_of(rec, 0x5a);
-    ck_assert_int_eq(shmkit_slot_write(w, rec, RECORD_SIZE), 0);
-    ck_assert_int_eq(shmkit_slot_open(reader, spec, 0), 0);
+    if ((rc = shmkit_slot_create(w, spec, NULL, RECORD_SIZE, 0600, 0)) < 0)
+        return rc;
+    if ((rc = shmkit_slot_write(*w, rec, RECORD_SIZE)) == 0 &&
+        (rc = shmkit_slot_open(r, spec, 0)) == 0)
+        return 0;
+    shmkit_slot_close(*w);
+    shmkit_unlink(spec);
+    return rc;
+}
+
+static void drop_slot(const char *spec, shmkit_slot *w, shmkit_slot *r)
+{
+    shmkit_slot_close(r);
+    shmkit_slot_close(w);
+    shmkit_unlink(spec);
+}
+
+static shmkit_slot *new_slot(char *spec, shmkit_slot **reader)
+{
+    shmkit_slot *w;
+    int rc = make_slot(spec, &w, reader);
+
+    ck_assert_msg(rc == 0, "slot %s: %s (%s)", spec, shmkit_strerror(rc), shmkit_error_detail());
     return w;
 }
 
@@ -487,7 +526,55 @@ static void app_handler(int sig, siginfo_t *info, void *ctx)
     siglongjmp(app_jump, 1);
 }
 
-/* Runs in a child: exit 0 when every check passed, 10 + N for check N. */
+/* The checks of the handler's installation need a process that has
+ * never mapped a segment: this program again (Check may run every test in
+ * one process, CK_FORK=no), told which check to run. */
+
+struct child_check {
+    const char *name;
+    int (*fn)(void);
+};
+
+static int chain_to_application(void);
+static int default_fault(void);
+static int default_sent(void);
+static int installed_when_needed(void);
+static int opted_out(void);
+
+static const struct child_check child_checks[] = {
+    {"chain", chain_to_application},
+    {"default-fault", default_fault},
+    {"default-sent", default_sent},
+    {"installed", installed_when_needed},
+    {"opted-out", opted_out},
+};
+
+static int run_child_check(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof child_checks / sizeof child_checks[0]; i++)
+        if (strcmp(child_checks[i].name, name) == 0)
+            return child_checks[i].fn();
+    return 127;
+}
+
+static int run_in_child(const char *name)
+{
+    int status;
+    pid_t pid = fork();
+
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        execl(self_path, self_path, "--child", name, (char *)NULL);
+        _exit(126);
+    }
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    return status;
+}
+
+/* Runs in a fresh process: exit 0 when every check passed, else the
+ * number of the check that failed. */
 static int chain_to_application(void)
 {
     struct sigaction sa;
@@ -502,7 +589,8 @@ static int chain_to_application(void)
     sigemptyset(&sa.sa_mask);
     if (sigaction(SIGBUS, &sa, NULL) != 0)
         return 10;
-    w = new_slot(spec, &r); /* installs shmkit's handler in front of ours */
+    if (make_slot(spec, &w, &r) != 0) /* installs shmkit's handler in front of ours */
+        return 15;
     if (!sk_fault_handler_installed())
         return 11;
     own = own_truncated_mapping(8192);
@@ -513,30 +601,16 @@ static int chain_to_application(void)
     if (app_calls != 1 || app_fault_addr != (void *)(own + 100))
         return 13;
     /* shmkit's own faults still end as errors, not in our handler. */
-    shrink_now(spec, TO_ZERO);
-    if (shmkit_slot_read(r, rec, sizeof rec, NULL) != SHMKIT_ECORRUPT || app_calls != 1)
+    if (shrink_object(spec, TO_ZERO) != 0 ||
+        shmkit_slot_read(r, rec, sizeof rec, NULL) != SHMKIT_ECORRUPT || app_calls != 1)
         return 14;
-    shmkit_slot_close(r);
-    shmkit_slot_close(w);
-    shmkit_unlink(spec);
+    drop_slot(spec, w, r);
     return 0;
-}
-
-static int run_in_child(int (*fn)(void))
-{
-    int status;
-    pid_t pid = fork();
-
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0)
-        _exit(fn());
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    return status;
 }
 
 START_TEST(test_chains_to_application_handler)
 {
-    int status = run_in_child(chain_to_application);
+    int status = run_in_child("chain");
 
     ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
                   "child: status %#x (exit %d, signal %d)", status,
@@ -554,10 +628,9 @@ static int default_fault(void)
     shmkit_slot *w, *r;
     volatile unsigned char *own = own_truncated_mapping(8192);
 
-    w = new_slot(spec, &r);
-    shmkit_slot_close(r);
-    shmkit_slot_close(w);
-    shmkit_unlink(spec);
+    if (make_slot(spec, &w, &r) != 0)
+        return 23;
+    drop_slot(spec, w, r);
     if (own == NULL || !sk_fault_handler_installed())
         return 20;
     (void)own[100];
@@ -569,10 +642,9 @@ static int default_sent(void)
     char spec[32];
     shmkit_slot *w, *r;
 
-    w = new_slot(spec, &r);
-    shmkit_slot_close(r);
-    shmkit_slot_close(w);
-    shmkit_unlink(spec);
+    if (make_slot(spec, &w, &r) != 0)
+        return 23;
+    drop_slot(spec, w, r);
     if (!sk_fault_handler_installed())
         return 20;
     raise(SIGBUS);
@@ -581,11 +653,11 @@ static int default_sent(void)
 
 START_TEST(test_default_action_outside_mappings)
 {
-    int status = run_in_child(default_fault);
+    int status = run_in_child("default-fault");
 
     ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS,
                   "fault: status %#x", status);
-    status = run_in_child(default_sent);
+    status = run_in_child("default-sent");
     ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS,
                   "raise: status %#x", status);
     tu_assert_no_leftovers();
@@ -616,12 +688,11 @@ static int installed_when_needed(void)
         if (sk_fault_handler_installed())
             return 33; /* System V segments cannot shrink */
     }
-    w = new_slot(spec, &r);
+    if (make_slot(spec, &w, &r) != 0)
+        return 35;
     if (!sk_fault_handler_installed())
         return 34;
-    shmkit_slot_close(r);
-    shmkit_slot_close(w);
-    shmkit_unlink(spec);
+    drop_slot(spec, w, r);
     return 0;
 }
 
@@ -632,20 +703,19 @@ static int opted_out(void)
     int installed;
 
     setenv("SHMKIT_NO_SIGBUS_HANDLER", "1", 1);
-    w = new_slot(spec, &r);
+    if (make_slot(spec, &w, &r) != 0)
+        return 41;
     installed = sk_fault_handler_installed();
-    shmkit_slot_close(r);
-    shmkit_slot_close(w);
-    shmkit_unlink(spec);
+    drop_slot(spec, w, r);
     return installed ? 40 : 0;
 }
 
 START_TEST(test_installed_only_when_needed)
 {
-    int status = run_in_child(installed_when_needed);
+    int status = run_in_child("installed");
 
     ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
-    status = run_in_child(opted_out);
+    status = run_in_child("opted-out");
     ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "opt-out: status %#x",
                   status);
     tu_assert_no_leftovers();
@@ -679,8 +749,13 @@ static Suite *truncate_suite(void)
     return s;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    self_path = argv[0];
+    if (argc == 3 && strcmp(argv[1], "--child") == 0)
+        return run_child_check(argv[2]);
+    if (argc == 5 && strcmp(argv[1], "--shrink") == 0)
+        return shrink_main(argv[2], argv[3], argv[4]);
     if (!shmkit_backend_available(SHMKIT_BACKEND_POSIX)) {
         printf("1..0 # SKIP POSIX shared memory not in this build (System V segments "
                "cannot shrink)\n");
