@@ -63,6 +63,10 @@
  * the handler again.  SHMKIT_NO_SIGBUS_HANDLER (set, non-empty, not "0")
  * in the environment keeps the library from ever installing it.
  *
+ * Under valgrind, a handler that returns to the faulting access needs
+ * --vex-iropt-register-updates=allregs-at-mem-access: otherwise valgrind
+ * resumes the access with registers that are not up to date.
+ *
  * Threads: several threads may fault at once, on one mapping or several:
  * the first one replaces the mapping, the others wait until it has.  A
  * mapping is unwatched before it is unmapped; a thread must not use a
