@@ -30,8 +30,11 @@
  *     it cannot cover the zero-copy pointers the application holds at all.
  *   - fstat before every access is a system call on the fast path, and
  *     still racy: the object can shrink right after the fstat.
- *   - MAP_PRIVATE or reading with pread cannot share memory at all, and
- *     no system offers a mapping of a shared object that cannot fault.
+ *   - MAP_PRIVATE or reading with pread cannot share memory at all.
+ *   - Sealing the object against shrinking (F_SEAL_SHRINK) works for
+ *     Linux memfd objects, which have no name to open, and FreeBSD's
+ *     sealable objects, not for the named objects of shm_open elsewhere;
+ *     and a reader cannot rely on a seal that the creator did not set.
  * The handler costs nothing until a segment actually shrinks, and then
  * covers every access, the application's own through the zero-copy
  * pointers included.
