@@ -120,6 +120,9 @@ static int wait_until_ready(const struct sk_header *shared)
     while (sk_load(&shared->state, SK_ACQUIRE) != SK_STATE_READY) {
         uint64_t now = sk_monotonic_ns();
 
+        /* A header that shrank away reads as zeros, like a blank one. */
+        if (sk_fault_truncated_at(shared))
+            return sk_fail(SHMKIT_ECORRUPT, "segment truncated");
         if (!magic_ours_or_blank(shared))
             return sk_fail(SHMKIT_ENOTSHMKIT, "bad magic");
         if (deadline == 0)

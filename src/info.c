@@ -114,7 +114,7 @@ SHMKIT_API int shmkit_info(const char *spec_text, struct shmkit_info *info)
     rc = sk_seg_open(&seg, &spec, SK_SEG_READ | SK_SEG_ANY_OWNER, SK_HEADER_SIZE);
     if (rc < 0)
         return rc;
-    rc = describe(&seg, info);
+    rc = sk_seg_verdict(&seg, describe(&seg, info));
     if (rc == SHMKIT_EHALFCREATED)
         describe_half_created(&seg, info);
     sk_seg_close(&seg);

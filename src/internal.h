@@ -17,6 +17,7 @@
 
 #include "shmkit.h"
 #include "format.h"
+#include "fault.h"
 
 #define SK_HIDDEN /* every symbol without SHMKIT_API is hidden */
 
@@ -90,6 +91,9 @@ struct sk_seg {
                          leases this handle holds; -1 otherwise */
     unsigned locks_held; /* SK_LOCK_* bits held through lock_fd */
     struct sk_seg *lock_next; /* seg_posix.c's list of lock descriptors */
+    /* The registry entries of BASE and RW_HEADER for objects that can
+     * shrink under their mapping (POSIX), NULL otherwise (fault.h). */
+    struct sk_fault_map *watch, *watch_rw;
 };
 
 /* Lease locks (lease.c): one byte of the object per lease, locked with an
@@ -143,6 +147,30 @@ void sk_seg_close(struct sk_seg *seg);
 void *sk_seg_waiter_view(struct sk_seg *seg);
 int sk_seg_remove(const struct sk_spec *spec);
 int sk_seg_stat(const struct sk_spec *spec, struct sk_seg_stat *st);
+
+/* Non-zero once an access found that the object shrank under SEG's
+ * mapping (fault.h): what was read from it since may be zeros.  No system
+ * call: one atomic load. */
+static inline int sk_seg_truncated(const struct sk_seg *seg)
+{
+    return sk_fault_truncated(seg->watch) || sk_fault_truncated(seg->watch_rw);
+}
+/* RC, or SHMKIT_ECORRUPT with the detail "segment truncated" if SEG's
+ * object shrank under its mapping: whatever RC says may rest on zeros.
+ * Called by every operation after it touched the mapping.  It also
+ * touches the last byte of the mapping (one load, no system call): an
+ * object cut in the middle of a page zeroes the rest of that page, which
+ * never faults, so an operation may have read such zeros without a
+ * fault, while the mapping's end faults for any cut before its last page. */
+int sk_seg_verdict(const struct sk_seg *seg, int rc);
+/* Waiters block at most this long at a time (sk_idle_slice), then ask
+ * sk_seg_verdict: a segment can shrink without any publication that would
+ * wake them. */
+#define SK_IDLE_SLICE_MS 500
+static inline int sk_idle_slice(int left_ms)
+{
+    return left_ms < 0 || left_ms > SK_IDLE_SLICE_MS ? SK_IDLE_SLICE_MS : left_ms;
+}
 
 /* Backend entry points used by segment.c. */
 int sk_posix_create(struct sk_seg *seg, size_t size, unsigned mode);

@@ -223,11 +223,14 @@ static int wait_for_data(shmkit_ring *ring, uint32_t seen, uint64_t deadline, in
     if (left == 0)
         return sk_wait_failure(expired(timeout_ms), "message");
     sk_clear_detail();
+    /* In slices, so that a segment that shrank is noticed without a
+     * publication: the end of a slice is a spurious wake-up. */
     rc = sk_wait_changed(&ring->ws, SK_WAIT_IDX_DATA, rw != NULL ? &rw->head : &ring->hdr->head,
-                         seen, rw != NULL ? &rw->waiters : NULL, left, sk_wait_mode_get());
-    if (rc < 0)
-        return sk_wait_failure(rc == -ETIMEDOUT ? expired(timeout_ms) : rc, "message");
-    return 0;
+                         seen, rw != NULL ? &rw->waiters : NULL, sk_idle_slice(left),
+                         sk_wait_mode_get());
+    if (rc < 0 && rc != -ETIMEDOUT)
+        return sk_wait_failure(rc, "message");
+    return sk_seg_verdict(&ring->seg, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -276,11 +279,15 @@ static int wait_for_space(shmkit_ring *ring, uint32_t need, int timeout_ms)
         uint32_t used = ring->w_head - tail;
         int left, rc;
 
-        if (used > ring->cap)
+        if (used > ring->cap) {
+            /* Zeros of a shrunk object first, then misuse, then damage. */
+            if ((rc = sk_seg_verdict(&ring->seg, 0)) < 0)
+                return rc;
             return writer_state_disagrees(ring, tail)
                        ? SHMKIT_ENOTHOLDER
                        : sk_fail(SHMKIT_ECORRUPT, "consumer cursor %lu out of range",
                                  (unsigned long)tail);
+        }
         ring->w_tail = tail;
         if (ring->cap - used >= need)
             return 0;
@@ -290,10 +297,14 @@ static int wait_for_space(shmkit_ring *ring, uint32_t need, int timeout_ms)
         if (left == 0)
             return sk_wait_failure(expired(timeout_ms), "free space");
         sk_clear_detail();
+        /* In slices, as wait_for_data; the deadline is checked above. */
         rc = sk_wait_changed(&ring->ws, SK_WAIT_IDX_SPACE, &ring->hdr->tail, tail,
-                             &ring->hdr->space_waiters, left, sk_wait_mode_get());
-        if (rc < 0)
-            return sk_wait_failure(rc == -ETIMEDOUT ? expired(timeout_ms) : rc, "free space");
+                             &ring->hdr->space_waiters, sk_idle_slice(left),
+                             sk_wait_mode_get());
+        if (rc < 0 && rc != -ETIMEDOUT)
+            return sk_wait_failure(rc, "free space");
+        if ((rc = sk_seg_verdict(&ring->seg, 0)) < 0)
+            return rc;
     }
 }
 
@@ -384,19 +395,20 @@ static void publish(shmkit_ring *ring, uint32_t pos, uint32_t len)
 static int send_message(shmkit_ring *ring, const void *msg, size_t len, int timeout_ms)
 {
     uint32_t pos;
-    int rc = make_room(ring, len, timeout_ms, &pos);
+    int rc = sk_seg_verdict(&ring->seg, make_room(ring, len, timeout_ms, &pos));
 
     if (rc < 0)
         return rc;
     sk_racy_write(at(ring, pos + SK_FRAME_HDR), msg, len);
     publish(ring, pos, (uint32_t)len);
-    return 0;
+    /* Into private zero pages if the object shrank: nobody saw it. */
+    return sk_seg_verdict(&ring->seg, 0);
 }
 
 static int reserve_message(shmkit_ring *ring, void **ptr, size_t len, int timeout_ms)
 {
     uint32_t pos;
-    int rc = make_room(ring, len, timeout_ms, &pos);
+    int rc = sk_seg_verdict(&ring->seg, make_room(ring, len, timeout_ms, &pos));
 
     if (rc < 0)
         return rc;
@@ -420,7 +432,9 @@ static int commit_message(shmkit_ring *ring, size_t len)
                        (unsigned long)ring->r_len);
     ring->reserved = 0;
     publish(ring, ring->r_frame, (uint32_t)len);
-    return 0;
+    /* The message, written through the pointer, went to private zero
+     * pages if the object shrank meanwhile. */
+    return sk_seg_verdict(&ring->seg, 0);
 }
 
 SHMKIT_API int shmkit_ring_send(shmkit_ring *ring, const void *msg, size_t len, int timeout_ms)
@@ -610,10 +624,12 @@ static void advance(shmkit_ring *ring, uint64_t seq, uint32_t size)
 }
 
 /* A consumer's SHMKIT_ECORRUPT is damage only if the segment's tail
- * agrees with the handle's cursor. */
+ * agrees with the handle's cursor.  A segment that shrank reads as zeros,
+ * whose tail disagrees too: "truncated" is the truer verdict there. */
 static int reader_failure(const shmkit_ring *ring, int rc)
 {
-    if (rc == SHMKIT_ECORRUPT && ring->role == ROLE_CONSUMER && consumer_state_disagrees(ring))
+    if (rc == SHMKIT_ECORRUPT && ring->role == ROLE_CONSUMER && !sk_seg_truncated(&ring->seg)
+        && consumer_state_disagrees(ring))
         return SHMKIT_ENOTHOLDER;
     return rc;
 }
@@ -639,6 +655,9 @@ static int recv_message(shmkit_ring *ring, void *buf, size_t len, int timeout_ms
         return rc;
     rc = next_frame(ring, buf != NULL ? buf : (void *)&f, buf != NULL ? len : 0, &f, &size,
                     timeout_ms);
+    /* Zeros from a mapping replaced because the object shrank can make a
+     * frame (length 0) that passes the checks: the verdict tells. */
+    rc = sk_seg_verdict(&ring->seg, rc);
     if (rc < 0)
         return reader_failure(ring, rc);
     advance(ring, f.seq, size);
@@ -653,7 +672,7 @@ static int peek_message(shmkit_ring *ring, const void **ptr, int timeout_ms)
 
     if (rc < 0)
         return rc;
-    rc = next_frame(ring, NULL, 0, &f, &size, timeout_ms);
+    rc = sk_seg_verdict(&ring->seg, next_frame(ring, NULL, 0, &f, &size, timeout_ms));
     if (rc < 0)
         return reader_failure(ring, rc);
     ring->peeked = 1;
@@ -677,6 +696,10 @@ static int release_message(shmkit_ring *ring)
     ring->peeked = 0;
     lost = ring->policy == SHMKIT_RING_OVERWRITE && overwritten(ring, ring->peek_pos);
     advance(ring, ring->peek_seq, ring->peek_size);
+    /* The bytes read through the pointer may have been zeros since the
+     * object shrank: that is worse than overwritten. */
+    if (sk_seg_verdict(&ring->seg, 0) < 0)
+        return SHMKIT_ECORRUPT;
     return lost ? sk_fail(SHMKIT_EOVERWRITTEN, "message %llu overwritten while peeked",
                           (unsigned long long)ring->peek_seq)
                 : 0;
@@ -878,7 +901,8 @@ static int map_ring(shmkit_ring *ring, const struct sk_spec *spec, int access)
     int rc = sk_seg_open(&ring->seg, spec, access, SK_HEADER_SIZE);
 
     if (rc == 0)
-        rc = sk_header_validate(ring->seg.base, ring->seg.size, &ring->view);
+        rc = sk_seg_verdict(&ring->seg, sk_header_validate(ring->seg.base, ring->seg.size,
+                                                           &ring->view));
     return rc == 0 ? setup_handle(ring) : rc;
 }
 
@@ -929,7 +953,7 @@ SHMKIT_API int shmkit_ring_open(shmkit_ring **ringp, const char *spec_text, unsi
         return sk_fail(-ENOMEM, "cannot allocate a ring handle");
     rc = sk_holder_stamp(&ring->fork_gen);
     if (rc == 0)
-        rc = open_existing(ring, &spec, flags);
+        rc = sk_seg_verdict(&ring->seg, open_existing(ring, &spec, flags));
     if (rc < 0) {
         free_handle(ring);
         return rc;
@@ -1056,6 +1080,7 @@ SHMKIT_API int shmkit_ring_create(shmkit_ring **ringp, const char *spec_text, si
         if (rc == 0)
             rc = become_writer(ring);
     }
+    rc = sk_seg_verdict(&ring->seg, rc);
     if (rc < 0) {
         free_handle(ring);
         return rc;

@@ -11,6 +11,12 @@
  *     it first; root is no exception, it is the most tempting target.
  *   - lifetime: a segment whose header says SK_HFLAG_OWNED is removed when
  *     the process that created it closes the creating handle.
+ *   - shrinking: every mapping of an object that can shrink under it (a
+ *     POSIX object, which anyone who may write it can ftruncate) is
+ *     watched by fault.c from its mmap to its munmap, so that an access
+ *     past the new end becomes "segment truncated" instead of SIGBUS.
+ *     System V segments cannot change size (shmctl has no resize, shmget
+ *     of an existing key never resizes it): they are not watched.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -19,6 +25,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 static int no_backend(const struct sk_spec *spec)
@@ -69,6 +76,60 @@ static void stamp_creator(struct sk_seg *seg)
     h->creator_pidns = sk_pidns_self();
 }
 
+/* SEG's object can shrink under a mapping: a POSIX object, except on
+ * macOS, which allows one ftruncate per object (the one that sizes it). */
+static int can_shrink(const struct sk_seg *seg)
+{
+#if defined(__APPLE__)
+    (void)seg;
+    return 0;
+#else
+    return seg->spec.backend == SHMKIT_BACKEND_POSIX;
+#endif
+}
+
+static int out_of_registry(void)
+{
+    return sk_fail(-ENOMEM, "out of memory for the registry of mappings");
+}
+
+/* Watch SEG's new mapping before anything touches it: the object may
+ * have shrunk since its size was checked. */
+static int watch_mapping(struct sk_seg *seg)
+{
+    if (!can_shrink(seg))
+        return 0;
+    seg->watch = sk_fault_watch(seg->base, seg->size, seg->writable);
+    return seg->watch != NULL ? 0 : out_of_registry();
+}
+
+static void close_mapping(struct sk_seg *seg)
+{
+    sk_fault_unwatch(seg->watch);
+    sk_fault_unwatch(seg->watch_rw);
+    seg->watch = seg->watch_rw = NULL;
+    switch (seg->spec.backend) {
+#ifdef SHMKIT_HAVE_POSIX
+    case SHMKIT_BACKEND_POSIX: sk_posix_close(seg); break;
+#endif
+#ifdef SHMKIT_HAVE_SYSV
+    case SHMKIT_BACKEND_SYSV: sk_sysv_close(seg); break;
+#endif
+    default: break;
+    }
+    seg->base = NULL;
+    seg->size = 0;
+    seg->rw_header = NULL;
+    seg->rw_size = 0;
+}
+
+int sk_seg_verdict(const struct sk_seg *seg, int rc)
+{
+    if (seg->watch != NULL)
+        sk_fault_probe(seg->base, seg->size);
+    return sk_seg_truncated(seg) ? sk_fail(SHMKIT_ECORRUPT, "segment truncated") : rc;
+}
+
 static int create_object(struct sk_seg *seg, size_t size, unsigned mode)
 {
     switch (seg->spec.backend) {
@@ -89,26 +150,40 @@ int sk_seg_create(struct sk_seg *seg, const struct sk_spec *spec, size_t size,
 
     seg_init(seg, spec);
     rc = create_object(seg, size, mode);
+    if (rc == 0 && (rc = watch_mapping(seg)) < 0) {
+        close_mapping(seg);
+        sk_seg_remove(spec);
+    }
     if (rc == 0)
         stamp_creator(seg);
     return rc;
 }
 
-int sk_seg_open(struct sk_seg *seg, const struct sk_spec *spec, int access,
-                size_t min_size)
+static int open_object(struct sk_seg *seg, int access, size_t min_size)
 {
-    /* The backends see the access mode and call sk_seg_check_owner with
-     * the whole of it; their own comparisons use the masked mode. */
-    seg_init(seg, spec);
-    switch (spec->backend) {
+    switch (seg->spec.backend) {
 #ifdef SHMKIT_HAVE_POSIX
     case SHMKIT_BACKEND_POSIX: return sk_posix_open(seg, access, min_size);
 #endif
 #ifdef SHMKIT_HAVE_SYSV
     case SHMKIT_BACKEND_SYSV: return sk_sysv_open(seg, access, min_size);
 #endif
-    default: return no_backend(spec);
+    default: return no_backend(&seg->spec);
     }
+}
+
+int sk_seg_open(struct sk_seg *seg, const struct sk_spec *spec, int access,
+                size_t min_size)
+{
+    int rc;
+
+    /* The backends see the access mode and call sk_seg_check_owner with
+     * the whole of it; their own comparisons use the masked mode. */
+    seg_init(seg, spec);
+    rc = open_object(seg, access, min_size);
+    if (rc == 0 && (rc = watch_mapping(seg)) < 0)
+        close_mapping(seg);
+    return rc;
 }
 
 /* The header of SEG is complete and says the segment is owned.  A header
@@ -161,19 +236,21 @@ void sk_seg_close(struct sk_seg *seg)
     if (seg->base == NULL)
         return;
     remove_if_owned(seg);
-    switch (seg->spec.backend) {
-#ifdef SHMKIT_HAVE_POSIX
-    case SHMKIT_BACKEND_POSIX: sk_posix_close(seg); break;
-#endif
-#ifdef SHMKIT_HAVE_SYSV
-    case SHMKIT_BACKEND_SYSV: sk_sysv_close(seg); break;
-#endif
-    default: break;
+    close_mapping(seg);
+}
+
+/* Watch the waiter's second mapping of a POSIX object like the first; if
+ * that is impossible, give it up (the waiter then polls). */
+static void watch_waiter_view(struct sk_seg *seg)
+{
+    if (!can_shrink(seg) || seg->rw_size == 0)
+        return;
+    seg->watch_rw = sk_fault_watch(seg->rw_header, seg->rw_size, 1);
+    if (seg->watch_rw == NULL) {
+        munmap(seg->rw_header, seg->rw_size);
+        seg->rw_header = NULL;
+        seg->rw_size = 0;
     }
-    seg->base = NULL;
-    seg->size = 0;
-    seg->rw_header = NULL;
-    seg->rw_size = 0;
 }
 
 void *sk_seg_waiter_view(struct sk_seg *seg)
@@ -190,6 +267,7 @@ void *sk_seg_waiter_view(struct sk_seg *seg)
 #endif
     default: break;
     }
+    watch_waiter_view(seg);
     return seg->rw_header;
 }
 

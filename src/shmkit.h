@@ -108,7 +108,9 @@ enum shmkit_errcode {
     SHMKIT_EKIND = -1004,        /* slot opened as ring or vice versa */
     SHMKIT_ESIZE = -1005,        /* record or buffer size does not match */
     SHMKIT_ELAYOUT = -1006,      /* layout does not match the segment's */
-    SHMKIT_ECORRUPT = -1007,     /* header or data fails validation */
+    SHMKIT_ECORRUPT = -1007,     /* header or data fails validation, or the
+                                    segment shrank under the handle (detail
+                                    "segment truncated"; shmkit(3)) */
     SHMKIT_EBUSY = -1008,        /* another live process holds the writer lease */
     SHMKIT_ENOBACKEND = -1009,   /* backend not available in this build or system */
     SHMKIT_EBADLAYOUT = -1010,   /* layout text cannot be parsed */
@@ -428,7 +430,9 @@ SHMKIT_API int shmkit_ring_send(shmkit_ring *ring, const void *msg, size_t len,
 
 /* Writer, zero-copy: make room for a message of up to LEN bytes and point
  * *PTR at it; then shmkit_ring_commit publishes its first N <= LEN bytes.
- * Nothing is visible to readers before the commit. */
+ * Nothing is visible to readers before the commit.  If the segment shrinks
+ * meanwhile, *PTR stays writable until the commit (or close), which then
+ * returns SHMKIT_ECORRUPT, "segment truncated": nothing was sent. */
 SHMKIT_API int shmkit_ring_reserve(shmkit_ring *ring, void **ptr, size_t len,
                                    int timeout_ms);
 SHMKIT_API int shmkit_ring_commit(shmkit_ring *ring, size_t len);
@@ -444,7 +448,9 @@ SHMKIT_API int shmkit_ring_recv(shmkit_ring *ring, void *buf, size_t len, int ti
  * return its length; shmkit_ring_release then moves past it.  On an
  * overwrite ring the writer may overwrite a message that is being looked
  * at: release then returns SHMKIT_EOVERWRITTEN, and what was seen must be
- * discarded. */
+ * discarded.  If the segment shrinks meanwhile, *PTR stays readable until
+ * the release (or close), bytes read through it may be zeros, and release
+ * returns SHMKIT_ECORRUPT, "segment truncated": discard them too. */
 SHMKIT_API int shmkit_ring_peek(shmkit_ring *ring, const void **ptr, int timeout_ms);
 SHMKIT_API int shmkit_ring_release(shmkit_ring *ring);
 

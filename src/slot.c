@@ -141,7 +141,8 @@ static int map_slot(shmkit_slot *slot, const struct sk_spec *spec, int access)
     int rc = sk_seg_open(&slot->seg, spec, access, SK_HEADER_SIZE);
 
     if (rc == 0)
-        rc = sk_header_validate(slot->seg.base, slot->seg.size, &slot->view);
+        rc = sk_seg_verdict(&slot->seg, sk_header_validate(slot->seg.base, slot->seg.size,
+                                                           &slot->view));
     return rc == 0 ? setup_handle(slot) : rc;
 }
 
@@ -175,7 +176,7 @@ SHMKIT_API int shmkit_slot_open(shmkit_slot **slotp, const char *spec_text, unsi
         return sk_fail(-ENOMEM, "cannot allocate a slot handle");
     rc = sk_holder_stamp(&slot->fork_gen);
     if (rc == 0)
-        rc = open_existing(slot, &spec, flags);
+        rc = sk_seg_verdict(&slot->seg, open_existing(slot, &spec, flags));
     if (rc < 0) {
         free_handle(slot);
         return rc;
@@ -301,6 +302,7 @@ SHMKIT_API int shmkit_slot_create(shmkit_slot **slotp, const char *spec_text,
         if (rc == 0)
             rc = become_writer(slot);
     }
+    rc = sk_seg_verdict(&slot->seg, rc);
     if (rc < 0) {
         free_handle(slot);
         return rc;
@@ -327,7 +329,9 @@ SHMKIT_API int shmkit_slot_read(shmkit_slot *slot, void *buf, size_t len, uint64
     if (len < slot->record_size)
         return sk_fail(SHMKIT_ESIZE, "buffer of %zu bytes for a %zu-byte record", len,
                        slot->record_size);
-    rc = read_consistent(slot, buf, &v);
+    /* A copy of zeros, from a mapping replaced because the object shrank,
+     * is consistent: the verdict tells it from a record. */
+    rc = sk_seg_verdict(&slot->seg, read_consistent(slot, buf, &v));
     if (rc < 0)
         return rc;
     if (version != NULL)
@@ -353,6 +357,8 @@ SHMKIT_API int shmkit_slot_write(shmkit_slot *slot, const void *record, size_t l
     if (len != slot->record_size)
         return sk_fail(SHMKIT_ESIZE, "record of %zu bytes for a %zu-byte slot", len,
                        slot->record_size);
+    if (sk_seg_truncated(&slot->seg))
+        return sk_seg_verdict(&slot->seg, 0);
     buf = buffer(slot, (uint32_t)n);
     memset(&bh, 0, sizeof bh);
     bh.version = n;
@@ -365,7 +371,8 @@ SHMKIT_API int shmkit_slot_write(shmkit_slot *slot, const void *record, size_t l
     sk_store(&slot->hdr->pub, (uint32_t)n, SK_RELEASE);
     sk_notify(&slot->ws, SK_WAIT_IDX_DATA, &slot->hdr->pub, &slot->hdr->waiters);
     slot->next_version = n + 1;
-    return 0;
+    /* Into private zero pages if the object shrank: nobody saw it. */
+    return sk_seg_verdict(&slot->seg, 0);
 }
 
 SHMKIT_API int shmkit_slot_wait(shmkit_slot *slot, uint64_t since_version, int timeout_ms)
@@ -383,7 +390,7 @@ SHMKIT_API int shmkit_slot_wait(shmkit_slot *slot, uint64_t since_version, int t
          * between the two then changes the word and ends the wait. */
         uint32_t seen = sk_load(word, SK_ACQUIRE);
         uint64_t version;
-        int rc = read_consistent(slot, NULL, &version), left;
+        int rc = sk_seg_verdict(&slot->seg, read_consistent(slot, NULL, &version)), left;
 
         if (rc < 0)
             return rc;
@@ -401,10 +408,15 @@ SHMKIT_API int shmkit_slot_wait(shmkit_slot *slot, uint64_t since_version, int t
         if (timeout_ms == 0)
             return sk_wait_failure(-EAGAIN, "new version");
         sk_clear_detail();
+        /* In slices, so that a segment that shrank is noticed without a
+         * publication; the deadline is checked above. */
         rc = sk_wait_changed(&slot->ws, SK_WAIT_IDX_DATA, word, seen,
-                             rw != NULL ? &rw->waiters : NULL, left, sk_wait_mode_get());
-        if (rc < 0)
+                             rw != NULL ? &rw->waiters : NULL, sk_idle_slice(left),
+                             sk_wait_mode_get());
+        if (rc < 0 && rc != -ETIMEDOUT)
             return sk_wait_failure(rc, "new version");
+        if ((rc = sk_seg_verdict(&slot->seg, 0)) < 0)
+            return rc;
     }
 }
 
@@ -416,7 +428,7 @@ SHMKIT_API uint64_t shmkit_slot_version(shmkit_slot *slot)
         sk_null_arg("slot");
         return 0;
     }
-    return read_consistent(slot, NULL, &v) == 0 ? v : 0;
+    return sk_seg_verdict(&slot->seg, read_consistent(slot, NULL, &v)) == 0 ? v : 0;
 }
 
 SHMKIT_API size_t shmkit_slot_record_size(const shmkit_slot *slot)

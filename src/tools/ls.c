@@ -30,8 +30,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pwd.h>
-#include <setjmp.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,43 +191,13 @@ static int by_spec(const void *a, const void *b)
     return strcmp(x->spec, y->spec);
 }
 
-/* shmkit_info() checks an object's size before it maps it, but whoever
- * may write the object can shrink it afterwards, and touching a mapping
- * past the new end is SIGBUS.  A reader of one segment accepts that risk
- * from a writer it trusts; "ls" looks at every object on the system, so
- * it catches the signal and reports the object as unreadable (-EFAULT).
- * Leaving shmkit_info() by siglongjmp leaks its mapping, which is
- * harmless in a program about to exit. */
-static sigjmp_buf bus_jump;
-
-static void on_sigbus(int sig)
-{
-    (void)sig;
-    siglongjmp(bus_jump, 1);
-}
-
-static int guarded_info(const char *spec, struct shmkit_info *info)
-{
-    struct sigaction sa, old;
-    int rc;
-
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigbus;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGBUS, &sa, &old);
-    if (sigsetjmp(bus_jump, 1) == 0)
-        rc = shmkit_info(spec, info);
-    else
-        rc = -EFAULT;
-    sigaction(SIGBUS, &old, NULL);
-    return rc;
-}
-
 /* Ask shmkit_info about E.  An object it cannot describe keeps what the
  * enumeration saw. */
 static void judge(struct entry *e)
 {
-    e->rc = guarded_info(e->spec, &e->info);
+    /* An object that shrinks while it is looked at is SHMKIT_ECORRUPT
+     * ("segment truncated"), not SIGBUS: the library handles that. */
+    e->rc = shmkit_info(e->spec, &e->info);
     e->status = seg_status_of(e->rc, &e->info);
     if (e->rc == 0 || e->rc == SHMKIT_EHALFCREATED)
         return;
@@ -508,7 +476,7 @@ int ls_run(const struct ls_options *opt)
 static int still_removable(const struct entry *e, enum seg_status *status)
 {
     struct shmkit_info info;
-    int rc = guarded_info(e->spec, &info);
+    int rc = shmkit_info(e->spec, &info);
 
     *status = seg_status_of(rc, &info);
     return seg_removable_stale(*status, &info);

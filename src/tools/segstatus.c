@@ -27,7 +27,6 @@ enum seg_status seg_status_of(int rc, const struct shmkit_info *info)
         return SEG_INVALID;
     case -EACCES:
     case -EPERM:
-    case -EFAULT: /* "ls": the object shrank while being read (SIGBUS) */
         return SEG_UNREADABLE;
     default:
         return SEG_FOREIGN;
