@@ -32,7 +32,6 @@ static void seg_init(struct sk_seg *seg, const struct sk_spec *spec)
     memset(seg, 0, sizeof *seg);
     seg->spec = *spec;
     seg->shmid = -1;
-    seg->waiter_fd = -1;
 }
 
 int sk_seg_check_owner(struct sk_seg *seg, int access, long uid)
@@ -186,6 +185,21 @@ void *sk_seg_waiter_view(struct sk_seg *seg)
     default: break;
     }
     return seg->rw_header;
+}
+
+int sk_seg_is_current(const struct sk_seg *seg)
+{
+    if (seg->base == NULL)
+        return sk_fail(-EBADF, "handle not open");
+    switch (seg->spec.backend) {
+#ifdef SHMKIT_HAVE_POSIX
+    case SHMKIT_BACKEND_POSIX: return sk_posix_is_current(seg);
+#endif
+#ifdef SHMKIT_HAVE_SYSV
+    case SHMKIT_BACKEND_SYSV: return sk_sysv_is_current(seg);
+#endif
+    default: return no_backend(&seg->spec);
+    }
 }
 
 int sk_seg_remove(const struct sk_spec *spec)

@@ -306,6 +306,20 @@ SHMKIT_API int shmkit_slot_write(shmkit_slot *slot, const void *record, size_t l
  * cannot register as a waiter and polls instead (about 1 ms latency). */
 SHMKIT_API int shmkit_slot_wait(shmkit_slot *slot, uint64_t since_version, int timeout_ms);
 
+/* Whether the handle's spec still names the segment the handle mapped:
+ * 1 yes; 0 if the segment was removed (shmkit_unlink, "shmkit rm",
+ * ipcrm), or removed and replaced by a new segment of the same name, or
+ * the name now names something that is no segment (the handle then only
+ * sees a segment nobody else will open again: reopen by name to follow
+ * the new one); shmkit_error_detail() then says which.  A negative code
+ * if that cannot be told now (-EACCES: the name may no longer be opened;
+ * -EMFILE).  POSIX: the name is opened again and compared by device and
+ * inode; System V: the id is checked with IPC_STAT (gone, or marked
+ * SHM_DEST) and the key looked up again.  Costs a few system calls: call
+ * it when a wait times out, not per record.  Safe in any process that
+ * holds the handle, writer or reader. */
+SHMKIT_API int shmkit_slot_is_current(const shmkit_slot *slot);
+
 /* Version of the latest published record, without copying it. */
 SHMKIT_API uint64_t shmkit_slot_version(shmkit_slot *slot);
 SHMKIT_API size_t shmkit_slot_record_size(const shmkit_slot *slot);
@@ -389,6 +403,9 @@ SHMKIT_API uint64_t shmkit_ring_lost(const shmkit_ring *ring);
 /* Sequence number of the next message this reader will receive (messages
  * are numbered from 0), or the writer's next. */
 SHMKIT_API uint64_t shmkit_ring_position(const shmkit_ring *ring);
+
+/* As shmkit_slot_is_current, for a ring handle. */
+SHMKIT_API int shmkit_ring_is_current(const shmkit_ring *ring);
 
 SHMKIT_API size_t shmkit_ring_capacity(const shmkit_ring *ring);
 SHMKIT_API size_t shmkit_ring_max_message(const shmkit_ring *ring);
