@@ -60,8 +60,6 @@ struct handles {
 
 static void open_handles(struct handles *h, int backend)
 {
-    uint64_t v;
-
     memset(h, 0, sizeof *h);
     tu_spec(backend, h->slot);
     tu_spec(backend, h->ow);
@@ -74,12 +72,33 @@ static void open_handles(struct handles *h, int backend)
     ck_assert_int_eq(shmkit_ring_create(&h->bl_writer, h->bl, 4096, 0, SHMKIT_RING_BLOCK,
                                         0600, 0), 0);
     ck_assert_int_eq(shmkit_ring_open(&h->bl_consumer, h->bl, 0), 0);
-    /* Waits make the readers' writable waiter views. */
+}
+
+/* Waits make the readers' writable waiter views. */
+static void wait_on_handles(struct handles *h)
+{
+    uint64_t v = 0;
+
     ck_assert_int_eq(shmkit_slot_wait(h->reader, shmkit_slot_version(h->reader), 1),
                      -ETIMEDOUT);
-    v = 0;
     ck_assert_int_eq(shmkit_ring_recv(h->ow_reader, &v, sizeof v, 1), -ETIMEDOUT);
     ck_assert_int_eq(shmkit_ring_recv(h->bl_consumer, &v, sizeof v, 1), -ETIMEDOUT);
+}
+
+/* Every descriptor not open in BEFORE: none of 0-2, all close-on-exec. */
+static void check_descriptors(const char *before, const char *when, int saved_stderr)
+{
+    int fd;
+
+    for (fd = 0; fd < 3; fd++)
+        if (fd_is_open(fd)) {
+            dup2(saved_stderr, 2);
+            ck_abort_msg("descriptor %d is open %s", fd, when);
+        }
+    for (fd = 3; fd < MAX_FD; fd++)
+        if (!before[fd] && fd_is_open(fd))
+            ck_assert_msg((fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0,
+                          "descriptor %d is not close-on-exec %s", fd, when);
 }
 
 static void close_handles(struct handles *h)
@@ -117,15 +136,9 @@ START_TEST(test_no_descriptor_below_3)
     close(1);
     close(2);
     open_handles(&h, backend);
-    for (fd = 0; fd < 3; fd++)
-        if (fd_is_open(fd)) {
-            dup2(saved[2], 2);
-            ck_abort_msg("descriptor %d is open after opening handles", fd);
-        }
-    for (fd = 3; fd < MAX_FD; fd++)
-        if (!before[fd] && fd_is_open(fd))
-            ck_assert_msg((fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0,
-                          "descriptor %d is not close-on-exec", fd);
+    check_descriptors(before, "after opening handles", saved[2]);
+    wait_on_handles(&h);
+    check_descriptors(before, "after waiting on them", saved[2]);
     close_handles(&h);
     for (fd = 0; fd < 3; fd++) {
         ck_assert_int_eq(dup2(saved[fd], fd), fd);
@@ -163,8 +176,9 @@ START_TEST(test_readers_hold_no_descriptor)
             ck_abort_msg("open of reader %d: %s (%s)", i, shmkit_strerror(rc),
                          shmkit_error_detail());
         }
-        ck_assert_int_eq(shmkit_slot_wait(readers[i], 0, 0), -EAGAIN);
     }
+    for (i = 0; i < N; i++)
+        ck_assert_int_eq(shmkit_slot_wait(readers[i], 0, 0), -EAGAIN);
     ck_assert_int_eq(shmkit_slot_write(writer, rec, sizeof rec), 0);
     for (i = 0; i < N; i++) {
         ck_assert_int_eq(shmkit_slot_wait(readers[i], 0, 1000), 0);
