@@ -23,6 +23,19 @@
  *     "sysv:DECIMAL"    or decimal; key 0 (IPC_PRIVATE) is refused.
  * - Everything read from shared memory is treated as untrusted input and
  *   validated before use.  Readers map segments read-only.
+ * - Descriptors: a handle keeps no file descriptor open for its segment
+ *   (a reader opens the name again, briefly, on its first wait).  Every
+ *   descriptor the library opens is close-on-exec, and none is ever 0, 1
+ *   or 2: one the system hands out there (the program closed its standard
+ *   input, output or error) is moved above 2 at once.
+ * - errno: the return value tells the error.  A successful call may
+ *   change errno, but never sets it to 0 (as no POSIX function does).
+ * - A POSIX name that is no shared memory object (a FIFO, directory,
+ *   socket, symbolic link or device that somebody made in /dev/shm) is
+ *   refused with SHMKIT_ENOTSHMKIT by every call, without blocking and
+ *   without following the link; shmkit_error_detail() says what it is
+ *   ("a FIFO").  An open interrupted by a signal handler returns -EINTR
+ *   (possible only where shm_open can block on a FIFO: OpenBSD, NetBSD).
  *
  * The in-memory format is documented byte by byte in doc/FORMAT.md.
  */
@@ -169,8 +182,11 @@ struct shmkit_info {
 SHMKIT_API int shmkit_info(const char *spec, struct shmkit_info *info);
 
 /* Remove the segment named by SPEC (shm_unlink or IPC_RMID).  Processes that
- * have it mapped keep their mapping.  Does not check that the segment is a
- * shmkit segment, like rm(1). */
+ * have it mapped keep their mapping (shmkit_slot_is_current tells them).
+ * Does not check that the segment is a shmkit segment, like rm(1), but
+ * refuses a POSIX name that is no shared memory object at all (a FIFO,
+ * directory, socket or symbolic link in /dev/shm) with SHMKIT_ENOTSHMKIT:
+ * somebody made it for another purpose. */
 SHMKIT_API int shmkit_unlink(const char *spec);
 
 /* ------------------------------------------------------------------ */
