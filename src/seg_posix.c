@@ -106,18 +106,25 @@ static int shm_open_here(const char *name, int flags, mode_t mode)
 }
 
 /* Flags shm_open is given besides the caller's.  Where shm_open is an
- * open() of a file under /dev/shm (glibc and musl on Linux), anybody who
- * may create files there can plant a FIFO, a directory, a socket or a
- * symbolic link under a segment's name: O_NONBLOCK keeps open() from
- * blocking on a FIFO (no writer, no reader: it would wait forever) and
- * O_NOFOLLOW from following a link; every kind but a regular file is then
- * refused after fstat (checked_open).  Elsewhere shm_open must not get
- * them: FreeBSD and NetBSD refuse unknown flags with EINVAL, and objects
- * are no files on FreeBSD and macOS.  O_CLOEXEC is given where it is known
- * to be accepted; move_above_stdio sets FD_CLOEXEC on every system. */
+ * open() of a file in a directory that every user may write to (glibc
+ * and musl on Linux: /dev/shm/NAME; NetBSD: /var/shm/.shmobj_NAME), a
+ * FIFO, a directory, a socket or a symbolic link can be planted under a
+ * segment's name: O_NONBLOCK keeps open() from blocking on a FIFO (no
+ * writer, no reader: it would wait forever) and O_NOFOLLOW from following
+ * a link; every kind but a regular file is then refused after fstat
+ * (checked_open).  Both libcs pass the flags on to open().  Elsewhere
+ * shm_open must not get them: FreeBSD and OpenBSD refuse unknown flags
+ * with EINVAL; objects are no files on FreeBSD and macOS; OpenBSD's
+ * shm_open adds O_NOFOLLOW itself and refuses what is not a regular file,
+ * but only after an open() that a FIFO can block (doc/SECURITY.md).
+ * move_above_stdio sets FD_CLOEXEC on every system.  SK_SHM_PREFIX: the
+ * file of "/NAME" is SK_SHM_PREFIX "NAME", for messages. */
 #if defined(__linux__)
 #define SK_SHM_OPEN_FLAGS (O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC)
-#define SK_SHM_DIR "/dev/shm"
+#define SK_SHM_PREFIX "/dev/shm/"
+#elif defined(__NetBSD__)
+#define SK_SHM_OPEN_FLAGS (O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC)
+#define SK_SHM_PREFIX "/var/shm/.shmobj_"
 #else
 #define SK_SHM_OPEN_FLAGS 0
 #endif
@@ -198,14 +205,14 @@ static const char *file_kind(mode_t mode)
  * failed either way. */
 static int explain_non_object(const char *name)
 {
-#ifdef SK_SHM_DIR
-    char path[sizeof SK_SHM_DIR + SK_POSIX_NAME_MAX + 2];
+#ifdef SK_SHM_PREFIX
+    char path[sizeof SK_SHM_PREFIX + SK_POSIX_NAME_MAX + 1];
     struct stat st;
     int err = errno;
     const char *kind;
 
-    if (err != ENOENT && strlen(name) <= SK_POSIX_NAME_MAX + 1) {
-        snprintf(path, sizeof path, "%s%s", SK_SHM_DIR, name);
+    if (err != ENOENT && name[0] == '/' && strlen(name) <= SK_POSIX_NAME_MAX + 1) {
+        snprintf(path, sizeof path, "%s%s", SK_SHM_PREFIX, name + 1);
         if (lstat(path, &st) == 0 && (kind = file_kind(st.st_mode)) != NULL) {
             sk_fail(SHMKIT_ENOTSHMKIT, "%s", kind);
             return 1;

@@ -35,7 +35,7 @@
  *   refused with SHMKIT_ENOTSHMKIT by every call, without blocking and
  *   without following the link; shmkit_error_detail() says what it is
  *   ("a FIFO").  An open interrupted by a signal handler returns -EINTR
- *   (possible only where shm_open can block on a FIFO: OpenBSD, NetBSD).
+ *   (possible only where shm_open can block on a FIFO: OpenBSD).
  *
  * The in-memory format is documented byte by byte in doc/FORMAT.md.
  */
