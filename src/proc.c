@@ -54,7 +54,7 @@ static uint64_t start_time_proc(long pid)
     int field;
 
     snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-    f = fopen(path, "r");
+    f = fopen(path, "re"); /* close-on-exec: no descriptor may leak to a child */
     if (f == NULL)
         return 0;
     n = fread(buf, 1, sizeof buf - 1, f);
