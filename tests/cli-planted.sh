@@ -39,7 +39,8 @@ if [ "$(id -u)" = 0 ]; then
 fi
 nobody_reason="not root, or neither runuser nor setpriv can switch to uid $NOBODY"
 
-# plant KIND PATH [AS]: make a KIND (fifo, dir, socket, link, dangling)
+# plant KIND PATH [AS]: make a KIND (fifo, dir, socket, link, dangling,
+# chardev: root only)
 # at PATH, as root or (AS=nobody) as nobody.  The links point at the real
 # segment's file, $real_file.
 plant() {
@@ -50,6 +51,7 @@ plant() {
         dir) $_as mkdir "$2" ;;
         socket) $_as "$python" -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$2" ;;
         link) $_as ln -s "$real_file" "$2" ;;
+        chardev) $_as mknod -m 0666 "$2" c 1 3 ;; # /dev/null's numbers
         dangling) $_as ln -s "$real_file.none" "$2" ;;
     esac
 }
@@ -63,6 +65,7 @@ kind_text() {
         fifo) echo "a FIFO" ;;
         dir) echo "a directory" ;;
         socket) echo "a socket" ;;
+        chardev) echo "a character device" ;;
         *) echo "a symbolic link" ;;
     esac
 }
@@ -124,8 +127,9 @@ planted_tests() {
     sk_remove_all
 }
 
-for kind in fifo dir socket link dangling; do
+for kind in fifo dir socket link dangling chardev; do
     planted_tests "$kind" root
+    [ "$kind" = chardev ] && continue # only root may make one
     if [ -z "$as_nobody" ]; then
         tap_skip "$kind planted by nobody" "$nobody_reason"
     else
