@@ -160,7 +160,8 @@ absent_tests() {
     time_exit $pid
     tap_is "$status" 0 "$be: --follow=name waits for a segment that does not exist yet"
     tap_is "$(cat "$TAP_TMP/out")" "id=5" "$be: --follow=name printed its record"
-    tap_cmd "$be: -F -t 1 on a missing segment times out (4)" 4 - "timed out" \
+    tap_cmd "$be: -F -t 1 on a missing segment times out (4)" 4 - \
+        "timed out waiting for the segment to appear" \
         timeout 30 "$READ" -F -t 1 "$(sk_spec "$be" 3)"
     tap_cmd "$be: -f on a missing segment is still exit status 3" 3 - "no such segment" \
         timeout 30 "$READ" -f -t 1 "$(sk_spec "$be" 3)"

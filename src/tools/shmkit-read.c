@@ -566,7 +566,12 @@ static int nap(struct session *s)
     nanosleep(&ts, NULL); /* a signal ends it early: looked at next */
     if (tool_signal_caught())
         return STATUS_SIGNALLED;
-    return tool_expired(s->deadline) ? after_wait(s, -ETIMEDOUT) : -1;
+    if (!tool_expired(s->deadline))
+        return -1;
+    if (s->unit == NULL) /* no segment was ever opened */
+        return tool_error(TOOL_EXIT_TIMEDOUT, s->req->spec,
+                          "timed out waiting for the segment to appear");
+    return after_wait(s, -ETIMEDOUT);
 }
 
 /* Read SPEC; with -F, again and again as segments of the name come and
