@@ -23,8 +23,8 @@
  *     "sysv:DECIMAL"    or decimal; key 0 (IPC_PRIVATE) is refused.
  * - Everything read from shared memory is treated as untrusted input and
  *   validated before use.  Readers map segments read-only.
- * - Descriptors: a handle keeps no file descriptor open for its segment
- *   (a reader opens the name again, briefly, on its first wait).  Every
+ * - Descriptors: a reader handle keeps no file descriptor open for its
+ *   segment (it opens the name again, briefly, on its first wait).  Every
  *   descriptor the library opens is close-on-exec, and none is ever 0, 1
  *   or 2: one the system hands out there (the program closed its standard
  *   input, output or error) is moved above 2 at once.
