@@ -73,8 +73,7 @@ struct sk_seg {
                           removes a newer object that took over the name,
                           a reader's waiter view maps the object it reads
                           and sk_seg_is_current can tell a replaced one.
-                          No descriptor is kept: the library holds none
-                          between calls for a segment. */
+                          No descriptor of the object is kept. */
 };
 
 /* Access modes of sk_seg_open. */
