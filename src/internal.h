@@ -75,8 +75,6 @@ struct sk_seg {
      * counters; NULL if none. */
     void *rw_header;
     size_t rw_size;   /* bytes of the second mapping, 0 if none */
-    int waiter_fd;    /* POSIX SK_SEG_WAITER: read-write descriptor kept for
-                         the view, -1 otherwise */
     int waiter_tried; /* sk_seg_waiter_view was called */
     long owner_uid;   /* owner of the object (fstat, IPC_STAT) */
     long created_by;  /* pid that created the object through this handle,
@@ -84,7 +82,10 @@ struct sk_seg {
                          removes an owned segment */
     uint64_t ident[2]; /* which object it is (POSIX: st_dev, st_ino; SysV:
                           shmid), so that an owned segment's creator never
-                          removes a newer object that took over the name */
+                          removes a newer object that took over the name,
+                          a reader's waiter view maps the object it reads
+                          and sk_seg_is_current can tell a replaced one.
+                          A reader keeps no descriptor of the object. */
     int lock_fd;      /* POSIX on Linux, creating and writable handles: a
                          read-write descriptor (>= 3, close-on-exec) that
                          holds the open file description locks of the
@@ -145,6 +146,10 @@ void sk_seg_close(struct sk_seg *seg);
 /* The writable header view of a segment opened with SK_SEG_WAITER (made on
  * first use) or SK_SEG_WRITE; NULL if the caller may not write to it. */
 void *sk_seg_waiter_view(struct sk_seg *seg);
+/* 1 if SEG's spec still names the object SEG mapped; 0 if it was removed
+ * or replaced (the detail says which); a negative code if that cannot be
+ * told.  A system call or two: not for fast paths. */
+int sk_seg_is_current(const struct sk_seg *seg);
 int sk_seg_remove(const struct sk_spec *spec);
 int sk_seg_stat(const struct sk_spec *spec, struct sk_seg_stat *st);
 
@@ -204,6 +209,9 @@ long sk_sysv_nattch(const struct sk_seg *seg);
 /* Backends: 1 if SEG's name still refers to the object SEG created. */
 int sk_posix_is_same(const struct sk_seg *seg);
 int sk_sysv_is_same(const struct sk_seg *seg);
+/* Backends of sk_seg_is_current. */
+int sk_posix_is_current(const struct sk_seg *seg);
+int sk_sysv_is_current(const struct sk_seg *seg);
 
 /* ---- removal (info.c) ---------------------------------------------- */
 

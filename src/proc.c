@@ -69,7 +69,7 @@ static int read_proc_stat(const char *who, char *state, uint64_t *start)
     int field;
 
     snprintf(path, sizeof path, "/proc/%s/stat", who);
-    f = fopen(path, "re");
+    f = fopen(path, "re"); /* close-on-exec: no descriptor may leak to a child */
     if (f == NULL)
         return 0;
     n = fread(buf, 1, sizeof buf - 1, f);

@@ -36,6 +36,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -906,6 +907,17 @@ static int map_ring(shmkit_ring *ring, const struct sk_spec *spec, int access)
     return rc == 0 ? setup_handle(ring) : rc;
 }
 
+/* A block ring's consumer moves the shared cursor, so it maps the ring
+ * read-write: say so when that is what was refused. */
+static int explain_consumer_access(int rc)
+{
+    char detail[200];
+
+    snprintf(detail, sizeof detail, "%s", shmkit_error_detail());
+    return sk_fail(rc, "consuming a block ring needs write permission%s%s",
+                   detail[0] != '\0' ? ": " : "", detail);
+}
+
 static int open_existing(shmkit_ring *ring, const struct sk_spec *spec, unsigned flags)
 {
     int rc;
@@ -925,6 +937,8 @@ static int open_existing(shmkit_ring *ring, const struct sk_spec *spec, unsigned
     }
     sk_seg_close(&ring->seg);
     rc = map_ring(ring, spec, SK_SEG_WRITE | SK_SEG_OWNER_FLAG(flags));
+    if (rc == -EACCES || rc == -EPERM)
+        return explain_consumer_access(rc);
     if (rc == 0 && ring->policy != SHMKIT_RING_BLOCK)
         rc = sk_fail(SHMKIT_EKIND, "ring changed while being opened");
     return rc < 0 ? rc : become_consumer(ring);
@@ -1093,6 +1107,14 @@ SHMKIT_API void shmkit_ring_close(shmkit_ring *ring)
 {
     if (ring != NULL)
         free_handle(ring);
+}
+
+SHMKIT_API int shmkit_ring_is_current(const shmkit_ring *ring)
+{
+    sk_clear_detail();
+    if (ring == NULL)
+        return sk_fail(-EINVAL, "ring handle is NULL");
+    return sk_seg_is_current(&ring->seg);
 }
 
 /* The accessors below return 0 for a NULL handle (shmkit.h). */

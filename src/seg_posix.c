@@ -131,18 +131,124 @@ static int shm_open_here(const char *name, int flags, mode_t mode)
     return fd;
 }
 
+/* Flags shm_open is given besides the caller's.  Where shm_open is an
+ * open() of a file in a directory that every user may write to (glibc
+ * and musl on Linux: /dev/shm/NAME; NetBSD: /var/shm/.shmobj_NAME), a
+ * FIFO, a directory, a socket or a symbolic link can be planted under a
+ * segment's name: O_NONBLOCK keeps open() from blocking on a FIFO (no
+ * writer, no reader: it would wait forever) and O_NOFOLLOW from following
+ * a link; every kind but a regular file is then refused after fstat
+ * (checked_open).  Both libcs pass the flags on to open().  Elsewhere
+ * shm_open must not get them: FreeBSD and OpenBSD refuse unknown flags
+ * with EINVAL; objects are no files on FreeBSD and macOS; OpenBSD's
+ * shm_open adds O_NOFOLLOW itself and refuses what is not a regular file,
+ * but only after an open() that a FIFO can block (doc/SECURITY.md).
+ * move_above_stdio sets FD_CLOEXEC on every system.  SK_SHM_PREFIX: the
+ * file of "/NAME" is SK_SHM_PREFIX "NAME", for messages. */
+#if defined(__linux__)
+#define SK_SHM_OPEN_FLAGS (O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC)
+#define SK_SHM_PREFIX "/dev/shm/"
+#elif defined(__NetBSD__)
+#define SK_SHM_OPEN_FLAGS (O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC)
+#define SK_SHM_PREFIX "/var/shm/.shmobj_"
+#else
+#define SK_SHM_OPEN_FLAGS 0
+#endif
+
+/* Make FD close-on-exec and at least 3.  A program started with standard
+ * input, output or error closed gets its next descriptors there, and a
+ * kept O_RDWR descriptor 1 would take its printf()s into the segment.
+ * Returns the descriptor to use (FD itself or a copy, FD then closed), or
+ * -1 with errno set and FD closed. */
+static int move_above_stdio(int fd)
+{
+    int moved, err;
+
+    if (fd > 2) {
+        int flags = fcntl(fd, F_GETFD);
+
+        if (flags >= 0 && (flags & FD_CLOEXEC) == 0)
+            fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+        return fd;
+    }
+#ifdef F_DUPFD_CLOEXEC
+    moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+#else
+    moved = fcntl(fd, F_DUPFD, 3);
+    if (moved >= 0)
+        fcntl(moved, F_SETFD, FD_CLOEXEC);
+#endif
+    err = errno;
+    close(fd);
+    errno = err;
+    return moved;
+}
+
 static int open_object(const char *name, int flags, mode_t mode)
 {
     int fd, err = simulated_open_error(name);
 
     if (err == 0) {
-        fd = shm_open_here(name, flags, mode);
+        fd = shm_open_here(name, flags | SK_SHM_OPEN_FLAGS, mode);
+        if (fd >= 0)
+            fd = move_above_stdio(fd);
         if (fd < 0 || (err = simulated_owner_check(fd)) == 0)
             return fd;
         close(fd);
     }
     errno = err;
     return -1;
+}
+
+/* What a file of MODE is, for "not a shmkit segment (a FIFO)"; NULL for
+ * a regular file, the only kind a shared memory object can be. */
+static const char *file_kind(mode_t mode)
+{
+    if (S_ISREG(mode))
+        return NULL;
+    if (S_ISFIFO(mode))
+        return "a FIFO";
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISLNK(mode))
+        return "a symbolic link";
+    if (S_ISCHR(mode))
+        return "a character device";
+    if (S_ISBLK(mode))
+        return "a block device";
+#ifdef S_ISSOCK
+    if (S_ISSOCK(mode))
+        return "a socket";
+#endif
+    return "not a regular file";
+}
+
+/* After shm_open of NAME failed with errno: if the name is there but is
+ * no shared memory object (open fails with ELOOP on a symbolic link,
+ * ENXIO on a socket, EISDIR or glibc's EINVAL on a directory opened for
+ * writing, EACCES on another user's FIFO...), record what it is and
+ * return 1; else 0 with errno kept.  Only for the message: the open
+ * failed either way. */
+static int explain_non_object(const char *name)
+{
+#ifdef SK_SHM_PREFIX
+    char path[sizeof SK_SHM_PREFIX + SK_POSIX_NAME_MAX + 1];
+    struct stat st;
+    int err = errno;
+    const char *kind;
+
+    if (err != ENOENT && name[0] == '/' && strlen(name) <= SK_POSIX_NAME_MAX + 1) {
+        snprintf(path, sizeof path, "%s%s", SK_SHM_PREFIX, name + 1);
+        if (lstat(path, &st) == 0 && (kind = file_kind(st.st_mode)) != NULL) {
+            sk_fail(SHMKIT_ENOTSHMKIT, "%s", kind);
+            return 1;
+        }
+    }
+    errno = err;
+#else
+    (void)name;
+#endif
+    return 0;
 }
 
 /* Where POSIX shared memory takes its space from, for messages. */
@@ -180,6 +286,9 @@ static int open_failure(void)
 {
     int err = errno;
 
+    if (err == EINTR)
+        return sk_fail(-EINTR, "shm_open interrupted by a signal");
+
     if (err == ENOTSUP || err == EOPNOTSUPP)
         return sk_fail(SHMKIT_ENOBACKEND, "POSIX shared memory is not available here "
                        "(NetBSD needs a tmpfs on /var/shm); use a sysv: spec");
@@ -188,6 +297,27 @@ static int open_failure(void)
         return sk_fail(-err, "shm_open: %s: this system shares POSIX shared memory only "
                        "between processes of the same user; use a sysv: spec", strerror(err));
     return sk_fail(sk_errno(), "shm_open: %s%s", strerror(err), limit_advice(err));
+}
+
+/* Open the existing object NAME with FLAGS (O_RDONLY or O_RDWR) and fstat
+ * it into ST; anything but a regular file is refused, before anything of
+ * it is read or mapped.  Returns the descriptor or a negative code (with
+ * detail). */
+static int checked_open(const char *name, int flags, struct stat *st)
+{
+    const char *kind;
+    int fd = open_object(name, flags, 0), rc;
+
+    if (fd < 0)
+        return explain_non_object(name) ? SHMKIT_ENOTSHMKIT : open_failure();
+    if (fstat(fd, st) != 0)
+        rc = sk_fail(sk_errno(), "fstat: %s", strerror(errno));
+    else if ((kind = file_kind(st->st_mode)) != NULL)
+        rc = sk_fail(SHMKIT_ENOTSHMKIT, "%s", kind);
+    else
+        return fd;
+    close(fd);
+    return rc;
 }
 
 static int map_fd(struct sk_seg *seg, int fd, size_t size, int writable)
@@ -225,23 +355,34 @@ static void unmap(struct sk_seg *seg)
     seg->rw_header = NULL;
 }
 
-/* A waiter's writable view of the header, from the descriptor kept since
- * the data mapping was made, so that both are the same object even if the
- * name was unlinked and reused meanwhile.  Optional: without it the reader
- * waits by polling. */
+/* A waiter's writable view of the header.  Readers keep no descriptor
+ * (a thousand handles would hold a thousand): the name is opened again,
+ * read-write, and mapped only if it still names the object mapped at
+ * open (same st_dev and st_ino).  Optional: without it, because the
+ * reader may not write to the object or the name now names another one,
+ * the reader waits by polling.  Failing here is not a failure of the
+ * wait, so the error detail is left as it was. */
 void sk_posix_waiter_view(struct sk_seg *seg)
 {
+    char detail[256];
+    struct stat st;
     void *p;
+    int fd;
 
-    if (seg->waiter_fd < 0)
+    snprintf(detail, sizeof detail, "%s", shmkit_error_detail());
+    fd = checked_open(seg->spec.posix_name, O_RDWR, &st);
+    sk_fail(0, "%s", detail);
+    if (fd < 0)
         return;
-    p = mmap(NULL, SK_HEADER_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, seg->waiter_fd, 0);
-    if (p != MAP_FAILED) {
-        seg->rw_header = p;
-        seg->rw_size = SK_HEADER_SIZE;
+    if ((uint64_t)st.st_dev == seg->ident[0] && (uint64_t)st.st_ino == seg->ident[1]
+        && (uintmax_t)st.st_size >= SK_HEADER_SIZE) {
+        p = mmap(NULL, SK_HEADER_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (p != MAP_FAILED) {
+            seg->rw_header = p;
+            seg->rw_size = SK_HEADER_SIZE;
+        }
     }
-    close(seg->waiter_fd);
-    seg->waiter_fd = -1;
+    close(fd);
 }
 
 /* ftruncate, exactly once per object: macOS refuses a second one with
@@ -661,19 +802,12 @@ int sk_posix_open(struct sk_seg *seg, int access_flags, size_t min_size)
 {
     struct stat st;
     int access = access_flags & SK_SEG_ACCESS_MASK;
-    int fd = -1, rc, fd_writable = access != SK_SEG_READ;
+    int fd = checked_open(seg->spec.posix_name, access == SK_SEG_WRITE ? O_RDWR : O_RDONLY,
+                          &st), rc;
 
-    if (access == SK_SEG_WAITER) {
-        fd = open_object(seg->spec.posix_name, O_RDWR, 0);
-        fd_writable = fd >= 0;
-    }
     if (fd < 0)
-        fd = open_object(seg->spec.posix_name, access == SK_SEG_WRITE ? O_RDWR : O_RDONLY, 0);
-    if (fd < 0)
-        return open_failure();
-    if (fstat(fd, &st) != 0) {
-        rc = sk_fail(sk_errno(), "fstat: %s", strerror(errno));
-    } else if ((rc = sk_seg_check_owner(seg, access_flags, (long)st.st_uid)) < 0) {
+        return fd;
+    if ((rc = sk_seg_check_owner(seg, access_flags, (long)st.st_uid)) < 0) {
         /* refused before anything of it is mapped */
     } else if (st.st_size <= 0) {
         rc = sk_fail(SHMKIT_ENOTSHMKIT, "empty object");
@@ -690,31 +824,52 @@ int sk_posix_open(struct sk_seg *seg, int access_flags, size_t min_size)
     /* A writable handle may take leases: keep a descriptor for the locks. */
     if (rc == 0 && access == SK_SEG_WRITE && (rc = keep_lock_fd(seg, fd)) < 0)
         unmap(seg);
-    if (rc == 0 && access == SK_SEG_WAITER && fd_writable)
-        seg->waiter_fd = fd; /* kept for sk_posix_waiter_view */
-    else
-        close(fd);
+    close(fd);
     return rc;
+}
+
+/* 1 if NAME still names the object SEG mapped, 0 if it names nothing or
+ * something else (a new object, or one of the non-objects checked_open
+ * refuses), a negative code if that cannot be told (no permission to
+ * open the name, out of descriptors). */
+int sk_posix_is_current(const struct sk_seg *seg)
+{
+    char kind[64];
+    struct stat st;
+    int fd = checked_open(seg->spec.posix_name, O_RDONLY, &st);
+
+    if (fd == -ENOENT) {
+        sk_fail(0, "its name no longer exists");
+        return 0;
+    }
+    if (fd == SHMKIT_ENOTSHMKIT) {
+        snprintf(kind, sizeof kind, "%s", shmkit_error_detail());
+        sk_fail(0, "its name now names %s", kind);
+        return 0;
+    }
+    if (fd < 0)
+        return fd;
+    close(fd);
+    if ((uint64_t)st.st_dev == seg->ident[0] && (uint64_t)st.st_ino == seg->ident[1])
+        return 1;
+    sk_fail(0, "its name now names another object");
+    return 0;
 }
 
 int sk_posix_is_same(const struct sk_seg *seg)
 {
-    struct stat st;
-    int fd = open_object(seg->spec.posix_name, O_RDONLY, 0), same;
+    char detail[256];
+    int same;
 
-    if (fd < 0)
-        return 0;
-    same = fstat(fd, &st) == 0 && (uint64_t)st.st_dev == seg->ident[0] &&
-           (uint64_t)st.st_ino == seg->ident[1];
-    close(fd);
+    snprintf(detail, sizeof detail, "%s", shmkit_error_detail());
+    same = sk_posix_is_current(seg) == 1;
+    sk_fail(0, "%s", detail);
     return same;
 }
 
 void sk_posix_close(struct sk_seg *seg)
 {
     drop_lock_fd(seg);
-    if (seg->waiter_fd >= 0)
-        close(seg->waiter_fd);
     if (seg->rw_size != 0)
         munmap(seg->rw_header, seg->rw_size);
     munmap(seg->base, seg->size);
@@ -737,10 +892,35 @@ static int unlink_object(const char *name)
     return -1;
 }
 
+/* shm_unlink removes whatever has the name, like rm(1); but a FIFO, a
+ * directory, a socket or a symbolic link that somebody planted where a
+ * segment was expected is no shared memory object, and removing it could
+ * hurt whoever made it for another purpose: refuse.  (The name may change
+ * between this look and the unlink; then the unlink removes what is
+ * there, as rm(1) would.)  A name that cannot be opened (no permission)
+ * is unlinked as before: removal needs no read permission. */
+static int refuse_non_object(const char *name)
+{
+    char detail[256];
+    struct stat st;
+    int fd;
+
+    snprintf(detail, sizeof detail, "%s", shmkit_error_detail());
+    fd = checked_open(name, O_RDONLY, &st);
+    if (fd == SHMKIT_ENOTSHMKIT)
+        return fd;
+    if (fd >= 0)
+        close(fd);
+    sk_fail(0, "%s", detail);
+    return 0;
+}
+
 int sk_posix_remove(const struct sk_spec *spec)
 {
-    int err;
+    int err = refuse_non_object(spec->posix_name);
 
+    if (err < 0)
+        return err;
     if (unlink_object(spec->posix_name) == 0)
         return 0;
     if (errno == ENOTSUP || errno == EOPNOTSUPP)
@@ -753,15 +933,10 @@ int sk_posix_remove(const struct sk_spec *spec)
 int sk_posix_stat(const struct sk_spec *spec, struct sk_seg_stat *st)
 {
     struct stat sb;
-    int fd = open_object(spec->posix_name, O_RDONLY, 0);
+    int fd = checked_open(spec->posix_name, O_RDONLY, &sb);
 
     if (fd < 0)
-        return open_failure();
-    if (fstat(fd, &sb) != 0) {
-        int rc = sk_fail(sk_errno(), "fstat: %s", strerror(errno));
-        close(fd);
-        return rc;
-    }
+        return fd;
     close(fd);
     st->size = sb.st_size > 0 ? (uint64_t)sb.st_size : 0;
     st->uid = (long)sb.st_uid;

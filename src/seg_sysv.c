@@ -262,8 +262,44 @@ int sk_sysv_open(struct sk_seg *seg, int access_flags, size_t min_size)
     if ((size_t)ds.shm_segsz < min_size)
         return sk_fail(SHMKIT_ENOTSHMKIT, "segment of %zu bytes is smaller than a header",
                        (size_t)ds.shm_segsz);
+    seg->ident[0] = (uint64_t)shmid;
     /* SK_SEG_WAITER: the id is kept, the writable view comes later. */
     return attach(seg, shmid, (size_t)ds.shm_segsz, access == SK_SEG_WRITE);
+}
+
+/* Removed: the id is gone (EIDRM, or EINVAL once it was freed), or it is
+ * marked for destruction (SHM_DEST: Linux keeps a removed segment while
+ * it is attached, under the private key), or the key now names another
+ * id, or none.  Any other failure (EACCES after a chmod) cannot tell. */
+int sk_sysv_is_current(const struct sk_seg *seg)
+{
+    struct shmid_ds ds;
+    int shmid;
+
+    if (shmctl(seg->shmid, IPC_STAT, &ds) != 0) {
+        if (errno != EIDRM && errno != EINVAL)
+            return sk_fail(sk_errno(), "shmctl(IPC_STAT): %s", strerror(errno));
+        sk_fail(0, "removed with IPC_RMID");
+        return 0;
+    }
+#ifdef SHM_DEST
+    if ((ds.shm_perm.mode & SHM_DEST) != 0) {
+        sk_fail(0, "removed with IPC_RMID, kept while attached");
+        return 0;
+    }
+#endif
+    shmid = shmget((key_t)seg->spec.sysv_key, 0, 0);
+    if (shmid < 0 && errno != ENOENT)
+        return sk_fail(sk_errno(), "shmget: %s", strerror(errno));
+    if (shmid < 0) {
+        sk_fail(0, "its key no longer exists");
+        return 0;
+    }
+    if (shmid != seg->shmid) {
+        sk_fail(0, "its key now names another segment");
+        return 0;
+    }
+    return 1;
 }
 
 int sk_sysv_is_same(const struct sk_seg *seg)

@@ -39,7 +39,6 @@ static void seg_init(struct sk_seg *seg, const struct sk_spec *spec)
     memset(seg, 0, sizeof *seg);
     seg->spec = *spec;
     seg->shmid = -1;
-    seg->waiter_fd = -1;
     seg->lock_fd = -1;
 }
 
@@ -269,6 +268,21 @@ void *sk_seg_waiter_view(struct sk_seg *seg)
     }
     watch_waiter_view(seg);
     return seg->rw_header;
+}
+
+int sk_seg_is_current(const struct sk_seg *seg)
+{
+    if (seg->base == NULL)
+        return sk_fail(-EBADF, "handle not open");
+    switch (seg->spec.backend) {
+#ifdef SHMKIT_HAVE_POSIX
+    case SHMKIT_BACKEND_POSIX: return sk_posix_is_current(seg);
+#endif
+#ifdef SHMKIT_HAVE_SYSV
+    case SHMKIT_BACKEND_SYSV: return sk_sysv_is_current(seg);
+#endif
+    default: return no_backend(&seg->spec);
+    }
 }
 
 int sk_seg_remove(const struct sk_spec *spec)

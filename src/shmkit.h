@@ -57,6 +57,19 @@
  *   check costs no system call: a pthread_atfork handler marks children;
  *   children made without it (vfork, a raw clone system call) must not
  *   use inherited handles at all.
+ * - Descriptors: a reader handle keeps no file descriptor open for its
+ *   segment (it opens the name again, briefly, on its first wait).  Every
+ *   descriptor the library opens is close-on-exec, and none is ever 0, 1
+ *   or 2: one the system hands out there (the program closed its standard
+ *   input, output or error) is moved above 2 at once.
+ * - errno: the return value tells the error.  A successful call may
+ *   change errno, but never sets it to 0 (as no POSIX function does).
+ * - A POSIX name that is no shared memory object (a FIFO, directory,
+ *   socket, symbolic link or device that somebody made in /dev/shm) is
+ *   refused with SHMKIT_ENOTSHMKIT by every call, without blocking and
+ *   without following the link; shmkit_error_detail() says what it is
+ *   ("a FIFO").  An open interrupted by a signal handler returns -EINTR
+ *   (possible only where shm_open can block on a FIFO: OpenBSD).
  *
  * The in-memory format is documented byte by byte in doc/FORMAT.md.
  */
@@ -218,8 +231,11 @@ struct shmkit_info {
 SHMKIT_API int shmkit_info(const char *spec, struct shmkit_info *info);
 
 /* Remove the segment named by SPEC (shm_unlink or IPC_RMID).  Processes that
- * have it mapped keep their mapping.  Does not check that the segment is a
- * shmkit segment, like rm(1). */
+ * have it mapped keep their mapping (shmkit_slot_is_current tells them).
+ * Does not check that the segment is a shmkit segment, like rm(1), but
+ * refuses a POSIX name that is no shared memory object at all (a FIFO,
+ * directory, socket or symbolic link in /dev/shm) with SHMKIT_ENOTSHMKIT:
+ * somebody made it for another purpose. */
 SHMKIT_API int shmkit_unlink(const char *spec);
 
 /* ------------------------------------------------------------------ */
@@ -368,6 +384,20 @@ SHMKIT_API int shmkit_slot_write(shmkit_slot *slot, const void *record, size_t l
  * cannot register as a waiter and polls instead (about 1 ms latency). */
 SHMKIT_API int shmkit_slot_wait(shmkit_slot *slot, uint64_t since_version, int timeout_ms);
 
+/* Whether the handle's spec still names the segment the handle mapped:
+ * 1 yes; 0 if the segment was removed (shmkit_unlink, "shmkit rm",
+ * ipcrm), or removed and replaced by a new segment of the same name, or
+ * the name now names something that is no segment (the handle then only
+ * sees a segment nobody else will open again: reopen by name to follow
+ * the new one); shmkit_error_detail() then says which.  A negative code
+ * if that cannot be told now (-EACCES: the name may no longer be opened;
+ * -EMFILE).  POSIX: the name is opened again and compared by device and
+ * inode; System V: the id is checked with IPC_STAT (gone, or marked
+ * SHM_DEST) and the key looked up again.  Costs a few system calls: call
+ * it when a wait times out, not per record.  Safe in any process that
+ * holds the handle, writer or reader. */
+SHMKIT_API int shmkit_slot_is_current(const shmkit_slot *slot);
+
 /* Version of the latest published record, without copying it. */
 SHMKIT_API uint64_t shmkit_slot_version(shmkit_slot *slot);
 SHMKIT_API size_t shmkit_slot_record_size(const shmkit_slot *slot);
@@ -460,6 +490,9 @@ SHMKIT_API uint64_t shmkit_ring_lost(const shmkit_ring *ring);
 /* Sequence number of the next message this reader will receive (messages
  * are numbered from 0), or the writer's next. */
 SHMKIT_API uint64_t shmkit_ring_position(const shmkit_ring *ring);
+
+/* As shmkit_slot_is_current, for a ring handle. */
+SHMKIT_API int shmkit_ring_is_current(const shmkit_ring *ring);
 
 SHMKIT_API size_t shmkit_ring_capacity(const shmkit_ring *ring);
 SHMKIT_API size_t shmkit_ring_max_message(const shmkit_ring *ring);

@@ -420,6 +420,14 @@ SHMKIT_API int shmkit_slot_wait(shmkit_slot *slot, uint64_t since_version, int t
     }
 }
 
+SHMKIT_API int shmkit_slot_is_current(const shmkit_slot *slot)
+{
+    sk_clear_detail();
+    if (slot == NULL)
+        return sk_fail(-EINVAL, "slot handle is NULL");
+    return sk_seg_is_current(&slot->seg);
+}
+
 SHMKIT_API uint64_t shmkit_slot_version(shmkit_slot *slot)
 {
     uint64_t v = 0;

@@ -53,7 +53,7 @@ static int parse_unsigned(const char *s, unsigned long long max, unsigned long l
 {
     char *end;
     unsigned long long v;
-    int base = 10;
+    int base = 10, saved, overflow;
 
     if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
         base = 16;
@@ -61,9 +61,14 @@ static int parse_unsigned(const char *s, unsigned long long max, unsigned long l
     }
     if (!isxdigit((unsigned char)s[0]) || (base == 10 && !isdigit((unsigned char)s[0])))
         return -1;
+    /* strtoull reports overflow only through errno; the caller's errno is
+     * put back, as no library call may leave it 0 (POSIX). */
+    saved = errno;
     errno = 0;
     v = strtoull(s, &end, base);
-    if (errno != 0 || *end != '\0' || v > max)
+    overflow = errno != 0;
+    errno = saved;
+    if (overflow || *end != '\0' || v > max)
         return -1;
     *out = v;
     return 0;
@@ -89,7 +94,6 @@ static int parse_sysv_path(const char *rest, struct sk_spec *out)
         return sk_fail(SHMKIT_EBADSPEC, "ftok path too long");
     memcpy(path, rest, path_len);
     path[path_len] = '\0';
-    errno = 0;
     key = ftok(path, (int)proj);
     if (key == (key_t)-1)
         return sk_fail(errno == ENOENT ? -ENOENT : sk_errno(), "ftok(\"%s\", %llu) failed",

@@ -836,7 +836,6 @@ static void lockless_seg(struct sk_seg *seg, struct sk_header *h)
     seg->base = h;
     seg->size = sizeof *h;
     seg->shmid = -1;
-    seg->waiter_fd = -1;
     seg->lock_fd = -1;
 }
 

@@ -142,11 +142,33 @@ static int list_posix(struct list *l)
     return LIST_DONE;
 }
 
+/* E names a file of /dev/shm that is no shared memory object at all: a
+ * FIFO, directory, socket or symbolic link planted under the name.  The
+ * listing never shows those (add_posix), and one named on the command
+ * line is an error, as "shmkit info" says. */
+static int names_non_object(const struct entry *e)
+{
+    char path[SPEC_MAX + sizeof SHM_DIR];
+    struct stat st;
+
+    if (e->backend != SHMKIT_BACKEND_POSIX)
+        return 0;
+    snprintf(path, sizeof path, "%s%s", SHM_DIR, e->spec);
+    return lstat(path, &st) == 0 && !S_ISREG(st.st_mode);
+}
+
 #else  /* !__linux__ */
 static int list_posix(struct list *l)
 {
     (void)l;
     return LIST_UNSUPPORTED;
+}
+
+/* Elsewhere POSIX objects are no files: nothing can be planted. */
+static int names_non_object(const struct entry *e)
+{
+    (void)e;
+    return 0;
 }
 #endif
 
@@ -234,8 +256,9 @@ static void judge_all(struct list *l)
         judge(&l->v[i]);
 }
 
-/* Check the SPECs given: each must be well formed (usage error) and
- * exist (no such segment), as "shmkit info" would say. */
+/* Check the SPECs given: each must be well formed (usage error), exist
+ * (no such segment) and be an object at all (not a shmkit segment), as
+ * "shmkit info" would say. */
 static int check_given(struct list *l)
 {
     size_t i;
@@ -248,7 +271,7 @@ static int check_given(struct list *l)
         /* Ask again, so that the error detail is this call's. */
         if (e->backend < 0)
             rc = shmkit_spec_check(e->spec);
-        else if (e->rc == -ENOENT)
+        else if (e->rc == -ENOENT || (e->rc == SHMKIT_ENOTSHMKIT && names_non_object(e)))
             rc = shmkit_info(e->spec, &info);
         if (rc < 0) {
             int status = tool_fail(e->spec, NULL, rc);

@@ -22,24 +22,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "shmkit.h"
 #include "tool.h"
 
 static const char synopsis[] =
-    "shmkit-read [-f] [-n COUNT] [-t SECONDS] [--from-oldest] [--any-owner]\n"
+    "shmkit-read [-f|-F] [-n COUNT] [-t SECONDS] [--from-oldest] [--any-owner]\n"
     "                   [-j|--json|--hex|--raw] SPEC";
 
 enum {
     OPT_JSON = 1, OPT_HEX, OPT_RAW, OPT_FOLLOW, OPT_COUNT, OPT_TIMEOUT, OPT_FROM_OLDEST,
-    OPT_HELP, OPT_VERSION, OPT_ANY_OWNER
+    OPT_HELP, OPT_VERSION, OPT_ANY_OWNER, OPT_FOLLOW_NAME
 };
 
 static const struct tool_option options[] = {
     { OPT_JSON, 'j', "json", 0 },
     { OPT_HEX, 0, "hex", 0 },
     { OPT_RAW, 0, "raw", 0 },
-    { OPT_FOLLOW, 'f', "follow", 0 },
+    { OPT_FOLLOW, 'f', "follow", 2 },
+    { OPT_FOLLOW_NAME, 'F', NULL, 0 },
     { OPT_COUNT, 'n', "count", 1 },
     { OPT_TIMEOUT, 't', "timeout", 1 },
     { OPT_FROM_OLDEST, 0, "from-oldest", 0 },
@@ -57,7 +59,8 @@ enum format { FORMAT_DEFAULT, FORMAT_JSON, FORMAT_HEX, FORMAT_RAW };
 struct request {
     const char *spec;
     enum format format;
-    int follow;               /* -f */
+    int follow;               /* -f, or -F */
+    int follow_name;          /* -F: reopen the segment of that name */
     uint64_t count;           /* -n, 0 for no limit */
     int timeout_ms;           /* -t, -1 for none */
     int from_oldest;          /* --from-oldest */
@@ -71,10 +74,19 @@ struct session {
     uint64_t printed;
     int64_t deadline;
     const char *unit;         /* "record" or "message", for messages */
+    shmkit_slot *slot;        /* the handle being read, one of the two */
+    shmkit_ring *ring;
+    int reopened;             /* -F: this handle is not the first one */
+    int waiting;              /* -F: waiting for a segment of the name */
+    char removed[160];        /* why the segment counts as removed */
 };
 
 /* A status meaning "stopped by a signal": main() then dies by it. */
 #define STATUS_SIGNALLED (-2)
+/* The segment being read was removed or replaced (s->removed says how),
+ * or (-F) there is no segment to read yet. */
+#define STATUS_REMOVED (-3)
+#define STATUS_ABSENT (-4)
 
 static void print_help(void)
 {
@@ -87,7 +99,11 @@ static void print_help(void)
         "message, or the oldest unconsumed message of a block ring, which is\n"
         "consumed; wait for one if there is none.\n"
         "\n"
-        "  -f, --follow        go on printing every new record or message\n"
+        "  -f, --follow        go on printing every new record or message; end\n"
+        "                      with exit status 3 if the segment is removed\n"
+        "  -F, --follow=name   the same, but when the segment is removed or\n"
+        "                      replaced, wait for a segment of that name and\n"
+        "                      go on with it (also if there is none yet)\n"
         "  -n, --count=COUNT   stop after COUNT records or messages (needs -f)\n"
         "  -t, --timeout=SECONDS\n"
         "                      give up after SECONDS (decimals allowed) with exit\n"
@@ -105,8 +121,9 @@ static void print_help(void)
         "On an overwrite ring, messages lost to a fast writer are reported on\n"
         "standard error: \"shmkit-read: SPEC: N messages lost\".\n"
         "\n"
-        "Exit status: 0 ok, 1 runtime error, 2 usage error, 3 no such segment,\n"
-        "4 timed out, 5 incompatible or corrupt segment.\n",
+        "Exit status: 0 ok, 1 runtime error, 2 usage error, 3 no such segment\n"
+        "(or it was removed while being read), 4 timed out, 5 incompatible or\n"
+        "corrupt segment.\n",
         stdout);
 }
 
@@ -131,7 +148,14 @@ static int take_option(struct request *req, int id, const char *arg)
     case OPT_VERSION:
         return tool_close_stdout(tool_print_version());
     case OPT_FOLLOW:
+        if (arg != NULL && strcmp(arg, "name") != 0 && strcmp(arg, "descriptor") != 0)
+            return tool_usage_error("bad --follow '%s' (expected name or descriptor)", arg);
         req->follow = 1;
+        req->follow_name = arg != NULL && strcmp(arg, "name") == 0;
+        return -1;
+    case OPT_FOLLOW_NAME:
+        req->follow = 1;
+        req->follow_name = 1;
         return -1;
     case OPT_COUNT:
         if (tool_parse_count(arg, &req->count) != 0)
@@ -273,11 +297,28 @@ static void print_message(enum format format, uint64_t seq, const void *data, si
 
 /* ---- waiting ------------------------------------------------------------ */
 
+/* A slice of a wait ended with nothing new: is the segment still the one
+ * of that name?  A follower of a removed segment would wait forever: the
+ * writer of a new segment of the name writes elsewhere.  Checked only
+ * when idle (a few system calls per slice, TOOL_WAIT_SLICE_MS).  Returns
+ * -1 to wait again, or STATUS_REMOVED.  A check that cannot tell (the
+ * name may no longer be opened) keeps waiting. */
+static int check_removed(struct session *s)
+{
+    int rc = s->slot != NULL ? shmkit_slot_is_current(s->slot)
+                             : shmkit_ring_is_current(s->ring);
+
+    if (rc != 0)
+        return -1;
+    snprintf(s->removed, sizeof s->removed, "%s", shmkit_error_detail());
+    return STATUS_REMOVED;
+}
+
 /* What to do after a wait returned RC: -1 to wait again (a signal handler
  * ran for a signal that does not stop us, or a slice of the wait ended
  * before the deadline), 0 to go on, or the status that ends the run
- * (STATUS_SIGNALLED included). */
-static int after_wait(const struct session *s, int rc)
+ * (STATUS_SIGNALLED and STATUS_REMOVED included). */
+static int after_wait(struct session *s, int rc)
 {
     if (tool_signal_caught())
         return STATUS_SIGNALLED;
@@ -286,7 +327,7 @@ static int after_wait(const struct session *s, int rc)
     if (rc != -ETIMEDOUT && rc != -EAGAIN)
         return rc < 0 ? tool_fail(s->req->spec, NULL, rc) : 0;
     if (!tool_expired(s->deadline))
-        return -1;
+        return check_removed(s);
     if (!s->req->follow)
         return tool_error(TOOL_EXIT_TIMEDOUT, s->req->spec, "timed out waiting for a %s",
                           s->unit);
@@ -320,7 +361,9 @@ static int follow_slot(struct session *s, shmkit_slot *slot, unsigned char *reco
         rc = shmkit_slot_read(slot, record, size, &version);
         if (rc < 0)
             return tool_fail(s->req->spec, NULL, rc);
-        if (s->printed == 0 || version > last) {
+        /* The first record, unless this is a segment -F reopened: its
+         * record counts only once it was written. */
+        if ((s->printed == 0 && !s->reopened) || version > last) {
             status = print_record(s->req->spec, s->req->format, layout, record, size,
                                   s->printed == 0);
             if (status != TOOL_EXIT_OK)
@@ -430,7 +473,7 @@ static int follow_ring(struct session *s, shmkit_ring *ring, struct message_buff
     while (!done(s)) {
         if (tool_signal_caught())
             return STATUS_SIGNALLED;
-        if ((status = receive(s, ring, buf, &len)) >= 0 || status == STATUS_SIGNALLED)
+        if ((status = receive(s, ring, buf, &len)) != -1)
             return status;
         report_losses(s, ring, &reported);
         /* The reader's position is now just past the message. */
@@ -464,35 +507,104 @@ static int read_ring(struct session *s, shmkit_ring *ring)
 
 /* ---- main ---------------------------------------------------------------- */
 
-/* Open SPEC as a slot, or as a ring if it is one, and read it. */
+/* Open errors that -F waits out: no segment of the name yet, or one that
+ * its creator is still making (empty, or without a complete header). */
+static int absent(int rc)
+{
+    return rc == -ENOENT || rc == SHMKIT_EHALFCREATED || rc == SHMKIT_ENOTSHMKIT;
+}
+
+/* The status of a failed open: STATUS_ABSENT for what -F waits out. */
+static int open_failed(const struct session *s, int rc, const char *text)
+{
+    if (s->req->follow_name && absent(rc))
+        return STATUS_ABSENT;
+    return text != NULL ? tool_fail_as(s->req->spec, text, rc) : tool_fail(s->req->spec, NULL, rc);
+}
+
+/* Open SPEC as a slot, or as a ring if it is one, and read it.  A ring
+ * that -F reopens is read from its oldest message: all of it is new. */
+static int read_segment(struct session *s)
+{
+    const struct request *req = s->req;
+    unsigned oldest = req->from_oldest || s->reopened ? SHMKIT_FROM_OLDEST : 0;
+    int rc, status;
+
+    rc = shmkit_slot_open(&s->slot, req->spec, req->open_flags);
+    if (rc == 0) {
+        if (s->waiting)
+            tool_error(0, req->spec, "following the new segment");
+        s->waiting = 0;
+        status = read_slot(s, s->slot);
+        shmkit_slot_close(s->slot);
+        s->slot = NULL;
+        return status;
+    }
+    if (rc != SHMKIT_EKIND)
+        return open_failed(s, rc, NULL);
+    rc = shmkit_ring_open(&s->ring, req->spec, req->open_flags | oldest);
+    if (rc < 0) /* EBUSY: the only lease a reader takes */
+        return open_failed(s, rc, rc == SHMKIT_EBUSY ? "consumer busy" : NULL);
+    if (s->waiting)
+        tool_error(0, req->spec, "following the new segment");
+    s->waiting = 0;
+    status = read_ring(s, s->ring);
+    shmkit_ring_close(s->ring);
+    s->ring = NULL;
+    return status;
+}
+
+/* -F: sleep a slice before looking for the segment again.  Returns -1 to
+ * look again, or the status that ends the run. */
+static int nap(struct session *s)
+{
+    int ms = tool_wait_slice(s->deadline);
+    struct timespec ts;
+
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+    nanosleep(&ts, NULL); /* a signal ends it early: looked at next */
+    if (tool_signal_caught())
+        return STATUS_SIGNALLED;
+    if (!tool_expired(s->deadline))
+        return -1;
+    if (s->unit == NULL) /* no segment was ever opened */
+        return tool_error(TOOL_EXIT_TIMEDOUT, s->req->spec,
+                          "timed out waiting for the segment to appear");
+    return after_wait(s, -ETIMEDOUT);
+}
+
+/* Read SPEC; with -F, again and again as segments of the name come and
+ * go, with a note on standard error each time. */
 static int run(const struct request *req)
 {
     struct session s;
-    shmkit_slot *slot;
-    shmkit_ring *ring;
-    int rc, status;
+    int status;
 
     memset(&s, 0, sizeof s);
     s.req = req;
     s.limit = req->count;
     s.deadline = tool_deadline(req->timeout_ms);
-    rc = shmkit_slot_open(&slot, req->spec, req->open_flags);
-    if (rc == 0) {
-        status = read_slot(&s, slot);
-        shmkit_slot_close(slot);
-        return status;
+    for (;;) {
+        status = read_segment(&s);
+        if (status == STATUS_REMOVED && !req->follow_name)
+            return tool_error(TOOL_EXIT_NOENT, req->spec, "segment removed (%s)", s.removed);
+        if (status == STATUS_REMOVED) {
+            tool_error(0, req->spec, "segment removed (%s); waiting for a new one",
+                       s.removed);
+            s.waiting = 1;
+            s.reopened = 1;
+            continue; /* a new segment may be there already */
+        }
+        if (status != STATUS_ABSENT)
+            return status;
+        if (!s.waiting)
+            tool_error(0, req->spec, "no such segment yet; waiting for one");
+        s.waiting = 1;
+        s.reopened = 1;
+        if ((status = nap(&s)) != -1)
+            return status;
     }
-    if (rc != SHMKIT_EKIND)
-        return tool_fail(req->spec, NULL, rc);
-    rc = shmkit_ring_open(&ring, req->spec,
-                          req->open_flags | (req->from_oldest ? SHMKIT_FROM_OLDEST : 0));
-    if (rc == SHMKIT_EBUSY) /* the only lease a reader takes */
-        return tool_fail_as(req->spec, "consumer busy", rc);
-    if (rc < 0)
-        return tool_fail(req->spec, NULL, rc);
-    status = read_ring(&s, ring);
-    shmkit_ring_close(ring);
-    return status;
 }
 
 int main(int argc, char **argv)
@@ -500,6 +612,7 @@ int main(int argc, char **argv)
     struct request req;
     int status, rc;
 
+    tool_open_std_fds();
     tool_init("shmkit-read", synopsis);
     status = parse_command_line(argc, argv, &req);
     if (status >= 0)

@@ -729,6 +729,7 @@ int main(int argc, char **argv)
     struct request req;
     int status, rc;
 
+    tool_open_std_fds();
     tool_init("shmkit-write", synopsis);
     status = parse_command_line(argc, argv, &req);
     if (status >= 0)

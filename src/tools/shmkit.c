@@ -414,6 +414,7 @@ int main(int argc, char **argv)
     const struct command *cmd;
     int id;
 
+    tool_open_std_fds();
     tool_init("shmkit", synopsis);
     tool_args_init(&args, argc, argv);
     while ((id = tool_next_option(&args, main_options)) > 0) {

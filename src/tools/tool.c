@@ -12,6 +12,7 @@
 #include "tool.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -19,9 +20,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "escape.h"
 #include "shmkit.h"
+
+void tool_open_std_fds(void)
+{
+    int fd;
+
+    for (fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+            continue;
+        /* The lowest free descriptor: FD itself, as the lower ones are
+         * open by now. */
+        if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
+            _exit(TOOL_EXIT_RUNTIME);
+    }
+}
 
 static const char *prog_name = "shmkit";
 static const char *prog_synopsis = "";
@@ -284,6 +300,10 @@ static int next_long(struct tool_args *args, const struct tool_option *options,
             return option_error("option '--%s' takes no argument", opt->long_name);
         return opt->id;
     }
+    if (opt->has_arg == 2) {             /* --name or --name=VALUE */
+        args->arg = equals != NULL ? equals + 1 : NULL;
+        return opt->id;
+    }
     if (equals != NULL) {
         args->arg = equals + 1;
     } else if (args->index < args->argc) {
@@ -304,7 +324,7 @@ static int next_short(struct tool_args *args, const struct tool_option *options)
         args->bundle = NULL;
     if (opt == NULL)
         return option_error("unknown option '-%c'", c);
-    if (!opt->has_arg)
+    if (opt->has_arg != 1)
         return opt->id;
     if (args->bundle != NULL) {          /* -mMODE */
         args->arg = args->bundle;

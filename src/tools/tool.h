@@ -27,6 +27,13 @@ enum tool_exit {
 
 /* ---- program identity and messages ------------------------------------- */
 
+/* Open /dev/null on each of standard input, output and error that is
+ * closed, so that no descriptor the program or the library opens later
+ * becomes one of them (printf() would write into a segment).  Called
+ * first thing by every program; exits with TOOL_EXIT_RUNTIME if
+ * /dev/null cannot be opened. */
+void tool_open_std_fds(void);
+
 /* Name the program for messages and give its synopsis, one or more lines
  * starting with the program name, printed after "usage: " on usage errors. */
 void tool_init(const char *prog, const char *synopsis);
@@ -85,7 +92,9 @@ struct tool_option {
     int id;                /* > 0, returned by tool_next_option */
     char short_name;       /* 0 if none */
     const char *long_name; /* without the dashes, NULL if none */
-    int has_arg;           /* 1 if the option takes an argument */
+    int has_arg;           /* 1 if the option takes an argument; 2 if
+                              only its long form may take one, as
+                              --name=VALUE (arg NULL without it) */
 };
 
 struct tool_args {
