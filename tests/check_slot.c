@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,8 +29,10 @@
 #include <sys/shm.h>
 #endif
 
+#include "hooks.h"
 #include "internal.h"
 #include "testutil.h"
+#include "wait.h"
 
 #if !defined(MAP_ANON) && defined(MAP_ANONYMOUS)
 #define MAP_ANON MAP_ANONYMOUS
@@ -930,6 +933,160 @@ START_TEST(test_many_readers_all_woken)
 }
 END_TEST
 
+/* ---- stress: many readers, random delays between protocol steps ---- */
+
+/* Readers x versions: every reader must see every version (the writer
+ * waits for all of them before the next), 100 000 wake-ups per backend. */
+#define STRESS_READERS 4
+#define STRESS_VERSIONS 25000u
+/* A reader that has not seen a version after this long lost its wake-up. */
+#define STRESS_LOST_MS 5000u
+
+static uint32_t stress_rng;
+
+static uint32_t stress_random(void)
+{
+    uint32_t x = stress_rng; /* xorshift32 */
+
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    stress_rng = x;
+    return x;
+}
+
+/* Hook point handler (test-hook builds): at every step of the wait and
+ * notify protocols, give the CPU away one time in 8 and sleep up to 50 us
+ * one time in 64, so that every interleaving of waiters and notifier gets
+ * its chance. */
+static void stress_delay(const char *point)
+{
+    uint32_t r = stress_random();
+
+    (void)point;
+    if ((r & 63u) == 0) {
+        struct timespec ts = {0, (long)((r >> 8) % 50000u)};
+
+        nanosleep(&ts, NULL);
+    } else if ((r & 7u) == 1) {
+        sched_yield();
+    }
+}
+
+static uint32_t stress_seed(void)
+{
+    const char *env = getenv("SHMKIT_STRESS_SEED");
+    uint32_t seed = env != NULL ? (uint32_t)strtoul(env, NULL, 0)
+                                : (uint32_t)(sk_monotonic_ns() ^ (uint64_t)getpid());
+
+    return seed != 0 ? seed : 1u;
+}
+
+/* The many-readers case, 10^5 wake-ups with random delays between the
+ * steps of the protocol (test-hook builds; other builds run it without the
+ * delays).  A lost wake-up leaves a reader behind for STRESS_LOST_MS. */
+START_TEST(test_many_readers_stress)
+{
+    BACKEND_OR_SKIP();
+    char spec[32];
+    shmkit_slot *w;
+    sk_atomic_u32 *acks;
+    pid_t pids[STRESS_READERS];
+    uint32_t v, stuck = 0, seed = stress_seed(), wakes_before;
+    uint64_t t0;
+    int k, status;
+
+    printf("# stress (%s): seed %u (set SHMKIT_STRESS_SEED to repeat)%s\n",
+           backend == SHMKIT_BACKEND_SYSV ? "sysv" : "posix", seed,
+#if defined(SHMKIT_TEST_HOOKS)
+           ""
+#else
+           ", no delays (not a test-hook build)"
+#endif
+    );
+    fflush(stdout);
+    acks = mmap(NULL, STRESS_READERS * sizeof *acks, PROT_READ | PROT_WRITE,
+                MAP_SHARED | MAP_ANON, -1, 0);
+    ck_assert_ptr_ne(acks, MAP_FAILED);
+    memset(acks, 0, STRESS_READERS * sizeof *acks);
+    tu_spec(backend, spec);
+    w = create_slot(spec, "x:u32", 0);
+    for (k = 0; k < STRESS_READERS; k++) {
+        pids[k] = fork();
+        ck_assert_int_ge(pids[k], 0);
+        if (pids[k] == 0) {
+            shmkit_slot *r;
+            uint64_t version = 0;
+
+            alarm(120);
+            stress_rng = seed + 7919u * (uint32_t)(k + 1);
+#if defined(SHMKIT_TEST_HOOKS)
+            sk_hook_point_fn = stress_delay;
+#endif
+            shmkit_set_wait_mode(k == 0 ? SHMKIT_WAIT_ADAPTIVE : SHMKIT_WAIT_BLOCK);
+            if (shmkit_slot_open(&r, spec, 0) != 0)
+                _exit(1);
+            while (version < STRESS_VERSIONS) {
+                uint32_t got;
+
+                if (shmkit_slot_wait(r, version, -1) != 0 ||
+                    shmkit_slot_read(r, &got, sizeof got, &version) != 4 || got != version)
+                    _exit(2);
+                sk_store(&acks[k], (uint32_t)version, SK_RELEASE);
+            }
+            _exit(0);
+        }
+    }
+    stress_rng = seed;
+#if defined(SHMKIT_TEST_HOOKS)
+    sk_hook_point_fn = stress_delay;
+#endif
+    wakes_before = sk_load(&sk_wait_stats.wakes, SK_RELAXED);
+    t0 = sk_monotonic_ns();
+    for (v = 1; v <= STRESS_VERSIONS && stuck == 0; v++) {
+        uint64_t end = 0;
+
+        for (k = 0; k < STRESS_READERS && stuck == 0; k++) {
+            unsigned spins = 0;
+
+            while (sk_load(&acks[k], SK_ACQUIRE) != v - 1 && stuck == 0) {
+                if ((++spins & 255u) == 0) {
+                    uint64_t now = sk_monotonic_ns();
+
+                    if (end == 0)
+                        end = now + STRESS_LOST_MS * 1000000ull;
+                    else if (now > end)
+                        stuck = v - 1;
+                }
+                sched_yield();
+            }
+        }
+        if (stuck == 0)
+            ck_assert_int_eq(shmkit_slot_write(w, &v, sizeof v), 0);
+    }
+#if defined(SHMKIT_TEST_HOOKS)
+    sk_hook_point_fn = NULL;
+#endif
+    for (k = 0; k < STRESS_READERS; k++) {
+        if (stuck != 0)
+            kill(pids[k], SIGKILL);
+        ck_assert_int_eq(waitpid(pids[k], &status, 0), pids[k]);
+        ck_assert_msg(stuck != 0 || (WIFEXITED(status) && WEXITSTATUS(status) == 0),
+                      "reader %d: status 0x%x", k, status);
+    }
+    ck_assert_msg(stuck == 0, "seed %u: a reader was not woken for version %u", seed, stuck);
+    printf("# stress (%s): %u readers x %u versions = %u wake-ups, none lost, in %.2f s"
+           " (%u wake calls)\n",
+           backend == SHMKIT_BACKEND_SYSV ? "sysv" : "posix", STRESS_READERS, STRESS_VERSIONS,
+           STRESS_READERS * STRESS_VERSIONS, (double)(sk_monotonic_ns() - t0) / 1e9,
+           sk_load(&sk_wait_stats.wakes, SK_RELAXED) - wakes_before);
+    shmkit_slot_close(w);
+    munmap(acks, STRESS_READERS * sizeof *acks);
+    ck_assert_int_eq(shmkit_unlink(spec), 0);
+    tu_assert_no_leftovers();
+}
+END_TEST
+
 START_TEST(test_wait_interrupted)
 {
     BACKEND_OR_SKIP();
@@ -1029,6 +1186,7 @@ static Suite *slot_suite(void)
     tcase_add_loop_test(procs, test_wait_for_versions, 0, 2);
     tcase_add_loop_test(procs, test_wait_interrupted, 0, 2);
     tcase_add_loop_test(procs, test_many_readers_all_woken, 0, 2);
+    tcase_add_loop_test(procs, test_many_readers_stress, 0, 2);
     tcase_add_loop_test(procs, test_idle_waiter_cpu, 0, 2);
     tcase_add_loop_test(bad, test_foreign_segments, 0, 2);
     tcase_add_loop_test(bad, test_wrong_kind_and_version, 0, 2);
