@@ -18,7 +18,9 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stddef.h>
 #include <string.h>
 #include <time.h>
@@ -870,10 +872,115 @@ static void cpu_relax(void)
 #endif
 }
 
-/* Spin while *WORD == SEEN until the monotonic time END (0: forever).
- * YIELDING gives the CPU away now and then, for long spins on machines
- * with fewer cores than spinning processes. */
-static int spin_until(sk_atomic_u32 *word, uint32_t seen, uint64_t end, int yielding)
+/*
+ * Signals during a spin.  A handler that runs while we spin in user space
+ * leaves no trace that a loop without system calls could see, yet
+ * shmkit.h promises -EINTR "if a signal handler ran".  Masking signals for
+ * every wait would cost the fast path two system calls (~300 ns, as much
+ * as a whole ping-pong round trip), so a spin runs unmasked for its first
+ * SK_SIGNAL_GRACE_NS -- longer than a typical hand-off, so that most
+ * waits end before -- and then blocks signals and looks for pending ones
+ * (sigpending) at each of its periodic clock checks.  A pending signal
+ * that the caller's own mask lets through is then delivered (unblocked:
+ * its handler runs) and the wait returns -EINTR if that handler was
+ * installed without SA_RESTART; with SA_RESTART it goes on, as a
+ * restarted system call would.  The caller's mask is restored before the
+ * wait returns or sleeps in the kernel, whose sleep then reports signals
+ * itself.  The window: a handler that runs during the grace period (or
+ * in the instant between the last check and the kernel sleep) is not
+ * reported, and the wait goes on.
+ *
+ * Faults are never blocked: a SIGSEGV or SIGBUS raised while blocked
+ * kills the process whatever its handler.
+ */
+#ifndef SK_SIGNAL_GRACE_NS
+#define SK_SIGNAL_GRACE_NS 5000u
+#endif
+
+#if defined(NSIG)
+#define SK_NSIG NSIG
+#else
+#define SK_NSIG 65
+#endif
+
+struct sig_watch {
+    int masked;       /* 1 while we hold signals blocked */
+    sigset_t saved;   /* the thread's mask before */
+};
+
+static void watch_start(struct sig_watch *sw)
+{
+    sigset_t block;
+
+    sigfillset(&block);
+    sigdelset(&block, SIGBUS);
+    sigdelset(&block, SIGSEGV);
+    sigdelset(&block, SIGFPE);
+    sigdelset(&block, SIGILL);
+    sigdelset(&block, SIGTRAP);
+#if defined(SIGSYS)
+    sigdelset(&block, SIGSYS);
+#endif
+    sw->masked = pthread_sigmask(SIG_BLOCK, &block, &sw->saved) == 0;
+}
+
+static void watch_stop(struct sig_watch *sw)
+{
+    if (sw->masked)
+        (void)pthread_sigmask(SIG_SETMASK, &sw->saved, NULL);
+    sw->masked = 0;
+}
+
+/* Whether the handler of SIG makes a wait return -EINTR: a function
+ * installed without SA_RESTART (SIG_DFL and SIG_IGN run no handler). */
+static int interrupts_wait(int sig)
+{
+    struct sigaction sa;
+
+    if (sigaction(sig, NULL, &sa) != 0 || (sa.sa_flags & SA_RESTART) != 0)
+        return 0;
+    return (sa.sa_flags & SA_SIGINFO) != 0 ||
+           (sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN);
+}
+
+/* At a periodic check of a watched spin: deliver the pending signals that
+ * the caller's mask lets through (their handlers run now) and return
+ * -EINTR if one of them interrupts waits; 0 otherwise, with the signals
+ * blocked again.  Only those signals are unblocked, so that one arriving
+ * meanwhile waits for the next check instead of going unreported. */
+static int watch_poll(struct sig_watch *sw)
+{
+    sigset_t pending, deliver;
+    int sig, any = 0, interrupted = 0;
+
+    if (!sw->masked || sigpending(&pending) != 0)
+        return 0;
+    sigemptyset(&deliver);
+    for (sig = 1; sig < SK_NSIG; sig++) {
+        if (sigismember(&pending, sig) != 1 || sigismember(&sw->saved, sig) == 1)
+            continue;
+        sigaddset(&deliver, sig);
+        any = 1;
+        interrupted = interrupted || interrupts_wait(sig);
+    }
+    if (!any)
+        return 0;
+    (void)pthread_sigmask(SIG_UNBLOCK, &deliver, NULL);
+    if (interrupted) {
+        watch_stop(sw);
+        return -EINTR;
+    }
+    (void)pthread_sigmask(SIG_BLOCK, &deliver, NULL);
+    return 0;
+}
+
+/* Spin while *WORD == SEEN until the monotonic time END (0: forever);
+ * START is when the wait began.  YIELDING gives the CPU away now and
+ * then, for long spins on machines with fewer cores than spinning
+ * processes.  Watches for signals once the grace period is over (SW:
+ * the caller restores the mask with watch_stop). */
+static int spin_until(sk_atomic_u32 *word, uint32_t seen, uint64_t start, uint64_t end,
+                      int yielding, struct sig_watch *sw)
 {
     unsigned n = 0;
 
@@ -882,8 +989,18 @@ static int spin_until(sk_atomic_u32 *word, uint32_t seen, uint64_t end, int yiel
             return 0;
         cpu_relax();
         if ((++n & 63u) == 0) {
-            if (end != 0 && sk_monotonic_ns() >= end)
+            uint64_t now = sk_monotonic_ns();
+
+            if (end != 0 && now >= end)
                 return -ETIMEDOUT;
+            if (sw->masked) {
+                int rc = watch_poll(sw);
+
+                if (rc != 0)
+                    return rc;
+            } else if (now - start >= SK_SIGNAL_GRACE_NS) {
+                watch_start(sw);
+            }
             if (yielding && (n & 1023u) == 0)
                 (void)sched_yield();
         }
@@ -928,8 +1045,11 @@ static int block_registered(const struct sk_waitset *ws, unsigned index, sk_atom
 int sk_wait_changed(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
                     uint32_t seen, sk_atomic_u32 *waiters, int timeout_ms, int mode)
 {
+    struct sig_watch sw;
     uint64_t deadline = 0, now;
     int rc;
+
+    sw.masked = 0;
 
     if (sk_load(word, SK_ACQUIRE) != seen)
         return 0;
@@ -939,15 +1059,26 @@ int sk_wait_changed(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *
     if (timeout_ms > 0)
         deadline = now + (uint64_t)timeout_ms * 1000000u;
 
-    if (mode == SK_WAIT_SPIN)
-        return spin_until(word, seen, deadline, 1);
+    if (mode == SK_WAIT_SPIN) {
+        rc = spin_until(word, seen, now, deadline, 1, &sw);
+        watch_stop(&sw);
+        return rc == -EINTR && sk_load(word, SK_ACQUIRE) != seen ? 0 : rc;
+    }
     if (mode != SK_WAIT_BLOCKING) {
         uint64_t end = now + SK_SPIN_NS;
 
         if (deadline != 0 && deadline < end)
             end = deadline;
-        if (spin_until(word, seen, end, 0) == 0)
+        rc = spin_until(word, seen, now, end, 0, &sw);
+        /* Before the kernel sleep, which reports signals itself: deliver
+         * what is pending, then restore the caller's mask. */
+        if (rc == -ETIMEDOUT)
+            rc = watch_poll(&sw);
+        watch_stop(&sw);
+        if (sk_load(word, SK_ACQUIRE) != seen)
             return 0;
+        if (rc != 0)
+            return rc;
         if (deadline != 0 && ns_left(deadline) == 0)
             return -ETIMEDOUT;
     }

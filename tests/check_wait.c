@@ -740,6 +740,94 @@ START_TEST(test_signal_interrupts_wait)
 }
 END_TEST
 
+/* An untimed wait ended by signals (SIGUSR1 every 30 ms) whose handler
+ * counts them in sh->signals.  RESTART installs it with SA_RESTART.
+ * EXPECT_EINTR: the wait must return -EINTR within 3 s; otherwise it must
+ * go on through 3 handled signals and return 0 at the next change. */
+static void signal_case(int mode, int restart, int timeout_ms, int expect_eintr)
+{
+    const char *what = restart ? "SA_RESTART" : "no SA_RESTART";
+    uint64_t end;
+    pid_t pid;
+    int done;
+
+    sk_store(&sh->word, 0, SK_RELEASE);
+    sk_store(&sh->flag, 0, SK_RELEASE);
+    sk_store(&sh->signals, 0, SK_RELEASE);
+    pid = spawn();
+    if (pid == 0) {
+        struct sigaction sa;
+        int rc;
+
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = count_signal;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = restart ? SA_RESTART : 0;
+        if (sigaction(SIGUSR1, &sa, NULL) != 0)
+            _exit(3);
+        sk_store(&sh->flag, 1, SK_RELEASE);
+        rc = sk_wait_changed(&ws, 0, &sh->word, 0, &sh->waiters, timeout_ms, mode);
+        sk_store(&sh->result[0], (uint32_t)-rc, SK_RELEASE);
+        sk_store(&sh->flag, 2, SK_RELEASE);
+        _exit(0);
+    }
+    ck_assert(await_value(&sh->flag, 1, CHILD_TIMEOUT_MS));
+    end = now_ns() + (expect_eintr ? 3000 : CHILD_TIMEOUT_MS) * MS;
+    while (load(&sh->flag) == 1 && now_ns() < end &&
+           (expect_eintr || load(&sh->signals) < 3)) {
+        kill(pid, SIGUSR1);
+        sleep_ms(30);
+    }
+    done = load(&sh->flag) == 2;
+    if (!expect_eintr) {
+        ck_assert_msg(!done, "%s/%s, %s: the wait returned -%u after a signal",
+                      sk_wait_mechanism_name(ws.mech), mode_name(mode), what,
+                      load(&sh->result[0]));
+        sk_store(&sh->word, 1, SK_RELEASE);
+        sk_notify(&ws, 0, &sh->word, &sh->waiters);
+        done = await_value(&sh->flag, 2, CHILD_TIMEOUT_MS);
+    }
+    ck_assert_int_eq(reap(pid, CHILD_TIMEOUT_MS), done ? 0 : -1);
+    ck_assert_msg(done, "%s/%s, %s: the wait did not return", sk_wait_mechanism_name(ws.mech),
+                  mode_name(mode), what);
+    ck_assert_uint_ge(load(&sh->signals), 1);
+    ck_assert_msg(load(&sh->result[0]) == (expect_eintr ? EINTR : 0u),
+                  "%s/%s, %s: rc -%u", sk_wait_mechanism_name(ws.mech), mode_name(mode), what,
+                  load(&sh->result[0]));
+}
+
+/* shmkit.h: an untimed wait returns -EINTR when a handler installed
+ * without SA_RESTART ran, in every mode (shmkit 0.1 spun on for ever in
+ * the spin mode). */
+START_TEST(test_signal_ends_untimed_wait)
+{
+    unsigned m;
+
+    begin(_i);
+    for (m = 0; m < 3; m++)
+        signal_case(all_modes[m], 0, -1, 1);
+    finish();
+}
+END_TEST
+
+/* What SA_RESTART changes (documented in shmkit_set_wait_mode(3)): a
+ * spinning wait goes on, as does a futex sleep without a deadline (the
+ * kernel restarts it); semop and the polling naps are never restarted:
+ * -EINTR; a futex sleep with a deadline is not restarted either. */
+START_TEST(test_signal_with_sa_restart)
+{
+    int mech = begin(_i);
+    int kernel_restarts = mech == SK_WAIT_FUTEX;
+
+    signal_case(SK_WAIT_SPIN, 1, -1, 0);
+    signal_case(SK_WAIT_ADAPTIVE, 1, -1, !kernel_restarts);
+    signal_case(SK_WAIT_BLOCKING, 1, -1, !kernel_restarts);
+    if (mech == SK_WAIT_FUTEX)
+        signal_case(SK_WAIT_BLOCKING, 1, 20000, 1);
+    finish();
+}
+END_TEST
+
 /* ---- costs --------------------------------------------------------- */
 
 static double children_cpu_seconds(void)
@@ -1034,6 +1122,8 @@ static Suite *wait_suite(void)
         tcase_add_loop_test(tc, test_forced_aba_interleaving, k, k + 1);
 #endif
         tcase_add_loop_test(tc, test_signal_interrupts_wait, k, k + 1);
+        tcase_add_loop_test(tc, test_signal_ends_untimed_wait, k, k + 1);
+        tcase_add_loop_test(tc, test_signal_with_sa_restart, k, k + 1);
         tcase_add_loop_test(tc, test_idle_waiter_uses_little_cpu, k, k + 1);
         tcase_add_loop_test(tc, test_notify_without_waiters_skips_wake, k, k + 1);
 #if defined(TEST_HAVE_SEM)
