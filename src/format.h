@@ -1,5 +1,5 @@
 /*
- * format.h - the in-memory format of a shmkit segment, version 1.0.
+ * format.h - the in-memory format of a shmkit segment, version 2.0.
  *
  * doc/FORMAT.md is the normative description; this struct must match it
  * byte for byte (the _Static_asserts below pin every offset).  All fields
@@ -27,7 +27,7 @@
 
 #define SK_MAGIC "SHMKIT\0\0"
 #define SK_MAGIC_LEN 8
-#define SK_FORMAT_MAJOR 1
+#define SK_FORMAT_MAJOR 2 /* 2.0: wake requests are generation counters */
 #define SK_FORMAT_MINOR 0
 #define SK_BYTE_ORDER_MARK 0x01020304u
 #define SK_HEADER_SIZE 768u
@@ -118,6 +118,7 @@ struct sk_header {
      * sleep and by the notifiers that wake them, so that checking for a
      * sleeper costs the writer and the consumer no miss on each other's
      * line (wait.c, sk_notify) --- */
+    /* Wake requests: generation counters, low bit "asked" (FORMAT.md 11). */
     sk_atomic_u32 waiters;       /* 640  wake request for pub / head (slot, ring readers) */
     sk_atomic_u32 space_waiters; /* 644  ring (block): wake request for tail (the writer) */
     uint8_t reserved1[120];    /* 648 */
