@@ -954,6 +954,7 @@ END_TEST
 
 static uint32_t stress_rng;
 
+#if defined(SHMKIT_TEST_HOOKS)
 static uint32_t stress_random(void)
 {
     uint32_t x = stress_rng; /* xorshift32 */
@@ -982,6 +983,7 @@ static void stress_delay(const char *point)
         sched_yield();
     }
 }
+#endif /* SHMKIT_TEST_HOOKS */
 
 static uint32_t stress_seed(void)
 {
