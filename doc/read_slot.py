@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # read_slot.py - read the latest record of a shmkit slot without libshmkit,
-# following doc/FORMAT.md (segment format 1.0).  It shows that the format
+# following doc/FORMAT.md (segment format 2.0).  It shows that the format
 # document is complete: everything below comes from it.
 #
 # usage: read_slot.py SPEC
@@ -32,7 +32,7 @@ import time
 HEADER_SIZE = 768
 MAGIC = b"SHMKIT\0\0"
 BYTE_ORDER_MARK = 0x01020304
-FORMAT_MAJOR = 1
+FORMAT_MAJOR = 2
 KIND_SLOT = 1
 KIND_RING = 2
 HFLAG_RAW = 0x0001

@@ -27,6 +27,7 @@ typedef _Atomic uint32_t sk_atomic_u32;
 #define sk_store(p, v, mo) atomic_store_explicit((p), (v), (mo))
 #define sk_fetch_add(p, v, mo) atomic_fetch_add_explicit((p), (v), (mo))
 #define sk_fetch_sub(p, v, mo) atomic_fetch_sub_explicit((p), (v), (mo))
+#define sk_fetch_or(p, v, mo) atomic_fetch_or_explicit((p), (v), (mo))
 #define sk_exchange(p, v) atomic_exchange_explicit((p), (v), memory_order_acq_rel)
 #define sk_fence(mo) atomic_thread_fence(mo)
 /* Strong compare-and-swap; *expected is updated on failure. */
@@ -47,6 +48,7 @@ typedef uint32_t sk_atomic_u32;
 #define sk_store(p, v, mo) __atomic_store_n((p), (v), (mo))
 #define sk_fetch_add(p, v, mo) __atomic_fetch_add((p), (v), (mo))
 #define sk_fetch_sub(p, v, mo) __atomic_fetch_sub((p), (v), (mo))
+#define sk_fetch_or(p, v, mo) __atomic_fetch_or((p), (v), (mo))
 #define sk_exchange(p, v) __atomic_exchange_n((p), (v), __ATOMIC_ACQ_REL)
 #define sk_fence(mo) __atomic_thread_fence(mo)
 #define sk_cas(p, expected, desired) \

@@ -1,5 +1,5 @@
 /*
- * format.h - the in-memory format of a shmkit segment, version 1.1.
+ * format.h - the in-memory format of a shmkit segment, version 2.0.
  *
  * doc/FORMAT.md is the normative description; this struct must match it
  * byte for byte (the _Static_asserts below pin every offset).  All fields
@@ -27,8 +27,9 @@
 
 #define SK_MAGIC "SHMKIT\0\0"
 #define SK_MAGIC_LEN 8
-#define SK_FORMAT_MAJOR 1
-#define SK_FORMAT_MINOR 1 /* 1.1: PID namespaces of the creator and lease holders */
+#define SK_FORMAT_MAJOR 2 /* 2.0: wake requests are generation counters;
+                           PID namespaces of the creator and lease holders */
+#define SK_FORMAT_MINOR 0
 #define SK_BYTE_ORDER_MARK 0x01020304u
 #define SK_HEADER_SIZE 768u
 #define SK_LINE 128u
@@ -83,7 +84,7 @@ struct sk_header {
     int64_t created_sec;       /*  80  creation time, seconds since epoch */
     uint32_t wait_mech;        /*  88  enum sk_wait_mech of the creator's build */
     int32_t wait_semid;        /*  92  sysv-sem: semaphore set id, else -1 */
-    uint32_t creator_pidns;    /*  96  creator's PID namespace id, 0 unknown (1.1) */
+    uint32_t creator_pidns;    /*  96  creator's PID namespace id, 0 unknown */
     uint8_t reserved0[20];     /* 100  zero */
     uint32_t checksum;         /* 120  FNV-1a of bytes 0..119 and 128..383 */
     sk_atomic_u32 state;       /* 124  SK_STATE_*; set last by the creator */
@@ -106,7 +107,7 @@ struct sk_header {
     sk_atomic_u32 oldest;      /* 404  ring (overwrite): start of the oldest retained frame */
     sk_atomic_u32 seq_lo;      /* 408  ring: messages published, low 32 bits */
     sk_atomic_u32 seq_hi;      /* 412  ring: high 32 bits */
-    sk_atomic_u32 lease_pidns; /* 416  writer's PID namespace id, 0 unknown (1.1) */
+    sk_atomic_u32 lease_pidns; /* 416  writer's PID namespace id, 0 unknown */
     uint8_t writer_reserved[92]; /* 420 */
 
     /* --- reader line (512..639): written by the ring consumer --- */
@@ -114,13 +115,14 @@ struct sk_header {
     sk_atomic_u32 consumer_pid;   /* 516  ring (block): consumer lease */
     sk_atomic_u32 consumer_token; /* 520 */
     sk_atomic_u32 tail;        /* 524  ring (block): end of the consumed frames */
-    sk_atomic_u32 consumer_pidns; /* 528  consumer's PID namespace id, 0 unknown (1.1) */
+    sk_atomic_u32 consumer_pidns; /* 528  consumer's PID namespace id, 0 unknown */
     uint8_t reader_reserved[108]; /* 532 */
 
     /* --- wake-request line (640..767): written only by waiters about to
      * sleep and by the notifiers that wake them, so that checking for a
      * sleeper costs the writer and the consumer no miss on each other's
      * line (wait.c, sk_notify) --- */
+    /* Wake requests: generation counters, low bit "asked" (FORMAT.md 11). */
     sk_atomic_u32 waiters;       /* 640  wake request for pub / head (slot, ring readers) */
     sk_atomic_u32 space_waiters; /* 644  ring (block): wake request for tail (the writer) */
     uint8_t reserved1[120];    /* 648 */

@@ -18,6 +18,8 @@
  * does not fit is simply not counted. */
 #define SK_HOOK_SLOTS 32
 
+void (*volatile sk_hook_point_fn)(const char *point);
+
 static struct {
     const char *name;
     sk_atomic_u32 count;

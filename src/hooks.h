@@ -33,6 +33,23 @@
  *                              (resource limits the tests cannot reach with
  *                              namespaces or setrlimit on every system)
  *
+ * Hook points (sk_hook_point) are the other kind of hook: places in a
+ * protocol where a test may stop or delay the calling thread, to force an
+ * interleaving (tests/check_wait.c) or to shake the timing (stress
+ * tests).  A test sets sk_hook_point_fn; the library calls it with the
+ * point's name.  Points used by the library:
+ *   wait-asked           waiter: after asking for a wake-up, before it
+ *                        re-reads the waited-on word
+ *   wait-before-sleep    waiter: after the re-read found the word
+ *                        unchanged, before the kernel's compare-and-sleep
+ *                        (sysv-sem: before its GETVAL)
+ *   sem-before-semop     sysv-sem waiter: after the re-check of the
+ *                        request, before the semop that sleeps
+ *   notify-stored        notifier: after the store of the word, before
+ *                        its fence and its look at the request
+ *   notify-before-wake   notifier: after it took the request, before the
+ *                        wake-up system call
+ *
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef SHMKIT_HOOKS_H
@@ -53,12 +70,23 @@ void sk_hook_fired(const char *name);
  * it to prove that the simulated path really ran. */
 unsigned long sk_hook_fired_count(const char *name);
 
+/* Called at every hook point when set (process-wide; set it before the
+ * threads that reach the points start, or from a forked child). */
+extern void (*volatile sk_hook_point_fn)(const char *point);
+#define sk_hook_point(name)                                   \
+    do {                                                      \
+        void (*sk_hook_fn_)(const char *) = sk_hook_point_fn; \
+        if (sk_hook_fn_ != 0)                                 \
+            sk_hook_fn_(name);                                \
+    } while (0)
+
 #else
 
 /* A plain 0, so that compilers see a constant condition (and clang's
  * -Wunreachable-code takes it for configuration, not dead code). */
 #define sk_hook(name) 0
 #define sk_hook_fired(name) ((void)0)
+#define sk_hook_point(name) ((void)0)
 
 #endif
 

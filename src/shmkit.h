@@ -379,9 +379,11 @@ SHMKIT_API int shmkit_slot_write(shmkit_slot *slot, const void *record, size_t l
 /* Wait until a version newer than SINCE_VERSION is published.  TIMEOUT_MS:
  * < 0 waits forever, 0 only checks (-EAGAIN if there is none).  Returns 0,
  * -ETIMEDOUT, or -EINTR if a signal handler ran (wait again if you like: no
- * publication is missed).  Spins briefly, then blocks (see
- * shmkit_set_wait_mode).  A reader without write permission on the segment
- * cannot register as a waiter and polls instead (about 1 ms latency). */
+ * publication is missed; see "Signals" at shmkit_set_wait_mode for what
+ * SA_RESTART changes and two windows of a few microseconds).  Spins
+ * briefly, then blocks (see shmkit_set_wait_mode).  A reader without write
+ * permission on the segment cannot register as a waiter and polls instead
+ * (about 1 ms latency). */
 SHMKIT_API int shmkit_slot_wait(shmkit_slot *slot, uint64_t since_version, int timeout_ms);
 
 /* Whether the handle's spec still names the segment the handle mapped:
@@ -425,7 +427,8 @@ SHMKIT_API const shmkit_layout *shmkit_slot_layout(const shmkit_slot *slot);
  *
  * Timeouts are in milliseconds: < 0 waits forever; 0 does not wait and
  * fails with -EAGAIN; > 0 fails with -ETIMEDOUT when it expires.  Waits
- * return -EINTR if a signal handler ran.
+ * return -EINTR if a signal handler ran (see "Signals" at
+ * shmkit_set_wait_mode).
  */
 
 typedef struct shmkit_ring shmkit_ring;
@@ -509,7 +512,18 @@ enum shmkit_wait_mode {
 };
 
 /* How this process's waits behave (all handles).  Returns the previous
- * mode, or -EINVAL. */
+ * mode, or -EINVAL.
+ *
+ * Signals: in every mode a wait returns -EINTR when a handler installed
+ * without SA_RESTART runs in the waiting thread, except in two windows: the
+ * first 5 us of a spin (spin mode, adaptive's spin phase: no system call
+ * can see a handler run, and masking signals for every wait would cost as
+ * much as a round trip; after that the spin blocks signals other than
+ * faults and delivers pending ones every few microseconds), and the
+ * instant before a kernel sleep.  With SA_RESTART a spin goes on, and a
+ * kernel sleep goes on when the kernel restarts it (Linux futex without a
+ * timeout) or returns -EINTR (semop, the polling naps, a futex sleep with a
+ * timeout).  Details: shmkit_set_wait_mode(3). */
 SHMKIT_API int shmkit_set_wait_mode(int mode);
 
 /* The blocking mechanism of this build: "futex", "umtx", "openbsd-futex",

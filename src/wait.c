@@ -13,11 +13,14 @@
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include "internal.h"
+#include "hooks.h"
 #include "wait.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stddef.h>
 #include <string.h>
 #include <time.h>
@@ -611,6 +614,7 @@ static int sem_block(int semid, unsigned index, sk_atomic_u32 *word, uint32_t ex
         return degraded_nap(deadline);
     if (sk_load(word, SK_SEQ_CST) != expected)
         return 0;
+    sk_hook_point("sem-before-semop");
     sem_set_op(&ops[0], num, -gen, IPC_NOWAIT);
     sem_set_op(&ops[1], num, gen, 0);
     sem_set_op(&ops[2], num, -(gen + 1), 0);
@@ -868,10 +872,115 @@ static void cpu_relax(void)
 #endif
 }
 
-/* Spin while *WORD == SEEN until the monotonic time END (0: forever).
- * YIELDING gives the CPU away now and then, for long spins on machines
- * with fewer cores than spinning processes. */
-static int spin_until(sk_atomic_u32 *word, uint32_t seen, uint64_t end, int yielding)
+/*
+ * Signals during a spin.  A handler that runs while we spin in user space
+ * leaves no trace that a loop without system calls could see, yet
+ * shmkit.h promises -EINTR "if a signal handler ran".  Masking signals for
+ * every wait would cost the fast path two system calls (~300 ns, as much
+ * as a whole ping-pong round trip), so a spin runs unmasked for its first
+ * SK_SIGNAL_GRACE_NS -- longer than a typical hand-off, so that most
+ * waits end before -- and then blocks signals and looks for pending ones
+ * (sigpending) at each of its periodic clock checks.  A pending signal
+ * that the caller's own mask lets through is then delivered (unblocked:
+ * its handler runs) and the wait returns -EINTR if that handler was
+ * installed without SA_RESTART; with SA_RESTART it goes on, as a
+ * restarted system call would.  The caller's mask is restored before the
+ * wait returns or sleeps in the kernel, whose sleep then reports signals
+ * itself.  The window: a handler that runs during the grace period (or
+ * in the instant between the last check and the kernel sleep) is not
+ * reported, and the wait goes on.
+ *
+ * Faults are never blocked: a SIGSEGV or SIGBUS raised while blocked
+ * kills the process whatever its handler.
+ */
+#ifndef SK_SIGNAL_GRACE_NS
+#define SK_SIGNAL_GRACE_NS 5000u
+#endif
+
+#if defined(NSIG)
+#define SK_NSIG NSIG
+#else
+#define SK_NSIG 65
+#endif
+
+struct sig_watch {
+    int masked;       /* 1 while we hold signals blocked */
+    sigset_t saved;   /* the thread's mask before */
+};
+
+static void watch_start(struct sig_watch *sw)
+{
+    sigset_t block;
+
+    sigfillset(&block);
+    sigdelset(&block, SIGBUS);
+    sigdelset(&block, SIGSEGV);
+    sigdelset(&block, SIGFPE);
+    sigdelset(&block, SIGILL);
+    sigdelset(&block, SIGTRAP);
+#if defined(SIGSYS)
+    sigdelset(&block, SIGSYS);
+#endif
+    sw->masked = pthread_sigmask(SIG_BLOCK, &block, &sw->saved) == 0;
+}
+
+static void watch_stop(struct sig_watch *sw)
+{
+    if (sw->masked)
+        (void)pthread_sigmask(SIG_SETMASK, &sw->saved, NULL);
+    sw->masked = 0;
+}
+
+/* Whether the handler of SIG makes a wait return -EINTR: a function
+ * installed without SA_RESTART (SIG_DFL and SIG_IGN run no handler). */
+static int interrupts_wait(int sig)
+{
+    struct sigaction sa;
+
+    if (sigaction(sig, NULL, &sa) != 0 || (sa.sa_flags & SA_RESTART) != 0)
+        return 0;
+    return (sa.sa_flags & SA_SIGINFO) != 0 ||
+           (sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN);
+}
+
+/* At a periodic check of a watched spin: deliver the pending signals that
+ * the caller's mask lets through (their handlers run now) and return
+ * -EINTR if one of them interrupts waits; 0 otherwise, with the signals
+ * blocked again.  Only those signals are unblocked, so that one arriving
+ * meanwhile waits for the next check instead of going unreported. */
+static int watch_poll(struct sig_watch *sw)
+{
+    sigset_t pending, deliver;
+    int sig, any = 0, interrupted = 0;
+
+    if (!sw->masked || sigpending(&pending) != 0)
+        return 0;
+    sigemptyset(&deliver);
+    for (sig = 1; sig < SK_NSIG; sig++) {
+        if (sigismember(&pending, sig) != 1 || sigismember(&sw->saved, sig) == 1)
+            continue;
+        sigaddset(&deliver, sig);
+        any = 1;
+        interrupted = interrupted || interrupts_wait(sig);
+    }
+    if (!any)
+        return 0;
+    (void)pthread_sigmask(SIG_UNBLOCK, &deliver, NULL);
+    if (interrupted) {
+        watch_stop(sw);
+        return -EINTR;
+    }
+    (void)pthread_sigmask(SIG_BLOCK, &deliver, NULL);
+    return 0;
+}
+
+/* Spin while *WORD == SEEN until the monotonic time END (0: forever);
+ * START is when the wait began.  YIELDING gives the CPU away now and
+ * then, for long spins on machines with fewer cores than spinning
+ * processes.  Watches for signals once the grace period is over (SW:
+ * the caller restores the mask with watch_stop). */
+static int spin_until(sk_atomic_u32 *word, uint32_t seen, uint64_t start, uint64_t end,
+                      int yielding, struct sig_watch *sw)
 {
     unsigned n = 0;
 
@@ -880,8 +989,18 @@ static int spin_until(sk_atomic_u32 *word, uint32_t seen, uint64_t end, int yiel
             return 0;
         cpu_relax();
         if ((++n & 63u) == 0) {
-            if (end != 0 && sk_monotonic_ns() >= end)
+            uint64_t now = sk_monotonic_ns();
+
+            if (end != 0 && now >= end)
                 return -ETIMEDOUT;
+            if (sw->masked) {
+                int rc = watch_poll(sw);
+
+                if (rc != 0)
+                    return rc;
+            } else if (now - start >= SK_SIGNAL_GRACE_NS) {
+                watch_start(sw);
+            }
             if (yielding && (n & 1023u) == 0)
                 (void)sched_yield();
         }
@@ -890,27 +1009,31 @@ static int spin_until(sk_atomic_u32 *word, uint32_t seen, uint64_t end, int yiel
 
 /* Ask for a wake-up in *WAITERS and block until the word changes, the
  * deadline passes or a signal handler runs.  The sleep is on the request
- * word itself, not on WORD: a notifier that consumed the request before we
- * got into the kernel (perhaps one whose publication we had already seen,
- * which is why it cannot tell the request was meant for the next one)
- * changed the request word, so the kernel's compare returns at once and we
- * ask again.  Sleeping on WORD instead loses that wake-up. */
+ * word, while it still holds the generation we asked in (see "Why no
+ * wake-up is lost" below): a notifier that consumed our request before we
+ * got into the kernel started a new generation, so the kernel's compare
+ * fails at once and we ask again.  Sleeping on WORD instead, or on a
+ * one-bit request that another waiter can set again, loses that wake-up. */
 static int block_registered(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
                             uint32_t seen, sk_atomic_u32 *waiters, uint64_t deadline)
 {
     for (;;) {
+        uint32_t asked;
         int rc;
 
-        /* seq_cst store of the request, then seq_cst re-read of the word:
-         * the waiter's half of the Dekker pattern explained at sk_notify.
-         * Asked again before every sleep, because a notifier consumes the
-         * request when it wakes us (or another waiter of the word). */
-        sk_store(waiters, 1u, SK_SEQ_CST);
+        /* W1: ask (seq_cst read-modify-write), W2: re-read the word
+         * (seq_cst): the waiter's half of the Dekker pattern.  Asked again
+         * before every sleep, because a notifier consumes the request when
+         * it wakes us (or another waiter of the word). */
+        asked = sk_fetch_or(waiters, SK_WAKE_ASKED, SK_SEQ_CST) | SK_WAKE_ASKED;
+        sk_hook_point("wait-asked");
         if (sk_load(word, SK_SEQ_CST) != seen)
             return 0;
         if (ws->mech == SK_WAIT_POLL) /* no kernel sleep: watch the word */
             return poll_block(word, seen, deadline, SK_POLL_MAX_NS);
-        rc = sk_wait_block(ws, index, waiters, 1u, deadline);
+        sk_hook_point("wait-before-sleep");
+        /* W3: sleep while the request is still the generation we asked in. */
+        rc = sk_wait_block(ws, index, waiters, asked, deadline);
         if (rc != 0)
             return rc;
         /* Woken by the change (the usual case): do not ask again. */
@@ -922,8 +1045,11 @@ static int block_registered(const struct sk_waitset *ws, unsigned index, sk_atom
 int sk_wait_changed(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
                     uint32_t seen, sk_atomic_u32 *waiters, int timeout_ms, int mode)
 {
+    struct sig_watch sw;
     uint64_t deadline = 0, now;
     int rc;
+
+    sw.masked = 0;
 
     if (sk_load(word, SK_ACQUIRE) != seen)
         return 0;
@@ -933,15 +1059,26 @@ int sk_wait_changed(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *
     if (timeout_ms > 0)
         deadline = now + (uint64_t)timeout_ms * 1000000u;
 
-    if (mode == SK_WAIT_SPIN)
-        return spin_until(word, seen, deadline, 1);
+    if (mode == SK_WAIT_SPIN) {
+        rc = spin_until(word, seen, now, deadline, 1, &sw);
+        watch_stop(&sw);
+        return rc == -EINTR && sk_load(word, SK_ACQUIRE) != seen ? 0 : rc;
+    }
     if (mode != SK_WAIT_BLOCKING) {
         uint64_t end = now + SK_SPIN_NS;
 
         if (deadline != 0 && deadline < end)
             end = deadline;
-        if (spin_until(word, seen, end, 0) == 0)
+        rc = spin_until(word, seen, now, end, 0, &sw);
+        /* Before the kernel sleep, which reports signals itself: deliver
+         * what is pending, then restore the caller's mask. */
+        if (rc == -ETIMEDOUT)
+            rc = watch_poll(&sw);
+        watch_stop(&sw);
+        if (sk_load(word, SK_ACQUIRE) != seen)
             return 0;
+        if (rc != 0)
+            return rc;
         if (deadline != 0 && ns_left(deadline) == 0)
             return -ETIMEDOUT;
     }
@@ -958,48 +1095,71 @@ int sk_wait_changed(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *
 }
 
 /*
- * Why no wake-up is lost (the Dekker pattern).  *WAITERS is a one-shot wake
- * request, not a count: a waiter that is about to sleep sets it to 1, the
- * notifier that sees it resets it to 0 and wakes every sleeper of the word.
+ * Why no wake-up is lost.  *WAITERS, the wake request of a word, is a
+ * generation counter whose low bit (SK_WAKE_ASKED) means "somebody asked
+ * for a wake-up in this generation".  Every waiter of the word shares it.
  * The waiter does
- *     W1: waiters = 1 (seq_cst)         W2: read word (seq_cst), block if unchanged
- * and the notifier does
- *     S1: store word (release)          S2: fence (seq_cst)
- *     S3: read waiters (seq_cst)        S4: if 1, exchange it to 0; if that
- *                                           returned 1, wake all sleepers
- * In the single total order of the seq_cst operations and fence, either W1
- * precedes S3, and the notifier sees the request (S4: if another notifier
- * took it first, that one wakes); or S2 precedes W1, and then W2 sees the
- * new word and the waiter does not block.  Waiters sleep on the request
- * word while it is 1, and notifiers wake the sleepers of the request word:
- * a waiter that passed W2 and is on its way into the kernel is covered by
- * the primitive itself, because a consumed request is 0, and futex-style
- * calls compare the word again under the kernel's queue lock (the
- * semaphore path compares generations, see sem_block).  That also covers
- * a notifier that read a request left over from an earlier wait (S3) and
- * consumes, at S4, the request of a wait on a word that already includes
- * its own publication: the waiter's sleep ends at once and it asks again,
- * where sleeping on the word itself would miss every later publication.
+ *     W1: asked = fetch_or(waiters, 1) | 1   (seq_cst)
+ *     W2: read word (seq_cst); return if it changed
+ *     W3: sleep while waiters == asked       (the kernel's compare-and-sleep)
+ * and the notifier
+ *     S1: store word (release)               S2: fence (seq_cst)
+ *     S3: r = load waiters (seq_cst)         S4: if r is odd and
+ *         CAS(waiters, r, r + 1) succeeds -- a new, even generation: the
+ *         request is consumed -- wake every sleeper of *WAITERS
+ * In the single total order of the seq_cst operations, either W1 precedes
+ * S3 and the notifier sees the request (if its CAS fails, another
+ * notifier's CAS succeeded after our W1 and that one wakes: nothing else
+ * changes an odd request); or S2 precedes W1, and then W2 sees the new
+ * word and the waiter does not sleep.  A waiter that has passed W2 sleeps
+ * only while the request still holds ITS generation: a notifier that
+ * consumed it (perhaps one whose publication the waiter had already seen)
+ * made the request differ, the compare-and-sleep calls compare it again
+ * under the kernel's queue lock, and the wake-up follows the change; the
+ * semaphore path compares generations too (see sem_block).
  *
- * Several waiters of one word (slot readers) share the request: every wake
- * primitive here is a broadcast (FUTEX_WAKE with INT_MAX, UMTX_OP_WAKE with
- * INT_MAX, ULF_WAKE_ALL, os_sync_wake_by_address_all, a new semaphore
- * generation), so the one wake that consumes the request wakes them all,
- * and a waiter woken without a change asks again before sleeping again.
+ * Why a generation and not a flag (shmkit 0.1 stored 1, and notifiers
+ * exchanged it with 0): with several waiters of one word, waiter B asks
+ * (1) and sees the word unchanged; the writer publishes, takes the
+ * request (0) and wakes nobody, as nobody sleeps yet; waiter A, which saw
+ * the new version, asks again (1) and sleeps; B's compare now finds the 1
+ * it expected and B sleeps through a change -- until the next publication,
+ * which may never come (issue 11).  With generations B expects g | 1 and
+ * finds g + 2 | 1 (A asked in the next generation): the compare fails, B
+ * asks again and sees the new word.  tests/model/wait.pml checks both
+ * protocols with Spin.
+ *
+ * The one hole is wrap-around: the counter gains 2 per consumed request,
+ * so B sleeps through a change only if exactly 2^31 requests are consumed
+ * (each a wake-up system call) between B's W1 and its W3.
+ *
+ * Every wake primitive here is a broadcast (FUTEX_WAKE and UMTX_OP_WAKE
+ * with INT_MAX, ULF_WAKE_ALL, os_sync_wake_by_address_all, a new semaphore
+ * generation), so the one wake that consumes the request wakes every
+ * waiter that shared it, and a waiter woken without a change asks again.
  * A request that outlives its waiter (a timeout, a signal, a change seen
  * at W2) costs at most one useless wake-up later.  Unlike a count, the
  * request is consumed by the first wake-up: a stream of publications
  * makes one system call per sleep, not one per publication until the
- * woken waiter gets to run.
+ * woken waiter gets to run.  And a notifier with no waiter reads an even
+ * request and makes no system call at all.
  */
 void sk_notify(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
                sk_atomic_u32 *waiters)
 {
+    uint32_t asked;
+
+    sk_hook_point("notify-stored");
     sk_fence(SK_SEQ_CST);
-    if (waiters == NULL)
+    if (waiters == NULL) {
         sk_wake_all(ws, index, word);
-    else if (sk_load(waiters, SK_SEQ_CST) != 0 && sk_exchange(waiters, 0u) != 0)
-        sk_wake_all(ws, index, waiters);
+        return;
+    }
+    asked = sk_load(waiters, SK_SEQ_CST);
+    if ((asked & SK_WAKE_ASKED) == 0 || !sk_cas(waiters, &asked, asked + 1u))
+        return; /* nobody asked, or another notifier took the request */
+    sk_hook_point("notify-before-wake");
+    sk_wake_all(ws, index, waiters);
 }
 
 /* ------------------------------------------------------------------ */

@@ -39,6 +39,10 @@ enum sk_wait_mech {
     SK_WAIT_SYSV_SEM           /* a System V semaphore set per segment */
 };
 
+/* The low bit of a wake request: "somebody asked in this generation"
+ * (the request is a generation counter, see sk_notify in wait.c). */
+#define SK_WAKE_ASKED 1u
+
 /* Wait indices per segment (sysv-sem: semaphores per set). */
 #define SK_WAIT_WORDS 4
 
@@ -135,11 +139,12 @@ void sk_wake_all(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *wor
  * SK_WAIT_ADAPTIVE spins up to SK_SPIN_NS (with a CPU pause hint), then
  * asks for a wake-up in *WAITERS, re-checks and blocks; SK_WAIT_SPIN only
  * spins; SK_WAIT_BLOCKING asks and blocks at once.  WAITERS is the wake
- * request of WORD in the segment (a one-shot flag that several waiters may
- * share, see sk_notify in wait.c; a waiter that times out may leave it
- * set), or NULL when the caller cannot write to
- * the segment: nobody can then know it waits, so it sleeps in steps of at
- * most SK_UNWOKEN_POLL_NS instead (about 1 ms of wake latency).
+ * request of WORD in the segment (a generation counter whose low bit asks
+ * for a wake-up, shared by every waiter of WORD, see sk_notify in wait.c;
+ * a waiter that times out may leave it asked), or NULL when the caller
+ * cannot write to the segment: nobody can then know it waits, so it
+ * sleeps in steps of at most SK_UNWOKEN_POLL_NS instead (about 1 ms of
+ * wake latency).
  *
  * TIMEOUT_MS < 0 waits forever, 0 only checks.  Returns 0 as soon as the
  * word differs from SEEN, -ETIMEDOUT, or -EINTR if a signal handler ran
@@ -149,8 +154,9 @@ int sk_wait_changed(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *
                     uint32_t seen, sk_atomic_u32 *waiters, int timeout_ms, int mode);
 
 /* The writer's side, called after storing a new value to *WORD (release
- * order): if a waiter asked in *WAITERS, consumes the request and wakes
- * every waiter of WORD; makes no system call at all when nobody asked. */
+ * order): if a waiter asked in *WAITERS, consumes the request (starts the
+ * next generation) and wakes every waiter of WORD; makes no system call
+ * at all when nobody asked. */
 void sk_notify(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
                sk_atomic_u32 *waiters);
 

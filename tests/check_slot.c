@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,8 +29,10 @@
 #include <sys/shm.h>
 #endif
 
+#include "hooks.h"
 #include "internal.h"
 #include "testutil.h"
+#include "wait.h"
 
 #if !defined(MAP_ANON) && defined(MAP_ANONYMOUS)
 #define MAP_ANON MAP_ANONYMOUS
@@ -684,7 +687,17 @@ START_TEST(test_wrong_kind_and_version)
     h->format_minor = 0;
     h->checksum = sk_header_checksum(h);
     ck_assert_int_eq(shmkit_slot_open(&s, spec, 0), SHMKIT_EVERSION);
-    ck_assert_str_eq(shmkit_error_detail(), "format 9.0, this library reads 1.x");
+    {
+        char want[64];
+
+        snprintf(want, sizeof want, "format 9.0, this library reads %d.x", SK_FORMAT_MAJOR);
+        ck_assert_str_eq(shmkit_error_detail(), want);
+    }
+    /* Format 1.0 (shmkit 0.1): its one-bit wake requests would bring the
+     * lost wake-up back into a shared segment, so 1.0 and 2.0 never mix. */
+    h->format_major = 1;
+    h->checksum = sk_header_checksum(h);
+    ck_assert_int_eq(shmkit_slot_open(&s, spec, 0), SHMKIT_EVERSION);
     h->format_major = SK_FORMAT_MAJOR;
     h->record_size = 1u << 20; /* claims more than the segment holds */
     h->checksum = sk_header_checksum(h);
@@ -776,7 +789,7 @@ START_TEST(test_info_fields)
     ck_assert_int_eq(shmkit_info(spec, &info), 0);
     ck_assert_int_eq(info.backend, backend);
     ck_assert_int_eq(info.kind, SHMKIT_KIND_SLOT);
-    ck_assert_uint_eq(info.format_major, 1);
+    ck_assert_uint_eq(info.format_major, SK_FORMAT_MAJOR);
     ck_assert_uint_eq(info.record_size, 6);
     ck_assert_str_eq(info.layout, "p:i16[3]");
     ck_assert_uint_eq(info.version, 2);
@@ -931,6 +944,169 @@ START_TEST(test_many_readers_all_woken)
 }
 END_TEST
 
+/* ---- stress: many readers, random delays between protocol steps ---- */
+
+/* Readers x versions: every reader must see every version (the writer
+ * waits for all of them before the next), 100 000 wake-ups per backend. */
+#define STRESS_READERS 4
+#define STRESS_VERSIONS 25000u
+/* A reader that has not seen a version after this long lost its wake-up. */
+#define STRESS_LOST_MS 5000u
+
+static uint32_t stress_rng;
+
+#if defined(SHMKIT_TEST_HOOKS)
+static uint32_t stress_random(void)
+{
+    uint32_t x = stress_rng; /* xorshift32 */
+
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    stress_rng = x;
+    return x;
+}
+
+/* Hook point handler (test-hook builds): at every step of the wait and
+ * notify protocols, give the CPU away one time in 8 and sleep up to 50 us
+ * one time in 64, so that every interleaving of waiters and notifier gets
+ * its chance. */
+static void stress_delay(const char *point)
+{
+    uint32_t r = stress_random();
+
+    (void)point;
+    if ((r & 63u) == 0) {
+        struct timespec ts = {0, (long)((r >> 8) % 50000u)};
+
+        nanosleep(&ts, NULL);
+    } else if ((r & 7u) == 1) {
+        sched_yield();
+    }
+}
+#endif /* SHMKIT_TEST_HOOKS */
+
+static uint32_t stress_seed(void)
+{
+    const char *env = getenv("SHMKIT_STRESS_SEED");
+    uint32_t seed = env != NULL ? (uint32_t)strtoul(env, NULL, 0)
+                                : (uint32_t)(sk_monotonic_ns() ^ (uint64_t)getpid());
+
+    return seed != 0 ? seed : 1u;
+}
+
+/* The many-readers case, 10^5 wake-ups with random delays between the
+ * steps of the protocol (test-hook builds; other builds run it without the
+ * delays).  A lost wake-up leaves a reader behind for STRESS_LOST_MS. */
+START_TEST(test_many_readers_stress)
+{
+    BACKEND_OR_SKIP();
+    char spec[32];
+    shmkit_slot *w;
+    sk_atomic_u32 *acks;
+    pid_t pids[STRESS_READERS];
+    uint32_t v, stuck = 0, seed = stress_seed(), wakes_before;
+    uint64_t t0;
+    int k, status;
+
+    printf("# stress (%s): seed %u (set SHMKIT_STRESS_SEED to repeat)%s\n",
+           backend == SHMKIT_BACKEND_SYSV ? "sysv" : "posix", seed,
+#if defined(SHMKIT_TEST_HOOKS)
+           ""
+#else
+           ", no delays (not a test-hook build)"
+#endif
+    );
+    fflush(stdout);
+    acks = mmap(NULL, STRESS_READERS * sizeof *acks, PROT_READ | PROT_WRITE,
+                MAP_SHARED | MAP_ANON, -1, 0);
+    ck_assert_ptr_ne(acks, MAP_FAILED);
+    memset(acks, 0, STRESS_READERS * sizeof *acks);
+    tu_spec(backend, spec);
+    w = create_slot(spec, "x:u32", 0);
+    for (k = 0; k < STRESS_READERS; k++) {
+        pids[k] = fork();
+        ck_assert_int_ge(pids[k], 0);
+        if (pids[k] == 0) {
+            shmkit_slot *r;
+            uint64_t version = 0;
+
+            alarm(120);
+            stress_rng = seed + 7919u * (uint32_t)(k + 1);
+#if defined(SHMKIT_TEST_HOOKS)
+            sk_hook_point_fn = stress_delay;
+#endif
+            shmkit_set_wait_mode(k == 0 ? SHMKIT_WAIT_ADAPTIVE : SHMKIT_WAIT_BLOCK);
+            if (shmkit_slot_open(&r, spec, 0) != 0)
+                _exit(1);
+            while (version < STRESS_VERSIONS) {
+                uint32_t got;
+
+                if (shmkit_slot_wait(r, version, -1) != 0 ||
+                    shmkit_slot_read(r, &got, sizeof got, &version) != 4 || got != version)
+                    _exit(2);
+                sk_store(&acks[k], (uint32_t)version, SK_RELEASE);
+            }
+            _exit(0);
+        }
+    }
+    stress_rng = seed;
+#if defined(SHMKIT_TEST_HOOKS)
+    sk_hook_point_fn = stress_delay;
+#endif
+    wakes_before = sk_load(&sk_wait_stats.wakes, SK_RELAXED);
+    t0 = sk_monotonic_ns();
+    for (v = 1; v <= STRESS_VERSIONS && stuck == 0; v++) {
+        uint64_t end = 0;
+
+        for (k = 0; k < STRESS_READERS && stuck == 0; k++) {
+            unsigned spins = 0;
+
+            /* Poll the ack briefly, then in 10 us naps: yielding instead
+             * would hand a loaded machine's CPU to a busy neighbour for a
+             * whole time slice at every version. */
+            while (sk_load(&acks[k], SK_ACQUIRE) != v - 1 && stuck == 0) {
+                struct timespec nap = {0, 10000};
+
+                if (++spins < 64)
+                    continue;
+                if ((spins & 15u) == 0) {
+                    uint64_t now = sk_monotonic_ns();
+
+                    if (end == 0)
+                        end = now + STRESS_LOST_MS * 1000000ull;
+                    else if (now > end)
+                        stuck = v - 1;
+                }
+                nanosleep(&nap, NULL);
+            }
+        }
+        if (stuck == 0)
+            ck_assert_int_eq(shmkit_slot_write(w, &v, sizeof v), 0);
+    }
+#if defined(SHMKIT_TEST_HOOKS)
+    sk_hook_point_fn = NULL;
+#endif
+    for (k = 0; k < STRESS_READERS; k++) {
+        if (stuck != 0)
+            kill(pids[k], SIGKILL);
+        ck_assert_int_eq(waitpid(pids[k], &status, 0), pids[k]);
+        ck_assert_msg(stuck != 0 || (WIFEXITED(status) && WEXITSTATUS(status) == 0),
+                      "reader %d: status 0x%x", k, status);
+    }
+    ck_assert_msg(stuck == 0, "seed %u: a reader was not woken for version %u", seed, stuck);
+    printf("# stress (%s): %u readers x %u versions = %u wake-ups, none lost, in %.2f s"
+           " (%u wake calls)\n",
+           backend == SHMKIT_BACKEND_SYSV ? "sysv" : "posix", STRESS_READERS, STRESS_VERSIONS,
+           STRESS_READERS * STRESS_VERSIONS, (double)(sk_monotonic_ns() - t0) / 1e9,
+           sk_load(&sk_wait_stats.wakes, SK_RELAXED) - wakes_before);
+    shmkit_slot_close(w);
+    munmap(acks, STRESS_READERS * sizeof *acks);
+    ck_assert_int_eq(shmkit_unlink(spec), 0);
+    tu_assert_no_leftovers();
+}
+END_TEST
+
 START_TEST(test_wait_interrupted)
 {
     BACKEND_OR_SKIP();
@@ -1007,7 +1183,7 @@ static Suite *slot_suite(void)
 {
     Suite *s = suite_create("slot");
     TCase *basic = tcase_create("basic"), *procs = tcase_create("processes");
-    TCase *bad = tcase_create("bad-segments");
+    TCase *bad = tcase_create("bad-segments"), *stress = tcase_create("stress");
 
     nbackends = tu_backends(backends);
     tcase_set_timeout(basic, 60);
@@ -1034,8 +1210,13 @@ static Suite *slot_suite(void)
     tcase_add_loop_test(bad, test_foreign_segments, 0, 2);
     tcase_add_loop_test(bad, test_wrong_kind_and_version, 0, 2);
     tcase_add_loop_test(bad, test_stuck_inconsistent_words_corrupt, 0, 2);
+    /* 10^5 wake-ups per backend: ~1 s on an idle machine, up to ~40 s
+     * beside busy loops on 2 cores. */
+    tcase_set_timeout(stress, 300);
+    tcase_add_loop_test(stress, test_many_readers_stress, 0, 2);
     suite_add_tcase(s, basic);
     suite_add_tcase(s, procs);
+    suite_add_tcase(s, stress);
     suite_add_tcase(s, bad);
     return s;
 }

@@ -32,6 +32,7 @@
 #define TEST_HAVE_SEM 1
 #endif
 
+#include "hooks.h"
 #include "internal.h"
 #include "wait.h"
 #include "testutil.h"
@@ -57,6 +58,9 @@ struct shared {
     sk_atomic_u32 flag;
     sk_atomic_u32 signals;        /* handler runs counted by a child */
     sk_atomic_u32 result[8];
+    sk_atomic_u32 hold;           /* hook tests: 1 holds a waiter at a point */
+    sk_atomic_u32 held;           /* ... which it sets once it is there */
+    sk_atomic_u32 phase;          /* hook tests: the other waiter's progress */
 };
 
 static struct shared *sh;
@@ -124,12 +128,32 @@ static uint32_t wakes(void)
     return sk_load(&sk_wait_stats.wakes, SK_RELAXED);
 }
 
+/* Whether the wake request *P is asked for (its low bit): the request is
+ * a generation counter, see sk_notify in src/wait.c. */
+static int asked(sk_atomic_u32 *p)
+{
+    return (load(p) & SK_WAKE_ASKED) != 0;
+}
+
 /* Poll until *P == VALUE or MS_LIMIT passes: 1 if reached. */
 static int await_value(sk_atomic_u32 *p, uint32_t value, unsigned ms_limit)
 {
     uint64_t end = now_ns() + (uint64_t)ms_limit * MS;
 
     while (load(p) != value) {
+        if (now_ns() > end)
+            return 0;
+        sk_sleep_ns(200000);
+    }
+    return 1;
+}
+
+/* Poll until the request *P is asked for or MS_LIMIT passes: 1 if so. */
+static int await_asked(sk_atomic_u32 *p, unsigned ms_limit)
+{
+    uint64_t end = now_ns() + (uint64_t)ms_limit * MS;
+
+    while (!asked(p)) {
         if (now_ns() > end)
             return 0;
         sk_sleep_ns(200000);
@@ -193,7 +217,7 @@ START_TEST(test_timeout_accuracy)
                       mode_name(all_modes[m]), (unsigned long long)elapsed);
         /* A waiter that blocked leaves its wake request behind (one useless
          * wake-up later); a spinning one never asked. */
-        ck_assert_uint_eq(load(&sh->waiters), all_modes[m] == SK_WAIT_SPIN ? 0 : 1);
+        ck_assert_int_eq(asked(&sh->waiters), all_modes[m] == SK_WAIT_SPIN ? 0 : 1);
         sk_store(&sh->waiters, 0, SK_RELEASE);
     }
     /* A reader that cannot register (read-only mapping). */
@@ -238,7 +262,7 @@ START_TEST(test_immediate_return_when_changed)
         ck_assert(now_ns() - t0 < 2000 * MS);
     }
     ck_assert_int_eq(sk_wait_block(&ws, 0, &sh->word, 6, 0), 0);
-    ck_assert_uint_eq(load(&sh->waiters), 0);
+    ck_assert_int_eq(asked(&sh->waiters), 0);
     finish();
 }
 END_TEST
@@ -257,7 +281,7 @@ START_TEST(test_timeout_zero_only_checks)
         ck_assert_int_eq(sk_wait_changed(&ws, 0, &sh->word, 2, &sh->waiters, 0, all_modes[m]), 0);
         ck_assert(now_ns() - t0 < 2000 * MS);
     }
-    ck_assert_uint_eq(load(&sh->waiters), 0);
+    ck_assert_int_eq(asked(&sh->waiters), 0);
     finish();
 }
 END_TEST
@@ -282,7 +306,7 @@ START_TEST(test_wake_from_other_process)
              * spinning parent never registers: give it time instead). */
             if (mode == SK_WAIT_SPIN)
                 sleep_ms(50);
-            else if (!await_value(&sh->waiters, 1, CHILD_TIMEOUT_MS))
+            else if (!await_asked(&sh->waiters, CHILD_TIMEOUT_MS))
                 _exit(3);
             sleep_ms(20);
             sk_store(&sh->word, seen + 1, SK_RELEASE);
@@ -295,7 +319,7 @@ START_TEST(test_wake_from_other_process)
         ck_assert_uint_eq(load(&sh->word), seen + 1);
         ck_assert_int_eq(reap(pid, CHILD_TIMEOUT_MS), 0);
         /* The notifier consumed the request it acted on. */
-        ck_assert_uint_eq(load(&sh->waiters), 0);
+        ck_assert_int_eq(asked(&sh->waiters), 0);
         /* The writer saw the waiter and woke it (or nobody, if it spun). */
         ck_assert_uint_eq(load(&sh->result[0]), mode == SK_WAIT_SPIN ? 0 : 1);
     }
@@ -373,10 +397,10 @@ static void pingpong(int i, int mode)
             (double)rtt[PINGPONG_ROUNDS / 2] / 1000.0,
             (double)rtt[PINGPONG_ROUNDS * 99 / 100] / 1000.0, wakes() - wakes_before);
     free(rtt);
-    /* A request is a flag: at most one left by a waiter that asked, then
-     * saw the change before sleeping. */
-    ck_assert_uint_le(load(&sh->waiters), 1);
-    ck_assert_uint_le(load(&sh->reply_waiters), 1);
+    /* A request is not a count: each round moves its generation on by at
+     * most 2 (asked, then consumed), however often the waiter asked. */
+    ck_assert_uint_le(load(&sh->waiters), 2 * PINGPONG_ROUNDS + 1);
+    ck_assert_uint_le(load(&sh->reply_waiters), 2 * PINGPONG_ROUNDS + 1);
     finish();
 }
 
@@ -473,7 +497,7 @@ START_TEST(test_one_notify_wakes_all_waiters)
         }
     }
     ready = await_value(&sh->flag, NWAITERS, CHILD_TIMEOUT_MS) &&
-            await_value(&sh->waiters, 1, CHILD_TIMEOUT_MS);
+            await_asked(&sh->waiters, CHILD_TIMEOUT_MS);
     slept = ready ? await_sleepers(pids, NWAITERS, CHILD_TIMEOUT_MS) : 0;
     before = wakes();
     sk_store(&sh->word, 1, SK_RELEASE);
@@ -489,7 +513,7 @@ START_TEST(test_one_notify_wakes_all_waiters)
                       load(&sh->result[k]));
     /* Consumed by the wake-up; nobody asked again (all saw the change). */
     if (slept == 1)
-        ck_assert_uint_eq(load(&sh->waiters), 0);
+        ck_assert_int_eq(asked(&sh->waiters), 0);
     finish();
 }
 END_TEST
@@ -543,6 +567,97 @@ START_TEST(test_many_waiters_many_rounds)
 }
 END_TEST
 
+/* ---- the lost wake-up of issue 11, forced -------------------------- */
+
+#if defined(SHMKIT_TEST_HOOKS)
+/* Hook for waiter B: stop at "wait-before-sleep" (it asked for a wake-up
+ * and saw the word unchanged; the kernel sleep is next) while sh->hold. */
+static void hold_before_sleep(const char *point)
+{
+    uint64_t end = now_ns() + 20000 * MS;
+
+    if (strcmp(point, "wait-before-sleep") != 0 || !load(&sh->hold))
+        return;
+    sk_store(&sh->held, 1, SK_RELEASE);
+    while (load(&sh->hold) && now_ns() < end)
+        sk_sleep_ns(200000);
+}
+
+/* The interleaving of issue 11, step by step: reader B asks for a wake-up
+ * and sees the word unchanged; before it enters the kernel, the writer
+ * publishes, takes the request and wakes A, which was asleep; A sees the
+ * new word, asks again and sleeps; then B goes on into the kernel.  B must
+ * not sleep: its word has changed (with shmkit 0.1's one-bit request B
+ * found the 1 that A had set again and slept until the next publication;
+ * this test then failed after its 3 s bound). */
+START_TEST(test_forced_aba_interleaving)
+{
+    pid_t a, b, both[2];
+    int status_a, status_b, b_done;
+
+    if (begin(_i) == SK_WAIT_POLL) {
+        /* Pollers watch the word itself: there is no sleep to hold. */
+        finish();
+        return;
+    }
+    a = spawn();
+    if (a == 0) {
+        int rc = sk_wait_changed(&ws, 0, &sh->word, 0, &sh->waiters, -1, SK_WAIT_BLOCKING);
+
+        if (rc != 0 || load(&sh->word) != 1)
+            _exit(1);
+        sk_store(&sh->phase, 1, SK_RELEASE); /* saw version 1, waits for 2 */
+        rc = sk_wait_changed(&ws, 0, &sh->word, 1, &sh->waiters, -1, SK_WAIT_BLOCKING);
+        _exit(rc == 0 && load(&sh->word) == 2 ? 0 : 2);
+    }
+    ck_assert(await_asked(&sh->waiters, CHILD_TIMEOUT_MS));
+    ck_assert_int_ne(await_sleepers(&a, 1, CHILD_TIMEOUT_MS), 0);
+
+    sk_store(&sh->hold, 1, SK_RELEASE);
+    b = spawn();
+    if (b == 0) {
+        int rc;
+
+        sk_hook_point_fn = hold_before_sleep;
+        rc = sk_wait_changed(&ws, 0, &sh->word, 0, &sh->waiters, -1, SK_WAIT_BLOCKING);
+        sk_store(&sh->result[0], (uint32_t)-rc, SK_RELEASE);
+        sk_store(&sh->result[1], load(&sh->word), SK_RELEASE);
+        sk_store(&sh->flag, 1, SK_RELEASE);
+        _exit(0);
+    }
+    ck_assert(await_value(&sh->held, 1, CHILD_TIMEOUT_MS));
+
+    /* The writer publishes version 1 and takes the request: A wakes. */
+    sk_store(&sh->word, 1, SK_RELEASE);
+    sk_notify(&ws, 0, &sh->word, &sh->waiters);
+    ck_assert_int_eq(asked(&sh->waiters), 0);
+    /* A asks again and sleeps (for version 2). */
+    ck_assert(await_value(&sh->phase, 1, CHILD_TIMEOUT_MS));
+    ck_assert(await_asked(&sh->waiters, CHILD_TIMEOUT_MS));
+    ck_assert_int_ne(await_sleepers(&a, 1, CHILD_TIMEOUT_MS), 0);
+
+    /* Now B enters the kernel: it must come back at once. */
+    sk_store(&sh->hold, 0, SK_RELEASE);
+    b_done = await_value(&sh->flag, 1, 3000);
+
+    /* Version 2 ends A's wait (and a B that slept through version 1). */
+    sk_store(&sh->word, 2, SK_RELEASE);
+    sk_notify(&ws, 0, &sh->word, &sh->waiters);
+    both[0] = a;
+    both[1] = b;
+    status_a = reap(both[0], CHILD_TIMEOUT_MS);
+    status_b = reap(both[1], CHILD_TIMEOUT_MS);
+    ck_assert_msg(b_done, "%s: reader B slept although the word had changed (lost wake-up)",
+                  sk_wait_mechanism_name(ws.mech));
+    ck_assert_uint_eq(load(&sh->result[0]), 0);
+    ck_assert_uint_eq(load(&sh->result[1]), 1);
+    ck_assert_int_eq(status_a, 0);
+    ck_assert_int_eq(status_b, 0);
+    finish();
+}
+END_TEST
+#endif /* SHMKIT_TEST_HOOKS */
+
 /* ---- signals ------------------------------------------------------- */
 
 static void count_signal(int sig)
@@ -589,7 +704,7 @@ static void eintr_case(int mode)
     if (pid == 0)
         eintr_child(mode);
     ck_assert(await_value(&sh->flag, 1, CHILD_TIMEOUT_MS));
-    ck_assert(await_value(&sh->waiters, 1, CHILD_TIMEOUT_MS));
+    ck_assert(await_asked(&sh->waiters, CHILD_TIMEOUT_MS));
     /* A signal may land just before the child enters the kernel; keep
      * signalling until its wait returns. */
     end = now_ns() + CHILD_TIMEOUT_MS * MS;
@@ -600,7 +715,7 @@ static void eintr_case(int mode)
     ck_assert_uint_eq(load(&sh->flag), 2);
     /* The second wait asks for a wake-up (the first one's request may
      * still be there) and sleeps; then the wake-up must reach it. */
-    ck_assert(await_value(&sh->waiters, 1, CHILD_TIMEOUT_MS));
+    ck_assert(await_asked(&sh->waiters, CHILD_TIMEOUT_MS));
     slept = await_sleepers(&pid, 1, CHILD_TIMEOUT_MS);
     ck_assert_int_ne(slept, 0);
     sk_store(&sh->word, 1, SK_RELEASE);
@@ -613,7 +728,7 @@ static void eintr_case(int mode)
                   load(&sh->result[1]));
     ck_assert_uint_eq(load(&sh->result[2]), 1);
     if (slept == 1)
-        ck_assert_uint_eq(load(&sh->waiters), 0); /* consumed by the wake-up */
+        ck_assert_int_eq(asked(&sh->waiters), 0); /* consumed by the wake-up */
 }
 
 START_TEST(test_signal_interrupts_wait)
@@ -621,6 +736,94 @@ START_TEST(test_signal_interrupts_wait)
     begin(_i);
     eintr_case(SK_WAIT_BLOCKING);
     eintr_case(SK_WAIT_ADAPTIVE);
+    finish();
+}
+END_TEST
+
+/* An untimed wait ended by signals (SIGUSR1 every 30 ms) whose handler
+ * counts them in sh->signals.  RESTART installs it with SA_RESTART.
+ * EXPECT_EINTR: the wait must return -EINTR within 3 s; otherwise it must
+ * go on through 3 handled signals and return 0 at the next change. */
+static void signal_case(int mode, int restart, int timeout_ms, int expect_eintr)
+{
+    const char *what = restart ? "SA_RESTART" : "no SA_RESTART";
+    uint64_t end;
+    pid_t pid;
+    int done;
+
+    sk_store(&sh->word, 0, SK_RELEASE);
+    sk_store(&sh->flag, 0, SK_RELEASE);
+    sk_store(&sh->signals, 0, SK_RELEASE);
+    pid = spawn();
+    if (pid == 0) {
+        struct sigaction sa;
+        int rc;
+
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = count_signal;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = restart ? SA_RESTART : 0;
+        if (sigaction(SIGUSR1, &sa, NULL) != 0)
+            _exit(3);
+        sk_store(&sh->flag, 1, SK_RELEASE);
+        rc = sk_wait_changed(&ws, 0, &sh->word, 0, &sh->waiters, timeout_ms, mode);
+        sk_store(&sh->result[0], (uint32_t)-rc, SK_RELEASE);
+        sk_store(&sh->flag, 2, SK_RELEASE);
+        _exit(0);
+    }
+    ck_assert(await_value(&sh->flag, 1, CHILD_TIMEOUT_MS));
+    end = now_ns() + (expect_eintr ? 3000 : CHILD_TIMEOUT_MS) * MS;
+    while (load(&sh->flag) == 1 && now_ns() < end &&
+           (expect_eintr || load(&sh->signals) < 3)) {
+        kill(pid, SIGUSR1);
+        sleep_ms(30);
+    }
+    done = load(&sh->flag) == 2;
+    if (!expect_eintr) {
+        ck_assert_msg(!done, "%s/%s, %s: the wait returned -%u after a signal",
+                      sk_wait_mechanism_name(ws.mech), mode_name(mode), what,
+                      load(&sh->result[0]));
+        sk_store(&sh->word, 1, SK_RELEASE);
+        sk_notify(&ws, 0, &sh->word, &sh->waiters);
+        done = await_value(&sh->flag, 2, CHILD_TIMEOUT_MS);
+    }
+    ck_assert_int_eq(reap(pid, CHILD_TIMEOUT_MS), done ? 0 : -1);
+    ck_assert_msg(done, "%s/%s, %s: the wait did not return", sk_wait_mechanism_name(ws.mech),
+                  mode_name(mode), what);
+    ck_assert_uint_ge(load(&sh->signals), 1);
+    ck_assert_msg(load(&sh->result[0]) == (expect_eintr ? EINTR : 0u),
+                  "%s/%s, %s: rc -%u", sk_wait_mechanism_name(ws.mech), mode_name(mode), what,
+                  load(&sh->result[0]));
+}
+
+/* shmkit.h: an untimed wait returns -EINTR when a handler installed
+ * without SA_RESTART ran, in every mode (shmkit 0.1 spun on for ever in
+ * the spin mode). */
+START_TEST(test_signal_ends_untimed_wait)
+{
+    unsigned m;
+
+    begin(_i);
+    for (m = 0; m < 3; m++)
+        signal_case(all_modes[m], 0, -1, 1);
+    finish();
+}
+END_TEST
+
+/* What SA_RESTART changes (documented in shmkit_set_wait_mode(3)): a
+ * spinning wait goes on, as does a futex sleep without a deadline (the
+ * kernel restarts it); semop and the polling naps are never restarted:
+ * -EINTR; a futex sleep with a deadline is not restarted either. */
+START_TEST(test_signal_with_sa_restart)
+{
+    int mech = begin(_i);
+    int kernel_restarts = mech == SK_WAIT_FUTEX;
+
+    signal_case(SK_WAIT_SPIN, 1, -1, 0);
+    signal_case(SK_WAIT_ADAPTIVE, 1, -1, !kernel_restarts);
+    signal_case(SK_WAIT_BLOCKING, 1, -1, !kernel_restarts);
+    if (mech == SK_WAIT_FUTEX)
+        signal_case(SK_WAIT_BLOCKING, 1, 20000, 1);
     finish();
 }
 END_TEST
@@ -682,7 +885,7 @@ START_TEST(test_notify_without_waiters_skips_wake)
     ck_assert_uint_eq(wakes(), before + 1);
     /* The request is consumed: a stream of publications does not keep
      * waking a waiter that has not gone back to sleep yet. */
-    ck_assert_uint_eq(load(&sh->waiters), 0);
+    ck_assert_int_eq(asked(&sh->waiters), 0);
     sk_store(&sh->word, 3, SK_RELEASE);
     sk_notify(&ws, 0, &sh->word, &sh->waiters);
     ck_assert_uint_eq(wakes(), before + 1);
@@ -773,7 +976,7 @@ START_TEST(test_semaphore_generation_wraps)
         _exit(0);
     }
     for (r = 1; r <= 3; r++) {
-        ck_assert(await_value(&sh->waiters, 1, CHILD_TIMEOUT_MS));
+        ck_assert(await_asked(&sh->waiters, CHILD_TIMEOUT_MS));
         sleep_ms(30); /* blocked in semop by now */
         sk_store(&sh->word, r, SK_RELEASE);
         sk_notify(&ws, 0, &sh->word, &sh->waiters);
@@ -915,7 +1118,12 @@ static Suite *wait_suite(void)
         tcase_add_loop_test(tc, test_pingpong_blocking, k, k + 1);
         tcase_add_loop_test(tc, test_one_notify_wakes_all_waiters, k, k + 1);
         tcase_add_loop_test(tc, test_many_waiters_many_rounds, k, k + 1);
+#if defined(SHMKIT_TEST_HOOKS)
+        tcase_add_loop_test(tc, test_forced_aba_interleaving, k, k + 1);
+#endif
         tcase_add_loop_test(tc, test_signal_interrupts_wait, k, k + 1);
+        tcase_add_loop_test(tc, test_signal_ends_untimed_wait, k, k + 1);
+        tcase_add_loop_test(tc, test_signal_with_sa_restart, k, k + 1);
         tcase_add_loop_test(tc, test_idle_waiter_uses_little_cpu, k, k + 1);
         tcase_add_loop_test(tc, test_notify_without_waiters_skips_wake, k, k + 1);
 #if defined(TEST_HAVE_SEM)
