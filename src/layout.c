@@ -649,10 +649,12 @@ static int encode_float(const struct sk_layout_field *field, const char *p,
                         const char *end, union sk_element *out)
 {
     char *stop;
-    int overflow, zero;
+    int overflow, zero, saved = errno;
 
     /* P starts with no blank and END is followed by a blank, ',' or NUL,
-     * where strtod stops in the "C" locale. */
+     * where strtod stops in the "C" locale.  strtod reports overflow only
+     * through errno; the caller's errno is put back, as no library call
+     * may leave it 0 (POSIX). */
     errno = 0;
     if (field->type->type == SHMKIT_TYPE_F32) {
         out->f32 = strtof(p, &stop);
@@ -663,6 +665,7 @@ static int encode_float(const struct sk_layout_field *field, const char *p,
         overflow = errno == ERANGE && isinf(out->f64);
         zero = out->f64 == 0;
     }
+    errno = saved;
     if (stop != end)
         return value_error(field, p, end);
     if (overflow)

@@ -427,6 +427,19 @@ START_TEST(test_errno_never_zeroed)
 }
 END_TEST
 
+/* The float parser of the layout functions did too (strtod's errno). */
+START_TEST(test_layout_set_keeps_errno)
+{
+    unsigned char record[16] = {0};
+    shmkit_layout *layout;
+
+    KEEPS_ERRNO(shmkit_layout_parse(&layout, LAYOUT));
+    KEEPS_ERRNO(shmkit_layout_set(layout, record, "temp", "21.5"));
+    KEEPS_ERRNO(shmkit_layout_assign(layout, record, "temp=-0.25"));
+    shmkit_layout_free(layout);
+}
+END_TEST
+
 static Suite *handles_suite(void)
 {
     Suite *s = suite_create("handles");
@@ -436,6 +449,7 @@ static Suite *handles_suite(void)
     tcase_add_loop_test(tc, test_readers_hold_no_descriptor, 0, 2);
     tcase_add_loop_test(tc, test_slot_is_current, 0, 2);
     tcase_add_loop_test(tc, test_ring_is_current, 0, 2);
+    tcase_add_test(tc, test_layout_set_keeps_errno);
 #ifdef __linux__
     tcase_add_loop_test(tc, test_planted_names_refused, FIFO, DANGLING_LINK + 1);
     tcase_add_test(tc, test_replaced_by_fifo);
