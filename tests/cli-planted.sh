@@ -38,6 +38,14 @@ if [ "$(id -u)" = 0 ]; then
     done
 fi
 nobody_reason="not root, or neither runuser nor setpriv can switch to uid $NOBODY"
+# The build may lie below a directory nobody cannot enter (mktemp -d makes
+# them 0700): then nobody cannot run the programs, which says nothing
+# about them.
+# shellcheck disable=SC2086
+if [ -n "$as_nobody" ] && ! $as_nobody "$READ" --version >/dev/null 2>&1; then
+    as_nobody=
+    nobody_reason="uid $NOBODY cannot run $READ (a parent directory it may not enter)"
+fi
 
 # plant KIND PATH [AS]: make a KIND (fifo, dir, socket, link, dangling,
 # chardev: root only)
