@@ -257,7 +257,7 @@ static void pass_on(int sig, siginfo_t *info, void *context)
         return;
     }
 #ifdef SA_RESETHAND
-    if (prev.sa_flags & SA_RESETHAND)
+    if (prev.sa_flags & (int)SA_RESETHAND) /* unsigned on Linux */
         sk_store(&previous_spent, 1u, SK_RELEASE);
 #endif
     if (prev.sa_flags & SA_SIGINFO) {

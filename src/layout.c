@@ -659,11 +659,11 @@ static int encode_float(const struct sk_layout_field *field, const char *p,
     if (field->type->type == SHMKIT_TYPE_F32) {
         out->f32 = strtof(p, &stop);
         overflow = errno == ERANGE && isinf(out->f32);
-        zero = out->f32 == 0;
+        zero = fpclassify(out->f32) == FP_ZERO;
     } else {
         out->f64 = strtod(p, &stop);
         overflow = errno == ERANGE && isinf(out->f64);
-        zero = out->f64 == 0;
+        zero = fpclassify(out->f64) == FP_ZERO;
     }
     errno = saved;
     if (stop != end)
