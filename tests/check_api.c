@@ -454,6 +454,11 @@ struct null_ctx {
     shmkit_slot *w, *r;
     shmkit_ring *rw, *rc;
     shmkit_layout *layout;
+    /* Output handles of the calls that fail: a failing create or open
+     * stores NULL there, which must not overwrite the handles above. */
+    shmkit_slot *out_slot;
+    shmkit_ring *out_ring;
+    shmkit_layout *out_layout;
     unsigned char record[64];
     char buf[64];
     void *scratch;
@@ -468,18 +473,18 @@ typedef int (*null_call)(void);
 
 #define NULL_CALL(name, expr) static int name(void) { return (expr); }
 NULL_CALL(n_slot_create_slotp, shmkit_slot_create(NULL, nc.spec, NULL, 8, 0600, 0))
-NULL_CALL(n_slot_create_spec, shmkit_slot_create(&nc.w, NULL, NULL, 8, 0600, 0))
+NULL_CALL(n_slot_create_spec, shmkit_slot_create(&nc.out_slot, NULL, NULL, 8, 0600, 0))
 NULL_CALL(n_slot_open_slotp, shmkit_slot_open(NULL, nc.spec, 0))
-NULL_CALL(n_slot_open_spec, shmkit_slot_open(&nc.r, NULL, 0))
+NULL_CALL(n_slot_open_spec, shmkit_slot_open(&nc.out_slot, NULL, 0))
 NULL_CALL(n_slot_read_slot, shmkit_slot_read(NULL, nc.buf, 8, NULL))
 NULL_CALL(n_slot_read_buf, shmkit_slot_read(nc.r, NULL, 8, NULL))
 NULL_CALL(n_slot_write_slot, shmkit_slot_write(NULL, nc.record, 8))
 NULL_CALL(n_slot_write_record, shmkit_slot_write(nc.w, NULL, 8))
 NULL_CALL(n_slot_wait_slot, shmkit_slot_wait(NULL, 0, 0))
 NULL_CALL(n_ring_create_ringp, shmkit_ring_create(NULL, nc.rspec, 256, 0, 1, 0600, 0))
-NULL_CALL(n_ring_create_spec, shmkit_ring_create(&nc.rw, NULL, 256, 0, 1, 0600, 0))
+NULL_CALL(n_ring_create_spec, shmkit_ring_create(&nc.out_ring, NULL, 256, 0, 1, 0600, 0))
 NULL_CALL(n_ring_open_ringp, shmkit_ring_open(NULL, nc.rspec, 0))
-NULL_CALL(n_ring_open_spec, shmkit_ring_open(&nc.rc, NULL, 0))
+NULL_CALL(n_ring_open_spec, shmkit_ring_open(&nc.out_ring, NULL, 0))
 NULL_CALL(n_ring_send_ring, shmkit_ring_send(NULL, nc.buf, 4, 0))
 NULL_CALL(n_ring_send_msg, shmkit_ring_send(nc.rw, NULL, 4, 0))
 NULL_CALL(n_ring_reserve_ring, shmkit_ring_reserve(NULL, &nc.scratch, 4, 0))
@@ -496,7 +501,7 @@ NULL_CALL(n_info_info, shmkit_info(nc.spec, NULL))
 NULL_CALL(n_unlink_spec, shmkit_unlink(NULL))
 NULL_CALL(n_spec_check_spec, shmkit_spec_check(NULL))
 NULL_CALL(n_layout_parse_layoutp, shmkit_layout_parse(NULL, "a:u8"))
-NULL_CALL(n_layout_parse_text, shmkit_layout_parse(&nc.layout, NULL))
+NULL_CALL(n_layout_parse_text, shmkit_layout_parse(&nc.out_layout, NULL))
 NULL_CALL(n_layout_field_layout, shmkit_layout_field(NULL, 0, &nc.field))
 NULL_CALL(n_layout_field_field, shmkit_layout_field(nc.layout, 0, NULL))
 NULL_CALL(n_layout_find_layout, shmkit_layout_find(NULL, "a"))
