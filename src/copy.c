@@ -53,7 +53,8 @@ void sk_racy_copy(void *dst, const volatile void *src, size_t n)
     for (i = 0; i < n; i++)
         d[i] = __atomic_load_n(&s[i], __ATOMIC_RELAXED);
 #else
-    memcpy(dst, (const void *)src, n);
+    if (n != 0) /* a NULL buffer of length 0 is allowed (shmkit.h) */
+        memcpy(dst, (const void *)src, n);
 #endif
 }
 
@@ -67,6 +68,7 @@ void sk_racy_write(volatile void *dst, const void *src, size_t n)
     for (i = 0; i < n; i++)
         __atomic_store_n(&d[i], s[i], __ATOMIC_RELAXED);
 #else
-    memcpy((void *)dst, src, n);
+    if (n != 0) /* a NULL message of length 0 is allowed (shmkit.h) */
+        memcpy((void *)dst, src, n);
 #endif
 }
