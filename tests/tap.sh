@@ -223,8 +223,12 @@ if [ -n "${SHMKIT_TEST_WRAPPER:-}" ]; then
         cat >"$SK_PROGRAM_DIR/$_sk_prog" <<EOF
 #!/bin/sh
 n=\$(cat "$SK_PROGRAM_DIR/count" 2>/dev/null) || n=0
-echo \$((\${n:-0} + 1)) >"$SK_PROGRAM_DIR/count"
-[ \$((\${n:-0} % \${SHMKIT_TEST_WRAPPER_EVERY:-1})) -eq 0 ] &&
+# Background jobs share the file: the rename keeps each update whole, and
+# anything unexpected counts as 0 (only which runs are picked changes).
+case \$n in ''|*[!0-9]*) n=0 ;; esac
+echo \$((n + 1)) >"$SK_PROGRAM_DIR/count.\$\$" &&
+    mv -f "$SK_PROGRAM_DIR/count.\$\$" "$SK_PROGRAM_DIR/count"
+[ \$((n % \${SHMKIT_TEST_WRAPPER_EVERY:-1})) -eq 0 ] &&
     exec \$SHMKIT_TEST_WRAPPER "$_sk_abs/$_sk_prog" "\$@"
 exec "$_sk_abs/$_sk_prog" "\$@"
 EOF
