@@ -30,9 +30,9 @@
 #   - pkgsrc (pkgsrc guide, "PLIST issues"): libtool libraries are listed by
 #     their .la file only; manual pages as man/manN/NAME.N (PKGMANDIR).
 # Installed paths are recognised by their shape (.../bin/NAME,
-# .../include/shmkit.h, .../libshmkit.*, .../pkgconfig/shmkit.pc,
-# .../manN/NAME.N, .../doc/shmkit/NAME), so any --prefix, --libdir or
-# --mandir works.
+# .../include/shmkit.h and shmkit-version.h, .../libshmkit.*,
+# .../pkgconfig/shmkit.pc, .../manN/NAME.N, .../doc/shmkit/NAME), so any
+# --prefix, --libdir or --mandir works.
 #
 # SPDX-License-Identifier: BSD-2-Clause
 
@@ -78,7 +78,7 @@ while IFS= read -r path; do
         add openbsd.plist "@bin bin/$base"
         add pkgsrc.plist "bin/$base"
         ;;
-    */include/shmkit.h)
+    */include/shmkit.h | */include/shmkit-version.h)
         add freebsd.plist "include/$base"
         add openbsd.plist "include/$base"
         add pkgsrc.plist "include/$base"
