@@ -23,51 +23,124 @@
 
 static SK_THREAD_LOCAL char error_detail[256];
 
-struct code_text {
+/* A code with the name of its constant and its description. */
+struct code_entry {
     int code;
+    const char *name;
     const char *text;
 };
 
-static const struct code_text library_codes[] = {
-    {SHMKIT_EBADSPEC, "bad segment spec"},
-    {SHMKIT_ENOTSHMKIT, "not a shmkit segment"},
-    {SHMKIT_EVERSION, "incompatible segment format version"},
-    {SHMKIT_EKIND, "wrong segment kind"},
-    {SHMKIT_ESIZE, "size mismatch"},
-    {SHMKIT_ELAYOUT, "layout mismatch"},
-    {SHMKIT_ECORRUPT, "corrupt segment"},
-    {SHMKIT_EBUSY, "writer busy"},
-    {SHMKIT_ENOBACKEND, "backend not available"},
-    {SHMKIT_EBADLAYOUT, "bad layout"},
-    {SHMKIT_ENOFIELD, "unknown field"},
-    {SHMKIT_EBADVALUE, "bad value"},
-    {SHMKIT_ERANGE, "value out of range"},
-    {SHMKIT_ETOOLONG, "value too long"},
-    {SHMKIT_EHALFCREATED, "segment creation incomplete"},
-    {SHMKIT_ECONTENDED, "record changed during every retry"},
-    {SHMKIT_EOVERWRITTEN, "message overwritten before release"},
-    {SHMKIT_EOWNER, "segment owned by another user"},
-    {SHMKIT_ENOTHOLDER, "this process does not hold the lease (handle inherited through fork?)"},
+/* The library's own codes: the one list, SHMKIT_ERRNO_MAP in shmkit.h. */
+#define LIBRARY_ENTRY(name, value, text) {value, #name, text},
+static const struct code_entry library_codes[] = {SHMKIT_ERRNO_MAP(LIBRARY_ENTRY)};
+#undef LIBRARY_ENTRY
+
+/* The errno values the library returns, from its own checks and from the
+ * system calls it makes, described here rather than by strerror(), which
+ * may format into a buffer that every thread shares.  The wording is the
+ * one users know from strerror(), but for two they meet most, said in
+ * shmkit's words.  Where two names share a value the first one names it. */
+#define SYSTEM_ENTRY(name, text) {-(name), #name, text}
+static const struct code_entry system_codes[] = {
+    SYSTEM_ENTRY(ENOENT, "no such segment"),
+    SYSTEM_ENTRY(EEXIST, "segment already exists"),
+    SYSTEM_ENTRY(EPERM, "Operation not permitted"),
+    SYSTEM_ENTRY(EACCES, "Permission denied"),
+    SYSTEM_ENTRY(EINVAL, "Invalid argument"),
+    SYSTEM_ENTRY(EAGAIN, "Resource temporarily unavailable"),
+    SYSTEM_ENTRY(ETIMEDOUT, "Operation timed out"),
+    SYSTEM_ENTRY(EINTR, "Interrupted system call"),
+    SYSTEM_ENTRY(EMSGSIZE, "Message too long"),
+    SYSTEM_ENTRY(ENOMEM, "Cannot allocate memory"),
+    SYSTEM_ENTRY(ENOSPC, "No space left on device"),
+    SYSTEM_ENTRY(EDQUOT, "Disk quota exceeded"),
+    SYSTEM_ENTRY(EFBIG, "File too large"),
+    SYSTEM_ENTRY(EOVERFLOW, "Value too large for defined data type"),
+    SYSTEM_ENTRY(ERANGE, "Numerical result out of range"),
+    SYSTEM_ENTRY(EMFILE, "Too many open files"),
+    SYSTEM_ENTRY(ENFILE, "Too many open files in system"),
+    SYSTEM_ENTRY(ENAMETOOLONG, "File name too long"),
+    SYSTEM_ENTRY(ELOOP, "Too many levels of symbolic links"),
+    SYSTEM_ENTRY(ENOTDIR, "Not a directory"),
+    SYSTEM_ENTRY(EISDIR, "Is a directory"),
+    SYSTEM_ENTRY(EROFS, "Read-only file system"),
+    SYSTEM_ENTRY(ETXTBSY, "Text file busy"),
+    SYSTEM_ENTRY(ENODEV, "No such device"),
+    SYSTEM_ENTRY(ENXIO, "No such device or address"),
+    SYSTEM_ENTRY(EBADF, "Bad file descriptor"),
+    SYSTEM_ENTRY(EFAULT, "Bad address"),
+    SYSTEM_ENTRY(EIO, "Input/output error"),
+    SYSTEM_ENTRY(EBUSY, "Device or resource busy"),
+    SYSTEM_ENTRY(EIDRM, "Identifier removed"),
+    SYSTEM_ENTRY(E2BIG, "Argument list too long"),
+    SYSTEM_ENTRY(ESRCH, "No such process"),
+    SYSTEM_ENTRY(EDEADLK, "Resource deadlock avoided"),
+    SYSTEM_ENTRY(ENOLCK, "No locks available"),
+    SYSTEM_ENTRY(ENOSYS, "Function not implemented"),
+    SYSTEM_ENTRY(ENOTSUP, "Operation not supported"),
+    SYSTEM_ENTRY(EOPNOTSUPP, "Operation not supported"),
+    SYSTEM_ENTRY(ECANCELED, "Operation canceled"),
+    SYSTEM_ENTRY(ENOTTY, "Inappropriate ioctl for device"),
 };
+#undef SYSTEM_ENTRY
+
+/* "system error N" for any other errno value, as constant strings, so that
+ * no thread formats into a buffer another one is reading: row N of this
+ * table.  Every supported system's errno values are far below 300. */
+#define NUMBERED_TEN(p) p "0", p "1", p "2", p "3", p "4", p "5", p "6", p "7", p "8", p "9"
+#define NUMBERED_HUNDRED(p)                                                    \
+    NUMBERED_TEN(p "0"), NUMBERED_TEN(p "1"), NUMBERED_TEN(p "2"),             \
+    NUMBERED_TEN(p "3"), NUMBERED_TEN(p "4"), NUMBERED_TEN(p "5"),             \
+    NUMBERED_TEN(p "6"), NUMBERED_TEN(p "7"), NUMBERED_TEN(p "8"),             \
+    NUMBERED_TEN(p "9")
+static const char numbered_system_errors[][sizeof "system error 299"] = {
+    NUMBERED_TEN("system error "),                                    /* 0-9 */
+    NUMBERED_TEN("system error 1"), NUMBERED_TEN("system error 2"),   /* 10-99 */
+    NUMBERED_TEN("system error 3"), NUMBERED_TEN("system error 4"),
+    NUMBERED_TEN("system error 5"), NUMBERED_TEN("system error 6"),
+    NUMBERED_TEN("system error 7"), NUMBERED_TEN("system error 8"),
+    NUMBERED_TEN("system error 9"),
+    NUMBERED_HUNDRED("system error 1"), NUMBERED_HUNDRED("system error 2"), /* 100-299 */
+};
+#undef NUMBERED_HUNDRED
+#undef NUMBERED_TEN
+
+#define COUNT(table) (sizeof(table) / sizeof((table)[0]))
+
+static const struct code_entry *find_entry(int code)
+{
+    const struct code_entry *table = code <= SHMKIT_ERRCODE_BASE ? library_codes : system_codes;
+    size_t n = code <= SHMKIT_ERRCODE_BASE ? COUNT(library_codes) : COUNT(system_codes);
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (table[i].code == code)
+            return &table[i];
+    return NULL;
+}
 
 SHMKIT_API const char *shmkit_strerror(int code)
 {
-    size_t i;
+    const struct code_entry *entry;
 
     if (code == 0)
         return "success";
-    for (i = 0; i < sizeof library_codes / sizeof library_codes[0]; i++)
-        if (library_codes[i].code == code)
-            return library_codes[i].text;
-    if (code < 0 && code > -1000) {
-        /* Friendlier wording for the errno values users meet most. */
-        switch (-code) {
-        case ENOENT: return "no such segment";
-        case EEXIST: return "segment already exists";
-        default: return strerror(-code);
-        }
-    }
+    entry = find_entry(code);
+    if (entry != NULL)
+        return entry->text;
+    if (code < 0 && -code < (int)COUNT(numbered_system_errors))
+        return numbered_system_errors[-code];
     return "unknown error";
+}
+
+SHMKIT_API const char *shmkit_strerror_name(int code)
+{
+    const struct code_entry *entry;
+
+    if (code == 0)
+        return "OK";
+    entry = find_entry(code);
+    return entry != NULL ? entry->name : "unknown";
 }
 
 SHMKIT_API const char *shmkit_error_detail(void)

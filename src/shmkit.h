@@ -111,34 +111,78 @@ SHMKIT_API unsigned shmkit_version_number(void);
 /* Errors                                                              */
 /* ------------------------------------------------------------------ */
 
-enum shmkit_errcode {
-    SHMKIT_EBADSPEC = -1001,     /* malformed segment spec */
-    SHMKIT_ENOTSHMKIT = -1002,   /* segment exists but is not a shmkit segment */
-    SHMKIT_EVERSION = -1003,     /* shmkit segment of an incompatible format version */
-    SHMKIT_EKIND = -1004,        /* slot opened as ring or vice versa */
-    SHMKIT_ESIZE = -1005,        /* record or buffer size does not match */
-    SHMKIT_ELAYOUT = -1006,      /* layout does not match the segment's */
-    SHMKIT_ECORRUPT = -1007,     /* header or data fails validation, or the
-                                    segment shrank under the handle (detail
-                                    "segment truncated"; shmkit(3)) */
-    SHMKIT_EBUSY = -1008,        /* another live process holds the writer lease */
-    SHMKIT_ENOBACKEND = -1009,   /* backend not available in this build or system */
-    SHMKIT_EBADLAYOUT = -1010,   /* layout text cannot be parsed */
-    SHMKIT_ENOFIELD = -1011,     /* no field of that name in the layout */
-    SHMKIT_EBADVALUE = -1012,    /* value text cannot be parsed for the field's type */
-    SHMKIT_ERANGE = -1013,       /* value out of range for the field's type */
-    SHMKIT_ETOOLONG = -1014,     /* text or array value longer than the field */
-    SHMKIT_EHALFCREATED = -1015, /* creator died (or is still busy) before finishing */
-    SHMKIT_ECONTENDED = -1016,   /* record kept changing during every bounded retry */
-    SHMKIT_EOVERWRITTEN = -1017, /* peeked message overwritten before release */
-    SHMKIT_EOWNER = -1018,       /* segment owned by another user (SHMKIT_ANY_OWNER) */
-    SHMKIT_ENOTHOLDER = -1019    /* this process does not hold the handle's lease
-                                    (a handle inherited through fork()) */
-};
+/* The library's own error codes, written once: this list makes enum
+ * shmkit_errcode, the texts of shmkit_strerror() and the names of
+ * shmkit_strerror_name().  XX(NAME, VALUE, TEXT) for each; an application
+ * may expand it too (#define MY_XX(name, value, text) ...). */
+#define SHMKIT_ERRNO_MAP(XX)                                                           \
+    /* malformed segment spec */                                                      \
+    XX(SHMKIT_EBADSPEC, -1001, "bad segment spec")                                    \
+    /* segment exists but is not a shmkit segment */                                  \
+    XX(SHMKIT_ENOTSHMKIT, -1002, "not a shmkit segment")                              \
+    /* shmkit segment of an incompatible format version */                            \
+    XX(SHMKIT_EVERSION, -1003, "incompatible segment format version")                 \
+    /* slot opened as ring or vice versa */                                           \
+    XX(SHMKIT_EKIND, -1004, "wrong segment kind")                                     \
+    /* record or buffer size does not match */                                        \
+    XX(SHMKIT_ESIZE, -1005, "size mismatch")                                          \
+    /* layout does not match the segment's */                                         \
+    XX(SHMKIT_ELAYOUT, -1006, "layout mismatch")                                      \
+    /* header or data fails validation, or the segment shrank under the handle       \
+     * (detail "segment truncated"; shmkit(3)) */                                     \
+    XX(SHMKIT_ECORRUPT, -1007, "corrupt segment")                                     \
+    /* another live process (or another handle of this one) holds the lease the      \
+     * call needs: the writer lease, or a block ring's consumer lease; the detail    \
+     * says which and who ("pid 42 is the consumer") */                               \
+    XX(SHMKIT_EBUSY, -1008, "lease busy")                                             \
+    /* backend not available in this build or system */                               \
+    XX(SHMKIT_ENOBACKEND, -1009, "backend not available")                             \
+    /* layout text cannot be parsed */                                                \
+    XX(SHMKIT_EBADLAYOUT, -1010, "bad layout")                                        \
+    /* no field of that name in the layout */                                         \
+    XX(SHMKIT_ENOFIELD, -1011, "unknown field")                                       \
+    /* value text cannot be parsed for the field's type */                            \
+    XX(SHMKIT_EBADVALUE, -1012, "bad value")                                          \
+    /* value out of range for the field's type */                                     \
+    XX(SHMKIT_ERANGE, -1013, "value out of range")                                    \
+    /* text or array value longer than the field */                                   \
+    XX(SHMKIT_ETOOLONG, -1014, "value too long")                                      \
+    /* creator died (or is still busy) before finishing */                            \
+    XX(SHMKIT_EHALFCREATED, -1015, "segment creation incomplete")                     \
+    /* record kept changing during every bounded retry */                             \
+    XX(SHMKIT_ECONTENDED, -1016, "record changed during every retry")                 \
+    /* peeked message overwritten before release */                                   \
+    XX(SHMKIT_EOVERWRITTEN, -1017, "message overwritten before release")              \
+    /* segment owned by another user (SHMKIT_ANY_OWNER) */                            \
+    XX(SHMKIT_EOWNER, -1018, "segment owned by another user")                         \
+    /* this process does not hold the handle's lease (a handle inherited through      \
+     * fork()) */                                                                     \
+    XX(SHMKIT_ENOTHOLDER, -1019,                                                      \
+       "this process does not hold the lease (handle inherited through fork?)")
 
-/* A static, human-readable description of CODE (negative errno or
- * shmkit_errcode).  Never NULL. */
+/* Every enumerator is followed by a comma, so the list ends with one that
+ * is no error: C89 and C++98 allow no comma after the last enumerator.
+ * Library codes are below SHMKIT_ERRCODE_BASE, errno codes above it. */
+#define SHMKIT_ERRCODE_ENUM_(name, value, text) name = value,
+enum shmkit_errcode {
+    SHMKIT_ERRNO_MAP(SHMKIT_ERRCODE_ENUM_)
+    SHMKIT_ERRCODE_BASE = -1000
+};
+#undef SHMKIT_ERRCODE_ENUM_
+
+/* A description of CODE (a negative errno value or a shmkit_errcode),
+ * never NULL: "corrupt segment", "Permission denied"; an errno value
+ * without a text of its own is "system error N", any other code "unknown
+ * error".  The string is constant (the caller must not modify or free it)
+ * and valid for the life of the process.  Thread-safe: it does not call
+ * strerror(). */
 SHMKIT_API const char *shmkit_strerror(int code);
+
+/* The name of CODE's constant, never NULL: "SHMKIT_ECORRUPT" for a
+ * shmkit_errcode, "EACCES" for -EACCES, "OK" for 0, and "unknown" for a
+ * code the library does not know.  Constant, thread-safe, for logs and
+ * bindings that map codes to names. */
+SHMKIT_API const char *shmkit_strerror_name(int code);
 
 /* The reason behind the most recent failure of a shmkit call in the calling
  * thread, e.g. "bad magic" or "header checksum mismatch"; "" if none was
