@@ -195,7 +195,7 @@ consumer_tests() {
     sk_wait_until 300 has_lines "$TAP_TMP/out" 3
     tap_is "$(sk_info_field "$s" consumer)" "$pid (alive)" "$be: info names the consumer"
     tap_cmd "$be: a second consumer is refused" 1 - \
-        "^shmkit-read: $s: consumer busy \\(pid $pid is the consumer\\)\$" "$READ" -t 0 "$s"
+        "^shmkit-read: $s: lease busy \\(pid $pid is the consumer\\)\$" "$READ" -t 0 "$s"
     tap_cmd "$be: ... also in follow mode" 1 - 'consumer' "$READ" -f -t 1 "$s"
     kill -TERM $pid
     sk_wait $pid

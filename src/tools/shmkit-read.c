@@ -515,11 +515,11 @@ static int absent(int rc)
 }
 
 /* The status of a failed open: STATUS_ABSENT for what -F waits out. */
-static int open_failed(const struct session *s, int rc, const char *text)
+static int open_failed(const struct session *s, int rc)
 {
     if (s->req->follow_name && absent(rc))
         return STATUS_ABSENT;
-    return text != NULL ? tool_fail_as(s->req->spec, text, rc) : tool_fail(s->req->spec, NULL, rc);
+    return tool_fail(s->req->spec, NULL, rc);
 }
 
 /* Open SPEC as a slot, or as a ring if it is one, and read it.  A ring
@@ -541,10 +541,10 @@ static int read_segment(struct session *s)
         return status;
     }
     if (rc != SHMKIT_EKIND)
-        return open_failed(s, rc, NULL);
+        return open_failed(s, rc);
     rc = shmkit_ring_open(&s->ring, req->spec, req->open_flags | oldest);
-    if (rc < 0) /* EBUSY: the only lease a reader takes */
-        return open_failed(s, rc, rc == SHMKIT_EBUSY ? "consumer busy" : NULL);
+    if (rc < 0)
+        return open_failed(s, rc);
     if (s->waiting)
         tool_error(0, req->spec, "following the new segment");
     s->waiting = 0;

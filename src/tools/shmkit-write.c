@@ -352,7 +352,7 @@ static int prepare(const struct request *req, struct prepared *prep)
 
 /* Scripts run one-shot writers side by side: one that finds the lease held
  * by a live writer waits for it a short, bounded time (-t, else this long)
- * before it fails with "writer busy". */
+ * before it fails with "lease busy". */
 #define LEASE_WAIT_DEFAULT_MS 5000
 #define LEASE_PAUSE_FIRST_US 500u
 #define LEASE_PAUSE_MAX_US 50000u

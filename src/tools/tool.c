@@ -151,8 +151,7 @@ static void put_message(const struct message *m)
     fputs(line, stderr);
 }
 
-/* "PROG: SPEC: CONTEXT: TEXT (detail)"; TEXT NULL for strerror(CODE). */
-static int report_failure(const char *spec, const char *context, const char *text, int code)
+int tool_fail(const char *spec, const char *context, int code)
 {
     /* Copy the detail first: it is only valid until the next shmkit call,
      * and shmkit_strerror() is one. */
@@ -163,21 +162,11 @@ static int report_failure(const char *spec, const char *context, const char *tex
     message_start(&m, spec);
     if (context != NULL)
         message_add(&m, "%s: ", context);
-    message_add(&m, "%s", text != NULL ? text : shmkit_strerror(code));
+    message_add(&m, "%s", shmkit_strerror(code));
     if (detail[0] != '\0')
         message_add(&m, " (%s)", detail);
     put_message(&m);
     return tool_exit_status(code);
-}
-
-int tool_fail(const char *spec, const char *context, int code)
-{
-    return report_failure(spec, context, NULL, code);
-}
-
-int tool_fail_as(const char *spec, const char *text, int code)
-{
-    return report_failure(spec, NULL, text, code);
 }
 
 int tool_error(int status, const char *spec, const char *fmt, ...)

@@ -51,11 +51,6 @@ int tool_exit_status(int code);
  * Returns tool_exit_status(CODE). */
 int tool_fail(const char *spec, const char *context, int code);
 
-/* The same with TEXT in place of shmkit_strerror(CODE), for codes whose
- * generic text would mislead ("writer busy" for a block ring's consumer
- * lease):  PROG: SPEC: TEXT (detail). */
-int tool_fail_as(const char *spec, const char *text, int code);
-
 /* Print "PROG: SPEC: MESSAGE" (SPEC may be NULL) and return STATUS. */
 int tool_error(int status, const char *spec, const char *fmt, ...)
 #if defined(__GNUC__)
