@@ -1,5 +1,5 @@
 /*
- * error.c - error codes, their descriptions and per-thread details.
+ * error.c - error codes, their descriptions and names, per-thread details.
  *
  * Codes are negative: -errno for system errors (keeping the system's
  * meaning), enum shmkit_errcode for the library's own.  The detail string
