@@ -100,7 +100,7 @@ static int check_message(const unsigned char *buf, int len, uint64_t n, size_t m
 static shmkit_ring *create_ring(const char *spec, size_t cap, size_t max, int policy)
 {
     shmkit_ring *ring = NULL;
-    int rc = shmkit_ring_create(&ring, spec, cap, max, policy, 0, SHMKIT_EXCL);
+    int rc = tu_ring_create(&ring, spec, cap, max, policy, 0, SHMKIT_EXCL);
 
     ck_assert_msg(rc == 0, "create %s: %s (%s)", spec, shmkit_strerror(rc),
                   shmkit_error_detail());
@@ -147,11 +147,11 @@ START_TEST(test_geometry)
     ck_assert_uint_eq(shmkit_ring_max_message(w), 100);
     ck_assert_int_eq(shmkit_ring_policy(w), SHMKIT_RING_BLOCK);
     ck_assert_int_eq(shmkit_ring_send(w, "x", 101, 0), -EMSGSIZE);
-    ck_assert_int_eq(shmkit_ring_create(&again, spec, 1024, 100, SHMKIT_RING_BLOCK, 0,
-                                        SHMKIT_EXCL), -EEXIST);
-    ck_assert_int_eq(shmkit_ring_create(&again, spec, 2048, 100, SHMKIT_RING_BLOCK, 0, 0),
+    ck_assert_int_eq(tu_ring_create(&again, spec, 1024, 100, SHMKIT_RING_BLOCK, 0,
+                                    SHMKIT_EXCL), -EEXIST);
+    ck_assert_int_eq(tu_ring_create(&again, spec, 2048, 100, SHMKIT_RING_BLOCK, 0, 0),
                      SHMKIT_ESIZE);
-    ck_assert_int_eq(shmkit_ring_create(&again, spec, 1024, 100, SHMKIT_RING_OVERWRITE, 0, 0),
+    ck_assert_int_eq(tu_ring_create(&again, spec, 1024, 100, SHMKIT_RING_OVERWRITE, 0, 0),
                      SHMKIT_EKIND);
     ck_assert_int_eq(shmkit_info(spec, &info), 0);
     ck_assert_int_eq(info.kind, SHMKIT_KIND_RING);
@@ -162,9 +162,9 @@ START_TEST(test_geometry)
     ck_assert_str_ne(info.wait_mechanism, "");
     shmkit_ring_close(w);
     /* Without max_message: the largest that always fits. */
-    ck_assert_int_eq(shmkit_ring_create(&again, spec, 1024, 0, SHMKIT_RING_BLOCK, 0, 0), SHMKIT_ESIZE);
+    ck_assert_int_eq(tu_ring_create(&again, spec, 1024, 0, SHMKIT_RING_BLOCK, 0, 0), SHMKIT_ESIZE);
     finish(spec);
-    ck_assert_int_eq(shmkit_ring_create(&again, spec, 1024, 0, SHMKIT_RING_BLOCK, 0, 0), 0);
+    ck_assert_int_eq(tu_ring_create(&again, spec, 1024, 0, SHMKIT_RING_BLOCK, 0, 0), 0);
     ck_assert_uint_eq(shmkit_ring_max_message(again), 1024 / 2 - 16);
     shmkit_ring_close(again);
     finish(spec);
@@ -182,11 +182,11 @@ START_TEST(test_bad_arguments)
     char buf[8];
 
     tu_spec(backend, spec);
-    ck_assert_int_eq(shmkit_ring_create(&r, spec, 0, 0, SHMKIT_RING_BLOCK, 0, 0), SHMKIT_ESIZE);
-    ck_assert_int_eq(shmkit_ring_create(&r, spec, 4096, 2048, SHMKIT_RING_BLOCK, 0, 0),
+    ck_assert_int_eq(tu_ring_create(&r, spec, 0, 0, SHMKIT_RING_BLOCK, 0, 0), SHMKIT_ESIZE);
+    ck_assert_int_eq(tu_ring_create(&r, spec, 4096, 2048, SHMKIT_RING_BLOCK, 0, 0),
                      SHMKIT_ESIZE);
-    ck_assert_int_eq(shmkit_ring_create(&r, spec, 4096, 0, 7, 0, 0), -EINVAL);
-    ck_assert_int_eq(shmkit_ring_create(&r, spec, 4096, 0, SHMKIT_RING_BLOCK, 01000, 0), -EINVAL);
+    ck_assert_int_eq(tu_ring_create(&r, spec, 4096, 0, 7, 0, 0), -EINVAL);
+    ck_assert_int_eq(tu_ring_create(&r, spec, 4096, 0, SHMKIT_RING_BLOCK, 01000, 0), -EINVAL);
     ck_assert_int_eq(shmkit_ring_open(&r, spec, 0), -ENOENT);
     ck_assert_ptr_null(r);
     w = create_ring(spec, 4096, 0, SHMKIT_RING_BLOCK);

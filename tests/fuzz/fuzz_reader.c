@@ -372,11 +372,16 @@ static int create(struct state *st, uint8_t config)
     case K_LAYOUT_SLOT:
         rc = shmkit_slot_create(&st->writer_slot, st->spec, layouts[g % 8], 0, 0, SHMKIT_EXCL);
         break;
-    default:
-        rc = shmkit_ring_create(&st->writer_ring, st->spec, capacities[g % 4],
-                                max_messages[g / 4 % 4], st->kind == K_BLOCK_RING
-                                ? SHMKIT_RING_BLOCK : SHMKIT_RING_OVERWRITE, 0, SHMKIT_EXCL);
+    default: {
+        struct shmkit_ring_options options = SHMKIT_RING_OPTIONS_INIT;
+
+        options.capacity = capacities[g % 4];
+        options.max_message = max_messages[g / 4 % 4];
+        options.policy = st->kind == K_BLOCK_RING ? SHMKIT_RING_BLOCK : SHMKIT_RING_OVERWRITE;
+        options.flags = SHMKIT_EXCL;
+        rc = shmkit_ring_create(&st->writer_ring, st->spec, &options);
         break;
+    }
     }
     if (rc < 0)
         return rc;
