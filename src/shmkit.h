@@ -400,8 +400,10 @@ SHMKIT_API int shmkit_slot_wait(shmkit_slot *slot, uint64_t since_version, int t
  * holds the handle, writer or reader. */
 SHMKIT_API int shmkit_slot_is_current(const shmkit_slot *slot);
 
-/* Version of the latest published record, without copying it. */
-SHMKIT_API uint64_t shmkit_slot_version(shmkit_slot *slot);
+/* Store the version of the latest published record (0 for a slot never
+ * written) in *VERSION, without copying the record.  Returns 0, or an
+ * error as shmkit_slot_read (*VERSION is then left alone). */
+SHMKIT_API int shmkit_slot_version(shmkit_slot *slot, uint64_t *version);
 SHMKIT_API size_t shmkit_slot_record_size(const shmkit_slot *slot);
 /* The slot's parsed layout, or NULL for a raw slot.  Owned by the slot. */
 SHMKIT_API const shmkit_layout *shmkit_slot_layout(const shmkit_slot *slot);

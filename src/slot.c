@@ -349,15 +349,19 @@ SHMKIT_API int shmkit_slot_is_current(const shmkit_slot *slot)
     return sk_seg_is_current(&slot->h.seg);
 }
 
-SHMKIT_API uint64_t shmkit_slot_version(shmkit_slot *slot)
+SHMKIT_API int shmkit_slot_version(shmkit_slot *slot, uint64_t *version)
 {
-    uint64_t v = 0;
+    uint64_t v;
+    int rc;
 
-    if (slot == NULL) {
-        sk_null_arg("slot");
-        return 0;
-    }
-    return sk_seg_verdict(&slot->h.seg, read_consistent(slot, NULL, &v)) == 0 ? v : 0;
+    if (slot == NULL)
+        return sk_null_arg("slot");
+    if (version == NULL)
+        return sk_null_arg("version");
+    rc = sk_seg_verdict(&slot->h.seg, read_consistent(slot, NULL, &v));
+    if (rc == 0)
+        *version = v;
+    return rc;
 }
 
 SHMKIT_API size_t shmkit_slot_record_size(const shmkit_slot *slot)

@@ -216,7 +216,11 @@ static int slot_writer(void *arg)
         pu_child_die(&st->report, 3, "writer %u: open: %s (%s)", gen, shmkit_strerror(rc),
                      shmkit_error_detail());
     __atomic_store_n(&st->opened, 1, __ATOMIC_RELEASE);
-    n = shmkit_slot_version(w) + 1;
+    rc = shmkit_slot_version(w, &n);
+    if (rc != 0)
+        pu_child_die(&st->report, 3, "writer %u: version: %s (%s)", gen, shmkit_strerror(rc),
+                     shmkit_error_detail());
+    n++;
     for (idx = 0;; idx++, n++) {
         pu_msg_fill(rec, st->record_size, n, gen, idx);
         rc = shmkit_slot_write(w, rec, st->record_size);

@@ -423,12 +423,15 @@ static void slot_calls(shmkit_slot *slot, uint64_t *rng, int who)
         st->records += rc > 0;
         break;
     case 2:
-        rc = shmkit_slot_wait(slot, pu_below(rng, 2) ? shmkit_slot_version(slot)
-                                                     : pu_rand(rng), (int)pu_below(rng, 4));
+        if (pu_below(rng, 2))
+            expect_clean(shmkit_slot_version(slot, &v), "shmkit_slot_version", who);
+        else
+            v = pu_rand(rng);
+        rc = shmkit_slot_wait(slot, v, (int)pu_below(rng, 4));
         expect_clean(rc, "shmkit_slot_wait", who);
         break;
     default:
-        (void)shmkit_slot_version(slot);
+        expect_clean(shmkit_slot_version(slot, &v), "shmkit_slot_version", who);
         if (shmkit_slot_record_size(slot) != RECORD_SIZE || shmkit_slot_layout(slot) != NULL)
             pu_child_die(&st->report, 6, "reader %d: the handle's geometry changed", who);
         break;

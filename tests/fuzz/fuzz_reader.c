@@ -183,7 +183,8 @@ static void read_slot(struct state *st, uint8_t how)
         }
         break;
     case 1:
-        shmkit_slot_version(st->slot);
+        n = shmkit_slot_version(st->slot, &version);
+        FZ_CHECK(n == 0 || n <= -1000);
         break;
     default:
         n = shmkit_slot_wait(st->slot, (how & 0x20) ? 0 : UINT64_MAX - 1, 0);
