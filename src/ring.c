@@ -37,6 +37,10 @@
 #include <stdio.h>
 #include <string.h>
 
+/* ------------------------------------------------------------------ */
+/* Checks the writer and the readers share                             */
+/* ------------------------------------------------------------------ */
+
 /* Errors about the caller's misuse must not read as damage to the
  * segment.  When a writer's or consumer's check fails, the shared cursors
  * are read again: if they are consistent with each other and show that the
@@ -82,6 +86,10 @@ int sk_ring_check_frame(const shmkit_ring *ring, uint32_t pos, uint32_t head,
                        *size > avail ? "the head" : "the end of the ring");
     return 0;
 }
+
+/* ------------------------------------------------------------------ */
+/* Roles: where a new writer, consumer or reader starts                */
+/* ------------------------------------------------------------------ */
 
 static uint64_t published_count(const struct sk_header *h)
 {
@@ -323,7 +331,7 @@ static int resolve_geometry(const struct shmkit_ring_options *options, uint32_t 
 }
 
 /* The header of a ring created with the options ARGS. */
-static int plan(const void *args, struct sk_create_plan *plan)
+static int plan_create(const void *args, struct sk_create_plan *plan)
 {
     const struct shmkit_ring_options *options = args;
     struct sk_header_params *p = &plan->params;
@@ -361,7 +369,7 @@ static const struct sk_kind ring_kind = {
     .create_call = "shmkit_ring_create",
     .open_flags = SHMKIT_WRITE | SHMKIT_FROM_OLDEST | SHMKIT_ANY_OWNER,
     .check_open_flags = check_open_flags, .attach = attach, .open = open_existing,
-    .plan = plan, .match = match, .become_writer = become_writer,
+    .plan = plan_create, .match = match, .become_writer = become_writer,
 };
 
 SHMKIT_API int shmkit_ring_open(shmkit_ring **ringp, const char *spec_text, unsigned flags)

@@ -162,7 +162,7 @@ struct slot_args {
 };
 
 /* The canonical layout text and record size a new slot will have. */
-static int plan(const void *args_v, struct sk_create_plan *plan)
+static int plan_create(const void *args_v, struct sk_create_plan *plan)
 {
     const struct slot_args *args = args_v;
     struct sk_header_params *p = &plan->params;
@@ -215,7 +215,7 @@ static const struct sk_kind slot_kind = {
     .handlep_name = "slotp", .open_call = "shmkit_slot_open",
     .create_call = "shmkit_slot_create", .open_flags = SHMKIT_WRITE | SHMKIT_ANY_OWNER,
     .attach = attach, .detach = detach, .open = open_existing,
-    .plan = plan, .match = match, .become_writer = become_writer,
+    .plan = plan_create, .match = match, .become_writer = become_writer,
 };
 
 SHMKIT_API int shmkit_slot_open(shmkit_slot **slotp, const char *spec_text, unsigned flags)
