@@ -217,6 +217,10 @@ static void become_reader(shmkit_ring *ring, unsigned flags)
     ring->pos = (uint32_t)(head - start) <= ring->cap && aligned(start) ? start : head;
     learn_sequence(ring);
 }
+/* ------------------------------------------------------------------ */
+/* Opening                                                             */
+/* ------------------------------------------------------------------ */
+
 static int attach(struct sk_handle *handle)
 {
     shmkit_ring *ring = ring_of(handle);
