@@ -9,6 +9,7 @@
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include "internal.h"
+#include "slot.h"
 
 #include <string.h>
 #include <time.h>
@@ -42,18 +43,6 @@ static uint32_t checksum_bytes(const unsigned char *h)
 uint32_t sk_header_checksum(const struct sk_header *h)
 {
     return checksum_bytes((const unsigned char *)h);
-}
-
-uint64_t sk_slot_buf_stride(uint64_t record_size)
-{
-    uint64_t raw = SK_SLOT_BUF_HDR + record_size;
-
-    return (raw + SK_SLOT_BUF_ALIGN - 1) / SK_SLOT_BUF_ALIGN * SK_SLOT_BUF_ALIGN;
-}
-
-uint64_t sk_slot_payload_size(uint64_t record_size)
-{
-    return 2 * sk_slot_buf_stride(record_size);
 }
 
 void sk_header_init(struct sk_header *h, const struct sk_header_params *p)

@@ -289,16 +289,11 @@ int sk_header_validate(const void *base, size_t mapped, struct sk_header_view *v
  * whatever else is wrong with it, or of a half-created header with our
  * magic (for removal), without waiting. */
 int sk_header_wait_fields(const void *base, size_t mapped, int *mech, int *semid);
-/* Kind-specific payload size for a slot of RECORD_SIZE bytes. */
-uint64_t sk_slot_payload_size(uint64_t record_size);
-uint64_t sk_slot_buf_stride(uint64_t record_size);
 
-/* ---- slot (slot.c) and ring (ring.c) -------------------------------- */
+/* ---- slot (slot.h) and ring (ring.h) --------------------------------- */
 
-/* Version of the slot in a validated mapping (for shmkit_info). */
-int sk_slot_peek_version(void *base, const struct sk_header_view *view, uint64_t *version);
-/* Ring fields of shmkit_info from a validated mapping. */
-void sk_ring_describe(void *base, const struct sk_header_view *view, struct shmkit_info *info);
+#include "slot.h"
+#include "ring.h"
 
 /* ---- waiting (wait.c) ----------------------------------------------- */
 

@@ -441,8 +441,10 @@ SHMKIT_API int shmkit_slot_wait(shmkit_slot *slot, uint64_t since_version, int t
  * holds the handle, writer or reader. */
 SHMKIT_API int shmkit_slot_is_current(const shmkit_slot *slot);
 
-/* Version of the latest published record, without copying it. */
-SHMKIT_API uint64_t shmkit_slot_version(shmkit_slot *slot);
+/* Store the version of the latest published record (0 for a slot never
+ * written) in *VERSION, without copying the record.  Returns 0, or an
+ * error as shmkit_slot_read (*VERSION is then left alone). */
+SHMKIT_API int shmkit_slot_version(shmkit_slot *slot, uint64_t *version);
 SHMKIT_API size_t shmkit_slot_record_size(const shmkit_slot *slot);
 /* The slot's parsed layout, or NULL for a raw slot.  Owned by the slot. */
 SHMKIT_API const shmkit_layout *shmkit_slot_layout(const shmkit_slot *slot);
@@ -474,16 +476,43 @@ SHMKIT_API const shmkit_layout *shmkit_slot_layout(const shmkit_slot *slot);
 
 typedef struct shmkit_ring shmkit_ring;
 
-/* Create the ring SPEC and open it as its writer.  CAPACITY is rounded up
- * to a power of two (256 bytes .. 1 GiB); MAX_MESSAGE (0: the largest
- * possible, capacity / 2 - 16) must be at most capacity / 2 - 16 so that
- * every message fits whatever the ring's state.  POLICY: enum
- * shmkit_ring_policy.  MODE, FLAGS and an existing segment: as
- * shmkit_slot_create (a different capacity or maximum is SHMKIT_ESIZE, a
- * different policy or a slot SHMKIT_EKIND). */
-SHMKIT_API int shmkit_ring_create(shmkit_ring **ringp, const char *spec, size_t capacity,
-                                  size_t max_message, int policy, unsigned mode,
-                                  unsigned flags);
+/* How to create a ring.  Set it up with SHMKIT_RING_OPTIONS_INIT or
+ * shmkit_ring_options_init, which fill SIZE and the defaults, then set
+ * the members wanted: later versions may add members at the end, and
+ * SIZE tells the library which ones a caller knows.
+ *   capacity     bytes of message data, rounded up to a power of two
+ *                (256 bytes .. 1 GiB); no default: it must be set.
+ *   max_message  the largest message, at most capacity / 2 - 16 so that
+ *                every message fits whatever the ring's state; 0 (the
+ *                default): that largest possible.
+ *   policy       enum shmkit_ring_policy; SHMKIT_RING_BLOCK by default.
+ *   mode, flags  as for shmkit_slot_create (0: 0600, and no flags). */
+struct shmkit_ring_options {
+    size_t size;          /* sizeof(struct shmkit_ring_options) */
+    size_t capacity;
+    size_t max_message;
+    int policy;
+    unsigned mode;
+    unsigned flags;
+};
+#define SHMKIT_RING_OPTIONS_INIT \
+    { sizeof(struct shmkit_ring_options), 0, 0, SHMKIT_RING_BLOCK, 0, 0 }
+/* The same as SHMKIT_RING_OPTIONS_INIT, for options already declared. */
+SHMKIT_API void shmkit_ring_options_init(struct shmkit_ring_options *options);
+
+/* The geometry a ring created with OPTIONS gets: its CAPACITY (rounded
+ * up), its largest message and the bytes of its segment (header
+ * included); any of the three may be NULL.  Errors as shmkit_ring_create
+ * gives for OPTIONS: -EINVAL (no options, a SIZE this library does not
+ * know, an unknown policy), SHMKIT_ESIZE. */
+SHMKIT_API int shmkit_ring_size(const struct shmkit_ring_options *options, size_t *capacity,
+                                size_t *max_message, size_t *segment_size);
+
+/* Create the ring SPEC as OPTIONS say and open it as its writer.  An
+ * existing segment: as shmkit_slot_create (a different capacity or
+ * maximum is SHMKIT_ESIZE, a different policy or a slot SHMKIT_EKIND). */
+SHMKIT_API int shmkit_ring_create(shmkit_ring **ringp, const char *spec,
+                                  const struct shmkit_ring_options *options);
 
 /* Open the existing ring SPEC: as its writer with SHMKIT_WRITE; otherwise
  * as the consumer (block policy: needs write permission, SHMKIT_EBUSY if

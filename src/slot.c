@@ -12,7 +12,8 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "internal.h"
+#include "handle.h"
+#include "slot.h"
 #include "hooks.h"
 #include "wait.h"
 
@@ -28,8 +29,7 @@
 #define READ_ATTEMPTS 100000
 
 struct shmkit_slot {
-    struct sk_seg seg;
-    struct sk_header_view view;  /* validated private copy */
+    struct sk_handle h;          /* first: segment, view, leases (handle.h) */
     struct sk_header *hdr;       /* shared */
     unsigned char *bufs;         /* the two buffers */
     size_t stride;
@@ -37,7 +37,6 @@ struct shmkit_slot {
     shmkit_layout *layout;       /* NULL for raw slots */
     struct sk_waitset ws;
     int writer;
-    uint32_t fork_gen;           /* sk_holder_stamp when opened */
     uint64_t next_version;       /* writer only */
 };
 
@@ -85,33 +84,57 @@ static int read_consistent(shmkit_slot *slot, void *record, uint64_t *version)
     return sk_fail(SHMKIT_ECONTENDED, "lapped by the writer %d times", READ_ATTEMPTS);
 }
 
-static int setup_handle(shmkit_slot *slot)
+uint64_t sk_slot_buf_stride(uint64_t record_size)
 {
-    int rc;
+    uint64_t raw = SK_SLOT_BUF_HDR + record_size;
 
-    if (slot->view.kind != SHMKIT_KIND_SLOT)
-        return sk_fail(SHMKIT_EKIND, "segment is a ring, not a slot");
-    slot->hdr = slot->seg.base;
-    slot->bufs = (unsigned char *)slot->seg.base + slot->view.payload_offset;
-    slot->record_size = (size_t)slot->view.record_size;
-    slot->stride = (size_t)sk_slot_buf_stride(slot->view.record_size);
-    sk_waitset_attach(&slot->ws, slot->view.wait_mech, slot->view.wait_semid);
-    if (slot->view.layout[0] != '\0') {
-        rc = shmkit_layout_parse(&slot->layout, slot->view.layout);
-        if (rc < 0)
-            return rc;
-    }
+    return (raw + SK_SLOT_BUF_ALIGN - 1) / SK_SLOT_BUF_ALIGN * SK_SLOT_BUF_ALIGN;
+}
+
+uint64_t sk_slot_payload_size(uint64_t record_size)
+{
+    return 2 * sk_slot_buf_stride(record_size);
+}
+
+static shmkit_slot *slot_of(struct sk_handle *handle)
+{
+    return (shmkit_slot *)handle; /* the first member */
+}
+
+/* The slot's pointers and geometry from a validated view. */
+static void set_geometry(shmkit_slot *slot, void *base, const struct sk_header_view *view)
+{
+    slot->hdr = base;
+    slot->bufs = (unsigned char *)base + view->payload_offset;
+    slot->record_size = (size_t)view->record_size;
+    slot->stride = (size_t)sk_slot_buf_stride(view->record_size);
+}
+
+static int attach(struct sk_handle *handle)
+{
+    shmkit_slot *slot = slot_of(handle);
+
+    set_geometry(slot, handle->seg.base, &handle->view);
+    sk_waitset_attach(&slot->ws, handle->view.wait_mech, handle->view.wait_semid);
+    if (handle->view.layout[0] != '\0')
+        return shmkit_layout_parse(&slot->layout, handle->view.layout);
     return 0;
+}
+
+static void detach(struct sk_handle *handle)
+{
+    shmkit_layout_free(slot_of(handle)->layout);
 }
 
 /* Writer setup: the lease, then the version to publish next.  If the
  * previous writer died between `begin` and `pub`, we simply redo its
  * version number into the same (unpublished) buffer. */
-static int become_writer(shmkit_slot *slot)
+static int become_writer(struct sk_handle *handle)
 {
+    shmkit_slot *slot = slot_of(handle);
     struct sk_slot_buf bh;
     uint32_t v;
-    int rc = sk_lease_acquire(&slot->seg, SK_LEASE_WRITER);
+    int rc = sk_handle_lease(handle, SK_LEASE_WRITER);
 
     if (rc < 0)
         return rc;
@@ -122,199 +145,97 @@ static int become_writer(shmkit_slot *slot)
     return 0;
 }
 
-static void free_handle(shmkit_slot *slot)
+static int open_existing(struct sk_handle *handle, const struct sk_spec *spec, unsigned flags)
 {
-    /* A child closing a handle inherited through fork() neither releases
-     * the parent's lease nor removes the parent's owned segment. */
-    if (!sk_same_process(slot->fork_gen))
-        slot->seg.created_by = 0;
-    else if (slot->writer)
-        sk_lease_release(&slot->seg, SK_LEASE_WRITER);
-    sk_seg_close(&slot->seg);
-    shmkit_layout_free(slot->layout);
-    free(slot);
-}
-
-/* Map SPEC with ACCESS and validate it as a slot. */
-static int map_slot(shmkit_slot *slot, const struct sk_spec *spec, int access)
-{
-    int rc = sk_seg_open(&slot->seg, spec, access, SK_HEADER_SIZE);
-
-    if (rc == 0)
-        rc = sk_seg_verdict(&slot->seg, sk_header_validate(slot->seg.base, slot->seg.size,
-                                                           &slot->view));
-    return rc == 0 ? setup_handle(slot) : rc;
-}
-
-static int open_existing(shmkit_slot *slot, const struct sk_spec *spec, unsigned flags)
-{
-    int rc = map_slot(slot, spec, ((flags & SHMKIT_WRITE) ? SK_SEG_WRITE : SK_SEG_WAITER)
-                                  | SK_SEG_OWNER_FLAG(flags));
+    int rc = sk_handle_map(handle, spec, ((flags & SHMKIT_WRITE) ? SK_SEG_WRITE : SK_SEG_WAITER)
+                                         | SK_SEG_OWNER_FLAG(flags));
 
     if (rc == 0 && (flags & SHMKIT_WRITE))
-        rc = become_writer(slot);
+        rc = become_writer(handle);
     return rc;
 }
 
-SHMKIT_API int shmkit_slot_open(shmkit_slot **slotp, const char *spec_text, unsigned flags)
-{
-    struct sk_spec spec;
-    shmkit_slot *slot;
-    int rc;
-
-    sk_clear_detail();
-    if (slotp == NULL)
-        return sk_null_arg("slotp");
-    *slotp = NULL;
-    rc = sk_check_flags(flags, SHMKIT_WRITE | SHMKIT_ANY_OWNER, "shmkit_slot_open");
-    if (rc == 0)
-        rc = sk_spec_parse(spec_text, &spec);
-    if (rc < 0)
-        return rc;
-    slot = calloc(1, sizeof *slot);
-    if (slot == NULL)
-        return sk_fail(-ENOMEM, "cannot allocate a slot handle");
-    rc = sk_holder_stamp(&slot->fork_gen);
-    if (rc == 0)
-        rc = sk_seg_verdict(&slot->seg, open_existing(slot, &spec, flags));
-    if (rc < 0) {
-        free_handle(slot);
-        return rc;
-    }
-    *slotp = slot;
-    return 0;
-}
+/* What shmkit_slot_create asks for. */
+struct slot_args {
+    const char *layout;
+    size_t record_size;
+};
 
 /* The canonical layout text and record size a new slot will have. */
-static int resolve_format(const char *layout_text, size_t record_size, char *canonical,
-                          size_t *size_out)
+static int plan_create(const void *args_v, struct sk_create_plan *plan)
 {
+    const struct slot_args *args = args_v;
+    struct sk_header_params *p = &plan->params;
     shmkit_layout *layout;
     int rc;
 
-    canonical[0] = '\0';
-    if (layout_text == NULL) {
-        if (record_size == 0 || record_size > SHMKIT_RECORD_MAX)
+    p->kind = SHMKIT_KIND_SLOT;
+    p->record_size = args->record_size;
+    if (args->layout == NULL) {
+        if (args->record_size == 0 || args->record_size > SHMKIT_RECORD_MAX)
             return sk_fail(SHMKIT_ESIZE, "record size must be 1..%u bytes", SHMKIT_RECORD_MAX);
-        *size_out = record_size;
-        return 0;
+        p->header_flags = SK_HFLAG_RAW;
+    } else {
+        rc = shmkit_layout_parse(&layout, args->layout);
+        if (rc < 0)
+            return rc;
+        p->record_size = shmkit_layout_size(layout);
+        strcpy(plan->layout, shmkit_layout_text(layout));
+        shmkit_layout_free(layout);
+        if (args->record_size != 0 && args->record_size != p->record_size)
+            return sk_fail(SHMKIT_ESIZE, "record size %zu differs from the layout's %zu",
+                           args->record_size, (size_t)p->record_size);
     }
-    rc = shmkit_layout_parse(&layout, layout_text);
-    if (rc < 0)
-        return rc;
-    *size_out = shmkit_layout_size(layout);
-    strcpy(canonical, shmkit_layout_text(layout));
-    shmkit_layout_free(layout);
-    if (record_size != 0 && record_size != *size_out)
-        return sk_fail(SHMKIT_ESIZE, "record size %zu differs from the layout's %zu",
-                       record_size, *size_out);
+    p->payload_size = sk_slot_payload_size(p->record_size);
     return 0;
-}
-
-static int create_new(shmkit_slot *slot, const struct sk_spec *spec, const char *canonical,
-                      size_t record_size, unsigned mode, unsigned flags)
-{
-    struct sk_header_params p;
-    struct sk_waitset ws;
-    int rc;
-
-    memset(&p, 0, sizeof p);
-    p.kind = SHMKIT_KIND_SLOT;
-    p.header_flags = (canonical[0] == '\0' ? SK_HFLAG_RAW : 0) | SK_HFLAG_OWNED_IF(flags);
-    p.payload_offset = SK_HEADER_SIZE;
-    p.payload_size = sk_slot_payload_size(record_size);
-    p.total_size = p.payload_offset + p.payload_size;
-    p.record_size = record_size;
-    p.layout = canonical;
-    rc = sk_seg_create(&slot->seg, spec, (size_t)p.total_size, mode);
-    if (rc < 0)
-        return rc;
-    sk_waitset_create(&ws, mode);
-    p.wait_mech = ws.mech;
-    p.wait_semid = ws.semid;
-    sk_header_init(slot->seg.base, &p);
-    if (sk_hook("creator-dies-before-publish"))
-        raise(SIGKILL); /* test builds: a creator killed half-way */
-    sk_header_publish(slot->seg.base);
-    rc = sk_header_validate(slot->seg.base, slot->seg.size, &slot->view);
-    if (rc == 0)
-        rc = setup_handle(slot);
-    if (rc == 0)
-        rc = become_writer(slot);
-    if (rc < 0) {
-        sk_waitset_destroy(&ws);
-        sk_seg_remove(spec);
-    }
-    return rc;
 }
 
 /* An existing slot opened by a creator must have the requested format. */
-static int check_match(const shmkit_slot *slot, const char *canonical, size_t record_size)
+static int match(const struct sk_handle *handle, const struct sk_header_params *planned)
 {
-    if (strcmp(slot->view.layout, canonical) != 0 && slot->view.layout[0] == '\0')
+    const char *have = handle->view.layout, *want = planned->layout;
+    size_t record_size = (size_t)handle->view.record_size;
+
+    if (strcmp(have, want) != 0 && have[0] == '\0')
         return sk_fail(SHMKIT_ELAYOUT, "segment is a raw slot of %zu-byte records, "
-                       "with no layout", slot->record_size);
-    if (strcmp(slot->view.layout, canonical) != 0 && canonical[0] == '\0')
+                       "with no layout", record_size);
+    if (strcmp(have, want) != 0 && want[0] == '\0')
         return sk_fail(SHMKIT_ELAYOUT, "segment is not a raw slot: it has layout \"%s\"",
-                       slot->view.layout);
-    if (strcmp(slot->view.layout, canonical) != 0)
-        return sk_fail(SHMKIT_ELAYOUT, "segment has layout \"%s\"", slot->view.layout);
-    if (slot->record_size != record_size)
-        return sk_fail(SHMKIT_ESIZE, "segment has %zu-byte records, not %zu",
-                       slot->record_size, record_size);
+                       have);
+    if (strcmp(have, want) != 0)
+        return sk_fail(SHMKIT_ELAYOUT, "segment has layout \"%s\"", have);
+    if (record_size != planned->record_size)
+        return sk_fail(SHMKIT_ESIZE, "segment has %zu-byte records, not %zu", record_size,
+                       (size_t)planned->record_size);
     return 0;
+}
+
+static const struct sk_kind slot_kind = {
+    .kind = SHMKIT_KIND_SLOT, .name = "slot", .handle_size = sizeof(shmkit_slot),
+    .handlep_name = "slotp", .open_call = "shmkit_slot_open",
+    .create_call = "shmkit_slot_create", .open_flags = SHMKIT_WRITE | SHMKIT_ANY_OWNER,
+    .attach = attach, .detach = detach, .open = open_existing,
+    .plan = plan_create, .match = match, .become_writer = become_writer,
+};
+
+SHMKIT_API int shmkit_slot_open(shmkit_slot **slotp, const char *spec_text, unsigned flags)
+{
+    return sk_handle_open(&slot_kind, slotp, spec_text, flags);
 }
 
 SHMKIT_API int shmkit_slot_create(shmkit_slot **slotp, const char *spec_text,
                                   const char *layout, size_t record_size, unsigned mode,
                                   unsigned flags)
 {
-    char canonical[SK_LAYOUT_AREA];
-    struct sk_spec spec;
-    shmkit_slot *slot;
-    int rc;
+    struct slot_args args = { layout, record_size };
 
-    sk_clear_detail();
-    if (slotp == NULL)
-        return sk_null_arg("slotp");
-    *slotp = NULL;
-    if (mode > 0777)
-        return sk_fail(-EINVAL, "mode %o has bits outside 0777", mode);
-    if ((rc = sk_check_flags(flags, SK_CREATE_FLAGS, "shmkit_slot_create")) < 0 ||
-        (rc = sk_spec_parse(spec_text, &spec)) < 0 ||
-        (rc = resolve_format(layout, record_size, canonical, &record_size)) < 0)
-        return rc;
-    slot = calloc(1, sizeof *slot);
-    if (slot == NULL)
-        return sk_fail(-ENOMEM, "cannot allocate a slot handle");
-    rc = sk_holder_stamp(&slot->fork_gen);
-    if (rc == 0)
-        rc = create_new(slot, &spec, canonical, record_size, mode != 0 ? mode : 0600, flags);
-    if (rc == -EEXIST && !(flags & SHMKIT_EXCL)) {
-        uint32_t gen = slot->fork_gen;
-
-        memset(slot, 0, sizeof *slot);
-        slot->fork_gen = gen;
-        sk_clear_detail();
-        rc = map_slot(slot, &spec, SK_SEG_WRITE | SK_SEG_OWNER_FLAG(flags));
-        if (rc == 0)
-            rc = check_match(slot, canonical, record_size);
-        if (rc == 0)
-            rc = become_writer(slot);
-    }
-    rc = sk_seg_verdict(&slot->seg, rc);
-    if (rc < 0) {
-        free_handle(slot);
-        return rc;
-    }
-    *slotp = slot;
-    return 0;
+    return sk_handle_create(&slot_kind, slotp, spec_text, &args, mode, flags);
 }
 
 SHMKIT_API void shmkit_slot_close(shmkit_slot *slot)
 {
     if (slot != NULL)
-        free_handle(slot);
+        sk_handle_close(&slot->h);
 }
 
 SHMKIT_API int shmkit_slot_read(shmkit_slot *slot, void *buf, size_t len, uint64_t *version)
@@ -331,7 +252,7 @@ SHMKIT_API int shmkit_slot_read(shmkit_slot *slot, void *buf, size_t len, uint64
                        slot->record_size);
     /* A copy of zeros, from a mapping replaced because the object shrank,
      * is consistent: the verdict tells it from a record. */
-    rc = sk_seg_verdict(&slot->seg, read_consistent(slot, buf, &v));
+    rc = sk_seg_verdict(&slot->h.seg, read_consistent(slot, buf, &v));
     if (rc < 0)
         return rc;
     if (version != NULL)
@@ -352,13 +273,13 @@ SHMKIT_API int shmkit_slot_write(shmkit_slot *slot, const void *record, size_t l
     n = slot->next_version;
     if (!slot->writer)
         return sk_fail(-EPERM, "handle was not opened as the writer");
-    if (!sk_same_process(slot->fork_gen))
+    if (!sk_same_process(slot->h.fork_gen))
         return sk_not_holder("writer");
     if (len != slot->record_size)
         return sk_fail(SHMKIT_ESIZE, "record of %zu bytes for a %zu-byte slot", len,
                        slot->record_size);
-    if (sk_seg_truncated(&slot->seg))
-        return sk_seg_verdict(&slot->seg, 0);
+    if (sk_seg_truncated(&slot->h.seg))
+        return sk_seg_verdict(&slot->h.seg, 0);
     buf = buffer(slot, (uint32_t)n);
     memset(&bh, 0, sizeof bh);
     bh.version = n;
@@ -372,7 +293,7 @@ SHMKIT_API int shmkit_slot_write(shmkit_slot *slot, const void *record, size_t l
     sk_notify(&slot->ws, SK_WAIT_IDX_DATA, &slot->hdr->pub, &slot->hdr->waiters);
     slot->next_version = n + 1;
     /* Into private zero pages if the object shrank: nobody saw it. */
-    return sk_seg_verdict(&slot->seg, 0);
+    return sk_seg_verdict(&slot->h.seg, 0);
 }
 
 SHMKIT_API int shmkit_slot_wait(shmkit_slot *slot, uint64_t since_version, int timeout_ms)
@@ -383,14 +304,14 @@ SHMKIT_API int shmkit_slot_wait(shmkit_slot *slot, uint64_t since_version, int t
 
     if (slot == NULL)
         return sk_null_arg("slot");
-    rw = sk_seg_waiter_view(&slot->seg);
+    rw = sk_seg_waiter_view(&slot->h.seg);
     word = rw != NULL ? &rw->pub : &slot->hdr->pub;
     for (;;) {
         /* Take the word before looking at the version: a publication
          * between the two then changes the word and ends the wait. */
         uint32_t seen = sk_load(word, SK_ACQUIRE);
         uint64_t version;
-        int rc = sk_seg_verdict(&slot->seg, read_consistent(slot, NULL, &version)), left;
+        int rc = sk_seg_verdict(&slot->h.seg, read_consistent(slot, NULL, &version)), left;
 
         if (rc < 0)
             return rc;
@@ -415,7 +336,7 @@ SHMKIT_API int shmkit_slot_wait(shmkit_slot *slot, uint64_t since_version, int t
                              sk_wait_mode_get());
         if (rc < 0 && rc != -ETIMEDOUT)
             return sk_wait_failure(rc, "new version");
-        if ((rc = sk_seg_verdict(&slot->seg, 0)) < 0)
+        if ((rc = sk_seg_verdict(&slot->h.seg, 0)) < 0)
             return rc;
     }
 }
@@ -425,18 +346,22 @@ SHMKIT_API int shmkit_slot_is_current(const shmkit_slot *slot)
     sk_clear_detail();
     if (slot == NULL)
         return sk_fail(-EINVAL, "slot handle is NULL");
-    return sk_seg_is_current(&slot->seg);
+    return sk_seg_is_current(&slot->h.seg);
 }
 
-SHMKIT_API uint64_t shmkit_slot_version(shmkit_slot *slot)
+SHMKIT_API int shmkit_slot_version(shmkit_slot *slot, uint64_t *version)
 {
-    uint64_t v = 0;
+    uint64_t v;
+    int rc;
 
-    if (slot == NULL) {
-        sk_null_arg("slot");
-        return 0;
-    }
-    return sk_seg_verdict(&slot->seg, read_consistent(slot, NULL, &v)) == 0 ? v : 0;
+    if (slot == NULL)
+        return sk_null_arg("slot");
+    if (version == NULL)
+        return sk_null_arg("version");
+    rc = sk_seg_verdict(&slot->h.seg, read_consistent(slot, NULL, &v));
+    if (rc == 0)
+        *version = v;
+    return rc;
 }
 
 SHMKIT_API size_t shmkit_slot_record_size(const shmkit_slot *slot)
@@ -463,11 +388,8 @@ int sk_slot_peek_version(void *base, const struct sk_header_view *view, uint64_t
     shmkit_slot slot;
 
     memset(&slot, 0, sizeof slot);
-    slot.seg.base = base;
-    slot.view = *view;
-    slot.hdr = base;
-    slot.bufs = (unsigned char *)base + view->payload_offset;
-    slot.record_size = (size_t)view->record_size;
-    slot.stride = (size_t)sk_slot_buf_stride(view->record_size);
+    slot.h.seg.base = base;
+    slot.h.view = *view;
+    set_geometry(&slot, base, view);
     return read_consistent(&slot, NULL, version);
 }

@@ -169,7 +169,7 @@ START_TEST(test_fork_ring_handles)
     pid_t pid;
 
     tu_spec(backend, spec);
-    ck_assert_int_eq(shmkit_ring_create(&w, spec, 4096, 0, policy, 0600, SHMKIT_EXCL), 0);
+    ck_assert_int_eq(tu_ring_create(&w, spec, 4096, 0, policy, 0600, SHMKIT_EXCL), 0);
     ck_assert_int_eq(shmkit_ring_open(&c, spec,
                                       policy == SHMKIT_RING_OVERWRITE ? SHMKIT_FROM_OLDEST : 0),
                      0);
@@ -223,8 +223,8 @@ START_TEST(test_fork_child_close_keeps_owned)
     pid_t pid;
 
     tu_spec(backend, spec);
-    ck_assert_int_eq(shmkit_ring_create(&w, spec, 4096, 0, SHMKIT_RING_BLOCK, 0600,
-                                        SHMKIT_EXCL | SHMKIT_OWNED), 0);
+    ck_assert_int_eq(tu_ring_create(&w, spec, 4096, 0, SHMKIT_RING_BLOCK, 0600,
+                                    SHMKIT_EXCL | SHMKIT_OWNED), 0);
     pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
@@ -261,8 +261,8 @@ START_TEST(test_unseen_child_writer_not_corrupt)
     pid_t pid;
 
     tu_spec(backend, spec);
-    ck_assert_int_eq(shmkit_ring_create(&w, spec, 256, 0, SHMKIT_RING_BLOCK, 0600,
-                                        SHMKIT_EXCL), 0);
+    ck_assert_int_eq(tu_ring_create(&w, spec, 256, 0, SHMKIT_RING_BLOCK, 0600,
+                                    SHMKIT_EXCL), 0);
     ck_assert_int_eq(shmkit_ring_open(&c, spec, 0), 0);
     pid = fork();
     ck_assert_int_ge(pid, 0);
@@ -295,8 +295,8 @@ START_TEST(test_unseen_child_consumer_not_corrupt)
     pid_t pid;
 
     tu_spec(backend, spec);
-    ck_assert_int_eq(shmkit_ring_create(&w, spec, 256, 0, SHMKIT_RING_BLOCK, 0600,
-                                        SHMKIT_EXCL), 0);
+    ck_assert_int_eq(tu_ring_create(&w, spec, 256, 0, SHMKIT_RING_BLOCK, 0600,
+                                    SHMKIT_EXCL), 0);
     ck_assert_int_eq(shmkit_ring_open(&c, spec, 0), 0);
     for (i = 0; i < 2; i++)
         ck_assert_int_eq(shmkit_ring_send(w, msg, sizeof msg, 0), 0);
@@ -365,8 +365,8 @@ START_TEST(test_wait_failures_set_detail)
     ASSERT_OWN_DETAIL(shmkit_slot_wait(r, 0, 10), -ETIMEDOUT);
     ASSERT_OWN_DETAIL(shmkit_slot_wait(w, 0, 0), -EAGAIN);
 
-    ck_assert_int_eq(shmkit_ring_create(&rw, rspec, 256, 0, SHMKIT_RING_BLOCK, 0600,
-                                        SHMKIT_EXCL), 0);
+    ck_assert_int_eq(tu_ring_create(&rw, rspec, 256, 0, SHMKIT_RING_BLOCK, 0600,
+                                    SHMKIT_EXCL), 0);
     ck_assert_int_eq(shmkit_ring_open(&rc, rspec, 0), 0);
     ASSERT_OWN_DETAIL(shmkit_ring_recv(rc, buf, sizeof buf, 0), -EAGAIN);
     ASSERT_OWN_DETAIL(shmkit_ring_recv(rc, buf, sizeof buf, 10), -ETIMEDOUT);
@@ -422,8 +422,8 @@ START_TEST(test_interrupted_wait_sets_detail)
 
     /* A ring reader waiting for a message, a writer waiting for space. */
     tu_spec(backend, spec);
-    ck_assert_int_eq(shmkit_ring_create(&rw, spec, 256, 0, SHMKIT_RING_BLOCK, 0600,
-                                        SHMKIT_EXCL), 0);
+    ck_assert_int_eq(tu_ring_create(&rw, spec, 256, 0, SHMKIT_RING_BLOCK, 0600,
+                                    SHMKIT_EXCL), 0);
     ck_assert_int_eq(shmkit_ring_open(&rc, spec, 0), 0);
     provoke_unrelated_detail();
     ck_assert_int_eq(setitimer(ITIMER_REAL, &once, NULL), 0);
@@ -465,6 +465,8 @@ struct null_ctx {
     const void *cscratch;
     struct shmkit_info info;
     struct shmkit_field field;
+    struct shmkit_ring_options ring_options;
+    uint64_t version;
 };
 
 static struct null_ctx nc;
@@ -481,8 +483,12 @@ NULL_CALL(n_slot_read_buf, shmkit_slot_read(nc.r, NULL, 8, NULL))
 NULL_CALL(n_slot_write_slot, shmkit_slot_write(NULL, nc.record, 8))
 NULL_CALL(n_slot_write_record, shmkit_slot_write(nc.w, NULL, 8))
 NULL_CALL(n_slot_wait_slot, shmkit_slot_wait(NULL, 0, 0))
-NULL_CALL(n_ring_create_ringp, shmkit_ring_create(NULL, nc.rspec, 256, 0, 1, 0600, 0))
-NULL_CALL(n_ring_create_spec, shmkit_ring_create(&nc.out_ring, NULL, 256, 0, 1, 0600, 0))
+NULL_CALL(n_slot_version_slot, shmkit_slot_version(NULL, &nc.version))
+NULL_CALL(n_slot_version_version, shmkit_slot_version(nc.r, NULL))
+NULL_CALL(n_ring_create_ringp, shmkit_ring_create(NULL, nc.rspec, &nc.ring_options))
+NULL_CALL(n_ring_create_spec, shmkit_ring_create(&nc.out_ring, NULL, &nc.ring_options))
+NULL_CALL(n_ring_create_options, shmkit_ring_create(&nc.out_ring, nc.rspec, NULL))
+NULL_CALL(n_ring_size_options, shmkit_ring_size(NULL, NULL, NULL, NULL))
 NULL_CALL(n_ring_open_ringp, shmkit_ring_open(NULL, nc.rspec, 0))
 NULL_CALL(n_ring_open_spec, shmkit_ring_open(&nc.out_ring, NULL, 0))
 NULL_CALL(n_ring_send_ring, shmkit_ring_send(NULL, nc.buf, 4, 0))
@@ -530,7 +536,9 @@ static const struct {
 #define N(fn) {#fn, fn}
     N(n_slot_create_slotp), N(n_slot_create_spec), N(n_slot_open_slotp), N(n_slot_open_spec),
     N(n_slot_read_slot), N(n_slot_read_buf), N(n_slot_write_slot), N(n_slot_write_record),
-    N(n_slot_wait_slot), N(n_ring_create_ringp), N(n_ring_create_spec),
+    N(n_slot_wait_slot), N(n_slot_version_slot), N(n_slot_version_version),
+    N(n_ring_create_ringp), N(n_ring_create_spec),
+    N(n_ring_create_options), N(n_ring_size_options),
     N(n_ring_open_ringp), N(n_ring_open_spec), N(n_ring_send_ring), N(n_ring_send_msg),
     N(n_ring_reserve_ring), N(n_ring_reserve_ptr), N(n_ring_commit_ring),
     N(n_ring_recv_ring), N(n_ring_recv_buf), N(n_ring_peek_ring), N(n_ring_peek_ptr),
@@ -551,10 +559,13 @@ static void null_setup(int backend)
     memset(&nc, 0, sizeof nc);
     tu_spec(backend, nc.spec);
     tu_spec(backend, nc.rspec);
+    shmkit_ring_options_init(&nc.ring_options);
+    nc.ring_options.capacity = 256;
+    nc.ring_options.mode = 0600;
     ck_assert_int_eq(shmkit_slot_create(&nc.w, nc.spec, NULL, 8, 0600, SHMKIT_EXCL), 0);
     ck_assert_int_eq(shmkit_slot_open(&nc.r, nc.spec, 0), 0);
-    ck_assert_int_eq(shmkit_ring_create(&nc.rw, nc.rspec, 256, 0, SHMKIT_RING_BLOCK, 0600,
-                                        SHMKIT_EXCL), 0);
+    ck_assert_int_eq(tu_ring_create(&nc.rw, nc.rspec, 256, 0, SHMKIT_RING_BLOCK, 0600,
+                                    SHMKIT_EXCL), 0);
     ck_assert_int_eq(shmkit_ring_open(&nc.rc, nc.rspec, 0), 0);
     ck_assert_int_eq(shmkit_layout_parse(&nc.layout, "a:u8"), 0);
 }
@@ -598,7 +609,6 @@ END_TEST
  * handle; the close and free functions accept NULL as free() does. */
 START_TEST(test_null_handles_neutral)
 {
-    ck_assert_uint_eq(shmkit_slot_version(NULL), 0);
     ck_assert_uint_eq(shmkit_slot_record_size(NULL), 0);
     ck_assert_ptr_null(shmkit_slot_layout(NULL));
     ck_assert_uint_eq(shmkit_ring_lost(NULL), 0);
@@ -651,16 +661,16 @@ START_TEST(test_flags_refused)
     ASSERT_FLAGS_REFUSED(shmkit_slot_create(&s, spec, NULL, 8, 0600, 0x8000u), "0x8000");
     ASSERT_FLAGS_REFUSED(shmkit_slot_create(&s, spec, NULL, 8, 0600, SHMKIT_FROM_OLDEST),
                          "0x4");
-    ASSERT_FLAGS_REFUSED(shmkit_ring_create(&r, rspec, 256, 0, SHMKIT_RING_BLOCK, 0600,
-                                            0x10000u | SHMKIT_EXCL), "0x10000");
-    ASSERT_FLAGS_REFUSED(shmkit_ring_create(&r, rspec, 256, 0, SHMKIT_RING_OVERWRITE, 0600,
-                                            SHMKIT_FROM_OLDEST), "0x4");
+    ASSERT_FLAGS_REFUSED(tu_ring_create(&r, rspec, 256, 0, SHMKIT_RING_BLOCK, 0600,
+                                        0x10000u | SHMKIT_EXCL), "0x10000");
+    ASSERT_FLAGS_REFUSED(tu_ring_create(&r, rspec, 256, 0, SHMKIT_RING_OVERWRITE, 0600,
+                                        SHMKIT_FROM_OLDEST), "0x4");
     ck_assert_int_eq(shmkit_info(spec, &info), -ENOENT);
     ck_assert_int_eq(shmkit_info(rspec, &info), -ENOENT);
 
     ck_assert_int_eq(shmkit_slot_create(&s, spec, NULL, 8, 0600, SHMKIT_EXCL), 0);
-    ck_assert_int_eq(shmkit_ring_create(&w, rspec, 256, 0, SHMKIT_RING_OVERWRITE, 0600,
-                                        SHMKIT_EXCL), 0);
+    ck_assert_int_eq(tu_ring_create(&w, rspec, 256, 0, SHMKIT_RING_OVERWRITE, 0600,
+                                    SHMKIT_EXCL), 0);
     shmkit_slot_close(s);
     ASSERT_FLAGS_REFUSED(shmkit_slot_open(&s, spec, 0x8000u), "0x8000");
     ASSERT_FLAGS_REFUSED(shmkit_slot_open(&s, spec, SHMKIT_EXCL), "0x1");
@@ -702,7 +712,7 @@ START_TEST(test_wrong_handle_eperm)
     ck_assert_int_eq(shmkit_slot_create(&sw, spec, NULL, 8, 0600, SHMKIT_EXCL), 0);
     ck_assert_int_eq(shmkit_slot_open(&sr, spec, 0), 0);
     ck_assert_int_eq(shmkit_slot_write(sr, buf, 8), -EPERM);
-    ck_assert_int_eq(shmkit_ring_create(&w, rspec, 256, 0, policy, 0600, SHMKIT_EXCL), 0);
+    ck_assert_int_eq(tu_ring_create(&w, rspec, 256, 0, policy, 0600, SHMKIT_EXCL), 0);
     ck_assert_int_eq(shmkit_ring_open(&r, rspec, 0), 0);
     ck_assert_int_eq(shmkit_ring_send(r, buf, 4, 0), -EPERM);
     ck_assert_int_eq(shmkit_ring_reserve(r, &slot, 4, 0), -EPERM);

@@ -216,7 +216,11 @@ static int slot_writer(void *arg)
         pu_child_die(&st->report, 3, "writer %u: open: %s (%s)", gen, shmkit_strerror(rc),
                      shmkit_error_detail());
     __atomic_store_n(&st->opened, 1, __ATOMIC_RELEASE);
-    n = shmkit_slot_version(w) + 1;
+    rc = shmkit_slot_version(w, &n);
+    if (rc != 0)
+        pu_child_die(&st->report, 3, "writer %u: version: %s (%s)", gen, shmkit_strerror(rc),
+                     shmkit_error_detail());
+    n++;
     for (idx = 0;; idx++, n++) {
         pu_msg_fill(rec, st->record_size, n, gen, idx);
         rc = shmkit_slot_write(w, rec, st->record_size);
@@ -559,8 +563,8 @@ static void run_ring_writer_kills(int backend, int policy, uint64_t stream)
     st->max_message = 400;
     pu_track_spec(st->spec);
     /* A small ring: messages wrap around, pad frames, a full ring. */
-    ck_assert_int_eq(shmkit_ring_create(&w, st->spec, 2048, st->max_message, policy, 0,
-                                        SHMKIT_EXCL), 0);
+    ck_assert_int_eq(tu_ring_create(&w, st->spec, 2048, st->max_message, policy, 0,
+                                    SHMKIT_EXCL), 0);
     shmkit_ring_close(w);
     for (i = 0; i < nreaders; i++)
         readers[i] = pu_spawn(policy == SHMKIT_RING_BLOCK ? block_consumer : overwrite_reader,
@@ -773,8 +777,8 @@ START_TEST(test_block_consumer_killed)
     st->policy = SHMKIT_RING_BLOCK;
     st->max_message = 300;
     pu_track_spec(st->spec);
-    ck_assert_int_eq(shmkit_ring_create(&w, st->spec, 4096, st->max_message, SHMKIT_RING_BLOCK,
-                                        0, SHMKIT_EXCL), 0);
+    ck_assert_int_eq(tu_ring_create(&w, st->spec, 4096, st->max_message, SHMKIT_RING_BLOCK,
+                                    0, SHMKIT_EXCL), 0);
     shmkit_ring_close(w);
     writer = pu_spawn(steady_writer, NULL, CHILD_ALARM_S);
     wait_ready(1);

@@ -423,12 +423,15 @@ static void slot_calls(shmkit_slot *slot, uint64_t *rng, int who)
         st->records += rc > 0;
         break;
     case 2:
-        rc = shmkit_slot_wait(slot, pu_below(rng, 2) ? shmkit_slot_version(slot)
-                                                     : pu_rand(rng), (int)pu_below(rng, 4));
+        if (pu_below(rng, 2))
+            expect_clean(shmkit_slot_version(slot, &v), "shmkit_slot_version", who);
+        else
+            v = pu_rand(rng);
+        rc = shmkit_slot_wait(slot, v, (int)pu_below(rng, 4));
         expect_clean(rc, "shmkit_slot_wait", who);
         break;
     default:
-        (void)shmkit_slot_version(slot);
+        expect_clean(shmkit_slot_version(slot, &v), "shmkit_slot_version", who);
         if (shmkit_slot_record_size(slot) != RECORD_SIZE || shmkit_slot_layout(slot) != NULL)
             pu_child_die(&st->report, 6, "reader %d: the handle's geometry changed", who);
         break;
@@ -551,10 +554,10 @@ START_TEST(test_hostile_peer)
                          0);
         shmkit_slot_close(slot);
     } else {
-        ck_assert_int_eq(shmkit_ring_create(&ring, st->spec, RING_CAPACITY, RING_MAX,
-                                            kind == KIND_BLOCK ? SHMKIT_RING_BLOCK
-                                                               : SHMKIT_RING_OVERWRITE,
-                                            0, SHMKIT_EXCL),
+        ck_assert_int_eq(tu_ring_create(&ring, st->spec, RING_CAPACITY, RING_MAX,
+                                        kind == KIND_BLOCK ? SHMKIT_RING_BLOCK
+                                                           : SHMKIT_RING_OVERWRITE,
+                                        0, SHMKIT_EXCL),
                          0);
         shmkit_ring_close(ring);
     }

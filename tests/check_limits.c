@@ -228,7 +228,7 @@ static int create_kind(int kind, const char *spec, size_t record)
         if (rc == 0)
             shmkit_slot_close(slot);
     } else {
-        rc = shmkit_ring_create(&ring, spec, record, 0, SHMKIT_RING_BLOCK, 0600, SHMKIT_EXCL);
+        rc = tu_ring_create(&ring, spec, record, 0, SHMKIT_RING_BLOCK, 0600, SHMKIT_EXCL);
         if (rc == 0)
             shmkit_ring_close(ring);
     }
@@ -249,19 +249,19 @@ START_TEST(test_sizes_beyond_format)
 
     for (b = 0; b < nb; b++) {
         tu_spec(backends[b], spec);
-        ASSERT_CLEAN(shmkit_ring_create(&ring, spec, (size_t)SK_RING_MAX_CAPACITY + 1, 0,
-                                        SHMKIT_RING_BLOCK, 0600, 0),
+        ASSERT_CLEAN(tu_ring_create(&ring, spec, (size_t)SK_RING_MAX_CAPACITY + 1, 0,
+                                    SHMKIT_RING_BLOCK, 0600, 0),
                      SHMKIT_ESIZE, "capacity", spec, fds);
-        ASSERT_CLEAN(shmkit_ring_create(&ring, spec, SIZE_MAX, 0, SHMKIT_RING_OVERWRITE, 0600, 0),
+        ASSERT_CLEAN(tu_ring_create(&ring, spec, SIZE_MAX, 0, SHMKIT_RING_OVERWRITE, 0600, 0),
                      SHMKIT_ESIZE, "capacity", spec, fds);
         /* Messages no ring can hold: the detail gives the real limit (it
          * once named a wrapped-around capacity). */
-        ASSERT_CLEAN(shmkit_ring_create(&ring, spec, 4096, SIZE_MAX, SHMKIT_RING_BLOCK, 0600, 0),
+        ASSERT_CLEAN(tu_ring_create(&ring, spec, 4096, SIZE_MAX, SHMKIT_RING_BLOCK, 0600, 0),
                      SHMKIT_ESIZE, "larger than any ring can hold (536870896", spec, fds);
-        ASSERT_CLEAN(shmkit_ring_create(&ring, spec, 4096, (size_t)UINT32_MAX + 1,
-                                        SHMKIT_RING_BLOCK, 0600, 0),
+        ASSERT_CLEAN(tu_ring_create(&ring, spec, 4096, (size_t)UINT32_MAX + 1,
+                                    SHMKIT_RING_BLOCK, 0600, 0),
                      SHMKIT_ESIZE, "larger than any ring can hold", spec, fds);
-        ASSERT_CLEAN(shmkit_ring_create(&ring, spec, 4096, 4096, SHMKIT_RING_BLOCK, 0600, 0),
+        ASSERT_CLEAN(tu_ring_create(&ring, spec, 4096, 4096, SHMKIT_RING_BLOCK, 0600, 0),
                      SHMKIT_ESIZE, "need a capacity of at least 8224", spec, fds);
         ASSERT_CLEAN(shmkit_slot_create(&slot, spec, NULL, (size_t)SHMKIT_RECORD_MAX + 1, 0600, 0),
                      SHMKIT_ESIZE, "record size", spec, fds);

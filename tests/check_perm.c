@@ -201,8 +201,8 @@ START_TEST(test_mode_ignores_umask)
         ck_assert_int_eq(shmkit_unlink(spec), 0);
 
         old = umask(cases[i].umask);
-        ck_assert_int_eq(shmkit_ring_create(&ring, tu_spec(backend, spec), 4096, 0,
-                                            SHMKIT_RING_BLOCK, cases[i].asked, SHMKIT_EXCL), 0);
+        ck_assert_int_eq(tu_ring_create(&ring, tu_spec(backend, spec), 4096, 0,
+                                        SHMKIT_RING_BLOCK, cases[i].asked, SHMKIT_EXCL), 0);
         umask(old);
         ck_assert_uint_eq(mode_of(spec), cases[i].expect);
         shmkit_ring_close(ring);
@@ -290,8 +290,8 @@ START_TEST(test_readers_map_read_only)
     shmkit_slot_close(reader);
     ck_assert_int_eq(shmkit_unlink(spec), 0);
 
-    ck_assert_int_eq(shmkit_ring_create(&ring, tu_spec(backend, spec), 4096, 0,
-                                        SHMKIT_RING_OVERWRITE, 0600, SHMKIT_EXCL), 0);
+    ck_assert_int_eq(tu_ring_create(&ring, tu_spec(backend, spec), 4096, 0,
+                                    SHMKIT_RING_OVERWRITE, 0600, SHMKIT_EXCL), 0);
     shmkit_ring_close(ring);
     ck_assert_int_eq(shmkit_ring_open(&ring_reader, spec, 0), 0);
     ck_assert_int_eq(mappings_of(spec, &writable), 1);
@@ -355,7 +355,7 @@ static int nobody_creates_ring(const char *spec)
 {
     shmkit_ring *ring;
 
-    if (shmkit_ring_create(&ring, spec, 4096, 0, SHMKIT_RING_OVERWRITE, 0644, SHMKIT_EXCL) != 0)
+    if (tu_ring_create(&ring, spec, 4096, 0, SHMKIT_RING_OVERWRITE, 0644, SHMKIT_EXCL) != 0)
         return 1;
     shmkit_ring_close(ring);
     return 0;
@@ -402,7 +402,7 @@ START_TEST(test_other_owner_refused)
     ck_assert_int_eq(shmkit_ring_open(&ring, spec, 0), SHMKIT_EOWNER);
     assert_owner_detail();
     ck_assert_int_eq(shmkit_ring_open(&ring, spec, SHMKIT_WRITE), SHMKIT_EOWNER);
-    ck_assert_int_eq(shmkit_ring_create(&ring, spec, 4096, 0, SHMKIT_RING_OVERWRITE, 0600, 0),
+    ck_assert_int_eq(tu_ring_create(&ring, spec, 4096, 0, SHMKIT_RING_OVERWRITE, 0600, 0),
                      SHMKIT_EOWNER);
     ck_assert_int_eq(shmkit_ring_open(&ring, spec, SHMKIT_ANY_OWNER), 0);
     shmkit_ring_close(ring);
@@ -486,8 +486,8 @@ START_TEST(test_owned_removed_on_close)
     shmkit_slot_close(slot);
     ck_assert_int_eq(shmkit_info(spec, &info), -ENOENT);
 
-    ck_assert_int_eq(shmkit_ring_create(&ring, tu_spec(backend, spec), 4096, 0,
-                                        SHMKIT_RING_BLOCK, 0600, SHMKIT_OWNED), 0);
+    ck_assert_int_eq(tu_ring_create(&ring, tu_spec(backend, spec), 4096, 0,
+                                    SHMKIT_RING_BLOCK, 0600, SHMKIT_OWNED), 0);
     ck_assert_int_eq(shmkit_info(spec, &info), 0);
     ck_assert_int_eq(info.owned, 1);
     shmkit_ring_close(ring);

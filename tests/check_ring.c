@@ -100,7 +100,7 @@ static int check_message(const unsigned char *buf, int len, uint64_t n, size_t m
 static shmkit_ring *create_ring(const char *spec, size_t cap, size_t max, int policy)
 {
     shmkit_ring *ring = NULL;
-    int rc = shmkit_ring_create(&ring, spec, cap, max, policy, 0, SHMKIT_EXCL);
+    int rc = tu_ring_create(&ring, spec, cap, max, policy, 0, SHMKIT_EXCL);
 
     ck_assert_msg(rc == 0, "create %s: %s (%s)", spec, shmkit_strerror(rc),
                   shmkit_error_detail());
@@ -147,11 +147,11 @@ START_TEST(test_geometry)
     ck_assert_uint_eq(shmkit_ring_max_message(w), 100);
     ck_assert_int_eq(shmkit_ring_policy(w), SHMKIT_RING_BLOCK);
     ck_assert_int_eq(shmkit_ring_send(w, "x", 101, 0), -EMSGSIZE);
-    ck_assert_int_eq(shmkit_ring_create(&again, spec, 1024, 100, SHMKIT_RING_BLOCK, 0,
-                                        SHMKIT_EXCL), -EEXIST);
-    ck_assert_int_eq(shmkit_ring_create(&again, spec, 2048, 100, SHMKIT_RING_BLOCK, 0, 0),
+    ck_assert_int_eq(tu_ring_create(&again, spec, 1024, 100, SHMKIT_RING_BLOCK, 0,
+                                    SHMKIT_EXCL), -EEXIST);
+    ck_assert_int_eq(tu_ring_create(&again, spec, 2048, 100, SHMKIT_RING_BLOCK, 0, 0),
                      SHMKIT_ESIZE);
-    ck_assert_int_eq(shmkit_ring_create(&again, spec, 1024, 100, SHMKIT_RING_OVERWRITE, 0, 0),
+    ck_assert_int_eq(tu_ring_create(&again, spec, 1024, 100, SHMKIT_RING_OVERWRITE, 0, 0),
                      SHMKIT_EKIND);
     ck_assert_int_eq(shmkit_info(spec, &info), 0);
     ck_assert_int_eq(info.kind, SHMKIT_KIND_RING);
@@ -162,12 +162,115 @@ START_TEST(test_geometry)
     ck_assert_str_ne(info.wait_mechanism, "");
     shmkit_ring_close(w);
     /* Without max_message: the largest that always fits. */
-    ck_assert_int_eq(shmkit_ring_create(&again, spec, 1024, 0, SHMKIT_RING_BLOCK, 0, 0), SHMKIT_ESIZE);
+    ck_assert_int_eq(tu_ring_create(&again, spec, 1024, 0, SHMKIT_RING_BLOCK, 0, 0), SHMKIT_ESIZE);
     finish(spec);
-    ck_assert_int_eq(shmkit_ring_create(&again, spec, 1024, 0, SHMKIT_RING_BLOCK, 0, 0), 0);
+    ck_assert_int_eq(tu_ring_create(&again, spec, 1024, 0, SHMKIT_RING_BLOCK, 0, 0), 0);
     ck_assert_uint_eq(shmkit_ring_max_message(again), 1024 / 2 - 16);
     shmkit_ring_close(again);
     finish(spec);
+}
+END_TEST
+
+/* The options structure: its initialisers agree, and a size the library
+ * does not know is refused before anything is created. */
+START_TEST(test_options)
+{
+    BACKEND_OR_SKIP();
+    struct shmkit_ring_options init = SHMKIT_RING_OPTIONS_INIT, options;
+    struct shmkit_info info;
+    size_t cap = 0, max = 0, bytes = 0;
+    char spec[32];
+    shmkit_ring *w = NULL;
+
+    memset(&options, 0xa5, sizeof options);
+    shmkit_ring_options_init(&options);
+    ck_assert_uint_eq(options.size, sizeof options);
+    ck_assert_uint_eq(options.capacity, 0);
+    ck_assert_uint_eq(options.max_message, 0);
+    ck_assert_int_eq(options.policy, SHMKIT_RING_BLOCK);
+    ck_assert_uint_eq(options.mode, 0);
+    ck_assert_uint_eq(options.flags, 0);
+    /* The macro's, member by member (padding bytes may differ). */
+    ck_assert_uint_eq(init.size, options.size);
+    ck_assert_uint_eq(init.capacity, options.capacity);
+    ck_assert_uint_eq(init.max_message, options.max_message);
+    ck_assert_int_eq(init.policy, options.policy);
+    ck_assert_uint_eq(init.mode, options.mode);
+    ck_assert_uint_eq(init.flags, options.flags);
+    shmkit_ring_options_init(NULL); /* does nothing */
+
+    tu_spec(backend, spec);
+    options.capacity = 4096;
+    options.flags = SHMKIT_EXCL;
+    options.size = 0; /* not set up */
+    w = (shmkit_ring *)&info;
+    ck_assert_int_eq(shmkit_ring_create(&w, spec, &options), -EINVAL);
+    ck_assert_ptr_null(w);
+    ck_assert_ptr_nonnull(strstr(shmkit_error_detail(), "SHMKIT_RING_OPTIONS_INIT"));
+    options.size = sizeof options + 8; /* a later version's */
+    ck_assert_int_eq(shmkit_ring_create(&w, spec, &options), -EINVAL);
+    ck_assert_int_eq(shmkit_ring_size(&options, &cap, &max, &bytes), -EINVAL);
+    ck_assert_int_eq(shmkit_ring_create(&w, spec, NULL), -EINVAL);
+    ck_assert_int_eq(shmkit_info(spec, &info), -ENOENT);
+
+    /* What shmkit_ring_size says is what shmkit_ring_create makes. */
+    options.size = sizeof options;
+    options.capacity = 3000;
+    options.policy = SHMKIT_RING_OVERWRITE;
+    ck_assert_int_eq(shmkit_ring_size(&options, &cap, &max, &bytes), 0);
+    ck_assert_int_eq(shmkit_ring_create(&w, spec, &options), 0);
+    ck_assert_uint_eq(shmkit_ring_capacity(w), cap);
+    ck_assert_uint_eq(shmkit_ring_max_message(w), max);
+    ck_assert_int_eq(shmkit_ring_policy(w), SHMKIT_RING_OVERWRITE);
+    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_uint_eq(info.total_size, bytes);
+    shmkit_ring_close(w);
+    finish(spec);
+}
+END_TEST
+
+/* shmkit_ring_size: the geometry of rings, without creating one. */
+START_TEST(test_ring_size)
+{
+    static const struct {
+        size_t capacity, max_message;
+        int policy, rc;
+        size_t cap, max;
+    } cases[] = {
+        { 1, 0, SHMKIT_RING_BLOCK, 0, 256, 256 / 2 - 16 },
+        { 256, 0, SHMKIT_RING_OVERWRITE, 0, 256, 256 / 2 - 16 },
+        { 257, 0, SHMKIT_RING_BLOCK, 0, 512, 512 / 2 - 16 },
+        { 1000, 100, SHMKIT_RING_BLOCK, 0, 1024, 100 },
+        { 4096, 4096 / 2 - 16, SHMKIT_RING_BLOCK, 0, 4096, 4096 / 2 - 16 },
+        { (size_t)1 << 30, 0, SHMKIT_RING_OVERWRITE, 0, (size_t)1 << 30, ((size_t)1 << 29) - 16 },
+        { 0, 0, SHMKIT_RING_BLOCK, SHMKIT_ESIZE, 0, 0 },
+        { ((size_t)1 << 30) + 1, 0, SHMKIT_RING_BLOCK, SHMKIT_ESIZE, 0, 0 },
+        { 4096, 4096 / 2 - 15, SHMKIT_RING_BLOCK, SHMKIT_ESIZE, 0, 0 },
+        { 4096, (size_t)1 << 30, SHMKIT_RING_BLOCK, SHMKIT_ESIZE, 0, 0 },
+        { 4096, 0, 7, -EINVAL, 0, 0 },
+    };
+    struct shmkit_ring_options options = SHMKIT_RING_OPTIONS_INIT;
+    size_t i;
+
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t cap = 0, max = 0, bytes = 0;
+        int rc;
+
+        options.capacity = cases[i].capacity;
+        options.max_message = cases[i].max_message;
+        options.policy = cases[i].policy;
+        rc = shmkit_ring_size(&options, &cap, &max, &bytes);
+        ck_assert_msg(rc == cases[i].rc, "case %zu: %d (%s)", i, rc, shmkit_error_detail());
+        if (rc < 0) {
+            ck_assert_str_ne(shmkit_error_detail(), "");
+            continue;
+        }
+        ck_assert_uint_eq(cap, cases[i].cap);
+        ck_assert_uint_eq(max, cases[i].max);
+        ck_assert_uint_eq(bytes, SK_HEADER_SIZE + cases[i].cap);
+        /* Every output is optional. */
+        ck_assert_int_eq(shmkit_ring_size(&options, NULL, NULL, NULL), 0);
+    }
 }
 END_TEST
 
@@ -182,11 +285,11 @@ START_TEST(test_bad_arguments)
     char buf[8];
 
     tu_spec(backend, spec);
-    ck_assert_int_eq(shmkit_ring_create(&r, spec, 0, 0, SHMKIT_RING_BLOCK, 0, 0), SHMKIT_ESIZE);
-    ck_assert_int_eq(shmkit_ring_create(&r, spec, 4096, 2048, SHMKIT_RING_BLOCK, 0, 0),
+    ck_assert_int_eq(tu_ring_create(&r, spec, 0, 0, SHMKIT_RING_BLOCK, 0, 0), SHMKIT_ESIZE);
+    ck_assert_int_eq(tu_ring_create(&r, spec, 4096, 2048, SHMKIT_RING_BLOCK, 0, 0),
                      SHMKIT_ESIZE);
-    ck_assert_int_eq(shmkit_ring_create(&r, spec, 4096, 0, 7, 0, 0), -EINVAL);
-    ck_assert_int_eq(shmkit_ring_create(&r, spec, 4096, 0, SHMKIT_RING_BLOCK, 01000, 0), -EINVAL);
+    ck_assert_int_eq(tu_ring_create(&r, spec, 4096, 0, 7, 0, 0), -EINVAL);
+    ck_assert_int_eq(tu_ring_create(&r, spec, 4096, 0, SHMKIT_RING_BLOCK, 01000, 0), -EINVAL);
     ck_assert_int_eq(shmkit_ring_open(&r, spec, 0), -ENOENT);
     ck_assert_ptr_null(r);
     w = create_ring(spec, 4096, 0, SHMKIT_RING_BLOCK);
@@ -857,6 +960,8 @@ static Suite *ring_suite(void)
     tcase_set_timeout(basic, 60);
     tcase_set_timeout(streams, 300);
     tcase_add_loop_test(basic, test_geometry, 0, 2);
+    tcase_add_loop_test(basic, test_options, 0, 2);
+    tcase_add_test(basic, test_ring_size);
     tcase_add_loop_test(basic, test_bad_arguments, 0, 2);
     tcase_add_loop_test(basic, test_wrap_block_copy, 0, 2);
     tcase_add_loop_test(basic, test_wrap_block_zero_copy, 0, 2);

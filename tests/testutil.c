@@ -59,6 +59,19 @@ int tu_backends(int *backends)
     return n;
 }
 
+int tu_ring_create(shmkit_ring **ringp, const char *spec, size_t capacity, size_t max_message,
+                   int policy, unsigned mode, unsigned flags)
+{
+    struct shmkit_ring_options options = SHMKIT_RING_OPTIONS_INIT;
+
+    options.capacity = capacity;
+    options.max_message = max_message;
+    options.policy = policy;
+    options.mode = mode;
+    options.flags = flags;
+    return shmkit_ring_create(ringp, spec, &options);
+}
+
 void tu_assert_no_leftovers(void)
 {
     struct shmkit_info info;

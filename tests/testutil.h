@@ -23,6 +23,12 @@ char *tu_spec(int backend, char *buf);
 /* Number of the backends this build has: fills BACKENDS (size 2). */
 int tu_backends(int *backends);
 
+/* shmkit_ring_create with the options as arguments, for the tests that
+ * set them all. */
+struct shmkit_ring;
+int tu_ring_create(struct shmkit_ring **ringp, const char *spec, size_t capacity,
+                   size_t max_message, int policy, unsigned mode, unsigned flags);
+
 /* Fail the test unless no segment created by tu_*_spec in this process is
  * left behind. */
 void tu_assert_no_leftovers(void);

@@ -137,6 +137,7 @@ int main(int argc, char **argv)
     struct options o;
     struct weather record;
     shmkit_slot *slot;
+    uint64_t version;
     int rc;
 
     parse_options(argc, argv, &o);
@@ -158,8 +159,14 @@ int main(int argc, char **argv)
         shmkit_slot_close(slot);
         return 1;
     }
+    rc = shmkit_slot_version(slot, &version);
+    if (rc < 0) {
+        report(o.spec, rc);
+        shmkit_slot_close(slot);
+        return 1;
+    }
     printf("wrote station %lu to %s (version %llu)\n", (unsigned long)record.station,
-           o.spec, (unsigned long long)shmkit_slot_version(slot));
+           o.spec, (unsigned long long)version);
 
     /* Release the handle and the writer lease; the segment stays. */
     shmkit_slot_close(slot);

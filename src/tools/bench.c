@@ -331,24 +331,20 @@ static const char *mode_name(int mode)
     }
 }
 
-static size_t pow2_at_least(size_t n)
-{
-    size_t p = 256;
-
-    while (p < n)
-        p <<= 1;
-    return p;
-}
-
 /* Ring capacities (documented in doc/BENCHMARKS.md): room for at least
  * four frames, and at least 64 KiB (latency) or 1 MiB (throughput), so
- * that a producer is never throttled by a small ring. */
-static size_t ring_capacity(int section, size_t size)
+ * that a producer is never throttled by a small ring; shmkit_ring_create
+ * rounds the capacity up to a power of two. */
+static void ring_options(int section, size_t size, struct shmkit_ring_options *options)
 {
     size_t floor = section == S_THROUGHPUT ? MIB : 64 * KIB;
     size_t frames = 4 * (size + 32);
 
-    return pow2_at_least(frames > floor ? frames : floor);
+    shmkit_ring_options_init(options);
+    options->capacity = frames > floor ? frames : floor;
+    options->max_message = size;
+    options->mode = 0600;
+    options->flags = SHMKIT_EXCL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1188,10 +1184,11 @@ static int objects_make(struct job *job, char *why, size_t len)
         }
         case T_RING:
         case T_RING_ZC: {
+            struct shmkit_ring_options options;
             shmkit_ring *r;
             make_spec(job->opt, o->seg[d], sizeof o->seg[d]);
-            rc = shmkit_ring_create(&r, o->seg[d], ring_capacity(job->section, job->size),
-                                    job->size, SHMKIT_RING_BLOCK, 0600, SHMKIT_EXCL);
+            ring_options(job->section, job->size, &options);
+            rc = shmkit_ring_create(&r, o->seg[d], &options);
             if (rc < 0) {
                 o->seg[d][0] = '\0';
                 snprintf(why, len, "shmkit_ring_create: %s (%s)", shmkit_strerror(rc),

@@ -56,12 +56,8 @@ static const struct tool_option options[] = {
     { 0, 0, NULL, 0 }
 };
 
-/* Ring geometry as shmkit_ring_create() documents it: the capacity is
- * rounded up to a power of two from 256 bytes to 1 GiB, and a message
- * takes at most half of it less a 16-byte frame header. */
-#define RING_MIN_CAPACITY 256u
+/* The largest ring capacity, for parsing --ring and --max-message. */
 #define RING_MAX_CAPACITY (1u << 30)
-#define RING_FRAME_HEADER 16u
 
 /* What the command line asks for. */
 struct request {
@@ -211,23 +207,25 @@ static int parse_command_line(int argc, char **argv, struct request *req)
     return -1;
 }
 
-/* The capacity a ring created with REQUESTED bytes gets. */
-static size_t ring_capacity_of(size_t requested)
+/* The options of the ring that --ring creates. */
+static void ring_options(const struct request *req, struct shmkit_ring_options *ro)
 {
-    size_t cap = RING_MIN_CAPACITY;
-
-    while (cap < requested && cap < RING_MAX_CAPACITY)
-        cap <<= 1;
-    return cap;
+    shmkit_ring_options_init(ro);
+    ro->capacity = req->ring_capacity;
+    ro->max_message = req->max_message;
+    ro->policy = req->overwrite ? SHMKIT_RING_OVERWRITE : SHMKIT_RING_BLOCK;
+    ro->mode = req->mode;
+    ro->flags = (req->exclusive ? SHMKIT_EXCL : 0) | (req->owned ? SHMKIT_OWNED : 0) |
+                     req->any_owner;
 }
 
 /* Ring options that make no sense together, or a geometry that
  * shmkit_ring_create() would refuse. */
 static int check_ring_combinations(const struct request *req)
 {
-    size_t cap = ring_capacity_of(req->ring_capacity);
-    size_t largest = cap / 2 - RING_FRAME_HEADER;
-    size_t max = req->max_message != 0 ? req->max_message : largest;
+    struct shmkit_ring_options ro;
+    size_t cap = 0, largest = 0, max;
+    int rc;
 
     if (req->ring_capacity == 0) {
         if (req->owned)
@@ -240,6 +238,12 @@ static int check_ring_combinations(const struct request *req)
                                     req->overwrite ? "--overwrite" : "--max-message");
         return -1;
     }
+    ring_options(req, &ro);
+    ro.max_message = 0; /* the largest message of that capacity */
+    rc = shmkit_ring_size(&ro, &cap, &largest, NULL);
+    if (rc < 0) /* not with a capacity that --ring accepted */
+        return tool_fail(req->spec, NULL, rc);
+    max = req->max_message != 0 ? req->max_message : largest;
     if (req->layout_text != NULL)
         return tool_usage_error("a ring has no layout: -L does not go with --ring");
     if (req->assignment_count > 0)
@@ -662,19 +666,18 @@ static int check_ring_input(const struct request *req)
  * waiting for a busy lease. */
 static int open_ring(const struct request *req, shmkit_ring **ringp)
 {
+    struct shmkit_ring_options ro;
     struct lease_wait wait;
     int rc;
 
+    ring_options(req, &ro);
     lease_wait_init(&wait, req);
     do {
         if (req->ring_capacity == 0)
             rc = shmkit_ring_open(ringp, req->spec, SHMKIT_WRITE | req->any_owner);
         else /* Without SHMKIT_EXCL an existing ring is opened instead and
               * must have the same policy, capacity and largest message. */
-            rc = shmkit_ring_create(ringp, req->spec, req->ring_capacity, req->max_message,
-                                    req->overwrite ? SHMKIT_RING_OVERWRITE : SHMKIT_RING_BLOCK,
-                                    req->mode, (req->exclusive ? SHMKIT_EXCL : 0) |
-                                    (req->owned ? SHMKIT_OWNED : 0) | req->any_owner);
+            rc = shmkit_ring_create(ringp, req->spec, &ro);
     } while (rc == SHMKIT_EBUSY && lease_wait_again(&wait));
     if (rc == -EEXIST && req->ring_capacity != 0)
         return tool_error(TOOL_EXIT_RUNTIME, req->spec, "already exists");

@@ -97,7 +97,7 @@ static void use_slot(shmkit_slot *slot, int writer)
             FZ_CHECK(shmkit_layout_size(layout) == size);
             FZ_CHECK(shmkit_layout_to_json(layout, rec, json, sizeof json) >= 0);
         }
-        shmkit_slot_version(slot);
+        shmkit_slot_version(slot, &again);
         shmkit_slot_wait(slot, version, 0);
         if (writer) {
             /* Alone with the segment, the writer reads back what it wrote. */

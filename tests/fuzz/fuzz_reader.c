@@ -183,7 +183,8 @@ static void read_slot(struct state *st, uint8_t how)
         }
         break;
     case 1:
-        shmkit_slot_version(st->slot);
+        n = shmkit_slot_version(st->slot, &version);
+        FZ_CHECK(n == 0 || n <= -1000);
         break;
     default:
         n = shmkit_slot_wait(st->slot, (how & 0x20) ? 0 : UINT64_MAX - 1, 0);
@@ -372,11 +373,16 @@ static int create(struct state *st, uint8_t config)
     case K_LAYOUT_SLOT:
         rc = shmkit_slot_create(&st->writer_slot, st->spec, layouts[g % 8], 0, 0, SHMKIT_EXCL);
         break;
-    default:
-        rc = shmkit_ring_create(&st->writer_ring, st->spec, capacities[g % 4],
-                                max_messages[g / 4 % 4], st->kind == K_BLOCK_RING
-                                ? SHMKIT_RING_BLOCK : SHMKIT_RING_OVERWRITE, 0, SHMKIT_EXCL);
+    default: {
+        struct shmkit_ring_options options = SHMKIT_RING_OPTIONS_INIT;
+
+        options.capacity = capacities[g % 4];
+        options.max_message = max_messages[g / 4 % 4];
+        options.policy = st->kind == K_BLOCK_RING ? SHMKIT_RING_BLOCK : SHMKIT_RING_OVERWRITE;
+        options.flags = SHMKIT_EXCL;
+        rc = shmkit_ring_create(&st->writer_ring, st->spec, &options);
         break;
+    }
     }
     if (rc < 0)
         return rc;

@@ -1,0 +1,205 @@
+/*
+ * ring-impl.h - the ring's handle and the helpers its files share:
+ * ring.c (opening, creating, describing), ring-write.c (the writer) and
+ * ring-read.c (consumers and readers).  The format and the protocol are
+ * described at the top of ring.c.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#ifndef SHMKIT_RING_IMPL_H
+#define SHMKIT_RING_IMPL_H
+
+#include "handle.h"
+#include "ring.h"
+#include "wait.h"
+
+#include <errno.h>
+
+/* Bounded retries of an overwrite reader that keeps being lapped. */
+#define RESYNC_ATTEMPTS 10000
+
+enum ring_role { ROLE_WRITER = 1, ROLE_CONSUMER, ROLE_READER };
+
+struct shmkit_ring {
+    struct sk_handle h;         /* first: segment, view, leases (handle.h) */
+    struct sk_header *hdr;     /* shared, read-only for overwrite readers */
+    unsigned char *data;
+    uint32_t cap, mask, max_message;
+    int policy;
+    int role;                   /* enum ring_role */
+    sk_atomic_u32 busy;         /* a call is using the handle (enter_call) */
+    struct sk_waitset ws;
+
+    /* writer */
+    uint32_t w_head;            /* private copy of head */
+    uint32_t w_tail;            /* block: tail as last loaded (and checked) */
+    uint32_t w_oldest;          /* overwrite: private copy of oldest */
+    uint32_t w_reclaim;         /* overwrite: private copy of reclaim */
+    uint64_t w_seq;             /* next message number */
+    int reserved;               /* a reserve is pending */
+    uint32_t r_frame;           /* its frame position */
+    uint32_t r_len;             /* its maximum length */
+
+    /* consumer and reader */
+    uint32_t pos;               /* next frame to read */
+    uint32_t r_head;            /* block consumer: head as last loaded */
+    uint64_t seq;               /* expected message number */
+    int seq_known;              /* 0 until the first frame is read */
+    uint64_t lost;
+    int peeked;                 /* a peek is pending */
+    uint32_t peek_pos, peek_size;
+    uint64_t peek_seq;
+};
+
+static inline uint32_t frame_size(uint32_t len)
+{
+    return SK_FRAME_HDR + ((len + SK_FRAME_ALIGN - 1) & ~(SK_FRAME_ALIGN - 1));
+}
+
+/* Every frame starts on a frame boundary.  A cursor read from the segment
+ * that does not is damage: used as is, a 16-byte frame header at it could
+ * straddle the end of the ring, and so the end of the mapping. */
+static inline int aligned(uint32_t pos)
+{
+    return (pos & (SK_FRAME_ALIGN - 1)) == 0;
+}
+
+static inline unsigned char *at(const shmkit_ring *ring, uint32_t pos)
+{
+    return ring->data + (pos & ring->mask);
+}
+
+static inline uint32_t to_end(const shmkit_ring *ring, uint32_t pos)
+{
+    return ring->cap - (pos & ring->mask);
+}
+
+/* Milliseconds left until DEADLINE (0: none) for sk_wait_changed. */
+static inline int remaining_ms(uint64_t deadline, int timeout_ms)
+{
+    uint64_t now;
+
+    if (timeout_ms <= 0)
+        return timeout_ms;
+    now = sk_monotonic_ns();
+    if (now >= deadline)
+        return 0;
+    return (int)((deadline - now + 999999u) / 1000000u);
+}
+
+static inline uint64_t deadline_of(int timeout_ms)
+{
+    return timeout_ms > 0 ? sk_monotonic_ns() + (uint64_t)timeout_ms * 1000000u : 0;
+}
+
+/* What a wait that found nothing returns when the time is up. */
+static inline int expired(int timeout_ms)
+{
+    return timeout_ms == 0 ? -EAGAIN : -ETIMEDOUT;
+}
+
+/* Copy a frame header in or out; frame headers are 16-aligned in the
+ * ring, so they never cross its end. */
+static inline void put_frame(shmkit_ring *ring, uint32_t pos, uint32_t len, uint32_t flags,
+                      uint64_t seq)
+{
+    struct sk_frame f;
+
+    f.len = len;
+    f.flags = flags;
+    f.seq = seq;
+    sk_racy_write(at(ring, pos), &f, sizeof f);
+}
+
+static inline void get_frame(const shmkit_ring *ring, uint32_t pos, struct sk_frame *f)
+{
+    sk_racy_copy(f, at(ring, pos), sizeof *f);
+}
+
+/* Handles are for one thread at a time.  Every call that moves a handle's
+ * private state marks it busy, so that two threads using one handle at
+ * once get -EINVAL instead of corrupting its cursors, which would then
+ * blame the segment.
+ *
+ * Readers' calls take the mark with an atomic exchange: exact, and cheap
+ * there (the handle's own cache line, and a reader's pending stores are
+ * to private memory or to `tail`, which the writer rarely loads).  The
+ * writer's calls only load and store it: an exchange is a full barrier on
+ * most machines, and the writer's pending stores are message bytes in
+ * lines the consumer has just read, so each send would wait for them to
+ * reach its cache.  For writers the check catches most overlaps, not all;
+ * writer_state_disagrees then tells misuse from damage where the cursors
+ * allow it. */
+static inline int in_use(void)
+{
+    return sk_fail(-EINVAL, "the handle is in use by another thread "
+                            "(a handle is for one thread at a time)");
+}
+
+/* The API's NULL rule (shmkit.h), checked on entry: RING, then the
+ * pointer argument named MISSING if the caller found it NULL. */
+static inline int null_args(const shmkit_ring *ring, const char *missing)
+{
+    if (ring == NULL)
+        return sk_null_arg("ring");
+    return missing != NULL ? sk_null_arg(missing) : 0;
+}
+
+static inline int enter_call(shmkit_ring *ring, const char *missing)
+{
+    int rc = null_args(ring, missing);
+
+    if (rc < 0)
+        return rc;
+    return sk_exchange(&ring->busy, 1) != 0 ? in_use() : 0;
+}
+
+static inline int enter_writer_call(shmkit_ring *ring, const char *missing)
+{
+    int rc = null_args(ring, missing);
+
+    if (rc < 0)
+        return rc;
+    if (sk_load(&ring->busy, SK_RELAXED) != 0)
+        return in_use();
+    sk_store(&ring->busy, 1, SK_RELAXED);
+    return 0;
+}
+
+static inline int leave_call(shmkit_ring *ring, int rc)
+{
+    sk_store(&ring->busy, 0, SK_RELEASE);
+    return rc;
+}
+
+/* Overwrite readers: was POS overwritten (or about to be) by now?  Called
+ * after copying, behind an acquire fence. */
+static inline int overwritten(const shmkit_ring *ring, uint32_t pos)
+{
+    uint32_t reclaim;
+
+    sk_fence(SK_ACQUIRE);
+    reclaim = sk_load(&ring->hdr->reclaim, SK_RELAXED);
+    return (uint32_t)(reclaim - pos) > ring->cap;
+}
+
+/* Jump to the oldest retained frame after being lapped. */
+static inline void resync(shmkit_ring *ring)
+{
+    ring->pos = sk_load(&ring->hdr->oldest, SK_ACQUIRE);
+}
+
+/* The frame at POS as far as it can be checked without knowing whether it
+ * was overwritten: SHMKIT_ECORRUPT if it cannot be a frame.  On success
+ * *SIZE is the bytes it takes, pad or message. */
+int sk_ring_check_frame(const shmkit_ring *ring, uint32_t pos, uint32_t head,
+                        const struct sk_frame *f, uint32_t *size);
+/* Errors about the caller's misuse must not read as damage: 1, with
+ * SHMKIT_ENOTHOLDER and a detail, if the shared cursor WHAT has moved
+ * from MINE, where this handle left it, to SHARED consistently with HEAD
+ * and TAIL, so that another process DID what this handle's lease holder
+ * does; 0 otherwise (see ring.c). */
+int sk_ring_moved_on(const shmkit_ring *ring, uint32_t mine, uint32_t shared, uint32_t head,
+                     uint32_t tail, const char *what, const char *did);
+
+#endif /* SHMKIT_RING_IMPL_H */

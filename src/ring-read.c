@@ -1,0 +1,254 @@
+/*
+ * ring-read.c - the ring's readers: a block ring's consumer, which moves
+ * the shared tail, and an overwrite ring's readers, which detect being
+ * lapped and resynchronise (ring.c has the protocol).  No system call on
+ * the way unless the reader has to wait.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#include "ring-impl.h"
+
+/* A block consumer's cursor against the segment's tail, which only the
+ * consumer moves and which it stores after every move. */
+static int consumer_state_disagrees(const shmkit_ring *ring)
+{
+    uint32_t tail = sk_load(&ring->hdr->tail, SK_ACQUIRE);
+    uint32_t head = sk_load(&ring->hdr->head, SK_ACQUIRE);
+
+    return sk_ring_moved_on(ring, ring->pos, tail, head, tail,
+                            "the consumer cursor in the segment",
+                            "consumed as this handle's consumer");
+}
+
+/* Wait until head moves away from SEEN.  Readers register as waiters
+ * through their writable header view; one that may not write to the
+ * segment has none and is left to poll (wait.h). */
+static int wait_for_data(shmkit_ring *ring, uint32_t seen, uint64_t deadline, int timeout_ms)
+{
+    struct sk_header *rw = sk_seg_waiter_view(&ring->h.seg);
+    int left = remaining_ms(deadline, timeout_ms);
+    int rc;
+
+    if (left == 0)
+        return sk_wait_failure(expired(timeout_ms), "message");
+    sk_clear_detail();
+    /* In slices, so that a segment that shrank is noticed without a
+     * publication: the end of a slice is a spurious wake-up. */
+    rc = sk_wait_changed(&ring->ws, SK_WAIT_IDX_DATA, rw != NULL ? &rw->head : &ring->hdr->head,
+                         seen, rw != NULL ? &rw->waiters : NULL, sk_idle_slice(left),
+                         sk_wait_mode_get());
+    if (rc < 0 && rc != -ETIMEDOUT)
+        return sk_wait_failure(rc, "message");
+    return sk_seg_verdict(&ring->h.seg, 0);
+}
+
+/* Account for the message number of a frame just read. */
+static int check_sequence(shmkit_ring *ring, uint64_t seq)
+{
+    if (ring->seq_known && seq != ring->seq) {
+        if (ring->policy == SHMKIT_RING_BLOCK || seq < ring->seq)
+            return sk_fail(SHMKIT_ECORRUPT, "message %llu where %llu was expected",
+                           (unsigned long long)seq, (unsigned long long)ring->seq);
+        ring->lost += seq - ring->seq;
+    }
+    return 0;
+}
+
+/* Move the cursor SIZE bytes on; a block consumer publishes it. */
+static void move_cursor(shmkit_ring *ring, uint32_t size)
+{
+    ring->pos += size;
+    if (ring->policy == SHMKIT_RING_BLOCK) {
+        struct sk_header *h = ring->hdr;
+
+        sk_store(&h->tail, ring->pos, SK_RELEASE);
+        sk_notify(&ring->ws, SK_WAIT_IDX_SPACE, &h->tail, &h->space_waiters);
+    }
+}
+
+/* The head to read up to.  A block consumer reuses the head it loaded last
+ * (acquire) until it has read everything before it: the frames there were
+ * complete then and nobody else moves its cursor, so it loads the writer's
+ * line only once per batch of published messages.  An overwrite reader
+ * always loads it: it may be lapped and moved past any earlier head. */
+static uint32_t current_head(shmkit_ring *ring)
+{
+    if (ring->policy == SHMKIT_RING_BLOCK && ring->r_head != ring->pos)
+        return ring->r_head;
+    ring->r_head = sk_load(&ring->hdr->head, SK_ACQUIRE);
+    return ring->r_head;
+}
+
+/* Find the next message: on success its frame is at ring->pos with header
+ * *F and total size *SIZE, and (if BUF) its bytes are copied to BUF.
+ * Pad frames are skipped.  BUFLEN < length: -EMSGSIZE. */
+static int next_frame(shmkit_ring *ring, void *buf, size_t buflen, struct sk_frame *f,
+                      uint32_t *size, int timeout_ms)
+{
+    uint64_t deadline = 0; /* read the clock only if we have to wait */
+    int attempt, rc;
+
+    for (attempt = 0; attempt < RESYNC_ATTEMPTS; attempt++) {
+        uint32_t head = current_head(ring);
+        int copied = 0;
+
+        if (head == ring->pos) {
+            if (deadline == 0)
+                deadline = deadline_of(timeout_ms);
+            rc = wait_for_data(ring, head, deadline, timeout_ms);
+            if (rc < 0)
+                return rc;
+            attempt--; /* waiting is not a retry */
+            continue;
+        }
+        if ((uint32_t)(head - ring->pos) > ring->cap) {
+            if (ring->policy == SHMKIT_RING_BLOCK)
+                return sk_fail(SHMKIT_ECORRUPT, "head %lu and cursor %lu out of range",
+                               (unsigned long)head, (unsigned long)ring->pos);
+            resync(ring);
+            continue;
+        }
+        if (!aligned(ring->pos)) {
+            if (ring->policy == SHMKIT_RING_BLOCK || !aligned(sk_load(&ring->hdr->oldest,
+                                                                      SK_ACQUIRE)))
+                return sk_fail(SHMKIT_ECORRUPT, "cursor %lu is not on a frame boundary",
+                               (unsigned long)ring->pos);
+            resync(ring);
+            continue;
+        }
+        get_frame(ring, ring->pos, f);
+        rc = sk_ring_check_frame(ring, ring->pos, head, f, size);
+        if (rc == 0 && !(f->flags & SK_FRAME_PAD) && buf != NULL && f->len <= buflen) {
+            sk_racy_copy(buf, at(ring, ring->pos + SK_FRAME_HDR), f->len);
+            copied = 1;
+        }
+        if (ring->policy == SHMKIT_RING_OVERWRITE && overwritten(ring, ring->pos)) {
+            resync(ring);
+            continue;
+        }
+        if (rc < 0)
+            return rc;
+        if (f->flags & SK_FRAME_PAD) {
+            move_cursor(ring, *size);
+            attempt--;
+            continue;
+        }
+        if (buf != NULL && !copied)
+            return sk_fail(-EMSGSIZE, "message of %lu bytes, buffer of %zu",
+                           (unsigned long)f->len, buflen);
+        rc = check_sequence(ring, f->seq);
+        return rc < 0 ? rc : 0;
+    }
+    return sk_fail(SHMKIT_ECONTENDED, "lapped by the writer %d times", RESYNC_ATTEMPTS);
+}
+
+/* Move past the message just read. */
+static void advance(shmkit_ring *ring, uint64_t seq, uint32_t size)
+{
+    ring->seq = seq + 1;
+    ring->seq_known = 1;
+    move_cursor(ring, size);
+}
+
+/* A consumer's SHMKIT_ECORRUPT is damage only if the segment's tail
+ * agrees with the handle's cursor.  A segment that shrank reads as zeros,
+ * whose tail disagrees too: "truncated" is the truer verdict there. */
+static int reader_failure(const shmkit_ring *ring, int rc)
+{
+    if (rc == SHMKIT_ECORRUPT && ring->role == ROLE_CONSUMER && !sk_seg_truncated(&ring->h.seg)
+        && consumer_state_disagrees(ring))
+        return SHMKIT_ENOTHOLDER;
+    return rc;
+}
+
+static int check_reader(const shmkit_ring *ring)
+{
+    if (ring->role == ROLE_WRITER)
+        return sk_fail(-EPERM, "the writer's handle cannot read");
+    if (ring->role == ROLE_CONSUMER && !sk_same_process(ring->h.fork_gen))
+        return sk_not_holder("consumer");
+    if (ring->peeked)
+        return sk_fail(-EINVAL, "a peeked message is not released yet");
+    return 0;
+}
+
+static int recv_message(shmkit_ring *ring, void *buf, size_t len, int timeout_ms)
+{
+    struct sk_frame f;
+    uint32_t size;
+    int rc = check_reader(ring);
+
+    if (rc < 0)
+        return rc;
+    rc = next_frame(ring, buf != NULL ? buf : (void *)&f, buf != NULL ? len : 0, &f, &size,
+                    timeout_ms);
+    /* Zeros from a mapping replaced because the object shrank can make a
+     * frame (length 0) that passes the checks: the verdict tells. */
+    rc = sk_seg_verdict(&ring->h.seg, rc);
+    if (rc < 0)
+        return reader_failure(ring, rc);
+    advance(ring, f.seq, size);
+    return (int)f.len;
+}
+
+static int peek_message(shmkit_ring *ring, const void **ptr, int timeout_ms)
+{
+    struct sk_frame f;
+    uint32_t size;
+    int rc = check_reader(ring);
+
+    if (rc < 0)
+        return rc;
+    rc = sk_seg_verdict(&ring->h.seg, next_frame(ring, NULL, 0, &f, &size, timeout_ms));
+    if (rc < 0)
+        return reader_failure(ring, rc);
+    ring->peeked = 1;
+    ring->peek_pos = ring->pos;
+    ring->peek_size = size;
+    ring->peek_seq = f.seq;
+    *ptr = at(ring, ring->pos + SK_FRAME_HDR);
+    return (int)f.len;
+}
+
+static int release_message(shmkit_ring *ring)
+{
+    int lost;
+
+    if (ring->role == ROLE_WRITER)
+        return sk_fail(-EPERM, "the writer's handle cannot read");
+    if (ring->role == ROLE_CONSUMER && !sk_same_process(ring->h.fork_gen))
+        return sk_not_holder("consumer");
+    if (!ring->peeked)
+        return sk_fail(-EINVAL, "nothing peeked");
+    ring->peeked = 0;
+    lost = ring->policy == SHMKIT_RING_OVERWRITE && overwritten(ring, ring->peek_pos);
+    advance(ring, ring->peek_seq, ring->peek_size);
+    /* The bytes read through the pointer may have been zeros since the
+     * object shrank: that is worse than overwritten. */
+    if (sk_seg_verdict(&ring->h.seg, 0) < 0)
+        return SHMKIT_ECORRUPT;
+    return lost ? sk_fail(SHMKIT_EOVERWRITTEN, "message %llu overwritten while peeked",
+                          (unsigned long long)ring->peek_seq)
+                : 0;
+}
+
+SHMKIT_API int shmkit_ring_recv(shmkit_ring *ring, void *buf, size_t len, int timeout_ms)
+{
+    int rc = enter_call(ring, buf == NULL && len != 0 ? "buf" : NULL);
+
+    return rc < 0 ? rc : leave_call(ring, recv_message(ring, buf, len, timeout_ms));
+}
+
+SHMKIT_API int shmkit_ring_peek(shmkit_ring *ring, const void **ptr, int timeout_ms)
+{
+    int rc = enter_call(ring, ptr == NULL ? "ptr" : NULL);
+
+    return rc < 0 ? rc : leave_call(ring, peek_message(ring, ptr, timeout_ms));
+}
+
+SHMKIT_API int shmkit_ring_release(shmkit_ring *ring)
+{
+    int rc = enter_call(ring, NULL);
+
+    return rc < 0 ? rc : leave_call(ring, release_message(ring));
+}

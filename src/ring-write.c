@@ -1,0 +1,224 @@
+/*
+ * ring-write.c - the ring's writer: making room (waiting for the consumer
+ * under the block policy, reclaiming the oldest frames under the
+ * overwrite policy), filling frames and publishing them (ring.c has the
+ * protocol).  No system call on the way unless the writer has to wait.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#include "ring-impl.h"
+
+#include <string.h>
+
+/* The writer's private head against the segment's, with TAIL (block) as
+ * the other cursor.  With no reservation pending they are equal. */
+static int writer_state_disagrees(const shmkit_ring *ring, uint32_t tail)
+{
+    uint32_t head = sk_load(&ring->hdr->head, SK_ACQUIRE);
+
+    return sk_ring_moved_on(ring, ring->w_head, head, head, tail, "the ring's head",
+                            "wrote as this handle's writer");
+}
+
+/* Bytes the next frame of FSIZE bytes takes from head, pad included. */
+static uint32_t space_needed(const shmkit_ring *ring, uint32_t fsize)
+{
+    uint32_t room = to_end(ring, ring->w_head);
+
+    return fsize <= room ? fsize : room + fsize;
+}
+
+/* Block policy: wait until NEED bytes are free.  The consumer's tail only
+ * grows, so the space the last loaded tail left free is still free: the
+ * shared word, which the consumer writes after every message, is loaded
+ * (and checked) again only when that space is not enough.  This keeps the
+ * consumer's line out of the writer's cache on most messages. */
+static int wait_for_space(shmkit_ring *ring, uint32_t need, int timeout_ms)
+{
+    uint64_t deadline = 0; /* read the clock only if we have to wait */
+
+    if (ring->cap - (ring->w_head - ring->w_tail) >= need)
+        return 0;
+    for (;;) {
+        uint32_t tail = sk_load(&ring->hdr->tail, SK_ACQUIRE);
+        uint32_t used = ring->w_head - tail;
+        int left, rc;
+
+        if (used > ring->cap) {
+            /* Zeros of a shrunk object first, then misuse, then damage. */
+            if ((rc = sk_seg_verdict(&ring->h.seg, 0)) < 0)
+                return rc;
+            return writer_state_disagrees(ring, tail)
+                       ? SHMKIT_ENOTHOLDER
+                       : sk_fail(SHMKIT_ECORRUPT, "consumer cursor %lu out of range",
+                                 (unsigned long)tail);
+        }
+        ring->w_tail = tail;
+        if (ring->cap - used >= need)
+            return 0;
+        if (deadline == 0)
+            deadline = deadline_of(timeout_ms);
+        left = remaining_ms(deadline, timeout_ms);
+        if (left == 0)
+            return sk_wait_failure(expired(timeout_ms), "free space");
+        sk_clear_detail();
+        /* In slices, as wait_for_data; the deadline is checked above. */
+        rc = sk_wait_changed(&ring->ws, SK_WAIT_IDX_SPACE, &ring->hdr->tail, tail,
+                             &ring->hdr->space_waiters, sk_idle_slice(left),
+                             sk_wait_mode_get());
+        if (rc < 0 && rc != -ETIMEDOUT)
+            return sk_wait_failure(rc, "free space");
+        if ((rc = sk_seg_verdict(&ring->h.seg, 0)) < 0)
+            return rc;
+    }
+}
+
+/* Overwrite policy: give up the oldest frames until NEW_END - oldest fits
+ * in the ring, then announce the overwrite.  The writer walks its own
+ * frames; if another process damaged them, everything older than head is
+ * given up rather than trusting the damage. */
+static void reclaim_space(shmkit_ring *ring, uint32_t new_end)
+{
+    uint32_t oldest = ring->w_oldest;
+
+    while ((uint32_t)(new_end - oldest) > ring->cap) {
+        struct sk_frame f;
+        uint32_t size;
+
+        get_frame(ring, oldest, &f);
+        size = (f.flags & SK_FRAME_PAD) ? f.len : frame_size(f.len);
+        if (f.len > ring->cap || size == 0 || size % SK_FRAME_ALIGN != 0 ||
+            size > to_end(ring, oldest) || (uint32_t)(ring->w_head - oldest) < size) {
+            oldest = ring->w_head;
+            break;
+        }
+        oldest += size;
+    }
+    ring->w_oldest = oldest;
+    sk_store(&ring->hdr->oldest, oldest, SK_RELEASE);
+    if ((int32_t)(new_end - ring->w_reclaim) > 0) {
+        ring->w_reclaim = new_end;
+        sk_store(&ring->hdr->reclaim, new_end, SK_RELAXED);
+    }
+    /* Readers must see oldest and reclaim before any overwritten byte
+     * (pairs with their acquire fence before loading reclaim). */
+    sk_fence(SK_RELEASE);
+}
+
+/* Make room for a frame of LEN bytes and return its position (after any
+ * pad frame, which is written here). */
+static int make_room(shmkit_ring *ring, size_t len, int timeout_ms, uint32_t *frame_pos)
+{
+    uint32_t fsize, need, room;
+    int rc;
+
+    if (ring->role != ROLE_WRITER)
+        return sk_fail(-EPERM, "handle was not opened as the writer");
+    if (!sk_same_process(ring->h.fork_gen))
+        return sk_not_holder("writer");
+    if (ring->reserved)
+        return sk_fail(-EINVAL, "a reserved message is not committed yet");
+    if (len > ring->max_message)
+        return sk_fail(-EMSGSIZE, "message of %zu bytes, the ring takes at most %lu", len,
+                       (unsigned long)ring->max_message);
+    fsize = frame_size((uint32_t)len);
+    need = space_needed(ring, fsize);
+    if (ring->policy == SHMKIT_RING_BLOCK) {
+        rc = wait_for_space(ring, need, timeout_ms);
+        if (rc < 0)
+            return rc;
+    } else {
+        reclaim_space(ring, ring->w_head + need);
+    }
+    room = to_end(ring, ring->w_head);
+    if (need != fsize) {
+        put_frame(ring, ring->w_head, room, SK_FRAME_PAD, 0);
+        ring->w_head += room;
+    }
+    *frame_pos = ring->w_head;
+    return 0;
+}
+
+/* Publish the frame at POS holding LEN bytes. */
+static void publish(shmkit_ring *ring, uint32_t pos, uint32_t len)
+{
+    struct sk_header *h = ring->hdr;
+
+    put_frame(ring, pos, len, 0, ring->w_seq);
+    ring->w_seq++;
+    ring->w_head = pos + frame_size(len);
+    sk_store(&h->head, ring->w_head, SK_RELEASE);
+    /* newest and seq are hints for new readers and for the next writer,
+     * stored after head: a writer that dies in between leaves them one
+     * message behind, which both tolerate. */
+    sk_store(&h->newest, pos, SK_RELAXED);
+    sk_store(&h->seq_lo, (uint32_t)ring->w_seq, SK_RELAXED);
+    sk_store(&h->seq_hi, (uint32_t)(ring->w_seq >> 32), SK_RELAXED);
+    sk_notify(&ring->ws, SK_WAIT_IDX_DATA, &h->head, &h->waiters);
+}
+
+static int send_message(shmkit_ring *ring, const void *msg, size_t len, int timeout_ms)
+{
+    uint32_t pos;
+    int rc = sk_seg_verdict(&ring->h.seg, make_room(ring, len, timeout_ms, &pos));
+
+    if (rc < 0)
+        return rc;
+    sk_racy_write(at(ring, pos + SK_FRAME_HDR), msg, len);
+    publish(ring, pos, (uint32_t)len);
+    /* Into private zero pages if the object shrank: nobody saw it. */
+    return sk_seg_verdict(&ring->h.seg, 0);
+}
+
+static int reserve_message(shmkit_ring *ring, void **ptr, size_t len, int timeout_ms)
+{
+    uint32_t pos;
+    int rc = sk_seg_verdict(&ring->h.seg, make_room(ring, len, timeout_ms, &pos));
+
+    if (rc < 0)
+        return rc;
+    ring->reserved = 1;
+    ring->r_frame = pos;
+    ring->r_len = (uint32_t)len;
+    *ptr = at(ring, pos + SK_FRAME_HDR);
+    return 0;
+}
+
+static int commit_message(shmkit_ring *ring, size_t len)
+{
+    if (ring->role != ROLE_WRITER)
+        return sk_fail(-EPERM, "handle was not opened as the writer");
+    if (!sk_same_process(ring->h.fork_gen))
+        return sk_not_holder("writer");
+    if (!ring->reserved)
+        return sk_fail(-EINVAL, "nothing reserved");
+    if (len > ring->r_len)
+        return sk_fail(-EINVAL, "commit of %zu bytes after reserving %lu", len,
+                       (unsigned long)ring->r_len);
+    ring->reserved = 0;
+    publish(ring, ring->r_frame, (uint32_t)len);
+    /* The message, written through the pointer, went to private zero
+     * pages if the object shrank meanwhile. */
+    return sk_seg_verdict(&ring->h.seg, 0);
+}
+
+SHMKIT_API int shmkit_ring_send(shmkit_ring *ring, const void *msg, size_t len, int timeout_ms)
+{
+    int rc = enter_writer_call(ring, msg == NULL && len != 0 ? "msg" : NULL);
+
+    return rc < 0 ? rc : leave_call(ring, send_message(ring, msg, len, timeout_ms));
+}
+
+SHMKIT_API int shmkit_ring_reserve(shmkit_ring *ring, void **ptr, size_t len, int timeout_ms)
+{
+    int rc = enter_writer_call(ring, ptr == NULL ? "ptr" : NULL);
+
+    return rc < 0 ? rc : leave_call(ring, reserve_message(ring, ptr, len, timeout_ms));
+}
+
+SHMKIT_API int shmkit_ring_commit(shmkit_ring *ring, size_t len)
+{
+    int rc = enter_writer_call(ring, NULL);
+
+    return rc < 0 ? rc : leave_call(ring, commit_message(ring, len));
+}
