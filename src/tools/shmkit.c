@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "shmkit.h"
-#include "bench.h"
+#include "bench/bench.h"
 #include "ls.h"
 #include "tool.h"
 

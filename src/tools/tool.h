@@ -25,6 +25,14 @@ enum tool_exit {
     TOOL_EXIT_INCOMPATIBLE = 5  /* not a shmkit segment, wrong format, corrupt */
 };
 
+/* printf-style checks of a function's format (argument FMT) and its
+ * arguments (from FIRST on), where the compiler has them. */
+#if defined(__GNUC__)
+#define TOOL_PRINTF(fmt, first) __attribute__((format(printf, fmt, first)))
+#else
+#define TOOL_PRINTF(fmt, first)
+#endif
+
 /* ---- program identity and messages ------------------------------------- */
 
 /* Open /dev/null on each of standard input, output and error that is
@@ -57,19 +65,11 @@ int tool_fail(const char *spec, const char *context, int code);
 int tool_fail_as(const char *spec, const char *text, int code);
 
 /* Print "PROG: SPEC: MESSAGE" (SPEC may be NULL) and return STATUS. */
-int tool_error(int status, const char *spec, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
+int tool_error(int status, const char *spec, const char *fmt, ...) TOOL_PRINTF(3, 4);
 
 /* Print "PROG: MESSAGE" and the synopsis to stderr; returns
  * TOOL_EXIT_USAGE. */
-int tool_usage_error(const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2)))
-#endif
-    ;
+int tool_usage_error(const char *fmt, ...) TOOL_PRINTF(1, 2);
 
 /* Print "PROG (shmkit) VERSION" on stdout; returns the exit status. */
 int tool_print_version(void);
