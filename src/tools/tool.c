@@ -55,7 +55,7 @@ const char *tool_prog(void)
 
 /* ---- exit statuses and messages ---------------------------------------- */
 
-int tool_exit_status(int code)
+tool_status tool_exit_status(int code)
 {
     switch (code) {
     case 0:
@@ -152,7 +152,7 @@ static void put_message(const struct message *m)
 }
 
 /* "PROG: SPEC: CONTEXT: TEXT (detail)"; TEXT NULL for strerror(CODE). */
-static int report_failure(const char *spec, const char *context, const char *text, int code)
+static tool_status report_failure(const char *spec, const char *context, const char *text, int code)
 {
     /* Copy the detail first: it is only valid until the next shmkit call,
      * and shmkit_strerror() is one. */
@@ -170,17 +170,17 @@ static int report_failure(const char *spec, const char *context, const char *tex
     return tool_exit_status(code);
 }
 
-int tool_fail(const char *spec, const char *context, int code)
+tool_status tool_fail(const char *spec, const char *context, int code)
 {
     return report_failure(spec, context, NULL, code);
 }
 
-int tool_fail_as(const char *spec, const char *text, int code)
+tool_status tool_fail_as(const char *spec, const char *text, int code)
 {
     return report_failure(spec, NULL, text, code);
 }
 
-int tool_error(int status, const char *spec, const char *fmt, ...)
+tool_status tool_error(tool_status status, const char *spec, const char *fmt, ...)
 {
     struct message m;
     va_list ap;
@@ -207,7 +207,7 @@ static void print_usage_error(const char *fmt, va_list ap)
             prog_synopsis, prog_name);
 }
 
-int tool_usage_error(const char *fmt, ...)
+tool_status tool_usage_error(const char *fmt, ...)
 {
     va_list ap;
 
@@ -217,13 +217,33 @@ int tool_usage_error(const char *fmt, ...)
     return TOOL_EXIT_USAGE;
 }
 
-int tool_print_version(void)
+tool_status tool_check_spec(const char *spec)
+{
+    int rc = shmkit_spec_check(spec);
+
+    return rc < 0 ? tool_fail(spec, NULL, rc) : TOOL_GO_ON;
+}
+
+int tool_segment_kind(const char *spec)
+{
+    struct shmkit_info info;
+
+    return shmkit_info(spec, &info) == 0 ? info.kind : 0;
+}
+
+int tool_end(tool_status status)
+{
+    tool_die_by_signal();
+    return status >= 0 ? (int)status : TOOL_EXIT_RUNTIME;
+}
+
+tool_status tool_print_version(void)
 {
     printf("%s (shmkit) %s\n", prog_name, shmkit_version());
     return TOOL_EXIT_OK;
 }
 
-int tool_close_stdout(int status)
+tool_status tool_close_stdout(tool_status status)
 {
     /* ferror catches errors of earlier writes whose data was flushed long
      * ago; fclose catches the last buffer's. */
@@ -520,6 +540,36 @@ int tool_wait_slice(int64_t deadline)
 int tool_expired(int64_t deadline)
 {
     return deadline != TOOL_NEVER && now_ms() >= deadline;
+}
+
+/* ---- waiting in slices ------------------------------------------------- */
+
+static int nothing_came(int rc)
+{
+    return rc == -EINTR || rc == -ETIMEDOUT || rc == -EAGAIN;
+}
+
+tool_status tool_wait(const struct tool_wait *w, int *result)
+{
+    for (;;) {
+        int rc = w->attempt(w->ctx, tool_wait_slice(w->deadline));
+        tool_status status;
+
+        /* What came is taken even if a signal came too: a consumed
+         * message must not be dropped. */
+        if (rc >= 0 || (!nothing_came(rc) && !tool_signal_caught())) {
+            *result = rc;
+            return TOOL_GO_ON;
+        }
+        if (tool_signal_caught())
+            return TOOL_SIGNALLED;
+        if (rc == -EINTR) /* a handler ran for a signal that does not stop us */
+            continue;
+        if (tool_expired(w->deadline))
+            return w->expired(w->ctx);
+        if (w->idle != NULL && (status = w->idle(w->ctx)) != TOOL_GO_ON)
+            return status;
+    }
 }
 
 /* ---- signals ----------------------------------------------------------- */
