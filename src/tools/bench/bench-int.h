@@ -243,9 +243,9 @@ size_t ring_capacity(int section, size_t size);
 
 /* ---- options.c --------------------------------------------------------- */
 
-/* Parse the command line into OPT: 0, 1 after --help, -1 after a usage
- * error (reported). */
-int parse_options(int argc, char **argv, struct options *opt);
+/* Parse the command line into OPT: TOOL_GO_ON, or the exit status after
+ * --help or a usage error. */
+tool_status parse_options(int argc, char **argv, struct options *opt);
 int selected(const struct options *opt, int transport);
 
 /* ---- transport.c ------------------------------------------------------- */

@@ -99,9 +99,10 @@ static void restrict_to_build(struct bench_run *run)
 }
 
 /* Report the rows that failed (not those skipped): the exit status. */
-static int report_failures(const struct bench_run *run)
+static tool_status report_failures(const struct bench_run *run)
 {
-    int status = TOOL_EXIT_OK, i;
+    tool_status status = TOOL_EXIT_OK;
+    int i;
 
     for (i = 0; i < run->n_results; i++) {
         const struct result *r = &run->results[i];
@@ -115,10 +116,11 @@ static int report_failures(const struct bench_run *run)
 }
 
 /* Measure, then report; the rows are in RUN. */
-static int bench_run(struct bench_run *run)
+static tool_status bench_run(struct bench_run *run)
 {
     struct control *ctl;
-    int status, sig;
+    tool_status status;
+    int sig;
 
     ctl = mmap(NULL, sizeof *ctl, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANON, -1, 0);
     if (ctl == MAP_FAILED)
@@ -151,16 +153,14 @@ static int bench_run(struct bench_run *run)
 int bench_main(int argc, char **argv)
 {
     struct bench_run *run = calloc(1, sizeof *run);
-    int rc;
+    tool_status status;
 
     if (run == NULL)
         return tool_error(TOOL_EXIT_RUNTIME, NULL, "bench: out of memory");
     run->pin_cpus[0] = run->pin_cpus[1] = -1;
-    rc = parse_options(argc, argv, &run->opt);
-    if (rc != 0)
-        rc = rc > 0 ? tool_close_stdout(TOOL_EXIT_OK) : TOOL_EXIT_USAGE;
-    else
-        rc = bench_run(run);
+    status = parse_options(argc, argv, &run->opt);
+    if (status == TOOL_GO_ON)
+        status = bench_run(run);
     free(run);
-    return rc;
+    return status;
 }

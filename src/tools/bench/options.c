@@ -38,31 +38,23 @@ static const struct tool_option bench_options[] = {
     { 0, 0, NULL, 0 }
 };
 
-/* Option parsing returns -1 once tool_usage_error() has said why. */
-static int usage_failed(int status)
-{
-    (void)status;
-    return -1;
-}
-
-/* Split a comma-separated LIST; call FN on each item.  -1 on error, with
- * a usage message that names the option and says what HINT allows. */
-static int for_each_item(const char *list, const char *option, const char *hint,
-                         int (*fn)(const char *item, void *ctx), void *ctx)
+/* Split a comma-separated LIST; call FN on each item (0, or -1 if the
+ * item is bad).  A bad list gets a usage message that names the option
+ * and says what HINT allows. */
+static tool_status for_each_item(const char *list, const char *option, const char *hint,
+                                 int (*fn)(const char *item, void *ctx), void *ctx)
 {
     char buf[512], *item, *save = NULL;
 
     if (strlen(list) >= sizeof buf)
-        return usage_failed(tool_usage_error("%s: list too long", option));
+        return tool_usage_error("%s: list too long", option);
     snprintf(buf, sizeof buf, "%s", list);
     if (buf[0] == '\0')
-        return usage_failed(tool_usage_error("%s: empty list", option));
+        return tool_usage_error("%s: empty list", option);
     for (item = strtok_r(buf, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save))
-        if (fn(item, ctx) < 0) {
-            tool_usage_error("%s: '%s' is not %s", option, item, hint);
-            return -1;
-        }
-    return 0;
+        if (fn(item, ctx) < 0)
+            return tool_usage_error("%s: '%s' is not %s", option, item, hint);
+    return TOOL_GO_ON;
 }
 
 #define SIZE_HINT "a size of 8 bytes .. 64M (suffixes k, M), at most 16 sizes"
@@ -190,101 +182,115 @@ static void quick_options(struct options *opt, int sizes_given, int tp_given, in
     opt->memcpy_pool = 4 * MIB;
 }
 
-int parse_options(int argc, char **argv, struct options *opt)
-{
-    struct tool_args args;
-    struct size_list lat = { NULL, NULL }, tp = { NULL, NULL };
-    unsigned sections = 0, only = 0, modes = 0;
-    int id, sizes_given = 0, tp_given = 0, dur_given = 0;
+/* The command line as it is read: the lists go to OPT or, for the
+ * selections, replace its defaults at the end; what was given is kept
+ * for --quick. */
+struct parsing {
+    struct options *opt;
+    struct size_list lat, tp;
+    unsigned sections, only, modes;
+    int sizes_given, tp_given, dur_given;
+};
 
-    default_options(opt);
-    lat.sizes = opt->lat_sizes;
-    lat.n = &opt->n_lat;
-    tp.sizes = opt->tp_sizes;
-    tp.n = &opt->n_tp;
-    tool_args_init(&args, argc, argv);
-    while ((id = tool_next_option(&args, bench_options)) > 0) {
-        switch (id) {
-        case OPT_HELP:
-            fputs("usage: " BENCH_SYNOPSIS "\n\n" BENCH_HELP, stdout);
-            return 1;
-        case OPT_SIZES:
-            opt->n_lat = 0;
-            sizes_given = 1;
-            if (for_each_item(args.arg, "--sizes", SIZE_HINT, add_size, &lat) < 0)
-                return -1;
-            break;
-        case OPT_TP_SIZES:
-            opt->n_tp = 0;
-            tp_given = 1;
-            if (for_each_item(args.arg, "--throughput-sizes", SIZE_HINT, add_size, &tp) < 0)
-                return -1;
-            break;
-        case OPT_DURATION:
-            if (parse_duration(args.arg, &opt->duration) < 0)
-                return usage_failed(tool_usage_error(
-                    "--duration: '%s' is not 0.001 .. 3600 seconds", args.arg));
-            dur_given = 1;
-            break;
-        case OPT_ROWS:
-            if (for_each_item(args.arg, "--rows", "latency, throughput or idle", add_section,
-                              &sections) < 0)
-                return -1;
-            break;
-        case OPT_ONLY:
-            if (for_each_item(args.arg, "--only", "a transport (see --help)", add_transport,
-                              &only) < 0)
-                return -1;
-            break;
-        case OPT_MODES:
-            if (for_each_item(args.arg, "--modes", "adaptive, spin or block", add_mode,
-                              &modes) < 0)
-                return -1;
-            break;
-        case OPT_BACKEND:
-            if (strcmp(args.arg, "posix") == 0)
-                opt->backend = SHMKIT_BACKEND_POSIX;
-            else if (strcmp(args.arg, "sysv") == 0)
-                opt->backend = SHMKIT_BACKEND_SYSV;
-            else
-                return usage_failed(
-                    tool_usage_error("--backend: '%s' is not posix or sysv", args.arg));
-            if (!shmkit_backend_available(opt->backend))
-                return usage_failed(
-                    tool_usage_error("--backend: %s is not in this build", args.arg));
-            break;
-        case OPT_QUICK:
-            opt->quick = 1;
-            break;
-        case OPT_PIN:
-            opt->pin = 1;
-            break;
-        case OPT_CSV:
-            opt->csv = args.arg;
-            break;
-        case OPT_JSON:
-            opt->json = 1;
-            break;
-        default:
-            break;
-        }
-    }
-    if (id == TOOL_OPT_ERROR)
-        return -1;
-    if (args.index < argc)
-        return usage_failed(tool_usage_error("unexpected argument '%s'", argv[args.index]));
-    if (sections != 0)
-        opt->sections = sections;
-    if (only != 0)
-        opt->only = only;
-    if (modes != 0)
-        opt->modes = modes;
-    if (opt->quick)
-        quick_options(opt, sizes_given, tp_given, dur_given);
-    opt->warmup = opt->duration / 10 < 0.002 ? 0.002 : opt->duration / 10;
-    return 0;
+static tool_status take_backend(struct options *opt, const char *arg)
+{
+    if (strcmp(arg, "posix") == 0)
+        opt->backend = SHMKIT_BACKEND_POSIX;
+    else if (strcmp(arg, "sysv") == 0)
+        opt->backend = SHMKIT_BACKEND_SYSV;
+    else
+        return tool_usage_error("--backend: '%s' is not posix or sysv", arg);
+    if (!shmkit_backend_available(opt->backend))
+        return tool_usage_error("--backend: %s is not in this build", arg);
+    return TOOL_GO_ON;
 }
 
+/* The flag that option ID sets, or NULL. */
+static int *flag_of(struct options *opt, int id)
+{
+    switch (id) {
+    case OPT_QUICK: return &opt->quick;
+    case OPT_PIN: return &opt->pin;
+    case OPT_JSON: return &opt->json;
+    default: return NULL;
+    }
+}
+
+/* Handle option ID (its argument in ARG). */
+static tool_status take_option(struct parsing *p, int id, const char *arg)
+{
+    int *flag = flag_of(p->opt, id);
+
+    if (flag != NULL) {
+        *flag = 1;
+        return TOOL_GO_ON;
+    }
+    switch (id) {
+    case OPT_HELP:
+        fputs("usage: " BENCH_SYNOPSIS "\n\n" BENCH_HELP, stdout);
+        return tool_close_stdout(TOOL_EXIT_OK);
+    case OPT_SIZES:
+        p->opt->n_lat = 0;
+        p->sizes_given = 1;
+        return for_each_item(arg, "--sizes", SIZE_HINT, add_size, &p->lat);
+    case OPT_TP_SIZES:
+        p->opt->n_tp = 0;
+        p->tp_given = 1;
+        return for_each_item(arg, "--throughput-sizes", SIZE_HINT, add_size, &p->tp);
+    case OPT_DURATION:
+        if (parse_duration(arg, &p->opt->duration) < 0)
+            return tool_usage_error("--duration: '%s' is not 0.001 .. 3600 seconds", arg);
+        p->dur_given = 1;
+        return TOOL_GO_ON;
+    case OPT_ROWS:
+        return for_each_item(arg, "--rows", "latency, throughput or idle", add_section,
+                             &p->sections);
+    case OPT_ONLY:
+        return for_each_item(arg, "--only", "a transport (see --help)", add_transport,
+                             &p->only);
+    case OPT_MODES:
+        return for_each_item(arg, "--modes", "adaptive, spin or block", add_mode, &p->modes);
+    case OPT_BACKEND:
+        return take_backend(p->opt, arg);
+    default: /* OPT_CSV */
+        p->opt->csv = arg;
+        return TOOL_GO_ON;
+    }
+}
+
+tool_status parse_options(int argc, char **argv, struct options *opt)
+{
+    struct tool_args args;
+    struct parsing p;
+    tool_status status;
+    int id;
+
+    default_options(opt);
+    memset(&p, 0, sizeof p);
+    p.opt = opt;
+    p.lat.sizes = opt->lat_sizes;
+    p.lat.n = &opt->n_lat;
+    p.tp.sizes = opt->tp_sizes;
+    p.tp.n = &opt->n_tp;
+    tool_args_init(&args, argc, argv);
+    while ((id = tool_next_option(&args, bench_options)) > 0)
+        if ((status = take_option(&p, id, args.arg)) != TOOL_GO_ON)
+            return status;
+    if (id == TOOL_OPT_ERROR)
+        return TOOL_EXIT_USAGE;
+    if (args.index < argc)
+        return tool_usage_error("unexpected argument '%s'", argv[args.index]);
+    if (p.sections != 0)
+        opt->sections = p.sections;
+    if (p.only != 0)
+        opt->only = p.only;
+    if (p.modes != 0)
+        opt->modes = p.modes;
+    if (opt->quick)
+        quick_options(opt, p.sizes_given, p.tp_given, p.dur_given);
+    opt->warmup = opt->duration / 10 < 0.002 ? 0.002 : opt->duration / 10;
+    return TOOL_GO_ON;
+}
 
 int selected(const struct options *opt, int transport)
 {
