@@ -144,9 +144,11 @@ static tool_status choose_format(struct request *req, int id)
     return TOOL_GO_ON;
 }
 
-/* Handle option ID (its argument in ARG). */
-static tool_status take_option(struct request *req, int id, const char *arg)
+/* Handle option ID (its argument in ARG) for the request CTX. */
+static tool_status take_option(void *ctx, int id, const char *arg)
 {
+    struct request *req = ctx;
+
     switch (id) {
     case OPT_HELP:
         print_help();
@@ -168,10 +170,7 @@ static tool_status take_option(struct request *req, int id, const char *arg)
             return tool_usage_error("bad count '%s' (expected a whole number from 1)", arg);
         return TOOL_GO_ON;
     case OPT_TIMEOUT:
-        if (tool_parse_seconds(arg, &req->timeout_ms) != 0)
-            return tool_usage_error("bad timeout '%s' (expected seconds from 0 to %d, "
-                                    "e.g. 2 or 0.5)", arg, TOOL_MAX_TIMEOUT_S);
-        return TOOL_GO_ON;
+        return tool_take_timeout(arg, &req->timeout_ms);
     case OPT_FROM_OLDEST:
         req->from_oldest = 1;
         return TOOL_GO_ON;
@@ -188,24 +187,16 @@ static tool_status parse_command_line(int argc, char **argv, struct request *req
 {
     struct tool_args args;
     tool_status status;
-    int id;
 
     memset(req, 0, sizeof *req);
     req->format = FORMAT_DEFAULT;
     req->timeout_ms = -1;
     tool_args_init(&args, argc, argv);
-    while ((id = tool_next_option(&args, options)) > 0)
-        if ((status = take_option(req, id, args.arg)) != TOOL_GO_ON)
-            return status;
-    if (id == TOOL_OPT_ERROR)
-        return TOOL_EXIT_USAGE;
-    if (args.index >= argc)
-        return tool_usage_error("missing SPEC");
-    if (args.index + 1 < argc)
-        return tool_usage_error("unexpected argument '%s'", argv[args.index + 1]);
+    if ((status = tool_take_options(&args, options, take_option, req)) != TOOL_GO_ON
+        || (status = tool_spec_operand(&args, "", 1, &req->spec)) != TOOL_GO_ON)
+        return status;
     if (req->count != 0 && !req->follow)
         return tool_usage_error("-n needs -f");
-    req->spec = argv[args.index];
     return tool_check_spec(req->spec);
 }
 

@@ -148,9 +148,10 @@ static int *flag_of(struct request *req, int id)
     }
 }
 
-/* Handle option ID (its argument in ARG). */
-static tool_status take_option(struct request *req, int id, const char *arg)
+/* Handle option ID (its argument in ARG) for the request CTX. */
+static tool_status take_option(void *ctx, int id, const char *arg)
 {
+    struct request *req = ctx;
     int *flag = flag_of(req, id);
 
     if (flag != NULL) {
@@ -168,10 +169,7 @@ static tool_status take_option(struct request *req, int id, const char *arg)
             return tool_usage_error("bad message size '%s' (expected 1 to 1g bytes)", arg);
         return TOOL_GO_ON;
     case OPT_TIMEOUT:
-        if (tool_parse_seconds(arg, &req->timeout_ms) != 0)
-            return tool_usage_error("bad timeout '%s' (expected seconds from 0 to %d, "
-                                    "e.g. 2 or 0.5)", arg, TOOL_MAX_TIMEOUT_S);
-        return TOOL_GO_ON;
+        return tool_take_timeout(arg, &req->timeout_ms);
     case OPT_LAYOUT:
         req->layout_text = arg;
         return TOOL_GO_ON;
@@ -272,19 +270,13 @@ static tool_status parse_command_line(int argc, char **argv, struct request *req
 {
     struct tool_args args;
     tool_status status;
-    int id;
 
     memset(req, 0, sizeof *req);
     req->timeout_ms = -1;
     tool_args_init(&args, argc, argv);
-    while ((id = tool_next_option(&args, options)) > 0)
-        if ((status = take_option(req, id, args.arg)) != TOOL_GO_ON)
-            return status;
-    if (id == TOOL_OPT_ERROR)
-        return TOOL_EXIT_USAGE;
-    if (args.index >= argc)
-        return tool_usage_error("missing SPEC");
-    req->spec = argv[args.index];
+    if ((status = tool_take_options(&args, options, take_option, req)) != TOOL_GO_ON
+        || (status = tool_spec_operand(&args, "", 0, &req->spec)) != TOOL_GO_ON)
+        return status;
     req->assignments = argv + args.index + 1;
     req->assignment_count = argc - args.index - 1;
     if ((status = check_combinations(req)) != TOOL_GO_ON)

@@ -100,10 +100,7 @@ struct message {
     size_t len;
 };
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 0)))
-#endif
-static void message_vadd(struct message *m, const char *fmt, va_list ap)
+TOOL_PRINTF(2, 0) static void message_vadd(struct message *m, const char *fmt, va_list ap)
 {
     size_t room = sizeof m->text - m->len;
     int n = vsnprintf(m->text + m->len, room, fmt, ap);
@@ -113,10 +110,7 @@ static void message_vadd(struct message *m, const char *fmt, va_list ap)
         m->len += (size_t)n < room ? (size_t)n : room - 1;
 }
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static void message_add(struct message *m, const char *fmt, ...)
+TOOL_PRINTF(2, 3) static void message_add(struct message *m, const char *fmt, ...)
 {
     va_list ap;
 
@@ -193,10 +187,7 @@ tool_status tool_error(tool_status status, const char *spec, const char *fmt, ..
     return status;
 }
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 1, 0)))
-#endif
-static void print_usage_error(const char *fmt, va_list ap)
+TOOL_PRINTF(1, 0) static void print_usage_error(const char *fmt, va_list ap)
 {
     struct message m;
 
@@ -291,10 +282,7 @@ static const struct tool_option *find_long(const struct tool_option *options,
 }
 
 /* A usage error inside the option parser. */
-#if defined(__GNUC__)
-__attribute__((format(printf, 1, 2)))
-#endif
-static int option_error(const char *fmt, ...)
+TOOL_PRINTF(1, 2) static int option_error(const char *fmt, ...)
 {
     va_list ap;
 
@@ -377,6 +365,31 @@ int tool_next_option(struct tool_args *args, const struct tool_option *options)
     }
     args->bundle = text + 1;
     return next_short(args, options);
+}
+
+tool_status tool_take_options(struct tool_args *args, const struct tool_option *options,
+                              tool_status (*take)(void *ctx, int id, const char *arg),
+                              void *ctx)
+{
+    tool_status status;
+    int id;
+
+    while ((id = tool_next_option(args, options)) > 0)
+        if ((status = take(ctx, id, args->arg)) != TOOL_GO_ON)
+            return status;
+    return id == TOOL_OPT_ERROR ? TOOL_EXIT_USAGE : TOOL_GO_ON;
+}
+
+tool_status tool_spec_operand(const struct tool_args *args, const char *cmd, int alone,
+                              const char **spec)
+{
+    if (args->index >= args->argc)
+        return tool_usage_error("%smissing SPEC", cmd);
+    if (alone && args->index + 1 < args->argc)
+        return tool_usage_error("%sunexpected argument '%s'", cmd,
+                                args->argv[args->index + 1]);
+    *spec = args->argv[args->index];
+    return TOOL_GO_ON;
 }
 
 /* ---- value parsing ----------------------------------------------------- */
@@ -506,6 +519,14 @@ int tool_parse_seconds(const char *text, int *ms)
         return -1;
     *ms = (int)millis;
     return 0;
+}
+
+tool_status tool_take_timeout(const char *text, int *ms)
+{
+    if (tool_parse_seconds(text, ms) != 0)
+        return tool_usage_error("bad timeout '%s' (expected seconds from 0 to %d, "
+                                "e.g. 2 or 0.5)", text, TOOL_MAX_TIMEOUT_S);
+    return TOOL_GO_ON;
 }
 
 /* ---- deadlines --------------------------------------------------------- */

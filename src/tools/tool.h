@@ -136,6 +136,20 @@ void tool_args_init(struct tool_args *args, int argc, char **argv);
 /* The next option's id; OPTIONS ends with an entry whose id is 0. */
 int tool_next_option(struct tool_args *args, const struct tool_option *options);
 
+/* Read the options of ARGS, handing each to TAKE (its id and argument)
+ * until it returns something else than TOOL_GO_ON.  TOOL_GO_ON once the
+ * operands start at ARGS->index, else the status that ends the run
+ * (--help, --version, a usage error). */
+tool_status tool_take_options(struct tool_args *args, const struct tool_option *options,
+                              tool_status (*take)(void *ctx, int id, const char *arg),
+                              void *ctx);
+
+/* The operand SPEC at ARGS->index into *SPEC.  A usage error if there is
+ * none, or if ALONE and more arguments follow; its message starts with
+ * CMD ("", or a command's name and a colon). */
+tool_status tool_spec_operand(const struct tool_args *args, const char *cmd, int alone,
+                              const char **spec);
+
 /* ---- value parsing ----------------------------------------------------- */
 
 /* An octal permission mode 0..0777 ("0640", "640").  0 on success, -1 on
@@ -153,6 +167,8 @@ int tool_parse_count(const char *text, uint64_t *count);
  * timeout still waits.  0 or -1. */
 #define TOOL_MAX_TIMEOUT_S 2000000
 int tool_parse_seconds(const char *text, int *ms);
+/* The argument of -t, --timeout: TOOL_GO_ON, or a usage error. */
+tool_status tool_take_timeout(const char *text, int *ms);
 
 /* ---- deadlines --------------------------------------------------------- */
 

@@ -216,9 +216,10 @@ static int *flag_of(struct options *opt, int id)
     }
 }
 
-/* Handle option ID (its argument in ARG). */
-static tool_status take_option(struct parsing *p, int id, const char *arg)
+/* Handle option ID (its argument in ARG) for the parsing CTX. */
+static tool_status take_option(void *ctx, int id, const char *arg)
 {
+    struct parsing *p = ctx;
     int *flag = flag_of(p->opt, id);
 
     if (flag != NULL) {
@@ -263,7 +264,6 @@ tool_status parse_options(int argc, char **argv, struct options *opt)
     struct tool_args args;
     struct parsing p;
     tool_status status;
-    int id;
 
     default_options(opt);
     memset(&p, 0, sizeof p);
@@ -273,11 +273,8 @@ tool_status parse_options(int argc, char **argv, struct options *opt)
     p.tp.sizes = opt->tp_sizes;
     p.tp.n = &opt->n_tp;
     tool_args_init(&args, argc, argv);
-    while ((id = tool_next_option(&args, bench_options)) > 0)
-        if ((status = take_option(&p, id, args.arg)) != TOOL_GO_ON)
-            return status;
-    if (id == TOOL_OPT_ERROR)
-        return TOOL_EXIT_USAGE;
+    if ((status = tool_take_options(&args, bench_options, take_option, &p)) != TOOL_GO_ON)
+        return status;
     if (args.index < argc)
         return tool_usage_error("unexpected argument '%s'", argv[args.index]);
     if (p.sections != 0)

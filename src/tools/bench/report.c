@@ -49,87 +49,91 @@ static void print_header(const struct bench_run *run)
            opt->warmup, opt->min_count);
 }
 
-static void print_latency(const struct bench_run *run)
+static void latency_heading(void)
 {
-    char sz[24];
-    int i, any = 0;
-
-    for (i = 0; i < run->n_results; i++) {
-        const struct result *r = &run->results[i];
-        if (r->section != S_LATENCY)
-            continue;
-        if (!any++) {
-            printf("\nRound-trip latency in microseconds (p10/p90: spread; cpu: %% of a core, "
-                   "side A / side B)\n");
-            printf("%-5s %-10s %-8s %9s %9s %9s %9s %8s %5s %5s %8s %8s %8s\n", "size",
-                   "transport", "mode", "median", "p10", "p90", "p99", "n", "cpuA", "cpuB",
-                   "x atomic", "x wait", "x pipe");
-        }
-        printf("%-5s %-10s %-8s", r->size ? size_text(r->size, sz, sizeof sz) : "word",
-               transport_names[r->transport], mode_name(r->mode));
-        if (!r->ok) {
-            printf(" %s\n", r->skipped ? "skipped (see notes)" : r->note);
-            continue;
-        }
-        put_num(stdout, 9, 3, r->median / 1e3);
-        put_num(stdout, 9, 3, r->p10 / 1e3);
-        put_num(stdout, 9, 3, r->p90 / 1e3);
-        put_num(stdout, 9, 3, r->p99 / 1e3);
-        printf(" %8llu", (unsigned long long)r->n);
-        put_num(stdout, 5, 0, r->cpu[0]);
-        put_num(stdout, 5, 0, r->cpu[1]);
-        put_ratio(stdout, x_raw_atomic(run, r));
-        put_ratio(stdout, x_raw_wait(run, r));
-        put_ratio(stdout, x_pipe(run, r));
-        putchar('\n');
-    }
+    printf("\nRound-trip latency in microseconds (p10/p90: spread; cpu: %% of a core, "
+           "side A / side B)\n");
+    printf("%-5s %-10s %-8s %9s %9s %9s %9s %8s %5s %5s %8s %8s %8s\n", "size", "transport",
+           "mode", "median", "p10", "p90", "p99", "n", "cpuA", "cpuB", "x atomic", "x wait",
+           "x pipe");
 }
 
-static void print_throughput(const struct bench_run *run)
+static void latency_line(const struct bench_run *run, const struct result *r)
 {
     char sz[24];
-    int i, any = 0;
 
-    for (i = 0; i < run->n_results; i++) {
-        const struct result *r = &run->results[i];
-        if (r->section != S_THROUGHPUT)
-            continue;
-        if (!any++) {
-            printf("\nOne-way throughput (cpu: %% of a core, producer / consumer)\n");
-            printf("%-5s %-10s %12s %10s %5s %5s %8s %8s\n", "size", "transport", "msgs/s",
-                   "MB/s", "cpuP", "cpuC", "x pipe", "x memcpy");
-        }
-        printf("%-5s %-10s", size_text(r->size, sz, sizeof sz), transport_names[r->transport]);
-        if (!r->ok) {
-            printf(" %s\n", r->skipped ? "skipped (see notes)" : r->note);
-            continue;
-        }
-        put_num(stdout, 12, 0, r->msgs_s);
-        put_num(stdout, 10, 1, r->bytes_s / 1e6);
-        put_num(stdout, 5, 0, r->cpu[0]);
-        put_num(stdout, 5, 0, r->cpu[1]);
-        put_ratio(stdout, x_pipe(run, r));
-        put_ratio(stdout, x_memcpy(run, r));
-        putchar('\n');
+    printf("%-5s %-10s %-8s", r->size ? size_text(r->size, sz, sizeof sz) : "word",
+           transport_names[r->transport], mode_name(r->mode));
+    if (!r->ok) {
+        printf(" %s\n", r->skipped ? "skipped (see notes)" : r->note);
+        return;
     }
+    put_num(stdout, 9, 3, r->median / 1e3);
+    put_num(stdout, 9, 3, r->p10 / 1e3);
+    put_num(stdout, 9, 3, r->p90 / 1e3);
+    put_num(stdout, 9, 3, r->p99 / 1e3);
+    printf(" %8llu", (unsigned long long)r->n);
+    put_num(stdout, 5, 0, r->cpu[0]);
+    put_num(stdout, 5, 0, r->cpu[1]);
+    put_ratio(stdout, x_raw_atomic(run, r));
+    put_ratio(stdout, x_raw_wait(run, r));
+    put_ratio(stdout, x_pipe(run, r));
+    putchar('\n');
 }
 
-static void print_idle(const struct bench_run *run)
+static void throughput_heading(void)
+{
+    printf("\nOne-way throughput (cpu: %% of a core, producer / consumer)\n");
+    printf("%-5s %-10s %12s %10s %5s %5s %8s %8s\n", "size", "transport", "msgs/s", "MB/s",
+           "cpuP", "cpuC", "x pipe", "x memcpy");
+}
+
+static void throughput_line(const struct bench_run *run, const struct result *r)
+{
+    char sz[24];
+
+    printf("%-5s %-10s", size_text(r->size, sz, sizeof sz), transport_names[r->transport]);
+    if (!r->ok) {
+        printf(" %s\n", r->skipped ? "skipped (see notes)" : r->note);
+        return;
+    }
+    put_num(stdout, 12, 0, r->msgs_s);
+    put_num(stdout, 10, 1, r->bytes_s / 1e6);
+    put_num(stdout, 5, 0, r->cpu[0]);
+    put_num(stdout, 5, 0, r->cpu[1]);
+    put_ratio(stdout, x_pipe(run, r));
+    put_ratio(stdout, x_memcpy(run, r));
+    putchar('\n');
+}
+
+static void idle_heading(void)
+{
+    printf("\nIdle reader, adaptive mode, nothing arriving (cpu: %% of a core)\n");
+}
+
+static void idle_line(const struct bench_run *run, const struct result *r)
+{
+    (void)run;
+    printf("%-5s %-10s %-8s", "", transport_names[r->transport], mode_name(r->mode));
+    if (!r->ok)
+        printf(" %s\n", r->note);
+    else
+        printf(" waited %.3f s, cpu %.3f %%\n", r->seconds, r->cpu[0]);
+}
+
+/* The rows of SECTION, one LINE each, under the HEADING (none if there
+ * are no rows). */
+static void print_section(const struct bench_run *run, int section, void (*heading)(void),
+                          void (*line)(const struct bench_run *, const struct result *))
 {
     int i, any = 0;
 
     for (i = 0; i < run->n_results; i++) {
-        const struct result *r = &run->results[i];
-        if (r->section != S_IDLE)
+        if (run->results[i].section != section)
             continue;
         if (!any++)
-            printf("\nIdle reader, adaptive mode, nothing arriving (cpu: %% of a core)\n");
-        printf("%-5s %-10s %-8s", "", transport_names[r->transport], mode_name(r->mode));
-        if (!r->ok) {
-            printf(" %s\n", r->note);
-            continue;
-        }
-        printf(" waited %.3f s, cpu %.3f %%\n", r->seconds, r->cpu[0]);
+            heading();
+        line(run, &run->results[i]);
     }
 }
 
@@ -162,9 +166,9 @@ static void print_notes(const struct bench_run *run)
 void print_table(const struct bench_run *run)
 {
     print_header(run);
-    print_latency(run);
-    print_throughput(run);
-    print_idle(run);
+    print_section(run, S_LATENCY, latency_heading, latency_line);
+    print_section(run, S_THROUGHPUT, throughput_heading, throughput_line);
+    print_section(run, S_IDLE, idle_heading, idle_line);
     print_targets(run);
     print_notes(run);
 }

@@ -295,16 +295,30 @@ static void run_row(struct job *job, struct result *r, int nsides, const side_fn
         snprintf(r->note, sizeof r->note, "failed");
 }
 
+/* A new row and the job that measures it; NULL when the run is
+ * interrupted or has no room for more rows. */
+static struct result *start_row(struct job *job, int section, int transport, int mode,
+                                size_t size)
+{
+    struct result *r = new_result(job->run, section, transport, mode, size);
+
+    if (r == NULL || caught_signal)
+        return NULL;
+    job->section = section;
+    job->transport = transport;
+    job->mode = mode;
+    job->size = size;
+    return r;
+}
+
 static void latency_row(struct job *job, int transport, int mode, size_t size)
 {
     static const side_fn fns[2] = { latency_side_a, latency_side_b };
-    struct result *r = new_result(job->run, S_LATENCY, transport, mode, size);
+    struct result *r = start_row(job, S_LATENCY, transport, mode, size);
+    const struct side_report *a = &job->ctl->side[0];
 
-    if (r == NULL || caught_signal)
+    if (r == NULL)
         return;
-    job->section = S_LATENCY;
-    job->transport = transport;
-    job->mode = mode;
     job->size = size ? size : MIN_SIZE;
 #ifndef BENCH_RAW_FUTEX
     if (transport == T_RAW_WAIT) {
@@ -315,7 +329,6 @@ static void latency_row(struct job *job, int transport, int mode, size_t size)
 #endif
     run_row(job, r, 2, fns);
     if (r->ok) {
-        const struct side_report *a = &job->ctl->side[0];
         r->n = a->n;
         r->median = a->median;
         r->p10 = a->p10;
@@ -326,49 +339,46 @@ static void latency_row(struct job *job, int transport, int mode, size_t size)
     }
 }
 
+/* The rate the side that timed the messages (REP) measured. */
+static void take_rate(struct result *r, const struct side_report *rep)
+{
+    r->n = rep->n;
+    r->msgs_s = rep->msgs_s;
+    r->bytes_s = rep->bytes_s;
+}
+
 static void throughput_row(struct job *job, int transport, size_t size)
 {
     static const side_fn pair[2] = { throughput_producer, throughput_consumer };
     static const side_fn single[1] = { memcpy_side };
-    struct result *r = new_result(job->run, S_THROUGHPUT, transport, NO_MODE, size);
+    struct result *r = start_row(job, S_THROUGHPUT, transport, NO_MODE, size);
+    const struct side_report *side = job->ctl->side;
 
-    if (r == NULL || caught_signal)
+    if (r == NULL)
         return;
-    job->section = S_THROUGHPUT;
-    job->transport = transport;
-    job->mode = NO_MODE;
-    job->size = size;
     if (transport == T_MEMCPY) {
         run_row(job, r, 1, single);
         if (r->ok) {
-            r->n = job->ctl->side[0].n;
-            r->msgs_s = job->ctl->side[0].msgs_s;
-            r->bytes_s = job->ctl->side[0].bytes_s;
-            r->cpu[0] = cpu_percent(&job->ctl->side[0]);
+            take_rate(r, &side[0]);
+            r->cpu[0] = cpu_percent(&side[0]);
         }
         return;
     }
     run_row(job, r, 2, pair);
     if (r->ok) {
-        r->n = job->ctl->side[1].n;
-        r->msgs_s = job->ctl->side[1].msgs_s;
-        r->bytes_s = job->ctl->side[1].bytes_s;
-        r->cpu[0] = cpu_percent(&job->ctl->side[0]);
-        r->cpu[1] = cpu_percent(&job->ctl->side[1]);
+        take_rate(r, &side[1]);
+        r->cpu[0] = cpu_percent(&side[0]);
+        r->cpu[1] = cpu_percent(&side[1]);
     }
 }
 
 static void idle_row(struct job *job, int transport)
 {
     static const side_fn single[1] = { idle_side };
-    struct result *r = new_result(job->run, S_IDLE, transport, SHMKIT_WAIT_ADAPTIVE, 64);
+    struct result *r = start_row(job, S_IDLE, transport, SHMKIT_WAIT_ADAPTIVE, 64);
 
-    if (r == NULL || caught_signal)
+    if (r == NULL)
         return;
-    job->section = S_IDLE;
-    job->transport = transport;
-    job->mode = SHMKIT_WAIT_ADAPTIVE;
-    job->size = 64;
     run_row(job, r, 1, single);
     if (r->ok) {
         r->seconds = job->ctl->side[0].wall;
