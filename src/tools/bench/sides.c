@@ -55,6 +55,25 @@ static void summarize(uint64_t *samples, size_t n, struct side_report *rep)
     rep->p99 = percentile(samples, n, 0.99);
 }
 
+/* Message SEQ came where message *EXPECT was due: 0 and the next one
+ * due in *EXPECT, or -1 with the side's report failed. */
+static int in_order(struct side_report *rep, uint64_t seq, uint64_t *expect)
+{
+    if (seq != *expect)
+        return report_fail(rep, "message %llu where %llu was expected",
+                           (unsigned long long)seq, (unsigned long long)*expect);
+    ++*expect;
+    return 0;
+}
+
+/* N messages of SIZE bytes in the window just measured into REP. */
+static void set_rate(struct side_report *rep, uint64_t n, size_t size)
+{
+    rep->n = n;
+    rep->msgs_s = (double)n / rep->wall;
+    rep->bytes_s = rep->msgs_s * (double)size;
+}
+
 /* One round trip from side A: send I, receive the answer I. */
 static int round_trip(struct endpoint *ep, uint64_t i)
 {
@@ -131,12 +150,8 @@ int latency_side_b(const struct job *job)
         goto out;
     window_start(&win);
     while (seq != STOP_SEQ) {
-        if (seq != expect) {
-            report_fail(rep, "message %llu where %llu was expected", (unsigned long long)seq,
-                        (unsigned long long)expect);
+        if (in_order(rep, seq, &expect) < 0)
             goto out;
-        }
-        expect++;
         if (ep_send(&ep, seq) < 0 || ep_recv(&ep, &seq) < 0)
             goto out;
     }
@@ -215,12 +230,8 @@ int throughput_consumer(const struct job *job)
             goto out;
         if (seq == STOP_SEQ)
             break;
-        if (seq != expect) {
-            report_fail(rep, "message %llu where %llu was expected", (unsigned long long)seq,
-                        (unsigned long long)expect);
+        if (in_order(rep, seq, &expect) < 0)
             goto out;
-        }
-        expect++;
         last = seq;
         if (!started && WORD_LOAD(&job->ctl->measuring) != 0 && seq >= job->ctl->from_seq) {
             started = 1;
@@ -234,9 +245,7 @@ int throughput_consumer(const struct job *job)
     }
     window_end(&win, rep);
     /* Messages from+1 .. last arrived within the window. */
-    rep->n = last - from;
-    rep->msgs_s = (double)rep->n / rep->wall;
-    rep->bytes_s = rep->msgs_s * (double)job->size;
+    set_rate(rep, last - from, job->size);
     rep->ok = 1;
     rc = 0;
 out:
@@ -286,9 +295,7 @@ int memcpy_side(const struct job *job)
     }
     window_end(&win, rep);
     keep_read(dst[off]);
-    rep->n = n;
-    rep->msgs_s = (double)n / rep->wall;
-    rep->bytes_s = rep->msgs_s * (double)size;
+    set_rate(rep, n, size);
     rep->ok = 1;
     free(src);
     free(dst);
