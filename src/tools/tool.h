@@ -11,6 +11,7 @@
 #ifndef SHMKIT_TOOL_H
 #define SHMKIT_TOOL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -78,6 +79,7 @@ tool_status tool_error(tool_status status, const char *spec, const char *fmt, ..
 /* Print "PROG: MESSAGE" and the synopsis to stderr; returns
  * TOOL_EXIT_USAGE. */
 tool_status tool_usage_error(const char *fmt, ...) TOOL_PRINTF(1, 2);
+tool_status tool_usage_verror(const char *fmt, va_list ap) TOOL_PRINTF(1, 0);
 
 /* TOOL_GO_ON if SPEC is well-formed, else the exit status after saying
  * why. */
@@ -103,7 +105,7 @@ tool_status tool_print_version(void);
  * everything was written, TOOL_EXIT_RUNTIME otherwise. */
 tool_status tool_close_stdout(tool_status status);
 
-/* ---- option parsing ---------------------------------------------------- */
+/* ---- option parsing (tool-args.c) -------------------------------------- */
 /*
  * A small portable replacement for getopt_long (which POSIX lacks):
  *   -a -b, bundled -ab, -mMODE, -m MODE, --long, --long=VALUE, --long VALUE,
