@@ -263,10 +263,13 @@ void keep_read(uint64_t value);
 
 /* ---- sides.c ----------------------------------------------------------- */
 
+/* Latency: side A times the round trips, side B answers. */
 int latency_side_a(const struct job *job);
 int latency_side_b(const struct job *job);
+/* Throughput: the producer sends as fast as it can, the consumer times. */
 int throughput_producer(const struct job *job);
 int throughput_consumer(const struct job *job);
+/* One process: memcpy between two buffers; an idle adaptive reader. */
 int memcpy_side(const struct job *job);
 int idle_side(const struct job *job);
 
