@@ -1,7 +1,8 @@
 /*
  * tool.h - helpers shared by the shmkit programs (shmkit, shmkit-read,
- * shmkit-write): error messages, exit codes, option parsing, timeouts,
- * signals, hex dumps and JSON strings.
+ * shmkit-write): statuses and exit codes, error messages, waits in
+ * slices, signals, hex dumps and JSON strings (tool.c); options, operands
+ * and option values (tool-args.c).
  *
  * The programs use only the public API in <shmkit.h>; nothing here reaches
  * into the library's internals.
