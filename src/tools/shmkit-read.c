@@ -67,6 +67,12 @@ struct request {
     unsigned open_flags;      /* SHMKIT_ANY_OWNER with --any-owner */
 };
 
+/* The message buffer of a ring reader. */
+struct message_buffer {
+    unsigned char *data;
+    size_t size;
+};
+
 /* The state of one run: how many records were printed, until when. */
 struct session {
     const struct request *req;
@@ -76,17 +82,18 @@ struct session {
     const char *unit;         /* "record" or "message", for messages */
     shmkit_slot *slot;        /* the handle being read, one of the two */
     shmkit_ring *ring;
+    uint64_t seen;            /* slot: the last version printed */
+    struct message_buffer buf; /* ring: where messages are received */
     int reopened;             /* -F: this handle is not the first one */
     int waiting;              /* -F: waiting for a segment of the name */
     char removed[160];        /* why the segment counts as removed */
 };
 
-/* A status meaning "stopped by a signal": main() then dies by it. */
-#define STATUS_SIGNALLED (-2)
-/* The segment being read was removed or replaced (s->removed says how),
- * or (-F) there is no segment to read yet. */
-#define STATUS_REMOVED (-3)
-#define STATUS_ABSENT (-4)
+/* Outcomes of reading a segment that are no exit status: the segment
+ * was removed or replaced (s->removed says how), or (-F) there is no
+ * segment to read yet. */
+#define READ_REMOVED TOOL_STATUS_OWN
+#define READ_ABSENT ((tool_status)(TOOL_STATUS_OWN - 1))
 
 static void print_help(void)
 {
@@ -127,20 +134,21 @@ static void print_help(void)
         stdout);
 }
 
-static int choose_format(struct request *req, int id)
+static tool_status choose_format(struct request *req, int id)
 {
     enum format chosen = id == OPT_JSON ? FORMAT_JSON : id == OPT_HEX ? FORMAT_HEX : FORMAT_RAW;
 
     if (req->format != FORMAT_DEFAULT && req->format != chosen)
         return tool_usage_error("choose one of --json, --hex and --raw");
     req->format = chosen;
-    return -1;
+    return TOOL_GO_ON;
 }
 
-/* Handle option ID (its argument in ARG).  Returns -1 to go on, or the
- * exit status. */
-static int take_option(struct request *req, int id, const char *arg)
+/* Handle option ID (its argument in ARG) for the request CTX. */
+static tool_status take_option(void *ctx, int id, const char *arg)
 {
+    struct request *req = ctx;
+
     switch (id) {
     case OPT_HELP:
         print_help();
@@ -152,66 +160,55 @@ static int take_option(struct request *req, int id, const char *arg)
             return tool_usage_error("bad --follow '%s' (expected name or descriptor)", arg);
         req->follow = 1;
         req->follow_name = arg != NULL && strcmp(arg, "name") == 0;
-        return -1;
+        return TOOL_GO_ON;
     case OPT_FOLLOW_NAME:
         req->follow = 1;
         req->follow_name = 1;
-        return -1;
+        return TOOL_GO_ON;
     case OPT_COUNT:
         if (tool_parse_count(arg, &req->count) != 0)
             return tool_usage_error("bad count '%s' (expected a whole number from 1)", arg);
-        return -1;
+        return TOOL_GO_ON;
     case OPT_TIMEOUT:
-        if (tool_parse_seconds(arg, &req->timeout_ms) != 0)
-            return tool_usage_error("bad timeout '%s' (expected seconds from 0 to %d, "
-                                    "e.g. 2 or 0.5)", arg, TOOL_MAX_TIMEOUT_S);
-        return -1;
+        return tool_take_timeout(arg, &req->timeout_ms);
     case OPT_FROM_OLDEST:
         req->from_oldest = 1;
-        return -1;
+        return TOOL_GO_ON;
     case OPT_ANY_OWNER:
         req->open_flags |= SHMKIT_ANY_OWNER;
-        return -1;
+        return TOOL_GO_ON;
     default:
         return choose_format(req, id);
     }
 }
 
-/* Parse the command line into REQ.  Returns -1 to go on, or the exit
- * status. */
-static int parse_command_line(int argc, char **argv, struct request *req)
+/* Parse the command line into REQ and check it. */
+static tool_status parse_command_line(int argc, char **argv, struct request *req)
 {
     struct tool_args args;
-    int id, status;
+    tool_status status;
 
     memset(req, 0, sizeof *req);
     req->format = FORMAT_DEFAULT;
     req->timeout_ms = -1;
     tool_args_init(&args, argc, argv);
-    while ((id = tool_next_option(&args, options)) > 0)
-        if ((status = take_option(req, id, args.arg)) >= 0)
-            return status;
-    if (id == TOOL_OPT_ERROR)
-        return TOOL_EXIT_USAGE;
-    if (args.index >= argc)
-        return tool_usage_error("missing SPEC");
-    if (args.index + 1 < argc)
-        return tool_usage_error("unexpected argument '%s'", argv[args.index + 1]);
+    if ((status = tool_take_options(&args, options, take_option, req)) != TOOL_GO_ON
+        || (status = tool_spec_operand(&args, "", 1, &req->spec)) != TOOL_GO_ON)
+        return status;
     if (req->count != 0 && !req->follow)
         return tool_usage_error("-n needs -f");
-    req->spec = argv[args.index];
-    return -1;
+    return tool_check_spec(req->spec);
 }
 
 /* ---- output ------------------------------------------------------------ */
 
 /* Make what was printed visible at once (follow mode feeds pipes).  A
  * write error stops the program; tool_close_stdout() reports it. */
-static int flush_output(void)
+static tool_status flush_output(void)
 {
     if (fflush(stdout) != 0 || ferror(stdout))
         return TOOL_EXIT_RUNTIME;
-    return -1;
+    return TOOL_GO_ON;
 }
 
 typedef int formatter(const shmkit_layout *, const void *, char *, size_t);
@@ -300,34 +297,25 @@ static void print_message(enum format format, uint64_t seq, const void *data, si
 /* A slice of a wait ended with nothing new: is the segment still the one
  * of that name?  A follower of a removed segment would wait forever: the
  * writer of a new segment of the name writes elsewhere.  Checked only
- * when idle (a few system calls per slice, TOOL_WAIT_SLICE_MS).  Returns
- * -1 to wait again, or STATUS_REMOVED.  A check that cannot tell (the
- * name may no longer be opened) keeps waiting. */
-static int check_removed(struct session *s)
+ * when idle (a few system calls per slice, TOOL_WAIT_SLICE_MS).  A check
+ * that cannot tell (the name may no longer be opened) keeps waiting. */
+static tool_status check_removed(void *ctx)
 {
+    struct session *s = ctx;
     int rc = s->slot != NULL ? shmkit_slot_is_current(s->slot)
                              : shmkit_ring_is_current(s->ring);
 
     if (rc != 0)
-        return -1;
+        return TOOL_GO_ON;
     snprintf(s->removed, sizeof s->removed, "%s", shmkit_error_detail());
-    return STATUS_REMOVED;
+    return READ_REMOVED;
 }
 
-/* What to do after a wait returned RC: -1 to wait again (a signal handler
- * ran for a signal that does not stop us, or a slice of the wait ended
- * before the deadline), 0 to go on, or the status that ends the run
- * (STATUS_SIGNALLED and STATUS_REMOVED included). */
-static int after_wait(struct session *s, int rc)
+/* The deadline of -t passed. */
+static tool_status timed_out(void *ctx)
 {
-    if (tool_signal_caught())
-        return STATUS_SIGNALLED;
-    if (rc == -EINTR)
-        return -1;
-    if (rc != -ETIMEDOUT && rc != -EAGAIN)
-        return rc < 0 ? tool_fail(s->req->spec, NULL, rc) : 0;
-    if (!tool_expired(s->deadline))
-        return check_removed(s);
+    const struct session *s = ctx;
+
     if (!s->req->follow)
         return tool_error(TOOL_EXIT_TIMEDOUT, s->req->spec, "timed out waiting for a %s",
                           s->unit);
@@ -339,6 +327,20 @@ static int after_wait(struct session *s, int rc)
                       (unsigned long long)s->printed, s->unit, s->printed == 1 ? "" : "s");
 }
 
+/* Wait in slices for what ATTEMPT brings: its result in *RC. */
+static tool_status wait_for(struct session *s, int (*attempt)(void *ctx, int timeout_ms),
+                            int *rc)
+{
+    struct tool_wait w;
+
+    w.deadline = s->deadline;
+    w.attempt = attempt;
+    w.idle = check_removed;
+    w.expired = timed_out;
+    w.ctx = s;
+    return tool_wait(&w, rc);
+}
+
 static int done(const struct session *s)
 {
     return s->limit != 0 && s->printed >= s->limit;
@@ -346,60 +348,68 @@ static int done(const struct session *s)
 
 /* ---- slots --------------------------------------------------------------- */
 
+static int wait_for_version(void *ctx, int timeout_ms)
+{
+    struct session *s = ctx;
+
+    return shmkit_slot_wait(s->slot, s->seen, timeout_ms);
+}
+
 /* Print the current record, then (follow mode) every new version until
  * the count is reached.  A writer faster than the printing may publish
  * several versions between two reads: the latest is printed, and no
  * version twice. */
-static int follow_slot(struct session *s, shmkit_slot *slot, unsigned char *record)
+static tool_status follow_slot(struct session *s, unsigned char *record)
 {
-    const shmkit_layout *layout = shmkit_slot_layout(slot);
-    size_t size = shmkit_slot_record_size(slot);
-    uint64_t version, last = 0;
-    int rc, status;
+    const shmkit_layout *layout = shmkit_slot_layout(s->slot);
+    size_t size = shmkit_slot_record_size(s->slot);
+    uint64_t version;
+    tool_status status;
+    int rc;
 
     for (;;) {
-        rc = shmkit_slot_read(slot, record, size, &version);
+        rc = shmkit_slot_read(s->slot, record, size, &version);
         if (rc < 0)
             return tool_fail(s->req->spec, NULL, rc);
         /* The first record, unless this is a segment -F reopened: its
          * record counts only once it was written. */
-        if ((s->printed == 0 && !s->reopened) || version > last) {
+        if ((s->printed == 0 && !s->reopened) || version > s->seen) {
             status = print_record(s->req->spec, s->req->format, layout, record, size,
                                   s->printed == 0);
             if (status != TOOL_EXIT_OK)
                 return status;
             s->printed++;
-            last = version;
-            if (s->req->follow && (status = flush_output()) >= 0)
+            s->seen = version;
+            if (s->req->follow && (status = flush_output()) != TOOL_GO_ON)
                 return status;
         }
         if (done(s))
             return TOOL_EXIT_OK;
         if (tool_signal_caught())
-            return STATUS_SIGNALLED;
-        do {
-            rc = shmkit_slot_wait(slot, last, tool_wait_slice(s->deadline));
-        } while ((status = after_wait(s, rc)) == -1);
-        if (status != 0)
+            return TOOL_SIGNALLED;
+        if ((status = wait_for(s, wait_for_version, &rc)) != TOOL_GO_ON)
             return status;
+        if (rc < 0)
+            return tool_fail(s->req->spec, NULL, rc);
     }
 }
 
-static int read_slot(struct session *s, shmkit_slot *slot)
+static tool_status read_slot(struct session *s)
 {
     unsigned char *record;
-    int status;
+    tool_status status;
 
     s->unit = "record";
+    s->seen = 0;
     if (s->req->from_oldest)
         return tool_error(TOOL_EXIT_USAGE, s->req->spec,
                           "--from-oldest applies to overwrite rings, not slots");
     if (!s->req->follow)
         s->limit = 1;
-    record = malloc(shmkit_slot_record_size(slot));
+    record = malloc(shmkit_slot_record_size(s->slot));
     if (record == NULL)
         return tool_error(TOOL_EXIT_RUNTIME, s->req->spec, "out of memory");
-    status = follow_slot(s, slot, record);
+    status = follow_slot(s, record);
     free(record);
     return status;
 }
@@ -409,11 +419,6 @@ static int read_slot(struct session *s, shmkit_slot *slot)
 /* The message buffer starts small and grows to the ring's largest message
  * the first time a bigger message comes. */
 #define FIRST_BUFFER_SIZE 65536u
-
-struct message_buffer {
-    unsigned char *data;
-    size_t size;
-};
 
 static int grow_buffer(struct message_buffer *buf, size_t size)
 {
@@ -426,36 +431,40 @@ static int grow_buffer(struct message_buffer *buf, size_t size)
     return 0;
 }
 
-/* Receive the next message into BUF and store its length in *LEN,
- * waiting in slices up to the deadline.  Returns -1 to go on, or the
- * status that ends the run. */
-static int receive(struct session *s, shmkit_ring *ring, struct message_buffer *buf,
-                   size_t *len)
+static int wait_for_message(void *ctx, int timeout_ms)
 {
-    int rc, status;
+    struct session *s = ctx;
+
+    return shmkit_ring_recv(s->ring, s->buf.data, s->buf.size, timeout_ms);
+}
+
+/* Receive the next message into s->buf and store its length in *LEN,
+ * waiting in slices up to the deadline. */
+static tool_status receive(struct session *s, size_t *len)
+{
+    size_t max = shmkit_ring_max_message(s->ring);
+    tool_status status;
+    int rc;
 
     for (;;) {
-        rc = shmkit_ring_recv(ring, buf->data, buf->size, tool_wait_slice(s->deadline));
-        if (rc == -EMSGSIZE && buf->size < shmkit_ring_max_message(ring)) {
-            if (grow_buffer(buf, shmkit_ring_max_message(ring)) != 0)
-                return tool_error(TOOL_EXIT_RUNTIME, s->req->spec, "out of memory");
-            continue;
-        }
+        if ((status = wait_for(s, wait_for_message, &rc)) != TOOL_GO_ON)
+            return status;
         if (rc >= 0) {
             *len = (size_t)rc;
-            return -1;
+            return TOOL_GO_ON;
         }
-        status = after_wait(s, rc);
-        if (status != -1)
-            return status;
+        if (rc != -EMSGSIZE || s->buf.size >= max)
+            return tool_fail(s->req->spec, NULL, rc);
+        if (grow_buffer(&s->buf, max) != 0)
+            return tool_error(TOOL_EXIT_RUNTIME, s->req->spec, "out of memory");
     }
 }
 
 /* Tell about messages the writer overwrote before we could read them, as
  * soon as the library notices. */
-static void report_losses(const struct session *s, shmkit_ring *ring, uint64_t *reported)
+static void report_losses(const struct session *s, uint64_t *reported)
 {
-    uint64_t lost = shmkit_ring_lost(ring);
+    uint64_t lost = shmkit_ring_lost(s->ring);
 
     if (lost > *reported) {
         unsigned long long n = (unsigned long long)(lost - *reported);
@@ -464,44 +473,45 @@ static void report_losses(const struct session *s, shmkit_ring *ring, uint64_t *
     }
 }
 
-static int follow_ring(struct session *s, shmkit_ring *ring, struct message_buffer *buf)
+static tool_status follow_ring(struct session *s)
 {
     uint64_t reported = 0;
     size_t len = 0;
-    int status;
+    tool_status status;
 
     while (!done(s)) {
         if (tool_signal_caught())
-            return STATUS_SIGNALLED;
-        if ((status = receive(s, ring, buf, &len)) != -1)
+            return TOOL_SIGNALLED;
+        if ((status = receive(s, &len)) != TOOL_GO_ON)
             return status;
-        report_losses(s, ring, &reported);
+        report_losses(s, &reported);
         /* The reader's position is now just past the message. */
-        print_message(s->req->format, shmkit_ring_position(ring) - 1, buf->data, len,
+        print_message(s->req->format, shmkit_ring_position(s->ring) - 1, s->buf.data, len,
                       s->printed == 0);
         s->printed++;
-        if ((status = flush_output()) >= 0)
+        if ((status = flush_output()) != TOOL_GO_ON)
             return status;
     }
     return TOOL_EXIT_OK;
 }
 
-static int read_ring(struct session *s, shmkit_ring *ring)
+static tool_status read_ring(struct session *s)
 {
-    struct message_buffer buf = { NULL, 0 };
-    size_t max = shmkit_ring_max_message(ring);
-    int status;
+    size_t max = shmkit_ring_max_message(s->ring);
+    tool_status status;
 
     s->unit = "message";
-    if (s->req->from_oldest && shmkit_ring_policy(ring) != SHMKIT_RING_OVERWRITE)
+    if (s->req->from_oldest && shmkit_ring_policy(s->ring) != SHMKIT_RING_OVERWRITE)
         return tool_error(TOOL_EXIT_USAGE, s->req->spec,
                           "--from-oldest applies to overwrite rings, not to block rings");
     if (!s->req->follow)
         s->limit = 1;
-    if (grow_buffer(&buf, max < FIRST_BUFFER_SIZE ? max : FIRST_BUFFER_SIZE) != 0)
+    if (grow_buffer(&s->buf, max < FIRST_BUFFER_SIZE ? max : FIRST_BUFFER_SIZE) != 0)
         return tool_error(TOOL_EXIT_RUNTIME, s->req->spec, "out of memory");
-    status = follow_ring(s, ring, &buf);
-    free(buf.data);
+    status = follow_ring(s);
+    free(s->buf.data);
+    s->buf.data = NULL;
+    s->buf.size = 0;
     return status;
 }
 
@@ -514,49 +524,68 @@ static int absent(int rc)
     return rc == -ENOENT || rc == SHMKIT_EHALFCREATED || rc == SHMKIT_ENOTSHMKIT;
 }
 
-/* The status of a failed open: STATUS_ABSENT for what -F waits out. */
-static int open_failed(const struct session *s, int rc)
+/* The status of a failed open: READ_ABSENT for what -F waits out. */
+static tool_status open_failed(const struct session *s, int rc)
 {
     if (s->req->follow_name && absent(rc))
-        return STATUS_ABSENT;
+        return READ_ABSENT;
     return tool_fail(s->req->spec, NULL, rc);
 }
 
-/* Open SPEC as a slot, or as a ring if it is one, and read it.  A ring
- * that -F reopens is read from its oldest message: all of it is new. */
-static int read_segment(struct session *s)
+/* Open SPEC as a ring or as a slot.  A ring that -F reopens is read from
+ * its oldest message: all of it is new. */
+static int open_as(struct session *s, int ring)
 {
     const struct request *req = s->req;
     unsigned oldest = req->from_oldest || s->reopened ? SHMKIT_FROM_OLDEST : 0;
-    int rc, status;
 
-    rc = shmkit_slot_open(&s->slot, req->spec, req->open_flags);
-    if (rc == 0) {
-        if (s->waiting)
-            tool_error(0, req->spec, "following the new segment");
-        s->waiting = 0;
-        status = read_slot(s, s->slot);
-        shmkit_slot_close(s->slot);
-        s->slot = NULL;
-        return status;
+    if (ring)
+        return shmkit_ring_open(&s->ring, req->spec, req->open_flags | oldest);
+    return shmkit_slot_open(&s->slot, req->spec, req->open_flags);
+}
+
+/* Open SPEC as what it is, once: shmkit_info tells the kind.  A segment
+ * replaced by one of the other kind before the open fails it with
+ * SHMKIT_EKIND, and is opened as that kind; where shmkit_info cannot
+ * tell, the slot open says what is wrong with the segment. */
+static int open_segment(struct session *s, int *ring)
+{
+    int rc;
+
+    *ring = tool_segment_kind(s->req->spec) == SHMKIT_KIND_RING;
+    rc = open_as(s, *ring);
+    if (rc == SHMKIT_EKIND) {
+        *ring = !*ring;
+        rc = open_as(s, *ring);
     }
-    if (rc != SHMKIT_EKIND)
-        return open_failed(s, rc);
-    rc = shmkit_ring_open(&s->ring, req->spec, req->open_flags | oldest);
+    return rc;
+}
+
+/* Open SPEC and read it. */
+static tool_status read_segment(struct session *s)
+{
+    tool_status status;
+    int ring, rc = open_segment(s, &ring);
+
     if (rc < 0)
         return open_failed(s, rc);
     if (s->waiting)
-        tool_error(0, req->spec, "following the new segment");
+        tool_error(0, s->req->spec, "following the new segment");
     s->waiting = 0;
-    status = read_ring(s, s->ring);
-    shmkit_ring_close(s->ring);
-    s->ring = NULL;
+    if (ring) {
+        status = read_ring(s);
+        shmkit_ring_close(s->ring);
+        s->ring = NULL;
+    } else {
+        status = read_slot(s);
+        shmkit_slot_close(s->slot);
+        s->slot = NULL;
+    }
     return status;
 }
 
-/* -F: sleep a slice before looking for the segment again.  Returns -1 to
- * look again, or the status that ends the run. */
-static int nap(struct session *s)
+/* -F: sleep a slice before looking for the segment again. */
+static tool_status nap(struct session *s)
 {
     int ms = tool_wait_slice(s->deadline);
     struct timespec ts;
@@ -565,21 +594,21 @@ static int nap(struct session *s)
     ts.tv_nsec = (long)(ms % 1000) * 1000000L;
     nanosleep(&ts, NULL); /* a signal ends it early: looked at next */
     if (tool_signal_caught())
-        return STATUS_SIGNALLED;
+        return TOOL_SIGNALLED;
     if (!tool_expired(s->deadline))
-        return -1;
+        return TOOL_GO_ON;
     if (s->unit == NULL) /* no segment was ever opened */
         return tool_error(TOOL_EXIT_TIMEDOUT, s->req->spec,
                           "timed out waiting for the segment to appear");
-    return after_wait(s, -ETIMEDOUT);
+    return timed_out(s);
 }
 
 /* Read SPEC; with -F, again and again as segments of the name come and
  * go, with a note on standard error each time. */
-static int run(const struct request *req)
+static tool_status run(const struct request *req)
 {
     struct session s;
-    int status;
+    tool_status status;
 
     memset(&s, 0, sizeof s);
     s.req = req;
@@ -587,22 +616,22 @@ static int run(const struct request *req)
     s.deadline = tool_deadline(req->timeout_ms);
     for (;;) {
         status = read_segment(&s);
-        if (status == STATUS_REMOVED && !req->follow_name)
+        if (status == READ_REMOVED && !req->follow_name)
             return tool_error(TOOL_EXIT_NOENT, req->spec, "segment removed (%s)", s.removed);
-        if (status == STATUS_REMOVED) {
+        if (status == READ_REMOVED) {
             tool_error(0, req->spec, "segment removed (%s); waiting for a new one",
                        s.removed);
             s.waiting = 1;
             s.reopened = 1;
             continue; /* a new segment may be there already */
         }
-        if (status != STATUS_ABSENT)
+        if (status != READ_ABSENT)
             return status;
         if (!s.waiting)
             tool_error(0, req->spec, "no such segment yet; waiting for one");
         s.waiting = 1;
         s.reopened = 1;
-        if ((status = nap(&s)) != -1)
+        if ((status = nap(&s)) != TOOL_GO_ON)
             return status;
     }
 }
@@ -610,20 +639,16 @@ static int run(const struct request *req)
 int main(int argc, char **argv)
 {
     struct request req;
-    int status, rc;
+    tool_status status;
 
     tool_open_std_fds();
     tool_init("shmkit-read", synopsis);
     status = parse_command_line(argc, argv, &req);
-    if (status >= 0)
+    if (status != TOOL_GO_ON)
         return status;
-    rc = shmkit_spec_check(req.spec);
-    if (rc < 0)
-        return tool_fail(req.spec, NULL, rc);
     tool_catch_signals();
     status = run(&req);
     /* The handles are closed: now a signal caught (SIGPIPE included, which
      * also made the last write fail) ends the program as it would have. */
-    tool_die_by_signal();
-    return tool_close_stdout(status >= 0 ? status : TOOL_EXIT_RUNTIME);
+    return tool_close_stdout(tool_end(status));
 }

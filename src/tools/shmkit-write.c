@@ -132,79 +132,64 @@ static void print_help(void)
         stdout);
 }
 
-/* Parse options and operands into REQ.  Returns -1 to go on, or the exit
- * status (for --help, --version and usage errors). */
-static int parse_command_line(int argc, char **argv, struct request *req)
+/* The flag that option ID sets, or NULL. */
+static int *flag_of(struct request *req, int id)
 {
-    struct tool_args args;
-    int id;
-
-    memset(req, 0, sizeof *req);
-    req->timeout_ms = -1;
-    tool_args_init(&args, argc, argv);
-    while ((id = tool_next_option(&args, options)) > 0) {
-        switch (id) {
-        case OPT_RING:
-            if (tool_parse_bytes(args.arg, 1, RING_MAX_CAPACITY, &req->ring_capacity) != 0)
-                return tool_usage_error("bad ring capacity '%s' (expected 1 to 1g bytes, "
-                                        "e.g. 4096 or 64k)", args.arg);
-            break;
-        case OPT_OVERWRITE:
-            req->overwrite = 1;
-            break;
-        case OPT_MAX_MESSAGE:
-            if (tool_parse_bytes(args.arg, 1, RING_MAX_CAPACITY, &req->max_message) != 0)
-                return tool_usage_error("bad message size '%s' (expected 1 to 1g bytes)",
-                                        args.arg);
-            break;
-        case OPT_TIMEOUT:
-            if (tool_parse_seconds(args.arg, &req->timeout_ms) != 0)
-                return tool_usage_error("bad timeout '%s' (expected seconds from 0 to %d, "
-                                        "e.g. 2 or 0.5)", args.arg, TOOL_MAX_TIMEOUT_S);
-            break;
-        case OPT_LAYOUT:
-            req->layout_text = args.arg;
-            break;
-        case OPT_SIZE:
-            if (tool_parse_size(args.arg, &req->size) != 0)
-                return tool_usage_error("bad size '%s' (expected 1 to %u bytes)",
-                                        args.arg, (unsigned)SHMKIT_RECORD_MAX);
-            break;
-        case OPT_MODE:
-            /* 0 would mean "default" to the library, so refuse it rather
-             * than silently create a 0600 slot. */
-            if (tool_parse_mode(args.arg, &req->mode) != 0 || req->mode == 0)
-                return tool_usage_error("bad mode '%s' (expected octal 1 to 0777)",
-                                        args.arg);
-            req->have_mode = 1;
-            break;
-        case OPT_EXCL:
-            req->exclusive = 1;
-            break;
-        case OPT_RAW:
-            req->raw = 1;
-            break;
-        case OPT_OWNED:
-            req->owned = 1;
-            break;
-        case OPT_ANY_OWNER:
-            req->any_owner = SHMKIT_ANY_OWNER;
-            break;
-        case OPT_HELP:
-            print_help();
-            return tool_close_stdout(TOOL_EXIT_OK);
-        case OPT_VERSION:
-            return tool_close_stdout(tool_print_version());
-        }
+    switch (id) {
+    case OPT_EXCL: return &req->exclusive;
+    case OPT_RAW: return &req->raw;
+    case OPT_OVERWRITE: return &req->overwrite;
+    case OPT_OWNED: return &req->owned;
+    default: return NULL;
     }
-    if (id == TOOL_OPT_ERROR)
-        return TOOL_EXIT_USAGE;
-    if (args.index >= argc)
-        return tool_usage_error("missing SPEC");
-    req->spec = argv[args.index];
-    req->assignments = argv + args.index + 1;
-    req->assignment_count = argc - args.index - 1;
-    return -1;
+}
+
+/* Handle option ID (its argument in ARG) for the request CTX. */
+static tool_status take_option(void *ctx, int id, const char *arg)
+{
+    struct request *req = ctx;
+    int *flag = flag_of(req, id);
+
+    if (flag != NULL) {
+        *flag = 1;
+        return TOOL_GO_ON;
+    }
+    switch (id) {
+    case OPT_RING:
+        if (tool_parse_bytes(arg, 1, RING_MAX_CAPACITY, &req->ring_capacity) != 0)
+            return tool_usage_error("bad ring capacity '%s' (expected 1 to 1g bytes, "
+                                    "e.g. 4096 or 64k)", arg);
+        return TOOL_GO_ON;
+    case OPT_MAX_MESSAGE:
+        if (tool_parse_bytes(arg, 1, RING_MAX_CAPACITY, &req->max_message) != 0)
+            return tool_usage_error("bad message size '%s' (expected 1 to 1g bytes)", arg);
+        return TOOL_GO_ON;
+    case OPT_TIMEOUT:
+        return tool_take_timeout(arg, &req->timeout_ms);
+    case OPT_LAYOUT:
+        req->layout_text = arg;
+        return TOOL_GO_ON;
+    case OPT_SIZE:
+        if (tool_parse_size(arg, &req->size) != 0)
+            return tool_usage_error("bad size '%s' (expected 1 to %u bytes)", arg,
+                                    (unsigned)SHMKIT_RECORD_MAX);
+        return TOOL_GO_ON;
+    case OPT_MODE:
+        /* 0 would mean "default" to the library, so refuse it rather
+         * than silently create a 0600 slot. */
+        if (tool_parse_mode(arg, &req->mode) != 0 || req->mode == 0)
+            return tool_usage_error("bad mode '%s' (expected octal 1 to 0777)", arg);
+        req->have_mode = 1;
+        return TOOL_GO_ON;
+    case OPT_ANY_OWNER:
+        req->any_owner = SHMKIT_ANY_OWNER;
+        return TOOL_GO_ON;
+    case OPT_HELP:
+        print_help();
+        return tool_close_stdout(TOOL_EXIT_OK);
+    default: /* OPT_VERSION */
+        return tool_close_stdout(tool_print_version());
+    }
 }
 
 /* The options of the ring that --ring creates. */
@@ -221,7 +206,7 @@ static void ring_options(const struct request *req, struct shmkit_ring_options *
 
 /* Ring options that make no sense together, or a geometry that
  * shmkit_ring_create() would refuse. */
-static int check_ring_combinations(const struct request *req)
+static tool_status check_ring_combinations(const struct request *req)
 {
     struct shmkit_ring_options ro;
     size_t cap = 0, largest = 0, max;
@@ -236,7 +221,7 @@ static int check_ring_combinations(const struct request *req)
             return tool_usage_error("%s only applies when creating a ring: "
                                     "give --ring CAPACITY",
                                     req->overwrite ? "--overwrite" : "--max-message");
-        return -1;
+        return TOOL_GO_ON;
     }
     ring_options(req, &ro);
     ro.max_message = 0; /* the largest message of that capacity */
@@ -255,15 +240,16 @@ static int check_ring_combinations(const struct request *req)
     if (req->size > max)
         return tool_usage_error("records of %zu bytes are longer than the largest "
                                 "message (%zu bytes)", req->size, max);
-    return -1;
+    return TOOL_GO_ON;
 }
 
 /* Option combinations that make no sense, whatever the segment holds. */
-static int check_combinations(const struct request *req)
+static tool_status check_combinations(const struct request *req)
 {
-    int i, status;
+    tool_status status;
+    int i;
 
-    if ((status = check_ring_combinations(req)) >= 0)
+    if ((status = check_ring_combinations(req)) != TOOL_GO_ON)
         return status;
     if (req->layout_text != NULL && req->size != 0)
         return tool_usage_error("give either -L or -s, not both");
@@ -280,13 +266,32 @@ static int check_combinations(const struct request *req)
         if (equals == NULL || equals == req->assignments[i])
             return tool_usage_error("'%s' is not FIELD=VALUE", req->assignments[i]);
     }
-    return -1;
+    return TOOL_GO_ON;
+}
+
+/* Parse options and operands into REQ and check them. */
+static tool_status parse_command_line(int argc, char **argv, struct request *req)
+{
+    struct tool_args args;
+    tool_status status;
+
+    memset(req, 0, sizeof *req);
+    req->timeout_ms = -1;
+    tool_args_init(&args, argc, argv);
+    if ((status = tool_take_options(&args, options, take_option, req)) != TOOL_GO_ON
+        || (status = tool_spec_operand(&args, "", 0, &req->spec)) != TOOL_GO_ON)
+        return status;
+    req->assignments = argv + args.index + 1;
+    req->assignment_count = argc - args.index - 1;
+    if ((status = check_combinations(req)) != TOOL_GO_ON)
+        return status;
+    return tool_check_spec(req->spec);
 }
 
 /* Apply every assignment to RECORD; on failure report it and return the
- * exit status, else -1. */
-static int apply_assignments(const struct request *req, const shmkit_layout *layout,
-                             void *record)
+ * exit status. */
+static tool_status apply_assignments(const struct request *req, const shmkit_layout *layout,
+                                     void *record)
 {
     int i, rc;
 
@@ -295,12 +300,11 @@ static int apply_assignments(const struct request *req, const shmkit_layout *lay
         if (rc < 0)
             return tool_fail(req->spec, req->assignments[i], rc);
     }
-    return -1;
+    return TOOL_GO_ON;
 }
 
-/* Read exactly SIZE bytes from stdin into a new buffer.  Returns -1 and
- * sets *BUFP, or the exit status after reporting the problem. */
-static int read_input(const struct request *req, size_t size, unsigned char **bufp)
+/* Read exactly SIZE bytes from stdin into a new buffer, *BUFP. */
+static tool_status read_input(const struct request *req, size_t size, unsigned char **bufp)
 {
     unsigned char *buf = malloc(size);
     size_t got;
@@ -323,14 +327,15 @@ static int read_input(const struct request *req, size_t size, unsigned char **bu
                           "expected %zu bytes, got more on standard input", size);
     }
     *bufp = buf;
-    return -1;
+    return TOOL_GO_ON;
 }
 
 /* Parse -L, rehearse the assignments on a scratch record and read --raw
  * input of a known size, all before any segment is touched. */
-static int prepare(const struct request *req, struct prepared *prep)
+static tool_status prepare(const struct request *req, struct prepared *prep)
 {
     size_t size = req->size;
+    tool_status status;
     int rc;
 
     if (req->layout_text != NULL) {
@@ -342,14 +347,14 @@ static int prepare(const struct request *req, struct prepared *prep)
         scratch = calloc(1, size);
         if (scratch == NULL)
             return tool_error(TOOL_EXIT_RUNTIME, req->spec, "out of memory");
-        rc = apply_assignments(req, prep->layout, scratch);
+        status = apply_assignments(req, prep->layout, scratch);
         free(scratch);
-        if (rc >= 0)
-            return rc;
+        if (status != TOOL_GO_ON)
+            return status;
     }
     if (req->raw && size != 0)
         return read_input(req, size, &prep->input);
-    return -1;
+    return TOOL_GO_ON;
 }
 
 /* ---- waiting for the writer lease ------------------------------------- */
@@ -417,8 +422,8 @@ static int try_open_slot(const struct request *req, const struct prepared *prep,
 }
 
 /* Open the slot as its writer, creating it if -L or -s say how. */
-static int open_slot(const struct request *req, const struct prepared *prep,
-                     shmkit_slot **slotp)
+static tool_status open_slot(const struct request *req, const struct prepared *prep,
+                             shmkit_slot **slotp)
 {
     int rc = try_open_slot(req, prep, slotp);
 
@@ -434,16 +439,17 @@ static int open_slot(const struct request *req, const struct prepared *prep,
 }
 
 /* Build the new record in RECORD (the slot's record size) and publish it. */
-static int publish(const struct request *req, struct prepared *prep, shmkit_slot *slot,
-                   unsigned char *record)
+static tool_status publish(const struct request *req, struct prepared *prep,
+                           shmkit_slot *slot, unsigned char *record)
 {
     size_t size = shmkit_slot_record_size(slot);
     const shmkit_layout *layout = shmkit_slot_layout(slot);
+    tool_status status;
     int rc;
 
     if (req->raw) {
-        if (prep->input == NULL && (rc = read_input(req, size, &prep->input)) >= 0)
-            return rc;
+        if (prep->input == NULL && (status = read_input(req, size, &prep->input)) != TOOL_GO_ON)
+            return status;
         memcpy(record, prep->input, size);
     } else {
         if (req->assignment_count > 0 && layout == NULL)
@@ -454,23 +460,23 @@ static int publish(const struct request *req, struct prepared *prep, shmkit_slot
         rc = shmkit_slot_read(slot, record, size, NULL);
         if (rc < 0)
             return tool_fail(req->spec, NULL, rc);
-        if (layout != NULL && (rc = apply_assignments(req, layout, record)) >= 0)
-            return rc;
+        if (layout != NULL && (status = apply_assignments(req, layout, record)) != TOOL_GO_ON)
+            return status;
     }
     rc = shmkit_slot_write(slot, record, size);
     return rc < 0 ? tool_fail(req->spec, NULL, rc) : TOOL_EXIT_OK;
 }
 
-static int run_slot(const struct request *req)
+static tool_status run_slot(const struct request *req)
 {
     struct prepared prep = { NULL, NULL };
     shmkit_slot *slot = NULL;
     unsigned char *record = NULL;
-    int status = prepare(req, &prep);
+    tool_status status = prepare(req, &prep);
 
-    if (status < 0)
+    if (status == TOOL_GO_ON)
         status = open_slot(req, &prep, &slot);
-    if (status < 0) {
+    if (status == TOOL_GO_ON) {
         record = malloc(shmkit_slot_record_size(slot));
         status = record != NULL ? publish(req, &prep, slot, record)
                                 : tool_error(TOOL_EXIT_RUNTIME, req->spec, "out of memory");
@@ -485,9 +491,6 @@ static int run_slot(const struct request *req)
 }
 
 /* ---- rings --------------------------------------------------------------- */
-
-/* A status meaning "stopped by a signal": main() then dies by it. */
-#define STATUS_SIGNALLED (-2)
 
 /* The input buffer starts at this size and doubles while a line or record
  * does not fit; it never needs more than twice the largest message. */
@@ -505,8 +508,8 @@ struct input {
 };
 
 /* Move the unread bytes to the front, make room if there is none, and
- * read more.  Returns -1 to go on, or the status that ends the run. */
-static int fill_input(const struct request *req, struct input *in)
+ * read more. */
+static tool_status fill_input(const struct request *req, struct input *in)
 {
     ssize_t n;
 
@@ -524,7 +527,7 @@ static int fill_input(const struct request *req, struct input *in)
     }
     for (;;) {
         if (tool_signal_caught())
-            return STATUS_SIGNALLED;
+            return TOOL_SIGNALLED;
         n = read(STDIN_FILENO, in->buf + in->end, in->size - in->end);
         if (n >= 0)
             break;
@@ -535,22 +538,22 @@ static int fill_input(const struct request *req, struct input *in)
     if (n == 0)
         in->eof = 1;
     in->end += (size_t)n;
-    return -1;
+    return TOOL_GO_ON;
 }
 
 /* The next line, without its newline (a last line without one counts),
- * in *MSG and *LEN.  Returns -1 for a line, TOOL_EXIT_OK at the end of the
+ * in *MSG and *LEN: TOOL_GO_ON for a line, TOOL_EXIT_OK at the end of the
  * input, or the status that ends the run: a line longer than MAX is not
  * sent, not even in part. */
-static int next_line(const struct request *req, struct input *in, size_t max,
-                     const unsigned char **msg, size_t *len)
+static tool_status next_line(const struct request *req, struct input *in, size_t max,
+                             const unsigned char **msg, size_t *len)
 {
     for (;;) {
         const unsigned char *p = in->buf + in->start;
         size_t avail = in->end - in->start;
         const unsigned char *nl = memchr(p + in->scanned, '\n', avail - in->scanned);
         size_t n = nl != NULL ? (size_t)(nl - p) : avail;
-        int status;
+        tool_status status;
 
         if (n > max)
             return tool_error(TOOL_EXIT_RUNTIME, req->spec,
@@ -562,31 +565,31 @@ static int next_line(const struct request *req, struct input *in, size_t max,
             in->start += nl != NULL ? n + 1 : n;
             in->scanned = 0;
             in->number++;
-            return -1;
+            return TOOL_GO_ON;
         }
         if (in->eof)
             return TOOL_EXIT_OK;
         in->scanned = avail;
-        if ((status = fill_input(req, in)) != -1)
+        if ((status = fill_input(req, in)) != TOOL_GO_ON)
             return status;
     }
 }
 
-/* The next SIZE-byte record in *MSG.  Returns -1 for a record,
+/* The next SIZE-byte record in *MSG: TOOL_GO_ON for a record,
  * TOOL_EXIT_OK at the end of the input, or the status that ends the run:
  * a short last record is an error, and is not sent. */
-static int next_record(const struct request *req, struct input *in, size_t size,
-                       const unsigned char **msg)
+static tool_status next_record(const struct request *req, struct input *in, size_t size,
+                               const unsigned char **msg)
 {
     for (;;) {
         size_t avail = in->end - in->start;
-        int status;
+        tool_status status;
 
         if (avail >= size) {
             *msg = in->buf + in->start;
             in->start += size;
             in->number++;
-            return -1;
+            return TOOL_GO_ON;
         }
         if (in->eof && avail == 0)
             return TOOL_EXIT_OK;
@@ -594,42 +597,62 @@ static int next_record(const struct request *req, struct input *in, size_t size,
             return tool_error(TOOL_EXIT_RUNTIME, req->spec,
                               "record %llu: expected %zu bytes, got %zu on standard input",
                               in->number + 1, size, avail);
-        if ((status = fill_input(req, in)) != -1)
+        if ((status = fill_input(req, in)) != TOOL_GO_ON)
             return status;
     }
 }
 
-/* Send one message, waiting (block policy) while the ring is full: for
- * -t at most, in slices so that a signal is noticed.  Returns -1 once it
- * is sent, or the status that ends the run. */
-static int send_message(const struct request *req, shmkit_ring *ring, const struct input *in,
-                        const void *msg, size_t len)
+/* One message to send, and where it came from (for messages). */
+struct sending {
+    const struct request *req;
+    shmkit_ring *ring;
+    const struct input *in;
+    const void *msg;
+    size_t len;
+};
+
+static int try_send(void *ctx, int timeout_ms)
 {
-    int64_t deadline = tool_deadline(req->timeout_ms);
+    const struct sending *s = ctx;
 
-    for (;;) {
-        int rc = shmkit_ring_send(ring, msg, len, tool_wait_slice(deadline));
+    return shmkit_ring_send(s->ring, s->msg, s->len, timeout_ms);
+}
 
-        if (rc == 0)
-            return -1;
-        if (tool_signal_caught())
-            return STATUS_SIGNALLED;
-        if (rc == -EINTR || ((rc == -ETIMEDOUT || rc == -EAGAIN) && !tool_expired(deadline)))
-            continue;
-        if (rc == -ETIMEDOUT || rc == -EAGAIN)
-            return tool_error(TOOL_EXIT_TIMEDOUT, req->spec,
-                              "%s %llu: timed out waiting for room in the ring",
-                              req->raw ? "record" : "line", in->number);
-        return tool_fail(req->spec, NULL, rc);
-    }
+static tool_status no_room(void *ctx)
+{
+    const struct sending *s = ctx;
+
+    return tool_error(TOOL_EXIT_TIMEDOUT, s->req->spec,
+                      "%s %llu: timed out waiting for room in the ring",
+                      s->req->raw ? "record" : "line", s->in->number);
+}
+
+/* Send one message, waiting (block policy) while the ring is full: for
+ * -t at most, in slices so that a signal is noticed. */
+static tool_status send_message(const struct request *req, shmkit_ring *ring,
+                                const struct input *in, const void *msg, size_t len)
+{
+    struct sending s = { req, ring, in, msg, len };
+    struct tool_wait w;
+    tool_status status;
+    int rc;
+
+    w.deadline = tool_deadline(req->timeout_ms);
+    w.attempt = try_send;
+    w.idle = NULL;
+    w.expired = no_room;
+    w.ctx = &s;
+    if ((status = tool_wait(&w, &rc)) != TOOL_GO_ON)
+        return status;
+    return rc < 0 ? tool_fail(req->spec, NULL, rc) : TOOL_GO_ON;
 }
 
 /* Send standard input, line by line or record by record. */
-static int send_input(const struct request *req, shmkit_ring *ring)
+static tool_status send_input(const struct request *req, shmkit_ring *ring)
 {
     size_t max = shmkit_ring_max_message(ring);
     struct input in;
-    int status;
+    tool_status status;
 
     memset(&in, 0, sizeof in);
     in.size = FIRST_INPUT_SIZE;
@@ -642,9 +665,9 @@ static int send_input(const struct request *req, shmkit_ring *ring)
 
         status = req->raw ? next_record(req, &in, req->size, &msg)
                           : next_line(req, &in, max, &msg, &len);
-        if (status == -1)
+        if (status == TOOL_GO_ON)
             status = send_message(req, ring, &in, msg, len);
-        if (status != -1)
+        if (status != TOOL_GO_ON)
             break;
     }
     free(in.buf);
@@ -652,19 +675,19 @@ static int send_input(const struct request *req, shmkit_ring *ring)
 }
 
 /* How a ring's messages come from standard input: lines, or --raw with
- * -s SIZE.  Returns -1 if the options say it consistently. */
-static int check_ring_input(const struct request *req)
+ * -s SIZE: TOOL_GO_ON if the options say it consistently. */
+static tool_status check_ring_input(const struct request *req)
 {
     if (req->raw && req->size == 0)
         return tool_usage_error("--raw needs -s SIZE for a ring: the size of each message");
     if (!req->raw && req->size != 0)
         return tool_usage_error("-s needs --raw for a ring: messages of SIZE raw bytes");
-    return -1;
+    return TOOL_GO_ON;
 }
 
 /* Create the ring (--ring) or open the existing one as its writer,
  * waiting for a busy lease. */
-static int open_ring(const struct request *req, shmkit_ring **ringp)
+static tool_status open_ring(const struct request *req, shmkit_ring **ringp)
 {
     struct shmkit_ring_options ro;
     struct lease_wait wait;
@@ -684,13 +707,14 @@ static int open_ring(const struct request *req, shmkit_ring **ringp)
     return rc < 0 ? tool_fail(req->spec, NULL, rc) : -1;
 }
 
-static int run_ring(const struct request *req)
+static tool_status run_ring(const struct request *req)
 {
     shmkit_ring *ring;
     size_t max;
-    int status;
+    tool_status status;
 
-    if ((status = check_ring_input(req)) >= 0 || (status = open_ring(req, &ring)) >= 0)
+    if ((status = check_ring_input(req)) != TOOL_GO_ON
+        || (status = open_ring(req, &ring)) != TOOL_GO_ON)
         return status;
     max = shmkit_ring_max_message(ring);
     if (req->raw && req->size > max)
@@ -707,8 +731,6 @@ static int run_ring(const struct request *req)
  * nothing that only a slot could mean (a layout, assignments, -x, -m). */
 static int wants_ring(const struct request *req)
 {
-    struct shmkit_info info;
-
     if (req->ring_capacity != 0)
         return 1;
     if (req->layout_text != NULL || req->assignment_count > 0 || req->exclusive
@@ -716,10 +738,10 @@ static int wants_ring(const struct request *req)
         return 0;
     /* Anything but an existing, valid ring goes the slot way, which
      * reports whatever is wrong with the segment. */
-    return shmkit_info(req->spec, &info) == 0 && info.kind == SHMKIT_KIND_RING;
+    return tool_segment_kind(req->spec) == SHMKIT_KIND_RING;
 }
 
-static int run(const struct request *req)
+static tool_status run(const struct request *req)
 {
     if (!wants_ring(req))
         return run_slot(req);
@@ -730,22 +752,14 @@ static int run(const struct request *req)
 int main(int argc, char **argv)
 {
     struct request req;
-    int status, rc;
+    tool_status status;
 
     tool_open_std_fds();
     tool_init("shmkit-write", synopsis);
     status = parse_command_line(argc, argv, &req);
-    if (status >= 0)
-        return status;
-    status = check_combinations(&req);
-    if (status >= 0)
-        return status;
-    rc = shmkit_spec_check(req.spec);
-    if (rc < 0)
-        return tool_fail(req.spec, NULL, rc);
-    status = run(&req);
+    if (status == TOOL_GO_ON)
+        status = run(&req);
     /* The ring is closed: a signal caught now ends the program as it
      * would have. */
-    tool_die_by_signal();
-    return status >= 0 ? status : TOOL_EXIT_RUNTIME;
+    return tool_end(status);
 }

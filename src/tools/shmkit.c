@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "shmkit.h"
-#include "bench.h"
+#include "bench/bench.h"
 #include "ls.h"
 #include "tool.h"
 
@@ -180,14 +180,21 @@ static void print_fill(const struct shmkit_info *info)
            info->ring_used, cap, tenths / 10, tenths % 10);
 }
 
+/* "KEY: NAME" for VALUE, the one of its two known values (A, B) that it
+ * is, else "KEY: unknown (VALUE)": a newer library may know more. */
+static void print_choice(const char *key, int value, int a, const char *a_name, int b,
+                         const char *b_name)
+{
+    if (value == a || value == b)
+        printf("%s: %s\n", key, value == a ? a_name : b_name);
+    else
+        printf("%s: unknown (%d)\n", key, value);
+}
+
 static void print_ring(const struct shmkit_info *info)
 {
-    if (info->ring_policy == SHMKIT_RING_BLOCK)
-        printf("policy: block\n");
-    else if (info->ring_policy == SHMKIT_RING_OVERWRITE)
-        printf("policy: overwrite\n");
-    else
-        printf("policy: unknown (%d)\n", info->ring_policy);
+    print_choice("policy", info->ring_policy, SHMKIT_RING_BLOCK, "block",
+                 SHMKIT_RING_OVERWRITE, "overwrite");
     printf("capacity: %" PRIu64 "\n", info->ring_capacity);
     printf("max-message: %" PRIu64 "\n", info->ring_max_message);
     print_fill(info);
@@ -215,12 +222,7 @@ static void print_info(const char *spec, const struct shmkit_info *info)
 {
     printf("spec: %s\n", spec);
     printf("backend: %s\n", info->backend == SHMKIT_BACKEND_SYSV ? "sysv" : "posix");
-    if (info->kind == SHMKIT_KIND_SLOT)
-        printf("kind: slot\n");
-    else if (info->kind == SHMKIT_KIND_RING)
-        printf("kind: ring\n");
-    else
-        printf("kind: unknown (%d)\n", info->kind);
+    print_choice("kind", info->kind, SHMKIT_KIND_SLOT, "slot", SHMKIT_KIND_RING, "ring");
     printf("format: %u.%u\n", info->format_major, info->format_minor);
     printf("lifetime: %s\n", info->owned ? "owned" : "persistent");
     printf("size: %" PRIu64 "\n", info->total_size);
@@ -269,6 +271,7 @@ static int cmd_info(const struct command *cmd, int argc, char **argv)
     struct tool_args args;
     struct shmkit_info info;
     const char *spec;
+    tool_status status;
     int id, rc, any_owner = 0;
 
     tool_args_init(&args, argc, argv);
@@ -278,11 +281,8 @@ static int cmd_info(const struct command *cmd, int argc, char **argv)
         return show_command_help(cmd);
     if (id == TOOL_OPT_ERROR)
         return TOOL_EXIT_USAGE;
-    if (args.index >= argc)
-        return tool_usage_error("info: missing SPEC");
-    if (args.index + 1 < argc)
-        return tool_usage_error("info: unexpected argument '%s'", argv[args.index + 1]);
-    spec = argv[args.index];
+    if ((status = tool_spec_operand(&args, "info: ", 1, &spec)) != TOOL_GO_ON)
+        return status;
     rc = shmkit_spec_check(spec);
     if (rc >= 0)
         rc = shmkit_info(spec, &info);

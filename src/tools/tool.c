@@ -55,7 +55,7 @@ const char *tool_prog(void)
 
 /* ---- exit statuses and messages ---------------------------------------- */
 
-int tool_exit_status(int code)
+tool_status tool_exit_status(int code)
 {
     switch (code) {
     case 0:
@@ -100,10 +100,7 @@ struct message {
     size_t len;
 };
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 0)))
-#endif
-static void message_vadd(struct message *m, const char *fmt, va_list ap)
+TOOL_PRINTF(2, 0) static void message_vadd(struct message *m, const char *fmt, va_list ap)
 {
     size_t room = sizeof m->text - m->len;
     int n = vsnprintf(m->text + m->len, room, fmt, ap);
@@ -113,10 +110,7 @@ static void message_vadd(struct message *m, const char *fmt, va_list ap)
         m->len += (size_t)n < room ? (size_t)n : room - 1;
 }
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static void message_add(struct message *m, const char *fmt, ...)
+TOOL_PRINTF(2, 3) static void message_add(struct message *m, const char *fmt, ...)
 {
     va_list ap;
 
@@ -151,7 +145,7 @@ static void put_message(const struct message *m)
     fputs(line, stderr);
 }
 
-int tool_fail(const char *spec, const char *context, int code)
+tool_status tool_fail(const char *spec, const char *context, int code)
 {
     /* Copy the detail first: it is only valid until the next shmkit call,
      * and shmkit_strerror() is one. */
@@ -169,7 +163,7 @@ int tool_fail(const char *spec, const char *context, int code)
     return tool_exit_status(code);
 }
 
-int tool_error(int status, const char *spec, const char *fmt, ...)
+tool_status tool_error(tool_status status, const char *spec, const char *fmt, ...)
 {
     struct message m;
     va_list ap;
@@ -182,10 +176,7 @@ int tool_error(int status, const char *spec, const char *fmt, ...)
     return status;
 }
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 1, 0)))
-#endif
-static void print_usage_error(const char *fmt, va_list ap)
+tool_status tool_usage_verror(const char *fmt, va_list ap)
 {
     struct message m;
 
@@ -194,25 +185,46 @@ static void print_usage_error(const char *fmt, va_list ap)
     put_message(&m);
     fprintf(stderr, "usage: %s\nTry '%s --help' for more information.\n",
             prog_synopsis, prog_name);
+    return TOOL_EXIT_USAGE;
 }
 
-int tool_usage_error(const char *fmt, ...)
+tool_status tool_usage_error(const char *fmt, ...)
 {
     va_list ap;
 
     va_start(ap, fmt);
-    print_usage_error(fmt, ap);
+    tool_usage_verror(fmt, ap);
     va_end(ap);
     return TOOL_EXIT_USAGE;
 }
 
-int tool_print_version(void)
+tool_status tool_check_spec(const char *spec)
+{
+    int rc = shmkit_spec_check(spec);
+
+    return rc < 0 ? tool_fail(spec, NULL, rc) : TOOL_GO_ON;
+}
+
+int tool_segment_kind(const char *spec)
+{
+    struct shmkit_info info;
+
+    return shmkit_info(spec, &info) == 0 ? info.kind : 0;
+}
+
+int tool_end(tool_status status)
+{
+    tool_die_by_signal();
+    return status >= 0 ? (int)status : TOOL_EXIT_RUNTIME;
+}
+
+tool_status tool_print_version(void)
 {
     printf("%s (shmkit) %s\n", prog_name, shmkit_version());
     return TOOL_EXIT_OK;
 }
 
-int tool_close_stdout(int status)
+tool_status tool_close_stdout(tool_status status)
 {
     /* ferror catches errors of earlier writes whose data was flushed long
      * ago; fclose catches the last buffer's. */
@@ -228,253 +240,6 @@ int tool_close_stdout(int status)
     fprintf(stderr, "%s: write error on standard output: %s\n", prog_name,
             saved != 0 ? strerror(saved) : "unknown error");
     return TOOL_EXIT_RUNTIME;
-}
-
-/* ---- option parsing ---------------------------------------------------- */
-
-void tool_args_init(struct tool_args *args, int argc, char **argv)
-{
-    args->argc = argc;
-    args->argv = argv;
-    args->index = 1;
-    args->bundle = NULL;
-    args->arg = NULL;
-}
-
-static const struct tool_option *find_short(const struct tool_option *options, char c)
-{
-    for (; options->id != 0; options++)
-        if (options->short_name != 0 && options->short_name == c)
-            return options;
-    return NULL;
-}
-
-static const struct tool_option *find_long(const struct tool_option *options,
-                                           const char *name, size_t len)
-{
-    for (; options->id != 0; options++)
-        if (options->long_name != NULL && strlen(options->long_name) == len
-            && memcmp(options->long_name, name, len) == 0)
-            return options;
-    return NULL;
-}
-
-/* A usage error inside the option parser. */
-#if defined(__GNUC__)
-__attribute__((format(printf, 1, 2)))
-#endif
-static int option_error(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    print_usage_error(fmt, ap);
-    va_end(ap);
-    return TOOL_OPT_ERROR;
-}
-
-/* "--name", "--name=value" or "--name value"; ARGV[INDEX - 1] is TEXT. */
-static int next_long(struct tool_args *args, const struct tool_option *options,
-                     const char *text)
-{
-    const char *name = text + 2;
-    const char *equals = strchr(name, '=');
-    size_t len = equals != NULL ? (size_t)(equals - name) : strlen(name);
-    const struct tool_option *opt = find_long(options, name, len);
-
-    if (opt == NULL)
-        return option_error("unknown option '--%.*s'", (int)len, name);
-    if (!opt->has_arg) {
-        if (equals != NULL)
-            return option_error("option '--%s' takes no argument", opt->long_name);
-        return opt->id;
-    }
-    if (opt->has_arg == 2) {             /* --name or --name=VALUE */
-        args->arg = equals != NULL ? equals + 1 : NULL;
-        return opt->id;
-    }
-    if (equals != NULL) {
-        args->arg = equals + 1;
-    } else if (args->index < args->argc) {
-        args->arg = args->argv[args->index++];
-    } else {
-        return option_error("option '--%s' needs an argument", opt->long_name);
-    }
-    return opt->id;
-}
-
-/* The next letter of a bundle such as "-xm0640". */
-static int next_short(struct tool_args *args, const struct tool_option *options)
-{
-    char c = *args->bundle++;
-    const struct tool_option *opt = find_short(options, c);
-
-    if (*args->bundle == '\0')
-        args->bundle = NULL;
-    if (opt == NULL)
-        return option_error("unknown option '-%c'", c);
-    if (opt->has_arg != 1)
-        return opt->id;
-    if (args->bundle != NULL) {          /* -mMODE */
-        args->arg = args->bundle;
-        args->bundle = NULL;
-    } else if (args->index < args->argc) { /* -m MODE */
-        args->arg = args->argv[args->index++];
-    } else {
-        return option_error("option '-%c' needs an argument", c);
-    }
-    return opt->id;
-}
-
-int tool_next_option(struct tool_args *args, const struct tool_option *options)
-{
-    const char *text;
-
-    args->arg = NULL;
-    if (args->bundle != NULL)
-        return next_short(args, options);
-    if (args->index >= args->argc)
-        return TOOL_OPT_END;
-    text = args->argv[args->index];
-    if (text[0] != '-' || text[1] == '\0') /* an operand, or "-" */
-        return TOOL_OPT_END;
-    args->index++;
-    if (text[1] == '-') {
-        if (text[2] == '\0')                /* "--" */
-            return TOOL_OPT_END;
-        return next_long(args, options, text);
-    }
-    args->bundle = text + 1;
-    return next_short(args, options);
-}
-
-/* ---- value parsing ----------------------------------------------------- */
-
-int tool_parse_mode(const char *text, unsigned *mode)
-{
-    unsigned value = 0;
-    const char *p;
-
-    if (*text == '\0' || strlen(text) > 4)
-        return -1;
-    for (p = text; *p != '\0'; p++) {
-        if (*p < '0' || *p > '7')
-            return -1;
-        value = value * 8 + (unsigned)(*p - '0');
-    }
-    if (value > 0777)
-        return -1;
-    *mode = value;
-    return 0;
-}
-
-int tool_parse_size(const char *text, size_t *size)
-{
-    unsigned long long value;
-    char *end;
-    int base = 10;
-
-    /* Digits only: strtoull would accept signs and blanks. */
-    if (text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
-        base = 16;
-        text += 2;
-    }
-    if (*text == '\0' || strspn(text, base == 16 ? "0123456789abcdefABCDEF"
-                                                 : "0123456789") != strlen(text))
-        return -1;
-    errno = 0;
-    value = strtoull(text, &end, base);
-    if (errno != 0 || *end != '\0' || value == 0 || value > SHMKIT_RECORD_MAX)
-        return -1;
-    *size = (size_t)value;
-    return 0;
-}
-
-/* Digits only, as strtoull would accept signs and blanks.  Returns the
- * value of the leading digits and points *END after them; -1 if there are
- * none or they overflow. */
-static int parse_digits(const char *text, unsigned long long *value, const char **end)
-{
-    size_t n = strspn(text, "0123456789");
-    unsigned long long v = 0;
-    size_t i;
-
-    if (n == 0)
-        return -1;
-    for (i = 0; i < n; i++) {
-        unsigned digit = (unsigned)(text[i] - '0');
-        if (v > (ULLONG_MAX - digit) / 10)
-            return -1;
-        v = v * 10 + digit;
-    }
-    *value = v;
-    *end = text + n;
-    return 0;
-}
-
-int tool_parse_bytes(const char *text, size_t min, size_t max, size_t *bytes)
-{
-    unsigned long long value, unit = 1;
-    const char *end;
-
-    if (parse_digits(text, &value, &end) != 0)
-        return -1;
-    switch (*end) {
-    case '\0': break;
-    case 'k': case 'K': unit = 1ull << 10; end++; break;
-    case 'm': case 'M': unit = 1ull << 20; end++; break;
-    case 'g': case 'G': unit = 1ull << 30; end++; break;
-    default: return -1;
-    }
-    if (*end != '\0' || value > ULLONG_MAX / unit)
-        return -1;
-    value *= unit;
-    if (value < min || value > max)
-        return -1;
-    *bytes = (size_t)value;
-    return 0;
-}
-
-int tool_parse_count(const char *text, uint64_t *count)
-{
-    unsigned long long value;
-    const char *end;
-
-    if (parse_digits(text, &value, &end) != 0 || *end != '\0' || value == 0)
-        return -1;
-    *count = (uint64_t)value;
-    return 0;
-}
-
-int tool_parse_seconds(const char *text, int *ms)
-{
-    unsigned long long whole = 0, millis = 0;
-    const char *p = text;
-    int places = 0, nonzero_beyond = 0;
-
-    /* "2", "2.", "0.5", ".5"; not "." nor "". */
-    if (*p != '.' && parse_digits(p, &whole, &p) != 0)
-        return -1;
-    if (*p == '.') {
-        p++;
-        if (p == text + 1 && (*p < '0' || *p > '9'))
-            return -1;
-        for (; *p >= '0' && *p <= '9'; p++, places++) {
-            if (places < 3)
-                millis = millis * 10 + (unsigned)(*p - '0');
-            else if (*p != '0')
-                nonzero_beyond = 1;
-        }
-        for (; places < 3; places++)
-            millis *= 10;
-    }
-    if (*p != '\0' || whole > TOOL_MAX_TIMEOUT_S)
-        return -1;
-    millis += whole * 1000 + (unsigned)nonzero_beyond;
-    if (millis > (unsigned long long)TOOL_MAX_TIMEOUT_S * 1000)
-        return -1;
-    *ms = (int)millis;
-    return 0;
 }
 
 /* ---- deadlines --------------------------------------------------------- */
@@ -509,6 +274,36 @@ int tool_wait_slice(int64_t deadline)
 int tool_expired(int64_t deadline)
 {
     return deadline != TOOL_NEVER && now_ms() >= deadline;
+}
+
+/* ---- waiting in slices ------------------------------------------------- */
+
+static int nothing_came(int rc)
+{
+    return rc == -EINTR || rc == -ETIMEDOUT || rc == -EAGAIN;
+}
+
+tool_status tool_wait(const struct tool_wait *w, int *result)
+{
+    for (;;) {
+        int rc = w->attempt(w->ctx, tool_wait_slice(w->deadline));
+        tool_status status;
+
+        /* What came is taken even if a signal came too: a consumed
+         * message must not be dropped. */
+        if (rc >= 0 || (!nothing_came(rc) && !tool_signal_caught())) {
+            *result = rc;
+            return TOOL_GO_ON;
+        }
+        if (tool_signal_caught())
+            return TOOL_SIGNALLED;
+        if (rc == -EINTR) /* a handler ran for a signal that does not stop us */
+            continue;
+        if (tool_expired(w->deadline))
+            return w->expired(w->ctx);
+        if (w->idle != NULL && (status = w->idle(w->ctx)) != TOOL_GO_ON)
+            return status;
+    }
 }
 
 /* ---- signals ----------------------------------------------------------- */

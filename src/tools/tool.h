@@ -1,7 +1,8 @@
 /*
  * tool.h - helpers shared by the shmkit programs (shmkit, shmkit-read,
- * shmkit-write): error messages, exit codes, option parsing, timeouts,
- * signals, hex dumps and JSON strings.
+ * shmkit-write): statuses and exit codes, error messages, waits in
+ * slices, signals, hex dumps and JSON strings (tool.c); options, operands
+ * and option values (tool-args.c).
  *
  * The programs use only the public API in <shmkit.h>; nothing here reaches
  * into the library's internals.
@@ -11,19 +12,35 @@
 #ifndef SHMKIT_TOOL_H
 #define SHMKIT_TOOL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
-/* Exit statuses shared by all programs (documented in their man pages). */
-enum tool_exit {
+/* What a program, or one step of it, ends with (curl's ParameterError is
+ * the model): an exit status, 0 and up, shared by all programs and
+ * documented in their man pages; or, for a step, an outcome that gives
+ * no exit status of its own. */
+typedef enum tool_status {
+    TOOL_STATUS_OWN = -3,       /* a program's own outcomes count down from here */
+    TOOL_SIGNALLED = -2,        /* a caught signal stopped the work: main()
+                                   releases its handles and dies by it */
+    TOOL_GO_ON = -1,            /* the step is done: carry on */
     TOOL_EXIT_OK = 0,
     TOOL_EXIT_RUNTIME = 1,      /* anything not listed below */
     TOOL_EXIT_USAGE = 2,        /* bad option, spec, field, value or layout */
     TOOL_EXIT_NOENT = 3,        /* no such segment */
     TOOL_EXIT_TIMEDOUT = 4,     /* a -t timeout expired */
     TOOL_EXIT_INCOMPATIBLE = 5  /* not a shmkit segment, wrong format, corrupt */
-};
+} tool_status;
+
+/* printf-style checks of a function's format (argument FMT) and its
+ * arguments (from FIRST on), where the compiler has them. */
+#if defined(__GNUC__)
+#define TOOL_PRINTF(fmt, first) __attribute__((format(printf, fmt, first)))
+#else
+#define TOOL_PRINTF(fmt, first)
+#endif
 
 /* ---- program identity and messages ------------------------------------- */
 
@@ -41,7 +58,7 @@ const char *tool_prog(void);
 
 /* The exit status for a shmkit return CODE (negative errno or
  * shmkit_errcode; 0 gives TOOL_EXIT_OK). */
-int tool_exit_status(int code);
+tool_status tool_exit_status(int code);
 
 /* Report the failure CODE of the shmkit call just made on SPEC:
  *   PROG: SPEC: CONTEXT: strerror (detail)
@@ -49,32 +66,42 @@ int tool_exit_status(int code);
  * part appears when shmkit_error_detail() is not empty.  Call it right after
  * the failing call, before any other shmkit call replaces the detail.
  * Returns tool_exit_status(CODE). */
-int tool_fail(const char *spec, const char *context, int code);
+tool_status tool_fail(const char *spec, const char *context, int code);
 
 /* Print "PROG: SPEC: MESSAGE" (SPEC may be NULL) and return STATUS. */
-int tool_error(int status, const char *spec, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
+tool_status tool_error(tool_status status, const char *spec, const char *fmt, ...)
+    TOOL_PRINTF(3, 4);
 
 /* Print "PROG: MESSAGE" and the synopsis to stderr; returns
  * TOOL_EXIT_USAGE. */
-int tool_usage_error(const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2)))
-#endif
-    ;
+tool_status tool_usage_error(const char *fmt, ...) TOOL_PRINTF(1, 2);
+tool_status tool_usage_verror(const char *fmt, va_list ap) TOOL_PRINTF(1, 0);
+
+/* TOOL_GO_ON if SPEC is well-formed, else the exit status after saying
+ * why. */
+tool_status tool_check_spec(const char *spec);
+
+/* The end of a run that ended with STATUS: a signal caught ends the
+ * program by that signal, as if it had not been caught (so call this once
+ * the handles are closed); otherwise the exit status, TOOL_EXIT_RUNTIME
+ * for an outcome that is none. */
+int tool_end(tool_status status);
+
+/* The kind of the segment SPEC (SHMKIT_KIND_SLOT or SHMKIT_KIND_RING) as
+ * shmkit_info() finds it, or 0 if it cannot tell (no such segment, not a
+ * valid one: opening it then says why).  The segment may be replaced
+ * before the caller opens it: the open checks the kind again. */
+int tool_segment_kind(const char *spec);
 
 /* Print "PROG (shmkit) VERSION" on stdout; returns the exit status. */
-int tool_print_version(void);
+tool_status tool_print_version(void);
 
 /* Flush and close stdout and report a write error (a full disk, a closed
  * pipe with SIGPIPE ignored) as a runtime error.  Returns STATUS when
  * everything was written, TOOL_EXIT_RUNTIME otherwise. */
-int tool_close_stdout(int status);
+tool_status tool_close_stdout(tool_status status);
 
-/* ---- option parsing ---------------------------------------------------- */
+/* ---- option parsing (tool-args.c) -------------------------------------- */
 /*
  * A small portable replacement for getopt_long (which POSIX lacks):
  *   -a -b, bundled -ab, -mMODE, -m MODE, --long, --long=VALUE, --long VALUE,
@@ -107,6 +134,20 @@ void tool_args_init(struct tool_args *args, int argc, char **argv);
 /* The next option's id; OPTIONS ends with an entry whose id is 0. */
 int tool_next_option(struct tool_args *args, const struct tool_option *options);
 
+/* Read the options of ARGS, handing each to TAKE (its id and argument)
+ * until it returns something else than TOOL_GO_ON.  TOOL_GO_ON once the
+ * operands start at ARGS->index, else the status that ends the run
+ * (--help, --version, a usage error). */
+tool_status tool_take_options(struct tool_args *args, const struct tool_option *options,
+                              tool_status (*take)(void *ctx, int id, const char *arg),
+                              void *ctx);
+
+/* The operand SPEC at ARGS->index into *SPEC.  A usage error if there is
+ * none, or if ALONE and more arguments follow; its message starts with
+ * CMD ("", or a command's name and a colon). */
+tool_status tool_spec_operand(const struct tool_args *args, const char *cmd, int alone,
+                              const char **spec);
+
 /* ---- value parsing ----------------------------------------------------- */
 
 /* An octal permission mode 0..0777 ("0640", "640").  0 on success, -1 on
@@ -124,6 +165,8 @@ int tool_parse_count(const char *text, uint64_t *count);
  * timeout still waits.  0 or -1. */
 #define TOOL_MAX_TIMEOUT_S 2000000
 int tool_parse_seconds(const char *text, int *ms);
+/* The argument of -t, --timeout: TOOL_GO_ON, or a usage error. */
+tool_status tool_take_timeout(const char *text, int *ms);
 
 /* ---- deadlines --------------------------------------------------------- */
 
@@ -142,6 +185,31 @@ int64_t tool_deadline(int timeout_ms);
 int tool_wait_slice(int64_t deadline);
 /* Non-zero once DEADLINE has passed (never for TOOL_NEVER). */
 int tool_expired(int64_t deadline);
+
+/* ---- waiting in slices ------------------------------------------------- */
+
+/* A wait for what another process does (a new record, a message, room in
+ * a ring), made of tries of at most TOOL_WAIT_SLICE_MS so that signals
+ * are noticed, up to a deadline.  The callbacks get CTX. */
+struct tool_wait {
+    int64_t deadline;
+    /* One try that waits at most TIMEOUT_MS: >= 0 once it succeeded,
+     * -EINTR, -ETIMEDOUT or -EAGAIN when nothing came, another negative
+     * code when it failed. */
+    int (*attempt)(void *ctx, int timeout_ms);
+    /* A try found nothing and the deadline is still ahead: TOOL_GO_ON to
+     * try again, or the status that ends the wait.  NULL: try again. */
+    tool_status (*idle)(void *ctx);
+    /* The deadline passed: report it and return the exit status. */
+    tool_status (*expired)(void *ctx);
+    void *ctx;
+};
+
+/* Try until W->attempt succeeds or fails: TOOL_GO_ON with its result in
+ * *RESULT (a failure, negative, is for the caller to report),
+ * TOOL_SIGNALLED once a signal was caught, or what W->idle or W->expired
+ * returned. */
+tool_status tool_wait(const struct tool_wait *w, int *result);
 
 /* ---- signals ----------------------------------------------------------- */
 
