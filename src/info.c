@@ -3,12 +3,23 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "internal.h"
-#include "wait.h"
+#include "config.h"
 
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "backend.h"
+#include "copy.h"
+#include "error.h"
+#include "format.h"
+#include "header.h"
+#include "kinds.h"
+#include "lease.h"
+#include "segment.h"
+#include "shmkit.h"
+#include "spec.h"
+#include "wait.h"
 
 SHMKIT_API const char *shmkit_version(void)
 {
@@ -119,39 +130,6 @@ SHMKIT_API int shmkit_info(const char *spec_text, struct shmkit_info *info)
         describe_half_created(&seg, info);
     sk_seg_close(&seg);
     return rc;
-}
-
-/* A shmkit segment may own wait resources outside shared memory (a System
- * V semaphore set): free them with the segment, even if the segment is
- * damaged, as long as its header is a checksummed shmkit header (the set
- * itself is checked by sk_waitset_attach before it is touched). */
-static void destroy_wait_resources(const struct sk_spec *spec)
-{
-    struct sk_seg_stat st;
-    struct sk_waitset ws;
-    struct sk_seg seg;
-    int mech, semid;
-
-    if (sk_seg_stat(spec, &st) < 0 ||
-        sk_seg_open(&seg, spec, SK_SEG_READ | SK_SEG_ANY_OWNER, SK_HEADER_SIZE) < 0)
-        return;
-    if (sk_header_wait_fields(seg.base, seg.size, &mech, &semid) == 0 &&
-        mech == SK_WAIT_SYSV_SEM && semid >= 0) {
-        sk_waitset_attach(&ws, mech, semid);
-        sk_waitset_destroy_owned(&ws, st.uid);
-    }
-    sk_seg_close(&seg);
-}
-
-int sk_remove_segment(const struct sk_spec *spec)
-{
-    char detail[256];
-
-    /* Looking at the header may record a detail of its own: keep ours. */
-    snprintf(detail, sizeof detail, "%s", shmkit_error_detail());
-    destroy_wait_resources(spec);
-    sk_fail(0, "%s", detail);
-    return sk_seg_remove(spec);
 }
 
 SHMKIT_API int shmkit_unlink(const char *spec_text)

@@ -31,8 +31,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "escape.h"
-#include "internal.h"
+#include "shmkit.h"
+
 
 /* ------------------------------------------------------------------ */
 /* Types                                                               */

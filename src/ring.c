@@ -30,15 +30,29 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "internal.h"
-#include "hooks.h"
-#include "wait.h"
+#include "config.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "atomics.h"
+#include "backend.h"
+#include "copy.h"
+#include "error.h"
+#include "format.h"
+#include "header.h"
+#include "holder.h"
+#include "hooks.h"
+#include "kinds.h"
+#include "lease.h"
+#include "proc.h"
+#include "segment.h"
+#include "shmkit.h"
+#include "spec.h"
+#include "wait.h"
 
 /* Bounded retries of an overwrite reader that keeps being lapped. */
 #define RESYNC_ATTEMPTS 10000

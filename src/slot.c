@@ -12,15 +12,29 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "internal.h"
-#include "hooks.h"
-#include "wait.h"
+#include "config.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "atomics.h"
+#include "backend.h"
+#include "copy.h"
+#include "error.h"
+#include "format.h"
+#include "header.h"
+#include "holder.h"
+#include "hooks.h"
+#include "kinds.h"
+#include "lease.h"
+#include "proc.h"
+#include "segment.h"
+#include "shmkit.h"
+#include "spec.h"
+#include "wait.h"
 
 /* A reader is lapped only if the writer publishes twice during one copy.
  * After a few spins it yields, and gives up after READ_ATTEMPTS. */
