@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -103,7 +104,27 @@ static void describe_half_created(struct sk_seg *seg, struct shmkit_info *info)
     describe_creator(seg, 1, info);
 }
 
-SHMKIT_API int shmkit_info(const char *spec_text, struct shmkit_info *info)
+/* The largest structure a caller may pass: far more than struct
+ * shmkit_info will ever need, and a guard against a size that is no
+ * sizeof at all. */
+#define SK_INFO_SIZE_MAX 4096
+
+/* INFO_SIZE, the caller's sizeof(struct shmkit_info): this is the first
+ * version of the structure, so anything smaller cannot be one.  A later
+ * library keeps accepting this size and fills only its fields. */
+static int check_info_size(size_t info_size)
+{
+    if (info_size < sizeof(struct shmkit_info))
+        return sk_fail(-EINVAL, "info_size %zu is smaller than struct shmkit_info (%zu bytes): "
+                       "pass sizeof(struct shmkit_info)", info_size,
+                       sizeof(struct shmkit_info));
+    if (info_size > SK_INFO_SIZE_MAX)
+        return sk_fail(-EINVAL, "info_size %zu is not the size of a struct shmkit_info",
+                       info_size);
+    return 0;
+}
+
+SHMKIT_API int shmkit_info(const char *spec_text, struct shmkit_info *info, size_t info_size)
 {
     struct sk_spec spec;
     struct sk_seg_stat st;
@@ -113,7 +134,9 @@ SHMKIT_API int shmkit_info(const char *spec_text, struct shmkit_info *info)
     sk_clear_detail();
     if (info == NULL)
         return sk_null_arg("info");
-    memset(info, 0, sizeof *info);
+    if ((rc = check_info_size(info_size)) < 0)
+        return rc;
+    memset(info, 0, info_size);
     if ((rc = sk_spec_parse(spec_text, &spec)) < 0 || (rc = sk_seg_stat(&spec, &st)) < 0)
         return rc;
     info->backend = spec.backend;

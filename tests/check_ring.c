@@ -153,7 +153,7 @@ START_TEST(test_geometry)
                      SHMKIT_ESIZE);
     ck_assert_int_eq(shmkit_ring_create(&again, spec, 1024, 100, SHMKIT_RING_OVERWRITE, 0, 0),
                      SHMKIT_EKIND);
-    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     ck_assert_int_eq(info.kind, SHMKIT_KIND_RING);
     ck_assert_int_eq(info.ring_policy, SHMKIT_RING_BLOCK);
     ck_assert_uint_eq(info.ring_capacity, 1024);
@@ -361,7 +361,7 @@ START_TEST(test_consumer_lease)
             pause();
     }
     ck_assert_int_eq(read(pipefd[0], &ch, 1), 1);
-    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     ck_assert_int_eq(info.consumer_pid, child);
     ck_assert_int_eq(info.consumer_alive, 1);
     ck_assert_uint_eq(info.ring_messages, 10);
@@ -506,7 +506,7 @@ static void lossless_stream(int backend, int zero_copy)
             stream_writer_failed(child, n, rc);
     }
     wait_child_ok(child);
-    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     ck_assert_uint_eq(info.ring_messages, STREAM_MESSAGES);
     ck_assert_uint_eq(info.ring_used, 0);
     shmkit_ring_close(w);

@@ -713,7 +713,7 @@ static int wants_ring(const struct request *req)
         return 0;
     /* Anything but an existing, valid ring goes the slot way, which
      * reports whatever is wrong with the segment. */
-    return shmkit_info(req->spec, &info) == 0 && info.kind == SHMKIT_KIND_RING;
+    return shmkit_info(req->spec, &info, sizeof info) == 0 && info.kind == SHMKIT_KIND_RING;
 }
 
 static int run(const struct request *req)
