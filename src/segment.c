@@ -34,7 +34,6 @@
 #include "error.h"
 #include "fault.h"
 #include "header.h"
-#include "proc.h"
 #include "segment.h"
 #include "wait.h"
 
