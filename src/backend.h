@@ -57,6 +57,18 @@ struct sk_seg {
     struct sk_fault_map *watch, *watch_rw;
 };
 
+/* Record the backend's new mapping of SIZE bytes at BASE in SEG; a
+ * writable mapping is also the writable view of the header. */
+static inline void sk_seg_set_mapping(struct sk_seg *seg, void *base, size_t size,
+                                      int writable)
+{
+    seg->base = base;
+    seg->size = size;
+    seg->writable = writable;
+    if (writable)
+        seg->rw_header = base;
+}
+
 /* Access modes of a mapping. */
 #define SK_SEG_READ 0   /* read-only mapping */
 #define SK_SEG_WRITE 1  /* read-write mapping */

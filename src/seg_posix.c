@@ -319,11 +319,7 @@ static int map_fd(struct sk_seg *seg, int fd, size_t size, int writable)
     if (base == MAP_FAILED)
         return sk_fail(sk_errno(), "mmap of %zu bytes: %s%s", size, strerror(errno),
                        sk_posix_limit_advice(errno));
-    seg->base = base;
-    seg->size = size;
-    seg->writable = writable;
-    if (writable)
-        seg->rw_header = base;
+    sk_seg_set_mapping(seg, base, size, writable);
     return 0;
 }
 

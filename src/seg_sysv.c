@@ -180,12 +180,8 @@ static int attach(struct sk_seg *seg, int shmid, size_t size, int writable)
                            "RLIMIT_AS, ulimit -v)", size, strerror(ENOMEM));
         return sk_fail(sk_errno(), "shmat: %s", strerror(errno));
     }
-    seg->base = base;
-    seg->size = size;
-    seg->writable = writable;
+    sk_seg_set_mapping(seg, base, size, writable);
     seg->shmid = shmid;
-    if (writable)
-        seg->rw_header = base;
     return 0;
 }
 
