@@ -37,8 +37,8 @@
 #  8  internal.h, the umbrella header for the unit tests: no library
 #     file includes it
 layer_table='
-base     0  shmkit.h format.h atomics.h
-error    1  error.c error.h
+base     0  shmkit*.h format.h atomics.h
+error    1  error*.c error*.h
 proc     1  proc.c proc.h
 copy     1  copy.c copy.h
 hooks    1  hooks.c hooks.h
