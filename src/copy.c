@@ -31,9 +31,11 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "internal.h"
+#include "config.h"
 
 #include <string.h>
+
+#include "copy.h"
 
 #if defined(__SANITIZE_THREAD__)
 #define SK_TSAN 1

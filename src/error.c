@@ -7,13 +7,15 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "internal.h"
-#include "escape.h"
+#include "config.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "error.h"
+#include "escape.h"
 
 #ifdef HAVE_THREAD_LOCAL
 #define SK_THREAD_LOCAL _Thread_local

@@ -79,7 +79,7 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "internal.h"
+#include "config.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -88,7 +88,9 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "atomics.h"
 #include "fault.h"
+
 
 #if !defined(MAP_ANONYMOUS) && defined(MAP_ANON)
 #define MAP_ANONYMOUS MAP_ANON

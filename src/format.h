@@ -50,6 +50,22 @@
 #define SK_SLOT_BUF_HDR 16u
 #define SK_SLOT_BUF_ALIGN 64u
 
+/* The slot geometry these rules give (doc/FORMAT.md): the bytes of one
+ * buffer, and of the payload, for records of RECORD_SIZE bytes.  Part of
+ * the format, so that header.c can check a header against it without
+ * knowing slots. */
+static inline uint64_t sk_slot_buf_stride(uint64_t record_size)
+{
+    uint64_t raw = SK_SLOT_BUF_HDR + record_size;
+
+    return (raw + SK_SLOT_BUF_ALIGN - 1) / SK_SLOT_BUF_ALIGN * SK_SLOT_BUF_ALIGN;
+}
+
+static inline uint64_t sk_slot_payload_size(uint64_t record_size)
+{
+    return 2 * sk_slot_buf_stride(record_size);
+}
+
 /* Ring payload: CAPACITY bytes (a power of two) of frames.  A frame is a
  * 16-byte frame header and the message, padded to a multiple of 16, so a
  * frame header is never split by the end of the ring; a frame that would

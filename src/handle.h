@@ -13,7 +13,17 @@
 #ifndef SHMKIT_HANDLE_H
 #define SHMKIT_HANDLE_H
 
-#include "internal.h"
+#include "atomics.h"
+#include "backend.h"
+#include "error.h"
+#include "format.h"
+#include "header.h"
+#include "holder.h"
+#include "lease.h"
+#include "proc.h"
+#include "segment.h"
+#include "shmkit.h"
+#include "spec.h"
 
 struct sk_kind;
 

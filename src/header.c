@@ -8,12 +8,17 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "internal.h"
-#include "slot.h"
+#include "config.h"
 
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "copy.h"
+#include "error.h"
+#include "fault.h"
+#include "header.h"
+#include "proc.h"
 
 #define FNV_OFFSET 0x811c9dc5u
 #define FNV_PRIME 0x01000193u
@@ -45,6 +50,30 @@ uint32_t sk_header_checksum(const struct sk_header *h)
     return checksum_bytes((const unsigned char *)h);
 }
 
+/* This process as the creator of H. */
+static void write_creator(struct sk_header *h)
+{
+    long pid = (long)getpid();
+
+    h->creator_pid = (uint32_t)pid;
+    h->creator_start = sk_proc_start_time(pid);
+    h->creator_pidns = sk_pidns_self();
+}
+
+/* The magic and the creator go first, so that a creator killed before it
+ * published the header leaves a segment recognisably shmkit's,
+ * half-created, with a creator whose death can be checked ("shmkit rm
+ * --stale"). */
+void sk_header_stamp_creator(void *base, size_t size)
+{
+    struct sk_header *h = base;
+
+    if (size < SK_HEADER_SIZE)
+        return;
+    memcpy(h->magic, SK_MAGIC, SK_MAGIC_LEN);
+    write_creator(h);
+}
+
 void sk_header_init(struct sk_header *h, const struct sk_header_params *p)
 {
     size_t layout_len = strlen(p->layout);
@@ -62,9 +91,7 @@ void sk_header_init(struct sk_header *h, const struct sk_header_params *p)
     h->record_size = p->record_size;
     h->capacity = p->capacity;
     h->layout_len = (uint32_t)layout_len;
-    h->creator_pid = (uint32_t)getpid();
-    h->creator_start = sk_proc_start_time((long)getpid());
-    h->creator_pidns = sk_pidns_self();
+    write_creator(h);
     h->created_sec = (int64_t)time(NULL);
     h->wait_mech = (uint32_t)p->wait_mech;
     h->wait_semid = p->wait_semid;
@@ -291,4 +318,18 @@ int sk_header_validate(const void *base, size_t mapped, struct sk_header_view *v
         return rc;
     fill_view(&copy.u.h, view);
     return 0;
+}
+
+/* A header still in creation (a creator that failed half-way removes the
+ * segment itself) or a damaged one is not owned: keeping a segment is the
+ * safe mistake. */
+int sk_header_says_owned(const void *base, size_t mapped)
+{
+    const struct sk_header *h = base;
+    struct sk_header_view view;
+
+    if (mapped < SK_HEADER_SIZE || sk_load(&h->state, SK_ACQUIRE) != SK_STATE_READY)
+        return 0;
+    return sk_header_validate(base, mapped, &view) == 0 &&
+           (view.header_flags & SK_HFLAG_OWNED) != 0;
 }

@@ -24,10 +24,14 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "internal.h"
+#include "config.h"
 
 #include <errno.h>
 #include <pthread.h>
+
+#include "atomics.h"
+#include "error.h"
+#include "holder.h"
 
 sk_atomic_u32 sk_fork_generation;
 

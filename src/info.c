@@ -3,12 +3,25 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "internal.h"
-#include "wait.h"
+#include "config.h"
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "backend.h"
+#include "copy.h"
+#include "error.h"
+#include "format.h"
+#include "header.h"
+#include "ring.h"
+#include "slot.h"
+#include "lease.h"
+#include "segment.h"
+#include "shmkit.h"
+#include "spec.h"
+#include "wait.h"
 
 SHMKIT_API const char *shmkit_version(void)
 {
@@ -92,7 +105,27 @@ static void describe_half_created(struct sk_seg *seg, struct shmkit_info *info)
     describe_creator(seg, 1, info);
 }
 
-SHMKIT_API int shmkit_info(const char *spec_text, struct shmkit_info *info)
+/* The largest structure a caller may pass: far more than struct
+ * shmkit_info will ever need, and a guard against a size that is no
+ * sizeof at all. */
+#define SK_INFO_SIZE_MAX 4096
+
+/* INFO_SIZE, the caller's sizeof(struct shmkit_info): this is the first
+ * version of the structure, so anything smaller cannot be one.  A later
+ * library keeps accepting this size and fills only its fields. */
+static int check_info_size(size_t info_size)
+{
+    if (info_size < sizeof(struct shmkit_info))
+        return sk_fail(-EINVAL, "info_size %zu is smaller than struct shmkit_info (%zu bytes): "
+                       "pass sizeof(struct shmkit_info)", info_size,
+                       sizeof(struct shmkit_info));
+    if (info_size > SK_INFO_SIZE_MAX)
+        return sk_fail(-EINVAL, "info_size %zu is not the size of a struct shmkit_info",
+                       info_size);
+    return 0;
+}
+
+SHMKIT_API int shmkit_info(const char *spec_text, struct shmkit_info *info, size_t info_size)
 {
     struct sk_spec spec;
     struct sk_seg_stat st;
@@ -102,7 +135,9 @@ SHMKIT_API int shmkit_info(const char *spec_text, struct shmkit_info *info)
     sk_clear_detail();
     if (info == NULL)
         return sk_null_arg("info");
-    memset(info, 0, sizeof *info);
+    if ((rc = check_info_size(info_size)) < 0)
+        return rc;
+    memset(info, 0, info_size);
     if ((rc = sk_spec_parse(spec_text, &spec)) < 0 || (rc = sk_seg_stat(&spec, &st)) < 0)
         return rc;
     info->backend = spec.backend;
@@ -119,39 +154,6 @@ SHMKIT_API int shmkit_info(const char *spec_text, struct shmkit_info *info)
         describe_half_created(&seg, info);
     sk_seg_close(&seg);
     return rc;
-}
-
-/* A shmkit segment may own wait resources outside shared memory (a System
- * V semaphore set): free them with the segment, even if the segment is
- * damaged, as long as its header is a checksummed shmkit header (the set
- * itself is checked by sk_waitset_attach before it is touched). */
-static void destroy_wait_resources(const struct sk_spec *spec)
-{
-    struct sk_seg_stat st;
-    struct sk_waitset ws;
-    struct sk_seg seg;
-    int mech, semid;
-
-    if (sk_seg_stat(spec, &st) < 0 ||
-        sk_seg_open(&seg, spec, SK_SEG_READ | SK_SEG_ANY_OWNER, SK_HEADER_SIZE) < 0)
-        return;
-    if (sk_header_wait_fields(seg.base, seg.size, &mech, &semid) == 0 &&
-        mech == SK_WAIT_SYSV_SEM && semid >= 0) {
-        sk_waitset_attach(&ws, mech, semid);
-        sk_waitset_destroy_owned(&ws, st.uid);
-    }
-    sk_seg_close(&seg);
-}
-
-int sk_remove_segment(const struct sk_spec *spec)
-{
-    char detail[256];
-
-    /* Looking at the header may record a detail of its own: keep ours. */
-    snprintf(detail, sizeof detail, "%s", shmkit_error_detail());
-    destroy_wait_resources(spec);
-    sk_fail(0, "%s", detail);
-    return sk_seg_remove(spec);
 }
 
 SHMKIT_API int shmkit_unlink(const char *spec_text)

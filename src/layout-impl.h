@@ -12,7 +12,8 @@
 #include <stdint.h>
 
 #include "escape.h"
-#include "internal.h"
+#include "error.h"
+#include "shmkit.h"
 
 enum sk_class { SK_SIGNED, SK_UNSIGNED, SK_FLOAT, SK_TEXT };
 

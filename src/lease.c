@@ -52,11 +52,20 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "internal.h"
+#include "config.h"
 
 #include <errno.h>
 #include <stddef.h>
 #include <unistd.h>
+
+#include "atomics.h"
+#include "backend.h"
+#include "copy.h"
+#include "error.h"
+#include "format.h"
+#include "lease.h"
+#include "proc.h"
+#include "segment.h"
 
 #define LEASE_ATTEMPTS 64
 

@@ -22,7 +22,7 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "internal.h"
+#include "config.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -33,6 +33,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "proc.h"
 
 #if !defined(SHMKIT_PORTABLE_PROFILE) && defined(__linux__)
 #define SK_START_PROC 1

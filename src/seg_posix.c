@@ -24,30 +24,11 @@
  *   - NetBSD needs a tmpfs mounted on /var/shm, else ENOTSUP
  *     (lib/librt/shm.c).
  *
- * Lease locks (lease.c): on Linux, a creating or writable handle keeps a
- * read-write descriptor of its object (moved to >= 3, close-on-exec) and
- * holds an open file description lock (F_OFD_SETLK, Linux 3.15) on one
- * byte per lease it holds.  The kernel drops such a lock when the last
- * reference to that open file description goes, which includes the death
- * of the process in any PID namespace.  The lock descriptor is an open
- * file description of its own, never the one a mapping was made from (a
- * mapping references it too, and a forked child inherits mappings).
- * Descriptors are shared with
- * a fork()ed child: a pthread_atfork child handler closes the child's copy
- * of every lock descriptor, so that a child (a daemon's fork-and-exit, a
- * worker) never keeps its parent's leases alive, and the child's handles
- * hold no lease.  A child made by a raw clone() without the atfork
- * handlers, or that inherits a lock descriptor in some other way, would
- * keep the lock until it exits (doc/SECURITY.md).  The other systems have
- * no OFD locks (FreeBSD's F_SETLK locks belong to the process, are
- * released by any close of the object and are not inherited, which is no
- * token of the lease): there the lease relies on pids (doc/PORTING.md).
+ * Lease locks: seg_posix_lock.c.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "internal.h"
-
-#ifdef SHMKIT_HAVE_POSIX
+#include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -59,13 +40,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backend.h"
+#include "error.h"
+#include "format.h"
 #include "hooks.h"
-
-/* Not in the portable profile, which runs the code paths of the BSDs. */
-#if defined(__linux__) && defined(F_OFD_SETLK) && !defined(SHMKIT_PORTABLE_PROFILE)
-#define SK_OFD_LOCKS 1
-#include <pthread.h>
-#endif
+#include "seg_posix.h"
+#include "shmkit.h"
 
 /* The longest name macOS accepts, in bytes with the "/" (PSHMNAMLEN). */
 #define SK_MACOS_NAME_MAX 31
@@ -184,7 +164,7 @@ static int move_above_stdio(int fd)
     return moved;
 }
 
-static int open_object(const char *name, int flags, mode_t mode)
+int sk_posix_open_object(const char *name, int flags, mode_t mode)
 {
     int fd, err = simulated_open_error(name);
 
@@ -262,7 +242,7 @@ static int explain_non_object(const char *name)
 
 /* The limit behind an errno that means "out of some resource", appended
  * to a message so that it says what to raise or free; "" for the rest. */
-static const char *limit_advice(int err)
+const char *sk_posix_limit_advice(int err)
 {
     switch (err) {
     case EMFILE:
@@ -296,7 +276,7 @@ static int open_failure(void)
     if ((err == EPERM || err == EACCES) && owner_only())
         return sk_fail(-err, "shm_open: %s: this system shares POSIX shared memory only "
                        "between processes of the same user; use a sysv: spec", strerror(err));
-    return sk_fail(sk_errno(), "shm_open: %s%s", strerror(err), limit_advice(err));
+    return sk_fail(sk_errno(), "shm_open: %s%s", strerror(err), sk_posix_limit_advice(err));
 }
 
 /* Open the existing object NAME with FLAGS (O_RDONLY or O_RDWR) and fstat
@@ -306,7 +286,7 @@ static int open_failure(void)
 static int checked_open(const char *name, int flags, struct stat *st)
 {
     const char *kind;
-    int fd = open_object(name, flags, 0), rc;
+    int fd = sk_posix_open_object(name, flags, 0), rc;
 
     if (fd < 0)
         return explain_non_object(name) ? SHMKIT_ENOTSHMKIT : open_failure();
@@ -338,12 +318,8 @@ static int map_fd(struct sk_seg *seg, int fd, size_t size, int writable)
     }
     if (base == MAP_FAILED)
         return sk_fail(sk_errno(), "mmap of %zu bytes: %s%s", size, strerror(errno),
-                       limit_advice(errno));
-    seg->base = base;
-    seg->size = size;
-    seg->writable = writable;
-    if (writable)
-        seg->rw_header = base;
+                       sk_posix_limit_advice(errno));
+    sk_seg_set_mapping(seg, base, size, writable);
     return 0;
 }
 
@@ -362,7 +338,7 @@ static void unmap(struct sk_seg *seg)
  * reader may not write to the object or the name now names another one,
  * the reader waits by polling.  Failing here is not a failure of the
  * wait, so the error detail is left as it was. */
-void sk_posix_waiter_view(struct sk_seg *seg)
+static void sk_posix_waiter_view(struct sk_seg *seg)
 {
     char detail[256];
     struct stat st;
@@ -449,7 +425,7 @@ static int reserve_by_writing(int fd, size_t size)
             continue;
         if (w < 0 && (errno == ENOSPC || errno == EFBIG || is_quota_error(errno)))
             return sk_fail(sk_errno(), "cannot reserve %zu bytes of shared memory: %s%s", size,
-                           strerror(errno), limit_advice(errno));
+                           strerror(errno), sk_posix_limit_advice(errno));
         if (w <= 0)
             return 0;
         done += (size_t)w;
@@ -469,7 +445,7 @@ static int reserve_space(int fd, size_t size)
                        "describe", size);
     if (!within_fsize_limit(size) || truncate_once(fd, size) != 0)
         return sk_fail(sk_errno(), "ftruncate to %zu bytes: %s%s", size, strerror(errno),
-                       limit_advice(errno));
+                       sk_posix_limit_advice(errno));
 #ifdef HAVE_POSIX_FALLOCATE
     if (sk_hook("macos-shm")) {
         sk_hook_fired("macos-shm:no-fallocate");
@@ -485,7 +461,7 @@ static int reserve_space(int fd, size_t size)
          * keep the sparse object; running out of space is fatal. */
         if (rc == ENOSPC || rc == EFBIG || rc == ENOMEM)
             return sk_fail(-rc, "cannot reserve %zu bytes of shared memory: %s%s",
-                           size, strerror(rc), limit_advice(rc));
+                           size, strerror(rc), sk_posix_limit_advice(rc));
     }
     return 0;
 #else
@@ -538,251 +514,13 @@ static int check_new_object(struct sk_seg *seg, int fd, unsigned mode)
     return 0;
 }
 
-#ifdef SK_OFD_LOCKS
-/* Every handle's lock descriptor, for the fork child handler. */
-static pthread_mutex_t lock_list_mutex = PTHREAD_MUTEX_INITIALIZER;
-static pthread_once_t lock_list_once = PTHREAD_ONCE_INIT;
-static struct sk_seg *lock_list;
-
-static void lock_list_prepare(void)
-{
-    pthread_mutex_lock(&lock_list_mutex);
-}
-
-static void lock_list_parent(void)
-{
-    pthread_mutex_unlock(&lock_list_mutex);
-}
-
-/* In a fork()ed child: drop the child's references to the lock open file
- * descriptions (the parent's locks stay), and forget the leases. */
-static void lock_list_child(void)
-{
-    struct sk_seg *seg;
-
-    for (seg = lock_list; seg != NULL; seg = seg->lock_next) {
-        close(seg->lock_fd);
-        seg->lock_fd = -1;
-        seg->locks_held = 0;
-    }
-    lock_list = NULL;
-    pthread_mutex_unlock(&lock_list_mutex);
-}
-
-static void lock_list_init(void)
-{
-    pthread_atfork(lock_list_prepare, lock_list_parent, lock_list_child);
-}
-
-static void lock_list_add(struct sk_seg *seg)
-{
-    pthread_once(&lock_list_once, lock_list_init);
-    pthread_mutex_lock(&lock_list_mutex);
-    seg->lock_next = lock_list;
-    lock_list = seg;
-    pthread_mutex_unlock(&lock_list_mutex);
-}
-
-static void lock_list_remove(struct sk_seg *seg)
-{
-    struct sk_seg **p;
-
-    pthread_mutex_lock(&lock_list_mutex);
-    for (p = &lock_list; *p != NULL; p = &(*p)->lock_next) {
-        if (*p == seg) {
-            *p = seg->lock_next;
-            break;
-        }
-    }
-    pthread_mutex_unlock(&lock_list_mutex);
-}
-
-/* A new open file description of the object open on FD, read-write.
- * Not a dup() of FD: a mapping holds a reference to the open file
- * description it was made from, and a forked child inherits the mapping,
- * so a lock on that description would live as long as the child.
- * /proc/self/fd names the object itself (no race with a new object under
- * the name); without /proc the name is opened again and checked. */
-static int reopen_object(const struct sk_seg *seg, int fd)
-{
-    char path[40];
-    struct stat st, mine;
-    int again;
-
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-    again = open(path, O_RDWR | O_CLOEXEC);
-    if (again < 0)
-        again = open_object(seg->spec.posix_name, O_RDWR, 0);
-    if (again < 0)
-        return -1;
-    if (fstat(fd, &mine) != 0 || fstat(again, &st) != 0 || st.st_dev != mine.st_dev ||
-        st.st_ino != mine.st_ino) {
-        close(again);
-        errno = ESTALE;
-        return -1;
-    }
-    return again;
-}
-
-/* Keep a new read-write open file description of the object open on FD
- * as SEG's lock descriptor, at 3 or above and close-on-exec: one below 3
- * could be taken for a standard stream, and one inherited through exec
- * would keep the locks. */
-static int keep_lock_fd(struct sk_seg *seg, int fd)
-{
-    int again = reopen_object(seg, fd), moved;
-
-    if (again >= 0 && again < 3) {
-        moved = fcntl(again, F_DUPFD_CLOEXEC, 3);
-        close(again);
-        again = moved;
-    }
-    if (again < 0)
-        return sk_fail(sk_errno(), "cannot open a descriptor for the lease lock: %s%s",
-                       strerror(errno), limit_advice(errno));
-    seg->lock_fd = again;
-    lock_list_add(seg);
-    return 0;
-}
-
-static void drop_lock_fd(struct sk_seg *seg)
-{
-    if (seg->lock_fd < 0)
-        return;
-    lock_list_remove(seg);
-    close(seg->lock_fd);
-    seg->lock_fd = -1;
-    seg->locks_held = 0;
-}
-
-/* The byte each lease lock covers: the offset of its pid word. */
-static off_t lock_byte(unsigned lock)
-{
-    switch (lock) {
-    case SK_LOCK_CREATOR: return (off_t)offsetof(struct sk_header, creator_pid);
-    case SK_LOCK_CONSUMER: return (off_t)offsetof(struct sk_header, consumer_pid);
-    default: return (off_t)offsetof(struct sk_header, lease_pid);
-    }
-}
-
-static void lock_request(struct flock *fl, short type, unsigned lock)
-{
-    memset(fl, 0, sizeof *fl);
-    fl->l_type = type;
-    fl->l_whence = SEEK_SET;
-    fl->l_start = lock_byte(lock);
-    fl->l_len = 1;
-    fl->l_pid = 0; /* required for OFD locks */
-}
-
-int sk_posix_lock(struct sk_seg *seg, unsigned lock)
-{
-    struct flock fl;
-
-    if (seg->lock_fd < 0)
-        return 1;
-    lock_request(&fl, F_WRLCK, lock);
-    if (fcntl(seg->lock_fd, F_OFD_SETLK, &fl) == 0) {
-        seg->locks_held |= lock;
-        return 0;
-    }
-    if (errno == EAGAIN || errno == EACCES)
-        return SHMKIT_EBUSY;
-    if (errno == EINVAL)
-        return 1; /* a kernel before 3.15: no OFD locks */
-    return sk_fail(sk_errno(), "fcntl(F_OFD_SETLK): %s", strerror(errno));
-}
-
-void sk_posix_unlock(struct sk_seg *seg, unsigned lock)
-{
-    struct flock fl;
-
-    if (seg->lock_fd < 0 || !(seg->locks_held & lock))
-        return;
-    lock_request(&fl, F_UNLCK, lock);
-    fcntl(seg->lock_fd, F_OFD_SETLK, &fl);
-    seg->locks_held &= ~lock;
-}
-
-/* A descriptor of SEG's own object for a probe: its lock descriptor, or
- * the name opened again if it still names the same object. */
-static int probe_fd(const struct sk_seg *seg, int *opened)
-{
-    struct stat st;
-    int fd;
-
-    *opened = 0;
-    if (seg->lock_fd >= 0)
-        return seg->lock_fd;
-    fd = open_object(seg->spec.posix_name, O_RDONLY, 0);
-    if (fd < 0)
-        return -1;
-    if (fstat(fd, &st) != 0 || (uint64_t)st.st_dev != seg->ident[0] ||
-        (uint64_t)st.st_ino != seg->ident[1]) {
-        close(fd);
-        return -1;
-    }
-    *opened = 1;
-    return fd;
-}
-
-int sk_posix_lock_probe(struct sk_seg *seg, unsigned lock)
-{
-    struct flock fl;
-    int opened, fd = probe_fd(seg, &opened), rc = SK_LOCK_NONE;
-
-    if (fd < 0)
-        return SK_LOCK_NONE;
-    /* F_OFD_GETLK needs no write access: it asks whether a write lock
-     * could be placed, which any other lock on the byte prevents. */
-    lock_request(&fl, F_WRLCK, lock);
-    if (fcntl(fd, F_OFD_GETLK, &fl) == 0)
-        rc = fl.l_type == F_UNLCK ? SK_LOCK_FREE : SK_LOCK_HELD;
-    if (opened)
-        close(fd);
-    return rc;
-}
-#else
-static int keep_lock_fd(struct sk_seg *seg, int fd)
-{
-    (void)seg;
-    (void)fd;
-    return 0;
-}
-
-static void drop_lock_fd(struct sk_seg *seg)
-{
-    (void)seg;
-}
-
-int sk_posix_lock(struct sk_seg *seg, unsigned lock)
-{
-    (void)seg;
-    (void)lock;
-    return 1;
-}
-
-void sk_posix_unlock(struct sk_seg *seg, unsigned lock)
-{
-    (void)seg;
-    (void)lock;
-}
-
-int sk_posix_lock_probe(struct sk_seg *seg, unsigned lock)
-{
-    (void)seg;
-    (void)lock;
-    return SK_LOCK_NONE;
-}
-#endif
-
-int sk_posix_create(struct sk_seg *seg, size_t size, unsigned mode)
+static int sk_posix_create(struct sk_seg *seg, size_t size, unsigned mode)
 {
     const char *name = seg->spec.posix_name;
     int fd, rc;
 
     mode = effective_mode(mode);
-    fd = open_object(name, O_RDWR | O_CREAT | O_EXCL, creation_mode(mode));
+    fd = sk_posix_open_object(name, O_RDWR | O_CREAT | O_EXCL, creation_mode(mode));
     if (fd < 0)
         return open_failure();
     rc = check_new_object(seg, fd, mode);
@@ -790,7 +528,7 @@ int sk_posix_create(struct sk_seg *seg, size_t size, unsigned mode)
         rc = reserve_space(fd, size);
     if (rc == 0)
         rc = map_fd(seg, fd, size, 1);
-    if (rc == 0 && (rc = keep_lock_fd(seg, fd)) < 0)
+    if (rc == 0 && (rc = sk_posix_keep_lock_fd(seg, fd)) < 0)
         unmap(seg);
     close(fd);
     if (rc < 0)
@@ -798,31 +536,43 @@ int sk_posix_create(struct sk_seg *seg, size_t size, unsigned mode)
     return rc;
 }
 
-int sk_posix_open(struct sk_seg *seg, int access_flags, size_t min_size)
+static int sk_posix_find(struct sk_seg *seg, int access, struct sk_seg_found *found)
 {
     struct stat st;
-    int access = access_flags & SK_SEG_ACCESS_MASK;
     int fd = checked_open(seg->spec.posix_name, access == SK_SEG_WRITE ? O_RDWR : O_RDONLY,
-                          &st), rc;
+                          &st);
 
     if (fd < 0)
         return fd;
-    if ((rc = sk_seg_check_owner(seg, access_flags, (long)st.st_uid)) < 0) {
-        /* refused before anything of it is mapped */
-    } else if (st.st_size <= 0) {
+    found->uid = (long)st.st_uid;
+    found->size = st.st_size > 0 ? (uint64_t)st.st_size : 0;
+    found->handle = fd;
+    seg->ident[0] = (uint64_t)st.st_dev;
+    seg->ident[1] = (uint64_t)st.st_ino;
+    return 0;
+}
+
+static void sk_posix_forget(struct sk_seg_found *found)
+{
+    close(found->handle);
+}
+
+static int sk_posix_map(struct sk_seg *seg, int access, struct sk_seg_found *found,
+                        size_t min_size)
+{
+    int fd = found->handle, rc;
+
+    if (found->size == 0)
         rc = sk_fail(SHMKIT_ENOTSHMKIT, "empty object");
-    } else if ((uintmax_t)st.st_size < min_size) {
-        rc = sk_fail(SHMKIT_ENOTSHMKIT, "object of %jd bytes is smaller than a header",
-                     (intmax_t)st.st_size);
-    } else if ((uintmax_t)st.st_size > SIZE_MAX) {
+    else if (found->size < min_size)
+        rc = sk_fail(SHMKIT_ENOTSHMKIT, "object of %ju bytes is smaller than a header",
+                     (uintmax_t)found->size);
+    else if (found->size > SIZE_MAX)
         rc = sk_fail(SHMKIT_ESIZE, "object too large to map");
-    } else {
-        seg->ident[0] = (uint64_t)st.st_dev;
-        seg->ident[1] = (uint64_t)st.st_ino;
-        rc = map_fd(seg, fd, (size_t)st.st_size, access == SK_SEG_WRITE);
-    }
+    else
+        rc = map_fd(seg, fd, (size_t)found->size, access == SK_SEG_WRITE);
     /* A writable handle may take leases: keep a descriptor for the locks. */
-    if (rc == 0 && access == SK_SEG_WRITE && (rc = keep_lock_fd(seg, fd)) < 0)
+    if (rc == 0 && access == SK_SEG_WRITE && (rc = sk_posix_keep_lock_fd(seg, fd)) < 0)
         unmap(seg);
     close(fd);
     return rc;
@@ -832,7 +582,7 @@ int sk_posix_open(struct sk_seg *seg, int access_flags, size_t min_size)
  * something else (a new object, or one of the non-objects checked_open
  * refuses), a negative code if that cannot be told (no permission to
  * open the name, out of descriptors). */
-int sk_posix_is_current(const struct sk_seg *seg)
+static int sk_posix_is_current(const struct sk_seg *seg)
 {
     char kind[64];
     struct stat st;
@@ -856,7 +606,7 @@ int sk_posix_is_current(const struct sk_seg *seg)
     return 0;
 }
 
-int sk_posix_is_same(const struct sk_seg *seg)
+static int sk_posix_is_same(const struct sk_seg *seg)
 {
     char detail[256];
     int same;
@@ -867,9 +617,9 @@ int sk_posix_is_same(const struct sk_seg *seg)
     return same;
 }
 
-void sk_posix_close(struct sk_seg *seg)
+static void sk_posix_close(struct sk_seg *seg)
 {
-    drop_lock_fd(seg);
+    sk_posix_drop_lock_fd(seg);
     if (seg->rw_size != 0)
         munmap(seg->rw_header, seg->rw_size);
     munmap(seg->base, seg->size);
@@ -915,7 +665,7 @@ static int refuse_non_object(const char *name)
     return 0;
 }
 
-int sk_posix_remove(const struct sk_spec *spec)
+static int sk_posix_remove(const struct sk_spec *spec)
 {
     int err = refuse_non_object(spec->posix_name);
 
@@ -930,7 +680,7 @@ int sk_posix_remove(const struct sk_spec *spec)
     return sk_fail(-err, "shm_unlink: %s", strerror(err));
 }
 
-int sk_posix_stat(const struct sk_spec *spec, struct sk_seg_stat *st)
+static int sk_posix_stat(const struct sk_spec *spec, struct sk_seg_stat *st)
 {
     struct stat sb;
     int fd = checked_open(spec->posix_name, O_RDONLY, &sb);
@@ -944,4 +694,28 @@ int sk_posix_stat(const struct sk_spec *spec, struct sk_seg_stat *st)
     return 0;
 }
 
-#endif /* SHMKIT_HAVE_POSIX */
+/* macOS allows one ftruncate per object, the one that sizes it: there an
+ * object cannot shrink under a mapping. */
+#if defined(__APPLE__)
+#define SK_POSIX_CAN_SHRINK 0
+#else
+#define SK_POSIX_CAN_SHRINK 1
+#endif
+
+const struct sk_backend_ops sk_posix_backend = {
+    .backend = SHMKIT_BACKEND_POSIX,
+    .can_shrink = SK_POSIX_CAN_SHRINK,
+    .create = sk_posix_create,
+    .find = sk_posix_find,
+    .map = sk_posix_map,
+    .forget = sk_posix_forget,
+    .close = sk_posix_close,
+    .waiter_view = sk_posix_waiter_view,
+    .is_current = sk_posix_is_current,
+    .is_same = sk_posix_is_same,
+    .remove = sk_posix_remove,
+    .stat = sk_posix_stat,
+    .lock = sk_posix_lock,
+    .unlock = sk_posix_unlock,
+    .lock_probe = sk_posix_lock_probe,
+};

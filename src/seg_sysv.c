@@ -8,9 +8,7 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "internal.h"
-
-#ifdef SHMKIT_HAVE_SYSV
+#include "config.h"
 
 #include <errno.h>
 #include <string.h>
@@ -18,7 +16,10 @@
 #include <sys/shm.h>
 #include <unistd.h>
 
+#include "backend.h"
+#include "error.h"
 #include "hooks.h"
+#include "shmkit.h"
 
 /* The sysctl that raises each System V limit, named in error messages.
  * Sources: PostgreSQL's "Managing Kernel Resources" chapter (Linux,
@@ -179,12 +180,8 @@ static int attach(struct sk_seg *seg, int shmid, size_t size, int writable)
                            "RLIMIT_AS, ulimit -v)", size, strerror(ENOMEM));
         return sk_fail(sk_errno(), "shmat: %s", strerror(errno));
     }
-    seg->base = base;
-    seg->size = size;
-    seg->writable = writable;
+    sk_seg_set_mapping(seg, base, size, writable);
     seg->shmid = shmid;
-    if (writable)
-        seg->rw_header = base;
     return 0;
 }
 
@@ -192,7 +189,7 @@ static int attach(struct sk_seg *seg, int shmid, size_t size, int writable)
  * cannot map part of a segment).  Optional: without it the reader waits
  * by polling.  That is what happens on the BSDs and macOS once the
  * segment has been removed (IPC_RMID) since the reader opened it. */
-void sk_sysv_waiter_view(struct sk_seg *seg)
+static void sk_sysv_waiter_view(struct sk_seg *seg)
 {
     void *p = attach_id(seg->shmid, 0);
 
@@ -209,7 +206,7 @@ static int stat_id(int shmid, struct shmid_ds *ds)
     return 0;
 }
 
-int sk_sysv_create(struct sk_seg *seg, size_t size, unsigned mode)
+static int sk_sysv_create(struct sk_seg *seg, size_t size, unsigned mode)
 {
     struct shmid_ds ds;
     int shmid, rc;
@@ -247,31 +244,42 @@ static int lookup(const struct sk_spec *spec, struct shmid_ds *ds)
     return rc < 0 ? rc : shmid;
 }
 
-int sk_sysv_open(struct sk_seg *seg, int access_flags, size_t min_size)
+static int sk_sysv_find(struct sk_seg *seg, int access, struct sk_seg_found *found)
 {
     struct shmid_ds ds;
-    int access = access_flags & SK_SEG_ACCESS_MASK;
-    int shmid = lookup(&seg->spec, &ds), rc;
+    int shmid = lookup(&seg->spec, &ds);
 
+    (void)access;
     if (shmid < 0)
         return shmid;
-    /* Refused before attaching: not even shm_nattch changes. */
-    rc = sk_seg_check_owner(seg, access_flags, (long)ds.shm_perm.uid);
-    if (rc < 0)
-        return rc;
-    if ((size_t)ds.shm_segsz < min_size)
+    found->uid = (long)ds.shm_perm.uid;
+    found->size = (uint64_t)ds.shm_segsz;
+    found->handle = shmid;
+    return 0;
+}
+
+/* Nothing of the segment was touched: not even shm_nattch changed. */
+static void sk_sysv_forget(struct sk_seg_found *found)
+{
+    (void)found;
+}
+
+static int sk_sysv_map(struct sk_seg *seg, int access, struct sk_seg_found *found,
+                       size_t min_size)
+{
+    if ((size_t)found->size < min_size)
         return sk_fail(SHMKIT_ENOTSHMKIT, "segment of %zu bytes is smaller than a header",
-                       (size_t)ds.shm_segsz);
-    seg->ident[0] = (uint64_t)shmid;
+                       (size_t)found->size);
+    seg->ident[0] = (uint64_t)found->handle;
     /* SK_SEG_WAITER: the id is kept, the writable view comes later. */
-    return attach(seg, shmid, (size_t)ds.shm_segsz, access == SK_SEG_WRITE);
+    return attach(seg, found->handle, (size_t)found->size, access == SK_SEG_WRITE);
 }
 
 /* Removed: the id is gone (EIDRM, or EINVAL once it was freed), or it is
  * marked for destruction (SHM_DEST: Linux keeps a removed segment while
  * it is attached, under the private key), or the key now names another
  * id, or none.  Any other failure (EACCES after a chmod) cannot tell. */
-int sk_sysv_is_current(const struct sk_seg *seg)
+static int sk_sysv_is_current(const struct sk_seg *seg)
 {
     struct shmid_ds ds;
     int shmid;
@@ -302,14 +310,14 @@ int sk_sysv_is_current(const struct sk_seg *seg)
     return 1;
 }
 
-int sk_sysv_is_same(const struct sk_seg *seg)
+static int sk_sysv_is_same(const struct sk_seg *seg)
 {
     int shmid = shmget((key_t)seg->spec.sysv_key, 0, 0);
 
     return shmid >= 0 && (uint64_t)shmid == seg->ident[0];
 }
 
-void sk_sysv_close(struct sk_seg *seg)
+static void sk_sysv_close(struct sk_seg *seg)
 {
     if (seg->rw_size != 0)
         shmdt(seg->rw_header);
@@ -319,7 +327,7 @@ void sk_sysv_close(struct sk_seg *seg)
 
 /* shm_nattch of SEG's own segment (by id: the key may name another one by
  * now), -1 if it cannot be read. */
-long sk_sysv_nattch(const struct sk_seg *seg)
+static long sk_sysv_nattch(const struct sk_seg *seg)
 {
     struct shmid_ds ds;
 
@@ -328,7 +336,7 @@ long sk_sysv_nattch(const struct sk_seg *seg)
     return (long)ds.shm_nattch;
 }
 
-int sk_sysv_remove(const struct sk_spec *spec)
+static int sk_sysv_remove(const struct sk_spec *spec)
 {
     int shmid = shmget((key_t)spec->sysv_key, 0, 0);
 
@@ -339,7 +347,7 @@ int sk_sysv_remove(const struct sk_spec *spec)
     return 0;
 }
 
-int sk_sysv_stat(const struct sk_spec *spec, struct sk_seg_stat *st)
+static int sk_sysv_stat(const struct sk_spec *spec, struct sk_seg_stat *st)
 {
     struct shmid_ds ds;
     int shmid = lookup(spec, &ds);
@@ -353,4 +361,18 @@ int sk_sysv_stat(const struct sk_spec *spec, struct sk_seg_stat *st)
     return 0;
 }
 
-#endif /* SHMKIT_HAVE_SYSV */
+const struct sk_backend_ops sk_sysv_backend = {
+    .backend = SHMKIT_BACKEND_SYSV,
+    .can_shrink = 0, /* shmctl has no resize, shmget never resizes */
+    .create = sk_sysv_create,
+    .find = sk_sysv_find,
+    .map = sk_sysv_map,
+    .forget = sk_sysv_forget,
+    .close = sk_sysv_close,
+    .waiter_view = sk_sysv_waiter_view,
+    .is_current = sk_sysv_is_current,
+    .is_same = sk_sysv_is_same,
+    .remove = sk_sysv_remove,
+    .stat = sk_sysv_stat,
+    .nattch = sk_sysv_nattch,
+};

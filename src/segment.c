@@ -2,9 +2,10 @@
  * segment.c - backend-independent segment operations.
  *
  * A segment is a named piece of shared memory, mapped whole.  This file
- * only dispatches to the POSIX (seg_posix.c) or System V (seg_sysv.c)
- * backend; the backends own every system call.  It also holds the two
- * rules that are the same for every backend:
+ * dispatches to the backend of a spec (backend.h: seg_posix.c,
+ * seg_sysv.c, the ones that were built), which owns every system call and
+ * reports what it finds.  It holds the rules that are the same for every
+ * backend:
  *   - ownership: an object owned by another uid is refused unless the
  *     caller allows it (SK_SEG_ANY_OWNER).  A reader that trusted whatever
  *     object has the name could be fed data by any local user who created
@@ -17,10 +18,12 @@
  *     past the new end becomes "segment truncated" instead of SIGBUS.
  *     System V segments cannot change size (shmctl has no resize, shmget
  *     of an existing key never resizes it): they are not watched.
+ *   - removal: a segment goes with the wait resources its header names
+ *     (a System V semaphore set), whoever removes it.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "internal.h"
+#include "config.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -28,21 +31,57 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-static int no_backend(const struct sk_spec *spec)
+#include "error.h"
+#include "fault.h"
+#include "header.h"
+#include "segment.h"
+#include "wait.h"
+
+/* The backends this build has. */
+static const struct sk_backend_ops *const backends[] = {
+#ifdef SHMKIT_HAVE_POSIX
+    &sk_posix_backend,
+#endif
+#ifdef SHMKIT_HAVE_SYSV
+    &sk_sysv_backend,
+#endif
+    NULL
+};
+
+static const struct sk_backend_ops *backend_of(const struct sk_spec *spec)
 {
-    (void)spec;
+    size_t i;
+
+    for (i = 0; backends[i] != NULL; i++)
+        if (backends[i]->backend == spec->backend)
+            return backends[i];
+    return NULL;
+}
+
+/* The backend of SEG (for an open one, seg_init checked that it exists). */
+static const struct sk_backend_ops *ops_of(const struct sk_seg *seg)
+{
+    return backend_of(&seg->spec);
+}
+
+static int no_backend(void)
+{
     return sk_fail(SHMKIT_ENOBACKEND, "backend not built");
 }
 
-static void seg_init(struct sk_seg *seg, const struct sk_spec *spec)
+/* SEG, closed, for SPEC; 0, or SHMKIT_ENOBACKEND. */
+static int seg_init(struct sk_seg *seg, const struct sk_spec *spec)
 {
     memset(seg, 0, sizeof *seg);
     seg->spec = *spec;
     seg->shmid = -1;
     seg->lock_fd = -1;
+    return backend_of(spec) != NULL ? 0 : no_backend();
 }
 
-int sk_seg_check_owner(struct sk_seg *seg, int access, long uid)
+/* Record UID as SEG's owner; SHMKIT_EOWNER unless it is our effective uid
+ * or ACCESS includes SK_SEG_ANY_OWNER. */
+static int check_owner(struct sk_seg *seg, int access, long uid)
 {
     long me = (long)geteuid();
 
@@ -54,37 +93,16 @@ int sk_seg_check_owner(struct sk_seg *seg, int access, long uid)
 }
 
 /* The first thing written into a new segment: the magic and who is
- * creating it, so that a creator killed before it published the header
- * leaves a segment recognisably shmkit's, half-created, with a creator
- * whose death can be checked ("shmkit rm --stale").  The creator writes
- * the same values again with the rest of the header.  Where the backend
- * has lease locks, the creator's lock is taken first and held as long as
- * the creating handle: it says "the creator lives" in any namespace. */
+ * creating it (sk_header_stamp_creator).  Where the backend has lease
+ * locks, the creator's lock is taken first and held as long as the
+ * creating handle: it says "the creator lives" in any namespace. */
 static void stamp_creator(struct sk_seg *seg)
 {
-    struct sk_header *h = seg->base;
-    long pid = (long)getpid();
-
-    seg->created_by = pid;
+    seg->created_by = (long)getpid();
     if (seg->size < SK_HEADER_SIZE)
         return;
     (void)sk_seg_lock(seg, SK_LOCK_CREATOR); /* a new object: nobody else holds it */
-    memcpy(h->magic, SK_MAGIC, SK_MAGIC_LEN);
-    h->creator_pid = (uint32_t)pid;
-    h->creator_start = sk_proc_start_time(pid);
-    h->creator_pidns = sk_pidns_self();
-}
-
-/* SEG's object can shrink under a mapping: a POSIX object, except on
- * macOS, which allows one ftruncate per object (the one that sizes it). */
-static int can_shrink(const struct sk_seg *seg)
-{
-#if defined(__APPLE__)
-    (void)seg;
-    return 0;
-#else
-    return seg->spec.backend == SHMKIT_BACKEND_POSIX;
-#endif
+    sk_header_stamp_creator(seg->base, seg->size);
 }
 
 static int out_of_registry(void)
@@ -96,7 +114,7 @@ static int out_of_registry(void)
  * have shrunk since its size was checked. */
 static int watch_mapping(struct sk_seg *seg)
 {
-    if (!can_shrink(seg))
+    if (!ops_of(seg)->can_shrink)
         return 0;
     seg->watch = sk_fault_watch(seg->base, seg->size, seg->writable);
     return seg->watch != NULL ? 0 : out_of_registry();
@@ -107,15 +125,7 @@ static void close_mapping(struct sk_seg *seg)
     sk_fault_unwatch(seg->watch);
     sk_fault_unwatch(seg->watch_rw);
     seg->watch = seg->watch_rw = NULL;
-    switch (seg->spec.backend) {
-#ifdef SHMKIT_HAVE_POSIX
-    case SHMKIT_BACKEND_POSIX: sk_posix_close(seg); break;
-#endif
-#ifdef SHMKIT_HAVE_SYSV
-    case SHMKIT_BACKEND_SYSV: sk_sysv_close(seg); break;
-#endif
-    default: break;
-    }
+    ops_of(seg)->close(seg);
     seg->base = NULL;
     seg->size = 0;
     seg->rw_header = NULL;
@@ -129,26 +139,13 @@ int sk_seg_verdict(const struct sk_seg *seg, int rc)
     return sk_seg_truncated(seg) ? sk_fail(SHMKIT_ECORRUPT, "segment truncated") : rc;
 }
 
-static int create_object(struct sk_seg *seg, size_t size, unsigned mode)
-{
-    switch (seg->spec.backend) {
-#ifdef SHMKIT_HAVE_POSIX
-    case SHMKIT_BACKEND_POSIX: return sk_posix_create(seg, size, mode);
-#endif
-#ifdef SHMKIT_HAVE_SYSV
-    case SHMKIT_BACKEND_SYSV: return sk_sysv_create(seg, size, mode);
-#endif
-    default: return no_backend(&seg->spec);
-    }
-}
-
 int sk_seg_create(struct sk_seg *seg, const struct sk_spec *spec, size_t size,
                   unsigned mode)
 {
-    int rc;
+    int rc = seg_init(seg, spec);
 
-    seg_init(seg, spec);
-    rc = create_object(seg, size, mode);
+    if (rc == 0)
+        rc = ops_of(seg)->create(seg, size, mode);
     if (rc == 0 && (rc = watch_mapping(seg)) < 0) {
         close_mapping(seg);
         sk_seg_remove(spec);
@@ -158,59 +155,35 @@ int sk_seg_create(struct sk_seg *seg, const struct sk_spec *spec, size_t size,
     return rc;
 }
 
+/* Look the object up, apply the owner rule to what the backend found
+ * (before anything of it is mapped: a System V segment's shm_nattch does
+ * not even change), then map it. */
 static int open_object(struct sk_seg *seg, int access, size_t min_size)
 {
-    switch (seg->spec.backend) {
-#ifdef SHMKIT_HAVE_POSIX
-    case SHMKIT_BACKEND_POSIX: return sk_posix_open(seg, access, min_size);
-#endif
-#ifdef SHMKIT_HAVE_SYSV
-    case SHMKIT_BACKEND_SYSV: return sk_sysv_open(seg, access, min_size);
-#endif
-    default: return no_backend(&seg->spec);
+    const struct sk_backend_ops *ops = ops_of(seg);
+    int mode = access & SK_SEG_ACCESS_MASK;
+    struct sk_seg_found found;
+    int rc = ops->find(seg, mode, &found);
+
+    if (rc < 0)
+        return rc;
+    if ((rc = check_owner(seg, access, found.uid)) < 0) {
+        ops->forget(&found);
+        return rc;
     }
+    return ops->map(seg, mode, &found, min_size);
 }
 
 int sk_seg_open(struct sk_seg *seg, const struct sk_spec *spec, int access,
                 size_t min_size)
 {
-    int rc;
+    int rc = seg_init(seg, spec);
 
-    /* The backends see the access mode and call sk_seg_check_owner with
-     * the whole of it; their own comparisons use the masked mode. */
-    seg_init(seg, spec);
-    rc = open_object(seg, access, min_size);
+    if (rc == 0)
+        rc = open_object(seg, access, min_size);
     if (rc == 0 && (rc = watch_mapping(seg)) < 0)
         close_mapping(seg);
     return rc;
-}
-
-/* The header of SEG is complete and says the segment is owned.  A header
- * still in creation (a creator that failed half-way removes the segment
- * itself) or a damaged one is not owned: keeping a segment is the safe
- * mistake. */
-static int header_says_owned(const struct sk_seg *seg)
-{
-    const struct sk_header *h = seg->base;
-    struct sk_header_view view;
-
-    if (seg->size < SK_HEADER_SIZE || sk_load(&h->state, SK_ACQUIRE) != SK_STATE_READY)
-        return 0;
-    return sk_header_validate(seg->base, seg->size, &view) == 0 &&
-           (view.header_flags & SK_HFLAG_OWNED) != 0;
-}
-
-static int still_same_object(const struct sk_seg *seg)
-{
-    switch (seg->spec.backend) {
-#ifdef SHMKIT_HAVE_POSIX
-    case SHMKIT_BACKEND_POSIX: return sk_posix_is_same(seg);
-#endif
-#ifdef SHMKIT_HAVE_SYSV
-    case SHMKIT_BACKEND_SYSV: return sk_sysv_is_same(seg);
-#endif
-    default: return 0;
-    }
 }
 
 /* The creator of an owned segment closes it: remove it (and its wait
@@ -225,7 +198,7 @@ static void remove_if_owned(const struct sk_seg *seg)
         return;
     /* A close must not replace the detail of the failure that led to it. */
     snprintf(detail, sizeof detail, "%s", shmkit_error_detail());
-    if (header_says_owned(seg) && still_same_object(seg))
+    if (sk_header_says_owned(seg->base, seg->size) && ops_of(seg)->is_same(seg))
         sk_remove_segment(&seg->spec);
     sk_fail(0, "%s", detail);
 }
@@ -238,11 +211,11 @@ void sk_seg_close(struct sk_seg *seg)
     close_mapping(seg);
 }
 
-/* Watch the waiter's second mapping of a POSIX object like the first; if
- * that is impossible, give it up (the waiter then polls). */
+/* Watch the waiter's second mapping of an object that can shrink like the
+ * first; if that is impossible, give it up (the waiter then polls). */
 static void watch_waiter_view(struct sk_seg *seg)
 {
-    if (!can_shrink(seg) || seg->rw_size == 0)
+    if (!ops_of(seg)->can_shrink || seg->rw_size == 0)
         return;
     seg->watch_rw = sk_fault_watch(seg->rw_header, seg->rw_size, 1);
     if (seg->watch_rw == NULL) {
@@ -257,15 +230,7 @@ void *sk_seg_waiter_view(struct sk_seg *seg)
     if (seg->rw_header != NULL || seg->waiter_tried || seg->base == NULL)
         return seg->rw_header;
     seg->waiter_tried = 1;
-    switch (seg->spec.backend) {
-#ifdef SHMKIT_HAVE_POSIX
-    case SHMKIT_BACKEND_POSIX: sk_posix_waiter_view(seg); break;
-#endif
-#ifdef SHMKIT_HAVE_SYSV
-    case SHMKIT_BACKEND_SYSV: sk_sysv_waiter_view(seg); break;
-#endif
-    default: break;
-    }
+    ops_of(seg)->waiter_view(seg);
     watch_waiter_view(seg);
     return seg->rw_header;
 }
@@ -274,83 +239,85 @@ int sk_seg_is_current(const struct sk_seg *seg)
 {
     if (seg->base == NULL)
         return sk_fail(-EBADF, "handle not open");
-    switch (seg->spec.backend) {
-#ifdef SHMKIT_HAVE_POSIX
-    case SHMKIT_BACKEND_POSIX: return sk_posix_is_current(seg);
-#endif
-#ifdef SHMKIT_HAVE_SYSV
-    case SHMKIT_BACKEND_SYSV: return sk_sysv_is_current(seg);
-#endif
-    default: return no_backend(&seg->spec);
-    }
+    return ops_of(seg)->is_current(seg);
 }
 
 int sk_seg_remove(const struct sk_spec *spec)
 {
-    switch (spec->backend) {
-#ifdef SHMKIT_HAVE_POSIX
-    case SHMKIT_BACKEND_POSIX: return sk_posix_remove(spec);
-#endif
-#ifdef SHMKIT_HAVE_SYSV
-    case SHMKIT_BACKEND_SYSV: return sk_sysv_remove(spec);
-#endif
-    default: return no_backend(spec);
-    }
+    const struct sk_backend_ops *ops = backend_of(spec);
+
+    return ops != NULL ? ops->remove(spec) : no_backend();
 }
 
 int sk_seg_stat(const struct sk_spec *spec, struct sk_seg_stat *st)
 {
+    const struct sk_backend_ops *ops = backend_of(spec);
+
     memset(st, 0, sizeof *st);
     st->nattch = -1;
-    switch (spec->backend) {
-#ifdef SHMKIT_HAVE_POSIX
-    case SHMKIT_BACKEND_POSIX: return sk_posix_stat(spec, st);
-#endif
-#ifdef SHMKIT_HAVE_SYSV
-    case SHMKIT_BACKEND_SYSV: return sk_sysv_stat(spec, st);
-#endif
-    default: return no_backend(spec);
-    }
+    return ops != NULL ? ops->stat(spec, st) : no_backend();
 }
 
+/* A shmkit segment may own wait resources outside shared memory (a System
+ * V semaphore set): free them with the segment, even if the segment is
+ * damaged, as long as its header is a checksummed shmkit header (the set
+ * itself is checked by sk_waitset_attach before it is touched). */
+static void destroy_wait_resources(const struct sk_spec *spec)
+{
+    struct sk_seg_stat st;
+    struct sk_waitset ws;
+    struct sk_seg seg;
+    int mech, semid;
+
+    if (sk_seg_stat(spec, &st) < 0 ||
+        sk_seg_open(&seg, spec, SK_SEG_READ | SK_SEG_ANY_OWNER, SK_HEADER_SIZE) < 0)
+        return;
+    if (sk_header_wait_fields(seg.base, seg.size, &mech, &semid) == 0 &&
+        mech == SK_WAIT_SYSV_SEM && semid >= 0) {
+        sk_waitset_attach(&ws, mech, semid);
+        sk_waitset_destroy_owned(&ws, st.uid);
+    }
+    sk_seg_close(&seg);
+}
+
+int sk_remove_segment(const struct sk_spec *spec)
+{
+    char detail[256];
+
+    /* Looking at the header may record a detail of its own: keep ours. */
+    snprintf(detail, sizeof detail, "%s", shmkit_error_detail());
+    destroy_wait_resources(spec);
+    sk_fail(0, "%s", detail);
+    return sk_seg_remove(spec);
+}
+
+/* The lease locks and the attachment count are asked of segments made by
+ * hand too (the unit tests): a backend that is not built has none. */
 int sk_seg_lock(struct sk_seg *seg, unsigned lock)
 {
-#ifdef SHMKIT_HAVE_POSIX
-    if (seg->spec.backend == SHMKIT_BACKEND_POSIX)
-        return sk_posix_lock(seg, lock);
-#endif
-    (void)seg;
-    (void)lock;
-    return 1;
+    const struct sk_backend_ops *ops = ops_of(seg);
+
+    return ops != NULL && ops->lock != NULL ? ops->lock(seg, lock) : 1;
 }
 
 void sk_seg_unlock(struct sk_seg *seg, unsigned lock)
 {
-#ifdef SHMKIT_HAVE_POSIX
-    if (seg->spec.backend == SHMKIT_BACKEND_POSIX)
-        sk_posix_unlock(seg, lock);
-#endif
-    (void)seg;
-    (void)lock;
+    const struct sk_backend_ops *ops = ops_of(seg);
+
+    if (ops != NULL && ops->unlock != NULL)
+        ops->unlock(seg, lock);
 }
 
 int sk_seg_lock_probe(struct sk_seg *seg, unsigned lock)
 {
-#ifdef SHMKIT_HAVE_POSIX
-    if (seg->spec.backend == SHMKIT_BACKEND_POSIX)
-        return sk_posix_lock_probe(seg, lock);
-#endif
-    (void)seg;
-    (void)lock;
-    return SK_LOCK_NONE;
+    const struct sk_backend_ops *ops = ops_of(seg);
+
+    return ops != NULL && ops->lock_probe != NULL ? ops->lock_probe(seg, lock) : SK_LOCK_NONE;
 }
 
 long sk_seg_nattch(const struct sk_seg *seg)
 {
-#ifdef SHMKIT_HAVE_SYSV
-    if (seg->spec.backend == SHMKIT_BACKEND_SYSV)
-        return sk_sysv_nattch(seg);
-#endif
-    (void)seg;
-    return -1;
+    const struct sk_backend_ops *ops = ops_of(seg);
+
+    return ops != NULL && ops->nattch != NULL ? ops->nattch(seg) : -1;
 }

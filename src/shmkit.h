@@ -268,8 +268,16 @@ struct shmkit_info {
  * reports the owner in owner_uid for the caller to judge (the *_open
  * functions refuse another user's segment without SHMKIT_ANY_OWNER).
  * Errors as for shmkit_slot_open(); on SHMKIT_EHALFCREATED the fields
- * listed at `ready' are filled in. */
-SHMKIT_API int shmkit_info(const char *spec, struct shmkit_info *info);
+ * listed at `ready' are filled in.
+ *
+ * INFO_SIZE is sizeof(struct shmkit_info) as the caller was compiled:
+ *     struct shmkit_info info;
+ *     rc = shmkit_info(spec, &info, sizeof info);
+ * so that the structure can grow: a later library fills only the fields
+ * of a smaller (older) structure, and a structure larger than this
+ * library's gets zeros in the fields it does not know.  A size smaller
+ * than this first version's (or above 4096) is -EINVAL. */
+SHMKIT_API int shmkit_info(const char *spec, struct shmkit_info *info, size_t info_size);
 
 /* Remove the segment named by SPEC (shm_unlink or IPC_RMID).  Processes that
  * have it mapped keep their mapping (shmkit_slot_is_current tells them).

@@ -84,18 +84,6 @@ static int read_consistent(shmkit_slot *slot, void *record, uint64_t *version)
     return sk_fail(SHMKIT_ECONTENDED, "lapped by the writer %d times", READ_ATTEMPTS);
 }
 
-uint64_t sk_slot_buf_stride(uint64_t record_size)
-{
-    uint64_t raw = SK_SLOT_BUF_HDR + record_size;
-
-    return (raw + SK_SLOT_BUF_ALIGN - 1) / SK_SLOT_BUF_ALIGN * SK_SLOT_BUF_ALIGN;
-}
-
-uint64_t sk_slot_payload_size(uint64_t record_size)
-{
-    return 2 * sk_slot_buf_stride(record_size);
-}
-
 static shmkit_slot *slot_of(struct sk_handle *handle)
 {
     return (shmkit_slot *)handle; /* the first member */

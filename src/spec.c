@@ -7,13 +7,17 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "internal.h"
+#include "config.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "error.h"
+#include "shmkit.h"
+#include "spec.h"
 
 #ifdef SHMKIT_HAVE_SYSV
 #include <sys/ipc.h>

@@ -12,9 +12,7 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "internal.h"
-#include "hooks.h"
-#include "wait.h"
+#include "config.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -24,6 +22,12 @@
 #include <stddef.h>
 #include <string.h>
 #include <time.h>
+
+#include "atomics.h"
+#include "error.h"
+#include "hooks.h"
+#include "proc.h"
+#include "wait.h"
 
 /* A mechanism chosen by configure is available by definition (this also
  * lets the file be compiled for a platform with just -DSHMKIT_WAIT_xxx). */

@@ -160,4 +160,7 @@ int sk_wait_changed(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *
 void sk_notify(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
                sk_atomic_u32 *waiters);
 
+/* The process-wide wait mode (enum sk_wait_mode) set by shmkit_set_wait_mode. */
+int sk_wait_mode_get(void);
+
 #endif /* SHMKIT_WAIT_H */

@@ -92,7 +92,7 @@ START_TEST(test_fork_slot_writer_refused)
     ck_assert_int_eq(shmkit_slot_write(w, rec, sizeof rec), 0);
     ck_assert_int_eq(shmkit_slot_read(w, buf, sizeof buf, &version), (int)sizeof buf);
     ck_assert_uint_eq(version, 2);
-    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     ck_assert_int_eq(info.writer_pid, (long)getpid());
     ck_assert_int_eq(info.writer_alive, 1);
     shmkit_slot_close(w);
@@ -141,7 +141,7 @@ START_TEST(test_fork_daemon_grandchild_refused)
     ck_assert_int_eq(read(fds[0], &child_rc, sizeof child_rc), (ssize_t)sizeof child_rc);
     close(fds[0]);
     ck_assert_int_eq(child_rc, SHMKIT_ENOTHOLDER);
-    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     ck_assert_int_eq(info.writer_alive, 0);
     ck_assert_int_eq(shmkit_slot_open(&next, spec, SHMKIT_WRITE), 0);
     ck_assert_int_eq(shmkit_slot_read(next, buf, sizeof buf, &version), (int)sizeof buf);
@@ -201,7 +201,7 @@ START_TEST(test_fork_ring_handles)
     ck_assert_int_eq(shmkit_ring_recv(c, buf, sizeof buf, 0), -EAGAIN);
     ck_assert_uint_eq(shmkit_ring_lost(c), 0);
     ck_assert_uint_eq(shmkit_ring_position(w), 2);
-    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     ck_assert_int_eq(info.writer_pid, (long)getpid());
     if (policy == SHMKIT_RING_BLOCK)
         ck_assert_int_eq(info.consumer_pid, (long)getpid());
@@ -232,11 +232,11 @@ START_TEST(test_fork_child_close_keeps_owned)
         exit(0);
     }
     wait_child_ok(pid);
-    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     ck_assert_int_eq(info.writer_pid, (long)getpid());
     ck_assert_int_eq(shmkit_ring_send(w, "x", 1, 0), 0);
     shmkit_ring_close(w);
-    ck_assert_int_eq(shmkit_info(spec, &info), -ENOENT);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), -ENOENT);
     tu_assert_no_leftovers();
 }
 END_TEST
@@ -502,8 +502,8 @@ NULL_CALL(n_ring_peek_ring, shmkit_ring_peek(NULL, &nc.cscratch, 0))
 NULL_CALL(n_ring_peek_ptr, shmkit_ring_peek(nc.rc, NULL, 0))
 NULL_CALL(n_ring_release_ring, shmkit_ring_release(NULL))
 NULL_CALL(n_ring_policy_ring, shmkit_ring_policy(NULL))
-NULL_CALL(n_info_spec, shmkit_info(NULL, &nc.info))
-NULL_CALL(n_info_info, shmkit_info(nc.spec, NULL))
+NULL_CALL(n_info_spec, shmkit_info(NULL, &nc.info, sizeof nc.info))
+NULL_CALL(n_info_info, shmkit_info(nc.spec, NULL, sizeof nc.info))
 NULL_CALL(n_unlink_spec, shmkit_unlink(NULL))
 NULL_CALL(n_spec_check_spec, shmkit_spec_check(NULL))
 NULL_CALL(n_layout_parse_layoutp, shmkit_layout_parse(NULL, "a:u8"))
@@ -665,8 +665,8 @@ START_TEST(test_flags_refused)
                                         0x10000u | SHMKIT_EXCL), "0x10000");
     ASSERT_FLAGS_REFUSED(tu_ring_create(&r, rspec, 256, 0, SHMKIT_RING_OVERWRITE, 0600,
                                         SHMKIT_FROM_OLDEST), "0x4");
-    ck_assert_int_eq(shmkit_info(spec, &info), -ENOENT);
-    ck_assert_int_eq(shmkit_info(rspec, &info), -ENOENT);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), -ENOENT);
+    ck_assert_int_eq(shmkit_info(rspec, &info, sizeof info), -ENOENT);
 
     ck_assert_int_eq(shmkit_slot_create(&s, spec, NULL, 8, 0600, SHMKIT_EXCL), 0);
     ck_assert_int_eq(tu_ring_create(&w, rspec, 256, 0, SHMKIT_RING_OVERWRITE, 0600,
@@ -689,6 +689,41 @@ START_TEST(test_flags_refused)
     shmkit_ring_close(w);
     ck_assert_int_eq(shmkit_unlink(spec), 0);
     ck_assert_int_eq(shmkit_unlink(rspec), 0);
+    tu_assert_no_leftovers();
+}
+END_TEST
+
+/* shmkit_info takes the caller's sizeof(struct shmkit_info), so that the
+ * structure can grow: a size no version had is -EINVAL with a detail that
+ * says what to pass, and a larger (later) structure gets zeros past the
+ * fields this library knows. */
+START_TEST(test_info_size)
+{
+    BACKEND_OR_SKIP();
+    union {
+        struct shmkit_info info;
+        unsigned char bytes[sizeof(struct shmkit_info) + 64];
+    } later;
+    char spec[32];
+    shmkit_slot *s;
+    size_t i;
+
+    tu_spec(backend, spec);
+    ck_assert_int_eq(shmkit_slot_create(&s, spec, NULL, 8, 0600, SHMKIT_EXCL), 0);
+    memset(&later, 0xff, sizeof later);
+    ck_assert_int_eq(shmkit_info(spec, &later.info, sizeof later.info - 1), -EINVAL);
+    ck_assert_ptr_nonnull(strstr(shmkit_error_detail(), "sizeof(struct shmkit_info)"));
+    ck_assert_int_eq(later.bytes[0], 0xff); /* untouched */
+    ck_assert_int_eq(shmkit_info(spec, &later.info, 0), -EINVAL);
+    ck_assert_int_eq(shmkit_info(spec, &later.info, 5000), -EINVAL);
+    ck_assert_ptr_nonnull(strstr(shmkit_error_detail(), "info_size 5000"));
+    ck_assert_int_eq(shmkit_info(spec, &later.info, sizeof later), 0);
+    ck_assert_int_eq(later.info.kind, SHMKIT_KIND_SLOT);
+    ck_assert_uint_eq(later.info.record_size, 8);
+    for (i = sizeof later.info; i < sizeof later; i++)
+        ck_assert_int_eq(later.bytes[i], 0);
+    shmkit_slot_close(s);
+    ck_assert_int_eq(shmkit_unlink(spec), 0);
     tu_assert_no_leftovers();
 }
 END_TEST
@@ -762,6 +797,7 @@ static Suite *api_suite(void)
     tcase_add_test(args, test_null_handles_neutral);
     tcase_add_loop_test(args, test_null_with_zero_length, 0, 2);
     tcase_add_loop_test(args, test_flags_refused, 0, 2);
+    tcase_add_loop_test(args, test_info_size, 0, 2);
     tcase_add_loop_test(args, test_wrong_handle_eperm, 0, 4);
     tcase_add_test(args, test_enotholder_described);
     suite_add_tcase(s, forks);

@@ -1079,7 +1079,7 @@ START_TEST(test_pidns_writer_inside)
         ck_assert_int_eq(shmkit_slot_read(reader, got, sizeof got, NULL), (int)sizeof got);
         ck_assert_msg(!record_torn(got), "torn record %u", i);
     }
-    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     ck_assert_int_eq(info.writer_alive, 1);
     ck_assert_uint_eq(info.other_pidns & SHMKIT_INFO_WRITER_OTHER_PIDNS,
                       SHMKIT_INFO_WRITER_OTHER_PIDNS);
@@ -1088,13 +1088,13 @@ START_TEST(test_pidns_writer_inside)
      * lease is taken over at once.  System V has no such token: a holder
      * in another namespace counts as alive while any other process has the
      * segment attached (doc/SECURITY.md), here our reader. */
-    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     if (backend == SHMKIT_BACKEND_SYSV) {
         ck_assert_int_eq(info.writer_alive, 1);
         ck_assert_int_eq(shmkit_slot_open(&second, spec, SHMKIT_WRITE), SHMKIT_EBUSY);
         shmkit_slot_close(reader);
         reader = NULL;
-        ck_assert_int_eq(shmkit_info(spec, &info), 0);
+        ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     }
     ck_assert_int_eq(info.writer_alive, 0);
     ck_assert_int_eq(shmkit_slot_open(&second, spec, SHMKIT_WRITE), 0);
@@ -1169,7 +1169,7 @@ START_TEST(test_zombie_writer)
         ck_assert_int_eq(waitid(P_PID, (id_t)child, &si, WEXITED | WNOWAIT), 0);
     }
     ck_assert_int_eq(sk_proc_alive((long)child, 0), 0);
-    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     ck_assert_int_eq(info.writer_pid, (long)child);
     ck_assert_int_eq(info.writer_alive, 0);
     ck_assert_int_eq(shmkit_slot_open(&w, spec, SHMKIT_WRITE), 0);
@@ -1269,7 +1269,7 @@ START_TEST(test_half_created_leaks_no_semaphores)
     }
     ck_assert_int_eq(waitpid(child, &status, 0), child);
     ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-    ck_assert_int_eq(shmkit_info(spec, &info), SHMKIT_EHALFCREATED);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), SHMKIT_EHALFCREATED);
     ck_assert_int_eq(info.creator_alive, 0);
     ck_assert_int_eq(sk_spec_parse(spec, &parsed), 0);
     ck_assert_int_eq(sk_seg_open(&seg, &parsed, SK_SEG_READ, SK_HEADER_SIZE), 0);

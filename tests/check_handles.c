@@ -346,7 +346,7 @@ START_TEST(test_planted_names_refused)
     assert_refused(shmkit_slot_open(&slot, spec, SHMKIT_WRITE), "slot open as writer", kind);
     assert_refused(shmkit_ring_open(&ring, spec, 0), "ring open", kind);
     assert_refused(shmkit_slot_create(&slot, spec, LAYOUT, 0, 0600, 0), "slot create", kind);
-    assert_refused(shmkit_info(spec, &info), "info", kind);
+    assert_refused(shmkit_info(spec, &info, sizeof info), "info", kind);
     assert_refused(shmkit_unlink(spec), "unlink", kind);
     alarm(0);
     ck_assert_msg(lstat(path, &st) == 0, "the planted %s was removed", kind);
@@ -413,7 +413,7 @@ START_TEST(test_errno_never_zeroed)
     KEEPS_ERRNO(shmkit_spec_check(spec));
     KEEPS_ERRNO(shmkit_slot_create(&writer, spec, LAYOUT, 0, 0600, 0));
     KEEPS_ERRNO(shmkit_slot_open(&reader, spec, 0));
-    KEEPS_ERRNO(shmkit_info(spec, &info));
+    KEEPS_ERRNO(shmkit_info(spec, &info, sizeof info));
     KEEPS_ERRNO(shmkit_slot_is_current(reader));
     KEEPS_ERRNO(tu_ring_create(&ring, rspec, 4096, 0, SHMKIT_RING_OVERWRITE, 0600, 0));
     shmkit_ring_close(ring);

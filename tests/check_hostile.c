@@ -507,7 +507,7 @@ static int reader(void *arg)
             ring_calls(ring, &rng, who, &peeks);
         st->calls++;
         if (pu_below(&rng, 64) == 0) {
-            rc = shmkit_info(st->spec, &info);
+            rc = shmkit_info(st->spec, &info, sizeof info);
             expect_clean(rc, "shmkit_info", who);
         }
         if (pu_below(&rng, 100) == 0) {

@@ -131,7 +131,7 @@ static const char *unclean(int rc, int want, const char *needle, const char *spe
         snprintf(why, sizeof why, "%s: still mapped after the failure", spec);
         return why;
     }
-    info_rc = shmkit_info(spec, &info);
+    info_rc = shmkit_info(spec, &info, sizeof info);
     if (info_rc != -ENOENT) {
         snprintf(why, sizeof why, "%s: left behind (shmkit_info: %s)", spec,
                  shmkit_strerror(info_rc));

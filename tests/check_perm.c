@@ -76,7 +76,7 @@ static int exists(const char *spec)
 {
     struct shmkit_info info;
 
-    return shmkit_info(spec, &info) != -ENOENT;
+    return shmkit_info(spec, &info, sizeof info) != -ENOENT;
 }
 
 static void create_slot(shmkit_slot **slot, const char *spec, unsigned mode, unsigned flags)
@@ -172,7 +172,7 @@ static unsigned mode_of(const char *spec)
 {
     struct shmkit_info info;
 
-    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     return info.mode & 0777u;
 }
 
@@ -321,7 +321,7 @@ START_TEST(test_names_stay_in_namespace)
         ck_assert_msg(shmkit_slot_create(&slot, bad[i], LAYOUT, 0, 0600, 0) == SHMKIT_EBADSPEC,
                       "created \"%s\"", bad[i]);
         ck_assert_ptr_null(slot);
-        ck_assert_int_eq(shmkit_info(bad[i], &info), SHMKIT_EBADSPEC);
+        ck_assert_int_eq(shmkit_info(bad[i], &info, sizeof info), SHMKIT_EBADSPEC);
         ck_assert_int_eq(shmkit_unlink(bad[i]), SHMKIT_EBADSPEC);
     }
     /* A C string ends at its NUL: "/skt\0/../x" names "/skt" and nothing
@@ -383,7 +383,7 @@ START_TEST(test_other_owner_refused)
     shmkit_ring *ring = NULL;
 
     ck_assert_int_eq(as_nobody(nobody_creates_slot, tu_spec(backend, spec)), 0);
-    ck_assert_int_eq(shmkit_info(spec, &info), 0); /* inspection: any owner */
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0); /* inspection: any owner */
     ck_assert_int_eq(info.owner_uid, NOBODY);
     ck_assert_int_eq(shmkit_slot_open(&slot, spec, 0), SHMKIT_EOWNER);
     ck_assert_ptr_null(slot);
@@ -460,7 +460,7 @@ START_TEST(test_precreated_by_other_user)
     ck_assert_int_eq(shmkit_slot_create(&slot, spec, LAYOUT, 0, 0600, SHMKIT_EXCL), -EEXIST);
     ck_assert_int_eq(shmkit_slot_create(&slot, spec, LAYOUT, 0, 0600, 0), SHMKIT_EOWNER);
     ck_assert_ptr_null(slot);
-    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     ck_assert_int_eq(info.owner_uid, NOBODY);
     ck_assert_uint_eq(info.mode & 0777u, 0644);
     ck_assert_int_eq(info.writer_pid, 0);
@@ -480,25 +480,25 @@ START_TEST(test_owned_removed_on_close)
     shmkit_ring *ring;
 
     create_slot(&slot, tu_spec(backend, spec), 0600, SHMKIT_EXCL | SHMKIT_OWNED);
-    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     ck_assert_int_eq(info.owned, 1);
     ck_assert_int_eq(info.ready, 1);
     shmkit_slot_close(slot);
-    ck_assert_int_eq(shmkit_info(spec, &info), -ENOENT);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), -ENOENT);
 
     ck_assert_int_eq(tu_ring_create(&ring, tu_spec(backend, spec), 4096, 0,
                                     SHMKIT_RING_BLOCK, 0600, SHMKIT_OWNED), 0);
-    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     ck_assert_int_eq(info.owned, 1);
     shmkit_ring_close(ring);
-    ck_assert_int_eq(shmkit_info(spec, &info), -ENOENT);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), -ENOENT);
 
     /* The default is persistent. */
     create_slot(&slot, tu_spec(backend, spec), 0600, SHMKIT_EXCL);
-    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     ck_assert_int_eq(info.owned, 0);
     shmkit_slot_close(slot);
-    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     ck_assert_int_eq(shmkit_unlink(spec), 0);
     tu_assert_no_leftovers();
 }
@@ -564,7 +564,7 @@ START_TEST(test_owned_close_spares_a_new_segment)
     create_slot(&newer, spec, 0600, SHMKIT_EXCL);
     shmkit_slot_close(newer);
     shmkit_slot_close(old);
-    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     ck_assert_int_eq(info.owned, 0);
     ck_assert_int_eq(shmkit_unlink(spec), 0);
     tu_assert_no_leftovers();
@@ -602,7 +602,7 @@ static int child_half_created(const char *spec)
 
 static enum seg_status status_of(const char *spec, struct shmkit_info *info)
 {
-    int rc = shmkit_info(spec, info);
+    int rc = shmkit_info(spec, info, sizeof *info);
 
     return seg_status_of(rc, info);
 }
@@ -670,7 +670,7 @@ START_TEST(test_half_created_selection)
 
     /* Creator died before writing the header: half-created, removable. */
     ck_assert_int_eq(fork_and_run(child_half_created, tu_spec(backend, spec)), 0);
-    ck_assert_int_eq(shmkit_info(spec, &info), SHMKIT_EHALFCREATED);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), SHMKIT_EHALFCREATED);
     ck_assert_int_eq(info.ready, 0);
     ck_assert_int_gt(info.creator_pid, 0);
     ck_assert_int_ne(info.creator_pid, me);

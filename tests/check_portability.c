@@ -194,7 +194,7 @@ START_TEST(test_small_object_not_mapped)
     ck_assert_int_eq(ftruncate(fd, 64), 0);
     close(fd);
     ck_assert_int_eq(shmkit_slot_open(&slot, spec, 0), SHMKIT_ENOTSHMKIT);
-    ck_assert_int_eq(shmkit_info(spec, &info), SHMKIT_ENOTSHMKIT);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), SHMKIT_ENOTSHMKIT);
     ck_assert_int_eq(shm_unlink(spec), 0);
     tu_assert_no_leftovers();
 }
@@ -349,7 +349,7 @@ START_TEST(test_macos_create)
     ck_assert_int_eq(shmkit_slot_read(reader, &got, sizeof got, NULL), (int)sizeof got);
     ck_assert_uint_eq(got.seq, 3);
     ck_assert_int_eq(shmkit_slot_wait(reader, 3, 10), -ETIMEDOUT);
-    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     ck_assert_uint_eq(info.mode, 0640);
     ck_assert_uint_eq(sk_hook_fired_count("macos-shm:second-ftruncate"), 0);
     ck_assert_uint_eq(sk_hook_fired_count("macos-shm:map-past-end"), 0);
@@ -414,7 +414,7 @@ START_TEST(test_openbsd_mode)
         return;
     simulate_nothing();
     writer = create_slot(tu_posix_spec(spec), 0644);
-    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     ck_assert_uint_eq(info.mode, 0644);
     shmkit_slot_close(writer);
     ck_assert_int_eq(shmkit_unlink(spec), 0);
@@ -422,7 +422,7 @@ START_TEST(test_openbsd_mode)
     simulate("openbsd-shm");
     writer = create_slot(tu_posix_spec(spec), 0644);
     ck_assert_uint_gt(sk_hook_fired_count("openbsd-shm:narrowed"), 0);
-    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     ck_assert_uint_eq(info.mode, 0600);
     shmkit_slot_close(writer);
     ck_assert_int_eq(shmkit_unlink(spec), 0);
@@ -458,7 +458,7 @@ START_TEST(test_openbsd_other_uid)
     simulate("openbsd-shm");
     ck_assert_int_eq(shmkit_slot_open(&reader, spec, SHMKIT_ANY_OWNER), -EPERM);
     assert_detail_has("same user");
-    ck_assert_int_eq(shmkit_info(spec, &info), -EPERM);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), -EPERM);
     ck_assert_uint_gt(sk_hook_fired_count("openbsd-shm:other-uid"), 0);
     shmkit_slot_close(writer);
     ck_assert_int_eq(shmkit_unlink(spec), 0);
@@ -482,7 +482,7 @@ START_TEST(test_netbsd_no_shmfs)
     assert_detail_has("/var/shm");
     assert_detail_has("sysv:");
     ck_assert_int_eq(shmkit_slot_open(&slot, spec, 0), SHMKIT_ENOBACKEND);
-    ck_assert_int_eq(shmkit_info(spec, &info), SHMKIT_ENOBACKEND);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), SHMKIT_ENOBACKEND);
     ck_assert_int_eq(shmkit_unlink(spec), SHMKIT_ENOBACKEND);
     assert_detail_has("/var/shm");
     ck_assert_uint_gt(sk_hook_fired_count("netbsd-no-shmfs"), 0);

@@ -153,7 +153,7 @@ START_TEST(test_geometry)
                      SHMKIT_ESIZE);
     ck_assert_int_eq(tu_ring_create(&again, spec, 1024, 100, SHMKIT_RING_OVERWRITE, 0, 0),
                      SHMKIT_EKIND);
-    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     ck_assert_int_eq(info.kind, SHMKIT_KIND_RING);
     ck_assert_int_eq(info.ring_policy, SHMKIT_RING_BLOCK);
     ck_assert_uint_eq(info.ring_capacity, 1024);
@@ -211,7 +211,7 @@ START_TEST(test_options)
     ck_assert_int_eq(shmkit_ring_create(&w, spec, &options), -EINVAL);
     ck_assert_int_eq(shmkit_ring_size(&options, &cap, &max, &bytes), -EINVAL);
     ck_assert_int_eq(shmkit_ring_create(&w, spec, NULL), -EINVAL);
-    ck_assert_int_eq(shmkit_info(spec, &info), -ENOENT);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), -ENOENT);
 
     /* What shmkit_ring_size says is what shmkit_ring_create makes. */
     options.size = sizeof options;
@@ -222,7 +222,7 @@ START_TEST(test_options)
     ck_assert_uint_eq(shmkit_ring_capacity(w), cap);
     ck_assert_uint_eq(shmkit_ring_max_message(w), max);
     ck_assert_int_eq(shmkit_ring_policy(w), SHMKIT_RING_OVERWRITE);
-    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     ck_assert_uint_eq(info.total_size, bytes);
     shmkit_ring_close(w);
     finish(spec);
@@ -464,7 +464,7 @@ START_TEST(test_consumer_lease)
             pause();
     }
     ck_assert_int_eq(read(pipefd[0], &ch, 1), 1);
-    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     ck_assert_int_eq(info.consumer_pid, child);
     ck_assert_int_eq(info.consumer_alive, 1);
     ck_assert_uint_eq(info.ring_messages, 10);
@@ -609,7 +609,7 @@ static void lossless_stream(int backend, int zero_copy)
             stream_writer_failed(child, n, rc);
     }
     wait_child_ok(child);
-    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     ck_assert_uint_eq(info.ring_messages, STREAM_MESSAGES);
     ck_assert_uint_eq(info.ring_used, 0);
     shmkit_ring_close(w);

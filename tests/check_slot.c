@@ -437,17 +437,17 @@ START_TEST(test_dead_writer_lease_taken_over)
             pause();
     }
     ck_assert_int_eq(read(pipefd[0], &c, 1), 1);
-    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     ck_assert_int_eq(info.writer_pid, child);
     ck_assert_int_eq(info.writer_alive, 1);
     ck_assert_int_eq(shmkit_slot_open(&w, spec, SHMKIT_WRITE), SHMKIT_EBUSY);
     kill(child, SIGKILL);
     ck_assert_int_eq(waitpid(child, &status, 0), child);
-    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     ck_assert_int_eq(info.writer_alive, 0);
     ck_assert_int_eq(shmkit_slot_open(&w, spec, SHMKIT_WRITE), 0);
     ck_assert_int_eq(shmkit_slot_write(w, &x, sizeof x), 0);
-    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     ck_assert_int_eq(info.writer_pid, getpid());
     shmkit_slot_close(w);
     close(pipefd[0]);
@@ -658,7 +658,7 @@ START_TEST(test_foreign_segments)
         ck_assert_int_eq(shmkit_slot_open(&s, spec, 0), cases[i].expect);
         ck_assert_int_eq(shmkit_slot_open(&s, spec, SHMKIT_WRITE), cases[i].expect);
         ck_assert_int_eq(shmkit_slot_create(&s, spec, NULL, 8, 0, 0), cases[i].expect);
-        ck_assert_int_eq(shmkit_info(spec, &info), cases[i].expect);
+        ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), cases[i].expect);
         ck_assert_ptr_null(s);
         ck_assert_int_eq(shmkit_unlink(spec), 0);
     }
@@ -734,7 +734,7 @@ START_TEST(test_mode_exact_despite_umask)
 
         tu_spec(backend, spec);
         ck_assert_int_eq(shmkit_slot_create(&w, spec, NULL, 8, modes[i], SHMKIT_EXCL), 0);
-        ck_assert_int_eq(shmkit_info(spec, &info), 0);
+        ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
         ck_assert_uint_eq(info.mode, modes[i] == 0 ? 0600 : modes[i]);
         ck_assert_int_eq(info.owner_uid, (long)geteuid());
         shmkit_slot_close(w);
@@ -795,7 +795,7 @@ START_TEST(test_info_fields)
     w = create_slot(spec, "p:i16[3]", 0);
     ck_assert_int_eq(shmkit_slot_write(w, rec, sizeof rec), 0);
     ck_assert_int_eq(shmkit_slot_write(w, rec, sizeof rec), 0);
-    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     ck_assert_int_eq(info.backend, backend);
     ck_assert_int_eq(info.kind, SHMKIT_KIND_SLOT);
     ck_assert_uint_eq(info.format_major, SK_FORMAT_MAJOR);
@@ -813,11 +813,11 @@ START_TEST(test_info_fields)
     else
         ck_assert_int_eq(info.attach_count, -1);
     shmkit_slot_close(w);
-    ck_assert_int_eq(shmkit_info(spec, &info), 0);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     ck_assert_int_eq(info.writer_pid, 0);
     ck_assert_int_eq(info.writer_alive, -1);
     ck_assert_int_eq(shmkit_unlink(spec), 0);
-    ck_assert_int_eq(shmkit_info(spec, &info), -ENOENT);
+    ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), -ENOENT);
     tu_assert_no_leftovers();
 }
 END_TEST

@@ -82,10 +82,12 @@ void tu_assert_no_leftovers(void)
     for (n = 0; n < tu_counter && n <= 0xffffu; n++) {
         snprintf(spec, sizeof spec, "/skt.%ld.%u", pid, n);
         if (shmkit_backend_available(SHMKIT_BACKEND_POSIX))
-            ck_assert_msg(shmkit_info(spec, &info) == -ENOENT, "left behind: %s", spec);
+            ck_assert_msg(shmkit_info(spec, &info, sizeof info) == -ENOENT, "left behind: %s",
+                          spec);
         snprintf(spec, sizeof spec, "sysv:0x%lx",
                  0x40000000ul + (((unsigned long)pid & 0xffffful) << 8) + (n & 0xffu));
         if (shmkit_backend_available(SHMKIT_BACKEND_SYSV))
-            ck_assert_msg(shmkit_info(spec, &info) == -ENOENT, "left behind: %s", spec);
+            ck_assert_msg(shmkit_info(spec, &info, sizeof info) == -ENOENT, "left behind: %s",
+                          spec);
     }
 }

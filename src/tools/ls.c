@@ -219,7 +219,7 @@ static void judge(struct entry *e)
 {
     /* An object that shrinks while it is looked at is SHMKIT_ECORRUPT
      * ("segment truncated"), not SIGBUS: the library handles that. */
-    e->rc = shmkit_info(e->spec, &e->info);
+    e->rc = shmkit_info(e->spec, &e->info, sizeof e->info);
     e->status = seg_status_of(e->rc, &e->info);
     if (e->rc == 0 || e->rc == SHMKIT_EHALFCREATED)
         return;
@@ -272,7 +272,7 @@ static int check_given(struct list *l)
         if (e->backend < 0)
             rc = shmkit_spec_check(e->spec);
         else if (e->rc == -ENOENT || (e->rc == SHMKIT_ENOTSHMKIT && names_non_object(e)))
-            rc = shmkit_info(e->spec, &info);
+            rc = shmkit_info(e->spec, &info, sizeof info);
         if (rc < 0) {
             int status = tool_fail(e->spec, NULL, rc);
             if (status > worst)
@@ -499,7 +499,7 @@ int ls_run(const struct ls_options *opt)
 static int still_removable(const struct entry *e, enum seg_status *status)
 {
     struct shmkit_info info;
-    int rc = shmkit_info(e->spec, &info);
+    int rc = shmkit_info(e->spec, &info, sizeof info);
 
     *status = seg_status_of(rc, &info);
     return seg_removable_stale(*status, &info);

@@ -285,7 +285,7 @@ static int cmd_info(const struct command *cmd, int argc, char **argv)
         return status;
     rc = shmkit_spec_check(spec);
     if (rc >= 0)
-        rc = shmkit_info(spec, &info);
+        rc = shmkit_info(spec, &info, sizeof info);
     if (rc < 0)
         return tool_fail(spec, NULL, rc);
     if (!any_owner && info.owner_uid != (long)geteuid())

@@ -209,7 +209,7 @@ int tool_segment_kind(const char *spec)
 {
     struct shmkit_info info;
 
-    return shmkit_info(spec, &info) == 0 ? info.kind : 0;
+    return shmkit_info(spec, &info, sizeof info) == 0 ? info.kind : 0;
 }
 
 int tool_end(tool_status status)

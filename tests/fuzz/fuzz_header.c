@@ -150,7 +150,7 @@ static void open_for_real(const char *spec, const unsigned char *seg, size_t siz
 
     if (spec == NULL || fz_fill(spec, seg, size) < 0)
         return;
-    if (shmkit_info(spec, &info) == 0) {
+    if (shmkit_info(spec, &info, sizeof info) == 0) {
         FZ_CHECK(info.kind == SHMKIT_KIND_SLOT || info.kind == SHMKIT_KIND_RING);
         FZ_CHECK(info.total_size <= size && memchr(info.layout, '\0', sizeof info.layout));
     }
