@@ -23,18 +23,22 @@
 # Results:
 #   wait_mechanism         shell variable and AC_SUBST: the name above
 #   wait_mechanism_detail  shell variable for the summary, e.g. "darwin (ulock)"
-#   SHMKIT_WAIT_FUTEX, SHMKIT_WAIT_UMTX, SHMKIT_WAIT_OPENBSD_FUTEX,
-#   SHMKIT_WAIT_NETBSD_FUTEX, SHMKIT_WAIT_DARWIN, SHMKIT_WAIT_SYSV_SEM,
-#   SHMKIT_WAIT_POLL       exactly one is defined to 1
-#   SHMKIT_WAIT_DARWIN_OS_SYNC / SHMKIT_WAIT_DARWIN_ULOCK  with darwin
-#   SHMKIT_WAIT_MECHANISM_NAME  the name, as a C string
+#   SHMKIT_MECH_FUTEX, SHMKIT_MECH_UMTX, SHMKIT_MECH_OPENBSD_FUTEX,
+#   SHMKIT_MECH_NETBSD_FUTEX, SHMKIT_MECH_DARWIN, SHMKIT_MECH_SYSV_SEM,
+#   SHMKIT_MECH_POLL       the mechanism of new segments: exactly one is
+#                          defined to 1 (SHMKIT_MECH_*: mechanisms; the
+#                          public SHMKIT_WAIT_* of shmkit.h are wait modes)
+#   SHMKIT_MECH_NAME       its name, as a C string
 #   SHMKIT_HAVE_LINUX_FUTEX, SHMKIT_HAVE_UMTX, SHMKIT_HAVE_OPENBSD_FUTEX,
 #   SHMKIT_HAVE_NETBSD_FUTEX, SHMKIT_HAVE_DARWIN_OS_SYNC,
 #   SHMKIT_HAVE_DARWIN_ULOCK, SHMKIT_HAVE_SYSV_SEM   what the platform has,
 #                          whatever was chosen: a process can then still wake
 #                          the waiters of a segment made by another build
-#   HAVE_SEMTIMEDOP, HAVE_DECL_SEMTIMEDOP   timed System V semaphore waits
-#   AM_CONDITIONAL WAIT_SYSV_SEM
+#   AM_CONDITIONAL MECH_FUTEX, MECH_UMTX, MECH_OPENBSD_FUTEX,
+#   MECH_NETBSD_FUTEX, MECH_DARWIN, MECH_SYSV_SEM   the same, to compile
+#                          src/wait-futex.c, wait-umtx.c, wait-openbsd.c,
+#                          wait-netbsd.c, wait-darwin.c, wait-sem.c
+#   HAVE_SEMTIMEDOP        timed System V semaphore waits can sleep
 AC_DEFUN([SHMKIT_WAIT_MECHANISM], [
 AC_ARG_WITH([wait],
   [AS_HELP_STRING([--with-wait=MECH],
@@ -114,7 +118,7 @@ return os_sync_wake_by_address_all(&w, sizeof w, OS_SYNC_WAKE_BY_ADDRESS_SHARED)
 ]])], [shmkit_cv_wait_darwin_os_sync=yes], [shmkit_cv_wait_darwin_os_sync=no])])
 
 # macOS 10.12+: __ulock_wait/__ulock_wake, exported by libSystem but
-# declared in no public header (wait.c declares them).
+# declared in no public header (wait-darwin.c declares them).
 AC_CACHE_CHECK([for __ulock_wait (macOS 10.12+)], [shmkit_cv_wait_darwin_ulock],
   [AC_LINK_IFELSE([AC_LANG_PROGRAM([[
 #include <stdint.h>
@@ -129,21 +133,45 @@ return __ulock_wake(3u | 0x100u, &w, 0) + __ulock_wait(3u, &w, 1, 1);
 ]])], [shmkit_cv_wait_darwin_ulock=yes], [shmkit_cv_wait_darwin_ulock=no])])
 
 # System V semaphores: everywhere, but jails and sandboxes may lack them at
-# run time (then waiting degrades to polling).  semtimedop is needed for
-# timed waits that block; Linux and NetBSD have it.
-AC_CHECK_HEADERS([sys/ipc.h sys/sem.h])
-shmkit_wait_sysv_sem=no
-AS_IF([test "x$ac_cv_header_sys_sem_h" = xyes && test "x$ac_cv_header_sys_ipc_h" = xyes], [
-  shmkit_wait_sysv_sem=yes
-  AC_CHECK_FUNCS([semget semop semctl], [], [shmkit_wait_sysv_sem=no])
-])
-AS_IF([test "x$shmkit_wait_sysv_sem" = xyes], [
-  AC_CHECK_FUNCS([semtimedop])
-  AC_CHECK_DECLS([semtimedop], [], [], [[
+# run time (then waiting degrades to polling).
+AC_CACHE_CHECK([for System V semaphores], [shmkit_cv_wait_sysv_sem],
+  [AC_LINK_IFELSE([AC_LANG_PROGRAM([[
 #include <sys/types.h>
 #include <sys/ipc.h>
 #include <sys/sem.h>
-]])
+]], [[
+struct sembuf op;
+int id = semget(IPC_PRIVATE, 1, 0);
+op.sem_num = 0;
+op.sem_op = 0;
+op.sem_flg = 0;
+return semop(id, &op, 1) + semctl(id, 0, IPC_RMID);
+]])], [shmkit_cv_wait_sysv_sem=yes], [shmkit_cv_wait_sysv_sem=no])])
+shmkit_wait_sysv_sem=$shmkit_cv_wait_sysv_sem
+
+# semtimedop, declared (the bare reference fails to compile otherwise,
+# where a call might only warn): timed semaphore waits that sleep.  Linux
+# and NetBSD have it.
+AS_IF([test "x$shmkit_wait_sysv_sem" = xyes], [
+  AC_CACHE_CHECK([for semtimedop], [shmkit_cv_func_semtimedop],
+    [AC_LINK_IFELSE([AC_LANG_PROGRAM([[
+#include <sys/types.h>
+#include <sys/ipc.h>
+#include <sys/sem.h>
+#include <time.h>
+]], [[
+struct sembuf op;
+struct timespec ts;
+(void)semtimedop;
+op.sem_num = 0;
+op.sem_op = 0;
+op.sem_flg = 0;
+ts.tv_sec = 0;
+ts.tv_nsec = 0;
+return semtimedop(0, &op, 1, &ts);
+]])], [shmkit_cv_func_semtimedop=yes], [shmkit_cv_func_semtimedop=no])])
+  AS_IF([test "x$shmkit_cv_func_semtimedop" = xyes],
+        [AC_DEFINE([HAVE_SEMTIMEDOP], [1], [Define to 1 if semtimedop is declared and links.])])
 ])
 
 # What the platform has, whatever is chosen below.
@@ -161,6 +189,13 @@ AS_IF([test "x$shmkit_cv_wait_darwin_ulock" = xyes],
       [AC_DEFINE([SHMKIT_HAVE_DARWIN_ULOCK], [1], [Define to 1 if macOS __ulock_wait is available.])])
 AS_IF([test "x$shmkit_wait_sysv_sem" = xyes],
       [AC_DEFINE([SHMKIT_HAVE_SYSV_SEM], [1], [Define to 1 if System V semaphores are available.])])
+AM_CONDITIONAL([MECH_FUTEX], [test "x$shmkit_cv_wait_linux_futex" = xyes])
+AM_CONDITIONAL([MECH_UMTX], [test "x$shmkit_cv_wait_umtx" = xyes])
+AM_CONDITIONAL([MECH_OPENBSD_FUTEX], [test "x$shmkit_cv_wait_openbsd_futex" = xyes])
+AM_CONDITIONAL([MECH_NETBSD_FUTEX], [test "x$shmkit_cv_wait_netbsd_futex" = xyes])
+AM_CONDITIONAL([MECH_DARWIN],
+               [test "x$shmkit_cv_wait_darwin_os_sync" = xyes || test "x$shmkit_cv_wait_darwin_ulock" = xyes])
+AM_CONDITIONAL([MECH_SYSV_SEM], [test "x$shmkit_wait_sysv_sem" = xyes])
 
 # Which mechanisms can be chosen.
 shmkit_wait_usable_futex=$shmkit_cv_wait_linux_futex
@@ -198,27 +233,23 @@ AS_IF([test "x$with_wait" = xauto], [
 
 wait_mechanism_detail=$wait_mechanism
 AS_CASE([$wait_mechanism],
-  [futex], [AC_DEFINE([SHMKIT_WAIT_FUTEX], [1], [Define to 1 to wait with the Linux futex.])],
-  [umtx], [AC_DEFINE([SHMKIT_WAIT_UMTX], [1], [Define to 1 to wait with FreeBSD _umtx_op.])],
-  [openbsd-futex], [AC_DEFINE([SHMKIT_WAIT_OPENBSD_FUTEX], [1], [Define to 1 to wait with OpenBSD futex().])],
-  [netbsd-futex], [AC_DEFINE([SHMKIT_WAIT_NETBSD_FUTEX], [1], [Define to 1 to wait with the NetBSD __futex system call.])],
+  [futex], [AC_DEFINE([SHMKIT_MECH_FUTEX], [1], [Define to 1 to wait with the Linux futex.])],
+  [umtx], [AC_DEFINE([SHMKIT_MECH_UMTX], [1], [Define to 1 to wait with FreeBSD _umtx_op.])],
+  [openbsd-futex], [AC_DEFINE([SHMKIT_MECH_OPENBSD_FUTEX], [1], [Define to 1 to wait with OpenBSD futex().])],
+  [netbsd-futex], [AC_DEFINE([SHMKIT_MECH_NETBSD_FUTEX], [1], [Define to 1 to wait with the NetBSD __futex system call.])],
   [darwin], [
-    AC_DEFINE([SHMKIT_WAIT_DARWIN], [1], [Define to 1 to wait with a macOS primitive.])
-    AS_IF([test "x$shmkit_cv_wait_darwin_os_sync" = xyes], [
-      AC_DEFINE([SHMKIT_WAIT_DARWIN_OS_SYNC], [1], [Define to 1 to wait with os_sync_wait_on_address.])
-      wait_mechanism_detail="darwin (os_sync)"
-    ], [
-      AC_DEFINE([SHMKIT_WAIT_DARWIN_ULOCK], [1], [Define to 1 to wait with __ulock_wait.])
-      wait_mechanism_detail="darwin (ulock)"
-    ])],
+    AC_DEFINE([SHMKIT_MECH_DARWIN], [1], [Define to 1 to wait with a macOS primitive.])
+    # src/wait-darwin.c waits with os_sync where the build has it.
+    AS_IF([test "x$shmkit_cv_wait_darwin_os_sync" = xyes],
+          [wait_mechanism_detail="darwin (os_sync)"],
+          [wait_mechanism_detail="darwin (ulock)"])],
   [sysv-sem], [
-    AC_DEFINE([SHMKIT_WAIT_SYSV_SEM], [1], [Define to 1 to wait with System V semaphores.])
-    AS_IF([test "x$ac_cv_func_semtimedop" != xyes],
+    AC_DEFINE([SHMKIT_MECH_SYSV_SEM], [1], [Define to 1 to wait with System V semaphores.])
+    AS_IF([test "x$shmkit_cv_func_semtimedop" != xyes],
           [wait_mechanism_detail="sysv-sem (no semtimedop: timed waits poll)"])],
-  [poll], [AC_DEFINE([SHMKIT_WAIT_POLL], [1], [Define to 1 to wait by polling with nanosleep.])])
+  [poll], [AC_DEFINE([SHMKIT_MECH_POLL], [1], [Define to 1 to wait by polling with nanosleep.])])
 AC_MSG_RESULT([$wait_mechanism_detail])
-AC_DEFINE_UNQUOTED([SHMKIT_WAIT_MECHANISM_NAME], ["$wait_mechanism"],
+AC_DEFINE_UNQUOTED([SHMKIT_MECH_NAME], ["$wait_mechanism"],
                    [The wait/wake mechanism chosen by configure.])
 AC_SUBST([wait_mechanism])
-AM_CONDITIONAL([WAIT_SYSV_SEM], [test "x$wait_mechanism" = xsysv-sem])
 ])

@@ -15,7 +15,9 @@
 
 #include "atomics.h"
 #include "backend.h"
+#include "copy.h"
 #include "error.h"
+#include "fault.h"
 #include "format.h"
 #include "header.h"
 #include "holder.h"

@@ -1,12 +1,14 @@
 /*
  * hooks.c - the SHMKIT_TEST_SIMULATE test hooks (see hooks.h).  Compiled
- * to nothing unless configure was given --enable-test-hooks.
+ * only when configure was given --enable-test-hooks (Makefile.am).
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include "hooks.h"
 
-#ifdef SHMKIT_TEST_HOOKS
+#ifndef SHMKIT_TEST_HOOKS
+#error "hooks.c belongs to --enable-test-hooks builds only (see Makefile.am)"
+#endif
 
 #include <stdlib.h>
 #include <string.h>
@@ -70,10 +72,3 @@ unsigned long sk_hook_fired_count(const char *name)
 
     return i >= 0 ? (unsigned long)sk_load(&fired[i].count, SK_RELAXED) : 0ul;
 }
-
-#else
-
-/* ISO C wants at least one declaration in a translation unit. */
-typedef int sk_hooks_disabled;
-
-#endif /* SHMKIT_TEST_HOOKS */

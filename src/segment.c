@@ -273,7 +273,7 @@ static void destroy_wait_resources(const struct sk_spec *spec)
         sk_seg_open(&seg, spec, SK_SEG_READ | SK_SEG_ANY_OWNER, SK_HEADER_SIZE) < 0)
         return;
     if (sk_header_wait_fields(seg.base, seg.size, &mech, &semid) == 0 &&
-        mech == SK_WAIT_SYSV_SEM && semid >= 0) {
+        mech == SK_MECH_SYSV_SEM && semid >= 0) {
         sk_waitset_attach(&ws, mech, semid);
         sk_waitset_destroy_owned(&ws, st.uid);
     }

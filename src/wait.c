@@ -3,679 +3,108 @@
  * change, spinning briefly and then blocking in the kernel, and wake the
  * waiters without a system call when there are none.
  *
- * One blocking primitive per platform, chosen by configure
- * (m4/shmkit-wait.m4); see wait.h for the contract.  The platform
- * primitives are all "compare and sleep" calls on the word's address
- * (futex, _umtx_op, __futex, os_sync/ulock), so that a store followed by a
- * wake can never slip between a waiter's check and its sleep.  System V
- * semaphores and polling are the portable fallbacks.
+ * This file holds what every mechanism shares: the adaptive spin, the
+ * wake-request protocol (block_registered and sk_notify, model-checked by
+ * tests/model/wait.pml) and the wait sets.  The blocking itself is one
+ * file per mechanism behind struct sk_wait_ops (wait-mech.h), each
+ * compiled where configure found its primitive (m4/shmkit-wait.m4); see
+ * wait.h for the contract.  The platform primitives are all "compare and
+ * sleep" calls on the word's address (futex, _umtx_op, __futex,
+ * os_sync/ulock), so that a store followed by a wake can never slip
+ * between a waiter's check and its sleep.  System V semaphores and
+ * polling are the portable fallbacks.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include "config.h"
-
-#include <errno.h>
-#include <limits.h>
-#include <pthread.h>
-#include <sched.h>
-#include <signal.h>
-#include <stddef.h>
-#include <string.h>
-#include <time.h>
 
 #include "atomics.h"
 #include "error.h"
 #include "hooks.h"
 #include "proc.h"
 #include "wait.h"
+#include "wait-mech.h"
 
-/* A mechanism chosen by configure is available by definition (this also
- * lets the file be compiled for a platform with just -DSHMKIT_WAIT_xxx). */
-#if defined(SHMKIT_WAIT_FUTEX) && !defined(SHMKIT_HAVE_LINUX_FUTEX)
-#define SHMKIT_HAVE_LINUX_FUTEX 1
-#endif
-#if defined(SHMKIT_WAIT_UMTX) && !defined(SHMKIT_HAVE_UMTX)
-#define SHMKIT_HAVE_UMTX 1
-#endif
-#if defined(SHMKIT_WAIT_OPENBSD_FUTEX) && !defined(SHMKIT_HAVE_OPENBSD_FUTEX)
-#define SHMKIT_HAVE_OPENBSD_FUTEX 1
-#endif
-#if defined(SHMKIT_WAIT_NETBSD_FUTEX) && !defined(SHMKIT_HAVE_NETBSD_FUTEX)
-#define SHMKIT_HAVE_NETBSD_FUTEX 1
-#endif
-#if defined(SHMKIT_WAIT_DARWIN_OS_SYNC) && !defined(SHMKIT_HAVE_DARWIN_OS_SYNC)
-#define SHMKIT_HAVE_DARWIN_OS_SYNC 1
-#endif
-#if defined(SHMKIT_WAIT_DARWIN_ULOCK) && !defined(SHMKIT_HAVE_DARWIN_ULOCK)
-#define SHMKIT_HAVE_DARWIN_ULOCK 1
-#endif
-#if defined(SHMKIT_WAIT_SYSV_SEM) && !defined(SHMKIT_HAVE_SYSV_SEM)
-#define SHMKIT_HAVE_SYSV_SEM 1
-#endif
-
-/* The portable profile never waits on a Linux futex, but it still wakes
- * the futex waiters of a segment made by a normal build. */
-#if defined(SHMKIT_HAVE_LINUX_FUTEX) && !defined(SHMKIT_PORTABLE_PROFILE)
-#define SK_CAN_WAIT_FUTEX 1
-#endif
-#if defined(SHMKIT_HAVE_DARWIN_OS_SYNC) || defined(SHMKIT_HAVE_DARWIN_ULOCK)
-#define SK_HAVE_DARWIN 1
-#endif
-/* Wait with os_sync when the build may, unless configure chose ulock. */
-#if defined(SHMKIT_HAVE_DARWIN_OS_SYNC) && !defined(SHMKIT_WAIT_DARWIN_ULOCK)
-#define SK_DARWIN_WAITS_OS_SYNC 1
-#endif
-#if defined(SK_CAN_WAIT_FUTEX) || defined(SHMKIT_HAVE_UMTX) || defined(SHMKIT_HAVE_OPENBSD_FUTEX) \
-    || defined(SHMKIT_HAVE_NETBSD_FUTEX) || defined(SK_HAVE_DARWIN)
-#define SK_HAVE_COMPARE_AND_SLEEP 1
-#endif
-#if defined(SHMKIT_HAVE_SYSV_SEM) && defined(HAVE_SEMTIMEDOP) && HAVE_SEMTIMEDOP \
-    && (!defined(HAVE_DECL_SEMTIMEDOP) || HAVE_DECL_SEMTIMEDOP)
-#define SK_HAVE_SEMTIMEDOP 1
-#endif
-
-#if defined(SHMKIT_HAVE_LINUX_FUTEX)
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-#endif
-
-#if defined(SHMKIT_HAVE_UMTX)
-#include <sys/types.h>
-#include <sys/umtx.h>
-#endif
-
-#if defined(SHMKIT_HAVE_OPENBSD_FUTEX)
-#include <sys/time.h>
-#include <sys/futex.h>
-#endif
-
-#if defined(SHMKIT_HAVE_NETBSD_FUTEX)
-#include <sys/syscall.h>
-#include <sys/futex.h>
-#include <unistd.h>
-#endif
-
-#if defined(SHMKIT_HAVE_DARWIN_OS_SYNC)
-#include <os/clock.h>
-#include <os/os_sync_wait_on_address.h>
-#endif
-
-#if defined(SHMKIT_HAVE_DARWIN_ULOCK)
-/* __ulock_wait/__ulock_wake are exported by libSystem since macOS 10.12 but
- * declared in no public header.  Declarations and constants as in XNU's
- * bsd/sys/ulock.h (apple-oss-distributions/xnu): UL_COMPARE_AND_WAIT_SHARED
- * is operation 3 (compare a 32-bit word, key by the physical page so that
- * other processes mapping it share the queue), ULF_WAKE_ALL 0x00000100,
- * ULF_NO_ERRNO 0x01000000 (return -errno instead of setting errno).  The
- * wait returns the number of remaining waiters (>= 0) when woken, and its
- * timeout is in microseconds, 0 meaning none. */
-extern int __ulock_wait(uint32_t operation, void *addr, uint64_t value, uint32_t timeout_us);
-extern int __ulock_wake(uint32_t operation, void *addr, uint64_t wake_value);
-#define SK_UL_COMPARE_AND_WAIT_SHARED 3u
-#define SK_ULF_WAKE_ALL 0x00000100u
-#define SK_ULF_NO_ERRNO 0x01000000u
-#endif
-
-#if defined(SHMKIT_HAVE_SYSV_SEM)
-#include <sys/types.h>
-#include <sys/ipc.h>
-#include <sys/sem.h>
-/* The fourth argument of semctl; callers define it (Linux does not). */
-union sk_semun {
-    int val;
-    struct semid_ds *buf;
-    unsigned short *array;
-};
-#endif
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <string.h>
 
 struct sk_wait_stats sk_wait_stats;
 
-/* Polling backoff: first nap and longest nap. */
-#define SK_POLL_MIN_NS 20000u
-#define SK_POLL_MAX_NS 2000000u
-
-#define SK_NS_PER_SEC 1000000000u
-
 /* ------------------------------------------------------------------ */
-/* Names and availability                                              */
+/* The mechanisms of this build                                        */
 /* ------------------------------------------------------------------ */
 
+/* Every mechanism configure compiled (the same conditions as the
+ * AM_CONDITIONALs of Makefile.am), polling first. */
+static const struct sk_wait_ops *const mechanisms[] = {
+    &sk_wait_poll_ops,
+#if defined(SHMKIT_HAVE_LINUX_FUTEX)
+    &sk_wait_futex_ops,
+#endif
+#if defined(SHMKIT_HAVE_UMTX)
+    &sk_wait_umtx_ops,
+#endif
+#if defined(SHMKIT_HAVE_OPENBSD_FUTEX)
+    &sk_wait_openbsd_ops,
+#endif
+#if defined(SHMKIT_HAVE_NETBSD_FUTEX)
+    &sk_wait_netbsd_ops,
+#endif
+#if defined(SHMKIT_HAVE_DARWIN_OS_SYNC) || defined(SHMKIT_HAVE_DARWIN_ULOCK)
+    &sk_wait_darwin_ops,
+#endif
+#if defined(SHMKIT_HAVE_SYSV_SEM)
+    &sk_wait_sem_ops,
+#endif
+};
+
+/* The operations of MECH (a number that may come from a segment), or NULL
+ * if this build has no such mechanism. */
+static const struct sk_wait_ops *ops_of(int mech)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof mechanisms / sizeof mechanisms[0]; i++)
+        if (mechanisms[i]->mech == mech)
+            return mechanisms[i];
+    return NULL;
+}
+
+/* configure names its choice (SHMKIT_MECH_NAME, m4/shmkit-wait.m4). */
 int sk_wait_build_mechanism(void)
 {
-#if defined(SHMKIT_WAIT_FUTEX)
-    return SK_WAIT_FUTEX;
-#elif defined(SHMKIT_WAIT_UMTX)
-    return SK_WAIT_UMTX;
-#elif defined(SHMKIT_WAIT_OPENBSD_FUTEX)
-    return SK_WAIT_OPENBSD_FUTEX;
-#elif defined(SHMKIT_WAIT_NETBSD_FUTEX)
-    return SK_WAIT_NETBSD_FUTEX;
-#elif defined(SHMKIT_WAIT_DARWIN)
-    return SK_WAIT_DARWIN;
-#elif defined(SHMKIT_WAIT_SYSV_SEM)
-    return SK_WAIT_SYSV_SEM;
-#else
-    return SK_WAIT_POLL;
-#endif
+    int mech;
+
+    for (mech = SK_MECH_POLL; mech <= SK_MECH_LAST; mech++)
+        if (strcmp(sk_wait_mechanism_name(mech), SHMKIT_MECH_NAME) == 0)
+            return mech;
+    return SK_MECH_POLL;
 }
 
 const char *sk_wait_mechanism_name(int mech)
 {
     switch (mech) {
-    case SK_WAIT_POLL: return "poll";
-    case SK_WAIT_FUTEX: return "futex";
-    case SK_WAIT_UMTX: return "umtx";
-    case SK_WAIT_OPENBSD_FUTEX: return "openbsd-futex";
-    case SK_WAIT_NETBSD_FUTEX: return "netbsd-futex";
-    case SK_WAIT_DARWIN: return "darwin";
-    case SK_WAIT_SYSV_SEM: return "sysv-sem";
+    case SK_MECH_POLL: return "poll";
+    case SK_MECH_FUTEX: return "futex";
+    case SK_MECH_UMTX: return "umtx";
+    case SK_MECH_OPENBSD_FUTEX: return "openbsd-futex";
+    case SK_MECH_NETBSD_FUTEX: return "netbsd-futex";
+    case SK_MECH_DARWIN: return "darwin";
+    case SK_MECH_SYSV_SEM: return "sysv-sem";
     default: return "unknown";
     }
 }
 
 int sk_wait_mechanism_usable(int mech)
 {
-    switch (mech) {
-    case SK_WAIT_POLL:
-        return 1;
-#if defined(SK_CAN_WAIT_FUTEX)
-    case SK_WAIT_FUTEX:
-        return 1;
-#endif
-#if defined(SHMKIT_HAVE_UMTX)
-    case SK_WAIT_UMTX:
-        return 1;
-#endif
-#if defined(SHMKIT_HAVE_OPENBSD_FUTEX)
-    case SK_WAIT_OPENBSD_FUTEX:
-        return 1;
-#endif
-#if defined(SHMKIT_HAVE_NETBSD_FUTEX)
-    case SK_WAIT_NETBSD_FUTEX:
-        return 1;
-#endif
-#if defined(SK_HAVE_DARWIN)
-    case SK_WAIT_DARWIN:
-        return 1;
-#endif
-#if defined(SHMKIT_HAVE_SYSV_SEM)
-    case SK_WAIT_SYSV_SEM:
-        return 1;
-#endif
-    default:
-        return 0;
-    }
+    const struct sk_wait_ops *ops = ops_of(mech);
+
+    return ops != NULL && ops->can_wait;
 }
-
-/* Whether this process can wake the waiters of a segment using MECH. */
-static int can_wake(int mech)
-{
-#if defined(SHMKIT_HAVE_LINUX_FUTEX)
-    if (mech == SK_WAIT_FUTEX)
-        return 1;
-#endif
-    return sk_wait_mechanism_usable(mech);
-}
-
-/* ------------------------------------------------------------------ */
-/* Time                                                                */
-/* ------------------------------------------------------------------ */
-
-static struct timespec timespec_from_ns(uint64_t ns)
-{
-    struct timespec ts;
-
-    ts.tv_sec = (time_t)(ns / SK_NS_PER_SEC);
-    ts.tv_nsec = (long)(ns % SK_NS_PER_SEC);
-    return ts;
-}
-
-/* Nanoseconds left until DEADLINE (> 0), or 0 if it has passed. */
-static uint64_t ns_left(uint64_t deadline)
-{
-    uint64_t now = sk_monotonic_ns();
-
-    return now < deadline ? deadline - now : 0;
-}
-
-/* Sleep NS nanoseconds: 0, or -EINTR if a signal handler ran (the caller
- * returns it, so that signals are never swallowed by a wait). */
-static int nap(uint64_t ns)
-{
-    struct timespec ts = timespec_from_ns(ns);
-
-    if (nanosleep(&ts, NULL) == 0)
-        return 0;
-    return errno == EINTR ? -EINTR : 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* Polling: the fallback every other mechanism degrades to             */
-/* ------------------------------------------------------------------ */
-
-/* Nap for NS, or until DEADLINE (0: none) if that comes first:
- * -ETIMEDOUT if it has passed already, -EINTR for a signal, else 0. */
-static int nap_until(uint64_t ns, uint64_t deadline)
-{
-    if (deadline != 0) {
-        uint64_t left = ns_left(deadline);
-
-        if (left == 0)
-            return -ETIMEDOUT;
-        if (left < ns)
-            ns = left;
-    }
-    return nap(ns);
-}
-
-/* Sleep while *WORD == EXPECTED with exponential backoff from
- * SK_POLL_MIN_NS up to MAX_STEP, honouring DEADLINE (0: none). */
-static int poll_block(sk_atomic_u32 *word, uint32_t expected, uint64_t deadline,
-                      uint64_t max_step)
-{
-    uint64_t step = SK_POLL_MIN_NS;
-
-    for (;;) {
-        int rc;
-
-        if (sk_load(word, SK_ACQUIRE) != expected)
-            return 0;
-        rc = nap_until(step, deadline);
-        if (rc != 0)
-            return rc;
-        if (step < max_step)
-            step = step * 2 < max_step ? step * 2 : max_step;
-    }
-}
-
-/* A kernel primitive failed in a way that leaves us nothing to sleep on
- * (ENOSYS under a seccomp filter, a semaphore set removed...): nap once,
- * up to 1 ms, and report a spurious wake-up.  The caller re-checks its
- * condition and calls again: the word we were given may be a wake request
- * that other waiters set again, which polling it would never see move. */
-static int degraded_nap(uint64_t deadline)
-{
-    return nap_until(SK_UNWOKEN_POLL_NS, deadline);
-}
-
-#if defined(SK_HAVE_COMPARE_AND_SLEEP)
-/* Map the errno of a failed compare-and-sleep call.  Anything unexpected
- * (ENOSYS under a seccomp filter, EFAULT...) degrades to polling rather
- * than failing the wait. */
-static int blocked_result(int err, sk_atomic_u32 *word, uint32_t expected, uint64_t deadline)
-{
-    switch (err) {
-    case EAGAIN:     /* the word no longer held EXPECTED */
-        return 0;
-    case ETIMEDOUT:
-        return -ETIMEDOUT;
-    case EINTR:
-        return -EINTR;
-#if defined(ECANCELED)
-    case ECANCELED:  /* OpenBSD: a signal arrived with SA_RESTART: wait again */
-        return 0;
-#endif
-    default:
-        (void)word;
-        (void)expected;
-        return degraded_nap(deadline);
-    }
-}
-#endif
-
-/* ------------------------------------------------------------------ */
-/* Kernel compare-and-sleep primitives                                 */
-/* ------------------------------------------------------------------ */
-
-#if defined(SK_CAN_WAIT_FUTEX)
-/* Without FUTEX_PRIVATE_FLAG the futex is keyed by the page's backing
- * object, so that processes mapping the segment share the queue.  The
- * FUTEX_WAIT timeout is relative on CLOCK_MONOTONIC: recomputed from the
- * deadline at each call. */
-static int futex_block(sk_atomic_u32 *word, uint32_t expected, uint64_t deadline)
-{
-    struct timespec rel, *relp = NULL;
-
-    if (deadline != 0) {
-        uint64_t left = ns_left(deadline);
-
-        if (left == 0)
-            return -ETIMEDOUT;
-        rel = timespec_from_ns(left);
-        relp = &rel;
-    }
-    if (syscall(SYS_futex, (void *)word, (long)FUTEX_WAIT, (long)expected, relp,
-                (void *)NULL, 0L) == 0)
-        return 0;
-    return blocked_result(errno, word, expected, deadline);
-}
-#endif
-
-#if defined(SHMKIT_HAVE_LINUX_FUTEX)
-static void futex_wake_all(sk_atomic_u32 *word)
-{
-    (void)syscall(SYS_futex, (void *)word, (long)FUTEX_WAKE, (long)INT_MAX, (void *)NULL,
-                  (void *)NULL, 0L);
-}
-#endif
-
-#if defined(SHMKIT_HAVE_UMTX)
-/* FreeBSD _umtx_op(2): UMTX_OP_WAIT_UINT compares the u_int at the address
- * and sleeps; without the _PRIVATE variant the sleep queue is the
- * process-shared one when the word lies in a shared mapping.  The timeout
- * is a struct _umtx_time passed in uaddr2 with its size in uaddr; we give
- * the deadline itself (UMTX_ABSTIME on CLOCK_MONOTONIC, the clock of
- * sk_monotonic_ns).  The wait is not restarted after a signal: EINTR. */
-static int umtx_block(sk_atomic_u32 *word, uint32_t expected, uint64_t deadline)
-{
-    struct _umtx_time abstime;
-    void *size = NULL, *timeout = NULL;
-
-    if (deadline != 0) {
-        memset(&abstime, 0, sizeof abstime);
-        abstime._timeout = timespec_from_ns(deadline);
-        abstime._flags = UMTX_ABSTIME;
-        abstime._clockid = CLOCK_MONOTONIC;
-        size = (void *)(uintptr_t)sizeof abstime;
-        timeout = &abstime;
-    }
-    if (_umtx_op((void *)word, UMTX_OP_WAIT_UINT, (unsigned long)expected, size, timeout) == 0)
-        return 0;
-    return blocked_result(errno, word, expected, deadline);
-}
-
-static void umtx_wake_all(sk_atomic_u32 *word)
-{
-    (void)_umtx_op((void *)word, UMTX_OP_WAKE, (unsigned long)INT_MAX, NULL, NULL);
-}
-#endif
-
-#if defined(SHMKIT_HAVE_OPENBSD_FUTEX)
-/* OpenBSD futex(2): shared between processes unless FUTEX_PRIVATE_FLAG is
- * given (since 6.4); relative timeout.  Errors come back as -1 and errno;
- * the first kernels (6.2, 6.3) returned the error number itself, which we
- * accept too.  ECANCELED means a signal arrived with SA_RESTART set. */
-static int openbsd_futex_block(sk_atomic_u32 *word, uint32_t expected, uint64_t deadline)
-{
-    struct timespec rel, *relp = NULL;
-    int rc;
-
-    if (deadline != 0) {
-        uint64_t left = ns_left(deadline);
-
-        if (left == 0)
-            return -ETIMEDOUT;
-        rel = timespec_from_ns(left);
-        relp = &rel;
-    }
-    rc = futex((volatile uint32_t *)(void *)word, FUTEX_WAIT, (int)expected, relp, NULL);
-    if (rc == 0)
-        return 0;
-    return blocked_result(rc > 0 ? rc : errno, word, expected, deadline);
-}
-
-static void openbsd_futex_wake_all(sk_atomic_u32 *word)
-{
-    (void)futex((volatile uint32_t *)(void *)word, FUTEX_WAKE, INT_MAX, NULL, NULL);
-}
-#endif
-
-#if defined(SHMKIT_HAVE_NETBSD_FUTEX)
-/* NetBSD __futex(int *uaddr, int op, int val, const struct timespec *timeout,
- * int *uaddr2, int val2, int val3), as in sys/kern/sys_futex.c: shared
- * unless FUTEX_PRIVATE_FLAG; FUTEX_WAIT's timeout is relative, on
- * CLOCK_MONOTONIC unless FUTEX_CLOCK_REALTIME. */
-static int netbsd_futex_block(sk_atomic_u32 *word, uint32_t expected, uint64_t deadline)
-{
-    struct timespec rel, *relp = NULL;
-
-    if (deadline != 0) {
-        uint64_t left = ns_left(deadline);
-
-        if (left == 0)
-            return -ETIMEDOUT;
-        rel = timespec_from_ns(left);
-        relp = &rel;
-    }
-    if (syscall(SYS___futex, (void *)word, FUTEX_WAIT, (int)expected, relp, (void *)NULL,
-                0, 0) == 0)
-        return 0;
-    return blocked_result(errno, word, expected, deadline);
-}
-
-static void netbsd_futex_wake_all(sk_atomic_u32 *word)
-{
-    (void)syscall(SYS___futex, (void *)word, FUTEX_WAKE, INT_MAX, (void *)NULL, (void *)NULL,
-                  0, 0);
-}
-#endif
-
-#if defined(SK_HAVE_DARWIN)
-#if defined(SK_DARWIN_WAITS_OS_SYNC)
-/* macOS 14.4+: the public API.  Its timeout is relative, in nanoseconds,
- * and must not be 0; it returns the number of remaining waiters, or -1. */
-static int darwin_block(sk_atomic_u32 *word, uint32_t expected, uint64_t deadline)
-{
-    int rc;
-
-    if (deadline == 0) {
-        rc = os_sync_wait_on_address((void *)word, expected, sizeof(uint32_t),
-                                     OS_SYNC_WAIT_ON_ADDRESS_SHARED);
-    } else {
-        uint64_t left = ns_left(deadline);
-
-        if (left == 0)
-            return -ETIMEDOUT;
-        rc = os_sync_wait_on_address_with_timeout((void *)word, expected, sizeof(uint32_t),
-                                                  OS_SYNC_WAIT_ON_ADDRESS_SHARED,
-                                                  OS_CLOCK_MACH_ABSOLUTE_TIME, left);
-    }
-    if (rc >= 0)
-        return 0;
-    return blocked_result(errno, word, expected, deadline);
-}
-#else
-static int darwin_block(sk_atomic_u32 *word, uint32_t expected, uint64_t deadline)
-{
-    uint32_t timeout_us = 0; /* none */
-    int rc;
-
-    if (deadline != 0) {
-        uint64_t left = ns_left(deadline), us;
-
-        if (left == 0)
-            return -ETIMEDOUT;
-        us = (left + 999u) / 1000u;
-        /* A longer wait times out early; sk_wait_block then reports a
-         * spurious wake-up and the caller waits again. */
-        timeout_us = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
-    }
-    rc = __ulock_wait(SK_UL_COMPARE_AND_WAIT_SHARED | SK_ULF_NO_ERRNO, (void *)word, expected,
-                      timeout_us);
-    if (rc >= 0)
-        return 0;
-    return blocked_result(-rc, word, expected, deadline);
-}
-#endif
-
-/* Both wake calls when both exist: os_sync's shared waits are built on the
- * same kernel queues as UL_COMPARE_AND_WAIT_SHARED, but a second call costs
- * little (it only happens when someone waits) and guarantees that builds
- * for older macOS deployment targets interoperate. */
-static void darwin_wake_all(sk_atomic_u32 *word)
-{
-#if defined(SHMKIT_HAVE_DARWIN_OS_SYNC)
-    (void)os_sync_wake_by_address_all((void *)word, sizeof(uint32_t),
-                                      OS_SYNC_WAKE_BY_ADDRESS_SHARED);
-#endif
-#if defined(SHMKIT_HAVE_DARWIN_ULOCK)
-    int tries;
-
-    for (tries = 0; tries < 4; tries++) {
-        if (__ulock_wake(SK_UL_COMPARE_AND_WAIT_SHARED | SK_ULF_WAKE_ALL | SK_ULF_NO_ERRNO,
-                         (void *)word, 0) != -EINTR)
-            break;
-    }
-#endif
-}
-#endif /* SK_HAVE_DARWIN */
-
-/* ------------------------------------------------------------------ */
-/* System V semaphores                                                 */
-/* ------------------------------------------------------------------ */
-
-#if defined(SHMKIT_HAVE_SYSV_SEM)
-/*
- * A semaphore cannot compare a word in memory and sleep atomically, and a
- * counting semaphore used as a token pile loses wake-ups: a waiter that has
- * checked the word but not yet called semop is not counted by GETNCNT, and a
- * waiter that is woken, returns and waits again can take a token meant for
- * another one.  So the semaphore is not consumed at all; it is a generation
- * number G in [1, SK_SEM_GEN_LIMIT]:
- *
- *   waker:   G += 1  (or, at the limit, G = 1 in one semop that also adds)
- *   waiter:  g = GETVAL; re-check the word; then one atomic semop of
- *              { -g IPC_NOWAIT, +g }          G >= g, else G wrapped: return
- *              { -(g+1), +(g+1) }             sleep while G <= g
- *            which leaves G unchanged and sleeps only while no wake-up has
- *            happened since g was read.
- *
- * A wake-up that precedes the GETVAL also precedes the re-check (both are
- * ordered by the semaphore set's lock), so the waiter sees the new word; a
- * wake-up after the GETVAL makes G > g or G < g, and the semop does not
- * sleep, or stops sleeping: nothing can be lost, and no stale token is ever
- * left behind.  Every waiter blocked on the semaphore is woken by each
- * wake-up (broadcast), as the futex path does.  Semaphore operations are
- * applied in order and all or nothing, on Linux, the BSDs and macOS alike,
- * and sleepers re-evaluate their whole operation when woken.
- *
- * The one theoretical hole is an ABA: exactly SK_SEM_GEN_LIMIT - 1 wake-ups
- * (with waiters) between a waiter's GETVAL and its semop.
- */
-
-/* Check that SEMID looks like a set made by sk_waitset_create: it came from
- * shared memory, and posting to somebody else's semaphores would be bad. */
-static int sem_set_valid(int semid)
-{
-    struct semid_ds ds;
-    union sk_semun arg;
-
-    if (semid < 0)
-        return 0;
-    memset(&ds, 0, sizeof ds);
-    arg.buf = &ds;
-    if (semctl(semid, 0, IPC_STAT, arg) != 0)
-        return 0;
-    return ds.sem_nsems == SK_WAIT_WORDS;
-}
-
-static int sem_create(unsigned mode, int *semid_out)
-{
-    union sk_semun arg;
-    int semid, num;
-
-    /* The owner always keeps read and alter rights: it is the writer. */
-    semid = semget(IPC_PRIVATE, SK_WAIT_WORDS,
-                   IPC_CREAT | IPC_EXCL | (int)((mode & 0777u) | 0600u));
-    if (semid < 0)
-        return -errno;
-    arg.val = 1;
-    for (num = 0; num < SK_WAIT_WORDS; num++) {
-        if (semctl(semid, num, SETVAL, arg) != 0) {
-            int err = errno;
-
-            (void)semctl(semid, 0, IPC_RMID);
-            return -err;
-        }
-    }
-    *semid_out = semid;
-    return 0;
-}
-
-static void sem_set_op(struct sembuf *op, unsigned short num, int delta, int flags)
-{
-    op->sem_num = num;
-    op->sem_op = (short)delta;
-    op->sem_flg = (short)flags;
-}
-
-static int sem_block(int semid, unsigned index, sk_atomic_u32 *word, uint32_t expected,
-                     uint64_t deadline)
-{
-    unsigned short num = (unsigned short)(index % SK_WAIT_WORDS);
-    struct sembuf ops[4];
-    int gen, rc;
-
-#if !defined(SK_HAVE_SEMTIMEDOP)
-    /* Without semtimedop a timed wait cannot sleep in semop: it polls. */
-    if (deadline != 0)
-        return degraded_nap(deadline);
-#endif
-    gen = semctl(semid, num, GETVAL);
-    if (gen < 1 || gen > SK_SEM_GEN_LIMIT)
-        /* Removed with its segment, not ours to alter, or meddled with. */
-        return degraded_nap(deadline);
-    if (sk_load(word, SK_SEQ_CST) != expected)
-        return 0;
-    sk_hook_point("sem-before-semop");
-    sem_set_op(&ops[0], num, -gen, IPC_NOWAIT);
-    sem_set_op(&ops[1], num, gen, 0);
-    sem_set_op(&ops[2], num, -(gen + 1), 0);
-    sem_set_op(&ops[3], num, gen + 1, 0);
-#if defined(SK_HAVE_SEMTIMEDOP)
-    if (deadline != 0) {
-        uint64_t left = ns_left(deadline);
-        struct timespec rel;
-
-        if (left == 0)
-            return -ETIMEDOUT;
-        rel = timespec_from_ns(left);
-        rc = semtimedop(semid, ops, 4, &rel);
-    } else {
-        rc = semop(semid, ops, 4);
-    }
-#else
-    rc = semop(semid, ops, 4);
-#endif
-    if (rc == 0)
-        return 0;
-    switch (errno) {
-    case EINTR:
-        return -EINTR;
-    case EAGAIN: /* the generation wrapped, or semtimedop timed out */
-        return deadline != 0 && ns_left(deadline) == 0 ? -ETIMEDOUT : 0;
-    default:     /* EIDRM, EACCES, EINVAL...: fall back to polling */
-        return degraded_nap(deadline);
-    }
-}
-
-static void sem_wake_all(int semid, unsigned index)
-{
-    unsigned short num = (unsigned short)(index % SK_WAIT_WORDS);
-    int tries;
-
-    for (tries = 0; tries < 8; tries++) {
-        struct sembuf ops[2];
-        int gen = semctl(semid, num, GETVAL), nops = 1;
-
-        if (gen < 0)
-            return; /* the set is gone or not ours: nothing to wake */
-        if (gen >= 1 && gen < SK_SEM_GEN_LIMIT) {
-            sem_set_op(&ops[0], num, 1, 0);
-        } else {
-            /* Back to 1.  The +1 is what makes every system re-evaluate
-             * the sleepers; the IPC_NOWAIT keeps a concurrent waker from
-             * blocking us. */
-            sem_set_op(&ops[0], num, -gen, IPC_NOWAIT);
-            sem_set_op(&ops[1], num, 1, 0);
-            nops = 2;
-        }
-        if (semop(semid, ops, (size_t)nops) == 0 || (errno != EAGAIN && errno != EINTR))
-            return;
-    }
-}
-#endif /* SHMKIT_HAVE_SYSV_SEM */
 
 /* ------------------------------------------------------------------ */
 /* Wait sets                                                           */
@@ -683,26 +112,24 @@ static void sem_wake_all(int semid, unsigned index)
 
 static void waitset_reset(struct sk_waitset *ws)
 {
-    ws->mech = SK_WAIT_POLL;
-    ws->wake_mech = SK_WAIT_POLL;
+    ws->mech = SK_MECH_POLL;
+    ws->wake_mech = SK_MECH_POLL;
     ws->semid = -1;
 }
 
 int sk_waitset_create_with(struct sk_waitset *ws, int mech, unsigned mode)
 {
+    const struct sk_wait_ops *ops = ops_of(mech);
+
     waitset_reset(ws);
-    if (!sk_wait_mechanism_usable(mech))
+    if (ops == NULL || !ops->can_wait)
         return -ENOTSUP;
-#if defined(SHMKIT_HAVE_SYSV_SEM)
-    if (mech == SK_WAIT_SYSV_SEM) {
-        int rc = sem_create(mode, &ws->semid);
+    if (ops->create != NULL) {
+        int rc = ops->create(ws, mode);
 
         if (rc != 0)
             return rc;
     }
-#else
-    (void)mode;
-#endif
     ws->mech = mech;
     ws->wake_mech = mech;
     return 0;
@@ -715,150 +142,106 @@ int sk_waitset_create(struct sk_waitset *ws, unsigned mode)
 
 void sk_waitset_attach(struct sk_waitset *ws, int mech, int semid)
 {
+    const struct sk_wait_ops *ops = ops_of(mech);
+
     waitset_reset(ws);
-    if (mech == SK_WAIT_SYSV_SEM) {
-#if defined(SHMKIT_HAVE_SYSV_SEM)
-        if (sem_set_valid(semid)) {
-            ws->mech = SK_WAIT_SYSV_SEM;
-            ws->wake_mech = SK_WAIT_SYSV_SEM;
-            ws->semid = semid;
-        }
-#else
-        (void)semid;
-#endif
-        return;
-    }
-    if (sk_wait_mechanism_usable(mech))
+    if (ops == NULL || (ops->adopt != NULL && !ops->adopt(ws, semid)))
+        return; /* poll, and wake nobody */
+    if (ops->can_wait)
         ws->mech = mech;
-    if (can_wake(mech))
-        ws->wake_mech = mech;
+    ws->wake_mech = mech;
+}
+
+/* Free what the mechanism of WS holds for the segment: only if OWNER_UID
+ * made it, unless that is NULL. */
+static void waitset_free(struct sk_waitset *ws, const long *owner_uid)
+{
+    const struct sk_wait_ops *ops = ops_of(ws->mech);
+
+    if (ops != NULL && ops->destroy != NULL)
+        ops->destroy(ws, owner_uid);
+    waitset_reset(ws);
 }
 
 void sk_waitset_destroy_owned(struct sk_waitset *ws, long uid)
 {
-#if defined(SHMKIT_HAVE_SYSV_SEM)
-    struct semid_ds ds;
-    union sk_semun arg;
-
-    memset(&ds, 0, sizeof ds);
-    arg.buf = &ds;
-    /* The set id came from a segment: only a set made by the segment's
-     * owner is the segment's. */
-    if (ws->semid >= 0 && semctl(ws->semid, 0, IPC_STAT, arg) == 0 &&
-        (long)ds.sem_perm.cuid == uid)
-        (void)semctl(ws->semid, 0, IPC_RMID);
-#else
-    (void)uid;
-#endif
-    waitset_reset(ws);
+    waitset_free(ws, &uid);
 }
 
 void sk_waitset_destroy(struct sk_waitset *ws)
 {
-#if defined(SHMKIT_HAVE_SYSV_SEM)
-    if (ws->semid >= 0)
-        (void)semctl(ws->semid, 0, IPC_RMID);
-#endif
-    waitset_reset(ws);
+    waitset_free(ws, NULL);
 }
 
 /* ------------------------------------------------------------------ */
 /* Block and wake                                                      */
 /* ------------------------------------------------------------------ */
 
+/* Whether DEADLINE (0: none) has passed. */
+static int deadline_passed(uint64_t deadline)
+{
+    struct sk_wait_timeout t;
+
+    return sk_wait_timeout(deadline, &t) != 0;
+}
+
+/* What sk_wait_block reports for the result RC of a mechanism's sleep.
+ * A primitive that failed in a way that leaves nothing to sleep on
+ * (ENOSYS under a seccomp filter, EFAULT, a semaphore set removed...)
+ * degrades to a nap of up to 1 ms reported as a spurious wake-up, rather
+ * than failing the wait: the caller re-checks its condition and calls
+ * again (the word given may be a wake request that other waiters set
+ * again, which polling it would never see move). */
+static int sleep_result(int rc, uint64_t deadline)
+{
+    switch (rc) {
+    case 0:
+    case -ETIMEDOUT:
+    case -EINTR:
+        return rc;
+    case -EAGAIN:     /* the word no longer held the value */
+        return 0;
+#if defined(ECANCELED)
+    case -ECANCELED:  /* OpenBSD: a signal arrived with SA_RESTART: wait again */
+        return 0;
+#endif
+    default:
+        return sk_wait_nap_until(SK_UNWOKEN_POLL_NS, deadline);
+    }
+}
+
 int sk_wait_block(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
                   uint32_t expected, uint64_t deadline_ns)
 {
+    const struct sk_wait_ops *ops = ops_of(ws->mech);
+    struct sk_wait_sleep s;
     int rc;
 
     if (sk_load(word, SK_ACQUIRE) != expected)
         return 0;
-    if (deadline_ns != 0 && ns_left(deadline_ns) == 0)
+    if (sk_wait_timeout(deadline_ns, &s.timeout) != 0)
         return -ETIMEDOUT;
-    switch (ws->mech) {
-#if defined(SK_CAN_WAIT_FUTEX)
-    case SK_WAIT_FUTEX:
-        rc = futex_block(word, expected, deadline_ns);
-        break;
-#endif
-#if defined(SHMKIT_HAVE_UMTX)
-    case SK_WAIT_UMTX:
-        rc = umtx_block(word, expected, deadline_ns);
-        break;
-#endif
-#if defined(SHMKIT_HAVE_OPENBSD_FUTEX)
-    case SK_WAIT_OPENBSD_FUTEX:
-        rc = openbsd_futex_block(word, expected, deadline_ns);
-        break;
-#endif
-#if defined(SHMKIT_HAVE_NETBSD_FUTEX)
-    case SK_WAIT_NETBSD_FUTEX:
-        rc = netbsd_futex_block(word, expected, deadline_ns);
-        break;
-#endif
-#if defined(SK_HAVE_DARWIN)
-    case SK_WAIT_DARWIN:
-        rc = darwin_block(word, expected, deadline_ns);
-        break;
-#endif
-#if defined(SHMKIT_HAVE_SYSV_SEM)
-    case SK_WAIT_SYSV_SEM:
-        rc = ws->semid >= 0 ? sem_block(ws->semid, index, word, expected, deadline_ns)
-                            : poll_block(word, expected, deadline_ns, SK_POLL_MAX_NS);
-        break;
-#endif
-    default:
-        rc = poll_block(word, expected, deadline_ns, SK_POLL_MAX_NS);
-        break;
-    }
-    (void)index;
+    if (ops == NULL || !ops->can_wait)
+        ops = &sk_wait_poll_ops;
+    s.ws = ws;
+    s.index = index;
+    s.word = word;
+    s.expected = expected;
+    rc = sleep_result(ops->block(&s), deadline_ns);
     /* A primitive with a coarser clock may give up a little early: that is
      * a spurious wake-up, and the caller waits again. */
-    if (rc == -ETIMEDOUT && (deadline_ns == 0 || ns_left(deadline_ns) != 0))
+    if (rc == -ETIMEDOUT && !deadline_passed(deadline_ns))
         rc = 0;
     return rc;
 }
 
 void sk_wake_all(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word)
 {
+    const struct sk_wait_ops *ops = ops_of(ws->wake_mech);
+
     sk_fetch_add(&sk_wait_stats.wakes, 1u, SK_RELAXED);
-    switch (ws->wake_mech) {
-#if defined(SHMKIT_HAVE_LINUX_FUTEX)
-    case SK_WAIT_FUTEX:
-        futex_wake_all(word);
-        break;
-#endif
-#if defined(SHMKIT_HAVE_UMTX)
-    case SK_WAIT_UMTX:
-        umtx_wake_all(word);
-        break;
-#endif
-#if defined(SHMKIT_HAVE_OPENBSD_FUTEX)
-    case SK_WAIT_OPENBSD_FUTEX:
-        openbsd_futex_wake_all(word);
-        break;
-#endif
-#if defined(SHMKIT_HAVE_NETBSD_FUTEX)
-    case SK_WAIT_NETBSD_FUTEX:
-        netbsd_futex_wake_all(word);
-        break;
-#endif
-#if defined(SK_HAVE_DARWIN)
-    case SK_WAIT_DARWIN:
-        darwin_wake_all(word);
-        break;
-#endif
-#if defined(SHMKIT_HAVE_SYSV_SEM)
-    case SK_WAIT_SYSV_SEM:
-        if (ws->semid >= 0)
-            sem_wake_all(ws->semid, index);
-        break;
-#endif
-    default: /* poll: the waiters look for themselves */
-        break;
-    }
-    (void)index;
-    (void)word;
+    if (ops != NULL)
+        ops->wake_all(ws, index, word);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1033,8 +416,8 @@ static int block_registered(const struct sk_waitset *ws, unsigned index, sk_atom
         sk_hook_point("wait-asked");
         if (sk_load(word, SK_SEQ_CST) != seen)
             return 0;
-        if (ws->mech == SK_WAIT_POLL) /* no kernel sleep: watch the word */
-            return poll_block(word, seen, deadline, SK_POLL_MAX_NS);
+        if (ws->mech == SK_MECH_POLL) /* no kernel sleep: watch the word */
+            return sk_wait_poll_block(word, seen, deadline, SK_POLL_MAX_NS);
         sk_hook_point("wait-before-sleep");
         /* W3: sleep while the request is still the generation we asked in. */
         rc = sk_wait_block(ws, index, waiters, asked, deadline);
@@ -1063,12 +446,12 @@ int sk_wait_changed(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *
     if (timeout_ms > 0)
         deadline = now + (uint64_t)timeout_ms * 1000000u;
 
-    if (mode == SK_WAIT_SPIN) {
+    if (mode == SK_WAIT_MODE_SPIN) {
         rc = spin_until(word, seen, now, deadline, 1, &sw);
         watch_stop(&sw);
         return rc == -EINTR && sk_load(word, SK_ACQUIRE) != seen ? 0 : rc;
     }
-    if (mode != SK_WAIT_BLOCKING) {
+    if (mode != SK_WAIT_MODE_BLOCK) {
         uint64_t end = now + SK_SPIN_NS;
 
         if (deadline != 0 && deadline < end)
@@ -1083,13 +466,13 @@ int sk_wait_changed(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *
             return 0;
         if (rc != 0)
             return rc;
-        if (deadline != 0 && ns_left(deadline) == 0)
+        if (deadline_passed(deadline))
             return -ETIMEDOUT;
     }
 
     if (waiters == NULL)
         /* Nobody can know we wait, so nobody will wake us: short naps. */
-        rc = poll_block(word, seen, deadline, SK_UNWOKEN_POLL_NS);
+        rc = sk_wait_poll_block(word, seen, deadline, SK_UNWOKEN_POLL_NS);
     else
         rc = block_registered(ws, index, word, seen, waiters, deadline);
     /* A signal or the deadline racing with a change is still a change. */
@@ -1120,7 +503,7 @@ int sk_wait_changed(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *
  * consumed it (perhaps one whose publication the waiter had already seen)
  * made the request differ, the compare-and-sleep calls compare it again
  * under the kernel's queue lock, and the wake-up follows the change; the
- * semaphore path compares generations too (see sem_block).
+ * semaphore path compares generations too (see wait-sem.c).
  *
  * Why a generation and not a flag (shmkit 0.1 stored 1, and notifiers
  * exchanged it with 0): with several waiters of one word, waiter B asks
@@ -1137,7 +520,7 @@ int sk_wait_changed(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *
  * so B sleeps through a change only if exactly 2^31 requests are consumed
  * (each a wake-up system call) between B's W1 and its W3.
  *
- * Every wake primitive here is a broadcast (FUTEX_WAKE and UMTX_OP_WAKE
+ * Every wake primitive (wait-*.c) is a broadcast (FUTEX_WAKE and UMTX_OP_WAKE
  * with INT_MAX, ULF_WAKE_ALL, os_sync_wake_by_address_all, a new semaphore
  * generation), so the one wake that consumes the request wakes every
  * waiter that shared it, and a waiter woken without a change asks again.
@@ -1171,16 +554,16 @@ void sk_notify(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
 /* ------------------------------------------------------------------ */
 
 /* Process-wide wait mode; an atomic so that threads may change it. */
-static sk_atomic_u32 process_wait_mode = SK_WAIT_ADAPTIVE;
+static sk_atomic_u32 process_wait_mode = SK_WAIT_MODE_ADAPTIVE;
 
 int sk_wait_mode_get(void)
 {
     return (int)sk_load(&process_wait_mode, SK_RELAXED);
 }
 
-_Static_assert((int)SHMKIT_WAIT_ADAPTIVE == (int)SK_WAIT_ADAPTIVE &&
-               (int)SHMKIT_WAIT_SPIN == (int)SK_WAIT_SPIN &&
-               (int)SHMKIT_WAIT_BLOCK == (int)SK_WAIT_BLOCKING,
+_Static_assert((int)SHMKIT_WAIT_ADAPTIVE == (int)SK_WAIT_MODE_ADAPTIVE &&
+               (int)SHMKIT_WAIT_SPIN == (int)SK_WAIT_MODE_SPIN &&
+               (int)SHMKIT_WAIT_BLOCK == (int)SK_WAIT_MODE_BLOCK,
                "public and internal wait modes agree");
 
 SHMKIT_API int shmkit_set_wait_mode(int mode)

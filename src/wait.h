@@ -15,7 +15,7 @@
  * The usual pair of calls:
  *
  *   reader:  rc = sk_wait_changed(&ws, IDX, &h->version, seen, &h->waiters,
- *                                 timeout_ms, SK_WAIT_ADAPTIVE);
+ *                                 timeout_ms, SK_WAIT_MODE_ADAPTIVE);
  *   writer:  sk_store(&h->version, seen + 1, SK_RELEASE);
  *            sk_notify(&ws, IDX, &h->version, &h->waiters);
  *
@@ -28,16 +28,19 @@
 
 #include "atomics.h"
 
-/* Mechanism numbers.  They are stored in segment headers: never renumber. */
+/* Mechanism numbers.  They are stored in segment headers: never renumber.
+ * (configure's choice is SHMKIT_MECH_* in config.h; the wait modes below
+ * are SK_WAIT_MODE_*, the public ones SHMKIT_WAIT_*.) */
 enum sk_wait_mech {
-    SK_WAIT_POLL = 1,          /* nanosleep with backoff */
-    SK_WAIT_FUTEX,             /* Linux futex, shared */
-    SK_WAIT_UMTX,              /* FreeBSD _umtx_op UMTX_OP_WAIT_UINT */
-    SK_WAIT_OPENBSD_FUTEX,     /* OpenBSD futex() */
-    SK_WAIT_NETBSD_FUTEX,      /* NetBSD __futex */
-    SK_WAIT_DARWIN,            /* os_sync_wait_on_address or __ulock_wait */
-    SK_WAIT_SYSV_SEM           /* a System V semaphore set per segment */
+    SK_MECH_POLL = 1,          /* nanosleep with backoff (wait-poll.c) */
+    SK_MECH_FUTEX,             /* Linux futex, shared (wait-futex.c) */
+    SK_MECH_UMTX,              /* FreeBSD _umtx_op UMTX_OP_WAIT_UINT (wait-umtx.c) */
+    SK_MECH_OPENBSD_FUTEX,     /* OpenBSD futex() (wait-openbsd.c) */
+    SK_MECH_NETBSD_FUTEX,      /* NetBSD __futex (wait-netbsd.c) */
+    SK_MECH_DARWIN,            /* os_sync_wait_on_address or __ulock_wait (wait-darwin.c) */
+    SK_MECH_SYSV_SEM           /* a System V semaphore set per segment (wait-sem.c) */
 };
+#define SK_MECH_LAST SK_MECH_SYSV_SEM
 
 /* The low bit of a wake request: "somebody asked in this generation"
  * (the request is a generation counter, see sk_notify in wait.c). */
@@ -46,11 +49,11 @@ enum sk_wait_mech {
 /* Wait indices per segment (sysv-sem: semaphores per set). */
 #define SK_WAIT_WORDS 4
 
-/* Modes of sk_wait_changed. */
+/* Modes of sk_wait_changed; the same numbers as the public SHMKIT_WAIT_*. */
 enum sk_wait_mode {
-    SK_WAIT_ADAPTIVE = 0,      /* spin for SK_SPIN_NS, then block */
-    SK_WAIT_SPIN,              /* spin (yielding now and then) until the timeout */
-    SK_WAIT_BLOCKING           /* block at once */
+    SK_WAIT_MODE_ADAPTIVE = 0, /* spin for SK_SPIN_NS, then block */
+    SK_WAIT_MODE_SPIN,         /* spin (yielding now and then) until the timeout */
+    SK_WAIT_MODE_BLOCK         /* block at once */
 };
 
 /* How long the adaptive mode spins before blocking.  A wake-up through the
@@ -66,14 +69,14 @@ enum sk_wait_mode {
 #define SK_UNWOKEN_POLL_NS 1000000u
 
 /* sysv-sem: semaphore values run from 1 to this limit, then wrap to 1 (see
- * wait.c); the limit stays well below SEMVMX (32767 everywhere). */
+ * wait-sem.c); the limit stays well below SEMVMX (32767 everywhere). */
 #define SK_SEM_GEN_LIMIT 16384
 
 /* The wait resources of one segment, in this process. */
 struct sk_waitset {
     int mech;        /* how this process waits (enum sk_wait_mech) */
     int wake_mech;   /* how it wakes others: the segment's mechanism when
-                        this build can wake it, else SK_WAIT_POLL (nothing) */
+                        this build can wake it, else SK_MECH_POLL (nothing) */
     int semid;       /* sysv-sem: the semaphore set, -1 otherwise */
 };
 
@@ -99,11 +102,11 @@ int sk_wait_mechanism_usable(int mech);
  * permission bits MODE & 0777).  Record ws->mech and ws->semid in the
  * segment for sk_waitset_attach, and call sk_waitset_destroy when the
  * segment is removed.  Returns 0, or -errno if the semaphore set could not
- * be made: WS is then still usable, with SK_WAIT_POLL. */
+ * be made: WS is then still usable, with SK_MECH_POLL. */
 int sk_waitset_create(struct sk_waitset *ws, unsigned mode);
 
 /* The same with a chosen mechanism (tests, and --with-wait experiments):
- * -ENOTSUP, and WS set to SK_WAIT_POLL, if this build cannot use MECH. */
+ * -ENOTSUP, and WS set to SK_MECH_POLL, if this build cannot use MECH. */
 int sk_waitset_create_with(struct sk_waitset *ws, int mech, unsigned mode);
 
 /* For a process opening a segment: use the mechanism MECH and semaphore set
@@ -118,7 +121,7 @@ void sk_waitset_attach(struct sk_waitset *ws, int mech, int semid);
 void sk_waitset_destroy_owned(struct sk_waitset *ws, long uid);
 
 /* Free the segment's wait resources (sysv-sem: remove the semaphore set),
- * when the segment itself is removed.  WS becomes SK_WAIT_POLL. */
+ * when the segment itself is removed.  WS becomes SK_MECH_POLL. */
 void sk_waitset_destroy(struct sk_waitset *ws);
 
 /* Block while *WORD == EXPECTED, until woken or until the CLOCK_MONOTONIC
@@ -136,9 +139,9 @@ void sk_wake_all(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *wor
 
 /* Wait until *WORD != SEEN; what the slot and the ring call.
  *
- * SK_WAIT_ADAPTIVE spins up to SK_SPIN_NS (with a CPU pause hint), then
- * asks for a wake-up in *WAITERS, re-checks and blocks; SK_WAIT_SPIN only
- * spins; SK_WAIT_BLOCKING asks and blocks at once.  WAITERS is the wake
+ * SK_WAIT_MODE_ADAPTIVE spins up to SK_SPIN_NS (with a CPU pause hint), then
+ * asks for a wake-up in *WAITERS, re-checks and blocks; SK_WAIT_MODE_SPIN only
+ * spins; SK_WAIT_MODE_BLOCK asks and blocks at once.  WAITERS is the wake
  * request of WORD in the segment (a generation counter whose low bit asks
  * for a wake-up, shared by every waiter of WORD, see sk_notify in wait.c;
  * a waiter that times out may leave it asked), or NULL when the caller

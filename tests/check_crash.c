@@ -1277,14 +1277,14 @@ START_TEST(test_half_created_leaks_no_semaphores)
     mech = (int)h->wait_mech;
     semid = h->wait_semid;
     sk_seg_close(&seg);
-    if (mech != SK_WAIT_SYSV_SEM) {
+    if (mech != SK_MECH_SYSV_SEM) {
         printf("# SKIP semaphore sets of half-created segments: this build waits with %s\n",
                sk_wait_mechanism_name(mech));
     } else {
         ck_assert_int_eq(sem_set_exists(semid), 1);
     }
     ck_assert_int_eq(shmkit_unlink(spec), 0);
-    ck_assert_msg(mech != SK_WAIT_SYSV_SEM || !sem_set_exists(semid),
+    ck_assert_msg(mech != SK_MECH_SYSV_SEM || !sem_set_exists(semid),
                   "%s: the semaphore set %d of a half-created segment was left behind",
                   backend_name(backend), semid);
     tu_assert_no_leftovers();

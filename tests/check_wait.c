@@ -93,7 +93,7 @@ static int begin(int i)
     ck_assert_int_eq(sk_waitset_create_with(&ws, mech, 0600), 0);
     ck_assert_int_eq(ws.mech, mech);
     ck_assert_int_eq(ws.wake_mech, mech);
-    if (mech == SK_WAIT_SYSV_SEM)
+    if (mech == SK_MECH_SYSV_SEM)
         ck_assert_int_ge(ws.semid, 0);
     else
         ck_assert_int_eq(ws.semid, -1);
@@ -192,10 +192,12 @@ static pid_t spawn(void)
 
 static const char *mode_name(int mode)
 {
-    return mode == SK_WAIT_SPIN ? "spin" : mode == SK_WAIT_BLOCKING ? "blocking" : "adaptive";
+    if (mode == SK_WAIT_MODE_SPIN)
+        return "spin";
+    return mode == SK_WAIT_MODE_BLOCK ? "blocking" : "adaptive";
 }
 
-static const int all_modes[] = {SK_WAIT_ADAPTIVE, SK_WAIT_SPIN, SK_WAIT_BLOCKING};
+static const int all_modes[] = {SK_WAIT_MODE_ADAPTIVE, SK_WAIT_MODE_SPIN, SK_WAIT_MODE_BLOCK};
 
 /* ---- timeouts ------------------------------------------------------ */
 
@@ -217,14 +219,14 @@ START_TEST(test_timeout_accuracy)
                       mode_name(all_modes[m]), (unsigned long long)elapsed);
         /* A waiter that blocked leaves its wake request behind (one useless
          * wake-up later); a spinning one never asked. */
-        ck_assert_int_eq(asked(&sh->waiters), all_modes[m] == SK_WAIT_SPIN ? 0 : 1);
+        ck_assert_int_eq(asked(&sh->waiters), all_modes[m] == SK_WAIT_MODE_SPIN ? 0 : 1);
         sk_store(&sh->waiters, 0, SK_RELEASE);
     }
     /* A reader that cannot register (read-only mapping). */
     {
         uint64_t t0 = now_ns(), elapsed;
 
-        ck_assert_int_eq(sk_wait_changed(&ws, 0, &sh->word, 0, NULL, 200, SK_WAIT_ADAPTIVE),
+        ck_assert_int_eq(sk_wait_changed(&ws, 0, &sh->word, 0, NULL, 200, SK_WAIT_MODE_ADAPTIVE),
                          -ETIMEDOUT);
         elapsed = now_ns() - t0;
         ck_assert(elapsed >= 200 * MS && elapsed < 2200 * MS);
@@ -304,7 +306,7 @@ START_TEST(test_wake_from_other_process)
 
             /* Store only once the parent has registered as a waiter (a
              * spinning parent never registers: give it time instead). */
-            if (mode == SK_WAIT_SPIN)
+            if (mode == SK_WAIT_MODE_SPIN)
                 sleep_ms(50);
             else if (!await_asked(&sh->waiters, CHILD_TIMEOUT_MS))
                 _exit(3);
@@ -321,7 +323,7 @@ START_TEST(test_wake_from_other_process)
         /* The notifier consumed the request it acted on. */
         ck_assert_int_eq(asked(&sh->waiters), 0);
         /* The writer saw the waiter and woke it (or nobody, if it spun). */
-        ck_assert_uint_eq(load(&sh->result[0]), mode == SK_WAIT_SPIN ? 0 : 1);
+        ck_assert_uint_eq(load(&sh->result[0]), mode == SK_WAIT_MODE_SPIN ? 0 : 1);
     }
     finish();
 }
@@ -406,19 +408,19 @@ static void pingpong(int i, int mode)
 
 START_TEST(test_pingpong_adaptive)
 {
-    pingpong(_i, SK_WAIT_ADAPTIVE);
+    pingpong(_i, SK_WAIT_MODE_ADAPTIVE);
 }
 END_TEST
 
 START_TEST(test_pingpong_spin)
 {
-    pingpong(_i, SK_WAIT_SPIN);
+    pingpong(_i, SK_WAIT_MODE_SPIN);
 }
 END_TEST
 
 START_TEST(test_pingpong_blocking)
 {
-    pingpong(_i, SK_WAIT_BLOCKING);
+    pingpong(_i, SK_WAIT_MODE_BLOCK);
 }
 END_TEST
 
@@ -491,7 +493,7 @@ START_TEST(test_one_notify_wakes_all_waiters)
 
             sk_fetch_add(&sh->flag, 1u, SK_SEQ_CST);
             rc = sk_wait_changed(&ws, 2, &sh->word, 0, &sh->waiters, -1,
-                                 k % 2 ? SK_WAIT_BLOCKING : SK_WAIT_ADAPTIVE);
+                                 k % 2 ? SK_WAIT_MODE_BLOCK : SK_WAIT_MODE_ADAPTIVE);
             sk_store(&sh->result[k], (uint32_t)-rc, SK_RELEASE);
             _exit(rc == 0 && load(&sh->word) == 1 ? 0 : 1);
         }
@@ -536,7 +538,7 @@ START_TEST(test_many_waiters_many_rounds)
         if (pids[k] == 0) {
             for (r = 1; r <= ROUNDS; r++) {
                 int rc = sk_wait_changed(&ws, 0, &sh->word, r - 1, &sh->waiters, -1,
-                                         k == 0 ? SK_WAIT_ADAPTIVE : SK_WAIT_BLOCKING);
+                                         k == 0 ? SK_WAIT_MODE_ADAPTIVE : SK_WAIT_MODE_BLOCK);
 
                 if (rc != 0 || load(&sh->word) != r)
                     _exit(1);
@@ -596,19 +598,19 @@ START_TEST(test_forced_aba_interleaving)
     int status_a, status_b, b_done;
     uint32_t before;
 
-    if (begin(_i) == SK_WAIT_POLL) {
+    if (begin(_i) == SK_MECH_POLL) {
         /* Pollers watch the word itself: there is no sleep to hold. */
         finish();
         return;
     }
     a = spawn();
     if (a == 0) {
-        int rc = sk_wait_changed(&ws, 0, &sh->word, 0, &sh->waiters, -1, SK_WAIT_BLOCKING);
+        int rc = sk_wait_changed(&ws, 0, &sh->word, 0, &sh->waiters, -1, SK_WAIT_MODE_BLOCK);
 
         if (rc != 0 || load(&sh->word) != 1)
             _exit(1);
         sk_store(&sh->phase, 1, SK_RELEASE); /* saw version 1, waits for 2 */
-        rc = sk_wait_changed(&ws, 0, &sh->word, 1, &sh->waiters, -1, SK_WAIT_BLOCKING);
+        rc = sk_wait_changed(&ws, 0, &sh->word, 1, &sh->waiters, -1, SK_WAIT_MODE_BLOCK);
         _exit(rc == 0 && load(&sh->word) == 2 ? 0 : 2);
     }
     ck_assert(await_asked(&sh->waiters, CHILD_TIMEOUT_MS));
@@ -620,7 +622,7 @@ START_TEST(test_forced_aba_interleaving)
         int rc;
 
         sk_hook_point_fn = hold_before_sleep;
-        rc = sk_wait_changed(&ws, 0, &sh->word, 0, &sh->waiters, -1, SK_WAIT_BLOCKING);
+        rc = sk_wait_changed(&ws, 0, &sh->word, 0, &sh->waiters, -1, SK_WAIT_MODE_BLOCK);
         sk_store(&sh->result[0], (uint32_t)-rc, SK_RELEASE);
         sk_store(&sh->result[1], load(&sh->word), SK_RELEASE);
         sk_store(&sh->flag, 1, SK_RELEASE);
@@ -739,8 +741,8 @@ static void eintr_case(int mode)
 START_TEST(test_signal_interrupts_wait)
 {
     begin(_i);
-    eintr_case(SK_WAIT_BLOCKING);
-    eintr_case(SK_WAIT_ADAPTIVE);
+    eintr_case(SK_WAIT_MODE_BLOCK);
+    eintr_case(SK_WAIT_MODE_ADAPTIVE);
     finish();
 }
 END_TEST
@@ -822,13 +824,13 @@ END_TEST
 START_TEST(test_signal_with_sa_restart)
 {
     int mech = begin(_i);
-    int kernel_restarts = mech == SK_WAIT_FUTEX;
+    int kernel_restarts = mech == SK_MECH_FUTEX;
 
-    signal_case(SK_WAIT_SPIN, 1, -1, 0);
-    signal_case(SK_WAIT_ADAPTIVE, 1, -1, !kernel_restarts);
-    signal_case(SK_WAIT_BLOCKING, 1, -1, !kernel_restarts);
-    if (mech == SK_WAIT_FUTEX)
-        signal_case(SK_WAIT_BLOCKING, 1, 20000, 1);
+    signal_case(SK_WAIT_MODE_SPIN, 1, -1, 0);
+    signal_case(SK_WAIT_MODE_ADAPTIVE, 1, -1, !kernel_restarts);
+    signal_case(SK_WAIT_MODE_BLOCK, 1, -1, !kernel_restarts);
+    if (mech == SK_MECH_FUTEX)
+        signal_case(SK_WAIT_MODE_BLOCK, 1, 20000, 1);
     finish();
 }
 END_TEST
@@ -859,7 +861,7 @@ START_TEST(test_idle_waiter_uses_little_cpu)
 
         if (pid == 0) {
             int rc = sk_wait_changed(&ws, 0, &sh->word, 0, variant ? NULL : &sh->waiters, 1000,
-                                     SK_WAIT_ADAPTIVE);
+                                     SK_WAIT_MODE_ADAPTIVE);
 
             _exit(rc == -ETIMEDOUT ? 0 : 1);
         }
@@ -972,7 +974,7 @@ START_TEST(test_semaphore_generation_wraps)
     if (pid == 0) {
         for (r = 1; r <= 3; r++) {
             int rc = sk_wait_changed(&ws, 0, &sh->word, r - 1, &sh->waiters, CHILD_TIMEOUT_MS,
-                                     SK_WAIT_BLOCKING);
+                                     SK_WAIT_MODE_BLOCK);
 
             if (rc != 0)
                 _exit(10 + (int)r);
@@ -1004,12 +1006,12 @@ START_TEST(test_attach_checks_the_record)
     int build = sk_wait_build_mechanism();
 
     sk_waitset_attach(&a, 999, 5);
-    ck_assert_int_eq(a.mech, SK_WAIT_POLL);
-    ck_assert_int_eq(a.wake_mech, SK_WAIT_POLL);
+    ck_assert_int_eq(a.mech, SK_MECH_POLL);
+    ck_assert_int_eq(a.wake_mech, SK_MECH_POLL);
     ck_assert_int_eq(a.semid, -1);
-    sk_waitset_attach(&a, SK_WAIT_POLL, -1);
-    ck_assert_int_eq(a.mech, SK_WAIT_POLL);
-    if (build != SK_WAIT_SYSV_SEM) {
+    sk_waitset_attach(&a, SK_MECH_POLL, -1);
+    ck_assert_int_eq(a.mech, SK_MECH_POLL);
+    if (build != SK_MECH_SYSV_SEM) {
         sk_waitset_attach(&a, build, -1);
         ck_assert_int_eq(a.mech, build);
         ck_assert_int_eq(a.wake_mech, build);
@@ -1017,32 +1019,33 @@ START_TEST(test_attach_checks_the_record)
     }
     /* A futex segment opened by a build that must not wait on futexes
      * (the portable profile) still wakes its futex waiters. */
-    sk_waitset_attach(&a, SK_WAIT_FUTEX, -1);
-    ck_assert_int_eq(a.mech, sk_wait_mechanism_usable(SK_WAIT_FUTEX) ? SK_WAIT_FUTEX : SK_WAIT_POLL);
+    sk_waitset_attach(&a, SK_MECH_FUTEX, -1);
+    ck_assert_int_eq(a.mech,
+                     sk_wait_mechanism_usable(SK_MECH_FUTEX) ? SK_MECH_FUTEX : SK_MECH_POLL);
 #if defined(SHMKIT_HAVE_LINUX_FUTEX)
-    ck_assert_int_eq(a.wake_mech, SK_WAIT_FUTEX);
+    ck_assert_int_eq(a.wake_mech, SK_MECH_FUTEX);
 #else
-    ck_assert_int_eq(a.wake_mech, SK_WAIT_POLL);
+    ck_assert_int_eq(a.wake_mech, SK_MECH_POLL);
 #endif
     /* A semaphore set that is missing, or not one of ours. */
-    sk_waitset_attach(&a, SK_WAIT_SYSV_SEM, -1);
-    ck_assert_int_eq(a.mech, SK_WAIT_POLL);
+    sk_waitset_attach(&a, SK_MECH_SYSV_SEM, -1);
+    ck_assert_int_eq(a.mech, SK_MECH_POLL);
     ck_assert_int_eq(a.semid, -1);
 #if defined(TEST_HAVE_SEM)
-    if (sk_wait_mechanism_usable(SK_WAIT_SYSV_SEM)) {
+    if (sk_wait_mechanism_usable(SK_MECH_SYSV_SEM)) {
         struct sk_waitset made;
         int foreign = semget(IPC_PRIVATE, 1, IPC_CREAT | 0600);
 
         ck_assert_int_ge(foreign, 0);
-        sk_waitset_attach(&a, SK_WAIT_SYSV_SEM, foreign);
-        ck_assert_int_eq(a.mech, SK_WAIT_POLL);
+        sk_waitset_attach(&a, SK_MECH_SYSV_SEM, foreign);
+        ck_assert_int_eq(a.mech, SK_MECH_POLL);
         ck_assert_int_eq(a.semid, -1);
         ck_assert_int_eq(semctl(foreign, 0, IPC_RMID), 0);
 
-        ck_assert_int_eq(sk_waitset_create_with(&made, SK_WAIT_SYSV_SEM, 0600), 0);
-        sk_waitset_attach(&a, SK_WAIT_SYSV_SEM, made.semid);
-        ck_assert_int_eq(a.mech, SK_WAIT_SYSV_SEM);
-        ck_assert_int_eq(a.wake_mech, SK_WAIT_SYSV_SEM);
+        ck_assert_int_eq(sk_waitset_create_with(&made, SK_MECH_SYSV_SEM, 0600), 0);
+        sk_waitset_attach(&a, SK_MECH_SYSV_SEM, made.semid);
+        ck_assert_int_eq(a.mech, SK_MECH_SYSV_SEM);
+        ck_assert_int_eq(a.wake_mech, SK_MECH_SYSV_SEM);
         ck_assert_int_eq(a.semid, made.semid);
         sk_waitset_destroy(&made);
         ck_assert_int_eq(made.semid, -1);
@@ -1050,7 +1053,7 @@ START_TEST(test_attach_checks_the_record)
         {
             sk_atomic_u32 w = 0, n = 0;
 
-            ck_assert_int_eq(sk_wait_changed(&a, 0, &w, 0, &n, 50, SK_WAIT_BLOCKING), -ETIMEDOUT);
+            ck_assert_int_eq(sk_wait_changed(&a, 0, &w, 0, &n, 50, SK_WAIT_MODE_BLOCK), -ETIMEDOUT);
             sk_wake_all(&a, 0, &w);
             ck_assert_uint_eq(n, 1); /* the timed-out waiter's request stays */
         }
@@ -1061,8 +1064,8 @@ END_TEST
 
 START_TEST(test_mechanism_names)
 {
-    static const int all[] = {SK_WAIT_POLL, SK_WAIT_FUTEX, SK_WAIT_UMTX, SK_WAIT_OPENBSD_FUTEX,
-                              SK_WAIT_NETBSD_FUTEX, SK_WAIT_DARWIN, SK_WAIT_SYSV_SEM};
+    static const int all[] = {SK_MECH_POLL, SK_MECH_FUTEX, SK_MECH_UMTX, SK_MECH_OPENBSD_FUTEX,
+                              SK_MECH_NETBSD_FUTEX, SK_MECH_DARWIN, SK_MECH_SYSV_SEM};
     unsigned i, j;
 
     for (i = 0; i < sizeof all / sizeof all[0]; i++) {
@@ -1071,14 +1074,14 @@ START_TEST(test_mechanism_names)
             ck_assert_str_ne(sk_wait_mechanism_name(all[i]), sk_wait_mechanism_name(all[j]));
     }
     ck_assert_str_eq(sk_wait_mechanism_name(0), "unknown");
-    ck_assert_str_eq(sk_wait_mechanism_name(SK_WAIT_SYSV_SEM + 1), "unknown");
-    ck_assert_str_eq(sk_wait_mechanism_name(SK_WAIT_POLL), "poll");
-#ifdef SHMKIT_WAIT_MECHANISM_NAME
+    ck_assert_str_eq(sk_wait_mechanism_name(SK_MECH_SYSV_SEM + 1), "unknown");
+    ck_assert_str_eq(sk_wait_mechanism_name(SK_MECH_POLL), "poll");
+#ifdef SHMKIT_MECH_NAME
     ck_assert_str_eq(sk_wait_mechanism_name(sk_wait_build_mechanism()),
-                     SHMKIT_WAIT_MECHANISM_NAME);
+                     SHMKIT_MECH_NAME);
 #endif
     ck_assert(sk_wait_mechanism_usable(sk_wait_build_mechanism()));
-    ck_assert(sk_wait_mechanism_usable(SK_WAIT_POLL));
+    ck_assert(sk_wait_mechanism_usable(SK_MECH_POLL));
     ck_assert(!sk_wait_mechanism_usable(0));
     ck_assert(!sk_wait_mechanism_usable(999));
     fprintf(stderr, "# build mechanism: %s\n", sk_wait_mechanism_name(sk_wait_build_mechanism()));
@@ -1105,8 +1108,8 @@ static Suite *wait_suite(void)
     int k;
 
     add_mech(sk_wait_build_mechanism());
-    add_mech(SK_WAIT_POLL);
-    add_mech(SK_WAIT_SYSV_SEM);
+    add_mech(SK_MECH_POLL);
+    add_mech(SK_MECH_SYSV_SEM);
     tcase_add_test(common, test_mechanism_names);
     tcase_add_test(common, test_attach_checks_the_record);
     suite_add_tcase(s, common);
@@ -1132,7 +1135,7 @@ static Suite *wait_suite(void)
         tcase_add_loop_test(tc, test_idle_waiter_uses_little_cpu, k, k + 1);
         tcase_add_loop_test(tc, test_notify_without_waiters_skips_wake, k, k + 1);
 #if defined(TEST_HAVE_SEM)
-        if (mechs[k] == SK_WAIT_SYSV_SEM) {
+        if (mechs[k] == SK_MECH_SYSV_SEM) {
             tcase_add_loop_test(tc, test_semaphore_set_removed, k, k + 1);
             tcase_add_loop_test(tc, test_semaphore_generation_wraps, k, k + 1);
         }

@@ -323,7 +323,7 @@ sk_info_field() {
 SK_WAIT_MECHANISMS='futex|umtx|openbsd-futex|netbsd-futex|darwin|sysv-sem|poll'
 SK_WAIT_MECHANISM=
 [ -f "$top_builddir/config.h" ] &&
-    SK_WAIT_MECHANISM=$(sed -n 's/^#define SHMKIT_WAIT_MECHANISM_NAME "\(.*\)"$/\1/p' \
+    SK_WAIT_MECHANISM=$(sed -n 's/^#define SHMKIT_MECH_NAME "\(.*\)"$/\1/p' \
         "$top_builddir/config.h")
 
 # POSIX sleep takes whole seconds; every system shmkit runs on takes

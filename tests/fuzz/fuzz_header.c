@@ -40,7 +40,7 @@ static void defuse(unsigned char *seg, size_t size, int fix)
     if (size < SK_HEADER_SIZE)
         return;
     intact = sk_header_checksum(h) == h->checksum;
-    if (h->wait_mech == SK_WAIT_SYSV_SEM)
+    if (h->wait_mech == SK_MECH_SYSV_SEM)
         h->wait_semid = -1;
     if (fix || intact)
         h->checksum = sk_header_checksum(h);
@@ -79,7 +79,7 @@ static void validate_in_memory(const unsigned char *seg, size_t size)
     else
         FZ_CHECK(shmkit_error_detail()[0] != '\0');
     if (sk_header_wait_fields(copy, size, &mech, &semid) == 0)
-        FZ_CHECK(mech != SK_WAIT_SYSV_SEM || semid == -1);
+        FZ_CHECK(mech != SK_MECH_SYSV_SEM || semid == -1);
     free(copy);
 }
 

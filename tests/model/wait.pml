@@ -17,9 +17,10 @@
  *     BSD futexes, darwin) "compare the request word with the expected
  *     value and go to sleep if equal" is ONE atomic step, and "wake all
  *     sleepers of a request word" is one atomic step.  With SEM=1 the
- *     System V mechanism instead (sem_block/sem_wake_all): GETVAL, the
- *     re-check of the request word, then the semop that sleeps while the
- *     generation is unchanged; a wake-up adds 1 to the generation.
+ *     System V mechanism instead (sem_block/sem_wake_all in
+ *     src/wait-sem.c): GETVAL, the re-check of the request word, then the
+ *     semop that sleeps while the generation is unchanged; a wake-up adds
+ *     1 to the generation.
  *
  * Protocols (spin -DOLD=1, or the default: the new one; -DMIXED=1 makes
  * slot reader 0 an old build among new ones, as when shmkit 0.1 and a
