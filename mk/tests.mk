@@ -1,0 +1,160 @@
+# mk/tests.mk - included by Makefile.am: the test suite, TAP through
+# automake's parallel harness.  The Check unit suites are tests/check_*,
+# the shell tests tests/*.sh (helpers in tests/tap.sh).
+# SPDX-License-Identifier: BSD-2-Clause
+
+LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+TEST_EXTENSIONS = .sh
+SH_LOG_DRIVER = $(LOG_DRIVER)
+SH_LOG_COMPILER = $(SHELL)
+AM_TESTS_ENVIRONMENT = \
+	top_srcdir='$(top_srcdir)'; top_builddir='$(top_builddir)'; \
+	SHMKIT_HAVE_SYSV='$(have_sysv)'; SHMKIT_HAVE_POSIX='$(have_posix)'; \
+	SHMKIT_MAKE='$(MAKE)'; \
+	export top_srcdir top_builddir SHMKIT_HAVE_SYSV SHMKIT_HAVE_POSIX SHMKIT_MAKE;
+
+# ------------------------------------------------------------------
+# Check unit suites
+# ------------------------------------------------------------------
+
+# tests/libtestutil.la (it includes <check.h>) is built only with Check.
+
+CHECK_SUITES += \
+	tests/check_errors \
+	tests/check_header \
+	tests/check_layout \
+	tests/check_layout_c \
+	tests/check_ring \
+	tests/check_slot \
+	tests/check_spec \
+	tests/check_wait \
+	tests/check_portability
+if HAVE_CHECK
+check_LTLIBRARIES = tests/libtestutil.la
+tests_libtestutil_la_SOURCES = tests/testutil.c tests/testutil.h
+check_PROGRAMS += $(CHECK_SUITES)
+TESTS += $(CHECK_SUITES)
+CHECK_COMMON_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+CHECK_COMMON_LDADD = tests/libtestutil.la libshmkit-core.la $(CHECK_LIBS)
+tests_check_errors_CFLAGS = $(CHECK_COMMON_CFLAGS)
+tests_check_errors_LDADD = $(CHECK_COMMON_LDADD)
+tests_check_header_CFLAGS = $(CHECK_COMMON_CFLAGS)
+tests_check_header_LDADD = $(CHECK_COMMON_LDADD)
+tests_check_layout_CFLAGS = $(CHECK_COMMON_CFLAGS)
+tests_check_layout_LDADD = $(CHECK_COMMON_LDADD)
+tests_check_layout_c_CFLAGS = $(CHECK_COMMON_CFLAGS)
+tests_check_layout_c_LDADD = $(CHECK_COMMON_LDADD)
+tests_check_ring_CFLAGS = $(CHECK_COMMON_CFLAGS)
+tests_check_ring_LDADD = $(CHECK_COMMON_LDADD)
+tests_check_wait_CFLAGS = $(CHECK_COMMON_CFLAGS)
+tests_check_wait_LDADD = $(CHECK_COMMON_LDADD)
+tests_check_slot_CFLAGS = $(CHECK_COMMON_CFLAGS)
+tests_check_slot_LDADD = $(CHECK_COMMON_LDADD)
+tests_check_spec_CFLAGS = $(CHECK_COMMON_CFLAGS)
+tests_check_spec_LDADD = $(CHECK_COMMON_LDADD)
+tests_check_portability_CFLAGS = $(CHECK_COMMON_CFLAGS)
+tests_check_portability_LDADD = $(CHECK_COMMON_LDADD)
+else
+TESTS += tests/check-skipped.sh
+endif
+EXTRA_DIST += tests/check-skipped.sh
+
+# The C API as a careless or unlucky application uses it (issue 11,
+# item 8): handles inherited through fork(), NULL arguments, flags, the
+# wrong kind of handle, error details of failed waits.
+CHECK_SUITES += tests/check_api
+tests_check_api_CFLAGS = $(CHECK_COMMON_CFLAGS)
+tests_check_api_LDADD = $(CHECK_COMMON_LDADD)
+
+# Crashing and hostile peers (issue 7): writers and consumers killed with
+# SIGKILL at random points, and a process that scribbles over a live
+# segment while readers run.  SHMKIT_CRASH_SEED=N replays a run's random
+# choices; SHMKIT_CRASH_SCALE=K multiplies the number of kills and the
+# duration of the hostile runs (soak testing).
+CHECK_SUITES += tests/check_crash tests/check_hostile
+tests_check_crash_SOURCES = tests/check_crash.c tests/peerutil.c tests/peerutil.h
+tests_check_hostile_SOURCES = tests/check_hostile.c tests/peerutil.c tests/peerutil.h
+if HAVE_CHECK
+tests_check_crash_CFLAGS = $(CHECK_COMMON_CFLAGS)
+tests_check_crash_LDADD = $(CHECK_COMMON_LDADD)
+tests_check_hostile_CFLAGS = $(CHECK_COMMON_CFLAGS)
+tests_check_hostile_LDADD = $(CHECK_COMMON_LDADD)
+endif
+
+# What a handle holds and names (issue 11): descriptors 0-2 and
+# close-on-exec, FIFOs, directories, sockets and links planted under a
+# segment's name, and followers of a removed or replaced segment.
+CHECK_SUITES += tests/check_handles
+if HAVE_CHECK
+tests_check_handles_CFLAGS = $(CHECK_COMMON_CFLAGS)
+tests_check_handles_LDADD = $(CHECK_COMMON_LDADD)
+endif
+
+# Permissions, ownership and segment lifetime.
+CHECK_SUITES += tests/check_perm
+tests_check_perm_SOURCES = tests/check_perm.c src/tools/segstatus.c \
+	src/tools/segstatus.h
+tests_check_perm_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/tools
+tests_check_perm_CFLAGS = $(CHECK_COMMON_CFLAGS)
+tests_check_perm_LDADD = $(CHECK_COMMON_LDADD)
+
+# Resource limits (tests/check_limits.c, tests/limits.sh).
+CHECK_SUITES += tests/check_limits
+tests_check_limits_CFLAGS = $(CHECK_COMMON_CFLAGS)
+tests_check_limits_LDADD = $(CHECK_COMMON_LDADD)
+
+# Threads of one process sharing the library (for ThreadSanitizer).
+CHECK_SUITES += tests/check_threads
+tests_check_threads_CFLAGS = $(CHECK_COMMON_CFLAGS) -pthread
+tests_check_threads_LDFLAGS = -pthread
+tests_check_threads_LDADD = $(CHECK_COMMON_LDADD)
+
+# A POSIX segment that shrinks under its mapping (issue 11, item 4): the
+# library's SIGBUS handler (src/fault.c) and what every call returns.
+CHECK_SUITES += tests/check_truncate
+tests_check_truncate_CFLAGS = $(CHECK_COMMON_CFLAGS) -pthread
+tests_check_truncate_LDFLAGS = -pthread
+tests_check_truncate_LDADD = $(CHECK_COMMON_LDADD)
+
+# ------------------------------------------------------------------
+# Shell tests
+# ------------------------------------------------------------------
+
+SHELL_TESTS += \
+	tests/bench-smoke.sh \
+	tests/cli-errors.sh \
+	tests/cli-follow.sh \
+	tests/cli-info.sh \
+	tests/cli-read.sh \
+	tests/cli-ring.sh \
+	tests/cli-write.sh \
+	tests/examples.sh
+# ABI guard: the library exports exactly the functions of shmkit.h.
+SHELL_TESTS += tests/abi-symbols.sh
+# The ports' packing lists match what 'make install' installs.
+SHELL_TESTS += tests/ports-plist.sh
+# Every error code is described in the man pages and tested.
+SHELL_TESTS += tests/error-lists.sh
+# Handles (see check_handles above).
+SHELL_TESTS += tests/cli-fds.sh tests/cli-planted.sh tests/cli-removed.sh
+# "shmkit ls" and "shmkit rm --stale".
+SHELL_TESTS += tests/cli-ls.sh
+# Resource limits, the sanitizer CI script and the threat model.
+SHELL_TESTS += tests/limits.sh
+EXTRA_DIST += .ci/sanitize
+# A POSIX segment that shrinks (see check_truncate above).
+SHELL_TESTS += tests/cli-truncate.sh
+# The wait/notify protocol, model-checked with Spin (issue 11); skipped
+# when spin or a C compiler is missing.
+SHELL_TESTS += tests/model.sh
+EXTRA_DIST += tests/model/wait.pml
+
+TESTS += $(SHELL_TESTS) tests/zz-leftovers.sh
+EXTRA_DIST += $(SHELL_TESTS) tests/zz-leftovers.sh tests/tap.sh
+
+# The leftover check must see every other test finished.
+LEFTOVER_DEPS = $(SHELL_TESTS:.sh=.log)
+if HAVE_CHECK
+LEFTOVER_DEPS += $(CHECK_SUITES:=.log)
+endif
+tests/zz-leftovers.log: $(LEFTOVER_DEPS)
