@@ -55,6 +55,9 @@ check_PROGRAMS += $(EXAMPLE_BINS)
 EXTRA_PROGRAMS = examples/raw/write_struct examples/raw/read_struct
 examples_raw_write_struct_SOURCES = examples/raw/write_struct.c examples/weather.h
 examples_raw_read_struct_SOURCES = examples/raw/read_struct.c examples/weather.h
+# Only the C library (the default LDADD is the Check suites').
+examples_raw_write_struct_LDADD =
+examples_raw_read_struct_LDADD =
 examples_lib_write_struct_SOURCES = examples/lib/write_struct.c examples/weather.h
 examples_lib_write_struct_LDADD = libshmkit.la
 examples_lib_read_struct_SOURCES = examples/lib/read_struct.c examples/weather.h

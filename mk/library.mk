@@ -9,7 +9,7 @@ pkgconfig_DATA = shmkit.pc
 # directly so they can reach internal functions.
 noinst_LTLIBRARIES += libshmkit-core.la
 libshmkit_core_la_CPPFLAGS = $(AM_CPPFLAGS) -DSHMKIT_BUILDING_LIBRARY
-libshmkit_core_la_CFLAGS = $(AM_CFLAGS) $(SHMKIT_VISIBILITY_CFLAGS)
+libshmkit_core_la_CFLAGS = $(SHMKIT_WARN_CFLAGS) $(SHMKIT_VISIBILITY_CFLAGS)
 libshmkit_core_la_SOURCES = \
 	src/atomics.h \
 	src/format.h \

@@ -17,8 +17,6 @@ AM_TESTS_ENVIRONMENT = \
 # Check unit suites
 # ------------------------------------------------------------------
 
-# tests/libtestutil.la (it includes <check.h>) is built only with Check.
-
 CHECK_SUITES += \
 	tests/check_errors \
 	tests/check_header \
@@ -30,30 +28,19 @@ CHECK_SUITES += \
 	tests/check_wait \
 	tests/check_portability
 if HAVE_CHECK
+# tests/libtestutil.la (it includes <check.h>) is built only with Check.
 check_LTLIBRARIES = tests/libtestutil.la
 tests_libtestutil_la_SOURCES = tests/testutil.c tests/testutil.h
 check_PROGRAMS += $(CHECK_SUITES)
 TESTS += $(CHECK_SUITES)
-CHECK_COMMON_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-CHECK_COMMON_LDADD = tests/libtestutil.la libshmkit-core.la $(CHECK_LIBS)
-tests_check_errors_CFLAGS = $(CHECK_COMMON_CFLAGS)
-tests_check_errors_LDADD = $(CHECK_COMMON_LDADD)
-tests_check_header_CFLAGS = $(CHECK_COMMON_CFLAGS)
-tests_check_header_LDADD = $(CHECK_COMMON_LDADD)
-tests_check_layout_CFLAGS = $(CHECK_COMMON_CFLAGS)
-tests_check_layout_LDADD = $(CHECK_COMMON_LDADD)
-tests_check_layout_c_CFLAGS = $(CHECK_COMMON_CFLAGS)
-tests_check_layout_c_LDADD = $(CHECK_COMMON_LDADD)
-tests_check_ring_CFLAGS = $(CHECK_COMMON_CFLAGS)
-tests_check_ring_LDADD = $(CHECK_COMMON_LDADD)
-tests_check_wait_CFLAGS = $(CHECK_COMMON_CFLAGS)
-tests_check_wait_LDADD = $(CHECK_COMMON_LDADD)
-tests_check_slot_CFLAGS = $(CHECK_COMMON_CFLAGS)
-tests_check_slot_LDADD = $(CHECK_COMMON_LDADD)
-tests_check_spec_CFLAGS = $(CHECK_COMMON_CFLAGS)
-tests_check_spec_LDADD = $(CHECK_COMMON_LDADD)
-tests_check_portability_CFLAGS = $(CHECK_COMMON_CFLAGS)
-tests_check_portability_LDADD = $(CHECK_COMMON_LDADD)
+# The suites take automake's defaults, written once here: tests/check_NAME
+# is built from tests/check_NAME.c with Check's flags and linked with the
+# test utilities and the library's internals.  Every other program names
+# its own LDADD.  Check's compiler flags (where <check.h> is, -pthread)
+# reach the tools and examples too, harmlessly; the library names its own
+# flags and does not get them.
+AM_CFLAGS += $(CHECK_CFLAGS)
+LDADD = tests/libtestutil.la libshmkit-core.la $(CHECK_LIBS)
 else
 TESTS += tests/check-skipped.sh
 endif
@@ -63,8 +50,6 @@ EXTRA_DIST += tests/check-skipped.sh
 # item 8): handles inherited through fork(), NULL arguments, flags, the
 # wrong kind of handle, error details of failed waits.
 CHECK_SUITES += tests/check_api
-tests_check_api_CFLAGS = $(CHECK_COMMON_CFLAGS)
-tests_check_api_LDADD = $(CHECK_COMMON_LDADD)
 
 # Crashing and hostile peers (issue 7): writers and consumers killed with
 # SIGKILL at random points, and a process that scribbles over a live
@@ -74,47 +59,31 @@ tests_check_api_LDADD = $(CHECK_COMMON_LDADD)
 CHECK_SUITES += tests/check_crash tests/check_hostile
 tests_check_crash_SOURCES = tests/check_crash.c tests/peerutil.c tests/peerutil.h
 tests_check_hostile_SOURCES = tests/check_hostile.c tests/peerutil.c tests/peerutil.h
-if HAVE_CHECK
-tests_check_crash_CFLAGS = $(CHECK_COMMON_CFLAGS)
-tests_check_crash_LDADD = $(CHECK_COMMON_LDADD)
-tests_check_hostile_CFLAGS = $(CHECK_COMMON_CFLAGS)
-tests_check_hostile_LDADD = $(CHECK_COMMON_LDADD)
-endif
 
 # What a handle holds and names (issue 11): descriptors 0-2 and
 # close-on-exec, FIFOs, directories, sockets and links planted under a
 # segment's name, and followers of a removed or replaced segment.
 CHECK_SUITES += tests/check_handles
-if HAVE_CHECK
-tests_check_handles_CFLAGS = $(CHECK_COMMON_CFLAGS)
-tests_check_handles_LDADD = $(CHECK_COMMON_LDADD)
-endif
 
 # Permissions, ownership and segment lifetime.
 CHECK_SUITES += tests/check_perm
 tests_check_perm_SOURCES = tests/check_perm.c src/tools/segstatus.c \
 	src/tools/segstatus.h
 tests_check_perm_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/tools
-tests_check_perm_CFLAGS = $(CHECK_COMMON_CFLAGS)
-tests_check_perm_LDADD = $(CHECK_COMMON_LDADD)
 
 # Resource limits (tests/check_limits.c, tests/limits.sh).
 CHECK_SUITES += tests/check_limits
-tests_check_limits_CFLAGS = $(CHECK_COMMON_CFLAGS)
-tests_check_limits_LDADD = $(CHECK_COMMON_LDADD)
 
 # Threads of one process sharing the library (for ThreadSanitizer).
 CHECK_SUITES += tests/check_threads
-tests_check_threads_CFLAGS = $(CHECK_COMMON_CFLAGS) -pthread
+tests_check_threads_CFLAGS = $(AM_CFLAGS) -pthread
 tests_check_threads_LDFLAGS = -pthread
-tests_check_threads_LDADD = $(CHECK_COMMON_LDADD)
 
 # A POSIX segment that shrinks under its mapping (issue 11, item 4): the
 # library's SIGBUS handler (src/fault.c) and what every call returns.
 CHECK_SUITES += tests/check_truncate
-tests_check_truncate_CFLAGS = $(CHECK_COMMON_CFLAGS) -pthread
+tests_check_truncate_CFLAGS = $(AM_CFLAGS) -pthread
 tests_check_truncate_LDFLAGS = -pthread
-tests_check_truncate_LDADD = $(CHECK_COMMON_LDADD)
 
 # ------------------------------------------------------------------
 # Shell tests
