@@ -4,7 +4,7 @@
 
 EXTRA_DIST += \
 	doc/PORTING.md \
-	build-aux/cross-build \
+	packaging/cross-build \
 	packaging/README.md \
 	packaging/plists.sh \
 	packaging/freebsd/devel/shmkit/Makefile \
@@ -22,7 +22,7 @@ EXTRA_DIST += \
 	packaging/pkgsrc/devel/shmkit/distinfo
 
 # Cross-compile for the BSDs and macOS with zig cc (needs the ziglang
-# Python package); see build-aux/cross-build.
+# Python package); see packaging/cross-build.
 cross-build:
-	$(SHELL) $(top_srcdir)/build-aux/cross-build
+	$(SHELL) $(top_srcdir)/packaging/cross-build
 .PHONY: cross-build
