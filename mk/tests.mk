@@ -108,9 +108,8 @@ SHELL_TESTS += tests/error-lists.sh
 SHELL_TESTS += tests/cli-fds.sh tests/cli-planted.sh tests/cli-removed.sh
 # "shmkit ls" and "shmkit rm --stale".
 SHELL_TESTS += tests/cli-ls.sh
-# Resource limits, the sanitizer CI script and the threat model.
+# Resource limits (see check_limits above).
 SHELL_TESTS += tests/limits.sh
-EXTRA_DIST += .ci/sanitize
 # A POSIX segment that shrinks (see check_truncate above).
 SHELL_TESTS += tests/cli-truncate.sh
 # The wait/notify protocol, model-checked with Spin (issue 11); skipped
