@@ -18,18 +18,6 @@ AC_DEFUN([SHMKIT_CHECK_CFLAG], [
   AS_VAR_POPDEF([shmkit_var])
 ])
 
-# SHMKIT_CHECK_LDFLAG(FLAG, [ACTION-IF-ACCEPTED], [ACTION-IF-NOT])
-# --------------------------------------------------------------
-AC_DEFUN([SHMKIT_CHECK_LDFLAG], [
-  AC_MSG_CHECKING([whether the linker accepts $1])
-  shmkit_save_LDFLAGS=$LDFLAGS
-  LDFLAGS="$LDFLAGS $1"
-  AC_LINK_IFELSE([AC_LANG_PROGRAM([], [])],
-                 [AC_MSG_RESULT([yes]); $2],
-                 [AC_MSG_RESULT([no]); $3])
-  LDFLAGS=$shmkit_save_LDFLAGS
-])
-
 # SHMKIT_CHECK_LOCK_FREE(BITS, C11-MACRO, SHELL-VAR)
 # ------------------------------------------------
 # Compile-time only (no program is run): the C11 macro from <stdatomic.h>,

@@ -134,13 +134,27 @@ foreign_posix_tests() {
 
 foreign_sysv_tests() {
     be=sysv
-    if ! /usr/bin/python3 -c 'import sysv_ipc' >/dev/null 2>&1; then
-        tap_skip "$be: foreign segments" "no /usr/bin/python3 with sysv_ipc"
+    # Python's sysv_ipc module makes the segments: the first python3 that
+    # has it, of $PYTHON, the one on PATH and the system's (/usr/bin; on
+    # the BSDs /usr/local/bin).
+    python=
+    tried=
+    for candidate in ${PYTHON:+"$PYTHON"} python3 /usr/bin/python3 /usr/local/bin/python3; do
+        command -v "$candidate" >/dev/null 2>&1 || continue
+        tried="$tried $(command -v "$candidate")"
+        if "$candidate" -c 'import sysv_ipc' >/dev/null 2>&1; then
+            python=$candidate
+            break
+        fi
+    done
+    if [ -z "$python" ]; then
+        tap_skip "$be: foreign segments" \
+            "no python3 with the sysv_ipc module (tried:${tried:- none}; Debian: python3-sysv-ipc)"
         return
     fi
     # make_sysv N SIZE: a segment full of random bytes.
     make_sysv() {
-        /usr/bin/python3 -c '
+        "$python" -c '
 import os, sys, sysv_ipc
 m = sysv_ipc.SharedMemory(int(sys.argv[1], 16), sysv_ipc.IPC_CREX, mode=0o600,
                           size=int(sys.argv[2]))

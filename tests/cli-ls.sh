@@ -27,8 +27,14 @@ gone() {
     [ $? -eq 3 ]
 }
 
+# has_writer SPEC: a writer holds the segment's lease.
+has_writer() {
+    [ "$(sk_info_field "$1" writer)" != none ]
+}
+
 # Start "shmkit-write --ring --owned SPEC" reading a FIFO that stays
-# open, so that it runs until it is killed; sets $writer.
+# open, so that it runs until it is killed; sets $writer.  Returns once
+# the writer holds its lease: the ring exists a moment before that.
 start_owned_writer() {
     rm -f "$FIFO"
     mkfifo "$FIFO" || return 1
@@ -36,7 +42,7 @@ start_owned_writer() {
     writer=$!
     sk_track "$writer"
     exec 3>"$FIFO"
-    sk_wait_until 100 exists "$1"
+    sk_wait_until 100 exists "$1" && sk_wait_until 100 has_writer "$1"
 }
 
 stop_writer() {

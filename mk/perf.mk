@@ -1,2 +1,0 @@
-# mk/perf.mk - included by Makefile.am.
-# SPDX-License-Identifier: BSD-2-Clause

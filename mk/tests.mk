@@ -1,0 +1,134 @@
+# mk/tests.mk - included by Makefile.am: the test suite, TAP through
+# automake's parallel harness.  The Check unit suites are tests/check_*,
+# the shell tests tests/*.sh (helpers in tests/tap.sh).
+# SPDX-License-Identifier: BSD-2-Clause
+
+LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+TEST_EXTENSIONS = .sh
+SH_LOG_DRIVER = $(LOG_DRIVER)
+SH_LOG_COMPILER = $(SHELL)
+AM_TESTS_ENVIRONMENT = \
+	top_srcdir='$(top_srcdir)'; top_builddir='$(top_builddir)'; \
+	SHMKIT_HAVE_SYSV='$(have_sysv)'; SHMKIT_HAVE_POSIX='$(have_posix)'; \
+	SHMKIT_MAKE='$(MAKE)'; \
+	export top_srcdir top_builddir SHMKIT_HAVE_SYSV SHMKIT_HAVE_POSIX SHMKIT_MAKE;
+
+# ------------------------------------------------------------------
+# Check unit suites
+# ------------------------------------------------------------------
+
+CHECK_SUITES += \
+	tests/check_errors \
+	tests/check_header \
+	tests/check_layout \
+	tests/check_layout_c \
+	tests/check_ring \
+	tests/check_slot \
+	tests/check_spec \
+	tests/check_wait \
+	tests/check_portability
+if HAVE_CHECK
+# tests/libtestutil.la (it includes <check.h>) is built only with Check.
+check_LTLIBRARIES = tests/libtestutil.la
+tests_libtestutil_la_SOURCES = tests/testutil.c tests/testutil.h
+check_PROGRAMS += $(CHECK_SUITES)
+TESTS += $(CHECK_SUITES)
+# The suites take automake's defaults, written once here: tests/check_NAME
+# is built from tests/check_NAME.c with Check's flags and linked with the
+# test utilities and the library's internals.  Every other program names
+# its own LDADD.  Check's compiler flags (where <check.h> is, -pthread)
+# reach the tools and examples too, harmlessly; the library names its own
+# flags and does not get them.
+AM_CFLAGS += $(CHECK_CFLAGS)
+LDADD = tests/libtestutil.la libshmkit-core.la $(CHECK_LIBS)
+else
+TESTS += tests/check-skipped.sh
+endif
+EXTRA_DIST += tests/check-skipped.sh
+
+# The C API as a careless or unlucky application uses it (issue 11,
+# item 8): handles inherited through fork(), NULL arguments, flags, the
+# wrong kind of handle, error details of failed waits.
+CHECK_SUITES += tests/check_api
+
+# Crashing and hostile peers (issue 7): writers and consumers killed with
+# SIGKILL at random points, and a process that scribbles over a live
+# segment while readers run.  SHMKIT_CRASH_SEED=N replays a run's random
+# choices; SHMKIT_CRASH_SCALE=K multiplies the number of kills and the
+# duration of the hostile runs (soak testing).
+CHECK_SUITES += tests/check_crash tests/check_hostile
+tests_check_crash_SOURCES = tests/check_crash.c tests/peerutil.c tests/peerutil.h
+tests_check_hostile_SOURCES = tests/check_hostile.c tests/peerutil.c tests/peerutil.h
+
+# What a handle holds and names (issue 11): descriptors 0-2 and
+# close-on-exec, FIFOs, directories, sockets and links planted under a
+# segment's name, and followers of a removed or replaced segment.
+CHECK_SUITES += tests/check_handles
+
+# Permissions, ownership and segment lifetime.
+CHECK_SUITES += tests/check_perm
+tests_check_perm_SOURCES = tests/check_perm.c src/tools/segstatus.c \
+	src/tools/segstatus.h
+tests_check_perm_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/tools
+
+# Resource limits (tests/check_limits.c, tests/limits.sh).
+CHECK_SUITES += tests/check_limits
+
+# Threads of one process sharing the library (for ThreadSanitizer).
+CHECK_SUITES += tests/check_threads
+tests_check_errors_CFLAGS = $(AM_CFLAGS) -pthread
+tests_check_errors_LDFLAGS = -pthread
+tests_check_threads_CFLAGS = $(AM_CFLAGS) -pthread
+tests_check_threads_LDFLAGS = -pthread
+
+# A POSIX segment that shrinks under its mapping (issue 11, item 4): the
+# library's SIGBUS handler (src/fault.c) and what every call returns.
+CHECK_SUITES += tests/check_truncate
+tests_check_truncate_CFLAGS = $(AM_CFLAGS) -pthread
+tests_check_truncate_LDFLAGS = -pthread
+
+# ------------------------------------------------------------------
+# Shell tests
+# ------------------------------------------------------------------
+
+SHELL_TESTS += \
+	tests/bench-smoke.sh \
+	tests/cli-errors.sh \
+	tests/cli-follow.sh \
+	tests/cli-info.sh \
+	tests/cli-read.sh \
+	tests/cli-ring.sh \
+	tests/cli-write.sh \
+	tests/examples.sh
+# ABI guard: the library exports exactly the functions of shmkit.h.
+SHELL_TESTS += tests/abi-symbols.sh
+# The ports' packing lists match what 'make install' installs.
+SHELL_TESTS += tests/ports-plist.sh
+# Every error code is described in the man pages and tested.
+SHELL_TESTS += tests/error-lists.sh
+# The installed headers compile as C89-C17 and C++98-C++17.
+SHELL_TESTS += tests/header-std.sh
+# The library's modules form layers with no cycles (includes and calls).
+SHELL_TESTS += tests/layers.sh
+# Handles (see check_handles above).
+SHELL_TESTS += tests/cli-fds.sh tests/cli-planted.sh tests/cli-removed.sh
+# "shmkit ls" and "shmkit rm --stale".
+SHELL_TESTS += tests/cli-ls.sh
+# Resource limits (see check_limits above).
+SHELL_TESTS += tests/limits.sh
+# A POSIX segment that shrinks (see check_truncate above).
+SHELL_TESTS += tests/cli-truncate.sh
+# The wait/notify protocol, model-checked with Spin (issue 11); skipped
+# when spin or a C compiler is missing.
+SHELL_TESTS += tests/model.sh
+EXTRA_DIST += tests/model/wait.pml
+
+TESTS += $(SHELL_TESTS) tests/zz-leftovers.sh
+EXTRA_DIST += $(SHELL_TESTS) tests/zz-leftovers.sh tests/tap.sh
+
+# The leftover check must see every other test finished.
+LEFTOVER_DEPS = $(SHELL_TESTS:.sh=.log)
+if HAVE_CHECK
+LEFTOVER_DEPS += $(CHECK_SUITES:=.log)
+endif
+tests/zz-leftovers.log: $(LEFTOVER_DEPS)
