@@ -24,34 +24,15 @@
 #include "internal.h"
 #include "testutil.h"
 
-static int backends[2];
-static int nbackends;
-
-/* Loop tests run once per backend (and policy, for _i >= 2); _i picks it. */
-#define BACKEND_OR_SKIP()                      \
-    int backend;                               \
-    if (_i % 2 >= nbackends)                   \
-        return;                                \
-    backend = backends[_i % 2]
-
-#define POLICY_OF_I (_i < 2 ? SHMKIT_RING_BLOCK : SHMKIT_RING_OVERWRITE)
+#define POLICY_OF_I (tu_variant_of(_i) == 0 ? SHMKIT_RING_BLOCK : SHMKIT_RING_OVERWRITE)
 
 /* Exit statuses of a child: 0, or the line of the first failed check. */
+#define CHILD "child (exit N: see the CHILD_CHECK near that line)"
 #define CHILD_CHECK(cond)                      \
     do {                                       \
         if (!(cond))                           \
             _exit(__LINE__ % 250 + 1);         \
     } while (0)
-
-static void wait_child_ok(pid_t pid)
-{
-    int status;
-
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-                  "child failed: status 0x%x (exit %d: see the CHILD_CHECK near that line)",
-                  status, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-}
 
 static int detail_has(const char *text)
 {
@@ -65,7 +46,7 @@ static int detail_has(const char *text)
  * its close leaves the parent's lease alone. */
 START_TEST(test_fork_slot_writer_refused)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32], rec[16] = "parent", buf[16];
     struct shmkit_info info;
     shmkit_slot *w, *again;
@@ -88,7 +69,7 @@ START_TEST(test_fork_slot_writer_refused)
         CHILD_CHECK(shmkit_slot_open(&again, spec, SHMKIT_WRITE) == SHMKIT_EBUSY);
         _exit(0);
     }
-    wait_child_ok(pid);
+    tu_wait_ok(pid, CHILD);
     ck_assert_int_eq(shmkit_slot_write(w, rec, sizeof rec), 0);
     ck_assert_int_eq(shmkit_slot_read(w, buf, sizeof buf, &version), (int)sizeof buf);
     ck_assert_uint_eq(version, 2);
@@ -106,7 +87,7 @@ END_TEST
  * dead and a new process took the lease as well. */
 START_TEST(test_fork_daemon_grandchild_refused)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32], rec[16] = "first", buf[16];
     struct shmkit_info info;
     shmkit_slot *w, *next;
@@ -137,7 +118,7 @@ START_TEST(test_fork_daemon_grandchild_refused)
         _exit(0); /* without closing: the lease names a dead process */
     }
     close(fds[1]);
-    wait_child_ok(first);
+    tu_wait_ok(first, CHILD);
     ck_assert_int_eq(read(fds[0], &child_rc, sizeof child_rc), (ssize_t)sizeof child_rc);
     close(fds[0]);
     ck_assert_int_eq(child_rc, SHMKIT_ENOTHOLDER);
@@ -159,7 +140,7 @@ END_TEST
  * an overwrite reader may still read. */
 START_TEST(test_fork_ring_handles)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     int policy = POLICY_OF_I;
     char spec[32], buf[16];
     struct shmkit_info info;
@@ -192,7 +173,7 @@ START_TEST(test_fork_ring_handles)
         shmkit_ring_close(w);
         _exit(0);
     }
-    wait_child_ok(pid);
+    tu_wait_ok(pid, CHILD);
     ck_assert_int_eq(shmkit_ring_send(w, "p1", 3, 0), 0);
     ck_assert_int_eq(shmkit_ring_recv(c, buf, sizeof buf, 0), 3);
     ck_assert_str_eq(buf, "p0");
@@ -216,7 +197,7 @@ END_TEST
  * owned segment nor its lease. */
 START_TEST(test_fork_child_close_keeps_owned)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     struct shmkit_info info;
     shmkit_ring *w;
@@ -231,7 +212,7 @@ START_TEST(test_fork_child_close_keeps_owned)
         shmkit_ring_close(w);
         exit(0);
     }
-    wait_child_ok(pid);
+    tu_wait_ok(pid, CHILD);
     ck_assert_int_eq(shmkit_info(spec, &info), 0);
     ck_assert_int_eq(info.writer_pid, (long)getpid());
     ck_assert_int_eq(shmkit_ring_send(w, "x", 1, 0), 0);
@@ -253,7 +234,7 @@ static void pretend_handler_missed(uint32_t parent_generation)
 
 START_TEST(test_unseen_child_writer_not_corrupt)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     uint32_t generation = sk_load(&sk_fork_generation, SK_RELAXED);
     char spec[32], msg[40] = "m", buf[64];
     shmkit_ring *w, *c;
@@ -272,7 +253,7 @@ START_TEST(test_unseen_child_writer_not_corrupt)
             CHILD_CHECK(shmkit_ring_send(w, msg, sizeof msg, 0) == 0);
         _exit(0);
     }
-    wait_child_ok(pid);
+    tu_wait_ok(pid, CHILD);
     for (i = 0; i < 3; i++)
         ck_assert_int_eq(shmkit_ring_recv(c, buf, sizeof buf, 0), (int)sizeof msg);
     rc = shmkit_ring_send(w, msg, sizeof msg, 0);
@@ -287,7 +268,7 @@ END_TEST
 
 START_TEST(test_unseen_child_consumer_not_corrupt)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     uint32_t generation = sk_load(&sk_fork_generation, SK_RELAXED);
     char spec[32], msg[40] = "m", buf[64];
     shmkit_ring *w, *c;
@@ -308,7 +289,7 @@ START_TEST(test_unseen_child_consumer_not_corrupt)
             CHILD_CHECK(shmkit_ring_recv(c, buf, sizeof buf, 0) == (int)sizeof msg);
         _exit(0);
     }
-    wait_child_ok(pid);
+    tu_wait_ok(pid, CHILD);
     /* The child's receives made room: these wrap over the frames the
      * parent's consumer still thinks are next. */
     for (i = 0; i < 3; i++)
@@ -350,7 +331,7 @@ static void provoke_unrelated_detail(void)
 
 START_TEST(test_wait_failures_set_detail)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32], rspec[32], buf[64] = {0};
     shmkit_slot *w, *r;
     shmkit_ring *rw, *rc;
@@ -396,7 +377,7 @@ static void on_alarm(int sig)
  * space. */
 START_TEST(test_interrupted_wait_sets_detail)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     struct itimerval once = {{0, 0}, {0, 50000}};
     struct sigaction sa;
     char spec[32], buf[64] = {0};
@@ -574,7 +555,7 @@ static void null_teardown(void)
  * -EINVAL with a detail for a NULL one, and crashes on none. */
 START_TEST(test_null_arguments_einval)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     size_t i;
 
     null_setup(backend);
@@ -617,7 +598,7 @@ END_TEST
 /* A data pointer may be NULL when its length is 0. */
 START_TEST(test_null_with_zero_length)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
 
     null_setup(backend);
     ck_assert_int_eq(shmkit_ring_send(nc.rw, NULL, 0, 0), 0);
@@ -640,7 +621,7 @@ END_TEST
 
 START_TEST(test_flags_refused)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32], rspec[32];
     struct shmkit_info info;
     shmkit_slot *s;
@@ -689,7 +670,7 @@ END_TEST
  * the writer's, is -EPERM. */
 START_TEST(test_wrong_handle_eperm)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     int policy = POLICY_OF_I;
     char spec[32], rspec[32], buf[16] = {0};
     shmkit_slot *sw, *sr;
@@ -736,27 +717,23 @@ END_TEST
 static Suite *api_suite(void)
 {
     Suite *s = suite_create("api");
-    TCase *forks = tcase_create("fork"), *details = tcase_create("details");
-    TCase *args = tcase_create("arguments");
+    TCase *forks = tu_tcase(s, "fork"), *details = tu_tcase(s, "details");
+    TCase *args = tu_tcase(s, "arguments");
 
-    nbackends = tu_backends(backends);
-    tcase_add_loop_test(forks, test_fork_slot_writer_refused, 0, 2);
-    tcase_add_loop_test(forks, test_fork_daemon_grandchild_refused, 0, 2);
-    tcase_add_loop_test(forks, test_fork_ring_handles, 0, 4);
-    tcase_add_loop_test(forks, test_fork_child_close_keeps_owned, 0, 2);
-    tcase_add_loop_test(forks, test_unseen_child_writer_not_corrupt, 0, 2);
-    tcase_add_loop_test(forks, test_unseen_child_consumer_not_corrupt, 0, 2);
-    tcase_add_loop_test(details, test_wait_failures_set_detail, 0, 2);
-    tcase_add_loop_test(details, test_interrupted_wait_sets_detail, 0, 2);
-    tcase_add_loop_test(args, test_null_arguments_einval, 0, 2);
+    tu_add_backend_test(forks, test_fork_slot_writer_refused, 1);
+    tu_add_backend_test(forks, test_fork_daemon_grandchild_refused, 1);
+    tu_add_backend_test(forks, test_fork_ring_handles, 2);
+    tu_add_backend_test(forks, test_fork_child_close_keeps_owned, 1);
+    tu_add_backend_test(forks, test_unseen_child_writer_not_corrupt, 1);
+    tu_add_backend_test(forks, test_unseen_child_consumer_not_corrupt, 1);
+    tu_add_backend_test(details, test_wait_failures_set_detail, 1);
+    tu_add_backend_test(details, test_interrupted_wait_sets_detail, 1);
+    tu_add_backend_test(args, test_null_arguments_einval, 1);
     tcase_add_test(args, test_null_handles_neutral);
-    tcase_add_loop_test(args, test_null_with_zero_length, 0, 2);
-    tcase_add_loop_test(args, test_flags_refused, 0, 2);
-    tcase_add_loop_test(args, test_wrong_handle_eperm, 0, 4);
+    tu_add_backend_test(args, test_null_with_zero_length, 1);
+    tu_add_backend_test(args, test_flags_refused, 1);
+    tu_add_backend_test(args, test_wrong_handle_eperm, 2);
     tcase_add_test(args, test_enotholder_described);
-    suite_add_tcase(s, forks);
-    suite_add_tcase(s, details);
-    suite_add_tcase(s, args);
     return s;
 }
 

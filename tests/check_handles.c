@@ -32,18 +32,6 @@
 #define LAYOUT "id:u32 temp:f64"
 #define MAX_FD 1024
 
-static int backend_of(int i)
-{
-    int backends[2], n = tu_backends(backends);
-
-    return i < n ? backends[i] : 0;
-}
-
-#define BACKEND_OR_SKIP()                                    \
-    int backend = backend_of(_i);                            \
-    if (backend == 0)                                        \
-        return
-
 static int fd_is_open(int fd)
 {
     return fcntl(fd, F_GETFD) >= 0 || errno != EBADF;
@@ -121,7 +109,7 @@ static void close_handles(struct handles *h)
  * descriptor on 0. */
 START_TEST(test_no_descriptor_below_3)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char before[MAX_FD];
     struct handles h;
     int saved[3], fd;
@@ -154,7 +142,7 @@ END_TEST
  * registers as a waiter and is woken. */
 START_TEST(test_readers_hold_no_descriptor)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     enum { N = 200 };
     static shmkit_slot *readers[N];
     struct rlimit old, low;
@@ -199,7 +187,7 @@ END_TEST
  * (Linux: SHM_DEST) and the key then names a new id. */
 START_TEST(test_slot_is_current)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     shmkit_slot *writer, *reader, *fresh;
     char spec[32];
 
@@ -232,7 +220,7 @@ END_TEST
  * overwrite ring's reader. */
 START_TEST(test_ring_is_current)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     static const int policies[] = { SHMKIT_RING_BLOCK, SHMKIT_RING_OVERWRITE };
     size_t p;
 
@@ -402,7 +390,7 @@ END_TEST
  * System V spec parser did, for every call that takes a spec. */
 START_TEST(test_errno_never_zeroed)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     struct shmkit_info info;
     shmkit_slot *writer, *reader;
     shmkit_ring *ring;
@@ -443,20 +431,19 @@ END_TEST
 static Suite *handles_suite(void)
 {
     Suite *s = suite_create("handles");
-    TCase *tc = tcase_create("handles");
+    TCase *tc = tu_tcase(s, "handles");
 
-    tcase_add_loop_test(tc, test_no_descriptor_below_3, 0, 2);
-    tcase_add_loop_test(tc, test_readers_hold_no_descriptor, 0, 2);
-    tcase_add_loop_test(tc, test_slot_is_current, 0, 2);
-    tcase_add_loop_test(tc, test_ring_is_current, 0, 2);
+    tu_add_backend_test(tc, test_no_descriptor_below_3, 1);
+    tu_add_backend_test(tc, test_readers_hold_no_descriptor, 1);
+    tu_add_backend_test(tc, test_slot_is_current, 1);
+    tu_add_backend_test(tc, test_ring_is_current, 1);
     tcase_add_test(tc, test_layout_set_keeps_errno);
 #ifdef __linux__
     tcase_add_loop_test(tc, test_planted_names_refused, FIFO, DANGLING_LINK + 1);
     tcase_add_test(tc, test_replaced_by_fifo);
 #endif
-    tcase_add_loop_test(tc, test_errno_never_zeroed, 0, 2);
+    tu_add_backend_test(tc, test_errno_never_zeroed, 1);
     tcase_set_timeout(tc, 60);
-    suite_add_tcase(s, tc);
     return s;
 }
 

@@ -412,15 +412,11 @@ static int as_child(int backend)
 
 START_TEST(test_rlimit_as)
 {
-    int backends[2], nb = tu_backends(backends);
-
 #ifdef UNDER_SANITIZER
     skip_note("RLIMIT_AS", "the sanitizer's allocator needs address space of its own");
     return;
 #endif
-    if (_i >= nb)
-        return;
-    in_child(as_child, backends[_i], "RLIMIT_AS");
+    in_child(as_child, tu_backend_of(_i), "RLIMIT_AS");
 }
 END_TEST
 
@@ -696,11 +692,11 @@ END_TEST
 static Suite *limits_suite(void)
 {
     Suite *s = suite_create("limits");
-    TCase *always = tcase_create("limits");
+    TCase *always = tu_tcase(s, "limits");
 
     tcase_add_test(always, test_sizes_beyond_format);
     tcase_add_loop_test(always, test_rlimit_nofile, 0, 2);
-    tcase_add_loop_test(always, test_rlimit_as, 0, 2);
+    tu_add_backend_test(always, test_rlimit_as, 1);
 #ifdef __linux__
     tcase_add_test(always, test_full_dev_shm);
     tcase_add_loop_test(always, test_sysv_namespace_limits, 0, 2);
@@ -708,15 +704,13 @@ static Suite *limits_suite(void)
     printf("# SKIP full /dev/shm and System V limits in namespaces: Linux only\n");
 #endif
     tcase_set_timeout(always, 60);
-    suite_add_tcase(s, always);
 #ifdef SHMKIT_TEST_HOOKS
     {
-        TCase *hooks = tcase_create("injected");
+        TCase *hooks = tu_tcase(s, "injected");
 
         tcase_add_loop_test(hooks, test_fault, 0, 2 * NFAULTS);
         tcase_add_loop_test(hooks, test_fault_on_open, 0, 2);
         tcase_set_timeout(hooks, 60);
-        suite_add_tcase(s, hooks);
     }
 #else
     printf("# SKIP injected faults (posix-fallocate-enospc, posix-ftruncate-efbig, "

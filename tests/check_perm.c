@@ -60,18 +60,6 @@ _Static_assert(offsetof(struct shmkit_info, reserved) + sizeof(((struct shmkit_i
 
 /* ---- helpers ------------------------------------------------------------- */
 
-static int backend_of(int i)
-{
-    int backends[2], n = tu_backends(backends);
-
-    return i < n ? backends[i] : 0;
-}
-
-#define BACKEND_OR_SKIP()                                    \
-    int backend = backend_of(_i);                            \
-    if (backend == 0)                                        \
-        return
-
 static int exists(const char *spec)
 {
     struct shmkit_info info;
@@ -88,17 +76,6 @@ static void create_slot(shmkit_slot **slot, const char *spec, unsigned mode, uns
 }
 
 /* Wait for PID and return its exit status, or 128 + signal. */
-static int reap(pid_t pid)
-{
-    int status;
-
-    while (waitpid(pid, &status, 0) < 0)
-        ck_assert_int_eq(errno, EINTR);
-    if (WIFSIGNALED(status))
-        return 128 + WTERMSIG(status);
-    return WEXITSTATUS(status);
-}
-
 /* Run FN(SPEC) in a child process as uid/gid 65534; its exit status. */
 static int as_nobody(int (*fn)(const char *spec), const char *spec)
 {
@@ -110,51 +87,7 @@ static int as_nobody(int (*fn)(const char *spec), const char *spec)
             _exit(100);
         _exit(fn(spec));
     }
-    return reap(pid);
-}
-
-/* Every segment a test names carries its pid (tests/testutil.c).  A
- * failed assertion ends the test process at once (_exit), so the cleanup
- * runs in Check's runner: each test process sends it its pid through a
- * pipe, and the runner removes whatever those pids' names still hold. */
-static int pid_pipe[2] = { -1, -1 };
-
-static void remove_named_by(long pid)
-{
-    char spec[32];
-    unsigned n;
-
-    for (n = 0; n < 64; n++) {
-        snprintf(spec, sizeof spec, "/skt.%ld.%u", pid, n);
-        if (shmkit_backend_available(SHMKIT_BACKEND_POSIX))
-            shmkit_unlink(spec);
-        snprintf(spec, sizeof spec, "sysv:0x%lx",
-                 0x40000000ul + (((unsigned long)pid & 0xffffful) << 8) + n);
-        if (shmkit_backend_available(SHMKIT_BACKEND_SYSV))
-            shmkit_unlink(spec);
-    }
-}
-
-static void open_pid_pipe(void) /* runner */
-{
-    ck_assert_int_eq(pipe(pid_pipe), 0);
-}
-
-static void send_my_pid(void) /* test process */
-{
-    pid_t pid = getpid();
-
-    ck_assert_int_eq(write(pid_pipe[1], &pid, sizeof pid), (int)sizeof pid);
-}
-
-static void remove_what_tests_left(void) /* runner, after every test */
-{
-    pid_t pid;
-
-    close(pid_pipe[1]);
-    while (read(pid_pipe[0], &pid, sizeof pid) == (ssize_t)sizeof pid)
-        remove_named_by((long)pid);
-    close(pid_pipe[0]);
+    return tu_wait_exit_code(pid);
 }
 
 #define ROOT_OR_SKIP(what)                                                         \
@@ -184,7 +117,7 @@ START_TEST(test_mode_ignores_umask)
         {0000, 0, 0600}, {0077, 0, 0600}, {0077, 0640, 0640}, {0022, 0666, 0666},
         {0777, 0604, 0604}, {0000, 0700, 0700},
     };
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     size_t i;
 
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -216,7 +149,7 @@ END_TEST
  * -EEXIST and leaves it alone. */
 START_TEST(test_create_is_exclusive)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *first, *second = NULL;
 
@@ -267,7 +200,7 @@ static int mappings_of(const char *spec, int *writable)
 
 START_TEST(test_readers_map_read_only)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *writer, *reader;
     shmkit_ring *ring, *ring_reader;
@@ -375,7 +308,7 @@ static void assert_owner_detail(void)
  * message naming both uids; allowed with it. */
 START_TEST(test_other_owner_refused)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     ROOT_OR_SKIP("other-uid refusal");
     char spec[32];
     struct shmkit_info info;
@@ -432,7 +365,7 @@ static int nobody_reads(const char *spec)
 
 START_TEST(test_other_owner_allowed_read_only)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     ROOT_OR_SKIP("other-uid allowance");
     char spec[32];
     shmkit_slot *slot;
@@ -450,7 +383,7 @@ END_TEST
  * (SHMKIT_EOWNER), and it is left as it was. */
 START_TEST(test_precreated_by_other_user)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     ROOT_OR_SKIP("pre-created object of another uid");
     char spec[32];
     struct shmkit_info info;
@@ -473,7 +406,7 @@ END_TEST
 
 START_TEST(test_owned_removed_on_close)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     struct shmkit_info info;
     shmkit_slot *slot;
@@ -526,12 +459,12 @@ static int fork_and_run(int (*fn)(const char *spec), const char *spec)
     ck_assert_int_ge(pid, 0);
     if (pid == 0)
         _exit(fn(spec));
-    return reap(pid);
+    return tu_wait_exit_code(pid);
 }
 
 START_TEST(test_owned_kept_on_close_by_others)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *creator, *reader;
 
@@ -554,7 +487,7 @@ END_TEST
  * creator's close leaves the newcomer alone. */
 START_TEST(test_owned_close_spares_a_new_segment)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     struct shmkit_info info;
     shmkit_slot *old, *newer;
@@ -609,7 +542,7 @@ static enum seg_status status_of(const char *spec, struct shmkit_info *info)
 
 START_TEST(test_stale_selection)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     struct shmkit_info info;
     enum seg_status st;
@@ -660,7 +593,7 @@ END_TEST
 
 START_TEST(test_half_created_selection)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     struct shmkit_info info;
     struct sk_spec parsed;
@@ -727,26 +660,22 @@ END_TEST
 static Suite *perm_suite(void)
 {
     Suite *s = suite_create("perm");
-    TCase *tc = tcase_create("perm");
-    int n = 2;
+    TCase *tc = tu_tcase(s, "perm");
 
-    tcase_add_loop_test(tc, test_mode_ignores_umask, 0, n);
-    tcase_add_loop_test(tc, test_create_is_exclusive, 0, n);
-    tcase_add_loop_test(tc, test_readers_map_read_only, 0, n);
+    tu_add_backend_test(tc, test_mode_ignores_umask, 1);
+    tu_add_backend_test(tc, test_create_is_exclusive, 1);
+    tu_add_backend_test(tc, test_readers_map_read_only, 1);
     tcase_add_test(tc, test_names_stay_in_namespace);
-    tcase_add_loop_test(tc, test_other_owner_refused, 0, n);
-    tcase_add_loop_test(tc, test_other_owner_allowed_read_only, 0, n);
-    tcase_add_loop_test(tc, test_precreated_by_other_user, 0, n);
-    tcase_add_loop_test(tc, test_owned_removed_on_close, 0, n);
-    tcase_add_loop_test(tc, test_owned_kept_on_close_by_others, 0, n);
-    tcase_add_loop_test(tc, test_owned_close_spares_a_new_segment, 0, n);
-    tcase_add_loop_test(tc, test_stale_selection, 0, n);
-    tcase_add_loop_test(tc, test_half_created_selection, 0, n);
+    tu_add_backend_test(tc, test_other_owner_refused, 1);
+    tu_add_backend_test(tc, test_other_owner_allowed_read_only, 1);
+    tu_add_backend_test(tc, test_precreated_by_other_user, 1);
+    tu_add_backend_test(tc, test_owned_removed_on_close, 1);
+    tu_add_backend_test(tc, test_owned_kept_on_close_by_others, 1);
+    tu_add_backend_test(tc, test_owned_close_spares_a_new_segment, 1);
+    tu_add_backend_test(tc, test_stale_selection, 1);
+    tu_add_backend_test(tc, test_half_created_selection, 1);
     tcase_add_test(tc, test_status_of_errors);
-    tcase_add_unchecked_fixture(tc, open_pid_pipe, remove_what_tests_left);
-    tcase_add_checked_fixture(tc, send_my_pid, NULL);
     tcase_set_timeout(tc, 60);
-    suite_add_tcase(s, tc);
     return s;
 }
 

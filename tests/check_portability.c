@@ -94,15 +94,6 @@ static pid_t spawn_waiter(shmkit_slot *reader, uint64_t since, uint64_t expect, 
     return pid;
 }
 
-static void assert_child_ok(pid_t pid, const char *what)
-{
-    int status;
-
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s failed (status %d)",
-                  what, status);
-}
-
 /* Removal, then a wait that starts afterwards: on the BSDs and macOS a
  * SysV reader can no longer attach its waiter view, and must still see
  * the next version (by polling).  HOOK as for spawn_waiter. */
@@ -122,7 +113,7 @@ static void wait_after_removal(int backend, const char *hook)
     /* Let the child start waiting (it works either way). */
     sk_sleep_ns(50000000u);
     write_sample(writer, 2);
-    assert_child_ok(child, "waiter after removal");
+    tu_wait_ok(child, "waiter after removal");
     shmkit_slot_close(reader);
     shmkit_slot_close(writer);
     tu_assert_no_leftovers();
@@ -132,19 +123,10 @@ static void wait_after_removal(int backend, const char *hook)
 /* Always                                                              */
 /* ------------------------------------------------------------------ */
 
-static int backends[2];
-static int nbackends;
-
-#define BACKEND_OR_SKIP()      \
-    int backend;               \
-    if (_i >= nbackends)       \
-        return;                \
-    backend = backends[_i]
-
 /* Removal while mapped: readers keep their mapping and keep waiting. */
 START_TEST(test_wait_after_removal)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     wait_after_removal(backend, NULL);
 }
 END_TEST
@@ -203,7 +185,7 @@ END_TEST
 /* A missing name is -ENOENT on every system (macOS 10.x: EINVAL). */
 START_TEST(test_unlink_missing)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     {
         char spec[32];
 
@@ -312,7 +294,7 @@ START_TEST(test_sysv_attach_before_rmid)
     child = spawn_waiter(reader, 1, 2, NULL);
     sk_sleep_ns(50000000u);
     write_sample(writer, 2);
-    assert_child_ok(child, "waiter");
+    tu_wait_ok(child, "waiter");
     shmkit_slot_close(reader);
     shmkit_slot_close(writer);
     ck_assert_int_eq(shmkit_unlink(spec), 0);
@@ -556,19 +538,17 @@ END_TEST
 static Suite *portability_suite(void)
 {
     Suite *s = suite_create("portability");
-    TCase *always = tcase_create("always");
+    TCase *always = tu_tcase(s, "always");
 
-    nbackends = tu_backends(backends);
-    tcase_add_loop_test(always, test_wait_after_removal, 0, 2);
+    tu_add_backend_test(always, test_wait_after_removal, 1);
     tcase_add_test(always, test_longest_posix_name);
     tcase_add_test(always, test_small_object_not_mapped);
-    tcase_add_loop_test(always, test_unlink_missing, 0, 2);
+    tu_add_backend_test(always, test_unlink_missing, 1);
     tcase_add_test(always, test_process_identity);
     tcase_set_timeout(always, 60);
-    suite_add_tcase(s, always);
 #ifdef SHMKIT_TEST_HOOKS
     {
-        TCase *hooks = tcase_create("simulated");
+        TCase *hooks = tu_tcase(s, "simulated");
 
         tcase_add_test(hooks, test_hook_list);
         tcase_add_test(hooks, test_sysv_no_attach_after_rmid);
@@ -582,7 +562,6 @@ static Suite *portability_suite(void)
         tcase_add_loop_test(hooks, test_sysv_limits, 0,
                             (int)(sizeof sysv_limits / sizeof sysv_limits[0]));
         tcase_set_timeout(hooks, 60);
-        suite_add_tcase(s, hooks);
     }
 #else
     printf("# SKIP simulated BSD and macOS behaviours (sysv-no-attach-after-rmid, macos-shm, "

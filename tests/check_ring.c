@@ -28,30 +28,13 @@
 #define MAP_ANON MAP_ANONYMOUS
 #endif
 
-static int backends[2];
-static int nbackends;
-
-#define BACKEND_OR_SKIP()                      \
-    int backend;                               \
-    if (_i >= nbackends)                       \
-        return;                                \
-    backend = backends[_i]
-
 /* ---- deterministic messages ---------------------------------------- */
-
-static uint64_t mix(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
 
 /* Message N: a length in 0..MAX chosen from N, then bytes derived from N,
  * the first 8 of which (when there is room) are N itself. */
 static size_t message_len(uint64_t n, size_t max)
 {
-    return (size_t)(mix(n) % (max + 1));
+    return (size_t)(tu_mix(n) % (max + 1));
 }
 
 static void fill_message(unsigned char *buf, uint64_t n, size_t len)
@@ -59,7 +42,7 @@ static void fill_message(unsigned char *buf, uint64_t n, size_t len)
     size_t i;
 
     for (i = 0; i < len; i++)
-        buf[i] = (unsigned char)(mix(n * 7919u + i) >> 17);
+        buf[i] = (unsigned char)(tu_mix(n * 7919u + i) >> 17);
     if (len >= 8)
         memcpy(buf, &n, 8);
 }
@@ -117,15 +100,6 @@ static shmkit_ring *open_ring(const char *spec, unsigned flags)
     return ring;
 }
 
-static void wait_child_ok(pid_t pid)
-{
-    int status;
-
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-                  "child failed (status 0x%x)", status);
-}
-
 static void finish(const char *spec)
 {
     ck_assert_int_eq(shmkit_unlink(spec), 0);
@@ -136,7 +110,7 @@ static void finish(const char *spec)
 
 START_TEST(test_geometry)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_ring *w, *again = NULL;
     struct shmkit_info info;
@@ -173,7 +147,7 @@ END_TEST
 
 START_TEST(test_bad_arguments)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_ring *r = NULL, *w;
     shmkit_slot *slot;
@@ -271,21 +245,21 @@ static void wrap_all_offsets(int backend, int policy, int zero_copy)
 
 START_TEST(test_wrap_block_copy)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     wrap_all_offsets(backend, SHMKIT_RING_BLOCK, 0);
 }
 END_TEST
 
 START_TEST(test_wrap_block_zero_copy)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     wrap_all_offsets(backend, SHMKIT_RING_BLOCK, 1);
 }
 END_TEST
 
 START_TEST(test_wrap_overwrite)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     wrap_all_offsets(backend, SHMKIT_RING_OVERWRITE, 0);
 }
 END_TEST
@@ -294,7 +268,7 @@ END_TEST
 
 START_TEST(test_block_full_and_timeouts)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_ring *w, *r;
     unsigned char buf[64];
@@ -328,7 +302,7 @@ END_TEST
 
 START_TEST(test_consumer_lease)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_ring *w, *c, *c2 = NULL;
     struct shmkit_info info;
@@ -384,7 +358,7 @@ END_TEST
 
 START_TEST(test_writer_takeover_keeps_sequence)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_ring *w, *r;
     char buf[16];
@@ -505,7 +479,7 @@ static void lossless_stream(int backend, int zero_copy)
         if (rc != 0)
             stream_writer_failed(child, n, rc);
     }
-    wait_child_ok(child);
+    tu_wait_ok(child, "child");
     ck_assert_int_eq(shmkit_info(spec, &info), 0);
     ck_assert_uint_eq(info.ring_messages, STREAM_MESSAGES);
     ck_assert_uint_eq(info.ring_used, 0);
@@ -515,14 +489,14 @@ static void lossless_stream(int backend, int zero_copy)
 
 START_TEST(test_lossless_copy)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     lossless_stream(backend, 0);
 }
 END_TEST
 
 START_TEST(test_lossless_zero_copy)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     lossless_stream(backend, 1);
 }
 END_TEST
@@ -593,7 +567,7 @@ static void full_speed_stream(int backend, int mode, int zero_copy)
         ck_assert_int_eq(shmkit_ring_send(w, buf, len, -1), 0);
     }
     ck_assert_int_eq(shmkit_ring_send(w, buf, SPEED_MAX + 1, -1), 0);
-    wait_child_ok(child);
+    tu_wait_ok(child, "child");
     ck_assert_uint_eq(*count, n);
     fprintf(stderr, "# full speed, %s mode%s: %llu messages\n",
             mode == SHMKIT_WAIT_BLOCK ? "block" : "adaptive", zero_copy ? ", zero-copy" : "",
@@ -604,17 +578,27 @@ static void full_speed_stream(int backend, int mode, int zero_copy)
     finish(spec);
 }
 
+/* Zero-copy on the first backend of this build in one mode, on the other
+ * in the other mode. */
+static int first_backend(void)
+{
+    int backends[2];
+
+    tu_backends(backends);
+    return backends[0];
+}
+
 START_TEST(test_full_speed_adaptive)
 {
-    BACKEND_OR_SKIP();
-    full_speed_stream(backend, SHMKIT_WAIT_ADAPTIVE, backend == backends[0]);
+    int backend = tu_backend_of(_i);
+    full_speed_stream(backend, SHMKIT_WAIT_ADAPTIVE, backend == first_backend());
 }
 END_TEST
 
 START_TEST(test_full_speed_block)
 {
-    BACKEND_OR_SKIP();
-    full_speed_stream(backend, SHMKIT_WAIT_BLOCK, backend != backends[0]);
+    int backend = tu_backend_of(_i);
+    full_speed_stream(backend, SHMKIT_WAIT_BLOCK, backend != first_backend());
 }
 END_TEST
 
@@ -701,7 +685,7 @@ static void overwrite_stream(int backend, int zero_copy)
         fill_message(buf, n, len);
         ck_assert_int_eq(shmkit_ring_send(w, buf, len, 0), 0);
     }
-    wait_child_ok(child);
+    tu_wait_ok(child, "child");
     close(ready[0]);
     close(ready[1]);
     shmkit_ring_close(w);
@@ -710,21 +694,21 @@ static void overwrite_stream(int backend, int zero_copy)
 
 START_TEST(test_overwrite_exact_losses)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     overwrite_stream(backend, 0);
 }
 END_TEST
 
 START_TEST(test_overwrite_zero_copy)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     overwrite_stream(backend, 1);
 }
 END_TEST
 
 START_TEST(test_overwrite_new_reader_starts_at_newest)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_ring *w, *r, *old;
     int i;
@@ -763,7 +747,7 @@ END_TEST
 
 START_TEST(test_damaged_frames)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     static const struct { uint32_t len, flags; } bad[] = {
         {4096, 0}, {2033, 0}, {0xffffffffu, 0}, {16, 0x80}, {32, SK_FRAME_PAD},
     };
@@ -817,7 +801,7 @@ END_TEST
  * one there. */
 START_TEST(test_misaligned_cursors)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_ring *w, *r;
     struct sk_spec parsed;
@@ -851,30 +835,27 @@ END_TEST
 static Suite *ring_suite(void)
 {
     Suite *s = suite_create("ring");
-    TCase *basic = tcase_create("basic"), *streams = tcase_create("streams");
+    TCase *basic = tu_tcase(s, "basic"), *streams = tu_tcase(s, "streams");
 
-    nbackends = tu_backends(backends);
     tcase_set_timeout(basic, 60);
     tcase_set_timeout(streams, 300);
-    tcase_add_loop_test(basic, test_geometry, 0, 2);
-    tcase_add_loop_test(basic, test_bad_arguments, 0, 2);
-    tcase_add_loop_test(basic, test_wrap_block_copy, 0, 2);
-    tcase_add_loop_test(basic, test_wrap_block_zero_copy, 0, 2);
-    tcase_add_loop_test(basic, test_wrap_overwrite, 0, 2);
-    tcase_add_loop_test(basic, test_block_full_and_timeouts, 0, 2);
-    tcase_add_loop_test(basic, test_consumer_lease, 0, 2);
-    tcase_add_loop_test(basic, test_writer_takeover_keeps_sequence, 0, 2);
-    tcase_add_loop_test(basic, test_overwrite_new_reader_starts_at_newest, 0, 2);
-    tcase_add_loop_test(basic, test_damaged_frames, 0, 2);
-    tcase_add_loop_test(basic, test_misaligned_cursors, 0, 2);
-    tcase_add_loop_test(streams, test_lossless_copy, 0, 2);
-    tcase_add_loop_test(streams, test_lossless_zero_copy, 0, 2);
-    tcase_add_loop_test(streams, test_full_speed_adaptive, 0, 2);
-    tcase_add_loop_test(streams, test_full_speed_block, 0, 2);
-    tcase_add_loop_test(streams, test_overwrite_exact_losses, 0, 2);
-    tcase_add_loop_test(streams, test_overwrite_zero_copy, 0, 2);
-    suite_add_tcase(s, basic);
-    suite_add_tcase(s, streams);
+    tu_add_backend_test(basic, test_geometry, 1);
+    tu_add_backend_test(basic, test_bad_arguments, 1);
+    tu_add_backend_test(basic, test_wrap_block_copy, 1);
+    tu_add_backend_test(basic, test_wrap_block_zero_copy, 1);
+    tu_add_backend_test(basic, test_wrap_overwrite, 1);
+    tu_add_backend_test(basic, test_block_full_and_timeouts, 1);
+    tu_add_backend_test(basic, test_consumer_lease, 1);
+    tu_add_backend_test(basic, test_writer_takeover_keeps_sequence, 1);
+    tu_add_backend_test(basic, test_overwrite_new_reader_starts_at_newest, 1);
+    tu_add_backend_test(basic, test_damaged_frames, 1);
+    tu_add_backend_test(basic, test_misaligned_cursors, 1);
+    tu_add_backend_test(streams, test_lossless_copy, 1);
+    tu_add_backend_test(streams, test_lossless_zero_copy, 1);
+    tu_add_backend_test(streams, test_full_speed_adaptive, 1);
+    tu_add_backend_test(streams, test_full_speed_block, 1);
+    tu_add_backend_test(streams, test_overwrite_exact_losses, 1);
+    tu_add_backend_test(streams, test_overwrite_zero_copy, 1);
     return s;
 }
 

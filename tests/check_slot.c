@@ -38,16 +38,6 @@
 #define MAP_ANON MAP_ANONYMOUS
 #endif
 
-static int backends[2];
-static int nbackends;
-
-/* Loop tests run once per backend; _i picks it. */
-#define BACKEND_OR_SKIP()                      \
-    int backend;                               \
-    if (_i >= nbackends)                       \
-        return;                                \
-    backend = backends[_i]
-
 /* ---- a self-checking record for the torn-read tests ---------------- */
 
 #define TORN_WORDS 62
@@ -57,23 +47,15 @@ struct checked_record {
     uint64_t sum; /* seq ^ all words, mixed */
 };
 
-static uint64_t mix(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    return x;
-}
-
 static void fill_record(struct checked_record *r, uint64_t seq)
 {
-    uint64_t sum = mix(seq);
+    uint64_t sum = tu_mix(seq);
     int i;
 
     r->seq = seq;
     for (i = 0; i < TORN_WORDS; i++) {
-        r->words[i] = mix(seq * 131u + (uint64_t)i);
-        sum = mix(sum ^ r->words[i]);
+        r->words[i] = tu_mix(seq * 131u + (uint64_t)i);
+        sum = tu_mix(sum ^ r->words[i]);
     }
     r->sum = sum;
 }
@@ -98,15 +80,6 @@ static shmkit_slot *create_slot(const char *spec, const char *layout, size_t siz
     return slot;
 }
 
-static void wait_child_ok(pid_t pid)
-{
-    int status;
-
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-                  "child failed (status 0x%x)", status);
-}
-
 /* A mapping of the raw segment, for tests that damage or inspect it. */
 static void *map_raw(const char *spec, struct sk_seg *seg)
 {
@@ -121,7 +94,7 @@ static void *map_raw(const char *spec, struct sk_seg *seg)
 
 START_TEST(test_round_trip_layout)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *w, *r;
     struct { uint32_t id; double t; } rec = {7, 21.5}, out;
@@ -156,7 +129,7 @@ END_TEST
 
 START_TEST(test_round_trip_raw_sizes)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     static const size_t sizes[] = {1, 15, 16, 17, 63, 64, 65, 4096, 65536 + 3};
     size_t i, j;
 
@@ -191,7 +164,7 @@ END_TEST
 
 START_TEST(test_versions_persist_across_writers)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *w;
     uint32_t x = 5;
@@ -213,7 +186,7 @@ END_TEST
 
 START_TEST(test_create_existing)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *w, *again = NULL;
 
@@ -242,7 +215,7 @@ END_TEST
 
 START_TEST(test_api_misuse)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *w, *r, *bad = NULL;
     char buf[64] = {0};
@@ -333,7 +306,7 @@ static int readers_satisfied(struct torn_board *board)
 
 START_TEST(test_no_torn_reads)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *w;
     struct checked_record rec;
@@ -362,7 +335,7 @@ START_TEST(test_no_torn_reads)
     } while (elapsed < TORN_MAX_SECONDS && (elapsed < TORN_SECONDS || !readers_satisfied(board)));
     sk_store(&board->stop, 1, SK_RELEASE);
     for (i = 0; i < TORN_READERS; i++)
-        wait_child_ok(readers[i]);
+        tu_wait_ok(readers[i], "child");
     ck_assert_msg(readers_satisfied(board), "readers starved for %.0f s", TORN_MAX_SECONDS);
     shmkit_slot_close(w);
     ck_assert_int_eq(shmkit_unlink(spec), 0);
@@ -375,7 +348,7 @@ END_TEST
 
 START_TEST(test_second_writer_refused)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *w, *w2 = NULL;
     pid_t child;
@@ -392,7 +365,7 @@ START_TEST(test_second_writer_refused)
         int rc = shmkit_slot_open(&w2, spec, SHMKIT_WRITE);
         _exit(rc == SHMKIT_EBUSY && strstr(shmkit_error_detail(), "pid") != NULL ? 0 : 1);
     }
-    wait_child_ok(child);
+    tu_wait_ok(child, "child");
     /* After close the lease is free again. */
     shmkit_slot_close(w);
     ck_assert_int_eq(shmkit_slot_open(&w2, spec, SHMKIT_WRITE), 0);
@@ -404,7 +377,7 @@ END_TEST
 
 START_TEST(test_dead_writer_lease_taken_over)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *w;
     struct shmkit_info info;
@@ -450,7 +423,7 @@ END_TEST
 
 START_TEST(test_reused_pid_lease_taken_over)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *w;
     struct sk_seg seg;
@@ -483,18 +456,17 @@ END_TEST
  * read as an intact record, and the next writer must take over. */
 START_TEST(test_writer_killed_mid_update)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *w, *r;
     struct checked_record rec;
-    uint64_t version, last = 0;
+    uint64_t version, last = 0, rng = tu_rng_seed(0xb111);
     int round;
 
     tu_spec(backend, spec);
     w = create_slot(spec, NULL, sizeof rec);
     shmkit_slot_close(w);
     ck_assert_int_eq(shmkit_slot_open(&r, spec, 0), 0);
-    srand(1234);
     for (round = 0; round < 60; round++) {
         int status;
         pid_t child = fork();
@@ -512,7 +484,7 @@ START_TEST(test_writer_killed_mid_update)
         /* Let the child publish at least once (a loaded machine may not
          * schedule it for a while), then kill it at a random point. */
         ck_assert_int_eq(shmkit_slot_wait(r, last, 10000), 0);
-        sk_sleep_ns((uint64_t)(rand() % 3000) * 1000u);
+        sk_sleep_ns(tu_below(&rng, 3000) * 1000u);
         kill(child, SIGKILL);
         ck_assert_int_eq(waitpid(child, &status, 0), child);
         ck_assert_int_eq(shmkit_slot_read(r, &rec, sizeof rec, &version), (int)sizeof rec);
@@ -534,7 +506,7 @@ END_TEST
  * it): readers keep the previous record, the next writer redoes it. */
 START_TEST(test_interrupted_write_keeps_previous)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *w, *r;
     struct sk_seg seg;
@@ -576,7 +548,7 @@ END_TEST
  * seconds, which would let anyone with write access stall every reader. */
 START_TEST(test_stuck_inconsistent_words_corrupt)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *w, *r;
     struct sk_seg seg;
@@ -631,7 +603,7 @@ static void make_foreign(const char *spec, size_t size, int byte)
 
 START_TEST(test_foreign_segments)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     static const struct { size_t size; int byte; int expect; } cases[] = {
         {100, 0x11, SHMKIT_ENOTSHMKIT},       /* smaller than a header */
         {4096, 0xa5, SHMKIT_ENOTSHMKIT},      /* random-looking bytes */
@@ -667,7 +639,7 @@ END_TEST
 
 START_TEST(test_wrong_kind_and_version)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *w, *s = NULL;
     struct sk_seg seg;
@@ -713,7 +685,7 @@ END_TEST
 
 START_TEST(test_mode_exact_despite_umask)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     static const unsigned modes[] = {0, 0600, 0640, 0644, 0666, 0400};
     size_t i;
     mode_t old = umask(077);
@@ -739,7 +711,7 @@ END_TEST
 /* Readers map read-only: the kernel's view of the mapping says so. */
 START_TEST(test_reader_mapping_read_only)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32], line[512];
     shmkit_slot *w, *r;
     FILE *maps;
@@ -776,7 +748,7 @@ END_TEST
 
 START_TEST(test_info_fields)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *w;
     struct shmkit_info info;
@@ -822,7 +794,7 @@ static void on_signal(int sig)
 
 START_TEST(test_wait_for_versions)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *w, *r;
     uint32_t x = 1;
@@ -867,7 +839,7 @@ START_TEST(test_wait_for_versions)
         ck_assert_uint_eq(got, version);
     }
     ck_assert_uint_eq(version, 101);
-    wait_child_ok(child);
+    tu_wait_ok(child, "child");
     shmkit_slot_close(r);
     ck_assert_int_eq(shmkit_unlink(spec), 0);
     tu_assert_no_leftovers();
@@ -881,7 +853,7 @@ END_TEST
  * acknowledgement, and the test fails. */
 START_TEST(test_many_readers_all_woken)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     enum { NREADERS = 3, VERSIONS = 300 };
     char spec[32];
     shmkit_slot *w;
@@ -953,18 +925,12 @@ END_TEST
 /* A reader that has not seen a version after this long lost its wake-up. */
 #define STRESS_LOST_MS 5000u
 
-static uint32_t stress_rng;
+static uint64_t stress_rng;
 
 #if defined(SHMKIT_TEST_HOOKS)
 static uint32_t stress_random(void)
 {
-    uint32_t x = stress_rng; /* xorshift32 */
-
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    stress_rng = x;
-    return x;
+    return (uint32_t)tu_rand(&stress_rng);
 }
 
 /* Hook point handler (test-hook builds): at every step of the wait and
@@ -986,31 +952,22 @@ static void stress_delay(const char *point)
 }
 #endif /* SHMKIT_TEST_HOOKS */
 
-static uint32_t stress_seed(void)
-{
-    const char *env = getenv("SHMKIT_STRESS_SEED");
-    uint32_t seed = env != NULL ? (uint32_t)strtoul(env, NULL, 0)
-                                : (uint32_t)(sk_monotonic_ns() ^ (uint64_t)getpid());
-
-    return seed != 0 ? seed : 1u;
-}
-
 /* The many-readers case, 10^5 wake-ups with random delays between the
  * steps of the protocol (test-hook builds; other builds run it without the
  * delays).  A lost wake-up leaves a reader behind for STRESS_LOST_MS. */
 START_TEST(test_many_readers_stress)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *w;
     sk_atomic_u32 *acks;
     pid_t pids[STRESS_READERS];
-    uint32_t v, stuck = 0, seed = stress_seed(), wakes_before;
+    uint32_t v, stuck = 0, wakes_before;
     uint64_t t0;
     int k, status;
 
-    printf("# stress (%s): seed %u (set SHMKIT_STRESS_SEED to repeat)%s\n",
-           backend == SHMKIT_BACKEND_SYSV ? "sysv" : "posix", seed,
+    printf("# stress (%s): seed %llu (set SHMKIT_TEST_SEED to repeat)%s\n",
+           tu_backend_name(backend), (unsigned long long)tu_seed(),
 #if defined(SHMKIT_TEST_HOOKS)
            ""
 #else
@@ -1032,7 +989,7 @@ START_TEST(test_many_readers_stress)
             uint64_t version = 0;
 
             alarm(120);
-            stress_rng = seed + 7919u * (uint32_t)(k + 1);
+            stress_rng = tu_rng_seed(0x57e55 + (uint64_t)k + 1);
 #if defined(SHMKIT_TEST_HOOKS)
             sk_hook_point_fn = stress_delay;
 #endif
@@ -1050,7 +1007,7 @@ START_TEST(test_many_readers_stress)
             _exit(0);
         }
     }
-    stress_rng = seed;
+    stress_rng = tu_rng_seed(0x57e55);
 #if defined(SHMKIT_TEST_HOOKS)
     sk_hook_point_fn = stress_delay;
 #endif
@@ -1094,7 +1051,8 @@ START_TEST(test_many_readers_stress)
         ck_assert_msg(stuck != 0 || (WIFEXITED(status) && WEXITSTATUS(status) == 0),
                       "reader %d: status 0x%x", k, status);
     }
-    ck_assert_msg(stuck == 0, "seed %u: a reader was not woken for version %u", seed, stuck);
+    ck_assert_msg(stuck == 0, "seed %llu: a reader was not woken for version %u",
+                  (unsigned long long)tu_seed(), stuck);
     printf("# stress (%s): %u readers x %u versions = %u wake-ups, none lost, in %.2f s"
            " (%u wake calls)\n",
            backend == SHMKIT_BACKEND_SYSV ? "sysv" : "posix", STRESS_READERS, STRESS_VERSIONS,
@@ -1109,7 +1067,7 @@ END_TEST
 
 START_TEST(test_wait_interrupted)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *w, *r;
     struct sigaction sa;
@@ -1149,7 +1107,7 @@ END_TEST
 /* A reader blocked for 2 s must not burn the CPU: the spin is bounded. */
 START_TEST(test_idle_waiter_cpu)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *w;
     struct rusage ru;
@@ -1166,7 +1124,7 @@ START_TEST(test_idle_waiter_cpu)
             _exit(1);
         _exit(shmkit_slot_wait(r, 0, 2000) == -ETIMEDOUT ? 0 : 2);
     }
-    wait_child_ok(child);
+    tu_wait_ok(child, "child");
     ck_assert_int_eq(getrusage(RUSAGE_CHILDREN, &ru), 0);
     cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
           ru.ru_stime.tv_usec / 1e6;
@@ -1182,42 +1140,37 @@ END_TEST
 static Suite *slot_suite(void)
 {
     Suite *s = suite_create("slot");
-    TCase *basic = tcase_create("basic"), *procs = tcase_create("processes");
-    TCase *bad = tcase_create("bad-segments"), *stress = tcase_create("stress");
+    TCase *basic = tu_tcase(s, "basic"), *procs = tu_tcase(s, "processes");
+    TCase *stress = tu_tcase(s, "stress"), *bad = tu_tcase(s, "bad-segments");
 
-    nbackends = tu_backends(backends);
     tcase_set_timeout(basic, 60);
     tcase_set_timeout(procs, 120);
     tcase_set_timeout(bad, 60);
-    tcase_add_loop_test(basic, test_round_trip_layout, 0, 2);
-    tcase_add_loop_test(basic, test_round_trip_raw_sizes, 0, 2);
-    tcase_add_loop_test(basic, test_versions_persist_across_writers, 0, 2);
-    tcase_add_loop_test(basic, test_create_existing, 0, 2);
-    tcase_add_loop_test(basic, test_api_misuse, 0, 2);
-    tcase_add_loop_test(basic, test_mode_exact_despite_umask, 0, 2);
-    tcase_add_loop_test(basic, test_reader_mapping_read_only, 0, 2);
-    tcase_add_loop_test(basic, test_info_fields, 0, 2);
-    tcase_add_loop_test(procs, test_no_torn_reads, 0, 2);
-    tcase_add_loop_test(procs, test_second_writer_refused, 0, 2);
-    tcase_add_loop_test(procs, test_dead_writer_lease_taken_over, 0, 2);
-    tcase_add_loop_test(procs, test_reused_pid_lease_taken_over, 0, 2);
-    tcase_add_loop_test(procs, test_writer_killed_mid_update, 0, 2);
-    tcase_add_loop_test(procs, test_interrupted_write_keeps_previous, 0, 2);
-    tcase_add_loop_test(procs, test_wait_for_versions, 0, 2);
-    tcase_add_loop_test(procs, test_wait_interrupted, 0, 2);
-    tcase_add_loop_test(procs, test_many_readers_all_woken, 0, 2);
-    tcase_add_loop_test(procs, test_idle_waiter_cpu, 0, 2);
-    tcase_add_loop_test(bad, test_foreign_segments, 0, 2);
-    tcase_add_loop_test(bad, test_wrong_kind_and_version, 0, 2);
-    tcase_add_loop_test(bad, test_stuck_inconsistent_words_corrupt, 0, 2);
+    tu_add_backend_test(basic, test_round_trip_layout, 1);
+    tu_add_backend_test(basic, test_round_trip_raw_sizes, 1);
+    tu_add_backend_test(basic, test_versions_persist_across_writers, 1);
+    tu_add_backend_test(basic, test_create_existing, 1);
+    tu_add_backend_test(basic, test_api_misuse, 1);
+    tu_add_backend_test(basic, test_mode_exact_despite_umask, 1);
+    tu_add_backend_test(basic, test_reader_mapping_read_only, 1);
+    tu_add_backend_test(basic, test_info_fields, 1);
+    tu_add_backend_test(procs, test_no_torn_reads, 1);
+    tu_add_backend_test(procs, test_second_writer_refused, 1);
+    tu_add_backend_test(procs, test_dead_writer_lease_taken_over, 1);
+    tu_add_backend_test(procs, test_reused_pid_lease_taken_over, 1);
+    tu_add_backend_test(procs, test_writer_killed_mid_update, 1);
+    tu_add_backend_test(procs, test_interrupted_write_keeps_previous, 1);
+    tu_add_backend_test(procs, test_wait_for_versions, 1);
+    tu_add_backend_test(procs, test_wait_interrupted, 1);
+    tu_add_backend_test(procs, test_many_readers_all_woken, 1);
+    tu_add_backend_test(procs, test_idle_waiter_cpu, 1);
+    tu_add_backend_test(bad, test_foreign_segments, 1);
+    tu_add_backend_test(bad, test_wrong_kind_and_version, 1);
+    tu_add_backend_test(bad, test_stuck_inconsistent_words_corrupt, 1);
     /* 10^5 wake-ups per backend: ~1 s on an idle machine, up to ~40 s
      * beside busy loops on 2 cores. */
     tcase_set_timeout(stress, 300);
-    tcase_add_loop_test(stress, test_many_readers_stress, 0, 2);
-    suite_add_tcase(s, basic);
-    suite_add_tcase(s, procs);
-    suite_add_tcase(s, stress);
-    suite_add_tcase(s, bad);
+    tu_add_backend_test(stress, test_many_readers_stress, 1);
     return s;
 }
 
