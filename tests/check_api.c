@@ -77,8 +77,7 @@ START_TEST(test_fork_slot_writer_refused)
     ck_assert_int_eq(info.writer_pid, (long)getpid());
     ck_assert_int_eq(info.writer_alive, 1);
     shmkit_slot_close(w);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -129,8 +128,7 @@ START_TEST(test_fork_daemon_grandchild_refused)
     ck_assert_uint_eq(version, 1);
     ck_assert_str_eq(buf, "first");
     shmkit_slot_close(next);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -150,7 +148,7 @@ START_TEST(test_fork_ring_handles)
     pid_t pid;
 
     tu_spec(backend, spec);
-    ck_assert_int_eq(shmkit_ring_create(&w, spec, 4096, 0, policy, 0600, SHMKIT_EXCL), 0);
+    w = tu_ring_create(spec, 4096, 0, policy, 0600, SHMKIT_EXCL);
     ck_assert_int_eq(shmkit_ring_open(&c, spec,
                                       policy == SHMKIT_RING_OVERWRITE ? SHMKIT_FROM_OLDEST : 0),
                      0);
@@ -188,8 +186,7 @@ START_TEST(test_fork_ring_handles)
         ck_assert_int_eq(info.consumer_pid, (long)getpid());
     shmkit_ring_close(c);
     shmkit_ring_close(w);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -204,8 +201,7 @@ START_TEST(test_fork_child_close_keeps_owned)
     pid_t pid;
 
     tu_spec(backend, spec);
-    ck_assert_int_eq(shmkit_ring_create(&w, spec, 4096, 0, SHMKIT_RING_BLOCK, 0600,
-                                        SHMKIT_EXCL | SHMKIT_OWNED), 0);
+    w = tu_ring_create(spec, 4096, 0, SHMKIT_RING_BLOCK, 0600, SHMKIT_EXCL | SHMKIT_OWNED);
     pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
@@ -242,8 +238,7 @@ START_TEST(test_unseen_child_writer_not_corrupt)
     pid_t pid;
 
     tu_spec(backend, spec);
-    ck_assert_int_eq(shmkit_ring_create(&w, spec, 256, 0, SHMKIT_RING_BLOCK, 0600,
-                                        SHMKIT_EXCL), 0);
+    w = tu_ring_create(spec, 256, 0, SHMKIT_RING_BLOCK, 0600, SHMKIT_EXCL);
     ck_assert_int_eq(shmkit_ring_open(&c, spec, 0), 0);
     pid = fork();
     ck_assert_int_ge(pid, 0);
@@ -261,8 +256,7 @@ START_TEST(test_unseen_child_writer_not_corrupt)
                   shmkit_error_detail());
     shmkit_ring_close(c);
     shmkit_ring_close(w);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -276,8 +270,7 @@ START_TEST(test_unseen_child_consumer_not_corrupt)
     pid_t pid;
 
     tu_spec(backend, spec);
-    ck_assert_int_eq(shmkit_ring_create(&w, spec, 256, 0, SHMKIT_RING_BLOCK, 0600,
-                                        SHMKIT_EXCL), 0);
+    w = tu_ring_create(spec, 256, 0, SHMKIT_RING_BLOCK, 0600, SHMKIT_EXCL);
     ck_assert_int_eq(shmkit_ring_open(&c, spec, 0), 0);
     for (i = 0; i < 2; i++)
         ck_assert_int_eq(shmkit_ring_send(w, msg, sizeof msg, 0), 0);
@@ -299,8 +292,7 @@ START_TEST(test_unseen_child_consumer_not_corrupt)
                   shmkit_error_detail());
     shmkit_ring_close(c);
     shmkit_ring_close(w);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -346,8 +338,7 @@ START_TEST(test_wait_failures_set_detail)
     ASSERT_OWN_DETAIL(shmkit_slot_wait(r, 0, 10), -ETIMEDOUT);
     ASSERT_OWN_DETAIL(shmkit_slot_wait(w, 0, 0), -EAGAIN);
 
-    ck_assert_int_eq(shmkit_ring_create(&rw, rspec, 256, 0, SHMKIT_RING_BLOCK, 0600,
-                                        SHMKIT_EXCL), 0);
+    rw = tu_ring_create(rspec, 256, 0, SHMKIT_RING_BLOCK, 0600, SHMKIT_EXCL);
     ck_assert_int_eq(shmkit_ring_open(&rc, rspec, 0), 0);
     ASSERT_OWN_DETAIL(shmkit_ring_recv(rc, buf, sizeof buf, 0), -EAGAIN);
     ASSERT_OWN_DETAIL(shmkit_ring_recv(rc, buf, sizeof buf, 10), -ETIMEDOUT);
@@ -361,9 +352,7 @@ START_TEST(test_wait_failures_set_detail)
     shmkit_ring_close(rw);
     shmkit_slot_close(r);
     shmkit_slot_close(w);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    ck_assert_int_eq(shmkit_unlink(rspec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec, rspec);
 }
 END_TEST
 
@@ -403,8 +392,7 @@ START_TEST(test_interrupted_wait_sets_detail)
 
     /* A ring reader waiting for a message, a writer waiting for space. */
     tu_spec(backend, spec);
-    ck_assert_int_eq(shmkit_ring_create(&rw, spec, 256, 0, SHMKIT_RING_BLOCK, 0600,
-                                        SHMKIT_EXCL), 0);
+    rw = tu_ring_create(spec, 256, 0, SHMKIT_RING_BLOCK, 0600, SHMKIT_EXCL);
     ck_assert_int_eq(shmkit_ring_open(&rc, spec, 0), 0);
     provoke_unrelated_detail();
     ck_assert_int_eq(setitimer(ITIMER_REAL, &once, NULL), 0);
@@ -534,8 +522,7 @@ static void null_setup(int backend)
     tu_spec(backend, nc.rspec);
     ck_assert_int_eq(shmkit_slot_create(&nc.w, nc.spec, NULL, 8, 0600, SHMKIT_EXCL), 0);
     ck_assert_int_eq(shmkit_slot_open(&nc.r, nc.spec, 0), 0);
-    ck_assert_int_eq(shmkit_ring_create(&nc.rw, nc.rspec, 256, 0, SHMKIT_RING_BLOCK, 0600,
-                                        SHMKIT_EXCL), 0);
+    nc.rw = tu_ring_create(nc.rspec, 256, 0, SHMKIT_RING_BLOCK, 0600, SHMKIT_EXCL);
     ck_assert_int_eq(shmkit_ring_open(&nc.rc, nc.rspec, 0), 0);
     ck_assert_int_eq(shmkit_layout_parse(&nc.layout, "a:u8"), 0);
 }
@@ -640,8 +627,7 @@ START_TEST(test_flags_refused)
     ck_assert_int_eq(shmkit_info(rspec, &info), -ENOENT);
 
     ck_assert_int_eq(shmkit_slot_create(&s, spec, NULL, 8, 0600, SHMKIT_EXCL), 0);
-    ck_assert_int_eq(shmkit_ring_create(&w, rspec, 256, 0, SHMKIT_RING_OVERWRITE, 0600,
-                                        SHMKIT_EXCL), 0);
+    w = tu_ring_create(rspec, 256, 0, SHMKIT_RING_OVERWRITE, 0600, SHMKIT_EXCL);
     shmkit_slot_close(s);
     ASSERT_FLAGS_REFUSED(shmkit_slot_open(&s, spec, 0x8000u), "0x8000");
     ASSERT_FLAGS_REFUSED(shmkit_slot_open(&s, spec, SHMKIT_EXCL), "0x1");
@@ -658,9 +644,7 @@ START_TEST(test_flags_refused)
     ck_assert_int_eq(shmkit_ring_open(&r, rspec, SHMKIT_FROM_OLDEST | SHMKIT_ANY_OWNER), 0);
     shmkit_ring_close(r);
     shmkit_ring_close(w);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    ck_assert_int_eq(shmkit_unlink(rspec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec, rspec);
 }
 END_TEST
 
@@ -683,7 +667,7 @@ START_TEST(test_wrong_handle_eperm)
     ck_assert_int_eq(shmkit_slot_create(&sw, spec, NULL, 8, 0600, SHMKIT_EXCL), 0);
     ck_assert_int_eq(shmkit_slot_open(&sr, spec, 0), 0);
     ck_assert_int_eq(shmkit_slot_write(sr, buf, 8), -EPERM);
-    ck_assert_int_eq(shmkit_ring_create(&w, rspec, 256, 0, policy, 0600, SHMKIT_EXCL), 0);
+    w = tu_ring_create(rspec, 256, 0, policy, 0600, SHMKIT_EXCL);
     ck_assert_int_eq(shmkit_ring_open(&r, rspec, 0), 0);
     ck_assert_int_eq(shmkit_ring_send(r, buf, 4, 0), -EPERM);
     ck_assert_int_eq(shmkit_ring_reserve(r, &slot, 4, 0), -EPERM);
@@ -699,9 +683,7 @@ START_TEST(test_wrong_handle_eperm)
     shmkit_ring_close(w);
     shmkit_slot_close(sr);
     shmkit_slot_close(sw);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    ck_assert_int_eq(shmkit_unlink(rspec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec, rspec);
 }
 END_TEST
 

@@ -543,8 +543,7 @@ static void run_ring_writer_kills(int backend, int policy, uint64_t stream)
     st->policy = policy;
     st->max_message = 400;
     /* A small ring: messages wrap around, pad frames, a full ring. */
-    ck_assert_int_eq(shmkit_ring_create(&w, st->spec, 2048, st->max_message, policy, 0,
-                                        SHMKIT_EXCL), 0);
+    w = tu_ring_create(st->spec, 2048, st->max_message, policy, 0, SHMKIT_EXCL);
     shmkit_ring_close(w);
     for (i = 0; i < nreaders; i++)
         readers[i] = pu_spawn(policy == SHMKIT_RING_BLOCK ? block_consumer : overwrite_reader,
@@ -756,8 +755,7 @@ START_TEST(test_block_consumer_killed)
     rng = st->seed;
     st->policy = SHMKIT_RING_BLOCK;
     st->max_message = 300;
-    ck_assert_int_eq(shmkit_ring_create(&w, st->spec, 4096, st->max_message, SHMKIT_RING_BLOCK,
-                                        0, SHMKIT_EXCL), 0);
+    w = tu_ring_create(st->spec, 4096, st->max_message, SHMKIT_RING_BLOCK, 0, SHMKIT_EXCL);
     shmkit_ring_close(w);
     writer = pu_spawn(steady_writer, NULL, CHILD_ALARM_S);
     wait_ready(1);
@@ -1080,8 +1078,7 @@ START_TEST(test_pidns_writer_inside)
     shmkit_slot_close(second);
     if (reader != NULL)
         shmkit_slot_close(reader);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -1104,8 +1101,7 @@ START_TEST(test_pidns_writer_outside)
     status = ns_join(&np);
     ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     shmkit_slot_close(writer);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -1156,8 +1152,7 @@ START_TEST(test_zombie_writer)
     ck_assert_int_eq(waitpid(child, &status, 0), child);
     close(fds[0]);
     close(fds[1]);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -1203,8 +1198,7 @@ START_TEST(test_fork_child_keeps_no_lease)
     shmkit_slot_close(w);
     kill(daemon, SIGKILL);
     close(fds[0]);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 

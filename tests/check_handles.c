@@ -54,11 +54,9 @@ static void open_handles(struct handles *h, int backend)
     tu_spec(backend, h->bl);
     ck_assert_int_eq(shmkit_slot_create(&h->writer, h->slot, LAYOUT, 0, 0600, 0), 0);
     ck_assert_int_eq(shmkit_slot_open(&h->reader, h->slot, 0), 0);
-    ck_assert_int_eq(shmkit_ring_create(&h->ow_writer, h->ow, 4096, 0, SHMKIT_RING_OVERWRITE,
-                                        0600, 0), 0);
+    h->ow_writer = tu_ring_create(h->ow, 4096, 0, SHMKIT_RING_OVERWRITE, 0600, 0);
     ck_assert_int_eq(shmkit_ring_open(&h->ow_reader, h->ow, 0), 0);
-    ck_assert_int_eq(shmkit_ring_create(&h->bl_writer, h->bl, 4096, 0, SHMKIT_RING_BLOCK,
-                                        0600, 0), 0);
+    h->bl_writer = tu_ring_create(h->bl, 4096, 0, SHMKIT_RING_BLOCK, 0600, 0);
     ck_assert_int_eq(shmkit_ring_open(&h->bl_consumer, h->bl, 0), 0);
 }
 
@@ -174,8 +172,7 @@ START_TEST(test_readers_hold_no_descriptor)
     }
     ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
     shmkit_slot_close(writer);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -211,8 +208,7 @@ START_TEST(test_slot_is_current)
     shmkit_slot_close(reader);
     shmkit_slot_close(writer);
     shmkit_slot_close(fresh);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -229,15 +225,14 @@ START_TEST(test_ring_is_current)
         char spec[32];
 
         tu_spec(backend, spec);
-        ck_assert_int_eq(shmkit_ring_create(&writer, spec, 4096, 0, policies[p], 0600, 0), 0);
+        writer = tu_ring_create(spec, 4096, 0, policies[p], 0600, 0);
         ck_assert_int_eq(shmkit_ring_open(&reader, spec, 0), 0);
         ck_assert_int_eq(shmkit_ring_is_current(reader), 1);
         ck_assert_int_eq(shmkit_ring_is_current(writer), 1);
         ck_assert_int_eq(shmkit_unlink(spec), 0);
         ck_assert_int_eq(shmkit_ring_is_current(reader), 0);
         ck_assert_int_eq(shmkit_ring_is_current(writer), 0);
-        ck_assert_int_eq(shmkit_ring_create(&fresh, spec, 4096, 0, policies[p], 0600,
-                                            SHMKIT_EXCL), 0);
+        fresh = tu_ring_create(spec, 4096, 0, policies[p], 0600, SHMKIT_EXCL);
         ck_assert_int_eq(shmkit_ring_is_current(reader), 0);
         ck_assert_int_eq(shmkit_ring_is_current(fresh), 1);
         shmkit_ring_close(reader);

@@ -544,11 +544,9 @@ START_TEST(test_hostile_peer)
                          0);
         shmkit_slot_close(slot);
     } else {
-        ck_assert_int_eq(shmkit_ring_create(&ring, st->spec, RING_CAPACITY, RING_MAX,
-                                            kind == KIND_BLOCK ? SHMKIT_RING_BLOCK
-                                                               : SHMKIT_RING_OVERWRITE,
-                                            0, SHMKIT_EXCL),
-                         0);
+        ring = tu_ring_create(st->spec, RING_CAPACITY, RING_MAX,
+                              kind == KIND_BLOCK ? SHMKIT_RING_BLOCK : SHMKIT_RING_OVERWRITE, 0,
+                              SHMKIT_EXCL);
         shmkit_ring_close(ring);
     }
     writer = pu_spawn(legit_writer, NULL, CHILD_ALARM_S);

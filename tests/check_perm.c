@@ -67,13 +67,7 @@ static int exists(const char *spec)
     return shmkit_info(spec, &info) != -ENOENT;
 }
 
-static void create_slot(shmkit_slot **slot, const char *spec, unsigned mode, unsigned flags)
-{
-    int rc = shmkit_slot_create(slot, spec, LAYOUT, 0, mode, flags);
-
-    ck_assert_msg(rc == 0, "create %s: %s (%s)", spec, shmkit_strerror(rc),
-                  shmkit_error_detail());
-}
+#define create_slot(slot, spec, mode, flags) (*(slot) = tu_slot_create(spec, LAYOUT, 0, mode, flags))
 
 /* Wait for PID and return its exit status, or 128 + signal. */
 /* Run FN(SPEC) in a child process as uid/gid 65534; its exit status. */
@@ -134,8 +128,8 @@ START_TEST(test_mode_ignores_umask)
         ck_assert_int_eq(shmkit_unlink(spec), 0);
 
         old = umask(cases[i].umask);
-        ck_assert_int_eq(shmkit_ring_create(&ring, tu_spec(backend, spec), 4096, 0,
-                                            SHMKIT_RING_BLOCK, cases[i].asked, SHMKIT_EXCL), 0);
+        ring = tu_ring_create(tu_spec(backend, spec), 4096, 0, SHMKIT_RING_BLOCK, cases[i].asked,
+                              SHMKIT_EXCL);
         umask(old);
         ck_assert_uint_eq(mode_of(spec), cases[i].expect);
         shmkit_ring_close(ring);
@@ -158,8 +152,7 @@ START_TEST(test_create_is_exclusive)
     ck_assert_ptr_null(second);
     ck_assert_uint_eq(mode_of(spec), 0640); /* not changed to the second mode */
     shmkit_slot_close(first);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -223,15 +216,14 @@ START_TEST(test_readers_map_read_only)
     shmkit_slot_close(reader);
     ck_assert_int_eq(shmkit_unlink(spec), 0);
 
-    ck_assert_int_eq(shmkit_ring_create(&ring, tu_spec(backend, spec), 4096, 0,
-                                        SHMKIT_RING_OVERWRITE, 0600, SHMKIT_EXCL), 0);
+    ring = tu_ring_create(tu_spec(backend, spec), 4096, 0, SHMKIT_RING_OVERWRITE, 0600,
+                          SHMKIT_EXCL);
     shmkit_ring_close(ring);
     ck_assert_int_eq(shmkit_ring_open(&ring_reader, spec, 0), 0);
     ck_assert_int_eq(mappings_of(spec, &writable), 1);
     ck_assert_int_eq(writable, 0);
     shmkit_ring_close(ring_reader);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -341,8 +333,7 @@ START_TEST(test_other_owner_refused)
     shmkit_ring_close(ring);
     ck_assert_int_eq(shmkit_ring_open(&ring, spec, SHMKIT_WRITE | SHMKIT_ANY_OWNER), 0);
     shmkit_ring_close(ring);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -373,8 +364,7 @@ START_TEST(test_other_owner_allowed_read_only)
     create_slot(&slot, tu_spec(backend, spec), 0644, SHMKIT_EXCL);
     ck_assert_int_eq(as_nobody(nobody_reads, spec), 0);
     shmkit_slot_close(slot);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -397,8 +387,7 @@ START_TEST(test_precreated_by_other_user)
     ck_assert_int_eq(info.owner_uid, NOBODY);
     ck_assert_uint_eq(info.mode & 0777u, 0644);
     ck_assert_int_eq(info.writer_pid, 0);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -419,8 +408,7 @@ START_TEST(test_owned_removed_on_close)
     shmkit_slot_close(slot);
     ck_assert_int_eq(shmkit_info(spec, &info), -ENOENT);
 
-    ck_assert_int_eq(shmkit_ring_create(&ring, tu_spec(backend, spec), 4096, 0,
-                                        SHMKIT_RING_BLOCK, 0600, SHMKIT_OWNED), 0);
+    ring = tu_ring_create(tu_spec(backend, spec), 4096, 0, SHMKIT_RING_BLOCK, 0600, SHMKIT_OWNED);
     ck_assert_int_eq(shmkit_info(spec, &info), 0);
     ck_assert_int_eq(info.owned, 1);
     shmkit_ring_close(ring);
@@ -432,8 +420,7 @@ START_TEST(test_owned_removed_on_close)
     ck_assert_int_eq(info.owned, 0);
     shmkit_slot_close(slot);
     ck_assert_int_eq(shmkit_info(spec, &info), 0);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -499,8 +486,7 @@ START_TEST(test_owned_close_spares_a_new_segment)
     shmkit_slot_close(old);
     ck_assert_int_eq(shmkit_info(spec, &info), 0);
     ck_assert_int_eq(info.owned, 0);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -626,8 +612,7 @@ START_TEST(test_half_created_selection)
     ck_assert_int_eq(st, SEG_FOREIGN);
     ck_assert(!seg_removable_stale(st, &info));
     sk_seg_close(&seg);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 

@@ -52,15 +52,8 @@ static struct sample sample_of(uint64_t seq)
     return s;
 }
 
-static shmkit_slot *create_slot(const char *spec, unsigned mode)
-{
-    shmkit_slot *slot = NULL;
-    int rc = shmkit_slot_create(&slot, spec, NULL, sizeof(struct sample), mode, SHMKIT_EXCL);
-
-    ck_assert_msg(rc == 0, "create %s: %s (%s)", spec, shmkit_strerror(rc),
-                  shmkit_error_detail());
-    return slot;
-}
+#define create_slot(spec, mode) \
+    tu_slot_create(spec, NULL, sizeof(struct sample), mode, SHMKIT_EXCL)
 
 static void write_sample(shmkit_slot *slot, uint64_t seq)
 {
@@ -297,8 +290,7 @@ START_TEST(test_sysv_attach_before_rmid)
     tu_wait_ok(child, "waiter");
     shmkit_slot_close(reader);
     shmkit_slot_close(writer);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -338,8 +330,7 @@ START_TEST(test_macos_create)
     ck_assert_uint_eq(sk_hook_fired_count("macos-shm:name-too-long"), 0);
     shmkit_slot_close(reader);
     shmkit_slot_close(writer);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -364,8 +355,7 @@ START_TEST(test_macos_existing_object)
     ck_assert_int_eq(shmkit_slot_open(&slot, spec, 0), SHMKIT_ENOTSHMKIT);
     ck_assert_uint_eq(sk_hook_fired_count("macos-shm:second-ftruncate"), 0);
     ck_assert_uint_eq(sk_hook_fired_count("macos-shm:map-past-end"), 0);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -407,8 +397,7 @@ START_TEST(test_openbsd_mode)
     ck_assert_int_eq(shmkit_info(spec, &info), 0);
     ck_assert_uint_eq(info.mode, 0600);
     shmkit_slot_close(writer);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -443,8 +432,7 @@ START_TEST(test_openbsd_other_uid)
     ck_assert_int_eq(shmkit_info(spec, &info), -EPERM);
     ck_assert_uint_gt(sk_hook_fired_count("openbsd-shm:other-uid"), 0);
     shmkit_slot_close(writer);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 

@@ -80,31 +80,9 @@ static int check_message(const unsigned char *buf, int len, uint64_t n, size_t m
 
 /* ---- helpers ------------------------------------------------------- */
 
-static shmkit_ring *create_ring(const char *spec, size_t cap, size_t max, int policy)
-{
-    shmkit_ring *ring = NULL;
-    int rc = shmkit_ring_create(&ring, spec, cap, max, policy, 0, SHMKIT_EXCL);
-
-    ck_assert_msg(rc == 0, "create %s: %s (%s)", spec, shmkit_strerror(rc),
-                  shmkit_error_detail());
-    return ring;
-}
-
-static shmkit_ring *open_ring(const char *spec, unsigned flags)
-{
-    shmkit_ring *ring = NULL;
-    int rc = shmkit_ring_open(&ring, spec, flags);
-
-    ck_assert_msg(rc == 0, "open %s: %s (%s)", spec, shmkit_strerror(rc),
-                  shmkit_error_detail());
-    return ring;
-}
-
-static void finish(const char *spec)
-{
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
-}
+/* A new ring of this test, and an open one: the test fails otherwise. */
+#define create_ring(spec, cap, max, policy) tu_ring_create(spec, cap, max, policy, 0, SHMKIT_EXCL)
+#define open_ring(spec, flags) tu_ring_open(spec, flags)
 
 /* ---- creation and geometry ----------------------------------------- */
 
@@ -137,11 +115,11 @@ START_TEST(test_geometry)
     shmkit_ring_close(w);
     /* Without max_message: the largest that always fits. */
     ck_assert_int_eq(shmkit_ring_create(&again, spec, 1024, 0, SHMKIT_RING_BLOCK, 0, 0), SHMKIT_ESIZE);
-    finish(spec);
-    ck_assert_int_eq(shmkit_ring_create(&again, spec, 1024, 0, SHMKIT_RING_BLOCK, 0, 0), 0);
+    tu_finish(spec);
+    again = tu_ring_create(spec, 1024, 0, SHMKIT_RING_BLOCK, 0, 0);
     ck_assert_uint_eq(shmkit_ring_max_message(again), 1024 / 2 - 16);
     shmkit_ring_close(again);
-    finish(spec);
+    tu_finish(spec);
 }
 END_TEST
 
@@ -181,11 +159,11 @@ START_TEST(test_bad_arguments)
     ck_assert_int_eq(shmkit_slot_open(&slot, spec, 0), SHMKIT_EKIND);
     shmkit_ring_close(r);
     shmkit_ring_close(w);
-    finish(spec);
+    tu_finish(spec);
     ck_assert_int_eq(shmkit_slot_create(&slot, spec, NULL, 8, 0, 0), 0);
     ck_assert_int_eq(shmkit_ring_open(&r, spec, 0), SHMKIT_EKIND);
     shmkit_slot_close(slot);
-    finish(spec);
+    tu_finish(spec);
 }
 END_TEST
 
@@ -296,7 +274,7 @@ START_TEST(test_block_full_and_timeouts)
     ck_assert_int_eq(shmkit_ring_send(w, buf, 48, 0), 0);
     shmkit_ring_close(r);
     shmkit_ring_close(w);
-    finish(spec);
+    tu_finish(spec);
 }
 END_TEST
 
@@ -352,7 +330,7 @@ START_TEST(test_consumer_lease)
     shmkit_ring_close(w);
     close(pipefd[0]);
     close(pipefd[1]);
-    finish(spec);
+    tu_finish(spec);
 }
 END_TEST
 
@@ -394,7 +372,7 @@ START_TEST(test_writer_takeover_keeps_sequence)
     ck_assert_uint_eq(shmkit_ring_lost(r), 0);
     shmkit_ring_close(r);
     shmkit_ring_close(w);
-    finish(spec);
+    tu_finish(spec);
 }
 END_TEST
 
@@ -484,7 +462,7 @@ static void lossless_stream(int backend, int zero_copy)
     ck_assert_uint_eq(info.ring_messages, STREAM_MESSAGES);
     ck_assert_uint_eq(info.ring_used, 0);
     shmkit_ring_close(w);
-    finish(spec);
+    tu_finish(spec);
 }
 
 START_TEST(test_lossless_copy)
@@ -575,7 +553,7 @@ static void full_speed_stream(int backend, int mode, int zero_copy)
     shmkit_set_wait_mode(old);
     shmkit_ring_close(w);
     munmap(count, sizeof *count);
-    finish(spec);
+    tu_finish(spec);
 }
 
 /* Zero-copy on the first backend of this build in one mode, on the other
@@ -689,7 +667,7 @@ static void overwrite_stream(int backend, int zero_copy)
     close(ready[0]);
     close(ready[1]);
     shmkit_ring_close(w);
-    finish(spec);
+    tu_finish(spec);
 }
 
 START_TEST(test_overwrite_exact_losses)
@@ -739,7 +717,7 @@ START_TEST(test_overwrite_new_reader_starts_at_newest)
     shmkit_ring_close(old);
     shmkit_ring_close(r);
     shmkit_ring_close(w);
-    finish(spec);
+    tu_finish(spec);
 }
 END_TEST
 
@@ -827,8 +805,7 @@ START_TEST(test_misaligned_cursors)
     ck_assert_int_eq(shmkit_ring_recv(r, buf, sizeof buf, 0), SHMKIT_ECORRUPT);
     shmkit_ring_close(r);
     sk_seg_close(&seg);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 

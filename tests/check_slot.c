@@ -70,15 +70,8 @@ static int record_ok(const struct checked_record *r)
 
 /* ---- helpers ------------------------------------------------------- */
 
-static shmkit_slot *create_slot(const char *spec, const char *layout, size_t size)
-{
-    shmkit_slot *slot = NULL;
-    int rc = shmkit_slot_create(&slot, spec, layout, size, 0, SHMKIT_EXCL);
-
-    ck_assert_msg(rc == 0, "create %s: %s (%s)", spec, shmkit_strerror(rc),
-                  shmkit_error_detail());
-    return slot;
-}
+/* A new slot of this test: the test fails otherwise. */
+#define create_slot(spec, layout, size) tu_slot_create(spec, layout, size, 0, SHMKIT_EXCL)
 
 /* A mapping of the raw segment, for tests that damage or inspect it. */
 static void *map_raw(const char *spec, struct sk_seg *seg)
@@ -122,8 +115,7 @@ START_TEST(test_round_trip_layout)
     ck_assert_uint_eq(out.id, 8);
     shmkit_slot_close(r);
     shmkit_slot_close(w);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -179,8 +171,7 @@ START_TEST(test_versions_persist_across_writers)
     ck_assert_int_eq(shmkit_slot_write(w, &x, sizeof x), 0);
     ck_assert_uint_eq(shmkit_slot_version(w), 4);
     shmkit_slot_close(w);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -208,8 +199,7 @@ START_TEST(test_create_existing)
     w = create_slot(spec, NULL, 10);
     shmkit_slot_close(w);
     ck_assert_int_eq(shmkit_slot_create(&again, spec, NULL, 11, 0, 0), SHMKIT_ESIZE);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -370,8 +360,7 @@ START_TEST(test_second_writer_refused)
     shmkit_slot_close(w);
     ck_assert_int_eq(shmkit_slot_open(&w2, spec, SHMKIT_WRITE), 0);
     shmkit_slot_close(w2);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -416,8 +405,7 @@ START_TEST(test_dead_writer_lease_taken_over)
     shmkit_slot_close(w);
     close(pipefd[0]);
     close(pipefd[1]);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -447,8 +435,7 @@ START_TEST(test_reused_pid_lease_taken_over)
     sk_store(&h->lease_token, parent_token, SK_RELAXED);
     ck_assert_int_eq(shmkit_slot_open(&w, spec, SHMKIT_WRITE), SHMKIT_EBUSY);
     sk_seg_close(&seg);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -497,8 +484,7 @@ START_TEST(test_writer_killed_mid_update)
     }
     ck_assert_uint_gt(last, 0);
     shmkit_slot_close(r);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -537,8 +523,7 @@ START_TEST(test_interrupted_write_keeps_previous)
     shmkit_slot_close(w);
     shmkit_slot_close(r);
     sk_seg_close(&seg);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -573,8 +558,7 @@ START_TEST(test_stuck_inconsistent_words_corrupt)
     ck_assert_ptr_nonnull(strstr(shmkit_error_detail(), "inconsistent"));
     shmkit_slot_close(r);
     sk_seg_close(&seg);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -676,8 +660,7 @@ START_TEST(test_wrong_kind_and_version)
     ck_assert_int_eq(shmkit_slot_open(&s, spec, 0), SHMKIT_ECORRUPT);
     ck_assert_ptr_null(s);
     sk_seg_close(&seg);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -741,8 +724,7 @@ START_TEST(test_reader_mapping_read_only)
     ck_assert_int_eq(readable_only, 1);
     ck_assert_int_eq(writable, 0);
     shmkit_slot_close(r);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -841,8 +823,7 @@ START_TEST(test_wait_for_versions)
     ck_assert_uint_eq(version, 101);
     tu_wait_ok(child, "child");
     shmkit_slot_close(r);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -911,8 +892,7 @@ START_TEST(test_many_readers_all_woken)
     ck_assert_msg(stuck == 0, "a reader was not woken for version %u", stuck - 1);
     shmkit_slot_close(w);
     munmap(acks, NREADERS * sizeof *acks);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -1060,8 +1040,7 @@ START_TEST(test_many_readers_stress)
            sk_load(&sk_wait_stats.wakes, SK_RELAXED) - wakes_before);
     shmkit_slot_close(w);
     munmap(acks, STRESS_READERS * sizeof *acks);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -1099,8 +1078,7 @@ START_TEST(test_wait_interrupted)
     ck_assert_int_eq(shmkit_set_wait_mode(99), -EINVAL);
     shmkit_slot_close(r);
     shmkit_slot_close(w);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -1132,8 +1110,7 @@ START_TEST(test_idle_waiter_cpu)
            cpu / 2.0 * 100.0);
     ck_assert_msg(cpu < 0.1, "idle reader used %.3f s of CPU in 2 s", cpu);
     shmkit_slot_close(w);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 

@@ -219,8 +219,7 @@ START_TEST(test_block_ring_threads)
     memset(&writer, 0, sizeof writer);
     tu_spec(backend, writer.spec);
     /* A small ring, so that the writer also waits for room. */
-    ck_assert_int_eq(shmkit_ring_create(&ring, writer.spec, 8192, 0, SHMKIT_RING_BLOCK, 0600,
-                                        SHMKIT_EXCL), 0);
+    ring = tu_ring_create(writer.spec, 8192, 0, SHMKIT_RING_BLOCK, 0600, SHMKIT_EXCL);
     shmkit_ring_close(ring);
     consumer = writer;
     ck_assert_int_eq(pthread_create(&ct, NULL, ring_consumer, &consumer), 0);
@@ -322,8 +321,7 @@ START_TEST(test_shared_handle_misuse_not_corrupt)
 
     memset(&writer, 0, sizeof writer);
     tu_spec(backend, writer.spec);
-    ck_assert_int_eq(shmkit_ring_create(&ring, writer.spec, 4096, 0, policy, 0600,
-                                        SHMKIT_EXCL), 0);
+    ring = tu_ring_create(writer.spec, 4096, 0, policy, 0600, SHMKIT_EXCL);
     shmkit_ring_close(ring);
     ck_assert_int_eq(shmkit_ring_open(&shared, writer.spec, 0), 0);
     for (i = 0; i < 2; i++) {

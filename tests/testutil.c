@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,22 @@ void tu_assert_no_leftovers(void)
         if (shmkit_backend_available(SHMKIT_BACKEND_SYSV) && shmkit_info(spec, &info) != -ENOENT)
             ck_abort_msg("left behind: %s", spec);
     }
+}
+
+void tu_finish_specs(const char *spec, ...)
+{
+    va_list ap;
+
+    va_start(ap, spec);
+    for (; spec != NULL; spec = va_arg(ap, const char *)) {
+        int rc = shmkit_unlink(spec);
+
+        if (rc != 0)
+            ck_abort_msg("shmkit_unlink(%s): %d (%s: %s)", spec, rc, shmkit_strerror(rc),
+                         shmkit_error_detail());
+    }
+    va_end(ap);
+    tu_assert_no_leftovers();
 }
 
 /* The clean-up asks the system, not the library under test, whether a
@@ -261,7 +278,7 @@ static const int all_backends[TU_NBACKENDS] = { SHMKIT_BACKEND_POSIX, SHMKIT_BAC
 #define MAX_SKIPS 256
 static struct {
     const char *tcase, *test, *file;
-    int backend, variant;
+    int backend, variant, variants;
 } skips[MAX_SKIPS];
 static int nskips;
 
@@ -303,6 +320,7 @@ void tu_add_backend_test(TCase *tc, const TTest *test, int variants)
             skips[nskips].test = test->name;
             skips[nskips].file = test->file;
             skips[nskips].backend = all_backends[b];
+            skips[nskips].variants = variants;
             skips[nskips++].variant = v;
         }
 }
@@ -337,11 +355,15 @@ static void copy_tap_with_skips(const char *path)
     }
     fclose(in);
     for (k = 0; k < nskips; k++) {
+        const char *backend = tu_backend_name(skips[k].backend);
+        char variant[32] = "";
+
         if (!tcase_selected(skips[k].tcase))
             continue;
-        printf("ok %d - %s:%s:%s (%s, variant %d) # SKIP %s backend not in this build\n", ++run,
-               skips[k].file, skips[k].tcase, skips[k].test, tu_backend_name(skips[k].backend),
-               skips[k].variant, tu_backend_name(skips[k].backend));
+        if (skips[k].variants > 1)
+            snprintf(variant, sizeof variant, ", variant %d", skips[k].variant);
+        printf("ok %d - %s:%s:%s (%s%s) # SKIP %s backend not in this build\n", ++run,
+               skips[k].file, skips[k].tcase, skips[k].test, backend, variant, backend);
     }
     printf("1..%d\n", run);
 }
@@ -388,6 +410,53 @@ int tu_run(Suite *suite)
                (unsigned long long)tu_seed(), (unsigned long long)tu_seed());
     fflush(stdout);
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+/* ==== segments that must be created ====================================== */
+
+#define CHECK_CREATED(rc, what, spec)                                                        \
+    do {                                                                                    \
+        if ((rc) != 0)                                                                      \
+            ck_abort_msg("%s %s: %s (%s)", what, spec, shmkit_strerror(rc),                   \
+                         shmkit_error_detail());                                             \
+    } while (0)
+
+shmkit_slot *tu_slot_create(const char *spec, const char *layout, size_t record_size,
+                            unsigned mode, unsigned flags)
+{
+    shmkit_slot *slot = NULL;
+    int rc = shmkit_slot_create(&slot, spec, layout, record_size, mode, flags);
+
+    CHECK_CREATED(rc, "create", spec);
+    return slot;
+}
+
+shmkit_slot *tu_slot_open(const char *spec, unsigned flags)
+{
+    shmkit_slot *slot = NULL;
+    int rc = shmkit_slot_open(&slot, spec, flags);
+
+    CHECK_CREATED(rc, "open", spec);
+    return slot;
+}
+
+shmkit_ring *tu_ring_create(const char *spec, size_t capacity, size_t max_message, int policy,
+                            unsigned mode, unsigned flags)
+{
+    shmkit_ring *ring = NULL;
+    int rc = shmkit_ring_create(&ring, spec, capacity, max_message, policy, mode, flags);
+
+    CHECK_CREATED(rc, "create", spec);
+    return ring;
+}
+
+shmkit_ring *tu_ring_open(const char *spec, unsigned flags)
+{
+    shmkit_ring *ring = NULL;
+    int rc = shmkit_ring_open(&ring, spec, flags);
+
+    CHECK_CREATED(rc, "open", spec);
+    return ring;
 }
 
 /* ==== children ============================================================ */

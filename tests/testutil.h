@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "shmkit.h"
+
 /* ---- running a suite -------------------------------------------------- */
 
 /* Run SUITE with TAP on stdout (one line per test, for automake's
@@ -63,10 +65,27 @@ char *tu_spec(int backend, char *buf);
 /* Fail the test unless no segment created by tu_*_spec in this process is
  * left behind. */
 void tu_assert_no_leftovers(void);
+/* The end of a test: shmkit_unlink must remove each spec given, then
+ * tu_assert_no_leftovers. */
+#define tu_finish(...) tu_finish_specs(__VA_ARGS__, (const char *)NULL)
+void tu_finish_specs(const char *spec, ...);
 /* Remove every segment still present under a name tu_spec gave out since
  * the test began (the fixture's clean-up; for tests that must clean up
  * before their end).  Returns how many there were. */
 int tu_remove_names(void);
+
+/* ---- segments that must be created -------------------------------------- */
+
+/* shmkit_slot_create / shmkit_ring_create / ..._open, failing the test
+ * with the error and its detail.  The suites create rings through
+ * tu_ring_create only (where a test does not check the error itself), so
+ * that a change of shmkit_ring_create's arguments has one call to fix. */
+shmkit_slot *tu_slot_create(const char *spec, const char *layout, size_t record_size,
+                            unsigned mode, unsigned flags);
+shmkit_slot *tu_slot_open(const char *spec, unsigned flags);
+shmkit_ring *tu_ring_create(const char *spec, size_t capacity, size_t max_message, int policy,
+                            unsigned mode, unsigned flags);
+shmkit_ring *tu_ring_open(const char *spec, unsigned flags);
 
 /* ---- children ---------------------------------------------------------- */
 
