@@ -9,14 +9,12 @@
 #include "testutil.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,15 +25,11 @@
 
 #include "shmkit.h"
 
-#ifndef MAP_ANONYMOUS
-#define MAP_ANONYMOUS MAP_ANON
-#endif
-
 /* ==== segment names and their registry ================================== */
 
 /* Every name tu_spec gives out is recorded in memory shared with all the
- * processes forked after tu_run mapped it: Check's test processes and
- * their children.  A failed assertion ends a forked test process at once
+ * processes forked (or executed) after tu_run mapped it: Check's test
+ * processes and their children.  A failed assertion ends a forked test process at once
  * (_exit, no teardown), so the names must outlive it: the next test's
  * setup, or tu_run at the end, removes what a failed test left. */
 #define MAX_NAMES 1024
@@ -49,15 +43,49 @@ struct name_registry {
 static struct name_registry *registry;
 static unsigned tu_counter;
 
+/* The registry is a deleted temporary file whose descriptor stays open
+ * across exec: a suite that runs itself again (check_truncate's fresh
+ * processes) finds it through $SHMKIT_TEST_REGISTRY_FD. */
+#define REGISTRY_FD_VAR "SHMKIT_TEST_REGISTRY_FD"
+
+static int inherited_registry_fd(void)
+{
+    const char *env = getenv(REGISTRY_FD_VAR);
+
+    return env != NULL && *env != '\0' ? atoi(env) : -1;
+}
+
+static int new_registry_fd(void)
+{
+    const char *dir = getenv("TMPDIR");
+    char path[512], number[16];
+    int fd;
+
+    snprintf(path, sizeof path, "%s/skt-names.XXXXXX",
+             dir != NULL && *dir != '\0' ? dir : "/tmp");
+    fd = mkstemp(path);
+    if (fd < 0 || unlink(path) != 0 || ftruncate(fd, (off_t)sizeof *registry) != 0) {
+        perror("testutil: the name registry");
+        abort();
+    }
+    snprintf(number, sizeof number, "%d", fd);
+    setenv(REGISTRY_FD_VAR, number, 1);
+    return fd;
+}
+
 static void map_registry(void)
 {
     void *p;
+    int fd;
 
     if (registry != NULL)
         return;
-    p = mmap(NULL, sizeof *registry, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    fd = inherited_registry_fd();
+    p = fd < 0 ? MAP_FAILED : mmap(NULL, sizeof *registry, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) /* none inherited (or closed since): a new one */
+        p = mmap(NULL, sizeof *registry, PROT_READ | PROT_WRITE, MAP_SHARED, new_registry_fd(), 0);
     if (p == MAP_FAILED) {
-        perror("testutil: mmap");
+        perror("testutil: mmap of the name registry");
         abort();
     }
     registry = p;
@@ -138,60 +166,36 @@ void tu_finish_specs(const char *spec, ...)
     tu_assert_no_leftovers();
 }
 
-/* The clean-up asks the system, not the library under test, whether a
- * segment is there, and removes it with plain system calls when
- * shmkit_unlink did not: a broken library must not leave segments. */
-#ifdef SHMKIT_HAVE_SYSV
-static int sysv_exists(key_t key)
-{
-    return shmget(key, 0, 0) >= 0 || errno != ENOENT;
-}
-
-static void sysv_remove(key_t key)
-{
-    int id = shmget(key, 0, 0);
-
-    if (id >= 0)
-        shmctl(id, IPC_RMID, NULL);
-}
-#endif
-
-#ifdef SHMKIT_HAVE_POSIX
-static int posix_exists(const char *name)
-{
-    int fd = shm_open(name, O_RDONLY, 0);
-
-    if (fd >= 0) {
-        close(fd);
-        return 1;
-    }
-    return errno != ENOENT;
-}
-#endif
-
-/* 1 if SPEC was still there (and is now removed, as far as possible). */
+/* The clean-up does not rely on the library under test alone: what
+ * shmkit_unlink leaves (a broken library, a FIFO planted under the name)
+ * is removed with plain system calls.  Nothing is opened: a FIFO would
+ * block.  Returns 1 if SPEC named something. */
 static int remove_spec(const char *spec)
 {
+    int removed = shmkit_unlink(spec) == 0; /* with the wait resources */
+
     if (strncmp(spec, "sysv:", 5) == 0) {
 #ifdef SHMKIT_HAVE_SYSV
-        key_t key = (key_t)strtoul(spec + 5, NULL, 0);
+        int id = shmget((key_t)strtoul(spec + 5, NULL, 0), 0, 0);
 
-        if (!sysv_exists(key))
-            return 0;
-        shmkit_unlink(spec); /* also removes the wait resources */
-        sysv_remove(key);
-        return 1;
+        if (id >= 0 && shmctl(id, IPC_RMID, NULL) == 0)
+            removed = 1;
 #endif
     } else {
 #ifdef SHMKIT_HAVE_POSIX
-        if (!posix_exists(spec))
-            return 0;
-        shmkit_unlink(spec);
-        shm_unlink(spec);
-        return 1;
+        if (shm_unlink(spec) == 0)
+            removed = 1;
+#endif
+#ifdef __linux__
+        /* check_handles plants directories in /dev/shm. */
+        char path[SPEC_LEN + 16];
+
+        snprintf(path, sizeof path, "/dev/shm%s", spec);
+        if (rmdir(path) == 0)
+            removed = 1;
 #endif
     }
-    return 0;
+    return removed;
 }
 
 /* Remove what the names given out still hold; WHY, if not NULL, says on
