@@ -56,8 +56,7 @@ START_TEST(test_fork_slot_writer_refused)
     tu_spec(backend, spec);
     ck_assert_int_eq(shmkit_slot_create(&w, spec, NULL, sizeof rec, 0600, SHMKIT_EXCL), 0);
     ck_assert_int_eq(shmkit_slot_write(w, rec, sizeof rec), 0);
-    pid = fork();
-    ck_assert_int_ge(pid, 0);
+    pid = tu_fork();
     if (pid == 0) {
         CHILD_CHECK(shmkit_slot_write(w, "child", sizeof rec) == SHMKIT_ENOTHOLDER);
         CHILD_CHECK(detail_has("fork"));
@@ -96,8 +95,7 @@ START_TEST(test_fork_daemon_grandchild_refused)
 
     tu_spec(backend, spec);
     ck_assert_int_eq(pipe(fds), 0);
-    first = fork();
-    ck_assert_int_ge(first, 0);
+    first = tu_fork();
     if (first == 0) {
         pid_t me = getpid();
 
@@ -153,8 +151,7 @@ START_TEST(test_fork_ring_handles)
                                       policy == SHMKIT_RING_OVERWRITE ? SHMKIT_FROM_OLDEST : 0),
                      0);
     ck_assert_int_eq(shmkit_ring_send(w, "p0", 3, 0), 0);
-    pid = fork();
-    ck_assert_int_ge(pid, 0);
+    pid = tu_fork();
     if (pid == 0) {
         CHILD_CHECK(shmkit_ring_send(w, "c0", 3, 0) == SHMKIT_ENOTHOLDER);
         CHILD_CHECK(detail_has("fork"));
@@ -202,8 +199,7 @@ START_TEST(test_fork_child_close_keeps_owned)
 
     tu_spec(backend, spec);
     w = tu_ring_create(spec, 4096, 0, SHMKIT_RING_BLOCK, 0600, SHMKIT_EXCL | SHMKIT_OWNED);
-    pid = fork();
-    ck_assert_int_ge(pid, 0);
+    pid = tu_fork();
     if (pid == 0) {
         shmkit_ring_close(w);
         exit(0);
@@ -240,8 +236,7 @@ START_TEST(test_unseen_child_writer_not_corrupt)
     tu_spec(backend, spec);
     w = tu_ring_create(spec, 256, 0, SHMKIT_RING_BLOCK, 0600, SHMKIT_EXCL);
     ck_assert_int_eq(shmkit_ring_open(&c, spec, 0), 0);
-    pid = fork();
-    ck_assert_int_ge(pid, 0);
+    pid = tu_fork();
     if (pid == 0) {
         pretend_handler_missed(generation);
         for (i = 0; i < 3; i++)
@@ -274,8 +269,7 @@ START_TEST(test_unseen_child_consumer_not_corrupt)
     ck_assert_int_eq(shmkit_ring_open(&c, spec, 0), 0);
     for (i = 0; i < 2; i++)
         ck_assert_int_eq(shmkit_ring_send(w, msg, sizeof msg, 0), 0);
-    pid = fork();
-    ck_assert_int_ge(pid, 0);
+    pid = tu_fork();
     if (pid == 0) {
         pretend_handler_missed(generation);
         for (i = 0; i < 2; i++)

@@ -117,7 +117,7 @@ static struct crash_state *st;
 
 static struct crash_state *state_new(int backend, uint64_t stream)
 {
-    struct crash_state *s = pu_shared_alloc(sizeof *s);
+    struct crash_state *s = tu_shared_alloc(sizeof *s);
 
     tu_spec(backend, s->spec);
     s->seed = tu_rng_seed(stream);
@@ -126,7 +126,7 @@ static struct crash_state *state_new(int backend, uint64_t stream)
 
 static void state_free(struct crash_state *s)
 {
-    pu_shared_free(s, sizeof *s);
+    tu_shared_free(s, sizeof *s);
 }
 
 /* Fail the test with the first failure any child reported. */
@@ -321,8 +321,7 @@ static void run_slot_kills(int backend, size_t record_size, uint64_t stream)
 
 START_TEST(test_slot_writer_killed)
 {
-    int backend = tu_backend_of(_i);
-    run_slot_kills(backend, tu_variant_of(_i) ? 4000 : 40, 100 + (uint64_t)_i);
+    run_slot_kills(tu_backend_of(_i), tu_variant_of(_i) ? 4000 : 40, 100 + (uint64_t)_i);
 }
 END_TEST
 
@@ -590,15 +589,13 @@ static void run_ring_writer_kills(int backend, int policy, uint64_t stream)
 
 START_TEST(test_block_writer_killed)
 {
-    int backend = tu_backend_of(_i);
-    run_ring_writer_kills(backend, SHMKIT_RING_BLOCK, 200 + (uint64_t)_i);
+    run_ring_writer_kills(tu_backend_of(_i), SHMKIT_RING_BLOCK, 200 + (uint64_t)_i);
 }
 END_TEST
 
 START_TEST(test_overwrite_writer_killed)
 {
-    int backend = tu_backend_of(_i);
-    run_ring_writer_kills(backend, SHMKIT_RING_OVERWRITE, 300 + (uint64_t)_i);
+    run_ring_writer_kills(tu_backend_of(_i), SHMKIT_RING_OVERWRITE, 300 + (uint64_t)_i);
 }
 END_TEST
 
@@ -851,9 +848,8 @@ START_TEST(test_lease_of_holder_killed_mid_acquire)
     struct sk_header h;
     struct sk_seg seg;
     int status;
-    pid_t child = fork();
+    pid_t child = tu_fork();
 
-    ck_assert_int_ge(child, 0);
     if (child == 0)
         _exit(0);
     ck_assert_int_eq(waitpid(child, &status, 0), child);
@@ -899,8 +895,7 @@ static int ns_start(struct ns_proc *np, void (*fn)(const char *, int), const cha
 
     ck_assert_int_eq(pipe(pid_pipe), 0);
     ck_assert_int_eq(pipe(report), 0);
-    np->middle = fork();
-    ck_assert_int_ge(np->middle, 0);
+    np->middle = tu_fork();
     if (np->middle == 0) {
         close(pid_pipe[0]);
         close(report[0]);
@@ -1125,8 +1120,7 @@ START_TEST(test_zombie_writer)
         return;
     }
     ck_assert_int_eq(pipe(fds), 0);
-    child = fork();
-    ck_assert_int_ge(child, 0);
+    child = tu_fork();
     if (child == 0) {
         c = shmkit_slot_open(&w, spec, SHMKIT_WRITE) == 0 ? 'y' : 'n';
         if (write(fds[1], &c, 1) == 1)
@@ -1171,8 +1165,7 @@ START_TEST(test_fork_child_keeps_no_lease)
 
     shmkit_slot_close(s);
     ck_assert_int_eq(pipe(fds), 0);
-    holder = fork();
-    ck_assert_int_ge(holder, 0);
+    holder = tu_fork();
     if (holder == 0) {
         if (shmkit_slot_open(&w, spec, SHMKIT_WRITE) != 0)
             _exit(1);
@@ -1233,8 +1226,7 @@ START_TEST(test_half_created_leaks_no_semaphores)
     pid_t child;
 
     tu_spec(backend, spec);
-    child = fork();
-    ck_assert_int_ge(child, 0);
+    child = tu_fork();
     if (child == 0) {
         setenv("SHMKIT_TEST_SIMULATE", "creator-dies-before-publish", 1);
         shmkit_slot_create(&s, spec, NULL, 64, 0600, 0);

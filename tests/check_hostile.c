@@ -535,7 +535,7 @@ START_TEST(test_hostile_peer)
     shmkit_slot *slot;
     shmkit_ring *ring;
 
-    st = pu_shared_alloc(sizeof *st);
+    st = tu_shared_alloc(sizeof *st);
     st->kind = kind;
     st->seed = tu_rng_seed(500 + (uint64_t)_i);
     tu_spec(backend, st->spec);
@@ -572,7 +572,7 @@ START_TEST(test_hostile_peer)
            (unsigned long long)st->calls, (unsigned long long)st->records,
            (unsigned long long)st->errors);
     pu_cleanup();
-    pu_shared_free(st, sizeof *st);
+    tu_shared_free(st, sizeof *st);
     tu_assert_no_leftovers();
 }
 END_TEST

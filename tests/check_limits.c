@@ -185,8 +185,7 @@ static void in_child(int (*body)(int arg), int arg, const char *what)
     int status;
 
     fflush(NULL);
-    pid = fork();
-    ck_assert_int_ge(pid, 0);
+    pid = tu_fork();
     if (pid == 0) {
         int result;
 

@@ -67,9 +67,8 @@ static void write_sample(shmkit_slot *slot, uint64_t seq)
  * that the simulation HOOK fired in it (NULL: no such check). */
 static pid_t spawn_waiter(shmkit_slot *reader, uint64_t since, uint64_t expect, const char *hook)
 {
-    pid_t pid = fork();
+    pid_t pid = tu_fork();
 
-    ck_assert_int_ge(pid, 0);
     if (pid == 0) {
         struct sample got, want = sample_of(expect);
         uint64_t version = 0;
@@ -119,8 +118,7 @@ static void wait_after_removal(int backend, const char *hook)
 /* Removal while mapped: readers keep their mapping and keep waiting. */
 START_TEST(test_wait_after_removal)
 {
-    int backend = tu_backend_of(_i);
-    wait_after_removal(backend, NULL);
+    wait_after_removal(tu_backend_of(_i), NULL);
 }
 END_TEST
 
@@ -203,8 +201,7 @@ START_TEST(test_process_identity)
     ck_assert_uint_ne(token, 0);
 #endif
     ck_assert_int_eq(sk_proc_alive((long)getpid(), token), 1);
-    child = fork();
-    ck_assert_int_ge(child, 0);
+    child = tu_fork();
     if (child == 0)
         _exit(0);
     ck_assert_int_eq(waitpid(child, &status, 0), child);

@@ -16,17 +16,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "internal.h"
 #include "testutil.h"
-
-#if !defined(MAP_ANON) && defined(MAP_ANONYMOUS)
-#define MAP_ANON MAP_ANONYMOUS
-#endif
 
 /* ---- deterministic messages ---------------------------------------- */
 
@@ -223,22 +218,19 @@ static void wrap_all_offsets(int backend, int policy, int zero_copy)
 
 START_TEST(test_wrap_block_copy)
 {
-    int backend = tu_backend_of(_i);
-    wrap_all_offsets(backend, SHMKIT_RING_BLOCK, 0);
+    wrap_all_offsets(tu_backend_of(_i), SHMKIT_RING_BLOCK, 0);
 }
 END_TEST
 
 START_TEST(test_wrap_block_zero_copy)
 {
-    int backend = tu_backend_of(_i);
-    wrap_all_offsets(backend, SHMKIT_RING_BLOCK, 1);
+    wrap_all_offsets(tu_backend_of(_i), SHMKIT_RING_BLOCK, 1);
 }
 END_TEST
 
 START_TEST(test_wrap_overwrite)
 {
-    int backend = tu_backend_of(_i);
-    wrap_all_offsets(backend, SHMKIT_RING_OVERWRITE, 0);
+    wrap_all_offsets(tu_backend_of(_i), SHMKIT_RING_OVERWRITE, 0);
 }
 END_TEST
 
@@ -301,8 +293,7 @@ START_TEST(test_consumer_lease)
     shmkit_ring_close(c);
     /* A consumer that dies: the next one continues where it stopped. */
     ck_assert_int_eq(pipe(pipefd), 0);
-    child = fork();
-    ck_assert_int_ge(child, 0);
+    child = tu_fork();
     if (child == 0) {
         shmkit_ring *cc;
         char b[16];
@@ -348,8 +339,7 @@ START_TEST(test_writer_takeover_keeps_sequence)
     r = open_ring(spec, SHMKIT_FROM_OLDEST);
     ck_assert_int_eq(shmkit_ring_send(w, "a", 1, 0), 0);
     shmkit_ring_close(w);
-    child = fork();
-    ck_assert_int_ge(child, 0);
+    child = tu_fork();
     if (child == 0) {
         shmkit_ring *cw;
         if (shmkit_ring_open(&cw, spec, SHMKIT_WRITE) != 0)
@@ -436,8 +426,7 @@ static void lossless_stream(int backend, int zero_copy)
 
     tu_spec(backend, spec);
     w = create_ring(spec, 16384, STREAM_MAX, SHMKIT_RING_BLOCK);
-    child = fork();
-    ck_assert_int_ge(child, 0);
+    child = tu_fork();
     if (child == 0)
         stream_consumer(spec, zero_copy);
     for (n = 0; n < STREAM_MESSAGES; n++) {
@@ -467,15 +456,13 @@ static void lossless_stream(int backend, int zero_copy)
 
 START_TEST(test_lossless_copy)
 {
-    int backend = tu_backend_of(_i);
-    lossless_stream(backend, 0);
+    lossless_stream(tu_backend_of(_i), 0);
 }
 END_TEST
 
 START_TEST(test_lossless_zero_copy)
 {
-    int backend = tu_backend_of(_i);
-    lossless_stream(backend, 1);
+    lossless_stream(tu_backend_of(_i), 1);
 }
 END_TEST
 
@@ -529,13 +516,10 @@ static void full_speed_stream(int backend, int mode, int zero_copy)
     int old = shmkit_set_wait_mode(mode);
     uint64_t end = sk_monotonic_ns() + (uint64_t)(SPEED_SECONDS * 1e9);
 
-    count = mmap(NULL, sizeof *count, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANON, -1, 0);
-    ck_assert_ptr_ne(count, MAP_FAILED);
-    *count = 0;
+    count = tu_shared_alloc(sizeof *count);
     tu_spec(backend, spec);
     w = create_ring(spec, 1024, SPEED_MAX + 1, SHMKIT_RING_BLOCK);
-    child = fork();
-    ck_assert_int_ge(child, 0);
+    child = tu_fork();
     if (child == 0)
         speed_consumer(spec, mode, zero_copy, count);
     for (n = 0; n < 1000 || sk_monotonic_ns() < end; n++) {
@@ -552,31 +536,29 @@ static void full_speed_stream(int backend, int mode, int zero_copy)
             (unsigned long long)n);
     shmkit_set_wait_mode(old);
     shmkit_ring_close(w);
-    munmap(count, sizeof *count);
+    tu_shared_free(count, sizeof *count);
     tu_finish(spec);
 }
 
 /* Zero-copy on the first backend of this build in one mode, on the other
  * in the other mode. */
-static int first_backend(void)
+static int is_first(int backend)
 {
     int backends[2];
 
     tu_backends(backends);
-    return backends[0];
+    return backend == backends[0];
 }
 
 START_TEST(test_full_speed_adaptive)
 {
-    int backend = tu_backend_of(_i);
-    full_speed_stream(backend, SHMKIT_WAIT_ADAPTIVE, backend == first_backend());
+    full_speed_stream(tu_backend_of(_i), SHMKIT_WAIT_ADAPTIVE, is_first(tu_backend_of(_i)));
 }
 END_TEST
 
 START_TEST(test_full_speed_block)
 {
-    int backend = tu_backend_of(_i);
-    full_speed_stream(backend, SHMKIT_WAIT_BLOCK, backend != first_backend());
+    full_speed_stream(tu_backend_of(_i), SHMKIT_WAIT_BLOCK, !is_first(tu_backend_of(_i)));
 }
 END_TEST
 
@@ -653,8 +635,7 @@ static void overwrite_stream(int backend, int zero_copy)
     tu_spec(backend, spec);
     w = create_ring(spec, 4096, OW_MAX, SHMKIT_RING_OVERWRITE);
     ck_assert_int_eq(pipe(ready), 0);
-    child = fork();
-    ck_assert_int_ge(child, 0);
+    child = tu_fork();
     if (child == 0)
         slow_reader(spec, zero_copy, ready);
     ck_assert_int_eq(read(ready[0], &c, 1), 1);
@@ -672,15 +653,13 @@ static void overwrite_stream(int backend, int zero_copy)
 
 START_TEST(test_overwrite_exact_losses)
 {
-    int backend = tu_backend_of(_i);
-    overwrite_stream(backend, 0);
+    overwrite_stream(tu_backend_of(_i), 0);
 }
 END_TEST
 
 START_TEST(test_overwrite_zero_copy)
 {
-    int backend = tu_backend_of(_i);
-    overwrite_stream(backend, 1);
+    overwrite_stream(tu_backend_of(_i), 1);
 }
 END_TEST
 

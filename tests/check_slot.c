@@ -34,10 +34,6 @@
 #include "testutil.h"
 #include "wait.h"
 
-#if !defined(MAP_ANON) && defined(MAP_ANONYMOUS)
-#define MAP_ANON MAP_ANONYMOUS
-#endif
-
 /* ---- a self-checking record for the torn-read tests ---------------- */
 
 #define TORN_WORDS 62
@@ -306,14 +302,11 @@ START_TEST(test_no_torn_reads)
     double start, elapsed;
     int i;
 
-    board = mmap(NULL, sizeof *board, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANON, -1, 0);
-    ck_assert(board != MAP_FAILED);
-    memset(board, 0, sizeof *board);
+    board = tu_shared_alloc(sizeof *board);
     tu_spec(backend, spec);
     w = create_slot(spec, NULL, sizeof rec);
     for (i = 0; i < TORN_READERS; i++) {
-        readers[i] = fork();
-        ck_assert_int_ge(readers[i], 0);
+        readers[i] = tu_fork();
         if (readers[i] == 0)
             torn_reader(spec, board, i);
     }
@@ -329,7 +322,7 @@ START_TEST(test_no_torn_reads)
     ck_assert_msg(readers_satisfied(board), "readers starved for %.0f s", TORN_MAX_SECONDS);
     shmkit_slot_close(w);
     ck_assert_int_eq(shmkit_unlink(spec), 0);
-    munmap(board, sizeof *board);
+    tu_shared_free(board, sizeof *board);
     tu_assert_no_leftovers();
 }
 END_TEST
@@ -349,8 +342,7 @@ START_TEST(test_second_writer_refused)
     ck_assert_int_eq(shmkit_slot_open(&w2, spec, SHMKIT_WRITE), SHMKIT_EBUSY);
     ck_assert_ptr_null(w2);
     /* Another live process. */
-    child = fork();
-    ck_assert_int_ge(child, 0);
+    child = tu_fork();
     if (child == 0) {
         int rc = shmkit_slot_open(&w2, spec, SHMKIT_WRITE);
         _exit(rc == SHMKIT_EBUSY && strstr(shmkit_error_detail(), "pid") != NULL ? 0 : 1);
@@ -379,8 +371,7 @@ START_TEST(test_dead_writer_lease_taken_over)
     w = create_slot(spec, "v:u64", 0);
     shmkit_slot_close(w);
     ck_assert_int_eq(pipe(pipefd), 0);
-    child = fork();
-    ck_assert_int_ge(child, 0);
+    child = tu_fork();
     if (child == 0) {
         if (shmkit_slot_open(&w, spec, SHMKIT_WRITE) != 0)
             _exit(1);
@@ -456,9 +447,8 @@ START_TEST(test_writer_killed_mid_update)
     ck_assert_int_eq(shmkit_slot_open(&r, spec, 0), 0);
     for (round = 0; round < 60; round++) {
         int status;
-        pid_t child = fork();
+        pid_t child = tu_fork();
 
-        ck_assert_int_ge(child, 0);
         if (child == 0) {
             uint64_t seq;
             if (shmkit_slot_open(&w, spec, SHMKIT_WRITE) != 0)
@@ -799,8 +789,7 @@ START_TEST(test_wait_for_versions)
      * is sometimes spinning and sometimes blocked when they come: a lost
      * wake-up shows as a 5 s timeout. */
     shmkit_slot_close(w);
-    child = fork();
-    ck_assert_int_ge(child, 0);
+    child = tu_fork();
     if (child == 0) {
         shmkit_slot *cw;
         uint32_t v;
@@ -843,15 +832,11 @@ START_TEST(test_many_readers_all_woken)
     uint32_t v, stuck = 0;
     int k, status;
 
-    acks = mmap(NULL, NREADERS * sizeof *acks, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANON,
-                -1, 0);
-    ck_assert_ptr_ne(acks, MAP_FAILED);
-    memset(acks, 0, NREADERS * sizeof *acks);
+    acks = tu_shared_alloc(NREADERS * sizeof *acks);
     tu_spec(backend, spec);
     w = create_slot(spec, "x:u32", 0);
     for (k = 0; k < NREADERS; k++) {
-        pids[k] = fork();
-        ck_assert_int_ge(pids[k], 0);
+        pids[k] = tu_fork();
         if (pids[k] == 0) {
             shmkit_slot *r;
             uint64_t version = 0;
@@ -891,7 +876,7 @@ START_TEST(test_many_readers_all_woken)
     }
     ck_assert_msg(stuck == 0, "a reader was not woken for version %u", stuck - 1);
     shmkit_slot_close(w);
-    munmap(acks, NREADERS * sizeof *acks);
+    tu_shared_free(acks, NREADERS * sizeof *acks);
     tu_finish(spec);
 }
 END_TEST
@@ -955,15 +940,11 @@ START_TEST(test_many_readers_stress)
 #endif
     );
     fflush(stdout);
-    acks = mmap(NULL, STRESS_READERS * sizeof *acks, PROT_READ | PROT_WRITE,
-                MAP_SHARED | MAP_ANON, -1, 0);
-    ck_assert_ptr_ne(acks, MAP_FAILED);
-    memset(acks, 0, STRESS_READERS * sizeof *acks);
+    acks = tu_shared_alloc(STRESS_READERS * sizeof *acks);
     tu_spec(backend, spec);
     w = create_slot(spec, "x:u32", 0);
     for (k = 0; k < STRESS_READERS; k++) {
-        pids[k] = fork();
-        ck_assert_int_ge(pids[k], 0);
+        pids[k] = tu_fork();
         if (pids[k] == 0) {
             shmkit_slot *r;
             uint64_t version = 0;
@@ -1039,7 +1020,7 @@ START_TEST(test_many_readers_stress)
            STRESS_READERS * STRESS_VERSIONS, (double)(sk_monotonic_ns() - t0) / 1e9,
            sk_load(&sk_wait_stats.wakes, SK_RELAXED) - wakes_before);
     shmkit_slot_close(w);
-    munmap(acks, STRESS_READERS * sizeof *acks);
+    tu_shared_free(acks, STRESS_READERS * sizeof *acks);
     tu_finish(spec);
 }
 END_TEST
@@ -1094,8 +1075,7 @@ START_TEST(test_idle_waiter_cpu)
 
     tu_spec(backend, spec);
     w = create_slot(spec, "x:u32", 0);
-    child = fork();
-    ck_assert_int_ge(child, 0);
+    child = tu_fork();
     if (child == 0) {
         shmkit_slot *r;
         if (shmkit_slot_open(&r, spec, 0) != 0)

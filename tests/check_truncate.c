@@ -114,8 +114,7 @@ static pid_t shrink_later(const char *spec, enum shrink how, unsigned delay_ms)
 
     snprintf(how_arg, sizeof how_arg, "%d", (int)how);
     snprintf(delay_arg, sizeof delay_arg, "%u", delay_ms);
-    pid = fork();
-    ck_assert_int_ge(pid, 0);
+    pid = tu_fork();
     if (pid == 0) {
         execl(self_path, self_path, "--shrink", spec, how_arg, delay_arg, (char *)NULL);
         _exit(126);
@@ -553,9 +552,8 @@ static int run_child_check(const char *name)
 static int run_in_child(const char *name)
 {
     int status;
-    pid_t pid = fork();
+    pid_t pid = tu_fork();
 
-    ck_assert_int_ge(pid, 0);
     if (pid == 0) {
         execl(self_path, self_path, "--child", name, (char *)NULL);
         _exit(126);

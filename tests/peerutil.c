@@ -21,10 +21,6 @@
 
 #include "shmkit.h"
 
-#ifndef MAP_ANONYMOUS
-#define MAP_ANONYMOUS MAP_ANON
-#endif
-
 /* ---- seeds and time ------------------------------------------------- */
 
 unsigned pu_scale(void)
@@ -69,22 +65,6 @@ uint64_t pu_kill_delay_ns(uint64_t *rng)
 }
 
 /* ---- shared state and failures -------------------------------------- */
-
-void *pu_shared_alloc(size_t size)
-{
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-    if (p == MAP_FAILED) {
-        perror("mmap");
-        abort();
-    }
-    return p;
-}
-
-void pu_shared_free(void *p, size_t size)
-{
-    munmap(p, size);
-}
 
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 0)))

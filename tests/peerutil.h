@@ -33,10 +33,6 @@ uint64_t pu_kill_delay_ns(uint64_t *rng);
 
 /* ---- shared state and failures -------------------------------------- */
 
-/* Zeroed memory shared with the children forked after the call. */
-void *pu_shared_alloc(size_t size);
-void pu_shared_free(void *p, size_t size);
-
 /* Failure reports: children record the first failure's text here. */
 struct pu_report {
     int failures;          /* count, updated atomically */

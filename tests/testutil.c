@@ -25,6 +25,10 @@
 
 #include "shmkit.h"
 
+#ifndef MAP_ANONYMOUS
+#define MAP_ANONYMOUS MAP_ANON
+#endif
+
 /* ==== segment names and their registry ================================== */
 
 /* Every name tu_spec gives out is recorded in memory shared with all the
@@ -435,15 +439,6 @@ shmkit_slot *tu_slot_create(const char *spec, const char *layout, size_t record_
     return slot;
 }
 
-shmkit_slot *tu_slot_open(const char *spec, unsigned flags)
-{
-    shmkit_slot *slot = NULL;
-    int rc = shmkit_slot_open(&slot, spec, flags);
-
-    CHECK_CREATED(rc, "open", spec);
-    return slot;
-}
-
 shmkit_ring *tu_ring_create(const char *spec, size_t capacity, size_t max_message, int policy,
                             unsigned mode, unsigned flags)
 {
@@ -551,6 +546,22 @@ int tu_wait_exit_code(pid_t pid)
     if (WIFSIGNALED(status))
         return 128 + WTERMSIG(status);
     return WEXITSTATUS(status);
+}
+
+/* ==== memory shared with children ========================================= */
+
+void *tu_shared_alloc(size_t size)
+{
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+    if (p == MAP_FAILED)
+        ck_abort_msg("mmap of %zu shared bytes: %s", size, strerror(errno));
+    return p;
+}
+
+void tu_shared_free(void *p, size_t size)
+{
+    munmap(p, size);
 }
 
 /* ==== pseudo-random numbers =============================================== */

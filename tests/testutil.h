@@ -76,13 +76,12 @@ int tu_remove_names(void);
 
 /* ---- segments that must be created -------------------------------------- */
 
-/* shmkit_slot_create / shmkit_ring_create / ..._open, failing the test
- * with the error and its detail.  The suites create rings through
+/* shmkit_slot_create, shmkit_ring_create and shmkit_ring_open, failing
+ * the test with the error and its detail.  The suites create rings through
  * tu_ring_create only (where a test does not check the error itself), so
  * that a change of shmkit_ring_create's arguments has one call to fix. */
 shmkit_slot *tu_slot_create(const char *spec, const char *layout, size_t record_size,
                             unsigned mode, unsigned flags);
-shmkit_slot *tu_slot_open(const char *spec, unsigned flags);
 shmkit_ring *tu_ring_create(const char *spec, size_t capacity, size_t max_message, int policy,
                             unsigned mode, unsigned flags);
 shmkit_ring *tu_ring_open(const char *spec, unsigned flags);
@@ -106,6 +105,13 @@ const char *tu_status_text(int status, char *buf, size_t len);
 void tu_wait_ok(pid_t pid, const char *what);
 /* Reap PID: its exit status, or 128 + the signal that ended it. */
 int tu_wait_exit_code(pid_t pid);
+
+/* ---- memory shared with children ----------------------------------------- */
+
+/* SIZE zeroed bytes shared with the children forked after the call; the
+ * test fails if there is no memory. */
+void *tu_shared_alloc(size_t size);
+void tu_shared_free(void *p, size_t size);
 
 /* ---- pseudo-random numbers ---------------------------------------------- */
 
