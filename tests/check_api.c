@@ -24,6 +24,7 @@
 #include "internal.h"
 #include "testutil.h"
 
+/* Variant 0 of a ring test uses a blocking ring, variant 1 an overwriting one. */
 #define POLICY_OF_I (tu_variant_of(_i) == 0 ? SHMKIT_RING_BLOCK : SHMKIT_RING_OVERWRITE)
 
 /* Exit statuses of a child: 0, or the line of the first failed check. */

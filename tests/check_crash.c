@@ -9,7 +9,7 @@
  * and spread over every byte, see peerutil.h).  Meanwhile the parent forks
  * one short-lived peer after another and kills it with SIGKILL after a
  * random delay drawn from a seeded PRNG (the seed is printed as a TAP
- * comment; SHMKIT_CRASH_SEED=N repeats the choices, though not the
+ * comment; SHMKIT_TEST_SEED=N repeats the choices, though not the
  * scheduling).  The next peer must take the lease over without any manual
  * cleanup: shmkit_*_open succeeds right after its predecessor was reaped
  * (a peer whose open fails reports it and exits, which fails the test).

@@ -25,7 +25,7 @@
  * also checked against the segment's mapping in /proc/self/maps.  The
  * writer must not crash either.
  *
- * SHMKIT_CRASH_SEED repeats the random choices (not the scheduling);
+ * SHMKIT_TEST_SEED repeats the random choices (not the scheduling);
  * SHMKIT_CRASH_SCALE=K makes each run K times longer.
  *
  * SPDX-License-Identifier: BSD-2-Clause

@@ -67,10 +67,11 @@ static int exists(const char *spec)
     return shmkit_info(spec, &info) != -ENOENT;
 }
 
-#define create_slot(slot, spec, mode, flags) (*(slot) = tu_slot_create(spec, LAYOUT, 0, mode, flags))
+#define create_slot(slot, spec, mode, flags) \
+    (*(slot) = tu_slot_create(spec, LAYOUT, 0, mode, flags))
 
-/* Wait for PID and return its exit status, or 128 + signal. */
-/* Run FN(SPEC) in a child process as uid/gid 65534; its exit status. */
+/* Run FN(SPEC) in a child process as uid/gid 65534; its exit status, or
+ * 128 + the signal that ended it. */
 static int as_nobody(int (*fn)(const char *spec), const char *spec)
 {
     pid_t pid = tu_fork();

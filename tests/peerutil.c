@@ -14,14 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "shmkit.h"
-
-/* ---- seeds and time ------------------------------------------------- */
+/* ---- the run and time ----------------------------------------------- */
 
 unsigned pu_scale(void)
 {

@@ -1,8 +1,9 @@
 /*
  * peerutil.h - helpers of the crashing- and hostile-peer suites
- * (check_crash.c, check_hostile.c): a seeded PRNG, memory shared with
- * forked children, failure reports from children, self-checking messages,
- * and clean-up that runs even when an assertion ends the test early.
+ * (check_crash.c, check_hostile.c), on top of testutil.h (seeded PRNG,
+ * shared memory, child waiting, segment clean-up): soak scale, kill
+ * delays, failure reports from children, self-checking messages, and
+ * children killed even when an assertion ends the test early.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -15,7 +16,7 @@
 
 #include "testutil.h"
 
-/* ---- random numbers and time: tu_seed, tu_rand, ... (testutil.h) ------ */
+/* ---- the run -------------------------------------------------------- */
 
 /* $SHMKIT_CRASH_SCALE (1 .. 100, default 1): soak runs multiply work. */
 unsigned pu_scale(void);
@@ -31,7 +32,7 @@ void pu_delay_ns(uint64_t ns);
  * times zero (during start-up) and sometimes a few milliseconds. */
 uint64_t pu_kill_delay_ns(uint64_t *rng);
 
-/* ---- shared state and failures -------------------------------------- */
+/* ---- failures -------------------------------------------------------- */
 
 /* Failure reports: children record the first failure's text here. */
 struct pu_report {

@@ -33,9 +33,10 @@
 
 /* Every name tu_spec gives out is recorded in memory shared with all the
  * processes forked (or executed) after tu_run mapped it: Check's test
- * processes and their children.  A failed assertion ends a forked test process at once
- * (_exit, no teardown), so the names must outlive it: the next test's
- * setup, or tu_run at the end, removes what a failed test left. */
+ * processes and their children.  A failed assertion ends a forked test
+ * process at once (_exit, no teardown), so the names must outlive it: the
+ * next test's setup, or tu_run at the end, removes what a failed test
+ * left. */
 #define MAX_NAMES 1024
 #define SPEC_LEN 32
 
@@ -77,17 +78,22 @@ static int new_registry_fd(void)
     return fd;
 }
 
+static void *map_registry_fd(int fd)
+{
+    if (fd < 0)
+        return MAP_FAILED;
+    return mmap(NULL, sizeof *registry, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+}
+
 static void map_registry(void)
 {
     void *p;
-    int fd;
 
     if (registry != NULL)
         return;
-    fd = inherited_registry_fd();
-    p = fd < 0 ? MAP_FAILED : mmap(NULL, sizeof *registry, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    p = map_registry_fd(inherited_registry_fd());
     if (p == MAP_FAILED) /* none inherited (or closed since): a new one */
-        p = mmap(NULL, sizeof *registry, PROT_READ | PROT_WRITE, MAP_SHARED, new_registry_fd(), 0);
+        p = map_registry_fd(new_registry_fd());
     if (p == MAP_FAILED) {
         perror("testutil: mmap of the name registry");
         abort();
