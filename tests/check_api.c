@@ -225,18 +225,23 @@ static void pretend_handler_missed(uint32_t parent_generation)
     sk_store(&sk_fork_generation, parent_generation, SK_RELAXED);
 }
 
+/* A new blocking ring SPEC of BACKEND, its writer *W and its consumer *C. */
+static void block_ring_pair(int backend, char *spec, shmkit_ring **w, shmkit_ring **c)
+{
+    tu_spec(backend, spec);
+    *w = tu_ring_create(spec, 256, 0, SHMKIT_RING_BLOCK, 0600, SHMKIT_EXCL);
+    *c = tu_ring_open(spec, 0);
+}
+
 START_TEST(test_unseen_child_writer_not_corrupt)
 {
-    int backend = tu_backend_of(_i);
     uint32_t generation = sk_load(&sk_fork_generation, SK_RELAXED);
     char spec[32], msg[40] = "m", buf[64];
     shmkit_ring *w, *c;
     int i, rc;
     pid_t pid;
 
-    tu_spec(backend, spec);
-    w = tu_ring_create(spec, 256, 0, SHMKIT_RING_BLOCK, 0600, SHMKIT_EXCL);
-    ck_assert_int_eq(shmkit_ring_open(&c, spec, 0), 0);
+    block_ring_pair(tu_backend_of(_i), spec, &w, &c);
     pid = tu_fork();
     if (pid == 0) {
         pretend_handler_missed(generation);
@@ -258,16 +263,13 @@ END_TEST
 
 START_TEST(test_unseen_child_consumer_not_corrupt)
 {
-    int backend = tu_backend_of(_i);
     uint32_t generation = sk_load(&sk_fork_generation, SK_RELAXED);
     char spec[32], msg[40] = "m", buf[64];
     shmkit_ring *w, *c;
     int i, rc;
     pid_t pid;
 
-    tu_spec(backend, spec);
-    w = tu_ring_create(spec, 256, 0, SHMKIT_RING_BLOCK, 0600, SHMKIT_EXCL);
-    ck_assert_int_eq(shmkit_ring_open(&c, spec, 0), 0);
+    block_ring_pair(tu_backend_of(_i), spec, &w, &c);
     for (i = 0; i < 2; i++)
         ck_assert_int_eq(shmkit_ring_send(w, msg, sizeof msg, 0), 0);
     pid = tu_fork();
