@@ -24,34 +24,16 @@
 #include "internal.h"
 #include "testutil.h"
 
-static int backends[2];
-static int nbackends;
-
-/* Loop tests run once per backend (and policy, for _i >= 2); _i picks it. */
-#define BACKEND_OR_SKIP()                      \
-    int backend;                               \
-    if (_i % 2 >= nbackends)                   \
-        return;                                \
-    backend = backends[_i % 2]
-
-#define POLICY_OF_I (_i < 2 ? SHMKIT_RING_BLOCK : SHMKIT_RING_OVERWRITE)
+/* Variant 0 of a ring test uses a blocking ring, variant 1 an overwriting one. */
+#define POLICY_OF_I (tu_variant_of(_i) == 0 ? SHMKIT_RING_BLOCK : SHMKIT_RING_OVERWRITE)
 
 /* Exit statuses of a child: 0, or the line of the first failed check. */
+#define CHILD "child (exit N: see the CHILD_CHECK near that line)"
 #define CHILD_CHECK(cond)                      \
     do {                                       \
         if (!(cond))                           \
             _exit(__LINE__ % 250 + 1);         \
     } while (0)
-
-static void wait_child_ok(pid_t pid)
-{
-    int status;
-
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-                  "child failed: status 0x%x (exit %d: see the CHILD_CHECK near that line)",
-                  status, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-}
 
 static int detail_has(const char *text)
 {
@@ -65,7 +47,7 @@ static int detail_has(const char *text)
  * its close leaves the parent's lease alone. */
 START_TEST(test_fork_slot_writer_refused)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32], rec[16] = "parent", buf[16];
     struct shmkit_info info;
     shmkit_slot *w, *again;
@@ -75,8 +57,7 @@ START_TEST(test_fork_slot_writer_refused)
     tu_spec(backend, spec);
     ck_assert_int_eq(shmkit_slot_create(&w, spec, NULL, sizeof rec, 0600, SHMKIT_EXCL), 0);
     ck_assert_int_eq(shmkit_slot_write(w, rec, sizeof rec), 0);
-    pid = fork();
-    ck_assert_int_ge(pid, 0);
+    pid = tu_fork();
     if (pid == 0) {
         CHILD_CHECK(shmkit_slot_write(w, "child", sizeof rec) == SHMKIT_ENOTHOLDER);
         CHILD_CHECK(detail_has("fork"));
@@ -88,7 +69,7 @@ START_TEST(test_fork_slot_writer_refused)
         CHILD_CHECK(shmkit_slot_open(&again, spec, SHMKIT_WRITE) == SHMKIT_EBUSY);
         _exit(0);
     }
-    wait_child_ok(pid);
+    tu_wait_ok(pid, CHILD);
     ck_assert_int_eq(shmkit_slot_write(w, rec, sizeof rec), 0);
     ck_assert_int_eq(shmkit_slot_read(w, buf, sizeof buf, &version), (int)sizeof buf);
     ck_assert_uint_eq(version, 2);
@@ -96,8 +77,7 @@ START_TEST(test_fork_slot_writer_refused)
     ck_assert_int_eq(info.writer_pid, (long)getpid());
     ck_assert_int_eq(info.writer_alive, 1);
     shmkit_slot_close(w);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -106,7 +86,7 @@ END_TEST
  * dead and a new process took the lease as well. */
 START_TEST(test_fork_daemon_grandchild_refused)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32], rec[16] = "first", buf[16];
     struct shmkit_info info;
     shmkit_slot *w, *next;
@@ -116,8 +96,7 @@ START_TEST(test_fork_daemon_grandchild_refused)
 
     tu_spec(backend, spec);
     ck_assert_int_eq(pipe(fds), 0);
-    first = fork();
-    ck_assert_int_ge(first, 0);
+    first = tu_fork();
     if (first == 0) {
         pid_t me = getpid();
 
@@ -137,7 +116,7 @@ START_TEST(test_fork_daemon_grandchild_refused)
         _exit(0); /* without closing: the lease names a dead process */
     }
     close(fds[1]);
-    wait_child_ok(first);
+    tu_wait_ok(first, CHILD);
     ck_assert_int_eq(read(fds[0], &child_rc, sizeof child_rc), (ssize_t)sizeof child_rc);
     close(fds[0]);
     ck_assert_int_eq(child_rc, SHMKIT_ENOTHOLDER);
@@ -148,8 +127,7 @@ START_TEST(test_fork_daemon_grandchild_refused)
     ck_assert_uint_eq(version, 1);
     ck_assert_str_eq(buf, "first");
     shmkit_slot_close(next);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -159,7 +137,7 @@ END_TEST
  * an overwrite reader may still read. */
 START_TEST(test_fork_ring_handles)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     int policy = POLICY_OF_I;
     char spec[32], buf[16];
     struct shmkit_info info;
@@ -169,13 +147,12 @@ START_TEST(test_fork_ring_handles)
     pid_t pid;
 
     tu_spec(backend, spec);
-    ck_assert_int_eq(tu_ring_create(&w, spec, 4096, 0, policy, 0600, SHMKIT_EXCL), 0);
+    w = tu_ring_create(spec, 4096, 0, policy, 0600, SHMKIT_EXCL);
     ck_assert_int_eq(shmkit_ring_open(&c, spec,
                                       policy == SHMKIT_RING_OVERWRITE ? SHMKIT_FROM_OLDEST : 0),
                      0);
     ck_assert_int_eq(shmkit_ring_send(w, "p0", 3, 0), 0);
-    pid = fork();
-    ck_assert_int_ge(pid, 0);
+    pid = tu_fork();
     if (pid == 0) {
         CHILD_CHECK(shmkit_ring_send(w, "c0", 3, 0) == SHMKIT_ENOTHOLDER);
         CHILD_CHECK(detail_has("fork"));
@@ -192,7 +169,7 @@ START_TEST(test_fork_ring_handles)
         shmkit_ring_close(w);
         _exit(0);
     }
-    wait_child_ok(pid);
+    tu_wait_ok(pid, CHILD);
     ck_assert_int_eq(shmkit_ring_send(w, "p1", 3, 0), 0);
     ck_assert_int_eq(shmkit_ring_recv(c, buf, sizeof buf, 0), 3);
     ck_assert_str_eq(buf, "p0");
@@ -207,8 +184,7 @@ START_TEST(test_fork_ring_handles)
         ck_assert_int_eq(info.consumer_pid, (long)getpid());
     shmkit_ring_close(c);
     shmkit_ring_close(w);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -216,22 +192,20 @@ END_TEST
  * owned segment nor its lease. */
 START_TEST(test_fork_child_close_keeps_owned)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     struct shmkit_info info;
     shmkit_ring *w;
     pid_t pid;
 
     tu_spec(backend, spec);
-    ck_assert_int_eq(tu_ring_create(&w, spec, 4096, 0, SHMKIT_RING_BLOCK, 0600,
-                                    SHMKIT_EXCL | SHMKIT_OWNED), 0);
-    pid = fork();
-    ck_assert_int_ge(pid, 0);
+    w = tu_ring_create(spec, 4096, 0, SHMKIT_RING_BLOCK, 0600, SHMKIT_EXCL | SHMKIT_OWNED);
+    pid = tu_fork();
     if (pid == 0) {
         shmkit_ring_close(w);
         exit(0);
     }
-    wait_child_ok(pid);
+    tu_wait_ok(pid, CHILD);
     ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     ck_assert_int_eq(info.writer_pid, (long)getpid());
     ck_assert_int_eq(shmkit_ring_send(w, "x", 1, 0), 0);
@@ -251,28 +225,31 @@ static void pretend_handler_missed(uint32_t parent_generation)
     sk_store(&sk_fork_generation, parent_generation, SK_RELAXED);
 }
 
+/* A new blocking ring SPEC of BACKEND, its writer *W and its consumer *C. */
+static void block_ring_pair(int backend, char *spec, shmkit_ring **w, shmkit_ring **c)
+{
+    tu_spec(backend, spec);
+    *w = tu_ring_create(spec, 256, 0, SHMKIT_RING_BLOCK, 0600, SHMKIT_EXCL);
+    *c = tu_ring_open(spec, 0);
+}
+
 START_TEST(test_unseen_child_writer_not_corrupt)
 {
-    BACKEND_OR_SKIP();
     uint32_t generation = sk_load(&sk_fork_generation, SK_RELAXED);
     char spec[32], msg[40] = "m", buf[64];
     shmkit_ring *w, *c;
     int i, rc;
     pid_t pid;
 
-    tu_spec(backend, spec);
-    ck_assert_int_eq(tu_ring_create(&w, spec, 256, 0, SHMKIT_RING_BLOCK, 0600,
-                                    SHMKIT_EXCL), 0);
-    ck_assert_int_eq(shmkit_ring_open(&c, spec, 0), 0);
-    pid = fork();
-    ck_assert_int_ge(pid, 0);
+    block_ring_pair(tu_backend_of(_i), spec, &w, &c);
+    pid = tu_fork();
     if (pid == 0) {
         pretend_handler_missed(generation);
         for (i = 0; i < 3; i++)
             CHILD_CHECK(shmkit_ring_send(w, msg, sizeof msg, 0) == 0);
         _exit(0);
     }
-    wait_child_ok(pid);
+    tu_wait_ok(pid, CHILD);
     for (i = 0; i < 3; i++)
         ck_assert_int_eq(shmkit_ring_recv(c, buf, sizeof buf, 0), (int)sizeof msg);
     rc = shmkit_ring_send(w, msg, sizeof msg, 0);
@@ -280,35 +257,29 @@ START_TEST(test_unseen_child_writer_not_corrupt)
                   shmkit_error_detail());
     shmkit_ring_close(c);
     shmkit_ring_close(w);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
 START_TEST(test_unseen_child_consumer_not_corrupt)
 {
-    BACKEND_OR_SKIP();
     uint32_t generation = sk_load(&sk_fork_generation, SK_RELAXED);
     char spec[32], msg[40] = "m", buf[64];
     shmkit_ring *w, *c;
     int i, rc;
     pid_t pid;
 
-    tu_spec(backend, spec);
-    ck_assert_int_eq(tu_ring_create(&w, spec, 256, 0, SHMKIT_RING_BLOCK, 0600,
-                                    SHMKIT_EXCL), 0);
-    ck_assert_int_eq(shmkit_ring_open(&c, spec, 0), 0);
+    block_ring_pair(tu_backend_of(_i), spec, &w, &c);
     for (i = 0; i < 2; i++)
         ck_assert_int_eq(shmkit_ring_send(w, msg, sizeof msg, 0), 0);
-    pid = fork();
-    ck_assert_int_ge(pid, 0);
+    pid = tu_fork();
     if (pid == 0) {
         pretend_handler_missed(generation);
         for (i = 0; i < 2; i++)
             CHILD_CHECK(shmkit_ring_recv(c, buf, sizeof buf, 0) == (int)sizeof msg);
         _exit(0);
     }
-    wait_child_ok(pid);
+    tu_wait_ok(pid, CHILD);
     /* The child's receives made room: these wrap over the frames the
      * parent's consumer still thinks are next. */
     for (i = 0; i < 3; i++)
@@ -318,8 +289,7 @@ START_TEST(test_unseen_child_consumer_not_corrupt)
                   shmkit_error_detail());
     shmkit_ring_close(c);
     shmkit_ring_close(w);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -350,7 +320,7 @@ static void provoke_unrelated_detail(void)
 
 START_TEST(test_wait_failures_set_detail)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32], rspec[32], buf[64] = {0};
     shmkit_slot *w, *r;
     shmkit_ring *rw, *rc;
@@ -365,8 +335,7 @@ START_TEST(test_wait_failures_set_detail)
     ASSERT_OWN_DETAIL(shmkit_slot_wait(r, 0, 10), -ETIMEDOUT);
     ASSERT_OWN_DETAIL(shmkit_slot_wait(w, 0, 0), -EAGAIN);
 
-    ck_assert_int_eq(tu_ring_create(&rw, rspec, 256, 0, SHMKIT_RING_BLOCK, 0600,
-                                    SHMKIT_EXCL), 0);
+    rw = tu_ring_create(rspec, 256, 0, SHMKIT_RING_BLOCK, 0600, SHMKIT_EXCL);
     ck_assert_int_eq(shmkit_ring_open(&rc, rspec, 0), 0);
     ASSERT_OWN_DETAIL(shmkit_ring_recv(rc, buf, sizeof buf, 0), -EAGAIN);
     ASSERT_OWN_DETAIL(shmkit_ring_recv(rc, buf, sizeof buf, 10), -ETIMEDOUT);
@@ -380,9 +349,7 @@ START_TEST(test_wait_failures_set_detail)
     shmkit_ring_close(rw);
     shmkit_slot_close(r);
     shmkit_slot_close(w);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    ck_assert_int_eq(shmkit_unlink(rspec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec, rspec);
 }
 END_TEST
 
@@ -396,7 +363,7 @@ static void on_alarm(int sig)
  * space. */
 START_TEST(test_interrupted_wait_sets_detail)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     struct itimerval once = {{0, 0}, {0, 50000}};
     struct sigaction sa;
     char spec[32], buf[64] = {0};
@@ -422,8 +389,7 @@ START_TEST(test_interrupted_wait_sets_detail)
 
     /* A ring reader waiting for a message, a writer waiting for space. */
     tu_spec(backend, spec);
-    ck_assert_int_eq(tu_ring_create(&rw, spec, 256, 0, SHMKIT_RING_BLOCK, 0600,
-                                    SHMKIT_EXCL), 0);
+    rw = tu_ring_create(spec, 256, 0, SHMKIT_RING_BLOCK, 0600, SHMKIT_EXCL);
     ck_assert_int_eq(shmkit_ring_open(&rc, spec, 0), 0);
     provoke_unrelated_detail();
     ck_assert_int_eq(setitimer(ITIMER_REAL, &once, NULL), 0);
@@ -564,8 +530,7 @@ static void null_setup(int backend)
     nc.ring_options.mode = 0600;
     ck_assert_int_eq(shmkit_slot_create(&nc.w, nc.spec, NULL, 8, 0600, SHMKIT_EXCL), 0);
     ck_assert_int_eq(shmkit_slot_open(&nc.r, nc.spec, 0), 0);
-    ck_assert_int_eq(tu_ring_create(&nc.rw, nc.rspec, 256, 0, SHMKIT_RING_BLOCK, 0600,
-                                    SHMKIT_EXCL), 0);
+    nc.rw = tu_ring_create(nc.rspec, 256, 0, SHMKIT_RING_BLOCK, 0600, SHMKIT_EXCL);
     ck_assert_int_eq(shmkit_ring_open(&nc.rc, nc.rspec, 0), 0);
     ck_assert_int_eq(shmkit_layout_parse(&nc.layout, "a:u8"), 0);
 }
@@ -585,7 +550,7 @@ static void null_teardown(void)
  * -EINVAL with a detail for a NULL one, and crashes on none. */
 START_TEST(test_null_arguments_einval)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     size_t i;
 
     null_setup(backend);
@@ -627,7 +592,7 @@ END_TEST
 /* A data pointer may be NULL when its length is 0. */
 START_TEST(test_null_with_zero_length)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
 
     null_setup(backend);
     ck_assert_int_eq(shmkit_ring_send(nc.rw, NULL, 0, 0), 0);
@@ -650,7 +615,7 @@ END_TEST
 
 START_TEST(test_flags_refused)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32], rspec[32];
     struct shmkit_info info;
     shmkit_slot *s;
@@ -661,16 +626,15 @@ START_TEST(test_flags_refused)
     ASSERT_FLAGS_REFUSED(shmkit_slot_create(&s, spec, NULL, 8, 0600, 0x8000u), "0x8000");
     ASSERT_FLAGS_REFUSED(shmkit_slot_create(&s, spec, NULL, 8, 0600, SHMKIT_FROM_OLDEST),
                          "0x4");
-    ASSERT_FLAGS_REFUSED(tu_ring_create(&r, rspec, 256, 0, SHMKIT_RING_BLOCK, 0600,
+    ASSERT_FLAGS_REFUSED(tu_ring_create_rc(&r, rspec, 256, 0, SHMKIT_RING_BLOCK, 0600,
                                         0x10000u | SHMKIT_EXCL), "0x10000");
-    ASSERT_FLAGS_REFUSED(tu_ring_create(&r, rspec, 256, 0, SHMKIT_RING_OVERWRITE, 0600,
+    ASSERT_FLAGS_REFUSED(tu_ring_create_rc(&r, rspec, 256, 0, SHMKIT_RING_OVERWRITE, 0600,
                                         SHMKIT_FROM_OLDEST), "0x4");
     ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), -ENOENT);
     ck_assert_int_eq(shmkit_info(rspec, &info, sizeof info), -ENOENT);
 
     ck_assert_int_eq(shmkit_slot_create(&s, spec, NULL, 8, 0600, SHMKIT_EXCL), 0);
-    ck_assert_int_eq(tu_ring_create(&w, rspec, 256, 0, SHMKIT_RING_OVERWRITE, 0600,
-                                    SHMKIT_EXCL), 0);
+    w = tu_ring_create(rspec, 256, 0, SHMKIT_RING_OVERWRITE, 0600, SHMKIT_EXCL);
     shmkit_slot_close(s);
     ASSERT_FLAGS_REFUSED(shmkit_slot_open(&s, spec, 0x8000u), "0x8000");
     ASSERT_FLAGS_REFUSED(shmkit_slot_open(&s, spec, SHMKIT_EXCL), "0x1");
@@ -687,9 +651,7 @@ START_TEST(test_flags_refused)
     ck_assert_int_eq(shmkit_ring_open(&r, rspec, SHMKIT_FROM_OLDEST | SHMKIT_ANY_OWNER), 0);
     shmkit_ring_close(r);
     shmkit_ring_close(w);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    ck_assert_int_eq(shmkit_unlink(rspec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec, rspec);
 }
 END_TEST
 
@@ -699,7 +661,7 @@ END_TEST
  * fields this library knows. */
 START_TEST(test_info_size)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     union {
         struct shmkit_info info;
         unsigned char bytes[sizeof(struct shmkit_info) + 64];
@@ -734,7 +696,7 @@ END_TEST
  * the writer's, is -EPERM. */
 START_TEST(test_wrong_handle_eperm)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     int policy = POLICY_OF_I;
     char spec[32], rspec[32], buf[16] = {0};
     shmkit_slot *sw, *sr;
@@ -747,7 +709,7 @@ START_TEST(test_wrong_handle_eperm)
     ck_assert_int_eq(shmkit_slot_create(&sw, spec, NULL, 8, 0600, SHMKIT_EXCL), 0);
     ck_assert_int_eq(shmkit_slot_open(&sr, spec, 0), 0);
     ck_assert_int_eq(shmkit_slot_write(sr, buf, 8), -EPERM);
-    ck_assert_int_eq(tu_ring_create(&w, rspec, 256, 0, policy, 0600, SHMKIT_EXCL), 0);
+    w = tu_ring_create(rspec, 256, 0, policy, 0600, SHMKIT_EXCL);
     ck_assert_int_eq(shmkit_ring_open(&r, rspec, 0), 0);
     ck_assert_int_eq(shmkit_ring_send(r, buf, 4, 0), -EPERM);
     ck_assert_int_eq(shmkit_ring_reserve(r, &slot, 4, 0), -EPERM);
@@ -763,9 +725,7 @@ START_TEST(test_wrong_handle_eperm)
     shmkit_ring_close(w);
     shmkit_slot_close(sr);
     shmkit_slot_close(sw);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    ck_assert_int_eq(shmkit_unlink(rspec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec, rspec);
 }
 END_TEST
 
@@ -781,28 +741,24 @@ END_TEST
 static Suite *api_suite(void)
 {
     Suite *s = suite_create("api");
-    TCase *forks = tcase_create("fork"), *details = tcase_create("details");
-    TCase *args = tcase_create("arguments");
+    TCase *forks = tu_tcase(s, "fork"), *details = tu_tcase(s, "details");
+    TCase *args = tu_tcase(s, "arguments");
 
-    nbackends = tu_backends(backends);
-    tcase_add_loop_test(forks, test_fork_slot_writer_refused, 0, 2);
-    tcase_add_loop_test(forks, test_fork_daemon_grandchild_refused, 0, 2);
-    tcase_add_loop_test(forks, test_fork_ring_handles, 0, 4);
-    tcase_add_loop_test(forks, test_fork_child_close_keeps_owned, 0, 2);
-    tcase_add_loop_test(forks, test_unseen_child_writer_not_corrupt, 0, 2);
-    tcase_add_loop_test(forks, test_unseen_child_consumer_not_corrupt, 0, 2);
-    tcase_add_loop_test(details, test_wait_failures_set_detail, 0, 2);
-    tcase_add_loop_test(details, test_interrupted_wait_sets_detail, 0, 2);
-    tcase_add_loop_test(args, test_null_arguments_einval, 0, 2);
+    tu_add_backend_test(forks, test_fork_slot_writer_refused, 1);
+    tu_add_backend_test(forks, test_fork_daemon_grandchild_refused, 1);
+    tu_add_backend_test(forks, test_fork_ring_handles, 2);
+    tu_add_backend_test(forks, test_fork_child_close_keeps_owned, 1);
+    tu_add_backend_test(forks, test_unseen_child_writer_not_corrupt, 1);
+    tu_add_backend_test(forks, test_unseen_child_consumer_not_corrupt, 1);
+    tu_add_backend_test(details, test_wait_failures_set_detail, 1);
+    tu_add_backend_test(details, test_interrupted_wait_sets_detail, 1);
+    tu_add_backend_test(args, test_null_arguments_einval, 1);
     tcase_add_test(args, test_null_handles_neutral);
-    tcase_add_loop_test(args, test_null_with_zero_length, 0, 2);
-    tcase_add_loop_test(args, test_flags_refused, 0, 2);
-    tcase_add_loop_test(args, test_info_size, 0, 2);
-    tcase_add_loop_test(args, test_wrong_handle_eperm, 0, 4);
+    tu_add_backend_test(args, test_null_with_zero_length, 1);
+    tu_add_backend_test(args, test_flags_refused, 1);
+    tu_add_backend_test(args, test_info_size, 1);
+    tu_add_backend_test(args, test_wrong_handle_eperm, 2);
     tcase_add_test(args, test_enotholder_described);
-    suite_add_tcase(s, forks);
-    suite_add_tcase(s, details);
-    suite_add_tcase(s, args);
     return s;
 }
 

@@ -9,7 +9,7 @@
  * and spread over every byte, see peerutil.h).  Meanwhile the parent forks
  * one short-lived peer after another and kills it with SIGKILL after a
  * random delay drawn from a seeded PRNG (the seed is printed as a TAP
- * comment; SHMKIT_CRASH_SEED=N repeats the choices, though not the
+ * comment; SHMKIT_TEST_SEED=N repeats the choices, though not the
  * scheduling).  The next peer must take the lease over without any manual
  * cleanup: shmkit_*_open succeeds right after its predecessor was reaped
  * (a peer whose open fails reports it and exits, which fails the test).
@@ -73,9 +73,6 @@
 #include "wait.h"
 #include "testutil.h"
 
-static int backends[2];
-static int nbackends;
-
 /* Kills per case and backend; the total over the suite is printed. */
 #define SLOT_KILLS 100      /* x 2 record sizes */
 #define RING_KILLS 160      /* per policy */
@@ -84,17 +81,6 @@ static int nbackends;
 
 #define CHILD_ALARM_S 60    /* a peer that hangs dies of SIGALRM */
 #define REAP_MS 60000
-
-#define BACKEND_OR_SKIP(i)                     \
-    int backend;                               \
-    if ((i) >= nbackends)                      \
-        return;                                \
-    backend = backends[(i)]
-
-static const char *backend_name(int backend)
-{
-    return backend == SHMKIT_BACKEND_SYSV ? "sysv" : "posix";
-}
 
 /* ---- state shared between the parent and its peers ------------------- */
 
@@ -131,23 +117,23 @@ static struct crash_state *st;
 
 static struct crash_state *state_new(int backend, uint64_t stream)
 {
-    struct crash_state *s = pu_shared_alloc(sizeof *s);
+    struct crash_state *s = tu_shared_alloc(sizeof *s);
 
     tu_spec(backend, s->spec);
-    s->seed = pu_rng_seed(stream);
+    s->seed = tu_rng_seed(stream);
     return s;
 }
 
 static void state_free(struct crash_state *s)
 {
-    pu_shared_free(s, sizeof *s);
+    tu_shared_free(s, sizeof *s);
 }
 
 /* Fail the test with the first failure any child reported. */
 static void assert_no_failures(void)
 {
     PU_ASSERT(st->report.failures == 0, "%d failure(s) (seed %llu), first: %s",
-                  st->report.failures, (unsigned long long)pu_seed(), st->report.first);
+                  st->report.failures, (unsigned long long)tu_seed(), st->report.first);
 }
 
 static unsigned total_kills;
@@ -172,17 +158,17 @@ static void kill_one(int (*peer)(void *), void *arg, uint64_t *rng, unsigned cyc
     status = pu_reap(pid, REAP_MS);
     total_kills++;
     PU_ASSERT(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
-                  "peer %u %s (seed %llu): %s", cycle, pu_status_text(status, text, sizeof text),
-                  (unsigned long long)pu_seed(), st->report.first);
+                  "peer %u %s (seed %llu): %s", cycle, tu_status_text(status, text, sizeof text),
+                  (unsigned long long)tu_seed(), st->report.first);
 }
 
 /* Wait until N long-lived readers have opened the segment. */
 static void wait_ready(int n)
 {
-    uint64_t deadline = pu_now_ns() + (uint64_t)REAP_MS * 1000000u;
+    uint64_t deadline = tu_now_ns() + (uint64_t)REAP_MS * 1000000u;
 
     while (__atomic_load_n(&st->ready, __ATOMIC_ACQUIRE) < n) {
-        PU_ASSERT(pu_now_ns() < deadline && st->report.failures == 0,
+        PU_ASSERT(tu_now_ns() < deadline && st->report.failures == 0,
                       "readers did not start: %s", st->report.first);
         pu_delay_ns(200000);
     }
@@ -194,7 +180,7 @@ static void assert_exited_cleanly(pid_t pid, const char *who)
     int status = pu_reap(pid, REAP_MS);
 
     PU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s %s (seed %llu): %s", who,
-                  pu_status_text(status, text, sizeof text), (unsigned long long)pu_seed(),
+                  tu_status_text(status, text, sizeof text), (unsigned long long)tu_seed(),
                   st->report.first);
 }
 
@@ -298,7 +284,6 @@ static void run_slot_kills(int backend, size_t record_size, uint64_t stream)
     st = state_new(backend, stream);
     rng = st->seed;
     st->record_size = record_size;
-    pu_track_spec(st->spec);
     ck_assert_int_eq(shmkit_slot_create(&w, st->spec, NULL, record_size, 0, SHMKIT_EXCL), 0);
     shmkit_slot_close(w);
     for (i = 0; i < 2; i++)
@@ -331,7 +316,7 @@ static void run_slot_kills(int backend, size_t record_size, uint64_t stream)
         assert_exited_cleanly(readers[i], "slot reader");
     assert_no_failures();
     printf("# slot %s %zu-byte records: %u writers killed, %llu versions, reads %llu + %llu\n",
-           backend_name(backend), record_size, kills, (unsigned long long)v,
+           tu_backend_name(backend), record_size, kills, (unsigned long long)v,
            (unsigned long long)st->received[0], (unsigned long long)st->received[1]);
     pu_cleanup();
     state_free(st);
@@ -340,8 +325,7 @@ static void run_slot_kills(int backend, size_t record_size, uint64_t stream)
 
 START_TEST(test_slot_writer_killed)
 {
-    BACKEND_OR_SKIP(_i / 2);
-    run_slot_kills(backend, _i % 2 ? 4000 : 40, 100 + (uint64_t)_i);
+    run_slot_kills(tu_backend_of(_i), tu_variant_of(_i) ? 4000 : 40, 100 + (uint64_t)_i);
 }
 END_TEST
 
@@ -353,9 +337,9 @@ static size_t random_len(uint64_t *rng)
 {
     /* Mostly small messages (many frames, frequent wrap-around), some
      * up to the maximum. */
-    size_t span = pu_below(rng, 4) == 0 ? st->max_message : 64;
+    size_t span = tu_below(rng, 4) == 0 ? st->max_message : 64;
 
-    return PU_MSG_MIN + (size_t)pu_below(rng, span - PU_MSG_MIN + 1);
+    return PU_MSG_MIN + (size_t)tu_below(rng, span - PU_MSG_MIN + 1);
 }
 
 /* A writer generation: odd generations send by copy, even ones reserve
@@ -363,7 +347,7 @@ static size_t random_len(uint64_t *rng)
 static int ring_writer(void *arg)
 {
     uint32_t gen = (uint32_t)(uintptr_t)arg, idx;
-    uint64_t rng = pu_mix(st->seed ^ gen) | 1;
+    uint64_t rng = tu_mix(st->seed ^ gen) | 1;
     unsigned char msg[4096];
     shmkit_ring *w;
     int rc = shmkit_ring_open(&w, st->spec, SHMKIT_WRITE);
@@ -380,7 +364,7 @@ static int ring_writer(void *arg)
             pu_msg_fill(msg, len, n, gen, idx);
             rc = shmkit_ring_send(w, msg, len, -1);
         } else {
-            size_t room = len + (size_t)pu_below(&rng, st->max_message - len + 1);
+            size_t room = len + (size_t)tu_below(&rng, st->max_message - len + 1);
             void *p;
             rc = shmkit_ring_reserve(w, &p, room, -1);
             if (rc == 0) {
@@ -425,7 +409,7 @@ static int receive(shmkit_ring *r, unsigned char *buf, size_t buflen, int peek, 
  * generation's messages 0, 1, 2, ... */
 static int block_consumer(void *arg)
 {
-    uint64_t rng = pu_mix(st->seed ^ 0xc0ffee) | 1;
+    uint64_t rng = tu_mix(st->seed ^ 0xc0ffee) | 1;
     unsigned char buf[4096];
     uint32_t gen = 0, next_idx = 0;
     struct pu_msg_head h;
@@ -441,7 +425,7 @@ static int block_consumer(void *arg)
         uint64_t pos = shmkit_ring_position(r);
         int done = __atomic_load_n(&st->done, __ATOMIC_ACQUIRE);
 
-        rc = receive(r, buf, sizeof buf, pu_below(&rng, 2) == 0, done ? 0 : 20);
+        rc = receive(r, buf, sizeof buf, tu_below(&rng, 2) == 0, done ? 0 : 20);
         if (rc == -ETIMEDOUT && !done)
             continue;
         if (rc == -EAGAIN && done)
@@ -541,7 +525,7 @@ static void check_block_generations(unsigned kills)
         uint32_t reported = st->reported[g], consumed = st->consumed[g];
         PU_ASSERT(consumed == reported || consumed == reported + 1,
                       "writer %u reported %u messages sent, the consumer got %u (seed %llu)", g,
-                      reported, consumed, (unsigned long long)pu_seed());
+                      reported, consumed, (unsigned long long)tu_seed());
         late += consumed != reported;
     }
     printf("# %u messages were published by a writer killed before it could report them\n",
@@ -561,10 +545,8 @@ static void run_ring_writer_kills(int backend, int policy, uint64_t stream)
     rng = st->seed;
     st->policy = policy;
     st->max_message = 400;
-    pu_track_spec(st->spec);
     /* A small ring: messages wrap around, pad frames, a full ring. */
-    ck_assert_int_eq(tu_ring_create(&w, st->spec, 2048, st->max_message, policy, 0,
-                                    SHMKIT_EXCL), 0);
+    w = tu_ring_create(st->spec, 2048, st->max_message, policy, 0, SHMKIT_EXCL);
     shmkit_ring_close(w);
     for (i = 0; i < nreaders; i++)
         readers[i] = pu_spawn(policy == SHMKIT_RING_BLOCK ? block_consumer : overwrite_reader,
@@ -599,7 +581,7 @@ static void run_ring_writer_kills(int backend, int policy, uint64_t stream)
     }
     printf("# ring %s %s: %u writers killed, %llu messages; received %llu/%llu, lost %llu/%llu, "
            "overwritten while peeked %llu, contended %llu/%llu\n",
-           backend_name(backend), policy == SHMKIT_RING_BLOCK ? "block" : "overwrite", kills,
+           tu_backend_name(backend), policy == SHMKIT_RING_BLOCK ? "block" : "overwrite", kills,
            (unsigned long long)end, (unsigned long long)st->received[0],
            (unsigned long long)st->received[1], (unsigned long long)st->lost[0],
            (unsigned long long)st->lost[1], (unsigned long long)st->overwritten[1],
@@ -611,15 +593,13 @@ static void run_ring_writer_kills(int backend, int policy, uint64_t stream)
 
 START_TEST(test_block_writer_killed)
 {
-    BACKEND_OR_SKIP(_i);
-    run_ring_writer_kills(backend, SHMKIT_RING_BLOCK, 200 + (uint64_t)_i);
+    run_ring_writer_kills(tu_backend_of(_i), SHMKIT_RING_BLOCK, 200 + (uint64_t)_i);
 }
 END_TEST
 
 START_TEST(test_overwrite_writer_killed)
 {
-    BACKEND_OR_SKIP(_i);
-    run_ring_writer_kills(backend, SHMKIT_RING_OVERWRITE, 300 + (uint64_t)_i);
+    run_ring_writer_kills(tu_backend_of(_i), SHMKIT_RING_OVERWRITE, 300 + (uint64_t)_i);
 }
 END_TEST
 
@@ -630,7 +610,7 @@ END_TEST
 /* The writer of the consumer case: sends until told to stop. */
 static int steady_writer(void *arg)
 {
-    uint64_t rng = pu_mix(st->seed ^ 0xbeef) | 1;
+    uint64_t rng = tu_mix(st->seed ^ 0xbeef) | 1;
     unsigned char msg[4096];
     shmkit_ring *w;
     uint32_t idx;
@@ -763,7 +743,7 @@ static int killed_consumer(void *arg)
 
 START_TEST(test_block_consumer_killed)
 {
-    BACKEND_OR_SKIP(_i);
+    int backend = tu_backend_of(_i);
     unsigned cycle, kills = CONSUMER_KILLS * pu_scale(), in_window = 0;
     unsigned char buf[4096];
     char why[200];
@@ -776,14 +756,12 @@ START_TEST(test_block_consumer_killed)
     rng = st->seed;
     st->policy = SHMKIT_RING_BLOCK;
     st->max_message = 300;
-    pu_track_spec(st->spec);
-    ck_assert_int_eq(tu_ring_create(&w, st->spec, 4096, st->max_message, SHMKIT_RING_BLOCK,
-                                    0, SHMKIT_EXCL), 0);
+    w = tu_ring_create(st->spec, 4096, st->max_message, SHMKIT_RING_BLOCK, 0, SHMKIT_EXCL);
     shmkit_ring_close(w);
     writer = pu_spawn(steady_writer, NULL, CHILD_ALARM_S);
     wait_ready(1);
     for (cycle = 1; cycle <= kills; cycle++) {
-        unsigned mode = (unsigned)pu_below(&rng, 2);
+        unsigned mode = (unsigned)tu_below(&rng, 2);
         uint64_t before = st->last_record;
 
         kill_one(killed_consumer, (void *)(uintptr_t)mode, &rng, cycle);
@@ -808,7 +786,7 @@ START_TEST(test_block_consumer_killed)
             break;
         PU_ASSERT(rc >= 0, "final consumer: %s", shmkit_strerror(rc));
         PU_ASSERT(check_consumed(buf, rc, pos, &prev, why, sizeof why) == 0,
-                      "final consumer (seed %llu): %s", (unsigned long long)pu_seed(), why);
+                      "final consumer (seed %llu): %s", (unsigned long long)tu_seed(), why);
         record(prev, 0);
     }
     assert_no_failures();
@@ -817,7 +795,7 @@ START_TEST(test_block_consumer_killed)
     shmkit_ring_close(c);
     printf("# block consumer %s: %u consumers killed (%u between peek and release), %llu "
            "messages, %llu delivered again, %llu taken by a killed recv consumer\n",
-           backend_name(backend), kills, in_window, (unsigned long long)sent,
+           tu_backend_name(backend), kills, in_window, (unsigned long long)sent,
            (unsigned long long)st->duplicates, (unsigned long long)st->skips);
     pu_cleanup();
     state_free(st);
@@ -874,9 +852,8 @@ START_TEST(test_lease_of_holder_killed_mid_acquire)
     struct sk_header h;
     struct sk_seg seg;
     int status;
-    pid_t child = fork();
+    pid_t child = tu_fork();
 
-    ck_assert_int_ge(child, 0);
     if (child == 0)
         _exit(0);
     ck_assert_int_eq(waitpid(child, &status, 0), child);
@@ -922,8 +899,7 @@ static int ns_start(struct ns_proc *np, void (*fn)(const char *, int), const cha
 
     ck_assert_int_eq(pipe(pid_pipe), 0);
     ck_assert_int_eq(pipe(report), 0);
-    np->middle = fork();
-    ck_assert_int_ge(np->middle, 0);
+    np->middle = tu_fork();
     if (np->middle == 0) {
         close(pid_pipe[0]);
         close(report[0]);
@@ -1049,7 +1025,7 @@ static shmkit_slot *ns_create_slot(int backend, char *spec)
  * lock, or, System V, its attachment). */
 START_TEST(test_pidns_writer_inside)
 {
-    int backend = backends[_i % nbackends];
+    int backend = tu_backend_of(_i);
     char spec[32];
     struct ns_proc np;
     struct shmkit_info info;
@@ -1069,7 +1045,7 @@ START_TEST(test_pidns_writer_inside)
     if (rc == 0) {
         shmkit_slot_close(second);
         ck_abort_msg("%s: a second writer got the lease of a live writer in another PID "
-                     "namespace", backend_name(backend));
+                     "namespace", tu_backend_name(backend));
     }
     ck_assert_int_eq(rc, SHMKIT_EBUSY);
     ck_assert_msg(strstr(shmkit_error_detail(), "another PID namespace") != NULL, "%s",
@@ -1101,8 +1077,7 @@ START_TEST(test_pidns_writer_inside)
     shmkit_slot_close(second);
     if (reader != NULL)
         shmkit_slot_close(reader);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -1110,7 +1085,7 @@ END_TEST
  * PID namespace, where our pid names nobody (or somebody else). */
 START_TEST(test_pidns_writer_outside)
 {
-    int backend = backends[_i % nbackends];
+    int backend = tu_backend_of(_i);
     char spec[32];
     struct ns_proc np;
     shmkit_slot *writer = ns_create_slot(backend, spec);
@@ -1125,8 +1100,7 @@ START_TEST(test_pidns_writer_outside)
     status = ns_join(&np);
     ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     shmkit_slot_close(writer);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -1134,7 +1108,7 @@ END_TEST
  * lease is taken over at once, and shmkit_info calls it dead. */
 START_TEST(test_zombie_writer)
 {
-    int backend = backends[_i % nbackends];
+    int backend = tu_backend_of(_i);
     char spec[32];
     struct shmkit_info info;
     shmkit_slot *s = ns_create_slot(backend, spec), *w;
@@ -1150,8 +1124,7 @@ START_TEST(test_zombie_writer)
         return;
     }
     ck_assert_int_eq(pipe(fds), 0);
-    child = fork();
-    ck_assert_int_ge(child, 0);
+    child = tu_fork();
     if (child == 0) {
         c = shmkit_slot_open(&w, spec, SHMKIT_WRITE) == 0 ? 'y' : 'n';
         if (write(fds[1], &c, 1) == 1)
@@ -1177,8 +1150,7 @@ START_TEST(test_zombie_writer)
     ck_assert_int_eq(waitpid(child, &status, 0), child);
     close(fds[0]);
     close(fds[1]);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -1189,7 +1161,7 @@ END_TEST
  * returned): the lease goes to the next writer. */
 START_TEST(test_fork_child_keeps_no_lease)
 {
-    int backend = backends[_i % nbackends];
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *s = ns_create_slot(backend, spec), *w;
     int fds[2], status;
@@ -1197,8 +1169,7 @@ START_TEST(test_fork_child_keeps_no_lease)
 
     shmkit_slot_close(s);
     ck_assert_int_eq(pipe(fds), 0);
-    holder = fork();
-    ck_assert_int_ge(holder, 0);
+    holder = tu_fork();
     if (holder == 0) {
         if (shmkit_slot_open(&w, spec, SHMKIT_WRITE) != 0)
             _exit(1);
@@ -1220,12 +1191,11 @@ START_TEST(test_fork_child_keeps_no_lease)
     ck_assert_int_eq(waitpid(holder, &status, 0), holder);
     ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     ck_assert_msg(shmkit_slot_open(&w, spec, SHMKIT_WRITE) == 0, "%s: %s",
-                  backend_name(backend), shmkit_error_detail());
+                  tu_backend_name(backend), shmkit_error_detail());
     shmkit_slot_close(w);
     kill(daemon, SIGKILL);
     close(fds[0]);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -1249,7 +1219,7 @@ static int sem_set_exists(int semid)
  * the other mechanisms have nothing outside the segment). */
 START_TEST(test_half_created_leaks_no_semaphores)
 {
-    int backend = backends[_i % nbackends];
+    int backend = tu_backend_of(_i);
     char spec[32];
     struct shmkit_info info;
     struct sk_spec parsed;
@@ -1260,8 +1230,7 @@ START_TEST(test_half_created_leaks_no_semaphores)
     pid_t child;
 
     tu_spec(backend, spec);
-    child = fork();
-    ck_assert_int_ge(child, 0);
+    child = tu_fork();
     if (child == 0) {
         setenv("SHMKIT_TEST_SIMULATE", "creator-dies-before-publish", 1);
         shmkit_slot_create(&s, spec, NULL, 64, 0600, 0);
@@ -1286,7 +1255,7 @@ START_TEST(test_half_created_leaks_no_semaphores)
     ck_assert_int_eq(shmkit_unlink(spec), 0);
     ck_assert_msg(mech != SK_MECH_SYSV_SEM || !sem_set_exists(semid),
                   "%s: the semaphore set %d of a half-created segment was left behind",
-                  backend_name(backend), semid);
+                  tu_backend_name(backend), semid);
     tu_assert_no_leftovers();
 }
 END_TEST
@@ -1295,33 +1264,27 @@ END_TEST
 static Suite *crash_suite(void)
 {
     Suite *s = suite_create("crash");
-    TCase *lease = tcase_create("lease"), *slots = tcase_create("slots"),
-          *block = tcase_create("block"), *overwrite = tcase_create("overwrite"),
-          *consumer = tcase_create("consumer");
+    TCase *lease = tu_tcase(s, "lease"), *slots = tu_tcase(s, "slots"),
+          *block = tu_tcase(s, "block"), *overwrite = tu_tcase(s, "overwrite"),
+          *consumer = tu_tcase(s, "consumer");
 
-    nbackends = tu_backends(backends);
     tcase_add_test(lease, test_lease_of_earlier_process_with_my_pid);
     tcase_add_test(lease, test_lease_of_holder_killed_mid_acquire);
     tcase_set_timeout(slots, 300);
     tcase_set_timeout(block, 300);
     tcase_set_timeout(overwrite, 300);
     tcase_set_timeout(consumer, 300);
-    tcase_add_loop_test(slots, test_slot_writer_killed, 0, 4);
-    tcase_add_loop_test(block, test_block_writer_killed, 0, 2);
-    tcase_add_loop_test(overwrite, test_overwrite_writer_killed, 0, 2);
-    tcase_add_loop_test(consumer, test_block_consumer_killed, 0, 2);
-    tcase_add_loop_test(lease, test_pidns_writer_inside, 0, 2);
-    tcase_add_loop_test(lease, test_pidns_writer_outside, 0, 2);
-    tcase_add_loop_test(lease, test_zombie_writer, 0, 2);
-    tcase_add_loop_test(lease, test_fork_child_keeps_no_lease, 0, 2);
+    tu_add_backend_test(slots, test_slot_writer_killed, 2);
+    tu_add_backend_test(block, test_block_writer_killed, 1);
+    tu_add_backend_test(overwrite, test_overwrite_writer_killed, 1);
+    tu_add_backend_test(consumer, test_block_consumer_killed, 1);
+    tu_add_backend_test(lease, test_pidns_writer_inside, 1);
+    tu_add_backend_test(lease, test_pidns_writer_outside, 1);
+    tu_add_backend_test(lease, test_zombie_writer, 1);
+    tu_add_backend_test(lease, test_fork_child_keeps_no_lease, 1);
 #ifdef SHMKIT_TEST_HOOKS
-    tcase_add_loop_test(lease, test_half_created_leaks_no_semaphores, 0, 2);
+    tu_add_backend_test(lease, test_half_created_leaks_no_semaphores, 1);
 #endif
-    suite_add_tcase(s, lease);
-    suite_add_tcase(s, slots);
-    suite_add_tcase(s, block);
-    suite_add_tcase(s, overwrite);
-    suite_add_tcase(s, consumer);
     return s;
 }
 

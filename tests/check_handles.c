@@ -32,18 +32,6 @@
 #define LAYOUT "id:u32 temp:f64"
 #define MAX_FD 1024
 
-static int backend_of(int i)
-{
-    int backends[2], n = tu_backends(backends);
-
-    return i < n ? backends[i] : 0;
-}
-
-#define BACKEND_OR_SKIP()                                    \
-    int backend = backend_of(_i);                            \
-    if (backend == 0)                                        \
-        return
-
 static int fd_is_open(int fd)
 {
     return fcntl(fd, F_GETFD) >= 0 || errno != EBADF;
@@ -66,11 +54,9 @@ static void open_handles(struct handles *h, int backend)
     tu_spec(backend, h->bl);
     ck_assert_int_eq(shmkit_slot_create(&h->writer, h->slot, LAYOUT, 0, 0600, 0), 0);
     ck_assert_int_eq(shmkit_slot_open(&h->reader, h->slot, 0), 0);
-    ck_assert_int_eq(tu_ring_create(&h->ow_writer, h->ow, 4096, 0, SHMKIT_RING_OVERWRITE,
-                                    0600, 0), 0);
+    h->ow_writer = tu_ring_create(h->ow, 4096, 0, SHMKIT_RING_OVERWRITE, 0600, 0);
     ck_assert_int_eq(shmkit_ring_open(&h->ow_reader, h->ow, 0), 0);
-    ck_assert_int_eq(tu_ring_create(&h->bl_writer, h->bl, 4096, 0, SHMKIT_RING_BLOCK,
-                                    0600, 0), 0);
+    h->bl_writer = tu_ring_create(h->bl, 4096, 0, SHMKIT_RING_BLOCK, 0600, 0);
     ck_assert_int_eq(shmkit_ring_open(&h->bl_consumer, h->bl, 0), 0);
 }
 
@@ -121,7 +107,7 @@ static void close_handles(struct handles *h)
  * descriptor on 0. */
 START_TEST(test_no_descriptor_below_3)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char before[MAX_FD];
     struct handles h;
     int saved[3], fd;
@@ -154,7 +140,7 @@ END_TEST
  * registers as a waiter and is woken. */
 START_TEST(test_readers_hold_no_descriptor)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     enum { N = 200 };
     static shmkit_slot *readers[N];
     struct rlimit old, low;
@@ -186,8 +172,7 @@ START_TEST(test_readers_hold_no_descriptor)
     }
     ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
     shmkit_slot_close(writer);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -199,7 +184,7 @@ END_TEST
  * (Linux: SHM_DEST) and the key then names a new id. */
 START_TEST(test_slot_is_current)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     shmkit_slot *writer, *reader, *fresh;
     char spec[32];
 
@@ -223,8 +208,7 @@ START_TEST(test_slot_is_current)
     shmkit_slot_close(reader);
     shmkit_slot_close(writer);
     shmkit_slot_close(fresh);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -232,7 +216,7 @@ END_TEST
  * overwrite ring's reader. */
 START_TEST(test_ring_is_current)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     static const int policies[] = { SHMKIT_RING_BLOCK, SHMKIT_RING_OVERWRITE };
     size_t p;
 
@@ -241,15 +225,14 @@ START_TEST(test_ring_is_current)
         char spec[32];
 
         tu_spec(backend, spec);
-        ck_assert_int_eq(tu_ring_create(&writer, spec, 4096, 0, policies[p], 0600, 0), 0);
+        writer = tu_ring_create(spec, 4096, 0, policies[p], 0600, 0);
         ck_assert_int_eq(shmkit_ring_open(&reader, spec, 0), 0);
         ck_assert_int_eq(shmkit_ring_is_current(reader), 1);
         ck_assert_int_eq(shmkit_ring_is_current(writer), 1);
         ck_assert_int_eq(shmkit_unlink(spec), 0);
         ck_assert_int_eq(shmkit_ring_is_current(reader), 0);
         ck_assert_int_eq(shmkit_ring_is_current(writer), 0);
-        ck_assert_int_eq(tu_ring_create(&fresh, spec, 4096, 0, policies[p], 0600,
-                                        SHMKIT_EXCL), 0);
+        fresh = tu_ring_create(spec, 4096, 0, policies[p], 0600, SHMKIT_EXCL);
         ck_assert_int_eq(shmkit_ring_is_current(reader), 0);
         ck_assert_int_eq(shmkit_ring_is_current(fresh), 1);
         shmkit_ring_close(reader);
@@ -402,7 +385,7 @@ END_TEST
  * System V spec parser did, for every call that takes a spec. */
 START_TEST(test_errno_never_zeroed)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     struct shmkit_info info;
     shmkit_slot *writer, *reader;
     shmkit_ring *ring;
@@ -415,7 +398,7 @@ START_TEST(test_errno_never_zeroed)
     KEEPS_ERRNO(shmkit_slot_open(&reader, spec, 0));
     KEEPS_ERRNO(shmkit_info(spec, &info, sizeof info));
     KEEPS_ERRNO(shmkit_slot_is_current(reader));
-    KEEPS_ERRNO(tu_ring_create(&ring, rspec, 4096, 0, SHMKIT_RING_OVERWRITE, 0600, 0));
+    KEEPS_ERRNO(tu_ring_create_rc(&ring, rspec, 4096, 0, SHMKIT_RING_OVERWRITE, 0600, 0));
     shmkit_ring_close(ring);
     KEEPS_ERRNO(shmkit_ring_open(&ring, rspec, 0));
     shmkit_ring_close(ring);
@@ -443,20 +426,19 @@ END_TEST
 static Suite *handles_suite(void)
 {
     Suite *s = suite_create("handles");
-    TCase *tc = tcase_create("handles");
+    TCase *tc = tu_tcase(s, "handles");
 
-    tcase_add_loop_test(tc, test_no_descriptor_below_3, 0, 2);
-    tcase_add_loop_test(tc, test_readers_hold_no_descriptor, 0, 2);
-    tcase_add_loop_test(tc, test_slot_is_current, 0, 2);
-    tcase_add_loop_test(tc, test_ring_is_current, 0, 2);
+    tu_add_backend_test(tc, test_no_descriptor_below_3, 1);
+    tu_add_backend_test(tc, test_readers_hold_no_descriptor, 1);
+    tu_add_backend_test(tc, test_slot_is_current, 1);
+    tu_add_backend_test(tc, test_ring_is_current, 1);
     tcase_add_test(tc, test_layout_set_keeps_errno);
 #ifdef __linux__
     tcase_add_loop_test(tc, test_planted_names_refused, FIFO, DANGLING_LINK + 1);
     tcase_add_test(tc, test_replaced_by_fifo);
 #endif
-    tcase_add_loop_test(tc, test_errno_never_zeroed, 0, 2);
+    tu_add_backend_test(tc, test_errno_never_zeroed, 1);
     tcase_set_timeout(tc, 60);
-    suite_add_tcase(s, tc);
     return s;
 }
 

@@ -25,7 +25,7 @@
  * also checked against the segment's mapping in /proc/self/maps.  The
  * writer must not crash either.
  *
- * SHMKIT_CRASH_SEED repeats the random choices (not the scheduling);
+ * SHMKIT_TEST_SEED repeats the random choices (not the scheduling);
  * SHMKIT_CRASH_SCALE=K makes each run K times longer.
  *
  * SPDX-License-Identifier: BSD-2-Clause
@@ -47,9 +47,6 @@
 #include "internal.h"
 #include "peerutil.h"
 #include "testutil.h"
-
-static int backends[2];
-static int nbackends;
 
 #define RUN_MS 700          /* per kind and backend, times SHMKIT_CRASH_SCALE */
 #define READERS 3
@@ -99,59 +96,59 @@ static void store32(struct scribbler *s, size_t off, uint32_t v)
 static uint32_t cursor_value(struct scribbler *s)
 {
     static const size_t cursors[] = {392, 396, 400, 404, 524};
-    uint32_t near = load32(s, cursors[pu_below(&s->rng, 5)]);
+    uint32_t near = load32(s, cursors[tu_below(&s->rng, 5)]);
 
-    switch (pu_below(&s->rng, 6)) {
+    switch (tu_below(&s->rng, 6)) {
     case 0: return near;
-    case 1: return near + 16u * (uint32_t)pu_below(&s->rng, 64);
-    case 2: return near - 16u * (uint32_t)pu_below(&s->rng, 64);
-    case 3: return near + (uint32_t)pu_below(&s->rng, 16);       /* misaligned */
-    case 4: return near + RING_CAPACITY * (uint32_t)pu_below(&s->rng, 3) - 8u;
-    default: return (uint32_t)pu_rand(&s->rng);
+    case 1: return near + 16u * (uint32_t)tu_below(&s->rng, 64);
+    case 2: return near - 16u * (uint32_t)tu_below(&s->rng, 64);
+    case 3: return near + (uint32_t)tu_below(&s->rng, 16);       /* misaligned */
+    case 4: return near + RING_CAPACITY * (uint32_t)tu_below(&s->rng, 3) - 8u;
+    default: return (uint32_t)tu_rand(&s->rng);
     }
 }
 
 /* A value for a length: around the ring's limits, or random. */
 static uint32_t length_value(struct scribbler *s)
 {
-    switch (pu_below(&s->rng, 7)) {
+    switch (tu_below(&s->rng, 7)) {
     case 0: return 0;
-    case 1: return (uint32_t)pu_below(&s->rng, RING_MAX + 1);
-    case 2: return RING_MAX + (uint32_t)pu_below(&s->rng, 32);
-    case 3: return RING_CAPACITY - 16u * (uint32_t)pu_below(&s->rng, 4);
-    case 4: return 16u * (uint32_t)pu_below(&s->rng, RING_CAPACITY / 16 + 1);
-    case 5: return UINT32_MAX - (uint32_t)pu_below(&s->rng, 32);
-    default: return (uint32_t)pu_rand(&s->rng);
+    case 1: return (uint32_t)tu_below(&s->rng, RING_MAX + 1);
+    case 2: return RING_MAX + (uint32_t)tu_below(&s->rng, 32);
+    case 3: return RING_CAPACITY - 16u * (uint32_t)tu_below(&s->rng, 4);
+    case 4: return 16u * (uint32_t)tu_below(&s->rng, RING_CAPACITY / 16 + 1);
+    case 5: return UINT32_MAX - (uint32_t)tu_below(&s->rng, 32);
+    default: return (uint32_t)tu_rand(&s->rng);
     }
 }
 
 static void mutate_frame(struct scribbler *s, size_t payload)
 {
-    size_t off = payload + 16u * (size_t)pu_below(&s->rng, RING_CAPACITY / 16);
+    size_t off = payload + 16u * (size_t)tu_below(&s->rng, RING_CAPACITY / 16);
     uint64_t seq;
 
-    if (pu_below(&s->rng, 3) == 0) {
+    if (tu_below(&s->rng, 3) == 0) {
         /* A plausible message frame near the end of the ring, which only
          * the check against the end keeps readers from following out of
          * the segment. */
-        off = payload + RING_CAPACITY - 16u * (1 + (size_t)pu_below(&s->rng, 32));
-        store32(s, off, (uint32_t)pu_below(&s->rng, RING_MAX + 1));
+        off = payload + RING_CAPACITY - 16u * (1 + (size_t)tu_below(&s->rng, 32));
+        store32(s, off, (uint32_t)tu_below(&s->rng, RING_MAX + 1));
         store32(s, off + 4, 0);
         return;
     }
-    switch (pu_below(&s->rng, 3)) {
+    switch (tu_below(&s->rng, 3)) {
     case 0:
         store32(s, off, length_value(s));
         break;
     case 1: {
         static const uint32_t flags[] = {0, 1, 2, 3, 0x80000000u};
-        store32(s, off + 4, pu_below(&s->rng, 4) ? flags[pu_below(&s->rng, 5)]
-                                                 : (uint32_t)pu_rand(&s->rng));
+        store32(s, off + 4, tu_below(&s->rng, 4) ? flags[tu_below(&s->rng, 5)]
+                                                 : (uint32_t)tu_rand(&s->rng));
         break;
     }
     default:
         memcpy(&seq, s->base + off + 8, 8);
-        seq += pu_below(&s->rng, 2) ? pu_below(&s->rng, 5) - 2 : pu_rand(&s->rng);
+        seq += tu_below(&s->rng, 2) ? tu_below(&s->rng, 5) - 2 : tu_rand(&s->rng);
         memcpy(s->base + off + 8, &seq, 8);
         break;
     }
@@ -160,14 +157,14 @@ static void mutate_frame(struct scribbler *s, size_t payload)
 static void mutate_slot_buffer(struct scribbler *s, size_t payload)
 {
     size_t stride = (size_t)sk_slot_buf_stride(RECORD_SIZE);
-    size_t off = payload + stride * (size_t)pu_below(&s->rng, 2);
+    size_t off = payload + stride * (size_t)tu_below(&s->rng, 2);
     uint64_t v;
 
     memcpy(&v, s->base + off, 8);
-    switch (pu_below(&s->rng, 3)) {
-    case 0: v = load32(s, 392) + pu_below(&s->rng, 5) - 2; break;
+    switch (tu_below(&s->rng, 3)) {
+    case 0: v = load32(s, 392) + tu_below(&s->rng, 5) - 2; break;
     case 1: v += (uint64_t)1 << 32; break;
-    default: v = pu_rand(&s->rng); break;
+    default: v = tu_rand(&s->rng); break;
     }
     memcpy(s->base + off, &v, 8);
 }
@@ -196,30 +193,30 @@ static void mutate_static(struct scribbler *s)
         s->damaged = 0;
         return;
     }
-    switch (pu_below(&s->rng, 4)) {
-    case 0: off = 120 + (size_t)pu_below(&s->rng, 8); break; /* checksum, state */
-    case 1: off = (size_t)pu_below(&s->rng, 64); break;       /* identity, sizes */
-    default: off = (size_t)pu_below(&s->rng, 384); break;
+    switch (tu_below(&s->rng, 4)) {
+    case 0: off = 120 + (size_t)tu_below(&s->rng, 8); break; /* checksum, state */
+    case 1: off = (size_t)tu_below(&s->rng, 64); break;       /* identity, sizes */
+    default: off = (size_t)tu_below(&s->rng, 384); break;
     }
     s->original = s->base[off];
-    s->base[off] ^= (unsigned char)(1u << pu_below(&s->rng, 8));
+    s->base[off] ^= (unsigned char)(1u << tu_below(&s->rng, 8));
     s->damaged = off + 1;
 }
 
 static void mutate(struct scribbler *s)
 {
     size_t payload = SK_HEADER_SIZE, data = s->size - payload;
-    uint64_t r = pu_below(&s->rng, 100);
+    uint64_t r = tu_below(&s->rng, 100);
 
     if (r < 20) {
-        store32(s, 384 + 4 * (size_t)pu_below(&s->rng, 32),
-                pu_below(&s->rng, 2) ? cursor_value(s) : (uint32_t)pu_rand(&s->rng));
+        store32(s, 384 + 4 * (size_t)tu_below(&s->rng, 32),
+                tu_below(&s->rng, 2) ? cursor_value(s) : (uint32_t)tu_rand(&s->rng));
     } else if (r < 30) {
-        store32(s, 512 + 4 * (size_t)pu_below(&s->rng, 32),
-                pu_below(&s->rng, 2) ? cursor_value(s) : (uint32_t)pu_below(&s->rng, 4));
+        store32(s, 512 + 4 * (size_t)tu_below(&s->rng, 32),
+                tu_below(&s->rng, 2) ? cursor_value(s) : (uint32_t)tu_below(&s->rng, 4));
     } else if (r < 50) {
         static const size_t cursors[] = {392, 396, 400, 404, 524, 408, 412};
-        store32(s, cursors[pu_below(&s->rng, 7)], cursor_value(s));
+        store32(s, cursors[tu_below(&s->rng, 7)], cursor_value(s));
     } else if (r < 70) {
         if (st->kind == KIND_SLOT)
             mutate_slot_buffer(s, payload);
@@ -228,10 +225,10 @@ static void mutate(struct scribbler *s)
     } else if (r < 80 && st->kind != KIND_SLOT) {
         repair_cursors(s);
     } else if (r < 95) {
-        size_t n = 1 + (size_t)pu_below(&s->rng, 16), off = (size_t)pu_below(&s->rng, data - n);
+        size_t n = 1 + (size_t)tu_below(&s->rng, 16), off = (size_t)tu_below(&s->rng, data - n);
         size_t i;
         for (i = 0; i < n; i++)
-            s->base[payload + off + i] = (unsigned char)pu_rand(&s->rng);
+            s->base[payload + off + i] = (unsigned char)tu_rand(&s->rng);
     } else {
         mutate_static(s);
     }
@@ -252,11 +249,11 @@ static int hostile(void *arg)
         pu_child_die(&st->report, 3, "hostile: open: %s", shmkit_strerror(rc));
     s.base = seg.base;
     s.size = seg.size;
-    s.rng = pu_mix(st->seed ^ 0x5c71b1e) | 1;
+    s.rng = tu_mix(st->seed ^ 0x5c71b1e) | 1;
     while (!__atomic_load_n(&st->done, __ATOMIC_ACQUIRE)) {
         mutate(&s);
         st->mutations++;
-        pu_delay_ns(pu_below(&s.rng, 4) ? pu_below(&s.rng, 20000) : 200000);
+        pu_delay_ns(tu_below(&s.rng, 4) ? tu_below(&s.rng, 20000) : 200000);
     }
     if (s.damaged != 0)
         mutate_static(&s);
@@ -309,7 +306,7 @@ static void expect_untouched(const unsigned char *buf, size_t len, size_t size,
 
 static int legit_writer(void *arg)
 {
-    uint64_t rng = pu_mix(st->seed ^ 0x3417e5) | 1;
+    uint64_t rng = tu_mix(st->seed ^ 0x3417e5) | 1;
     unsigned char msg[RING_MAX + RECORD_SIZE];
     shmkit_slot *slot = NULL;
     shmkit_ring *ring = NULL;
@@ -330,7 +327,7 @@ static int legit_writer(void *arg)
             pu_msg_fill(msg, RECORD_SIZE, idx, 0, idx);
             rc = shmkit_slot_write(slot, msg, RECORD_SIZE);
         } else {
-            size_t len = PU_MSG_MIN + (size_t)pu_below(&rng, RING_MAX - PU_MSG_MIN + 1);
+            size_t len = PU_MSG_MIN + (size_t)tu_below(&rng, RING_MAX - PU_MSG_MIN + 1);
             pu_msg_fill(msg, len, idx, 0, idx);
             rc = shmkit_ring_send(ring, msg, len, 1);
         }
@@ -343,8 +340,8 @@ static int legit_writer(void *arg)
             slot = NULL;
             ring = NULL;
         }
-        if (pu_below(&rng, 8) == 0)
-            pu_delay_ns(pu_below(&rng, 100000));
+        if (tu_below(&rng, 8) == 0)
+            pu_delay_ns(tu_below(&rng, 100000));
     }
     shmkit_slot_close(slot);
     shmkit_ring_close(ring);
@@ -412,10 +409,10 @@ static void slot_calls(shmkit_slot *slot, uint64_t *rng, int who)
     uint64_t v = 0;
     int rc;
 
-    switch (pu_below(rng, 4)) {
+    switch (tu_below(rng, 4)) {
     case 0: case 1:
         memset(buf, CANARY, sizeof buf);
-        rc = shmkit_slot_read(slot, buf, RECORD_SIZE + (size_t)pu_below(rng, 2) * 32, &v);
+        rc = shmkit_slot_read(slot, buf, RECORD_SIZE + (size_t)tu_below(rng, 2) * 32, &v);
         expect_clean(rc, "shmkit_slot_read", who);
         if (rc >= 0 && rc != RECORD_SIZE)
             pu_child_die(&st->report, 6, "reader %d: read returned %d", who, rc);
@@ -423,11 +420,11 @@ static void slot_calls(shmkit_slot *slot, uint64_t *rng, int who)
         st->records += rc > 0;
         break;
     case 2:
-        if (pu_below(rng, 2))
+        if (tu_below(rng, 2))
             expect_clean(shmkit_slot_version(slot, &v), "shmkit_slot_version", who);
         else
-            v = pu_rand(rng);
-        rc = shmkit_slot_wait(slot, v, (int)pu_below(rng, 4));
+            v = tu_rand(rng);
+        rc = shmkit_slot_wait(slot, v, (int)tu_below(rng, 4));
         expect_clean(rc, "shmkit_slot_wait", who);
         break;
     default:
@@ -445,11 +442,11 @@ static void ring_calls(shmkit_ring *ring, uint64_t *rng, int who, uint64_t *peek
     size_t len;
     int rc;
 
-    switch (pu_below(rng, 5)) {
+    switch (tu_below(rng, 5)) {
     case 0: case 1:
-        len = pu_below(rng, 4) ? RING_MAX : (size_t)pu_below(rng, RING_MAX + 1);
+        len = tu_below(rng, 4) ? RING_MAX : (size_t)tu_below(rng, RING_MAX + 1);
         memset(buf, CANARY, sizeof buf);
-        rc = shmkit_ring_recv(ring, buf, len, (int)pu_below(rng, 4));
+        rc = shmkit_ring_recv(ring, buf, len, (int)tu_below(rng, 4));
         expect_clean(rc, "shmkit_ring_recv", who);
         if (rc >= 0 && (size_t)rc > len)
             pu_child_die(&st->report, 6, "reader %d: received %d bytes into %zu", who, rc, len);
@@ -459,7 +456,7 @@ static void ring_calls(shmkit_ring *ring, uint64_t *rng, int who, uint64_t *peek
         st->records += rc >= 0;
         break;
     case 2: case 3:
-        rc = shmkit_ring_peek(ring, &p, (int)pu_below(rng, 4));
+        rc = shmkit_ring_peek(ring, &p, (int)tu_below(rng, 4));
         expect_clean(rc, "shmkit_ring_peek", who);
         if (rc >= 0) {
             check_peeked(p, rc, who, peeks);
@@ -481,7 +478,7 @@ static void ring_calls(shmkit_ring *ring, uint64_t *rng, int who, uint64_t *peek
 static int reader(void *arg)
 {
     int who = (int)(uintptr_t)arg;
-    uint64_t rng = pu_mix(st->seed ^ (uint64_t)who) | 1, peeks = 0;
+    uint64_t rng = tu_mix(st->seed ^ (uint64_t)who) | 1, peeks = 0;
     shmkit_slot *slot = NULL;
     shmkit_ring *ring = NULL;
     struct shmkit_info info;
@@ -491,13 +488,13 @@ static int reader(void *arg)
         if (slot == NULL && ring == NULL) {
             rc = st->kind == KIND_SLOT ? shmkit_slot_open(&slot, st->spec, 0)
                                        : shmkit_ring_open(&ring, st->spec,
-                                                          pu_below(&rng, 2) ? SHMKIT_FROM_OLDEST
+                                                          tu_below(&rng, 2) ? SHMKIT_FROM_OLDEST
                                                                             : 0);
             st->opens++;
             if (rc != 0) {
                 expect_clean(rc, "open", who);
                 st->bad_opens++;
-                pu_delay_ns(pu_below(&rng, 500000));
+                pu_delay_ns(tu_below(&rng, 500000));
                 continue;
             }
         }
@@ -506,11 +503,11 @@ static int reader(void *arg)
         else
             ring_calls(ring, &rng, who, &peeks);
         st->calls++;
-        if (pu_below(&rng, 64) == 0) {
+        if (tu_below(&rng, 64) == 0) {
             rc = shmkit_info(st->spec, &info, sizeof info);
             expect_clean(rc, "shmkit_info", who);
         }
-        if (pu_below(&rng, 100) == 0) {
+        if (tu_below(&rng, 100) == 0) {
             shmkit_slot_close(slot);
             shmkit_ring_close(ring);
             slot = NULL;
@@ -530,35 +527,29 @@ static void assert_clean_exit(pid_t pid, const char *who)
     int status = pu_reap(pid, REAP_MS);
 
     PU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-                  "%s %s (%s, seed %llu): %s", who, pu_status_text(status, text, sizeof text),
-                  kind_names[st->kind], (unsigned long long)pu_seed(), st->report.first);
+                  "%s %s (%s, seed %llu): %s", who, tu_status_text(status, text, sizeof text),
+                  kind_names[st->kind], (unsigned long long)tu_seed(), st->report.first);
 }
 
 START_TEST(test_hostile_peer)
 {
-    int backend, kind = _i % 3, i;
+    int backend = tu_backend_of(_i), kind = tu_variant_of(_i), i;
     pid_t scribbler, writer, readers[READERS];
     shmkit_slot *slot;
     shmkit_ring *ring;
 
-    if (_i / 3 >= nbackends)
-        return;
-    backend = backends[_i / 3];
-    st = pu_shared_alloc(sizeof *st);
+    st = tu_shared_alloc(sizeof *st);
     st->kind = kind;
-    st->seed = pu_rng_seed(500 + (uint64_t)_i);
+    st->seed = tu_rng_seed(500 + (uint64_t)_i);
     tu_spec(backend, st->spec);
-    pu_track_spec(st->spec);
     if (kind == KIND_SLOT) {
         ck_assert_int_eq(shmkit_slot_create(&slot, st->spec, NULL, RECORD_SIZE, 0, SHMKIT_EXCL),
                          0);
         shmkit_slot_close(slot);
     } else {
-        ck_assert_int_eq(tu_ring_create(&ring, st->spec, RING_CAPACITY, RING_MAX,
-                                        kind == KIND_BLOCK ? SHMKIT_RING_BLOCK
-                                                           : SHMKIT_RING_OVERWRITE,
-                                        0, SHMKIT_EXCL),
-                         0);
+        ring = tu_ring_create(st->spec, RING_CAPACITY, RING_MAX,
+                              kind == KIND_BLOCK ? SHMKIT_RING_BLOCK : SHMKIT_RING_OVERWRITE, 0,
+                              SHMKIT_EXCL);
         shmkit_ring_close(ring);
     }
     writer = pu_spawn(legit_writer, NULL, CHILD_ALARM_S);
@@ -572,7 +563,7 @@ START_TEST(test_hostile_peer)
         assert_clean_exit(readers[i], "reader");
     assert_clean_exit(writer, "writer");
     PU_ASSERT(st->report.failures == 0, "%d failure(s) (%s, seed %llu), first: %s",
-                  st->report.failures, kind_names[kind], (unsigned long long)pu_seed(),
+                  st->report.failures, kind_names[kind], (unsigned long long)tu_seed(),
                   st->report.first);
     /* Every assertion above could only fail if something ran. */
     PU_ASSERT(st->mutations > 0 && st->calls > 0, "nothing ran");
@@ -584,7 +575,7 @@ START_TEST(test_hostile_peer)
            (unsigned long long)st->calls, (unsigned long long)st->records,
            (unsigned long long)st->errors);
     pu_cleanup();
-    pu_shared_free(st, sizeof *st);
+    tu_shared_free(st, sizeof *st);
     tu_assert_no_leftovers();
 }
 END_TEST
@@ -592,12 +583,10 @@ END_TEST
 static Suite *hostile_suite(void)
 {
     Suite *s = suite_create("hostile");
-    TCase *tc = tcase_create("hostile");
+    TCase *tc = tu_tcase(s, "hostile");
 
-    nbackends = tu_backends(backends);
     tcase_set_timeout(tc, 300);
-    tcase_add_loop_test(tc, test_hostile_peer, 0, 6);
-    suite_add_tcase(s, tc);
+    tu_add_backend_test(tc, test_hostile_peer, 3);
     return s;
 }
 

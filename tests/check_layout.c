@@ -25,15 +25,13 @@
 /* Helpers                                                             */
 /* ------------------------------------------------------------------ */
 
-/* xorshift64*: a fixed seed makes every failure reproducible. */
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+/* The random tests' generator, seeded in main from the run's seed (which
+ * tu_run prints when a test fails: SHMKIT_TEST_SEED repeats it). */
+static uint64_t rng_state;
 
 static uint64_t rng_next(void)
 {
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545f4914f6cdd1dull;
+    return tu_rand(&rng_state);
 }
 
 static shmkit_layout *parse_ok(const char *text)
@@ -1877,5 +1875,6 @@ static Suite *layout_suite(void)
 
 int main(void)
 {
+    rng_state = tu_rng_seed(0x1a70);
     return tu_run(layout_suite());
 }

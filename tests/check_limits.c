@@ -185,8 +185,7 @@ static void in_child(int (*body)(int arg), int arg, const char *what)
     int status;
 
     fflush(NULL);
-    pid = fork();
-    ck_assert_int_ge(pid, 0);
+    pid = tu_fork();
     if (pid == 0) {
         int result;
 
@@ -228,7 +227,7 @@ static int create_kind(int kind, const char *spec, size_t record)
         if (rc == 0)
             shmkit_slot_close(slot);
     } else {
-        rc = tu_ring_create(&ring, spec, record, 0, SHMKIT_RING_BLOCK, 0600, SHMKIT_EXCL);
+        rc = tu_ring_create_rc(&ring, spec, record, 0, SHMKIT_RING_BLOCK, 0600, SHMKIT_EXCL);
         if (rc == 0)
             shmkit_ring_close(ring);
     }
@@ -249,19 +248,19 @@ START_TEST(test_sizes_beyond_format)
 
     for (b = 0; b < nb; b++) {
         tu_spec(backends[b], spec);
-        ASSERT_CLEAN(tu_ring_create(&ring, spec, (size_t)SK_RING_MAX_CAPACITY + 1, 0,
+        ASSERT_CLEAN(tu_ring_create_rc(&ring, spec, (size_t)SK_RING_MAX_CAPACITY + 1, 0,
                                     SHMKIT_RING_BLOCK, 0600, 0),
                      SHMKIT_ESIZE, "capacity", spec, fds);
-        ASSERT_CLEAN(tu_ring_create(&ring, spec, SIZE_MAX, 0, SHMKIT_RING_OVERWRITE, 0600, 0),
+        ASSERT_CLEAN(tu_ring_create_rc(&ring, spec, SIZE_MAX, 0, SHMKIT_RING_OVERWRITE, 0600, 0),
                      SHMKIT_ESIZE, "capacity", spec, fds);
         /* Messages no ring can hold: the detail gives the real limit (it
          * once named a wrapped-around capacity). */
-        ASSERT_CLEAN(tu_ring_create(&ring, spec, 4096, SIZE_MAX, SHMKIT_RING_BLOCK, 0600, 0),
+        ASSERT_CLEAN(tu_ring_create_rc(&ring, spec, 4096, SIZE_MAX, SHMKIT_RING_BLOCK, 0600, 0),
                      SHMKIT_ESIZE, "larger than any ring can hold (536870896", spec, fds);
-        ASSERT_CLEAN(tu_ring_create(&ring, spec, 4096, (size_t)UINT32_MAX + 1,
+        ASSERT_CLEAN(tu_ring_create_rc(&ring, spec, 4096, (size_t)UINT32_MAX + 1,
                                     SHMKIT_RING_BLOCK, 0600, 0),
                      SHMKIT_ESIZE, "larger than any ring can hold", spec, fds);
-        ASSERT_CLEAN(tu_ring_create(&ring, spec, 4096, 4096, SHMKIT_RING_BLOCK, 0600, 0),
+        ASSERT_CLEAN(tu_ring_create_rc(&ring, spec, 4096, 4096, SHMKIT_RING_BLOCK, 0600, 0),
                      SHMKIT_ESIZE, "need a capacity of at least 8224", spec, fds);
         ASSERT_CLEAN(shmkit_slot_create(&slot, spec, NULL, (size_t)SHMKIT_RECORD_MAX + 1, 0600, 0),
                      SHMKIT_ESIZE, "record size", spec, fds);
@@ -412,15 +411,11 @@ static int as_child(int backend)
 
 START_TEST(test_rlimit_as)
 {
-    int backends[2], nb = tu_backends(backends);
-
 #ifdef UNDER_SANITIZER
     skip_note("RLIMIT_AS", "the sanitizer's allocator needs address space of its own");
     return;
 #endif
-    if (_i >= nb)
-        return;
-    in_child(as_child, backends[_i], "RLIMIT_AS");
+    in_child(as_child, tu_backend_of(_i), "RLIMIT_AS");
 }
 END_TEST
 
@@ -661,8 +656,7 @@ START_TEST(test_fault)
     ck_assert_uint_gt(sk_hook_fired_count(f->hook), before);
     /* Without the fault the same creation succeeds. */
     ck_assert_int_eq(create_kind(kind, spec, 4096), 0);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -686,8 +680,7 @@ START_TEST(test_fault_on_open)
     ck_assert_ptr_null(slot);
     ck_assert_int_eq(open_fds(), fds);
     ck_assert_int_ne(mapped(spec), 1);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -696,11 +689,11 @@ END_TEST
 static Suite *limits_suite(void)
 {
     Suite *s = suite_create("limits");
-    TCase *always = tcase_create("limits");
+    TCase *always = tu_tcase(s, "limits");
 
     tcase_add_test(always, test_sizes_beyond_format);
     tcase_add_loop_test(always, test_rlimit_nofile, 0, 2);
-    tcase_add_loop_test(always, test_rlimit_as, 0, 2);
+    tu_add_backend_test(always, test_rlimit_as, 1);
 #ifdef __linux__
     tcase_add_test(always, test_full_dev_shm);
     tcase_add_loop_test(always, test_sysv_namespace_limits, 0, 2);
@@ -708,15 +701,13 @@ static Suite *limits_suite(void)
     printf("# SKIP full /dev/shm and System V limits in namespaces: Linux only\n");
 #endif
     tcase_set_timeout(always, 60);
-    suite_add_tcase(s, always);
 #ifdef SHMKIT_TEST_HOOKS
     {
-        TCase *hooks = tcase_create("injected");
+        TCase *hooks = tu_tcase(s, "injected");
 
         tcase_add_loop_test(hooks, test_fault, 0, 2 * NFAULTS);
         tcase_add_loop_test(hooks, test_fault_on_open, 0, 2);
         tcase_set_timeout(hooks, 60);
-        suite_add_tcase(s, hooks);
     }
 #else
     printf("# SKIP injected faults (posix-fallocate-enospc, posix-ftruncate-efbig, "

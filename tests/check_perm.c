@@ -60,18 +60,6 @@ _Static_assert(offsetof(struct shmkit_info, reserved) + sizeof(((struct shmkit_i
 
 /* ---- helpers ------------------------------------------------------------- */
 
-static int backend_of(int i)
-{
-    int backends[2], n = tu_backends(backends);
-
-    return i < n ? backends[i] : 0;
-}
-
-#define BACKEND_OR_SKIP()                                    \
-    int backend = backend_of(_i);                            \
-    if (backend == 0)                                        \
-        return
-
 static int exists(const char *spec)
 {
     struct shmkit_info info;
@@ -79,82 +67,21 @@ static int exists(const char *spec)
     return shmkit_info(spec, &info, sizeof info) != -ENOENT;
 }
 
-static void create_slot(shmkit_slot **slot, const char *spec, unsigned mode, unsigned flags)
-{
-    int rc = shmkit_slot_create(slot, spec, LAYOUT, 0, mode, flags);
+#define create_slot(slot, spec, mode, flags) \
+    (*(slot) = tu_slot_create(spec, LAYOUT, 0, mode, flags))
 
-    ck_assert_msg(rc == 0, "create %s: %s (%s)", spec, shmkit_strerror(rc),
-                  shmkit_error_detail());
-}
-
-/* Wait for PID and return its exit status, or 128 + signal. */
-static int reap(pid_t pid)
-{
-    int status;
-
-    while (waitpid(pid, &status, 0) < 0)
-        ck_assert_int_eq(errno, EINTR);
-    if (WIFSIGNALED(status))
-        return 128 + WTERMSIG(status);
-    return WEXITSTATUS(status);
-}
-
-/* Run FN(SPEC) in a child process as uid/gid 65534; its exit status. */
+/* Run FN(SPEC) in a child process as uid/gid 65534; its exit status, or
+ * 128 + the signal that ended it. */
 static int as_nobody(int (*fn)(const char *spec), const char *spec)
 {
-    pid_t pid = fork();
+    pid_t pid = tu_fork();
 
-    ck_assert_int_ge(pid, 0);
     if (pid == 0) {
         if (setgid(NOBODY) != 0 || setuid(NOBODY) != 0)
             _exit(100);
         _exit(fn(spec));
     }
-    return reap(pid);
-}
-
-/* Every segment a test names carries its pid (tests/testutil.c).  A
- * failed assertion ends the test process at once (_exit), so the cleanup
- * runs in Check's runner: each test process sends it its pid through a
- * pipe, and the runner removes whatever those pids' names still hold. */
-static int pid_pipe[2] = { -1, -1 };
-
-static void remove_named_by(long pid)
-{
-    char spec[32];
-    unsigned n;
-
-    for (n = 0; n < 64; n++) {
-        snprintf(spec, sizeof spec, "/skt.%ld.%u", pid, n);
-        if (shmkit_backend_available(SHMKIT_BACKEND_POSIX))
-            shmkit_unlink(spec);
-        snprintf(spec, sizeof spec, "sysv:0x%lx",
-                 0x40000000ul + (((unsigned long)pid & 0xffffful) << 8) + n);
-        if (shmkit_backend_available(SHMKIT_BACKEND_SYSV))
-            shmkit_unlink(spec);
-    }
-}
-
-static void open_pid_pipe(void) /* runner */
-{
-    ck_assert_int_eq(pipe(pid_pipe), 0);
-}
-
-static void send_my_pid(void) /* test process */
-{
-    pid_t pid = getpid();
-
-    ck_assert_int_eq(write(pid_pipe[1], &pid, sizeof pid), (int)sizeof pid);
-}
-
-static void remove_what_tests_left(void) /* runner, after every test */
-{
-    pid_t pid;
-
-    close(pid_pipe[1]);
-    while (read(pid_pipe[0], &pid, sizeof pid) == (ssize_t)sizeof pid)
-        remove_named_by((long)pid);
-    close(pid_pipe[0]);
+    return tu_wait_exit_code(pid);
 }
 
 #define ROOT_OR_SKIP(what)                                                         \
@@ -184,7 +111,7 @@ START_TEST(test_mode_ignores_umask)
         {0000, 0, 0600}, {0077, 0, 0600}, {0077, 0640, 0640}, {0022, 0666, 0666},
         {0777, 0604, 0604}, {0000, 0700, 0700},
     };
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     size_t i;
 
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -201,8 +128,8 @@ START_TEST(test_mode_ignores_umask)
         ck_assert_int_eq(shmkit_unlink(spec), 0);
 
         old = umask(cases[i].umask);
-        ck_assert_int_eq(tu_ring_create(&ring, tu_spec(backend, spec), 4096, 0,
-                                        SHMKIT_RING_BLOCK, cases[i].asked, SHMKIT_EXCL), 0);
+        ring = tu_ring_create(tu_spec(backend, spec), 4096, 0, SHMKIT_RING_BLOCK, cases[i].asked,
+                              SHMKIT_EXCL);
         umask(old);
         ck_assert_uint_eq(mode_of(spec), cases[i].expect);
         shmkit_ring_close(ring);
@@ -216,7 +143,7 @@ END_TEST
  * -EEXIST and leaves it alone. */
 START_TEST(test_create_is_exclusive)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *first, *second = NULL;
 
@@ -225,8 +152,7 @@ START_TEST(test_create_is_exclusive)
     ck_assert_ptr_null(second);
     ck_assert_uint_eq(mode_of(spec), 0640); /* not changed to the second mode */
     shmkit_slot_close(first);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -267,7 +193,7 @@ static int mappings_of(const char *spec, int *writable)
 
 START_TEST(test_readers_map_read_only)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *writer, *reader;
     shmkit_ring *ring, *ring_reader;
@@ -290,15 +216,14 @@ START_TEST(test_readers_map_read_only)
     shmkit_slot_close(reader);
     ck_assert_int_eq(shmkit_unlink(spec), 0);
 
-    ck_assert_int_eq(tu_ring_create(&ring, tu_spec(backend, spec), 4096, 0,
-                                    SHMKIT_RING_OVERWRITE, 0600, SHMKIT_EXCL), 0);
+    ring = tu_ring_create(tu_spec(backend, spec), 4096, 0, SHMKIT_RING_OVERWRITE, 0600,
+                          SHMKIT_EXCL);
     shmkit_ring_close(ring);
     ck_assert_int_eq(shmkit_ring_open(&ring_reader, spec, 0), 0);
     ck_assert_int_eq(mappings_of(spec, &writable), 1);
     ck_assert_int_eq(writable, 0);
     shmkit_ring_close(ring_reader);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -355,7 +280,7 @@ static int nobody_creates_ring(const char *spec)
 {
     shmkit_ring *ring;
 
-    if (tu_ring_create(&ring, spec, 4096, 0, SHMKIT_RING_OVERWRITE, 0644, SHMKIT_EXCL) != 0)
+    if (tu_ring_create_rc(&ring, spec, 4096, 0, SHMKIT_RING_OVERWRITE, 0644, SHMKIT_EXCL) != 0)
         return 1;
     shmkit_ring_close(ring);
     return 0;
@@ -375,7 +300,7 @@ static void assert_owner_detail(void)
  * message naming both uids; allowed with it. */
 START_TEST(test_other_owner_refused)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     ROOT_OR_SKIP("other-uid refusal");
     char spec[32];
     struct shmkit_info info;
@@ -402,14 +327,13 @@ START_TEST(test_other_owner_refused)
     ck_assert_int_eq(shmkit_ring_open(&ring, spec, 0), SHMKIT_EOWNER);
     assert_owner_detail();
     ck_assert_int_eq(shmkit_ring_open(&ring, spec, SHMKIT_WRITE), SHMKIT_EOWNER);
-    ck_assert_int_eq(tu_ring_create(&ring, spec, 4096, 0, SHMKIT_RING_OVERWRITE, 0600, 0),
+    ck_assert_int_eq(tu_ring_create_rc(&ring, spec, 4096, 0, SHMKIT_RING_OVERWRITE, 0600, 0),
                      SHMKIT_EOWNER);
     ck_assert_int_eq(shmkit_ring_open(&ring, spec, SHMKIT_ANY_OWNER), 0);
     shmkit_ring_close(ring);
     ck_assert_int_eq(shmkit_ring_open(&ring, spec, SHMKIT_WRITE | SHMKIT_ANY_OWNER), 0);
     shmkit_ring_close(ring);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -432,7 +356,7 @@ static int nobody_reads(const char *spec)
 
 START_TEST(test_other_owner_allowed_read_only)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     ROOT_OR_SKIP("other-uid allowance");
     char spec[32];
     shmkit_slot *slot;
@@ -440,8 +364,7 @@ START_TEST(test_other_owner_allowed_read_only)
     create_slot(&slot, tu_spec(backend, spec), 0644, SHMKIT_EXCL);
     ck_assert_int_eq(as_nobody(nobody_reads, spec), 0);
     shmkit_slot_close(slot);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -450,7 +373,7 @@ END_TEST
  * (SHMKIT_EOWNER), and it is left as it was. */
 START_TEST(test_precreated_by_other_user)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     ROOT_OR_SKIP("pre-created object of another uid");
     char spec[32];
     struct shmkit_info info;
@@ -464,8 +387,7 @@ START_TEST(test_precreated_by_other_user)
     ck_assert_int_eq(info.owner_uid, NOBODY);
     ck_assert_uint_eq(info.mode & 0777u, 0644);
     ck_assert_int_eq(info.writer_pid, 0);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -473,7 +395,7 @@ END_TEST
 
 START_TEST(test_owned_removed_on_close)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     struct shmkit_info info;
     shmkit_slot *slot;
@@ -486,8 +408,7 @@ START_TEST(test_owned_removed_on_close)
     shmkit_slot_close(slot);
     ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), -ENOENT);
 
-    ck_assert_int_eq(tu_ring_create(&ring, tu_spec(backend, spec), 4096, 0,
-                                    SHMKIT_RING_BLOCK, 0600, SHMKIT_OWNED), 0);
+    ring = tu_ring_create(tu_spec(backend, spec), 4096, 0, SHMKIT_RING_BLOCK, 0600, SHMKIT_OWNED);
     ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     ck_assert_int_eq(info.owned, 1);
     shmkit_ring_close(ring);
@@ -499,8 +420,7 @@ START_TEST(test_owned_removed_on_close)
     ck_assert_int_eq(info.owned, 0);
     shmkit_slot_close(slot);
     ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -521,17 +441,16 @@ static int child_closes_inherited(const char *spec)
 
 static int fork_and_run(int (*fn)(const char *spec), const char *spec)
 {
-    pid_t pid = fork();
+    pid_t pid = tu_fork();
 
-    ck_assert_int_ge(pid, 0);
     if (pid == 0)
         _exit(fn(spec));
-    return reap(pid);
+    return tu_wait_exit_code(pid);
 }
 
 START_TEST(test_owned_kept_on_close_by_others)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *creator, *reader;
 
@@ -554,7 +473,7 @@ END_TEST
  * creator's close leaves the newcomer alone. */
 START_TEST(test_owned_close_spares_a_new_segment)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     struct shmkit_info info;
     shmkit_slot *old, *newer;
@@ -566,8 +485,7 @@ START_TEST(test_owned_close_spares_a_new_segment)
     shmkit_slot_close(old);
     ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     ck_assert_int_eq(info.owned, 0);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -609,7 +527,7 @@ static enum seg_status status_of(const char *spec, struct shmkit_info *info)
 
 START_TEST(test_stale_selection)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     struct shmkit_info info;
     enum seg_status st;
@@ -660,7 +578,7 @@ END_TEST
 
 START_TEST(test_half_created_selection)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     struct shmkit_info info;
     struct sk_spec parsed;
@@ -693,8 +611,7 @@ START_TEST(test_half_created_selection)
     ck_assert_int_eq(st, SEG_FOREIGN);
     ck_assert(!seg_removable_stale(st, &info));
     sk_seg_close(&seg);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -727,26 +644,22 @@ END_TEST
 static Suite *perm_suite(void)
 {
     Suite *s = suite_create("perm");
-    TCase *tc = tcase_create("perm");
-    int n = 2;
+    TCase *tc = tu_tcase(s, "perm");
 
-    tcase_add_loop_test(tc, test_mode_ignores_umask, 0, n);
-    tcase_add_loop_test(tc, test_create_is_exclusive, 0, n);
-    tcase_add_loop_test(tc, test_readers_map_read_only, 0, n);
+    tu_add_backend_test(tc, test_mode_ignores_umask, 1);
+    tu_add_backend_test(tc, test_create_is_exclusive, 1);
+    tu_add_backend_test(tc, test_readers_map_read_only, 1);
     tcase_add_test(tc, test_names_stay_in_namespace);
-    tcase_add_loop_test(tc, test_other_owner_refused, 0, n);
-    tcase_add_loop_test(tc, test_other_owner_allowed_read_only, 0, n);
-    tcase_add_loop_test(tc, test_precreated_by_other_user, 0, n);
-    tcase_add_loop_test(tc, test_owned_removed_on_close, 0, n);
-    tcase_add_loop_test(tc, test_owned_kept_on_close_by_others, 0, n);
-    tcase_add_loop_test(tc, test_owned_close_spares_a_new_segment, 0, n);
-    tcase_add_loop_test(tc, test_stale_selection, 0, n);
-    tcase_add_loop_test(tc, test_half_created_selection, 0, n);
+    tu_add_backend_test(tc, test_other_owner_refused, 1);
+    tu_add_backend_test(tc, test_other_owner_allowed_read_only, 1);
+    tu_add_backend_test(tc, test_precreated_by_other_user, 1);
+    tu_add_backend_test(tc, test_owned_removed_on_close, 1);
+    tu_add_backend_test(tc, test_owned_kept_on_close_by_others, 1);
+    tu_add_backend_test(tc, test_owned_close_spares_a_new_segment, 1);
+    tu_add_backend_test(tc, test_stale_selection, 1);
+    tu_add_backend_test(tc, test_half_created_selection, 1);
     tcase_add_test(tc, test_status_of_errors);
-    tcase_add_unchecked_fixture(tc, open_pid_pipe, remove_what_tests_left);
-    tcase_add_checked_fixture(tc, send_my_pid, NULL);
     tcase_set_timeout(tc, 60);
-    suite_add_tcase(s, tc);
     return s;
 }
 

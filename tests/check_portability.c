@@ -52,15 +52,8 @@ static struct sample sample_of(uint64_t seq)
     return s;
 }
 
-static shmkit_slot *create_slot(const char *spec, unsigned mode)
-{
-    shmkit_slot *slot = NULL;
-    int rc = shmkit_slot_create(&slot, spec, NULL, sizeof(struct sample), mode, SHMKIT_EXCL);
-
-    ck_assert_msg(rc == 0, "create %s: %s (%s)", spec, shmkit_strerror(rc),
-                  shmkit_error_detail());
-    return slot;
-}
+#define create_slot(spec, mode) \
+    tu_slot_create(spec, NULL, sizeof(struct sample), mode, SHMKIT_EXCL)
 
 static void write_sample(shmkit_slot *slot, uint64_t seq)
 {
@@ -74,9 +67,8 @@ static void write_sample(shmkit_slot *slot, uint64_t seq)
  * that the simulation HOOK fired in it (NULL: no such check). */
 static pid_t spawn_waiter(shmkit_slot *reader, uint64_t since, uint64_t expect, const char *hook)
 {
-    pid_t pid = fork();
+    pid_t pid = tu_fork();
 
-    ck_assert_int_ge(pid, 0);
     if (pid == 0) {
         struct sample got, want = sample_of(expect);
         uint64_t version = 0;
@@ -92,15 +84,6 @@ static pid_t spawn_waiter(shmkit_slot *reader, uint64_t since, uint64_t expect, 
         _exit(ok ? 0 : 1);
     }
     return pid;
-}
-
-static void assert_child_ok(pid_t pid, const char *what)
-{
-    int status;
-
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s failed (status %d)",
-                  what, status);
 }
 
 /* Removal, then a wait that starts afterwards: on the BSDs and macOS a
@@ -122,7 +105,7 @@ static void wait_after_removal(int backend, const char *hook)
     /* Let the child start waiting (it works either way). */
     sk_sleep_ns(50000000u);
     write_sample(writer, 2);
-    assert_child_ok(child, "waiter after removal");
+    tu_wait_ok(child, "waiter after removal");
     shmkit_slot_close(reader);
     shmkit_slot_close(writer);
     tu_assert_no_leftovers();
@@ -132,20 +115,10 @@ static void wait_after_removal(int backend, const char *hook)
 /* Always                                                              */
 /* ------------------------------------------------------------------ */
 
-static int backends[2];
-static int nbackends;
-
-#define BACKEND_OR_SKIP()      \
-    int backend;               \
-    if (_i >= nbackends)       \
-        return;                \
-    backend = backends[_i]
-
 /* Removal while mapped: readers keep their mapping and keep waiting. */
 START_TEST(test_wait_after_removal)
 {
-    BACKEND_OR_SKIP();
-    wait_after_removal(backend, NULL);
+    wait_after_removal(tu_backend_of(_i), NULL);
 }
 END_TEST
 
@@ -203,7 +176,7 @@ END_TEST
 /* A missing name is -ENOENT on every system (macOS 10.x: EINVAL). */
 START_TEST(test_unlink_missing)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     {
         char spec[32];
 
@@ -228,8 +201,7 @@ START_TEST(test_process_identity)
     ck_assert_uint_ne(token, 0);
 #endif
     ck_assert_int_eq(sk_proc_alive((long)getpid(), token), 1);
-    child = fork();
-    ck_assert_int_ge(child, 0);
+    child = tu_fork();
     if (child == 0)
         _exit(0);
     ck_assert_int_eq(waitpid(child, &status, 0), child);
@@ -312,11 +284,10 @@ START_TEST(test_sysv_attach_before_rmid)
     child = spawn_waiter(reader, 1, 2, NULL);
     sk_sleep_ns(50000000u);
     write_sample(writer, 2);
-    assert_child_ok(child, "waiter");
+    tu_wait_ok(child, "waiter");
     shmkit_slot_close(reader);
     shmkit_slot_close(writer);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -356,8 +327,7 @@ START_TEST(test_macos_create)
     ck_assert_uint_eq(sk_hook_fired_count("macos-shm:name-too-long"), 0);
     shmkit_slot_close(reader);
     shmkit_slot_close(writer);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -382,8 +352,7 @@ START_TEST(test_macos_existing_object)
     ck_assert_int_eq(shmkit_slot_open(&slot, spec, 0), SHMKIT_ENOTSHMKIT);
     ck_assert_uint_eq(sk_hook_fired_count("macos-shm:second-ftruncate"), 0);
     ck_assert_uint_eq(sk_hook_fired_count("macos-shm:map-past-end"), 0);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -425,8 +394,7 @@ START_TEST(test_openbsd_mode)
     ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     ck_assert_uint_eq(info.mode, 0600);
     shmkit_slot_close(writer);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -461,8 +429,7 @@ START_TEST(test_openbsd_other_uid)
     ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), -EPERM);
     ck_assert_uint_gt(sk_hook_fired_count("openbsd-shm:other-uid"), 0);
     shmkit_slot_close(writer);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -556,19 +523,17 @@ END_TEST
 static Suite *portability_suite(void)
 {
     Suite *s = suite_create("portability");
-    TCase *always = tcase_create("always");
+    TCase *always = tu_tcase(s, "always");
 
-    nbackends = tu_backends(backends);
-    tcase_add_loop_test(always, test_wait_after_removal, 0, 2);
+    tu_add_backend_test(always, test_wait_after_removal, 1);
     tcase_add_test(always, test_longest_posix_name);
     tcase_add_test(always, test_small_object_not_mapped);
-    tcase_add_loop_test(always, test_unlink_missing, 0, 2);
+    tu_add_backend_test(always, test_unlink_missing, 1);
     tcase_add_test(always, test_process_identity);
     tcase_set_timeout(always, 60);
-    suite_add_tcase(s, always);
 #ifdef SHMKIT_TEST_HOOKS
     {
-        TCase *hooks = tcase_create("simulated");
+        TCase *hooks = tu_tcase(s, "simulated");
 
         tcase_add_test(hooks, test_hook_list);
         tcase_add_test(hooks, test_sysv_no_attach_after_rmid);
@@ -582,7 +547,6 @@ static Suite *portability_suite(void)
         tcase_add_loop_test(hooks, test_sysv_limits, 0,
                             (int)(sizeof sysv_limits / sizeof sysv_limits[0]));
         tcase_set_timeout(hooks, 60);
-        suite_add_tcase(s, hooks);
     }
 #else
     printf("# SKIP simulated BSD and macOS behaviours (sysv-no-attach-after-rmid, macos-shm, "

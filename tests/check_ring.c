@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,34 +23,13 @@
 #include "internal.h"
 #include "testutil.h"
 
-#if !defined(MAP_ANON) && defined(MAP_ANONYMOUS)
-#define MAP_ANON MAP_ANONYMOUS
-#endif
-
-static int backends[2];
-static int nbackends;
-
-#define BACKEND_OR_SKIP()                      \
-    int backend;                               \
-    if (_i >= nbackends)                       \
-        return;                                \
-    backend = backends[_i]
-
 /* ---- deterministic messages ---------------------------------------- */
-
-static uint64_t mix(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
 
 /* Message N: a length in 0..MAX chosen from N, then bytes derived from N,
  * the first 8 of which (when there is room) are N itself. */
 static size_t message_len(uint64_t n, size_t max)
 {
-    return (size_t)(mix(n) % (max + 1));
+    return (size_t)(tu_mix(n) % (max + 1));
 }
 
 static void fill_message(unsigned char *buf, uint64_t n, size_t len)
@@ -59,7 +37,7 @@ static void fill_message(unsigned char *buf, uint64_t n, size_t len)
     size_t i;
 
     for (i = 0; i < len; i++)
-        buf[i] = (unsigned char)(mix(n * 7919u + i) >> 17);
+        buf[i] = (unsigned char)(tu_mix(n * 7919u + i) >> 17);
     if (len >= 8)
         memcpy(buf, &n, 8);
 }
@@ -97,46 +75,15 @@ static int check_message(const unsigned char *buf, int len, uint64_t n, size_t m
 
 /* ---- helpers ------------------------------------------------------- */
 
-static shmkit_ring *create_ring(const char *spec, size_t cap, size_t max, int policy)
-{
-    shmkit_ring *ring = NULL;
-    int rc = tu_ring_create(&ring, spec, cap, max, policy, 0, SHMKIT_EXCL);
-
-    ck_assert_msg(rc == 0, "create %s: %s (%s)", spec, shmkit_strerror(rc),
-                  shmkit_error_detail());
-    return ring;
-}
-
-static shmkit_ring *open_ring(const char *spec, unsigned flags)
-{
-    shmkit_ring *ring = NULL;
-    int rc = shmkit_ring_open(&ring, spec, flags);
-
-    ck_assert_msg(rc == 0, "open %s: %s (%s)", spec, shmkit_strerror(rc),
-                  shmkit_error_detail());
-    return ring;
-}
-
-static void wait_child_ok(pid_t pid)
-{
-    int status;
-
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-                  "child failed (status 0x%x)", status);
-}
-
-static void finish(const char *spec)
-{
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
-}
+/* A new ring of this test, and an open one: the test fails otherwise. */
+#define create_ring(spec, cap, max, policy) tu_ring_create(spec, cap, max, policy, 0, SHMKIT_EXCL)
+#define open_ring(spec, flags) tu_ring_open(spec, flags)
 
 /* ---- creation and geometry ----------------------------------------- */
 
 START_TEST(test_geometry)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_ring *w, *again = NULL;
     struct shmkit_info info;
@@ -147,11 +94,11 @@ START_TEST(test_geometry)
     ck_assert_uint_eq(shmkit_ring_max_message(w), 100);
     ck_assert_int_eq(shmkit_ring_policy(w), SHMKIT_RING_BLOCK);
     ck_assert_int_eq(shmkit_ring_send(w, "x", 101, 0), -EMSGSIZE);
-    ck_assert_int_eq(tu_ring_create(&again, spec, 1024, 100, SHMKIT_RING_BLOCK, 0,
+    ck_assert_int_eq(tu_ring_create_rc(&again, spec, 1024, 100, SHMKIT_RING_BLOCK, 0,
                                     SHMKIT_EXCL), -EEXIST);
-    ck_assert_int_eq(tu_ring_create(&again, spec, 2048, 100, SHMKIT_RING_BLOCK, 0, 0),
+    ck_assert_int_eq(tu_ring_create_rc(&again, spec, 2048, 100, SHMKIT_RING_BLOCK, 0, 0),
                      SHMKIT_ESIZE);
-    ck_assert_int_eq(tu_ring_create(&again, spec, 1024, 100, SHMKIT_RING_OVERWRITE, 0, 0),
+    ck_assert_int_eq(tu_ring_create_rc(&again, spec, 1024, 100, SHMKIT_RING_OVERWRITE, 0, 0),
                      SHMKIT_EKIND);
     ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     ck_assert_int_eq(info.kind, SHMKIT_KIND_RING);
@@ -162,12 +109,12 @@ START_TEST(test_geometry)
     ck_assert_str_ne(info.wait_mechanism, "");
     shmkit_ring_close(w);
     /* Without max_message: the largest that always fits. */
-    ck_assert_int_eq(tu_ring_create(&again, spec, 1024, 0, SHMKIT_RING_BLOCK, 0, 0), SHMKIT_ESIZE);
-    finish(spec);
-    ck_assert_int_eq(tu_ring_create(&again, spec, 1024, 0, SHMKIT_RING_BLOCK, 0, 0), 0);
+    ck_assert_int_eq(tu_ring_create_rc(&again, spec, 1024, 0, SHMKIT_RING_BLOCK, 0, 0), SHMKIT_ESIZE);
+    tu_finish(spec);
+    again = tu_ring_create(spec, 1024, 0, SHMKIT_RING_BLOCK, 0, 0);
     ck_assert_uint_eq(shmkit_ring_max_message(again), 1024 / 2 - 16);
     shmkit_ring_close(again);
-    finish(spec);
+    tu_finish(spec);
 }
 END_TEST
 
@@ -175,7 +122,7 @@ END_TEST
  * does not know is refused before anything is created. */
 START_TEST(test_options)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     struct shmkit_ring_options init = SHMKIT_RING_OPTIONS_INIT, options;
     struct shmkit_info info;
     size_t cap = 0, max = 0, bytes = 0;
@@ -225,7 +172,7 @@ START_TEST(test_options)
     ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     ck_assert_uint_eq(info.total_size, bytes);
     shmkit_ring_close(w);
-    finish(spec);
+    tu_finish(spec);
 }
 END_TEST
 
@@ -276,7 +223,7 @@ END_TEST
 
 START_TEST(test_bad_arguments)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_ring *r = NULL, *w;
     shmkit_slot *slot;
@@ -285,11 +232,11 @@ START_TEST(test_bad_arguments)
     char buf[8];
 
     tu_spec(backend, spec);
-    ck_assert_int_eq(tu_ring_create(&r, spec, 0, 0, SHMKIT_RING_BLOCK, 0, 0), SHMKIT_ESIZE);
-    ck_assert_int_eq(tu_ring_create(&r, spec, 4096, 2048, SHMKIT_RING_BLOCK, 0, 0),
+    ck_assert_int_eq(tu_ring_create_rc(&r, spec, 0, 0, SHMKIT_RING_BLOCK, 0, 0), SHMKIT_ESIZE);
+    ck_assert_int_eq(tu_ring_create_rc(&r, spec, 4096, 2048, SHMKIT_RING_BLOCK, 0, 0),
                      SHMKIT_ESIZE);
-    ck_assert_int_eq(tu_ring_create(&r, spec, 4096, 0, 7, 0, 0), -EINVAL);
-    ck_assert_int_eq(tu_ring_create(&r, spec, 4096, 0, SHMKIT_RING_BLOCK, 01000, 0), -EINVAL);
+    ck_assert_int_eq(tu_ring_create_rc(&r, spec, 4096, 0, 7, 0, 0), -EINVAL);
+    ck_assert_int_eq(tu_ring_create_rc(&r, spec, 4096, 0, SHMKIT_RING_BLOCK, 01000, 0), -EINVAL);
     ck_assert_int_eq(shmkit_ring_open(&r, spec, 0), -ENOENT);
     ck_assert_ptr_null(r);
     w = create_ring(spec, 4096, 0, SHMKIT_RING_BLOCK);
@@ -310,11 +257,11 @@ START_TEST(test_bad_arguments)
     ck_assert_int_eq(shmkit_slot_open(&slot, spec, 0), SHMKIT_EKIND);
     shmkit_ring_close(r);
     shmkit_ring_close(w);
-    finish(spec);
+    tu_finish(spec);
     ck_assert_int_eq(shmkit_slot_create(&slot, spec, NULL, 8, 0, 0), 0);
     ck_assert_int_eq(shmkit_ring_open(&r, spec, 0), SHMKIT_EKIND);
     shmkit_slot_close(slot);
-    finish(spec);
+    tu_finish(spec);
 }
 END_TEST
 
@@ -374,22 +321,19 @@ static void wrap_all_offsets(int backend, int policy, int zero_copy)
 
 START_TEST(test_wrap_block_copy)
 {
-    BACKEND_OR_SKIP();
-    wrap_all_offsets(backend, SHMKIT_RING_BLOCK, 0);
+    wrap_all_offsets(tu_backend_of(_i), SHMKIT_RING_BLOCK, 0);
 }
 END_TEST
 
 START_TEST(test_wrap_block_zero_copy)
 {
-    BACKEND_OR_SKIP();
-    wrap_all_offsets(backend, SHMKIT_RING_BLOCK, 1);
+    wrap_all_offsets(tu_backend_of(_i), SHMKIT_RING_BLOCK, 1);
 }
 END_TEST
 
 START_TEST(test_wrap_overwrite)
 {
-    BACKEND_OR_SKIP();
-    wrap_all_offsets(backend, SHMKIT_RING_OVERWRITE, 0);
+    wrap_all_offsets(tu_backend_of(_i), SHMKIT_RING_OVERWRITE, 0);
 }
 END_TEST
 
@@ -397,7 +341,7 @@ END_TEST
 
 START_TEST(test_block_full_and_timeouts)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_ring *w, *r;
     unsigned char buf[64];
@@ -425,13 +369,13 @@ START_TEST(test_block_full_and_timeouts)
     ck_assert_int_eq(shmkit_ring_send(w, buf, 48, 0), 0);
     shmkit_ring_close(r);
     shmkit_ring_close(w);
-    finish(spec);
+    tu_finish(spec);
 }
 END_TEST
 
 START_TEST(test_consumer_lease)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_ring *w, *c, *c2 = NULL;
     struct shmkit_info info;
@@ -452,8 +396,7 @@ START_TEST(test_consumer_lease)
     shmkit_ring_close(c);
     /* A consumer that dies: the next one continues where it stopped. */
     ck_assert_int_eq(pipe(pipefd), 0);
-    child = fork();
-    ck_assert_int_ge(child, 0);
+    child = tu_fork();
     if (child == 0) {
         shmkit_ring *cc;
         char b[16];
@@ -481,13 +424,13 @@ START_TEST(test_consumer_lease)
     shmkit_ring_close(w);
     close(pipefd[0]);
     close(pipefd[1]);
-    finish(spec);
+    tu_finish(spec);
 }
 END_TEST
 
 START_TEST(test_writer_takeover_keeps_sequence)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_ring *w, *r;
     char buf[16];
@@ -499,8 +442,7 @@ START_TEST(test_writer_takeover_keeps_sequence)
     r = open_ring(spec, SHMKIT_FROM_OLDEST);
     ck_assert_int_eq(shmkit_ring_send(w, "a", 1, 0), 0);
     shmkit_ring_close(w);
-    child = fork();
-    ck_assert_int_ge(child, 0);
+    child = tu_fork();
     if (child == 0) {
         shmkit_ring *cw;
         if (shmkit_ring_open(&cw, spec, SHMKIT_WRITE) != 0)
@@ -523,7 +465,7 @@ START_TEST(test_writer_takeover_keeps_sequence)
     ck_assert_uint_eq(shmkit_ring_lost(r), 0);
     shmkit_ring_close(r);
     shmkit_ring_close(w);
-    finish(spec);
+    tu_finish(spec);
 }
 END_TEST
 
@@ -587,8 +529,7 @@ static void lossless_stream(int backend, int zero_copy)
 
     tu_spec(backend, spec);
     w = create_ring(spec, 16384, STREAM_MAX, SHMKIT_RING_BLOCK);
-    child = fork();
-    ck_assert_int_ge(child, 0);
+    child = tu_fork();
     if (child == 0)
         stream_consumer(spec, zero_copy);
     for (n = 0; n < STREAM_MESSAGES; n++) {
@@ -608,25 +549,23 @@ static void lossless_stream(int backend, int zero_copy)
         if (rc != 0)
             stream_writer_failed(child, n, rc);
     }
-    wait_child_ok(child);
+    tu_wait_ok(child, "child");
     ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     ck_assert_uint_eq(info.ring_messages, STREAM_MESSAGES);
     ck_assert_uint_eq(info.ring_used, 0);
     shmkit_ring_close(w);
-    finish(spec);
+    tu_finish(spec);
 }
 
 START_TEST(test_lossless_copy)
 {
-    BACKEND_OR_SKIP();
-    lossless_stream(backend, 0);
+    lossless_stream(tu_backend_of(_i), 0);
 }
 END_TEST
 
 START_TEST(test_lossless_zero_copy)
 {
-    BACKEND_OR_SKIP();
-    lossless_stream(backend, 1);
+    lossless_stream(tu_backend_of(_i), 1);
 }
 END_TEST
 
@@ -680,13 +619,10 @@ static void full_speed_stream(int backend, int mode, int zero_copy)
     int old = shmkit_set_wait_mode(mode);
     uint64_t end = sk_monotonic_ns() + (uint64_t)(SPEED_SECONDS * 1e9);
 
-    count = mmap(NULL, sizeof *count, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANON, -1, 0);
-    ck_assert_ptr_ne(count, MAP_FAILED);
-    *count = 0;
+    count = tu_shared_alloc(sizeof *count);
     tu_spec(backend, spec);
     w = create_ring(spec, 1024, SPEED_MAX + 1, SHMKIT_RING_BLOCK);
-    child = fork();
-    ck_assert_int_ge(child, 0);
+    child = tu_fork();
     if (child == 0)
         speed_consumer(spec, mode, zero_copy, count);
     for (n = 0; n < 1000 || sk_monotonic_ns() < end; n++) {
@@ -696,28 +632,36 @@ static void full_speed_stream(int backend, int mode, int zero_copy)
         ck_assert_int_eq(shmkit_ring_send(w, buf, len, -1), 0);
     }
     ck_assert_int_eq(shmkit_ring_send(w, buf, SPEED_MAX + 1, -1), 0);
-    wait_child_ok(child);
+    tu_wait_ok(child, "child");
     ck_assert_uint_eq(*count, n);
     fprintf(stderr, "# full speed, %s mode%s: %llu messages\n",
             mode == SHMKIT_WAIT_BLOCK ? "block" : "adaptive", zero_copy ? ", zero-copy" : "",
             (unsigned long long)n);
     shmkit_set_wait_mode(old);
     shmkit_ring_close(w);
-    munmap(count, sizeof *count);
-    finish(spec);
+    tu_shared_free(count, sizeof *count);
+    tu_finish(spec);
+}
+
+/* Zero-copy on the first backend of this build in one mode, on the other
+ * in the other mode. */
+static int is_first(int backend)
+{
+    int backends[2];
+
+    tu_backends(backends);
+    return backend == backends[0];
 }
 
 START_TEST(test_full_speed_adaptive)
 {
-    BACKEND_OR_SKIP();
-    full_speed_stream(backend, SHMKIT_WAIT_ADAPTIVE, backend == backends[0]);
+    full_speed_stream(tu_backend_of(_i), SHMKIT_WAIT_ADAPTIVE, is_first(tu_backend_of(_i)));
 }
 END_TEST
 
 START_TEST(test_full_speed_block)
 {
-    BACKEND_OR_SKIP();
-    full_speed_stream(backend, SHMKIT_WAIT_BLOCK, backend != backends[0]);
+    full_speed_stream(tu_backend_of(_i), SHMKIT_WAIT_BLOCK, !is_first(tu_backend_of(_i)));
 }
 END_TEST
 
@@ -794,8 +738,7 @@ static void overwrite_stream(int backend, int zero_copy)
     tu_spec(backend, spec);
     w = create_ring(spec, 4096, OW_MAX, SHMKIT_RING_OVERWRITE);
     ck_assert_int_eq(pipe(ready), 0);
-    child = fork();
-    ck_assert_int_ge(child, 0);
+    child = tu_fork();
     if (child == 0)
         slow_reader(spec, zero_copy, ready);
     ck_assert_int_eq(read(ready[0], &c, 1), 1);
@@ -804,30 +747,28 @@ static void overwrite_stream(int backend, int zero_copy)
         fill_message(buf, n, len);
         ck_assert_int_eq(shmkit_ring_send(w, buf, len, 0), 0);
     }
-    wait_child_ok(child);
+    tu_wait_ok(child, "child");
     close(ready[0]);
     close(ready[1]);
     shmkit_ring_close(w);
-    finish(spec);
+    tu_finish(spec);
 }
 
 START_TEST(test_overwrite_exact_losses)
 {
-    BACKEND_OR_SKIP();
-    overwrite_stream(backend, 0);
+    overwrite_stream(tu_backend_of(_i), 0);
 }
 END_TEST
 
 START_TEST(test_overwrite_zero_copy)
 {
-    BACKEND_OR_SKIP();
-    overwrite_stream(backend, 1);
+    overwrite_stream(tu_backend_of(_i), 1);
 }
 END_TEST
 
 START_TEST(test_overwrite_new_reader_starts_at_newest)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_ring *w, *r, *old;
     int i;
@@ -858,7 +799,7 @@ START_TEST(test_overwrite_new_reader_starts_at_newest)
     shmkit_ring_close(old);
     shmkit_ring_close(r);
     shmkit_ring_close(w);
-    finish(spec);
+    tu_finish(spec);
 }
 END_TEST
 
@@ -866,7 +807,7 @@ END_TEST
 
 START_TEST(test_damaged_frames)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     static const struct { uint32_t len, flags; } bad[] = {
         {4096, 0}, {2033, 0}, {0xffffffffu, 0}, {16, 0x80}, {32, SK_FRAME_PAD},
     };
@@ -920,7 +861,7 @@ END_TEST
  * one there. */
 START_TEST(test_misaligned_cursors)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_ring *w, *r;
     struct sk_spec parsed;
@@ -946,40 +887,36 @@ START_TEST(test_misaligned_cursors)
     ck_assert_int_eq(shmkit_ring_recv(r, buf, sizeof buf, 0), SHMKIT_ECORRUPT);
     shmkit_ring_close(r);
     sk_seg_close(&seg);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
 static Suite *ring_suite(void)
 {
     Suite *s = suite_create("ring");
-    TCase *basic = tcase_create("basic"), *streams = tcase_create("streams");
+    TCase *basic = tu_tcase(s, "basic"), *streams = tu_tcase(s, "streams");
 
-    nbackends = tu_backends(backends);
     tcase_set_timeout(basic, 60);
     tcase_set_timeout(streams, 300);
-    tcase_add_loop_test(basic, test_geometry, 0, 2);
-    tcase_add_loop_test(basic, test_options, 0, 2);
+    tu_add_backend_test(basic, test_geometry, 1);
+    tu_add_backend_test(basic, test_options, 1);
     tcase_add_test(basic, test_ring_size);
-    tcase_add_loop_test(basic, test_bad_arguments, 0, 2);
-    tcase_add_loop_test(basic, test_wrap_block_copy, 0, 2);
-    tcase_add_loop_test(basic, test_wrap_block_zero_copy, 0, 2);
-    tcase_add_loop_test(basic, test_wrap_overwrite, 0, 2);
-    tcase_add_loop_test(basic, test_block_full_and_timeouts, 0, 2);
-    tcase_add_loop_test(basic, test_consumer_lease, 0, 2);
-    tcase_add_loop_test(basic, test_writer_takeover_keeps_sequence, 0, 2);
-    tcase_add_loop_test(basic, test_overwrite_new_reader_starts_at_newest, 0, 2);
-    tcase_add_loop_test(basic, test_damaged_frames, 0, 2);
-    tcase_add_loop_test(basic, test_misaligned_cursors, 0, 2);
-    tcase_add_loop_test(streams, test_lossless_copy, 0, 2);
-    tcase_add_loop_test(streams, test_lossless_zero_copy, 0, 2);
-    tcase_add_loop_test(streams, test_full_speed_adaptive, 0, 2);
-    tcase_add_loop_test(streams, test_full_speed_block, 0, 2);
-    tcase_add_loop_test(streams, test_overwrite_exact_losses, 0, 2);
-    tcase_add_loop_test(streams, test_overwrite_zero_copy, 0, 2);
-    suite_add_tcase(s, basic);
-    suite_add_tcase(s, streams);
+    tu_add_backend_test(basic, test_bad_arguments, 1);
+    tu_add_backend_test(basic, test_wrap_block_copy, 1);
+    tu_add_backend_test(basic, test_wrap_block_zero_copy, 1);
+    tu_add_backend_test(basic, test_wrap_overwrite, 1);
+    tu_add_backend_test(basic, test_block_full_and_timeouts, 1);
+    tu_add_backend_test(basic, test_consumer_lease, 1);
+    tu_add_backend_test(basic, test_writer_takeover_keeps_sequence, 1);
+    tu_add_backend_test(basic, test_overwrite_new_reader_starts_at_newest, 1);
+    tu_add_backend_test(basic, test_damaged_frames, 1);
+    tu_add_backend_test(basic, test_misaligned_cursors, 1);
+    tu_add_backend_test(streams, test_lossless_copy, 1);
+    tu_add_backend_test(streams, test_lossless_zero_copy, 1);
+    tu_add_backend_test(streams, test_full_speed_adaptive, 1);
+    tu_add_backend_test(streams, test_full_speed_block, 1);
+    tu_add_backend_test(streams, test_overwrite_exact_losses, 1);
+    tu_add_backend_test(streams, test_overwrite_zero_copy, 1);
     return s;
 }
 

@@ -34,20 +34,6 @@
 #include "testutil.h"
 #include "wait.h"
 
-#if !defined(MAP_ANON) && defined(MAP_ANONYMOUS)
-#define MAP_ANON MAP_ANONYMOUS
-#endif
-
-static int backends[2];
-static int nbackends;
-
-/* Loop tests run once per backend; _i picks it. */
-#define BACKEND_OR_SKIP()                      \
-    int backend;                               \
-    if (_i >= nbackends)                       \
-        return;                                \
-    backend = backends[_i]
-
 /* ---- a self-checking record for the torn-read tests ---------------- */
 
 #define TORN_WORDS 62
@@ -57,23 +43,15 @@ struct checked_record {
     uint64_t sum; /* seq ^ all words, mixed */
 };
 
-static uint64_t mix(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    return x;
-}
-
 static void fill_record(struct checked_record *r, uint64_t seq)
 {
-    uint64_t sum = mix(seq);
+    uint64_t sum = tu_mix(seq);
     int i;
 
     r->seq = seq;
     for (i = 0; i < TORN_WORDS; i++) {
-        r->words[i] = mix(seq * 131u + (uint64_t)i);
-        sum = mix(sum ^ r->words[i]);
+        r->words[i] = tu_mix(seq * 131u + (uint64_t)i);
+        sum = tu_mix(sum ^ r->words[i]);
     }
     r->sum = sum;
 }
@@ -97,24 +75,8 @@ static uint64_t version_of(shmkit_slot *slot)
     return version;
 }
 
-static shmkit_slot *create_slot(const char *spec, const char *layout, size_t size)
-{
-    shmkit_slot *slot = NULL;
-    int rc = shmkit_slot_create(&slot, spec, layout, size, 0, SHMKIT_EXCL);
-
-    ck_assert_msg(rc == 0, "create %s: %s (%s)", spec, shmkit_strerror(rc),
-                  shmkit_error_detail());
-    return slot;
-}
-
-static void wait_child_ok(pid_t pid)
-{
-    int status;
-
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-                  "child failed (status 0x%x)", status);
-}
+/* A new slot of this test: the test fails otherwise. */
+#define create_slot(spec, layout, size) tu_slot_create(spec, layout, size, 0, SHMKIT_EXCL)
 
 /* A mapping of the raw segment, for tests that damage or inspect it. */
 static void *map_raw(const char *spec, struct sk_seg *seg)
@@ -130,7 +92,7 @@ static void *map_raw(const char *spec, struct sk_seg *seg)
 
 START_TEST(test_round_trip_layout)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *w, *r;
     struct { uint32_t id; double t; } rec = {7, 21.5}, out;
@@ -158,14 +120,13 @@ START_TEST(test_round_trip_layout)
     ck_assert_uint_eq(out.id, 8);
     shmkit_slot_close(r);
     shmkit_slot_close(w);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
 START_TEST(test_round_trip_raw_sizes)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     static const size_t sizes[] = {1, 15, 16, 17, 63, 64, 65, 4096, 65536 + 3};
     size_t i, j;
 
@@ -200,7 +161,7 @@ END_TEST
 
 START_TEST(test_versions_persist_across_writers)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *w;
     uint32_t x = 5;
@@ -215,14 +176,13 @@ START_TEST(test_versions_persist_across_writers)
     ck_assert_int_eq(shmkit_slot_write(w, &x, sizeof x), 0);
     ck_assert_uint_eq(version_of(w), 4);
     shmkit_slot_close(w);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
 START_TEST(test_create_existing)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *w, *again = NULL;
 
@@ -244,14 +204,13 @@ START_TEST(test_create_existing)
     w = create_slot(spec, NULL, 10);
     shmkit_slot_close(w);
     ck_assert_int_eq(shmkit_slot_create(&again, spec, NULL, 11, 0, 0), SHMKIT_ESIZE);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
 START_TEST(test_api_misuse)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *w, *r, *bad = NULL;
     char buf[64] = {0};
@@ -342,7 +301,7 @@ static int readers_satisfied(struct torn_board *board)
 
 START_TEST(test_no_torn_reads)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *w;
     struct checked_record rec;
@@ -352,14 +311,11 @@ START_TEST(test_no_torn_reads)
     double start, elapsed;
     int i;
 
-    board = mmap(NULL, sizeof *board, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANON, -1, 0);
-    ck_assert(board != MAP_FAILED);
-    memset(board, 0, sizeof *board);
+    board = tu_shared_alloc(sizeof *board);
     tu_spec(backend, spec);
     w = create_slot(spec, NULL, sizeof rec);
     for (i = 0; i < TORN_READERS; i++) {
-        readers[i] = fork();
-        ck_assert_int_ge(readers[i], 0);
+        readers[i] = tu_fork();
         if (readers[i] == 0)
             torn_reader(spec, board, i);
     }
@@ -371,11 +327,11 @@ START_TEST(test_no_torn_reads)
     } while (elapsed < TORN_MAX_SECONDS && (elapsed < TORN_SECONDS || !readers_satisfied(board)));
     sk_store(&board->stop, 1, SK_RELEASE);
     for (i = 0; i < TORN_READERS; i++)
-        wait_child_ok(readers[i]);
+        tu_wait_ok(readers[i], "child");
     ck_assert_msg(readers_satisfied(board), "readers starved for %.0f s", TORN_MAX_SECONDS);
     shmkit_slot_close(w);
     ck_assert_int_eq(shmkit_unlink(spec), 0);
-    munmap(board, sizeof *board);
+    tu_shared_free(board, sizeof *board);
     tu_assert_no_leftovers();
 }
 END_TEST
@@ -384,7 +340,7 @@ END_TEST
 
 START_TEST(test_second_writer_refused)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *w, *w2 = NULL;
     pid_t child;
@@ -395,25 +351,23 @@ START_TEST(test_second_writer_refused)
     ck_assert_int_eq(shmkit_slot_open(&w2, spec, SHMKIT_WRITE), SHMKIT_EBUSY);
     ck_assert_ptr_null(w2);
     /* Another live process. */
-    child = fork();
-    ck_assert_int_ge(child, 0);
+    child = tu_fork();
     if (child == 0) {
         int rc = shmkit_slot_open(&w2, spec, SHMKIT_WRITE);
         _exit(rc == SHMKIT_EBUSY && strstr(shmkit_error_detail(), "pid") != NULL ? 0 : 1);
     }
-    wait_child_ok(child);
+    tu_wait_ok(child, "child");
     /* After close the lease is free again. */
     shmkit_slot_close(w);
     ck_assert_int_eq(shmkit_slot_open(&w2, spec, SHMKIT_WRITE), 0);
     shmkit_slot_close(w2);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
 START_TEST(test_dead_writer_lease_taken_over)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *w;
     struct shmkit_info info;
@@ -426,8 +380,7 @@ START_TEST(test_dead_writer_lease_taken_over)
     w = create_slot(spec, "v:u64", 0);
     shmkit_slot_close(w);
     ck_assert_int_eq(pipe(pipefd), 0);
-    child = fork();
-    ck_assert_int_ge(child, 0);
+    child = tu_fork();
     if (child == 0) {
         if (shmkit_slot_open(&w, spec, SHMKIT_WRITE) != 0)
             _exit(1);
@@ -452,14 +405,13 @@ START_TEST(test_dead_writer_lease_taken_over)
     shmkit_slot_close(w);
     close(pipefd[0]);
     close(pipefd[1]);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
 START_TEST(test_reused_pid_lease_taken_over)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *w;
     struct sk_seg seg;
@@ -483,8 +435,7 @@ START_TEST(test_reused_pid_lease_taken_over)
     sk_store(&h->lease_token, parent_token, SK_RELAXED);
     ck_assert_int_eq(shmkit_slot_open(&w, spec, SHMKIT_WRITE), SHMKIT_EBUSY);
     sk_seg_close(&seg);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -492,23 +443,21 @@ END_TEST
  * read as an intact record, and the next writer must take over. */
 START_TEST(test_writer_killed_mid_update)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *w, *r;
     struct checked_record rec;
-    uint64_t version, last = 0;
+    uint64_t version, last = 0, rng = tu_rng_seed(0xb111);
     int round;
 
     tu_spec(backend, spec);
     w = create_slot(spec, NULL, sizeof rec);
     shmkit_slot_close(w);
     ck_assert_int_eq(shmkit_slot_open(&r, spec, 0), 0);
-    srand(1234);
     for (round = 0; round < 60; round++) {
         int status;
-        pid_t child = fork();
+        pid_t child = tu_fork();
 
-        ck_assert_int_ge(child, 0);
         if (child == 0) {
             uint64_t seq;
             if (shmkit_slot_open(&w, spec, SHMKIT_WRITE) != 0 || shmkit_slot_version(w, &seq) != 0)
@@ -521,7 +470,7 @@ START_TEST(test_writer_killed_mid_update)
         /* Let the child publish at least once (a loaded machine may not
          * schedule it for a while), then kill it at a random point. */
         ck_assert_int_eq(shmkit_slot_wait(r, last, 10000), 0);
-        sk_sleep_ns((uint64_t)(rand() % 3000) * 1000u);
+        sk_sleep_ns(tu_below(&rng, 3000) * 1000u);
         kill(child, SIGKILL);
         ck_assert_int_eq(waitpid(child, &status, 0), child);
         ck_assert_int_eq(shmkit_slot_read(r, &rec, sizeof rec, &version), (int)sizeof rec);
@@ -534,8 +483,7 @@ START_TEST(test_writer_killed_mid_update)
     }
     ck_assert_uint_gt(last, 0);
     shmkit_slot_close(r);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -543,7 +491,7 @@ END_TEST
  * it): readers keep the previous record, the next writer redoes it. */
 START_TEST(test_interrupted_write_keeps_previous)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *w, *r;
     struct sk_seg seg;
@@ -574,8 +522,7 @@ START_TEST(test_interrupted_write_keeps_previous)
     shmkit_slot_close(w);
     shmkit_slot_close(r);
     sk_seg_close(&seg);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -585,7 +532,7 @@ END_TEST
  * seconds, which would let anyone with write access stall every reader. */
 START_TEST(test_stuck_inconsistent_words_corrupt)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *w, *r;
     struct sk_seg seg;
@@ -610,8 +557,7 @@ START_TEST(test_stuck_inconsistent_words_corrupt)
     ck_assert_ptr_nonnull(strstr(shmkit_error_detail(), "inconsistent"));
     shmkit_slot_close(r);
     sk_seg_close(&seg);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -640,7 +586,7 @@ static void make_foreign(const char *spec, size_t size, int byte)
 
 START_TEST(test_foreign_segments)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     static const struct { size_t size; int byte; int expect; } cases[] = {
         {100, 0x11, SHMKIT_ENOTSHMKIT},       /* smaller than a header */
         {4096, 0xa5, SHMKIT_ENOTSHMKIT},      /* random-looking bytes */
@@ -676,7 +622,7 @@ END_TEST
 
 START_TEST(test_wrong_kind_and_version)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *w, *s = NULL;
     struct sk_seg seg;
@@ -713,8 +659,7 @@ START_TEST(test_wrong_kind_and_version)
     ck_assert_int_eq(shmkit_slot_open(&s, spec, 0), SHMKIT_ECORRUPT);
     ck_assert_ptr_null(s);
     sk_seg_close(&seg);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -722,7 +667,7 @@ END_TEST
 
 START_TEST(test_mode_exact_despite_umask)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     static const unsigned modes[] = {0, 0600, 0640, 0644, 0666, 0400};
     size_t i;
     mode_t old = umask(077);
@@ -748,7 +693,7 @@ END_TEST
 /* Readers map read-only: the kernel's view of the mapping says so. */
 START_TEST(test_reader_mapping_read_only)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32], line[512];
     shmkit_slot *w, *r;
     FILE *maps;
@@ -778,14 +723,13 @@ START_TEST(test_reader_mapping_read_only)
     ck_assert_int_eq(readable_only, 1);
     ck_assert_int_eq(writable, 0);
     shmkit_slot_close(r);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
 START_TEST(test_info_fields)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *w;
     struct shmkit_info info;
@@ -831,7 +775,7 @@ static void on_signal(int sig)
 
 START_TEST(test_wait_for_versions)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *w, *r;
     uint32_t x = 1;
@@ -854,8 +798,7 @@ START_TEST(test_wait_for_versions)
      * is sometimes spinning and sometimes blocked when they come: a lost
      * wake-up shows as a 5 s timeout. */
     shmkit_slot_close(w);
-    child = fork();
-    ck_assert_int_ge(child, 0);
+    child = tu_fork();
     if (child == 0) {
         shmkit_slot *cw;
         uint32_t v;
@@ -876,10 +819,9 @@ START_TEST(test_wait_for_versions)
         ck_assert_uint_eq(got, version);
     }
     ck_assert_uint_eq(version, 101);
-    wait_child_ok(child);
+    tu_wait_ok(child, "child");
     shmkit_slot_close(r);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
@@ -890,7 +832,7 @@ END_TEST
  * acknowledgement, and the test fails. */
 START_TEST(test_many_readers_all_woken)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     enum { NREADERS = 3, VERSIONS = 300 };
     char spec[32];
     shmkit_slot *w;
@@ -899,15 +841,11 @@ START_TEST(test_many_readers_all_woken)
     uint32_t v, stuck = 0;
     int k, status;
 
-    acks = mmap(NULL, NREADERS * sizeof *acks, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANON,
-                -1, 0);
-    ck_assert_ptr_ne(acks, MAP_FAILED);
-    memset(acks, 0, NREADERS * sizeof *acks);
+    acks = tu_shared_alloc(NREADERS * sizeof *acks);
     tu_spec(backend, spec);
     w = create_slot(spec, "x:u32", 0);
     for (k = 0; k < NREADERS; k++) {
-        pids[k] = fork();
-        ck_assert_int_ge(pids[k], 0);
+        pids[k] = tu_fork();
         if (pids[k] == 0) {
             shmkit_slot *r;
             uint64_t version = 0;
@@ -947,9 +885,8 @@ START_TEST(test_many_readers_all_woken)
     }
     ck_assert_msg(stuck == 0, "a reader was not woken for version %u", stuck - 1);
     shmkit_slot_close(w);
-    munmap(acks, NREADERS * sizeof *acks);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_shared_free(acks, NREADERS * sizeof *acks);
+    tu_finish(spec);
 }
 END_TEST
 
@@ -962,18 +899,12 @@ END_TEST
 /* A reader that has not seen a version after this long lost its wake-up. */
 #define STRESS_LOST_MS 5000u
 
-static uint32_t stress_rng;
+static uint64_t stress_rng;
 
 #if defined(SHMKIT_TEST_HOOKS)
 static uint32_t stress_random(void)
 {
-    uint32_t x = stress_rng; /* xorshift32 */
-
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    stress_rng = x;
-    return x;
+    return (uint32_t)tu_rand(&stress_rng);
 }
 
 /* Hook point handler (test-hook builds): at every step of the wait and
@@ -995,31 +926,22 @@ static void stress_delay(const char *point)
 }
 #endif /* SHMKIT_TEST_HOOKS */
 
-static uint32_t stress_seed(void)
-{
-    const char *env = getenv("SHMKIT_STRESS_SEED");
-    uint32_t seed = env != NULL ? (uint32_t)strtoul(env, NULL, 0)
-                                : (uint32_t)(sk_monotonic_ns() ^ (uint64_t)getpid());
-
-    return seed != 0 ? seed : 1u;
-}
-
 /* The many-readers case, 10^5 wake-ups with random delays between the
  * steps of the protocol (test-hook builds; other builds run it without the
  * delays).  A lost wake-up leaves a reader behind for STRESS_LOST_MS. */
 START_TEST(test_many_readers_stress)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *w;
     sk_atomic_u32 *acks;
     pid_t pids[STRESS_READERS];
-    uint32_t v, stuck = 0, seed = stress_seed(), wakes_before;
+    uint32_t v, stuck = 0, wakes_before;
     uint64_t t0;
     int k, status;
 
-    printf("# stress (%s): seed %u (set SHMKIT_STRESS_SEED to repeat)%s\n",
-           backend == SHMKIT_BACKEND_SYSV ? "sysv" : "posix", seed,
+    printf("# stress (%s): seed %llu (set SHMKIT_TEST_SEED to repeat)%s\n",
+           tu_backend_name(backend), (unsigned long long)tu_seed(),
 #if defined(SHMKIT_TEST_HOOKS)
            ""
 #else
@@ -1027,21 +949,17 @@ START_TEST(test_many_readers_stress)
 #endif
     );
     fflush(stdout);
-    acks = mmap(NULL, STRESS_READERS * sizeof *acks, PROT_READ | PROT_WRITE,
-                MAP_SHARED | MAP_ANON, -1, 0);
-    ck_assert_ptr_ne(acks, MAP_FAILED);
-    memset(acks, 0, STRESS_READERS * sizeof *acks);
+    acks = tu_shared_alloc(STRESS_READERS * sizeof *acks);
     tu_spec(backend, spec);
     w = create_slot(spec, "x:u32", 0);
     for (k = 0; k < STRESS_READERS; k++) {
-        pids[k] = fork();
-        ck_assert_int_ge(pids[k], 0);
+        pids[k] = tu_fork();
         if (pids[k] == 0) {
             shmkit_slot *r;
             uint64_t version = 0;
 
             alarm(120);
-            stress_rng = seed + 7919u * (uint32_t)(k + 1);
+            stress_rng = tu_rng_seed(0x57e55 + (uint64_t)k + 1);
 #if defined(SHMKIT_TEST_HOOKS)
             sk_hook_point_fn = stress_delay;
 #endif
@@ -1059,7 +977,7 @@ START_TEST(test_many_readers_stress)
             _exit(0);
         }
     }
-    stress_rng = seed;
+    stress_rng = tu_rng_seed(0x57e55);
 #if defined(SHMKIT_TEST_HOOKS)
     sk_hook_point_fn = stress_delay;
 #endif
@@ -1103,22 +1021,22 @@ START_TEST(test_many_readers_stress)
         ck_assert_msg(stuck != 0 || (WIFEXITED(status) && WEXITSTATUS(status) == 0),
                       "reader %d: status 0x%x", k, status);
     }
-    ck_assert_msg(stuck == 0, "seed %u: a reader was not woken for version %u", seed, stuck);
+    ck_assert_msg(stuck == 0, "seed %llu: a reader was not woken for version %u",
+                  (unsigned long long)tu_seed(), stuck);
     printf("# stress (%s): %u readers x %u versions = %u wake-ups, none lost, in %.2f s"
            " (%u wake calls)\n",
            backend == SHMKIT_BACKEND_SYSV ? "sysv" : "posix", STRESS_READERS, STRESS_VERSIONS,
            STRESS_READERS * STRESS_VERSIONS, (double)(sk_monotonic_ns() - t0) / 1e9,
            sk_load(&sk_wait_stats.wakes, SK_RELAXED) - wakes_before);
     shmkit_slot_close(w);
-    munmap(acks, STRESS_READERS * sizeof *acks);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_shared_free(acks, STRESS_READERS * sizeof *acks);
+    tu_finish(spec);
 }
 END_TEST
 
 START_TEST(test_wait_interrupted)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *w, *r;
     struct sigaction sa;
@@ -1150,15 +1068,14 @@ START_TEST(test_wait_interrupted)
     ck_assert_int_eq(shmkit_set_wait_mode(99), -EINVAL);
     shmkit_slot_close(r);
     shmkit_slot_close(w);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
 /* A reader blocked for 2 s must not burn the CPU: the spin is bounded. */
 START_TEST(test_idle_waiter_cpu)
 {
-    BACKEND_OR_SKIP();
+    int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *w;
     struct rusage ru;
@@ -1167,15 +1084,14 @@ START_TEST(test_idle_waiter_cpu)
 
     tu_spec(backend, spec);
     w = create_slot(spec, "x:u32", 0);
-    child = fork();
-    ck_assert_int_ge(child, 0);
+    child = tu_fork();
     if (child == 0) {
         shmkit_slot *r;
         if (shmkit_slot_open(&r, spec, 0) != 0)
             _exit(1);
         _exit(shmkit_slot_wait(r, 0, 2000) == -ETIMEDOUT ? 0 : 2);
     }
-    wait_child_ok(child);
+    tu_wait_ok(child, "child");
     ck_assert_int_eq(getrusage(RUSAGE_CHILDREN, &ru), 0);
     cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
           ru.ru_stime.tv_usec / 1e6;
@@ -1183,50 +1099,44 @@ START_TEST(test_idle_waiter_cpu)
            cpu / 2.0 * 100.0);
     ck_assert_msg(cpu < 0.1, "idle reader used %.3f s of CPU in 2 s", cpu);
     shmkit_slot_close(w);
-    ck_assert_int_eq(shmkit_unlink(spec), 0);
-    tu_assert_no_leftovers();
+    tu_finish(spec);
 }
 END_TEST
 
 static Suite *slot_suite(void)
 {
     Suite *s = suite_create("slot");
-    TCase *basic = tcase_create("basic"), *procs = tcase_create("processes");
-    TCase *bad = tcase_create("bad-segments"), *stress = tcase_create("stress");
+    TCase *basic = tu_tcase(s, "basic"), *procs = tu_tcase(s, "processes");
+    TCase *stress = tu_tcase(s, "stress"), *bad = tu_tcase(s, "bad-segments");
 
-    nbackends = tu_backends(backends);
     tcase_set_timeout(basic, 60);
     tcase_set_timeout(procs, 120);
     tcase_set_timeout(bad, 60);
-    tcase_add_loop_test(basic, test_round_trip_layout, 0, 2);
-    tcase_add_loop_test(basic, test_round_trip_raw_sizes, 0, 2);
-    tcase_add_loop_test(basic, test_versions_persist_across_writers, 0, 2);
-    tcase_add_loop_test(basic, test_create_existing, 0, 2);
-    tcase_add_loop_test(basic, test_api_misuse, 0, 2);
-    tcase_add_loop_test(basic, test_mode_exact_despite_umask, 0, 2);
-    tcase_add_loop_test(basic, test_reader_mapping_read_only, 0, 2);
-    tcase_add_loop_test(basic, test_info_fields, 0, 2);
-    tcase_add_loop_test(procs, test_no_torn_reads, 0, 2);
-    tcase_add_loop_test(procs, test_second_writer_refused, 0, 2);
-    tcase_add_loop_test(procs, test_dead_writer_lease_taken_over, 0, 2);
-    tcase_add_loop_test(procs, test_reused_pid_lease_taken_over, 0, 2);
-    tcase_add_loop_test(procs, test_writer_killed_mid_update, 0, 2);
-    tcase_add_loop_test(procs, test_interrupted_write_keeps_previous, 0, 2);
-    tcase_add_loop_test(procs, test_wait_for_versions, 0, 2);
-    tcase_add_loop_test(procs, test_wait_interrupted, 0, 2);
-    tcase_add_loop_test(procs, test_many_readers_all_woken, 0, 2);
-    tcase_add_loop_test(procs, test_idle_waiter_cpu, 0, 2);
-    tcase_add_loop_test(bad, test_foreign_segments, 0, 2);
-    tcase_add_loop_test(bad, test_wrong_kind_and_version, 0, 2);
-    tcase_add_loop_test(bad, test_stuck_inconsistent_words_corrupt, 0, 2);
+    tu_add_backend_test(basic, test_round_trip_layout, 1);
+    tu_add_backend_test(basic, test_round_trip_raw_sizes, 1);
+    tu_add_backend_test(basic, test_versions_persist_across_writers, 1);
+    tu_add_backend_test(basic, test_create_existing, 1);
+    tu_add_backend_test(basic, test_api_misuse, 1);
+    tu_add_backend_test(basic, test_mode_exact_despite_umask, 1);
+    tu_add_backend_test(basic, test_reader_mapping_read_only, 1);
+    tu_add_backend_test(basic, test_info_fields, 1);
+    tu_add_backend_test(procs, test_no_torn_reads, 1);
+    tu_add_backend_test(procs, test_second_writer_refused, 1);
+    tu_add_backend_test(procs, test_dead_writer_lease_taken_over, 1);
+    tu_add_backend_test(procs, test_reused_pid_lease_taken_over, 1);
+    tu_add_backend_test(procs, test_writer_killed_mid_update, 1);
+    tu_add_backend_test(procs, test_interrupted_write_keeps_previous, 1);
+    tu_add_backend_test(procs, test_wait_for_versions, 1);
+    tu_add_backend_test(procs, test_wait_interrupted, 1);
+    tu_add_backend_test(procs, test_many_readers_all_woken, 1);
+    tu_add_backend_test(procs, test_idle_waiter_cpu, 1);
+    tu_add_backend_test(bad, test_foreign_segments, 1);
+    tu_add_backend_test(bad, test_wrong_kind_and_version, 1);
+    tu_add_backend_test(bad, test_stuck_inconsistent_words_corrupt, 1);
     /* 10^5 wake-ups per backend: ~1 s on an idle machine, up to ~40 s
      * beside busy loops on 2 cores. */
     tcase_set_timeout(stress, 300);
-    tcase_add_loop_test(stress, test_many_readers_stress, 0, 2);
-    suite_add_tcase(s, basic);
-    suite_add_tcase(s, procs);
-    suite_add_tcase(s, stress);
-    suite_add_tcase(s, bad);
+    tu_add_backend_test(stress, test_many_readers_stress, 1);
     return s;
 }
 

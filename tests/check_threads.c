@@ -144,15 +144,13 @@ START_TEST(test_slot_threads)
     int i;
 
     memset(&writer, 0, sizeof writer);
-    tu_spec(_i == 0 ? SHMKIT_BACKEND_POSIX : SHMKIT_BACKEND_SYSV, writer.spec);
-    if (!shmkit_backend_available(_i == 0 ? SHMKIT_BACKEND_POSIX : SHMKIT_BACKEND_SYSV))
-        return;
+    tu_spec(tu_backend_of(_i), writer.spec);
     ck_assert_int_eq(shmkit_slot_create(&slot, writer.spec, NULL, sizeof(struct pair), 0600,
                                         SHMKIT_EXCL), 0);
     shmkit_slot_close(slot); /* releases the lease for the writer thread */
     for (i = 0; i < READERS; i++) {
         readers[i] = writer;
-        tu_spec(_i == 0 ? SHMKIT_BACKEND_POSIX : SHMKIT_BACKEND_SYSV, readers[i].missing);
+        tu_spec(tu_backend_of(_i), readers[i].missing);
         ck_assert_int_eq(pthread_create(&rt[i], NULL, slot_reader, &readers[i]), 0);
     }
     ck_assert_int_eq(pthread_create(&wt, NULL, slot_writer, &writer), 0);
@@ -216,15 +214,12 @@ START_TEST(test_block_ring_threads)
     struct job writer, consumer;
     pthread_t wt, ct;
     shmkit_ring *ring = NULL;
-    int backend = _i == 0 ? SHMKIT_BACKEND_POSIX : SHMKIT_BACKEND_SYSV;
+    int backend = tu_backend_of(_i);
 
-    if (!shmkit_backend_available(backend))
-        return;
     memset(&writer, 0, sizeof writer);
     tu_spec(backend, writer.spec);
     /* A small ring, so that the writer also waits for room. */
-    ck_assert_int_eq(tu_ring_create(&ring, writer.spec, 8192, 0, SHMKIT_RING_BLOCK, 0600,
-                                    SHMKIT_EXCL), 0);
+    ring = tu_ring_create(writer.spec, 8192, 0, SHMKIT_RING_BLOCK, 0600, SHMKIT_EXCL);
     shmkit_ring_close(ring);
     consumer = writer;
     ck_assert_int_eq(pthread_create(&ct, NULL, ring_consumer, &consumer), 0);
@@ -313,8 +308,8 @@ out:
 
 START_TEST(test_shared_handle_misuse_not_corrupt)
 {
-    int backend = _i % 2 == 0 ? SHMKIT_BACKEND_POSIX : SHMKIT_BACKEND_SYSV;
-    int policy = _i < 2 ? SHMKIT_RING_BLOCK : SHMKIT_RING_OVERWRITE;
+    int backend = tu_backend_of(_i);
+    int policy = tu_variant_of(_i) == 0 ? SHMKIT_RING_BLOCK : SHMKIT_RING_OVERWRITE;
     struct shared_reader readers[2];
     struct job writer;
     pthread_t wt, rt[2];
@@ -324,12 +319,9 @@ START_TEST(test_shared_handle_misuse_not_corrupt)
     unsigned long long seq_sum = 0;
     int i;
 
-    if (!shmkit_backend_available(backend))
-        return;
     memset(&writer, 0, sizeof writer);
     tu_spec(backend, writer.spec);
-    ck_assert_int_eq(tu_ring_create(&ring, writer.spec, 4096, 0, policy, 0600,
-                                    SHMKIT_EXCL), 0);
+    ring = tu_ring_create(writer.spec, 4096, 0, policy, 0600, SHMKIT_EXCL);
     shmkit_ring_close(ring);
     ck_assert_int_eq(shmkit_ring_open(&shared, writer.spec, 0), 0);
     for (i = 0; i < 2; i++) {
@@ -363,13 +355,12 @@ END_TEST
 static Suite *threads_suite(void)
 {
     Suite *s = suite_create("threads");
-    TCase *tc = tcase_create("threads");
+    TCase *tc = tu_tcase(s, "threads");
 
-    tcase_add_loop_test(tc, test_slot_threads, 0, 2);
-    tcase_add_loop_test(tc, test_block_ring_threads, 0, 2);
-    tcase_add_loop_test(tc, test_shared_handle_misuse_not_corrupt, 0, 4);
+    tu_add_backend_test(tc, test_slot_threads, 1);
+    tu_add_backend_test(tc, test_block_ring_threads, 1);
+    tu_add_backend_test(tc, test_shared_handle_misuse_not_corrupt, 2);
     tcase_set_timeout(tc, 120);
-    suite_add_tcase(s, tc);
     return s;
 }
 

@@ -114,8 +114,7 @@ static pid_t shrink_later(const char *spec, enum shrink how, unsigned delay_ms)
 
     snprintf(how_arg, sizeof how_arg, "%d", (int)how);
     snprintf(delay_arg, sizeof delay_arg, "%u", delay_ms);
-    pid = fork();
-    ck_assert_int_ge(pid, 0);
+    pid = tu_fork();
     if (pid == 0) {
         execl(self_path, self_path, "--shrink", spec, how_arg, delay_arg, (char *)NULL);
         _exit(126);
@@ -128,15 +127,6 @@ static int shrink_main(const char *spec, const char *how, const char *delay_ms)
 {
     sleep_ms((unsigned)atoi(delay_ms));
     return shrink_object(spec, (enum shrink)atoi(how)) == 0 ? 0 : 1;
-}
-
-static void reap(pid_t pid)
-{
-    int status;
-
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-                  "the shrinking child failed: status %#x", status);
 }
 
 /* RC is the documented answer to a shrunk segment. */
@@ -193,7 +183,7 @@ static shmkit_ring *new_ring(char *spec, int policy, shmkit_ring **reader)
     shmkit_ring *w;
 
     tu_posix_spec(spec);
-    ck_assert_int_eq(tu_ring_create(&w, spec, RING_CAPACITY, 0, policy, 0600, 0), 0);
+    w = tu_ring_create(spec, RING_CAPACITY, 0, policy, 0600, 0);
     ck_assert_int_eq(shmkit_ring_open(reader, spec, 0), 0);
     return w;
 }
@@ -246,7 +236,7 @@ START_TEST(test_slot_wait_idle)
         alarm(0);
         ck_assert_msg(now_ms() - start < SHRINK_DELAY_MS + DETECT_LIMIT_MS,
                       "noticed after %llu ms", (unsigned long long)(now_ms() - start));
-        reap(child);
+        tu_wait_ok(child, "the shrinking child");
         shmkit_slot_close(r);
         shmkit_slot_close(w);
         shmkit_unlink(spec);
@@ -308,7 +298,7 @@ START_TEST(test_block_consumer)
     alarm(0);
     ck_assert_msg(now_ms() - start < SHRINK_DELAY_MS + DETECT_LIMIT_MS, "noticed after %llu ms",
                   (unsigned long long)(now_ms() - start));
-    reap(child);
+    tu_wait_ok(child, "the shrinking child");
     shmkit_ring_close(c);
     shmkit_ring_close(w);
     shmkit_unlink(spec);
@@ -335,7 +325,7 @@ START_TEST(test_overwrite_reader)
     alarm(20);
     ck_assert_truncated(shmkit_ring_recv(r, buf, sizeof buf, 10000), "recv asleep");
     alarm(0);
-    reap(child);
+    tu_wait_ok(child, "the shrinking child");
     shmkit_ring_close(r);
     shmkit_ring_close(w);
     shmkit_unlink(spec);
@@ -363,7 +353,7 @@ START_TEST(test_writer_waiting_for_space)
     alarm(0);
     ck_assert_msg(now_ms() - start < SHRINK_DELAY_MS + DETECT_LIMIT_MS, "noticed after %llu ms",
                   (unsigned long long)(now_ms() - start));
-    reap(child);
+    tu_wait_ok(child, "the shrinking child");
     ck_assert_truncated(shmkit_ring_send(w, msg, 10, 0), "next send");
     shmkit_ring_close(c);
     shmkit_ring_close(w);
@@ -563,9 +553,8 @@ static int run_child_check(const char *name)
 static int run_in_child(const char *name)
 {
     int status;
-    pid_t pid = fork();
+    pid_t pid = tu_fork();
 
-    ck_assert_int_ge(pid, 0);
     if (pid == 0) {
         execl(self_path, self_path, "--child", name, (char *)NULL);
         _exit(126);
@@ -745,8 +734,8 @@ END_TEST
 static Suite *truncate_suite(void)
 {
     Suite *s = suite_create("truncate");
-    TCase *slot = tcase_create("slot"), *ring = tcase_create("ring");
-    TCase *handler = tcase_create("handler");
+    TCase *slot = tu_tcase(s, "slot"), *ring = tu_tcase(s, "ring");
+    TCase *handler = tu_tcase(s, "handler");
 
     tcase_set_timeout(slot, 60);
     tcase_set_timeout(ring, 60);
@@ -763,9 +752,6 @@ static Suite *truncate_suite(void)
     tcase_add_test(handler, test_chains_to_application_handler);
     tcase_add_test(handler, test_default_action_outside_mappings);
     tcase_add_test(handler, test_installed_only_when_needed);
-    suite_add_tcase(s, slot);
-    suite_add_tcase(s, ring);
-    suite_add_tcase(s, handler);
     return s;
 }
 

@@ -37,10 +37,6 @@
 #include "wait.h"
 #include "testutil.h"
 
-#if !defined(MAP_ANON) && defined(MAP_ANONYMOUS)
-#define MAP_ANON MAP_ANONYMOUS
-#endif
-
 #define MS 1000000ull                /* nanoseconds per millisecond */
 #define PINGPONG_ROUNDS 20000u
 #define ROUND_TIMEOUT_MS 5000        /* a lost wake-up fails after this */
@@ -82,9 +78,7 @@ static int begin(int i)
     static int registered;
     int mech = mechs[i];
 
-    sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANON, -1, 0);
-    ck_assert_ptr_ne(sh, MAP_FAILED);
-    memset(sh, 0, sizeof *sh);
+    sh = tu_shared_alloc(sizeof *sh);
     ws_owner = getpid();
     if (!registered) {
         atexit(cleanup_waitset);
@@ -165,28 +159,17 @@ static int await_asked(sk_atomic_u32 *p, unsigned ms_limit)
  * SIGKILL if it did not, -2 if it died of a signal). */
 static int reap(pid_t pid, unsigned ms_limit)
 {
-    uint64_t end = now_ns() + (uint64_t)ms_limit * MS;
-    int status;
+    int status = tu_wait(pid, (int)ms_limit);
 
-    for (;;) {
-        pid_t r = waitpid(pid, &status, WNOHANG);
-
-        if (r == pid)
-            return WIFEXITED(status) ? WEXITSTATUS(status) : -2;
-        if (r < 0 || now_ns() > end) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            return -1;
-        }
-        sk_sleep_ns(MS);
-    }
+    if (status == -1 || status == TU_TIMED_OUT)
+        return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -2;
 }
 
 static pid_t spawn(void)
 {
-    pid_t pid = fork();
+    pid_t pid = tu_fork();
 
-    ck_assert_int_ge(pid, 0);
     return pid;
 }
 
@@ -1104,7 +1087,7 @@ static void add_mech(int mech)
 static Suite *wait_suite(void)
 {
     Suite *s = suite_create("wait");
-    TCase *common = tcase_create("common");
+    TCase *common = tu_tcase(s, "common");
     int k;
 
     add_mech(sk_wait_build_mechanism());
@@ -1112,9 +1095,8 @@ static Suite *wait_suite(void)
     add_mech(SK_MECH_SYSV_SEM);
     tcase_add_test(common, test_mechanism_names);
     tcase_add_test(common, test_attach_checks_the_record);
-    suite_add_tcase(s, common);
     for (k = 0; k < nmechs; k++) {
-        TCase *tc = tcase_create(sk_wait_mechanism_name(mechs[k]));
+        TCase *tc = tu_tcase(s, sk_wait_mechanism_name(mechs[k]));
 
         tcase_set_timeout(tc, 300);
         tcase_add_loop_test(tc, test_timeout_accuracy, k, k + 1);
@@ -1140,7 +1122,6 @@ static Suite *wait_suite(void)
             tcase_add_loop_test(tc, test_semaphore_generation_wraps, k, k + 1);
         }
 #endif
-        suite_add_tcase(s, tc);
     }
     return s;
 }

@@ -14,67 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "shmkit.h"
-
-#ifndef MAP_ANONYMOUS
-#define MAP_ANONYMOUS MAP_ANON
-#endif
-
-/* ---- random numbers -------------------------------------------------- */
-
-uint64_t pu_mix(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
-
-uint64_t pu_rand(uint64_t *state)
-{
-    uint64_t x = *state;
-
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *state = x;
-    return x * 0x2545f4914f6cdd1dull;
-}
-
-uint64_t pu_below(uint64_t *state, uint64_t n)
-{
-    return pu_rand(state) % n;
-}
-
-static uint64_t run_seed;
-static int seed_chosen;
-
-uint64_t pu_seed(void)
-{
-    const char *env;
-
-    if (seed_chosen)
-        return run_seed;
-    env = getenv("SHMKIT_CRASH_SEED");
-    if (env != NULL && *env != '\0')
-        run_seed = strtoull(env, NULL, 0);
-    else
-        run_seed = pu_mix((uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32)) & 0xffffffffffull;
-    seed_chosen = 1;
-    return run_seed;
-}
-
-uint64_t pu_rng_seed(uint64_t stream)
-{
-    uint64_t s = pu_mix(pu_seed() ^ pu_mix(stream));
-
-    return s != 0 ? s : 1;
-}
+/* ---- the run and time ----------------------------------------------- */
 
 unsigned pu_scale(void)
 {
@@ -86,19 +30,9 @@ unsigned pu_scale(void)
 
 void pu_announce_seed(const char *suite)
 {
-    printf("# %s: seed %llu (SHMKIT_CRASH_SEED=%llu repeats the random choices), scale %u\n",
-           suite, (unsigned long long)pu_seed(), (unsigned long long)pu_seed(), pu_scale());
+    printf("# %s: seed %llu (SHMKIT_TEST_SEED=%llu repeats the random choices), scale %u\n",
+           suite, (unsigned long long)tu_seed(), (unsigned long long)tu_seed(), pu_scale());
     fflush(stdout);
-}
-
-/* ---- time ----------------------------------------------------------- */
-
-uint64_t pu_now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 void pu_delay_ns(uint64_t ns)
@@ -106,8 +40,8 @@ void pu_delay_ns(uint64_t ns)
     struct timespec ts;
 
     if (ns < 100000u) {
-        uint64_t end = pu_now_ns() + ns;
-        while (pu_now_ns() < end)
+        uint64_t end = tu_now_ns() + ns;
+        while (tu_now_ns() < end)
             ;
         return;
     }
@@ -119,31 +53,15 @@ void pu_delay_ns(uint64_t ns)
 
 uint64_t pu_kill_delay_ns(uint64_t *rng)
 {
-    switch (pu_below(rng, 8)) {
+    switch (tu_below(rng, 8)) {
     case 0: return 0;                                     /* start-up, open */
-    case 1: case 2: return pu_below(rng, 50000);          /* first calls */
-    case 3: case 4: case 5: return 50000 + pu_below(rng, 950000);
-    default: return 1000000 + pu_below(rng, 3000000);
+    case 1: case 2: return tu_below(rng, 50000);          /* first calls */
+    case 3: case 4: case 5: return 50000 + tu_below(rng, 950000);
+    default: return 1000000 + tu_below(rng, 3000000);
     }
 }
 
 /* ---- shared state and failures -------------------------------------- */
-
-void *pu_shared_alloc(size_t size)
-{
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-    if (p == MAP_FAILED) {
-        perror("mmap");
-        abort();
-    }
-    return p;
-}
-
-void pu_shared_free(void *p, size_t size)
-{
-    munmap(p, size);
-}
 
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 0)))
@@ -177,7 +95,6 @@ void pu_child_die(struct pu_report *r, int code, const char *fmt, ...)
 
 #define MAX_TRACKED 64
 static pid_t tracked_pids[MAX_TRACKED];
-static char tracked_specs[8][32];
 static pid_t tracking_process;
 
 static void cleanup_at_exit(void)
@@ -193,7 +110,6 @@ static void ensure_handler(void)
     if (tracking_process != getpid()) {
         tracking_process = getpid();
         memset(tracked_pids, 0, sizeof tracked_pids);
-        memset(tracked_specs, 0, sizeof tracked_specs);
         atexit(cleanup_at_exit);
     }
 }
@@ -220,19 +136,6 @@ void pu_untrack_pid(pid_t pid)
             tracked_pids[i] = 0;
 }
 
-void pu_track_spec(const char *spec)
-{
-    size_t i;
-
-    ensure_handler();
-    for (i = 0; i < sizeof tracked_specs / sizeof tracked_specs[0]; i++)
-        if (tracked_specs[i][0] == '\0') {
-            snprintf(tracked_specs[i], sizeof tracked_specs[i], "%s", spec);
-            return;
-        }
-    abort();
-}
-
 void pu_cleanup(void)
 {
     size_t i;
@@ -244,11 +147,7 @@ void pu_cleanup(void)
                 ;
             tracked_pids[i] = 0;
         }
-    for (i = 0; i < sizeof tracked_specs / sizeof tracked_specs[0]; i++)
-        if (tracked_specs[i][0] != '\0') {
-            shmkit_unlink(tracked_specs[i]);
-            tracked_specs[i][0] = '\0';
-        }
+    tu_remove_names();
 }
 
 pid_t pu_spawn(int (*fn)(void *), void *arg, unsigned alarm_s)
@@ -269,49 +168,18 @@ pid_t pu_spawn(int (*fn)(void *), void *arg, unsigned alarm_s)
 
 int pu_reap(pid_t pid, int timeout_ms)
 {
-    uint64_t deadline = pu_now_ns() + (uint64_t)timeout_ms * 1000000u;
-    int status = 0;
+    int status = tu_wait(pid, timeout_ms);
 
-    for (;;) {
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid)
-            break;
-        if (r < 0 && errno != EINTR) {
-            status = -1;
-            break;
-        }
-        if (pu_now_ns() >= deadline) {
-            kill(pid, SIGKILL);
-            while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
-            break;
-        }
-        pu_delay_ns(1000000);
-    }
     pu_untrack_pid(pid);
     return status;
 }
 
-const char *pu_status_text(int status, char *buf, size_t len)
-{
-    if (status == -1)
-        snprintf(buf, len, "not a child");
-    else if (WIFEXITED(status))
-        snprintf(buf, len, "exited %d", WEXITSTATUS(status));
-    else if (WIFSIGNALED(status))
-        snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status),
-                 strsignal(WTERMSIG(status)));
-    else
-        snprintf(buf, len, "status 0x%x", (unsigned)status);
-    return buf;
-}
-
 int pu_wait_flag(const volatile int *flag, int timeout_ms)
 {
-    uint64_t deadline = pu_now_ns() + (uint64_t)timeout_ms * 1000000u;
+    uint64_t deadline = tu_now_ns() + (uint64_t)timeout_ms * 1000000u;
 
     while (__atomic_load_n(flag, __ATOMIC_ACQUIRE) == 0) {
-        if (pu_now_ns() >= deadline)
+        if (tu_now_ns() >= deadline)
             return 0;
         pu_delay_ns(200000);
     }
@@ -322,7 +190,7 @@ int pu_wait_flag(const volatile int *flag, int timeout_ms)
 
 static uint32_t head_check(const struct pu_msg_head *h)
 {
-    return (uint32_t)pu_mix(h->n ^ ((uint64_t)h->gen << 32 | h->idx) ^
+    return (uint32_t)tu_mix(h->n ^ ((uint64_t)h->gen << 32 | h->idx) ^
                             ((uint64_t)h->len << 48));
 }
 
@@ -343,7 +211,7 @@ void pu_msg_fill(void *buf, size_t len, uint64_t n, uint32_t gen, uint32_t idx)
     h.idx = idx;
     h.len = (uint32_t)len;
     h.check = head_check(&h);
-    seed = pu_mix(h.check ^ n);
+    seed = tu_mix(h.check ^ n);
     memcpy(p, &h, sizeof h);
     for (k = sizeof h; k < len; k++)
         p[k] = body_byte(seed, k);
@@ -366,7 +234,7 @@ int pu_msg_check(const void *buf, size_t len, struct pu_msg_head *head, char *wh
                  (unsigned long long)head->n, head->gen, head->idx, head->len, len);
         return -1;
     }
-    seed = pu_mix(head->check ^ head->n);
+    seed = tu_mix(head->check ^ head->n);
     for (k = sizeof *head; k < len; k++)
         if (p[k] != body_byte(seed, k)) {
             snprintf(why, whylen, "message %llu (gen %u idx %u) torn at byte %zu of %zu",

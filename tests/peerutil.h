@@ -1,8 +1,9 @@
 /*
  * peerutil.h - helpers of the crashing- and hostile-peer suites
- * (check_crash.c, check_hostile.c): a seeded PRNG, memory shared with
- * forked children, failure reports from children, self-checking messages,
- * and clean-up that runs even when an assertion ends the test early.
+ * (check_crash.c, check_hostile.c), on top of testutil.h (seeded PRNG,
+ * shared memory, child waiting, segment clean-up): soak scale, kill
+ * delays, failure reports from children, self-checking messages, and
+ * children killed even when an assertion ends the test early.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -13,18 +14,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* ---- random numbers -------------------------------------------------- */
+#include "testutil.h"
 
-uint64_t pu_mix(uint64_t x);
-/* xorshift64*: STATE must not be 0 (pu_rng_seed takes care of that). */
-uint64_t pu_rand(uint64_t *state);
-/* 0 .. N-1 (N > 0). */
-uint64_t pu_below(uint64_t *state, uint64_t n);
-/* A generator state for stream STREAM of the run's seed. */
-uint64_t pu_rng_seed(uint64_t stream);
+/* ---- the run -------------------------------------------------------- */
 
-/* The run's seed: $SHMKIT_CRASH_SEED, or chosen from the time and pid. */
-uint64_t pu_seed(void);
 /* $SHMKIT_CRASH_SCALE (1 .. 100, default 1): soak runs multiply work. */
 unsigned pu_scale(void);
 /* Print "# NAME seed S ..." on stdout as a TAP comment, before the run. */
@@ -32,7 +25,6 @@ void pu_announce_seed(const char *suite);
 
 /* ---- time ----------------------------------------------------------- */
 
-uint64_t pu_now_ns(void);
 /* Wait NS nanoseconds: spinning below 100 us (nanosleep's own overhead
  * would hide the short delays), sleeping above. */
 void pu_delay_ns(uint64_t ns);
@@ -40,11 +32,7 @@ void pu_delay_ns(uint64_t ns);
  * times zero (during start-up) and sometimes a few milliseconds. */
 uint64_t pu_kill_delay_ns(uint64_t *rng);
 
-/* ---- shared state and failures -------------------------------------- */
-
-/* Zeroed memory shared with the children forked after the call. */
-void *pu_shared_alloc(size_t size);
-void pu_shared_free(void *p, size_t size);
+/* ---- failures -------------------------------------------------------- */
 
 /* Failure reports: children record the first failure's text here. */
 struct pu_report {
@@ -66,14 +54,15 @@ void pu_child_die(struct pu_report *r, int code, const char *fmt, ...)
 
 /* ---- clean-up ------------------------------------------------------- */
 
-/* Children and segments registered here are killed and removed by
- * pu_cleanup: at the normal end of a test, before a PU_ASSERT fails it (a
- * failed assertion _exit()s a forked Check test at once, running no
- * handler), and by an atexit handler for the CK_FORK=no mode. */
+/* Children registered here are killed by pu_cleanup: at the normal end of
+ * a test, before a PU_ASSERT fails it (a failed assertion _exit()s a forked
+ * Check test at once, running no handler), and by an atexit handler for
+ * the CK_FORK=no mode.  Segments need no registration: every name from
+ * tu_spec is removed by the test case's fixture (tu_tcase). */
 void pu_track_pid(pid_t pid);
 void pu_untrack_pid(pid_t pid);
-void pu_track_spec(const char *spec);
-/* Kill (SIGKILL) and reap every tracked child, unlink every tracked spec. */
+/* Kill (SIGKILL) and reap every tracked child, then remove the segments
+ * of the test (tu_remove_names). */
 void pu_cleanup(void);
 
 /* Like ck_assert_msg, but cleans up first.  COND is evaluated once. */
@@ -88,11 +77,9 @@ void pu_cleanup(void);
 /* Fork a child that runs FN(ARG) and _exit()s with its result; the child
  * gets alarm(ALARM_S) so that a hang ends it by SIGALRM.  Tracked. */
 pid_t pu_spawn(int (*fn)(void *), void *arg, unsigned alarm_s);
-/* Reap PID (tracked); returns its wait status.  Waits at most TIMEOUT_MS,
- * then kills it with SIGKILL (a hang shows as that signal). */
+/* Reap PID (tracked); returns its wait status, as tu_wait: at most
+ * TIMEOUT_MS, then it is killed and the answer is TU_TIMED_OUT. */
 int pu_reap(pid_t pid, int timeout_ms);
-/* "exited 0", "killed by signal 9 (Killed)", ... for messages. */
-const char *pu_status_text(int status, char *buf, size_t len);
 
 /* Wait (bounded by TIMEOUT_MS) until *FLAG is non-zero: 1, or 0 on time-out. */
 int pu_wait_flag(const volatile int *flag, int timeout_ms);
