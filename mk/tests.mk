@@ -102,6 +102,8 @@ SHELL_TESTS += \
 	tests/examples.sh
 # ABI guard: the library exports exactly the functions of shmkit.h.
 SHELL_TESTS += tests/abi-symbols.sh
+# ... and the static archive defines only shmkit_ names.
+SHELL_TESTS += tests/static-symbols.sh
 # The ports' packing lists match what 'make install' installs.
 SHELL_TESTS += tests/ports-plist.sh
 # Every error code is described in the man pages and tested.

@@ -31,11 +31,11 @@ struct sk_seg {
     int shmid;        /* SysV id, -1 for POSIX */
     /* A writable mapping of at least the header: BASE itself for writers;
      * for SK_SEG_WAITER readers a second mapping of the same object, made
-     * by sk_seg_waiter_view on the first wait and used only for the waiter
+     * by shmkit__seg_waiter_view on the first wait and used only for the waiter
      * counters; NULL if none. */
     void *rw_header;
     size_t rw_size;   /* bytes of the second mapping, 0 if none */
-    int waiter_tried; /* sk_seg_waiter_view was called */
+    int waiter_tried; /* shmkit__seg_waiter_view was called */
     long owner_uid;   /* owner of the object (fstat, IPC_STAT) */
     long created_by;  /* pid that created the object through this handle,
                          0 if it was opened: only that process's close
@@ -44,7 +44,7 @@ struct sk_seg {
                           shmid), so that an owned segment's creator never
                           removes a newer object that took over the name,
                           a reader's waiter view maps the object it reads
-                          and sk_seg_is_current can tell a replaced one.
+                          and shmkit__seg_is_current can tell a replaced one.
                           A reader keeps no descriptor of the object. */
     int lock_fd;      /* POSIX on Linux, creating and writable handles: a
                          read-write descriptor (>= 3, close-on-exec) that
@@ -86,8 +86,8 @@ static inline void sk_seg_set_mapping(struct sk_seg *seg, void *base, size_t siz
 #define SK_LOCK_NONE (-1)    /* no lock here (System V, no OFD locks, or
                                 the probe failed): judge otherwise */
 
-/* What sk_seg_stat reports of a named object. */
-struct sk_seg_stat {
+/* What shmkit__seg_stat reports of a named object. */
+struct shmkit__seg_stat {
     uint64_t size;
     long uid;
     unsigned mode;
@@ -132,7 +132,7 @@ struct sk_backend_ops {
     int (*is_same)(const struct sk_seg *seg);
     int (*remove)(const struct sk_spec *spec);
     /* Fill ST (zeroed, nattch -1) for the object SPEC names. */
-    int (*stat)(const struct sk_spec *spec, struct sk_seg_stat *st);
+    int (*stat)(const struct sk_spec *spec, struct shmkit__seg_stat *st);
     /* Lease locks, NULL where the backend has none (segment.h). */
     int (*lock)(struct sk_seg *seg, unsigned lock);
     void (*unlock)(struct sk_seg *seg, unsigned lock);
@@ -142,7 +142,7 @@ struct sk_backend_ops {
 };
 
 /* The backends, defined only where built (segment.c lists them). */
-extern const struct sk_backend_ops sk_posix_backend;
-extern const struct sk_backend_ops sk_sysv_backend;
+extern const struct sk_backend_ops shmkit__posix_backend;
+extern const struct sk_backend_ops shmkit__sysv_backend;
 
 #endif /* SHMKIT_BACKEND_H */

@@ -45,7 +45,7 @@
 #endif
 #endif
 
-void sk_racy_copy(void *dst, const volatile void *src, size_t n)
+void shmkit__racy_copy(void *dst, const volatile void *src, size_t n)
 {
 #ifdef SK_TSAN
     unsigned char *d = dst;
@@ -60,7 +60,7 @@ void sk_racy_copy(void *dst, const volatile void *src, size_t n)
 #endif
 }
 
-void sk_racy_write(volatile void *dst, const void *src, size_t n)
+void shmkit__racy_write(volatile void *dst, const void *src, size_t n)
 {
 #ifdef SK_TSAN
     unsigned char *d = (unsigned char *)dst;

@@ -13,8 +13,8 @@
  * caller validates the copy afterwards (seqlock style) and discards it if a
  * write overlapped.  See copy.c for why this is not a plain memcpy under
  * ThreadSanitizer. */
-void sk_racy_copy(void *dst, const volatile void *src, size_t n);
+void shmkit__racy_copy(void *dst, const volatile void *src, size_t n);
 /* The writer's side: store N bytes that readers may be copying. */
-void sk_racy_write(volatile void *dst, const void *src, size_t n);
+void shmkit__racy_write(volatile void *dst, const void *src, size_t n);
 
 #endif /* SHMKIT_COPY_H */

@@ -150,7 +150,7 @@ SHMKIT_API const char *shmkit_error_detail(void)
     return error_detail;
 }
 
-void sk_clear_detail(void)
+void shmkit__clear_detail(void)
 {
     error_detail[0] = '\0';
 }
@@ -158,7 +158,7 @@ void sk_clear_detail(void)
 /* Details quote specs, layouts and values from callers and from shared
  * memory: they are escaped here, once for every message, so that no
  * control character reaches a terminal through shmkit_error_detail(). */
-int sk_fail(int code, const char *fmt, ...)
+int shmkit__fail(int code, const char *fmt, ...)
 {
     char raw[sizeof error_detail];
     va_list ap;
@@ -166,40 +166,40 @@ int sk_fail(int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
-    sk_escape(error_detail, sizeof error_detail, raw, strlen(raw));
+    shmkit__escape(error_detail, sizeof error_detail, raw, strlen(raw));
     return code;
 }
 
-int sk_null_arg(const char *name)
+int shmkit__null_arg(const char *name)
 {
-    return sk_fail(-EINVAL, "%s is NULL", name);
+    return shmkit__fail(-EINVAL, "%s is NULL", name);
 }
 
-int sk_check_flags(unsigned flags, unsigned allowed, const char *call)
+int shmkit__check_flags(unsigned flags, unsigned allowed, const char *call)
 {
     if ((flags & ~allowed) != 0)
-        return sk_fail(-EINVAL, "flags 0x%x are unknown or make no sense for %s",
+        return shmkit__fail(-EINVAL, "flags 0x%x are unknown or make no sense for %s",
                        flags & ~allowed, call);
     return 0;
 }
 
-int sk_wait_failure(int code, const char *what)
+int shmkit__wait_failure(int code, const char *what)
 {
     switch (code) {
     case -EAGAIN:
-        return sk_fail(code, "no %s yet (timeout 0)", what);
+        return shmkit__fail(code, "no %s yet (timeout 0)", what);
     case -ETIMEDOUT:
-        return sk_fail(code, "no %s before the timeout", what);
+        return shmkit__fail(code, "no %s before the timeout", what);
     case -EINTR:
-        return sk_fail(code, "interrupted by a signal handler while waiting (no %s yet)", what);
+        return shmkit__fail(code, "interrupted by a signal handler while waiting (no %s yet)", what);
     default:
         if (error_detail[0] == '\0')
-            sk_fail(code, "waiting (no %s yet): %s", what, shmkit_strerror(code));
+            shmkit__fail(code, "waiting (no %s yet): %s", what, shmkit_strerror(code));
         return code;
     }
 }
 
-int sk_errno(void)
+int shmkit__errno(void)
 {
     return errno > 0 ? -errno : -EIO;
 }

@@ -29,7 +29,7 @@ static size_t escape_byte(unsigned char c, char out[SK_ESCAPE_BYTE_MAX])
     return 4;
 }
 
-const char *sk_escape(char *buf, size_t size, const char *s, size_t n)
+const char *shmkit__escape(char *buf, size_t size, const char *s, size_t n)
 {
     size_t i, len = 0;
 

@@ -4,7 +4,7 @@
  * Error messages quote text from the command line and from shared memory
  * (specs, layouts, field names, values).  Written raw, a control character
  * in that text could forge extra lines or drive the terminal, so every
- * message passes through sk_escape.  This file and escape.c use nothing
+ * message passes through shmkit__escape.  This file and escape.c use nothing
  * else from the library: they are compiled into the library (error.c,
  * layout.c) and into the tools (tool.c), which see only the public API.
  *
@@ -24,6 +24,6 @@
  * does not fit, it is cut after the last escape that fits together with
  * "...", which marks the cut.  Returns BUF.
  */
-const char *sk_escape(char *buf, size_t size, const char *s, size_t n);
+const char *shmkit__escape(char *buf, size_t size, const char *s, size_t n);
 
 #endif /* SHMKIT_ESCAPE_H */

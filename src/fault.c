@@ -21,7 +21,7 @@
  * Validation alone would not do: a zero header fails (no magic), but zero
  * slot words are a consistent slot at version 0 and a zero frame is an
  * empty message numbered 0, which a reader that expects message 0 takes.
- * The check also touches the mapping's last byte (sk_seg_verdict).
+ * The check also touches the mapping's last byte (shmkit__seg_verdict).
  *
  * Why this and not something else:
  *   - sigsetjmp/siglongjmp around every access puts a sigsetjmp (a system
@@ -350,7 +350,7 @@ static void ensure_handler(void)
 
 /* ---- the registry's interface ---------------------------------------- */
 
-struct sk_fault_map *sk_fault_watch(void *base, size_t size, int writable)
+struct sk_fault_map *shmkit__fault_watch(void *base, size_t size, int writable)
 {
     struct sk_fault_map *m = claim_entry();
 
@@ -365,24 +365,24 @@ struct sk_fault_map *sk_fault_watch(void *base, size_t size, int writable)
     return m;
 }
 
-void sk_fault_unwatch(struct sk_fault_map *map)
+void shmkit__fault_unwatch(struct sk_fault_map *map)
 {
     if (map != NULL)
         sk_store(&map->use, USE_FREE, SK_RELEASE);
 }
 
-int sk_fault_truncated_at(const void *addr)
+int shmkit__fault_truncated_at(const void *addr)
 {
     return sk_fault_truncated(find_live(addr));
 }
 
-void sk_fault_probe(const void *base, size_t size)
+void shmkit__fault_probe(const void *base, size_t size)
 {
     if (base != NULL && size != 0)
         (void)*((const volatile unsigned char *)base + size - 1);
 }
 
-int sk_fault_handler_installed(void)
+int shmkit__fault_handler_installed(void)
 {
     struct sigaction cur;
 

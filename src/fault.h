@@ -43,12 +43,12 @@ struct sk_fault_map {
 /* Watch the mapping [BASE, BASE + SIZE), read-write if WRITABLE, else
  * read-only, installing the SIGBUS handler if it is not (fault.c says
  * when).  Call it right after mmap and before the first access.  Returns
- * the entry for sk_fault_truncated and sk_fault_unwatch, or NULL (out of
+ * the entry for sk_fault_truncated and shmkit__fault_unwatch, or NULL (out of
  * memory). */
-struct sk_fault_map *sk_fault_watch(void *base, size_t size, int writable);
+struct sk_fault_map *shmkit__fault_watch(void *base, size_t size, int writable);
 
 /* Stop watching; call it before munmap.  NULL is ignored. */
-void sk_fault_unwatch(struct sk_fault_map *map);
+void shmkit__fault_unwatch(struct sk_fault_map *map);
 
 /* Non-zero once MAP (NULL: never) was found truncated.  No system call:
  * a compiler barrier against the handler, which runs in the same thread
@@ -68,14 +68,14 @@ static inline int sk_fault_truncated(const struct sk_fault_map *map)
 
 /* Non-zero if ADDR lies in a watched mapping that was found truncated
  * (for code that has an address but no handle: header validation). */
-int sk_fault_truncated_at(const void *addr);
+int shmkit__fault_truncated_at(const void *addr);
 
 /* Touch the last byte of the mapping [BASE, BASE + SIZE): if the object
  * no longer reaches its last page, this faults and the mapping is marked
  * truncated.  A plain load, for waiters that see no publication. */
-void sk_fault_probe(const void *base, size_t size);
+void shmkit__fault_probe(const void *base, size_t size);
 
 /* Non-zero if the handler is installed in this process (tests). */
-int sk_fault_handler_installed(void);
+int shmkit__fault_handler_installed(void);
 
 #endif /* SHMKIT_FAULT_H */

@@ -137,7 +137,7 @@ struct sk_header {
     /* --- wake-request line (640..767): written only by waiters about to
      * sleep and by the notifiers that wake them, so that checking for a
      * sleeper costs the writer and the consumer no miss on each other's
-     * line (wait.c, sk_notify) --- */
+     * line (wait.c, shmkit__notify) --- */
     /* Wake requests: generation counters, low bit "asked" (FORMAT.md 11). */
     sk_atomic_u32 waiters;       /* 640  wake request for pub / head (slot, ring readers) */
     sk_atomic_u32 space_waiters; /* 644  ring (block): wake request for tail (the writer) */

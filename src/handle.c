@@ -1,7 +1,7 @@
 /*
  * handle.c - opening and creating slot and ring handles (handle.h).
  *
- * Creation publishes a complete header last (sk_header_publish), so an
+ * Creation publishes a complete header last (shmkit__header_publish), so an
  * opener sees either no segment, a half-created one (which it waits for
  * a bounded time, header.c) or a whole one.  A creator that finds the
  * segment already there opens it instead, unless SHMKIT_EXCL, and then
@@ -18,42 +18,42 @@
 #include <stdlib.h>
 #include <string.h>
 
-int sk_handle_map(struct sk_handle *handle, const struct sk_spec *spec, int access)
+int shmkit__handle_map(struct sk_handle *handle, const struct sk_spec *spec, int access)
 {
     const struct sk_kind *kind = handle->kind;
-    int rc = sk_seg_open(&handle->seg, spec, access, SK_HEADER_SIZE);
+    int rc = shmkit__seg_open(&handle->seg, spec, access, SK_HEADER_SIZE);
 
     if (rc == 0)
-        rc = sk_seg_verdict(&handle->seg, sk_header_validate(handle->seg.base, handle->seg.size,
+        rc = shmkit__seg_verdict(&handle->seg, shmkit__header_validate(handle->seg.base, handle->seg.size,
                                                              &handle->view));
     if (rc < 0)
         return rc;
     if (handle->view.kind != kind->kind)
-        return sk_fail(SHMKIT_EKIND, "segment is a %s, not a %s",
+        return shmkit__fail(SHMKIT_EKIND, "segment is a %s, not a %s",
                        handle->view.kind == SHMKIT_KIND_SLOT ? "slot" : "ring", kind->name);
     return kind->attach(handle);
 }
 
-int sk_handle_lease(struct sk_handle *handle, enum sk_lease_role role)
+int shmkit__handle_lease(struct sk_handle *handle, enum sk_lease_role role)
 {
-    int rc = sk_lease_acquire(&handle->seg, role);
+    int rc = shmkit__lease_acquire(&handle->seg, role);
 
     if (rc == 0)
         handle->leases |= 1u << role;
     return rc;
 }
 
-void sk_handle_close(struct sk_handle *handle)
+void shmkit__handle_close(struct sk_handle *handle)
 {
     /* A child closing a handle inherited through fork() neither releases
      * the parent's lease nor removes the parent's owned segment. */
     if (!sk_same_process(handle->fork_gen))
         handle->seg.created_by = 0;
     else if (handle->leases & (1u << SK_LEASE_WRITER))
-        sk_lease_release(&handle->seg, SK_LEASE_WRITER);
+        shmkit__lease_release(&handle->seg, SK_LEASE_WRITER);
     else if (handle->leases & (1u << SK_LEASE_CONSUMER))
-        sk_lease_release(&handle->seg, SK_LEASE_CONSUMER);
-    sk_seg_close(&handle->seg);
+        shmkit__lease_release(&handle->seg, SK_LEASE_CONSUMER);
+    shmkit__seg_close(&handle->seg);
     if (handle->kind->detach != NULL)
         handle->kind->detach(handle);
     free(handle);
@@ -67,9 +67,9 @@ static int new_handle(const struct sk_kind *kind, struct sk_handle **out)
 
     *out = NULL;
     if (handle == NULL)
-        return sk_fail(-ENOMEM, "cannot allocate a %s handle", kind->name);
+        return shmkit__fail(-ENOMEM, "cannot allocate a %s handle", kind->name);
     handle->kind = kind;
-    rc = sk_holder_stamp(&handle->fork_gen);
+    rc = shmkit__holder_stamp(&handle->fork_gen);
     if (rc < 0) {
         free(handle);
         return rc;
@@ -91,9 +91,9 @@ static void store(void *handlep, struct sk_handle *handle)
  * handle for the caller. */
 static int start_call(const struct sk_kind *kind, void *handlep)
 {
-    sk_clear_detail();
+    shmkit__clear_detail();
     if (handlep == NULL)
-        return sk_null_arg(kind->handlep_name);
+        return shmkit__null_arg(kind->handlep_name);
     store(handlep, NULL);
     return 0;
 }
@@ -102,14 +102,14 @@ static int start_call(const struct sk_kind *kind, void *handlep)
 static int hand_over(struct sk_handle *handle, void *handlep, int rc)
 {
     if (rc < 0) {
-        sk_handle_close(handle);
+        shmkit__handle_close(handle);
         return rc;
     }
     store(handlep, handle);
     return 0;
 }
 
-int sk_handle_open(const struct sk_kind *kind, void *handlep, const char *spec_text,
+int shmkit__handle_open(const struct sk_kind *kind, void *handlep, const char *spec_text,
                    unsigned flags)
 {
     struct sk_handle *handle;
@@ -117,16 +117,16 @@ int sk_handle_open(const struct sk_kind *kind, void *handlep, const char *spec_t
     int rc = start_call(kind, handlep);
 
     if (rc == 0)
-        rc = sk_check_flags(flags, kind->open_flags, kind->open_call);
+        rc = shmkit__check_flags(flags, kind->open_flags, kind->open_call);
     if (rc == 0 && kind->check_open_flags != NULL)
         rc = kind->check_open_flags(flags);
     if (rc == 0)
-        rc = sk_spec_parse(spec_text, &spec);
+        rc = shmkit__spec_parse(spec_text, &spec);
     if (rc == 0)
         rc = new_handle(kind, &handle);
     if (rc < 0)
         return rc;
-    rc = sk_seg_verdict(&handle->seg, kind->open(handle, &spec, flags));
+    rc = shmkit__seg_verdict(&handle->seg, kind->open(handle, &spec, flags));
     return hand_over(handle, handlep, rc);
 }
 
@@ -135,25 +135,25 @@ static int create_new(struct sk_handle *handle, const struct sk_spec *spec,
                       struct sk_header_params *p, unsigned mode)
 {
     struct sk_waitset ws;
-    int rc = sk_seg_create(&handle->seg, spec, (size_t)p->total_size, mode);
+    int rc = shmkit__seg_create(&handle->seg, spec, (size_t)p->total_size, mode);
 
     if (rc < 0)
         return rc;
-    sk_waitset_create(&ws, mode);
+    shmkit__waitset_create(&ws, mode);
     p->wait_mech = ws.mech;
     p->wait_semid = ws.semid;
-    sk_header_init(handle->seg.base, p);
-    if (sk_hook("creator-dies-before-publish"))
+    shmkit__header_init(handle->seg.base, p);
+    if (shmkit__hook("creator-dies-before-publish"))
         raise(SIGKILL); /* test builds: a creator killed half-way */
-    sk_header_publish(handle->seg.base);
-    rc = sk_header_validate(handle->seg.base, handle->seg.size, &handle->view);
+    shmkit__header_publish(handle->seg.base);
+    rc = shmkit__header_validate(handle->seg.base, handle->seg.size, &handle->view);
     if (rc == 0)
         rc = handle->kind->attach(handle);
     if (rc == 0)
         rc = handle->kind->become_writer(handle);
     if (rc < 0) {
-        sk_waitset_destroy(&ws);
-        sk_seg_remove(spec);
+        shmkit__waitset_destroy(&ws);
+        shmkit__seg_remove(spec);
     }
     return rc;
 }
@@ -170,8 +170,8 @@ static int open_match(struct sk_handle *handle, const struct sk_spec *spec,
     memset(handle, 0, kind->handle_size);
     handle->kind = kind;
     handle->fork_gen = gen;
-    sk_clear_detail();
-    rc = sk_handle_map(handle, spec, SK_SEG_WRITE | SK_SEG_OWNER_FLAG(flags));
+    shmkit__clear_detail();
+    rc = shmkit__handle_map(handle, spec, SK_SEG_WRITE | SK_SEG_OWNER_FLAG(flags));
     if (rc == 0)
         rc = kind->match(handle, planned);
     if (rc == 0)
@@ -179,7 +179,7 @@ static int open_match(struct sk_handle *handle, const struct sk_spec *spec,
     return rc;
 }
 
-int sk_handle_create(const struct sk_kind *kind, void *handlep, const char *spec_text,
+int shmkit__handle_create(const struct sk_kind *kind, void *handlep, const char *spec_text,
                      const void *args, unsigned mode, unsigned flags)
 {
     struct sk_create_plan plan;
@@ -190,11 +190,11 @@ int sk_handle_create(const struct sk_kind *kind, void *handlep, const char *spec
     if (rc < 0)
         return rc;
     if (mode > 0777)
-        return sk_fail(-EINVAL, "mode %o has bits outside 0777", mode);
+        return shmkit__fail(-EINVAL, "mode %o has bits outside 0777", mode);
     memset(&plan, 0, sizeof plan);
     plan.params.layout = plan.layout;
-    if ((rc = sk_check_flags(flags, SK_CREATE_FLAGS, kind->create_call)) < 0 ||
-        (rc = sk_spec_parse(spec_text, &spec)) < 0 || (rc = kind->plan(args, &plan)) < 0 ||
+    if ((rc = shmkit__check_flags(flags, SK_CREATE_FLAGS, kind->create_call)) < 0 ||
+        (rc = shmkit__spec_parse(spec_text, &spec)) < 0 || (rc = kind->plan(args, &plan)) < 0 ||
         (rc = new_handle(kind, &handle)) < 0)
         return rc;
     plan.params.header_flags |= SK_HFLAG_OWNED_IF(flags);
@@ -203,5 +203,5 @@ int sk_handle_create(const struct sk_kind *kind, void *handlep, const char *spec
     rc = create_new(handle, &spec, &plan.params, mode != 0 ? mode : 0600);
     if (rc == -EEXIST && !(flags & SHMKIT_EXCL))
         rc = open_match(handle, &spec, &plan.params, flags);
-    return hand_over(handle, handlep, sk_seg_verdict(&handle->seg, rc));
+    return hand_over(handle, handlep, shmkit__seg_verdict(&handle->seg, rc));
 }

@@ -34,7 +34,7 @@ struct sk_handle {
     struct sk_seg seg;
     struct sk_header_view view; /* validated private copy */
     const struct sk_kind *kind;
-    uint32_t fork_gen;          /* sk_holder_stamp when opened */
+    uint32_t fork_gen;          /* shmkit__holder_stamp when opened */
     unsigned leases;            /* 1 << enum sk_lease_role, held by this handle */
 };
 
@@ -49,8 +49,8 @@ struct sk_kind {
     int kind;                  /* SHMKIT_KIND_* */
     const char *name;          /* "slot", for messages */
     size_t handle_size;        /* sizeof the kind's handle */
-    const char *handlep_name;  /* the out-parameter, for sk_null_arg */
-    const char *open_call, *create_call; /* for sk_check_flags */
+    const char *handlep_name;  /* the out-parameter, for shmkit__null_arg */
+    const char *open_call, *create_call; /* for shmkit__check_flags */
     unsigned open_flags;       /* the flags *_open accepts */
     /* Optional: refuse combinations of FLAGS the mask cannot express. */
     int (*check_open_flags)(unsigned flags);
@@ -60,7 +60,7 @@ struct sk_kind {
     /* Optional: free what attach allocated. */
     void (*detach)(struct sk_handle *handle);
     /* Map and set up an existing segment for an *_open with FLAGS,
-     * taking the role FLAGS ask for (sk_handle_map does the mapping). */
+     * taking the role FLAGS ask for (shmkit__handle_map does the mapping). */
     int (*open)(struct sk_handle *handle, const struct sk_spec *spec, unsigned flags);
     /* Check a *_create's ARGS and plan the header of the new segment
      * (kind, header flags, payload size, record size, capacity, layout). */
@@ -75,20 +75,20 @@ struct sk_kind {
  * kind, let KIND open it, and store the handle in HANDLEP, the address of
  * the caller's pointer to the kind's handle (shmkit_slot **), or NULL
  * there on failure. */
-int sk_handle_open(const struct sk_kind *kind, void *handlep, const char *spec_text,
+int shmkit__handle_open(const struct sk_kind *kind, void *handlep, const char *spec_text,
                    unsigned flags);
 /* The whole of a *_create: check the arguments, plan the segment from
  * ARGS (kind->plan), create it, or (without SHMKIT_EXCL) open an existing
  * one that matches the plan, as the writer; store the handle in HANDLEP. */
-int sk_handle_create(const struct sk_kind *kind, void *handlep, const char *spec_text,
+int shmkit__handle_create(const struct sk_kind *kind, void *handlep, const char *spec_text,
                      const void *args, unsigned mode, unsigned flags);
 /* Map SPEC with ACCESS (SK_SEG_*), validate its header, check that it is
  * of the handle's kind and attach the kind to it. */
-int sk_handle_map(struct sk_handle *handle, const struct sk_spec *spec, int access);
-/* Take ROLE's lease for the handle, which sk_handle_close gives back. */
-int sk_handle_lease(struct sk_handle *handle, enum sk_lease_role role);
+int shmkit__handle_map(struct sk_handle *handle, const struct sk_spec *spec, int access);
+/* Take ROLE's lease for the handle, which shmkit__handle_close gives back. */
+int shmkit__handle_lease(struct sk_handle *handle, enum sk_lease_role role);
 /* Release the leases (unless the handle was inherited through fork()),
  * unmap and free. */
-void sk_handle_close(struct sk_handle *handle);
+void shmkit__handle_close(struct sk_handle *handle);
 
 #endif /* SHMKIT_HANDLE_H */

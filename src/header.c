@@ -45,7 +45,7 @@ static uint32_t checksum_bytes(const unsigned char *h)
     return fnv1a(hash, h + offsetof(struct sk_header, layout), SK_LAYOUT_AREA);
 }
 
-uint32_t sk_header_checksum(const struct sk_header *h)
+uint32_t shmkit__header_checksum(const struct sk_header *h)
 {
     return checksum_bytes((const unsigned char *)h);
 }
@@ -56,15 +56,15 @@ static void write_creator(struct sk_header *h)
     long pid = (long)getpid();
 
     h->creator_pid = (uint32_t)pid;
-    h->creator_start = sk_proc_start_time(pid);
-    h->creator_pidns = sk_pidns_self();
+    h->creator_start = shmkit__proc_start_time(pid);
+    h->creator_pidns = shmkit__pidns_self();
 }
 
 /* The magic and the creator go first, so that a creator killed before it
  * published the header leaves a segment recognisably shmkit's,
  * half-created, with a creator whose death can be checked ("shmkit rm
  * --stale"). */
-void sk_header_stamp_creator(void *base, size_t size)
+void shmkit__header_stamp_creator(void *base, size_t size)
 {
     struct sk_header *h = base;
 
@@ -74,7 +74,7 @@ void sk_header_stamp_creator(void *base, size_t size)
     write_creator(h);
 }
 
-void sk_header_init(struct sk_header *h, const struct sk_header_params *p)
+void shmkit__header_init(struct sk_header *h, const struct sk_header_params *p)
 {
     size_t layout_len = strlen(p->layout);
 
@@ -98,9 +98,9 @@ void sk_header_init(struct sk_header *h, const struct sk_header_params *p)
     memcpy(h->layout, p->layout, layout_len + 1);
 }
 
-void sk_header_publish(struct sk_header *h)
+void shmkit__header_publish(struct sk_header *h)
 {
-    h->checksum = sk_header_checksum(h);
+    h->checksum = shmkit__header_checksum(h);
     /* Release: a reader that sees READY sees every field above. */
     sk_store(&h->state, SK_STATE_READY, SK_RELEASE);
 }
@@ -120,7 +120,7 @@ static int magic_ours_or_blank(const struct sk_header *shared)
     static const char blank[SK_MAGIC_LEN];
     char magic[SK_MAGIC_LEN];
 
-    sk_racy_copy(magic, shared->magic, SK_MAGIC_LEN);
+    shmkit__racy_copy(magic, shared->magic, SK_MAGIC_LEN);
     return memcmp(magic, SK_MAGIC, SK_MAGIC_LEN) == 0 ||
            memcmp(magic, blank, SK_MAGIC_LEN) == 0;
 }
@@ -134,19 +134,19 @@ static int wait_until_ready(const struct sk_header *shared)
     uint64_t deadline = 0;
 
     while (sk_load(&shared->state, SK_ACQUIRE) != SK_STATE_READY) {
-        uint64_t now = sk_monotonic_ns();
+        uint64_t now = shmkit__monotonic_ns();
 
         /* A header that shrank away reads as zeros, like a blank one. */
-        if (sk_fault_truncated_at(shared))
-            return sk_fail(SHMKIT_ECORRUPT, "segment truncated");
+        if (shmkit__fault_truncated_at(shared))
+            return shmkit__fail(SHMKIT_ECORRUPT, "segment truncated");
         if (!magic_ours_or_blank(shared))
-            return sk_fail(SHMKIT_ENOTSHMKIT, "bad magic");
+            return shmkit__fail(SHMKIT_ENOTSHMKIT, "bad magic");
         if (deadline == 0)
             deadline = now + CREATION_WAIT_NS;
         else if (now >= deadline)
-            return sk_fail(SHMKIT_EHALFCREATED,
+            return shmkit__fail(SHMKIT_EHALFCREATED,
                            "header never completed (creator died or is still busy)");
-        sk_sleep_ns(CREATION_POLL_NS);
+        shmkit__sleep_ns(CREATION_POLL_NS);
     }
     return 0;
 }
@@ -154,31 +154,31 @@ static int wait_until_ready(const struct sk_header *shared)
 static int check_identity(const struct sk_header *h)
 {
     if (memcmp(h->magic, SK_MAGIC, SK_MAGIC_LEN) != 0)
-        return sk_fail(SHMKIT_ENOTSHMKIT, "bad magic");
+        return shmkit__fail(SHMKIT_ENOTSHMKIT, "bad magic");
     if (h->byte_order != SK_BYTE_ORDER_MARK)
-        return sk_fail(SHMKIT_EVERSION, "written with a different byte order");
+        return shmkit__fail(SHMKIT_EVERSION, "written with a different byte order");
     if (h->format_major != SK_FORMAT_MAJOR)
-        return sk_fail(SHMKIT_EVERSION, "format %u.%u, this library reads %u.x",
+        return shmkit__fail(SHMKIT_EVERSION, "format %u.%u, this library reads %u.x",
                        h->format_major, h->format_minor, SK_FORMAT_MAJOR);
     if (h->header_size != SK_HEADER_SIZE)
-        return sk_fail(SHMKIT_ECORRUPT, "header size %lu, expected %u",
+        return shmkit__fail(SHMKIT_ECORRUPT, "header size %lu, expected %u",
                        (unsigned long)h->header_size, SK_HEADER_SIZE);
-    if (sk_header_checksum(h) != h->checksum)
-        return sk_fail(SHMKIT_ECORRUPT, "header checksum mismatch");
+    if (shmkit__header_checksum(h) != h->checksum)
+        return shmkit__fail(SHMKIT_ECORRUPT, "header checksum mismatch");
     return 0;
 }
 
 static int check_geometry(const struct sk_header *h, size_t mapped)
 {
     if (h->total_size < SK_HEADER_SIZE || h->total_size > mapped)
-        return sk_fail(SHMKIT_ECORRUPT, "total size %llu outside 768..%zu",
+        return shmkit__fail(SHMKIT_ECORRUPT, "total size %llu outside 768..%zu",
                        (unsigned long long)h->total_size, mapped);
     if (h->payload_offset < SK_HEADER_SIZE || h->payload_offset % 64 != 0 ||
         h->payload_offset > h->total_size)
-        return sk_fail(SHMKIT_ECORRUPT, "bad payload offset %llu",
+        return shmkit__fail(SHMKIT_ECORRUPT, "bad payload offset %llu",
                        (unsigned long long)h->payload_offset);
     if (h->payload_size > h->total_size - h->payload_offset)
-        return sk_fail(SHMKIT_ECORRUPT, "payload of %llu bytes runs past the end",
+        return shmkit__fail(SHMKIT_ECORRUPT, "payload of %llu bytes runs past the end",
                        (unsigned long long)h->payload_size);
     return 0;
 }
@@ -186,10 +186,10 @@ static int check_geometry(const struct sk_header *h, size_t mapped)
 static int check_layout_text(const struct sk_header *h)
 {
     if (h->layout_len >= SK_LAYOUT_AREA)
-        return sk_fail(SHMKIT_ECORRUPT, "layout length %lu too large",
+        return shmkit__fail(SHMKIT_ECORRUPT, "layout length %lu too large",
                        (unsigned long)h->layout_len);
     if (memchr(h->layout, '\0', h->layout_len) != NULL || h->layout[h->layout_len] != '\0')
-        return sk_fail(SHMKIT_ECORRUPT, "layout text not terminated at its length");
+        return shmkit__fail(SHMKIT_ECORRUPT, "layout text not terminated at its length");
     return 0;
 }
 
@@ -198,27 +198,27 @@ static int check_slot(const struct sk_header *h)
     int raw = (h->header_flags & SK_HFLAG_RAW) != 0;
 
     if (h->record_size == 0 || h->record_size > SHMKIT_RECORD_MAX)
-        return sk_fail(SHMKIT_ECORRUPT, "record size %llu out of range",
+        return shmkit__fail(SHMKIT_ECORRUPT, "record size %llu out of range",
                        (unsigned long long)h->record_size);
     if (h->payload_size != sk_slot_payload_size(h->record_size))
-        return sk_fail(SHMKIT_ECORRUPT, "payload size %llu does not fit record size %llu",
+        return shmkit__fail(SHMKIT_ECORRUPT, "payload size %llu does not fit record size %llu",
                        (unsigned long long)h->payload_size,
                        (unsigned long long)h->record_size);
     if (raw != (h->layout_len == 0))
-        return sk_fail(SHMKIT_ECORRUPT, "raw flag and layout disagree");
+        return shmkit__fail(SHMKIT_ECORRUPT, "raw flag and layout disagree");
     if (!raw) {
         shmkit_layout *layout;
         int rc = shmkit_layout_parse(&layout, h->layout);
 
         if (rc < 0)
-            return sk_fail(SHMKIT_ECORRUPT, "layout text does not parse");
+            return shmkit__fail(SHMKIT_ECORRUPT, "layout text does not parse");
         /* Creators store the canonical text, made of [A-Za-z0-9_:[] ] only:
          * anything else (a tab, a newline, an escape sequence between the
          * fields) would reach terminals through shmkit info. */
         if (strcmp(shmkit_layout_text(layout), h->layout) != 0)
-            rc = sk_fail(SHMKIT_ECORRUPT, "layout text not in canonical form");
+            rc = shmkit__fail(SHMKIT_ECORRUPT, "layout text not in canonical form");
         else if (shmkit_layout_size(layout) != h->record_size)
-            rc = sk_fail(SHMKIT_ECORRUPT, "layout size %zu differs from record size %llu",
+            rc = shmkit__fail(SHMKIT_ECORRUPT, "layout size %zu differs from record size %llu",
                          shmkit_layout_size(layout), (unsigned long long)h->record_size);
         shmkit_layout_free(layout);
         return rc;
@@ -232,16 +232,16 @@ static int check_ring(const struct sk_header *h)
     uint64_t cap = h->capacity;
 
     if (cap < SK_RING_MIN_CAPACITY || cap > SK_RING_MAX_CAPACITY || (cap & (cap - 1)) != 0)
-        return sk_fail(SHMKIT_ECORRUPT, "ring capacity %llu is not a power of two in range",
+        return shmkit__fail(SHMKIT_ECORRUPT, "ring capacity %llu is not a power of two in range",
                        (unsigned long long)cap);
     if (h->payload_size != cap)
-        return sk_fail(SHMKIT_ECORRUPT, "payload size %llu differs from capacity %llu",
+        return shmkit__fail(SHMKIT_ECORRUPT, "payload size %llu differs from capacity %llu",
                        (unsigned long long)h->payload_size, (unsigned long long)cap);
     if (h->record_size > cap / 2 - SK_FRAME_HDR)
-        return sk_fail(SHMKIT_ECORRUPT, "largest message %llu too big for capacity %llu",
+        return shmkit__fail(SHMKIT_ECORRUPT, "largest message %llu too big for capacity %llu",
                        (unsigned long long)h->record_size, (unsigned long long)cap);
     if (h->layout_len != 0 || (h->header_flags & SK_HFLAG_RAW))
-        return sk_fail(SHMKIT_ECORRUPT, "ring with slot attributes");
+        return shmkit__fail(SHMKIT_ECORRUPT, "ring with slot attributes");
     return 0;
 }
 
@@ -250,29 +250,29 @@ static int check_kind(const struct sk_header *h)
     switch (h->kind) {
     case SHMKIT_KIND_SLOT: return check_slot(h);
     case SHMKIT_KIND_RING: return check_ring(h);
-    default: return sk_fail(SHMKIT_ECORRUPT, "unknown kind %u", h->kind);
+    default: return shmkit__fail(SHMKIT_ECORRUPT, "unknown kind %u", h->kind);
     }
 }
 
 /* A complete header must be intact (checksum).  A half-created one has
  * no checksum yet: it counts if it carries our magic, so that the wait
  * resources of a creator that died before publishing (its sysv-sem set,
- * recorded by sk_header_init) are removed with the segment; the caller
+ * recorded by shmkit__header_init) are removed with the segment; the caller
  * checks that such a set belongs to the segment's owner. */
-int sk_header_wait_fields(const void *base, size_t mapped, int *mech, int *semid)
+int shmkit__header_wait_fields(const void *base, size_t mapped, int *mech, int *semid)
 {
     struct header_copy copy;
     uint32_t state;
     int rc = 0;
 
     if (mapped < SK_HEADER_SIZE)
-        return sk_fail(SHMKIT_ENOTSHMKIT, "no header");
+        return shmkit__fail(SHMKIT_ENOTSHMKIT, "no header");
     state = sk_load(&((const struct sk_header *)base)->state, SK_ACQUIRE);
-    sk_racy_copy(copy.u.bytes, base, offsetof(struct sk_header, lease_pid));
+    shmkit__racy_copy(copy.u.bytes, base, offsetof(struct sk_header, lease_pid));
     if (state == SK_STATE_READY)
         rc = check_identity(&copy.u.h);
     else if (memcmp(copy.u.h.magic, SK_MAGIC, SK_MAGIC_LEN) != 0)
-        rc = sk_fail(SHMKIT_ENOTSHMKIT, "no shmkit header");
+        rc = shmkit__fail(SHMKIT_ENOTSHMKIT, "no shmkit header");
     if (rc < 0)
         return rc;
     *mech = (int)copy.u.h.wait_mech;
@@ -300,19 +300,19 @@ static void fill_view(const struct sk_header *h, struct sk_header_view *view)
     memcpy(view->layout, h->layout, h->layout_len + 1);
 }
 
-int sk_header_validate(const void *base, size_t mapped, struct sk_header_view *view)
+int shmkit__header_validate(const void *base, size_t mapped, struct sk_header_view *view)
 {
     const struct sk_header *shared = base;
     struct header_copy copy;
     int rc;
 
     if (mapped < SK_HEADER_SIZE)
-        return sk_fail(SHMKIT_ENOTSHMKIT, "smaller than a header");
+        return shmkit__fail(SHMKIT_ENOTSHMKIT, "smaller than a header");
     rc = wait_until_ready(shared);
     if (rc < 0)
         return rc;
     memset(&copy, 0, sizeof copy);
-    sk_racy_copy(copy.u.bytes, base, offsetof(struct sk_header, lease_pid));
+    shmkit__racy_copy(copy.u.bytes, base, offsetof(struct sk_header, lease_pid));
     if ((rc = check_identity(&copy.u.h)) < 0 || (rc = check_geometry(&copy.u.h, mapped)) < 0 ||
         (rc = check_layout_text(&copy.u.h)) < 0 || (rc = check_kind(&copy.u.h)) < 0)
         return rc;
@@ -323,13 +323,13 @@ int sk_header_validate(const void *base, size_t mapped, struct sk_header_view *v
 /* A header still in creation (a creator that failed half-way removes the
  * segment itself) or a damaged one is not owned: keeping a segment is the
  * safe mistake. */
-int sk_header_says_owned(const void *base, size_t mapped)
+int shmkit__header_says_owned(const void *base, size_t mapped)
 {
     const struct sk_header *h = base;
     struct sk_header_view view;
 
     if (mapped < SK_HEADER_SIZE || sk_load(&h->state, SK_ACQUIRE) != SK_STATE_READY)
         return 0;
-    return sk_header_validate(base, mapped, &view) == 0 &&
+    return shmkit__header_validate(base, mapped, &view) == 0 &&
            (view.header_flags & SK_HFLAG_OWNED) != 0;
 }

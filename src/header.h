@@ -51,23 +51,23 @@ struct sk_header_view {
 
 /* The first thing written into a new mapping of SIZE bytes at BASE: the
  * magic and this process as its creator (nothing if SIZE is smaller than
- * a header).  sk_header_init writes the same values again. */
-void sk_header_stamp_creator(void *base, size_t size);
+ * a header).  shmkit__header_init writes the same values again. */
+void shmkit__header_stamp_creator(void *base, size_t size);
 /* Fill a zeroed header (state stays INIT). */
-void sk_header_init(struct sk_header *h, const struct sk_header_params *p);
+void shmkit__header_init(struct sk_header *h, const struct sk_header_params *p);
 /* Checksum it and mark it READY (release), the last step of creation. */
-void sk_header_publish(struct sk_header *h);
-uint32_t sk_header_checksum(const struct sk_header *h);
+void shmkit__header_publish(struct sk_header *h);
+uint32_t shmkit__header_checksum(const struct sk_header *h);
 /* Validate the header of a mapping of MAPPED bytes into VIEW.  Waits a
  * bounded time for a header that is still being created.  Errors:
  * SHMKIT_ENOTSHMKIT, SHMKIT_EVERSION, SHMKIT_ECORRUPT, SHMKIT_EHALFCREATED. */
-int sk_header_validate(const void *base, size_t mapped, struct sk_header_view *view);
+int shmkit__header_validate(const void *base, size_t mapped, struct sk_header_view *view);
 /* 1 if the header of the mapping is complete, valid and says
  * SK_HFLAG_OWNED; 0 for anything else, without waiting. */
-int sk_header_says_owned(const void *base, size_t mapped);
+int shmkit__header_says_owned(const void *base, size_t mapped);
 /* The wait fields of a header whose identity and checksum are intact,
  * whatever else is wrong with it, or of a half-created header with our
  * magic (for removal), without waiting. */
-int sk_header_wait_fields(const void *base, size_t mapped, int *mech, int *semid);
+int shmkit__header_wait_fields(const void *base, size_t mapped, int *mech, int *semid);
 
 #endif /* SHMKIT_HEADER_H */

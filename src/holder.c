@@ -33,7 +33,7 @@
 #include "error.h"
 #include "holder.h"
 
-sk_atomic_u32 sk_fork_generation;
+sk_atomic_u32 shmkit__fork_generation;
 
 static pthread_once_t register_once = PTHREAD_ONCE_INIT;
 static int register_error;
@@ -41,7 +41,7 @@ static int register_error;
 /* Runs in the child of fork(), single-threaded, before fork() returns. */
 static void after_fork_in_child(void)
 {
-    sk_store(&sk_fork_generation, sk_load(&sk_fork_generation, SK_RELAXED) + 1, SK_RELAXED);
+    sk_store(&shmkit__fork_generation, sk_load(&shmkit__fork_generation, SK_RELAXED) + 1, SK_RELAXED);
 }
 
 static void register_handler(void)
@@ -49,18 +49,18 @@ static void register_handler(void)
     register_error = pthread_atfork(NULL, NULL, after_fork_in_child);
 }
 
-int sk_holder_stamp(uint32_t *generation)
+int shmkit__holder_stamp(uint32_t *generation)
 {
     pthread_once(&register_once, register_handler);
     if (register_error != 0)
-        return sk_fail(-register_error, "cannot register the fork handler (pthread_atfork)");
-    *generation = sk_load(&sk_fork_generation, SK_RELAXED);
+        return shmkit__fail(-register_error, "cannot register the fork handler (pthread_atfork)");
+    *generation = sk_load(&shmkit__fork_generation, SK_RELAXED);
     return 0;
 }
 
-int sk_not_holder(const char *role)
+int shmkit__not_holder(const char *role)
 {
-    return sk_fail(SHMKIT_ENOTHOLDER,
+    return shmkit__fail(SHMKIT_ENOTHOLDER,
                    "this process does not hold the %s lease: the handle was inherited "
                    "through fork(); open the segment again in this process", role);
 }

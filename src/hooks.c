@@ -15,19 +15,19 @@
 
 #include "atomics.h"
 
-/* Counters for sk_hook_fired_count, one per distinct name.  Names are
+/* Counters for shmkit__hook_fired_count, one per distinct name.  Names are
  * string literals of the library, so a short table is enough; a name that
  * does not fit is simply not counted. */
 #define SK_HOOK_SLOTS 32
 
-void (*volatile sk_hook_point_fn)(const char *point);
+void (*volatile shmkit__hook_point_fn)(const char *point);
 
 static struct {
     const char *name;
     sk_atomic_u32 count;
 } fired[SK_HOOK_SLOTS];
 
-int sk_hook(const char *name)
+int shmkit__hook(const char *name)
 {
     const char *list = getenv("SHMKIT_TEST_SIMULATE");
     size_t len = strlen(name);
@@ -58,7 +58,7 @@ static int slot_of(const char *name, int add)
     return i;
 }
 
-void sk_hook_fired(const char *name)
+void shmkit__hook_fired(const char *name)
 {
     int i = slot_of(name, 1);
 
@@ -66,7 +66,7 @@ void sk_hook_fired(const char *name)
         (void)sk_fetch_add(&fired[i].count, 1u, SK_RELAXED);
 }
 
-unsigned long sk_hook_fired_count(const char *name)
+unsigned long shmkit__hook_fired_count(const char *name)
 {
     int i = slot_of(name, 0);
 

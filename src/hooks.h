@@ -6,7 +6,7 @@
  * the environment variable SHMKIT_TEST_SIMULATE, a comma-separated list of
  * behaviour names; the backends then fail a system call the way the named
  * system (or an exhausted resource limit) would (see doc/PORTING.md for the list and what each simulates).
- * In every other build sk_hook() is the constant 0, so the simulation code
+ * In every other build shmkit__hook() is the constant 0, so the simulation code
  * is compiled away and a release library has no hook at all.
  *
  * Behaviour names used by the library:
@@ -36,7 +36,7 @@
  * Hook points (sk_hook_point) are the other kind of hook: places in a
  * protocol where a test may stop or delay the calling thread, to force an
  * interleaving (tests/check_wait.c) or to shake the timing (stress
- * tests).  A test sets sk_hook_point_fn; the library calls it with the
+ * tests).  A test sets shmkit__hook_point_fn; the library calls it with the
  * point's name.  Points used by the library:
  *   wait-asked           waiter: after asking for a wake-up, before it
  *                        re-reads the waited-on word
@@ -63,19 +63,19 @@
 
 /* Non-zero if NAME is in SHMKIT_TEST_SIMULATE (read at every call, so a
  * test can change it between cases). */
-int sk_hook(const char *name);
+int shmkit__hook(const char *name);
 /* Record that the simulation NAME changed the outcome of a call. */
-void sk_hook_fired(const char *name);
-/* How often sk_hook_fired(NAME) was called in this process: a test uses
+void shmkit__hook_fired(const char *name);
+/* How often shmkit__hook_fired(NAME) was called in this process: a test uses
  * it to prove that the simulated path really ran. */
-unsigned long sk_hook_fired_count(const char *name);
+unsigned long shmkit__hook_fired_count(const char *name);
 
 /* Called at every hook point when set (process-wide; set it before the
  * threads that reach the points start, or from a forked child). */
-extern void (*volatile sk_hook_point_fn)(const char *point);
+extern void (*volatile shmkit__hook_point_fn)(const char *point);
 #define sk_hook_point(name)                                   \
     do {                                                      \
-        void (*sk_hook_fn_)(const char *) = sk_hook_point_fn; \
+        void (*sk_hook_fn_)(const char *) = shmkit__hook_point_fn; \
         if (sk_hook_fn_ != 0)                                 \
             sk_hook_fn_(name);                                \
     } while (0)
@@ -84,8 +84,8 @@ extern void (*volatile sk_hook_point_fn)(const char *point);
 
 /* A plain 0, so that compilers see a constant condition (and clang's
  * -Wunreachable-code takes it for configuration, not dead code). */
-#define sk_hook(name) 0
-#define sk_hook_fired(name) ((void)0)
+#define shmkit__hook(name) 0
+#define shmkit__hook_fired(name) ((void)0)
 #define sk_hook_point(name) ((void)0)
 
 #endif

@@ -39,7 +39,7 @@ static void describe_lease(struct sk_seg *seg, enum sk_lease_role role, long *pi
 {
     struct sk_holder_info holder;
 
-    sk_lease_describe(seg, role, &holder);
+    shmkit__lease_describe(seg, role, &holder);
     *pid = holder.pid;
     *alive = holder.alive;
     if (holder.pid != 0 && holder.other_pidns)
@@ -50,7 +50,7 @@ static void describe_creator(struct sk_seg *seg, int owned_or_half, struct shmki
 {
     struct sk_holder_info creator;
 
-    sk_creator_describe(seg, owned_or_half, &creator);
+    shmkit__creator_describe(seg, owned_or_half, &creator);
     info->creator_pid = creator.pid;
     info->creator_alive = creator.alive;
     if (creator.pid != 0 && creator.other_pidns)
@@ -60,7 +60,7 @@ static void describe_creator(struct sk_seg *seg, int owned_or_half, struct shmki
 static int describe(struct sk_seg *seg, struct shmkit_info *info)
 {
     struct sk_header_view view;
-    int rc = sk_header_validate(seg->base, seg->size, &view);
+    int rc = shmkit__header_validate(seg->base, seg->size, &view);
 
     if (rc < 0)
         return rc;
@@ -78,26 +78,26 @@ static int describe(struct sk_seg *seg, struct shmkit_info *info)
     describe_lease(seg, SK_LEASE_WRITER, &info->writer_pid, &info->writer_alive,
                    SHMKIT_INFO_WRITER_OTHER_PIDNS, info);
     snprintf(info->wait_mechanism, sizeof info->wait_mechanism, "%s",
-             sk_wait_mechanism_name(view.wait_mech));
+             shmkit__wait_mechanism_name(view.wait_mech));
     if (view.kind == SHMKIT_KIND_RING) {
-        sk_ring_describe(seg->base, &view, info);
+        shmkit__ring_describe(seg->base, &view, info);
         if (info->ring_policy == SHMKIT_RING_BLOCK)
             describe_lease(seg, SK_LEASE_CONSUMER, &info->consumer_pid, &info->consumer_alive,
                            SHMKIT_INFO_CONSUMER_OTHER_PIDNS, info);
         return 0;
     }
-    return sk_slot_peek_version(seg->base, &view, &info->version);
+    return shmkit__slot_peek_version(seg->base, &view, &info->version);
 }
 
 /* A header that never became READY: who was creating it, as far as the
- * creator got (sk_seg_create writes the magic and the creator first).
+ * creator got (shmkit__seg_create writes the magic and the creator first).
  * Untrusted: only used to ask whether that process is alive; a pid of 0
  * (nothing written, or not ours) means unknown. */
 static void describe_half_created(struct sk_seg *seg, struct shmkit_info *info)
 {
     struct sk_header h;
 
-    sk_racy_copy(&h, seg->base, offsetof(struct sk_header, checksum));
+    shmkit__racy_copy(&h, seg->base, offsetof(struct sk_header, checksum));
     if (memcmp(h.magic, SK_MAGIC, SK_MAGIC_LEN) != 0 || h.creator_pid == 0) {
         info->creator_alive = -1;
         return;
@@ -116,11 +116,11 @@ static void describe_half_created(struct sk_seg *seg, struct shmkit_info *info)
 static int check_info_size(size_t info_size)
 {
     if (info_size < sizeof(struct shmkit_info))
-        return sk_fail(-EINVAL, "info_size %zu is smaller than struct shmkit_info (%zu bytes): "
+        return shmkit__fail(-EINVAL, "info_size %zu is smaller than struct shmkit_info (%zu bytes): "
                        "pass sizeof(struct shmkit_info)", info_size,
                        sizeof(struct shmkit_info));
     if (info_size > SK_INFO_SIZE_MAX)
-        return sk_fail(-EINVAL, "info_size %zu is not the size of a struct shmkit_info",
+        return shmkit__fail(-EINVAL, "info_size %zu is not the size of a struct shmkit_info",
                        info_size);
     return 0;
 }
@@ -128,17 +128,17 @@ static int check_info_size(size_t info_size)
 SHMKIT_API int shmkit_info(const char *spec_text, struct shmkit_info *info, size_t info_size)
 {
     struct sk_spec spec;
-    struct sk_seg_stat st;
+    struct shmkit__seg_stat st;
     struct sk_seg seg;
     int rc;
 
-    sk_clear_detail();
+    shmkit__clear_detail();
     if (info == NULL)
-        return sk_null_arg("info");
+        return shmkit__null_arg("info");
     if ((rc = check_info_size(info_size)) < 0)
         return rc;
     memset(info, 0, info_size);
-    if ((rc = sk_spec_parse(spec_text, &spec)) < 0 || (rc = sk_seg_stat(&spec, &st)) < 0)
+    if ((rc = shmkit__spec_parse(spec_text, &spec)) < 0 || (rc = shmkit__seg_stat(&spec, &st)) < 0)
         return rc;
     info->backend = spec.backend;
     info->owner_uid = st.uid;
@@ -146,13 +146,13 @@ SHMKIT_API int shmkit_info(const char *spec_text, struct shmkit_info *info, size
     info->attach_count = st.nattch;
     info->total_size = st.size;
     /* Inspection only, for any owner: owner_uid tells the caller whose it is. */
-    rc = sk_seg_open(&seg, &spec, SK_SEG_READ | SK_SEG_ANY_OWNER, SK_HEADER_SIZE);
+    rc = shmkit__seg_open(&seg, &spec, SK_SEG_READ | SK_SEG_ANY_OWNER, SK_HEADER_SIZE);
     if (rc < 0)
         return rc;
-    rc = sk_seg_verdict(&seg, describe(&seg, info));
+    rc = shmkit__seg_verdict(&seg, describe(&seg, info));
     if (rc == SHMKIT_EHALFCREATED)
         describe_half_created(&seg, info);
-    sk_seg_close(&seg);
+    shmkit__seg_close(&seg);
     return rc;
 }
 
@@ -161,9 +161,9 @@ SHMKIT_API int shmkit_unlink(const char *spec_text)
     struct sk_spec spec;
     int rc;
 
-    sk_clear_detail();
-    rc = sk_spec_parse(spec_text, &spec);
+    shmkit__clear_detail();
+    rc = shmkit__spec_parse(spec_text, &spec);
     if (rc < 0)
         return rc;
-    return sk_remove_segment(&spec);
+    return shmkit__remove_segment(&spec);
 }

@@ -85,15 +85,15 @@ static int range_error(const struct sk_layout_field *field, const char *p, const
     uint64_t half = (uint64_t)1 << (t->bits - 1);
 
     if (t->cls == SK_SIGNED)
-        return sk_fail(SHMKIT_ERANGE,
+        return shmkit__fail(SHMKIT_ERANGE,
                        "field \"%s\": %s is out of range for %s (-%" PRIu64 "..%" PRIu64 ")",
                        field->name, quote(q, p, (size_t)(end - p)), t->name, half, half - 1);
     if (t->cls == SK_UNSIGNED)
-        return sk_fail(SHMKIT_ERANGE,
+        return shmkit__fail(SHMKIT_ERANGE,
                        "field \"%s\": %s is out of range for %s (0..%" PRIu64 ")",
                        field->name, quote(q, p, (size_t)(end - p)), t->name,
                        half - 1 + half);
-    return sk_fail(SHMKIT_ERANGE, "field \"%s\": %s is out of range for %s",
+    return shmkit__fail(SHMKIT_ERANGE, "field \"%s\": %s is out of range for %s",
                    field->name, quote(q, p, (size_t)(end - p)), t->name);
 }
 
@@ -101,7 +101,7 @@ static int value_error(const struct sk_layout_field *field, const char *p, const
 {
     char q[SK_QUOTE_BUF], label[40];
 
-    return sk_fail(SHMKIT_EBADVALUE, "field \"%s\": \"%s\" is not a valid %s",
+    return shmkit__fail(SHMKIT_EBADVALUE, "field \"%s\": \"%s\" is not a valid %s",
                    field->name, quote(q, p, (size_t)(end - p)),
                    type_label(label, sizeof label, field));
 }
@@ -152,13 +152,13 @@ static int float_range_error(const struct sk_layout_field *field, const char *p,
     char q[SK_QUOTE_BUF], limit[40];
 
     if (overflow) {
-        sk_layout_shortest_float(limit, sizeof limit, single ? FLT_MAX : DBL_MAX, single);
-        return sk_fail(SHMKIT_ERANGE,
+        shmkit__layout_shortest_float(limit, sizeof limit, single ? FLT_MAX : DBL_MAX, single);
+        return shmkit__fail(SHMKIT_ERANGE,
                        "field \"%s\": %s is out of range for %s: the largest magnitude is %s",
                        field->name, quote(q, p, (size_t)(end - p)), field->type->name, limit);
     }
-    sk_layout_shortest_float(limit, sizeof limit, single ? FLT_TRUE_MIN : DBL_TRUE_MIN, single);
-    return sk_fail(SHMKIT_ERANGE,
+    shmkit__layout_shortest_float(limit, sizeof limit, single ? FLT_TRUE_MIN : DBL_TRUE_MIN, single);
+    return shmkit__fail(SHMKIT_ERANGE,
                    "field \"%s\": %s is out of range for %s: not 0 but would be stored as 0; "
                    "the smallest magnitude is %s",
                    field->name, quote(q, p, (size_t)(end - p)), field->type->name, limit);
@@ -243,7 +243,7 @@ static int encode_element(const struct sk_layout_field *field, const char *p,
     while (end > p && is_space(end[-1]))
         end--;
     if (p == end)
-        return sk_fail(SHMKIT_EBADVALUE, "field \"%s\": empty value", field->name);
+        return shmkit__fail(SHMKIT_EBADVALUE, "field \"%s\": empty value", field->name);
     if (field->type->cls == SK_FLOAT)
         rc = encode_float(field, p, end, &element);
     else
@@ -259,7 +259,7 @@ static int encode_text(const struct sk_layout_field *field, const char *value,
     size_t len = strlen(value);
 
     if (len >= field->count)
-        return sk_fail(SHMKIT_ETOOLONG,
+        return shmkit__fail(SHMKIT_ETOOLONG,
                        "field \"%s\": text too long: %zu bytes, char[%zu] holds at most %zu",
                        field->name, len, field->count, field->count - 1);
     if (dst != NULL) {
@@ -289,7 +289,7 @@ static int encode_field(const struct sk_layout_field *field, const char *value,
     for (p = value; (p = strchr(p, ',')) != NULL; p++)
         given++;
     if (given > field->count)
-        return sk_fail(SHMKIT_ETOOLONG,
+        return shmkit__fail(SHMKIT_ETOOLONG,
                        "field \"%s\": too many elements: %zu given, %s[%zu] holds %zu",
                        field->name, given, field->type->name, field->count, field->count);
     for (p = value;;) {
@@ -325,10 +325,10 @@ SHMKIT_API int shmkit_layout_set(const shmkit_layout *layout, void *record,
 {
     int index;
 
-    sk_clear_detail();
+    shmkit__clear_detail();
     if (layout == NULL || record == NULL || name == NULL || value == NULL)
-        return sk_fail(-EINVAL, "missing layout, record, name or value");
-    index = sk_layout_find_field(layout, name, strlen(name));
+        return shmkit__fail(-EINVAL, "missing layout, record, name or value");
+    index = shmkit__layout_find_field(layout, name, strlen(name));
     if (index < 0)
         return index;
     return set_field(layout, record, (size_t)index, value);
@@ -341,14 +341,14 @@ SHMKIT_API int shmkit_layout_assign(const shmkit_layout *layout, void *record,
     char q[SK_QUOTE_BUF];
     int index;
 
-    sk_clear_detail();
+    shmkit__clear_detail();
     if (layout == NULL || record == NULL || assignment == NULL)
-        return sk_fail(-EINVAL, "missing layout, record or assignment");
+        return shmkit__fail(-EINVAL, "missing layout, record or assignment");
     equals = strchr(assignment, '=');
     if (equals == NULL)
-        return sk_fail(SHMKIT_EBADVALUE, "\"%s\": expected name=value",
+        return shmkit__fail(SHMKIT_EBADVALUE, "\"%s\": expected name=value",
                        quote(q, assignment, strlen(assignment)));
-    index = sk_layout_find_field(layout, assignment, (size_t)(equals - assignment));
+    index = shmkit__layout_find_field(layout, assignment, (size_t)(equals - assignment));
     if (index < 0)
         return index;
     return set_field(layout, record, (size_t)index, equals + 1);

@@ -56,7 +56,7 @@ static int out_finish(struct sk_out *o)
     if (o->cap > 0)
         o->buf[o->len < o->cap - 1 ? o->len : o->cap - 1] = '\0';
     if (o->len > INT_MAX)
-        return sk_fail(-EOVERFLOW, "formatted record longer than %d bytes", INT_MAX);
+        return shmkit__fail(-EOVERFLOW, "formatted record longer than %d bytes", INT_MAX);
     return (int)o->len;
 }
 
@@ -83,7 +83,7 @@ static void shortest_g(char *buf, size_t size, double v, int single)
  * shortest form are padded with zeros, which keeps the same decimal value
  * (so it still reads back exactly) and adds no noise digits to f32 values.
  */
-void sk_layout_shortest_float(char *buf, size_t size, double v, int single)
+void shmkit__layout_shortest_float(char *buf, size_t size, double v, int single)
 {
     char *e, *p, digits[32];
     size_t n = 0;
@@ -116,7 +116,7 @@ static void format_float(struct sk_out *o, double v, int single, int json)
     else if (isinf(v))
         out_str(o, json ? "null" : v < 0 ? "-inf" : "inf");
     else {
-        sk_layout_shortest_float(tmp, sizeof tmp, v, single);
+        shmkit__layout_shortest_float(tmp, sizeof tmp, v, single);
         out_str(o, tmp);
     }
 }
@@ -296,11 +296,11 @@ SHMKIT_API int shmkit_layout_format(const shmkit_layout *layout, const void *rec
 {
     struct sk_out o = { buf, buf ? len : 0, 0 };
 
-    sk_clear_detail();
+    shmkit__clear_detail();
     if (layout == NULL || record == NULL || index >= layout->nfields)
-        return sk_fail(-EINVAL, "no layout, no record or no field number %zu", index);
+        return shmkit__fail(-EINVAL, "no layout, no record or no field number %zu", index);
     if (buf == NULL && len != 0)
-        return sk_null_arg("buf");
+        return shmkit__null_arg("buf");
     format_field(&o, &layout->fields[index], record, 0);
     return out_finish(&o);
 }
@@ -342,11 +342,11 @@ static int format_record(const shmkit_layout *layout, const void *record, char *
 {
     struct sk_out o = { buf, buf ? len : 0, 0 };
 
-    sk_clear_detail();
+    shmkit__clear_detail();
     if (layout == NULL || record == NULL)
-        return sk_fail(-EINVAL, "no layout or no record");
+        return shmkit__fail(-EINVAL, "no layout or no record");
     if (buf == NULL && len != 0)
-        return sk_null_arg("buf");
+        return shmkit__null_arg("buf");
     put(&o, layout, record);
     return out_finish(&o);
 }

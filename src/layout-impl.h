@@ -65,14 +65,14 @@ union sk_element {
 
 static inline const char *quote(char *buf, const char *s, size_t n)
 {
-    return sk_escape(buf, SK_QUOTE_BUF, s, n);
+    return shmkit__escape(buf, SK_QUOTE_BUF, s, n);
 }
 
 /* Index of the field named [NAME, NAME+LEN), or SHMKIT_ENOFIELD. */
-int sk_layout_find_field(const shmkit_layout *layout, const char *name, size_t len);
+int shmkit__layout_find_field(const shmkit_layout *layout, const char *name, size_t len);
 
 /* The shortest text of V that reads back as exactly V (SINGLE: as an
  * f32), in BUF of SIZE bytes (layout-format.c). */
-void sk_layout_shortest_float(char *buf, size_t size, double v, int single);
+void shmkit__layout_shortest_float(char *buf, size_t size, double v, int single);
 
 #endif /* SHMKIT_LAYOUT_IMPL_H */

@@ -118,24 +118,24 @@ static int check_name(const shmkit_layout *layout, size_t number, const char *na
     size_t i;
 
     if (len == 0)
-        return sk_fail(SHMKIT_EBADLAYOUT, "field %zu: missing name before ':'", number);
+        return shmkit__fail(SHMKIT_EBADLAYOUT, "field %zu: missing name before ':'", number);
     if (!is_name_start(name[0]))
-        return sk_fail(SHMKIT_EBADLAYOUT,
+        return shmkit__fail(SHMKIT_EBADLAYOUT,
                        "field %zu \"%s\": name must start with a letter or '_'",
                        number, quote(q, name, len));
     for (i = 1; i < len; i++)
         if (!is_name_char(name[i]))
-            return sk_fail(SHMKIT_EBADLAYOUT,
+            return shmkit__fail(SHMKIT_EBADLAYOUT,
                            "field %zu \"%s\": name may hold only letters, digits and '_'",
                            number, quote(q, name, len));
     if (len > SHMKIT_LAYOUT_MAX_NAME)
-        return sk_fail(SHMKIT_EBADLAYOUT,
+        return shmkit__fail(SHMKIT_EBADLAYOUT,
                        "field %zu \"%s\": name longer than %d characters",
                        number, quote(q, name, len), SHMKIT_LAYOUT_MAX_NAME);
     for (i = 0; i < layout->nfields; i++)
         if (strlen(layout->fields[i].name) == len
             && memcmp(layout->fields[i].name, name, len) == 0)
-            return sk_fail(SHMKIT_EBADLAYOUT, "field %zu \"%s\": duplicate name",
+            return shmkit__fail(SHMKIT_EBADLAYOUT, "field %zu \"%s\": duplicate name",
                            number, quote(q, name, len));
     return 0;
 }
@@ -154,9 +154,9 @@ static int parse_count(const char *p, const char *end, size_t elem_size, size_t 
     char buf[SK_QUOTE_BUF];
 
     if (close == NULL)
-        return sk_fail(SHMKIT_EBADLAYOUT, "field %zu \"%s\": missing ']'", number, name);
+        return shmkit__fail(SHMKIT_EBADLAYOUT, "field %zu \"%s\": missing ']'", number, name);
     if (close == p)
-        return sk_fail(SHMKIT_EBADLAYOUT, "field %zu \"%s\": missing array length",
+        return shmkit__fail(SHMKIT_EBADLAYOUT, "field %zu \"%s\": missing array length",
                        number, name);
     for (q = p; q < close; q++) {
         size_t digit;
@@ -164,7 +164,7 @@ static int parse_count(const char *p, const char *end, size_t elem_size, size_t 
         /* Quote just what is between the brackets, which is what could
          * not be read. */
         if (!is_digit(*q))
-            return sk_fail(SHMKIT_EBADLAYOUT,
+            return shmkit__fail(SHMKIT_EBADLAYOUT,
                            "field %zu \"%s\": expected a decimal element count in [], "
                            "not \"%s\"", number, name, quote(buf, p, (size_t)(close - p)));
         digit = (size_t)(*q - '0');
@@ -176,15 +176,15 @@ static int parse_count(const char *p, const char *end, size_t elem_size, size_t 
             n = n * 10 + digit;
     }
     if (close + 1 != end)
-        return sk_fail(SHMKIT_EBADLAYOUT, "field %zu \"%s\": unexpected \"%s\" after ']'",
+        return shmkit__fail(SHMKIT_EBADLAYOUT, "field %zu \"%s\": unexpected \"%s\" after ']'",
                        number, name, quote(buf, close + 1, (size_t)(end - close - 1)));
     if (too_large)
-        return sk_fail(SHMKIT_EBADLAYOUT,
+        return shmkit__fail(SHMKIT_EBADLAYOUT,
                        "field %zu \"%s\": array length %s makes the record larger "
                        "than %u bytes", number, name,
                        quote(buf, p, (size_t)(close - p)), SHMKIT_RECORD_MAX);
     if (n == 0)
-        return sk_fail(SHMKIT_EBADLAYOUT, "field %zu \"%s\": array length must be at least 1",
+        return shmkit__fail(SHMKIT_EBADLAYOUT, "field %zu \"%s\": array length must be at least 1",
                        number, name);
     *count = n;
     return 0;
@@ -200,17 +200,17 @@ static int parse_type(struct sk_layout_field *field, size_t number, const char *
     while (type_end < end && *type_end != '[')
         type_end++;
     if (type_end == p)
-        return sk_fail(SHMKIT_EBADLAYOUT, "field %zu \"%s\": missing type after ':'",
+        return shmkit__fail(SHMKIT_EBADLAYOUT, "field %zu \"%s\": missing type after ':'",
                        number, field->name);
     field->type = type_by_name(p, (size_t)(type_end - p));
     if (field->type == NULL)
-        return sk_fail(SHMKIT_EBADLAYOUT, "field %zu \"%s\": unknown type \"%s\"",
+        return shmkit__fail(SHMKIT_EBADLAYOUT, "field %zu \"%s\": unknown type \"%s\"",
                        number, field->name, quote(q, p, (size_t)(type_end - p)));
     field->count = 1;
     field->is_array = type_end < end && field->type->cls != SK_TEXT;
     if (type_end == end) {
         if (field->type->cls == SK_TEXT)
-            return sk_fail(SHMKIT_EBADLAYOUT,
+            return shmkit__fail(SHMKIT_EBADLAYOUT,
                            "field %zu \"%s\": char needs a length, e.g. char[16]",
                            number, field->name);
         return 0;
@@ -233,7 +233,7 @@ static int append_text(shmkit_layout *layout, const struct sk_layout_field *fiel
                      field->name, field->type->name);
     if (n < 0 || (size_t)n >= sizeof piece
         || layout->text_len + (size_t)n > SHMKIT_LAYOUT_MAX_TEXT)
-        return sk_fail(SHMKIT_EBADLAYOUT,
+        return shmkit__fail(SHMKIT_EBADLAYOUT,
                        "layout longer than %d characters (in canonical form)",
                        SHMKIT_LAYOUT_MAX_TEXT);
     memcpy(layout->text + layout->text_len, piece, (size_t)n + 1);
@@ -251,10 +251,10 @@ static int add_field(shmkit_layout *layout, const char *p, const char *end)
     int rc;
 
     if (layout->nfields == SHMKIT_LAYOUT_MAX_FIELDS)
-        return sk_fail(SHMKIT_EBADLAYOUT, "more than %d fields", SHMKIT_LAYOUT_MAX_FIELDS);
+        return shmkit__fail(SHMKIT_EBADLAYOUT, "more than %d fields", SHMKIT_LAYOUT_MAX_FIELDS);
     colon = memchr(p, ':', (size_t)(end - p));
     if (colon == NULL)
-        return sk_fail(SHMKIT_EBADLAYOUT, "field %zu \"%s\": expected name:type",
+        return shmkit__fail(SHMKIT_EBADLAYOUT, "field %zu \"%s\": expected name:type",
                        number, quote(q, p, (size_t)(end - p)));
     rc = check_name(layout, number, p, (size_t)(colon - p));
     if (rc < 0)
@@ -273,7 +273,7 @@ static int add_field(shmkit_layout *layout, const char *p, const char *end)
     field->offset = round_up(layout->size, field->type->align);
     if (field->offset > SHMKIT_RECORD_MAX
         || field->size > SHMKIT_RECORD_MAX - field->offset)
-        return sk_fail(SHMKIT_EBADLAYOUT,
+        return shmkit__fail(SHMKIT_EBADLAYOUT,
                        "field %zu \"%s\": record larger than %u bytes",
                        number, field->name, SHMKIT_RECORD_MAX);
     rc = append_text(layout, field);
@@ -307,12 +307,12 @@ static int parse_fields(shmkit_layout *layout, const char *text)
             return rc;
     }
     if (layout->nfields == 0)
-        return sk_fail(SHMKIT_EBADLAYOUT, "empty layout: no fields");
+        return shmkit__fail(SHMKIT_EBADLAYOUT, "empty layout: no fields");
     /* Trailing padding, as a C compiler adds it so that arrays of the
      * struct keep every member aligned. */
     layout->size = round_up(layout->size, layout->align);
     if (layout->size > SHMKIT_RECORD_MAX)
-        return sk_fail(SHMKIT_EBADLAYOUT, "record larger than %u bytes", SHMKIT_RECORD_MAX);
+        return shmkit__fail(SHMKIT_EBADLAYOUT, "record larger than %u bytes", SHMKIT_RECORD_MAX);
     return 0;
 }
 
@@ -321,15 +321,15 @@ SHMKIT_API int shmkit_layout_parse(shmkit_layout **layoutp, const char *text)
     shmkit_layout *layout;
     int rc;
 
-    sk_clear_detail();
+    shmkit__clear_detail();
     if (layoutp == NULL)
-        return sk_fail(-EINVAL, "no place to store the layout");
+        return shmkit__fail(-EINVAL, "no place to store the layout");
     *layoutp = NULL;
     if (text == NULL)
-        return sk_null_arg("text");
+        return shmkit__null_arg("text");
     layout = calloc(1, sizeof *layout);
     if (layout == NULL)
-        return sk_fail(-ENOMEM, "cannot allocate a layout");
+        return shmkit__fail(-ENOMEM, "cannot allocate a layout");
     layout->align = 1;
     rc = parse_fields(layout, text);
     if (rc < 0) {
@@ -370,9 +370,9 @@ SHMKIT_API int shmkit_layout_field(const shmkit_layout *layout, size_t index,
 {
     const struct sk_layout_field *f;
 
-    sk_clear_detail();
+    shmkit__clear_detail();
     if (layout == NULL || field == NULL || index >= layout->nfields)
-        return sk_fail(-EINVAL, "no field number %zu", index);
+        return shmkit__fail(-EINVAL, "no field number %zu", index);
     f = &layout->fields[index];
     field->name = f->name;
     field->type = f->type->type;
@@ -384,7 +384,7 @@ SHMKIT_API int shmkit_layout_field(const shmkit_layout *layout, size_t index,
 }
 
 /* Index of the field named [NAME, NAME+LEN), or SHMKIT_ENOFIELD. */
-int sk_layout_find_field(const shmkit_layout *layout, const char *name, size_t len)
+int shmkit__layout_find_field(const shmkit_layout *layout, const char *name, size_t len)
 {
     char q[SK_QUOTE_BUF];
     size_t i;
@@ -393,13 +393,13 @@ int sk_layout_find_field(const shmkit_layout *layout, const char *name, size_t l
         if (strlen(layout->fields[i].name) == len
             && memcmp(layout->fields[i].name, name, len) == 0)
             return (int)i;
-    return sk_fail(SHMKIT_ENOFIELD, "no field \"%s\"", quote(q, name, len));
+    return shmkit__fail(SHMKIT_ENOFIELD, "no field \"%s\"", quote(q, name, len));
 }
 
 SHMKIT_API int shmkit_layout_find(const shmkit_layout *layout, const char *name)
 {
-    sk_clear_detail();
+    shmkit__clear_detail();
     if (layout == NULL || name == NULL)
-        return sk_fail(-EINVAL, "no layout or no name");
-    return sk_layout_find_field(layout, name, strlen(name));
+        return shmkit__fail(-EINVAL, "no layout or no name");
+    return shmkit__layout_find_field(layout, name, strlen(name));
 }

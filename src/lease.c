@@ -97,7 +97,7 @@ static void lease_of(struct sk_seg *seg, enum sk_lease_role role, struct lease *
  * -1 unknown.  The asker is attached once itself (its handle). */
 static int attached_by_others(const struct sk_seg *seg)
 {
-    long n = sk_seg_nattch(seg);
+    long n = shmkit__seg_nattch(seg);
 
     return n < 0 ? -1 : n > 1;
 }
@@ -108,15 +108,15 @@ static int holder_alive(const struct sk_seg *seg, const struct holder *h, int lo
 {
     if (lock == SK_LOCK_HELD)
         return 1;
-    if (sk_pidns_is_mine(h->pidns)) {
-        if (sk_proc_alive((long)h->pid, h->token))
+    if (shmkit__pidns_is_mine(h->pidns)) {
+        if (shmkit__proc_alive((long)h->pid, h->token))
             return 1;
         /* Token 0 where tokens exist: a holder between its CAS and its
          * stores, whose namespace is not recorded yet.  If it took a lock,
          * LOCK said so; without one, on a system with namespaces, its pid
          * may be another namespace's. */
-        if (h->token == 0 && h->pidns == 0 && lock == SK_LOCK_NONE && sk_self_token() != 0 &&
-            sk_pidns_self() != 0)
+        if (h->token == 0 && h->pidns == 0 && lock == SK_LOCK_NONE && shmkit__self_token() != 0 &&
+            shmkit__pidns_self() != 0)
             return attached_by_others(seg) == 1;
         return 0;
     }
@@ -173,20 +173,20 @@ static int is_me(const struct holder *h, uint32_t me, uint32_t my_token, uint32_
 static int busy(const struct lease *l, const struct holder *h, uint32_t my_ns)
 {
     if (h->pid == 0)
-        return sk_fail(SHMKIT_EBUSY, "another process is becoming the %s", l->name);
-    if (is_me(h, (uint32_t)getpid(), sk_self_token(), my_ns))
-        return sk_fail(SHMKIT_EBUSY, "this process (pid %lu) is already the %s",
+        return shmkit__fail(SHMKIT_EBUSY, "another process is becoming the %s", l->name);
+    if (is_me(h, (uint32_t)getpid(), shmkit__self_token(), my_ns))
+        return shmkit__fail(SHMKIT_EBUSY, "this process (pid %lu) is already the %s",
                        (unsigned long)h->pid, l->name);
-    if (!sk_pidns_is_mine(h->pidns))
-        return sk_fail(SHMKIT_EBUSY, "pid %lu of another PID namespace is the %s",
+    if (!shmkit__pidns_is_mine(h->pidns))
+        return shmkit__fail(SHMKIT_EBUSY, "pid %lu of another PID namespace is the %s",
                        (unsigned long)h->pid, l->name);
-    return sk_fail(SHMKIT_EBUSY, "pid %lu is the %s", (unsigned long)h->pid, l->name);
+    return shmkit__fail(SHMKIT_EBUSY, "pid %lu is the %s", (unsigned long)h->pid, l->name);
 }
 
 /* The word protocol, with LOCK what the lease lock says of others. */
 static int acquire_words(struct sk_seg *seg, const struct lease *l, int lock)
 {
-    uint32_t me = (uint32_t)getpid(), my_token = sk_self_token(), my_ns = sk_pidns_self();
+    uint32_t me = (uint32_t)getpid(), my_token = shmkit__self_token(), my_ns = shmkit__pidns_self();
     struct holder h;
     int attempt;
 
@@ -207,31 +207,31 @@ static int acquire_words(struct sk_seg *seg, const struct lease *l, int lock)
         if (take_over(l, &h, me, my_token, my_ns))
             return 0;
     }
-    return sk_fail(SHMKIT_EBUSY, "%s lease contended", l->name);
+    return shmkit__fail(SHMKIT_EBUSY, "%s lease contended", l->name);
 }
 
-int sk_lease_acquire(struct sk_seg *seg, enum sk_lease_role role)
+int shmkit__lease_acquire(struct sk_seg *seg, enum sk_lease_role role)
 {
     struct lease l;
     struct holder h;
     int lock, rc;
 
     lease_of(seg, role, &l);
-    lock = sk_seg_lock(seg, l.lock);
+    lock = shmkit__seg_lock(seg, l.lock);
     if (lock == SHMKIT_EBUSY) {
         load_holder(&l, &h);
-        return busy(&l, &h, sk_pidns_self());
+        return busy(&l, &h, shmkit__pidns_self());
     }
     if (lock < 0)
         return lock;
     /* Holding the lock, no other lock holder exists: LOCK_FREE. */
     rc = acquire_words(seg, &l, lock == 0 ? SK_LOCK_FREE : SK_LOCK_NONE);
     if (rc < 0 && lock == 0)
-        sk_seg_unlock(seg, l.lock);
+        shmkit__seg_unlock(seg, l.lock);
     return rc;
 }
 
-void sk_lease_release(struct sk_seg *seg, enum sk_lease_role role)
+void shmkit__lease_release(struct sk_seg *seg, enum sk_lease_role role)
 {
     uint32_t me = (uint32_t)getpid();
     struct lease l;
@@ -239,15 +239,15 @@ void sk_lease_release(struct sk_seg *seg, enum sk_lease_role role)
     lease_of(seg, role, &l);
     /* Taken over meanwhile, or the same pid in another namespace: it is
      * not ours to clear. */
-    if (sk_load(l.pid, SK_RELAXED) == me && sk_pidns_is_mine(sk_load(l.pidns, SK_RELAXED))) {
+    if (sk_load(l.pid, SK_RELAXED) == me && shmkit__pidns_is_mine(sk_load(l.pidns, SK_RELAXED))) {
         sk_store(l.token, 0, SK_RELAXED);
         sk_store(l.pidns, 0, SK_RELAXED);
         sk_cas(l.pid, &me, 0);
     }
-    sk_seg_unlock(seg, l.lock);
+    shmkit__seg_unlock(seg, l.lock);
 }
 
-void sk_lease_describe(struct sk_seg *seg, enum sk_lease_role role, struct sk_holder_info *out)
+void shmkit__lease_describe(struct sk_seg *seg, enum sk_lease_role role, struct sk_holder_info *out)
 {
     struct lease l;
     struct holder h;
@@ -255,23 +255,23 @@ void sk_lease_describe(struct sk_seg *seg, enum sk_lease_role role, struct sk_ho
     lease_of(seg, role, &l);
     load_holder(&l, &h);
     out->pid = (long)h.pid;
-    out->other_pidns = !sk_pidns_is_mine(h.pidns);
-    out->alive = h.pid == 0 ? -1 : holder_alive(seg, &h, sk_seg_lock_probe(seg, l.lock));
+    out->other_pidns = !shmkit__pidns_is_mine(h.pidns);
+    out->alive = h.pid == 0 ? -1 : holder_alive(seg, &h, shmkit__seg_lock_probe(seg, l.lock));
 }
 
-void sk_creator_describe(struct sk_seg *seg, int owned_or_half, struct sk_holder_info *out)
+void shmkit__creator_describe(struct sk_seg *seg, int owned_or_half, struct sk_holder_info *out)
 {
     struct sk_header hdr;
     struct holder h;
     int lock;
 
     /* The static line, as far as the creator got (untrusted numbers). */
-    sk_racy_copy(&hdr, seg->base, offsetof(struct sk_header, checksum));
+    shmkit__racy_copy(&hdr, seg->base, offsetof(struct sk_header, checksum));
     h.pid = hdr.creator_pid;
-    h.token = sk_token_from_start(hdr.creator_start);
+    h.token = shmkit__token_from_start(hdr.creator_start);
     h.pidns = hdr.creator_pidns;
     out->pid = (long)h.pid;
-    out->other_pidns = !sk_pidns_is_mine(h.pidns);
+    out->other_pidns = !shmkit__pidns_is_mine(h.pidns);
     if (h.pid == 0) {
         out->alive = -1;
         return;
@@ -280,11 +280,11 @@ void sk_creator_describe(struct sk_seg *seg, int owned_or_half, struct sk_holder
      * owned or half-created segment that is what "the creator is alive"
      * must mean; for a persistent one the creator may live on without it,
      * which only its pid could tell, and only in our namespace. */
-    lock = sk_seg_lock_probe(seg, SK_LOCK_CREATOR);
+    lock = shmkit__seg_lock_probe(seg, SK_LOCK_CREATOR);
     if (lock == SK_LOCK_HELD)
         out->alive = 1;
     else if (!out->other_pidns)
-        out->alive = sk_proc_alive((long)h.pid, h.token);
+        out->alive = shmkit__proc_alive((long)h.pid, h.token);
     else if (owned_or_half)
         out->alive = holder_alive(seg, &h, lock);
     else

@@ -17,8 +17,8 @@ enum sk_lease_role { SK_LEASE_WRITER, SK_LEASE_CONSUMER };
  * success, SHMKIT_EBUSY (detail names the holder) if a live process holds
  * it.  A dead holder's lease is taken over, in any PID namespace where
  * the system can tell (lease.c). */
-int sk_lease_acquire(struct sk_seg *seg, enum sk_lease_role role);
-void sk_lease_release(struct sk_seg *seg, enum sk_lease_role role);
+int shmkit__lease_acquire(struct sk_seg *seg, enum sk_lease_role role);
+void shmkit__lease_release(struct sk_seg *seg, enum sk_lease_role role);
 
 /* What an observer knows of a lease holder or of the creator. */
 struct sk_holder_info {
@@ -26,10 +26,10 @@ struct sk_holder_info {
     int alive;       /* 1 alive, 0 dead, -1 unknown or none */
     int other_pidns; /* 1 if the process is in another PID namespace */
 };
-void sk_lease_describe(struct sk_seg *seg, enum sk_lease_role role, struct sk_holder_info *out);
+void shmkit__lease_describe(struct sk_seg *seg, enum sk_lease_role role, struct sk_holder_info *out);
 /* The creator recorded in SEG's header (untrusted, as far as the creator
  * got); OWNED_OR_HALF: the segment is owned by its creator or not yet
  * complete, so that the creating handle's end is the creator's end. */
-void sk_creator_describe(struct sk_seg *seg, int owned_or_half, struct sk_holder_info *out);
+void shmkit__creator_describe(struct sk_seg *seg, int owned_or_half, struct sk_holder_info *out);
 
 #endif /* SHMKIT_LEASE_H */

@@ -11,7 +11,7 @@
  * unshare -p).  kill() looks a pid up in the caller's namespace, /proc in
  * the namespace of the proc mount, which may be another one (unshare -p
  * without --mount-proc).  So this file also names the caller's namespace
- * (sk_pidns_self) and reads the caller's own start time through
+ * (shmkit__pidns_self) and reads the caller's own start time through
  * /proc/self, which is right whatever namespace /proc shows; other pids
  * are looked up in /proc only when /proc shows the caller's namespace.
  * lease.c never judges a pid recorded in another namespace by its number.
@@ -48,7 +48,7 @@
 #endif
 #endif
 
-int sk_proc_exists(long pid)
+int shmkit__proc_exists(long pid)
 {
     if (pid <= 0 || pid > INT_MAX)
         return 0;
@@ -161,21 +161,17 @@ static uint64_t start_time_sysctl(long pid, int *zombie)
         return 0;
     *zombie = SK_KP_ZOMBIE(kp);
     return (uint64_t)kp.ki_start.tv_sec * 1000000u + (uint64_t)kp.ki_start.tv_usec;
-#elif defined(__NetBSD__)
+#elif defined(__NetBSD__) || defined(__OpenBSD__)
 #define SK_KP_STAT p_stat
+    /* One sysctl; NetBSD names its version of it kinfo_proc2. */
+#if defined(__NetBSD__)
     struct kinfo_proc2 kp;
-    size_t len = sizeof kp;
     int mib[6] = {CTL_KERN, KERN_PROC2, KERN_PROC_PID, (int)pid, (int)sizeof kp, 1};
-
-    if (sysctl(mib, 6, &kp, &len, NULL, 0) != 0 || len != sizeof kp)
-        return 0;
-    *zombie = SK_KP_ZOMBIE(kp);
-    return (uint64_t)kp.p_ustart_sec * 1000000u + (uint64_t)kp.p_ustart_usec;
-#elif defined(__OpenBSD__)
-#define SK_KP_STAT p_stat
+#else
     struct kinfo_proc kp;
-    size_t len = sizeof kp;
     int mib[6] = {CTL_KERN, KERN_PROC, KERN_PROC_PID, (int)pid, (int)sizeof kp, 1};
+#endif
+    size_t len = sizeof kp;
 
     if (sysctl(mib, 6, &kp, &len, NULL, 0) != 0 || len != sizeof kp)
         return 0;
@@ -215,7 +211,7 @@ static int proc_zombie(long pid)
 #endif
 }
 
-uint64_t sk_proc_start_time(long pid)
+uint64_t shmkit__proc_start_time(long pid)
 {
     if (pid <= 0 || pid > INT_MAX)
         return 0;
@@ -230,7 +226,7 @@ uint64_t sk_proc_start_time(long pid)
 #endif
 }
 
-uint32_t sk_token_from_start(uint64_t start)
+uint32_t shmkit__token_from_start(uint64_t start)
 {
     uint32_t token;
 
@@ -240,33 +236,33 @@ uint32_t sk_token_from_start(uint64_t start)
     return token != 0 ? token : 1;
 }
 
-uint32_t sk_proc_start_token(long pid)
+uint32_t shmkit__proc_start_token(long pid)
 {
-    return sk_token_from_start(sk_proc_start_time(pid));
+    return shmkit__token_from_start(shmkit__proc_start_time(pid));
 }
 
-int sk_proc_alive(long pid, uint32_t token)
+int shmkit__proc_alive(long pid, uint32_t token)
 {
     uint32_t now;
 
-    if (!sk_proc_exists(pid) || proc_zombie(pid))
+    if (!shmkit__proc_exists(pid) || proc_zombie(pid))
         return 0;
     if (token == 0)
         return 1;
-    now = sk_proc_start_token(pid);
+    now = shmkit__proc_start_token(pid);
     /* Unknown now (e.g. /proc hidden): trust the pid. */
     return now == 0 || now == token;
 }
 
-uint32_t sk_self_token(void)
+uint32_t shmkit__self_token(void)
 {
-    return sk_proc_start_token((long)getpid());
+    return shmkit__proc_start_token((long)getpid());
 }
 
 /* Linux names a PID namespace by the inode (on the nsfs device) of
  * /proc/self/ns/pid.  Those inodes are 32-bit numbers (proc_inum); a wider
  * one is folded with its device into a 32-bit id that is never 0. */
-uint32_t sk_pidns_self(void)
+uint32_t shmkit__pidns_self(void)
 {
 #if defined(__linux__) && !defined(SHMKIT_PORTABLE_PROFILE)
     struct stat st;
@@ -286,12 +282,12 @@ uint32_t sk_pidns_self(void)
 #endif
 }
 
-int sk_pidns_is_mine(uint32_t ns)
+int shmkit__pidns_is_mine(uint32_t ns)
 {
-    return ns == 0 || ns == sk_pidns_self();
+    return ns == 0 || ns == shmkit__pidns_self();
 }
 
-uint64_t sk_monotonic_ns(void)
+uint64_t shmkit__monotonic_ns(void)
 {
     struct timespec ts;
 
@@ -299,7 +295,7 @@ uint64_t sk_monotonic_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-void sk_sleep_ns(uint64_t ns)
+void shmkit__sleep_ns(uint64_t ns)
 {
     struct timespec ts;
 

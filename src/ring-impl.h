@@ -74,14 +74,14 @@ static inline uint32_t to_end(const shmkit_ring *ring, uint32_t pos)
     return ring->cap - (pos & ring->mask);
 }
 
-/* Milliseconds left until DEADLINE (0: none) for sk_wait_changed. */
+/* Milliseconds left until DEADLINE (0: none) for shmkit__wait_changed. */
 static inline int remaining_ms(uint64_t deadline, int timeout_ms)
 {
     uint64_t now;
 
     if (timeout_ms <= 0)
         return timeout_ms;
-    now = sk_monotonic_ns();
+    now = shmkit__monotonic_ns();
     if (now >= deadline)
         return 0;
     return (int)((deadline - now + 999999u) / 1000000u);
@@ -89,7 +89,7 @@ static inline int remaining_ms(uint64_t deadline, int timeout_ms)
 
 static inline uint64_t deadline_of(int timeout_ms)
 {
-    return timeout_ms > 0 ? sk_monotonic_ns() + (uint64_t)timeout_ms * 1000000u : 0;
+    return timeout_ms > 0 ? shmkit__monotonic_ns() + (uint64_t)timeout_ms * 1000000u : 0;
 }
 
 /* What a wait that found nothing returns when the time is up. */
@@ -108,12 +108,12 @@ static inline void put_frame(shmkit_ring *ring, uint32_t pos, uint32_t len, uint
     f.len = len;
     f.flags = flags;
     f.seq = seq;
-    sk_racy_write(at(ring, pos), &f, sizeof f);
+    shmkit__racy_write(at(ring, pos), &f, sizeof f);
 }
 
 static inline void get_frame(const shmkit_ring *ring, uint32_t pos, struct sk_frame *f)
 {
-    sk_racy_copy(f, at(ring, pos), sizeof *f);
+    shmkit__racy_copy(f, at(ring, pos), sizeof *f);
 }
 
 /* Handles are for one thread at a time.  Every call that moves a handle's
@@ -132,7 +132,7 @@ static inline void get_frame(const shmkit_ring *ring, uint32_t pos, struct sk_fr
  * allow it. */
 static inline int in_use(void)
 {
-    return sk_fail(-EINVAL, "the handle is in use by another thread "
+    return shmkit__fail(-EINVAL, "the handle is in use by another thread "
                             "(a handle is for one thread at a time)");
 }
 
@@ -141,8 +141,8 @@ static inline int in_use(void)
 static inline int null_args(const shmkit_ring *ring, const char *missing)
 {
     if (ring == NULL)
-        return sk_null_arg("ring");
-    return missing != NULL ? sk_null_arg(missing) : 0;
+        return shmkit__null_arg("ring");
+    return missing != NULL ? shmkit__null_arg(missing) : 0;
 }
 
 static inline int enter_call(shmkit_ring *ring, const char *missing)
@@ -192,14 +192,14 @@ static inline void resync(shmkit_ring *ring)
 /* The frame at POS as far as it can be checked without knowing whether it
  * was overwritten: SHMKIT_ECORRUPT if it cannot be a frame.  On success
  * *SIZE is the bytes it takes, pad or message. */
-int sk_ring_check_frame(const shmkit_ring *ring, uint32_t pos, uint32_t head,
+int shmkit__ring_check_frame(const shmkit_ring *ring, uint32_t pos, uint32_t head,
                         const struct sk_frame *f, uint32_t *size);
 /* Errors about the caller's misuse must not read as damage: 1, with
  * SHMKIT_ENOTHOLDER and a detail, if the shared cursor WHAT has moved
  * from MINE, where this handle left it, to SHARED consistently with HEAD
  * and TAIL, so that another process DID what this handle's lease holder
  * does; 0 otherwise (see ring.c). */
-int sk_ring_moved_on(const shmkit_ring *ring, uint32_t mine, uint32_t shared, uint32_t head,
+int shmkit__ring_moved_on(const shmkit_ring *ring, uint32_t mine, uint32_t shared, uint32_t head,
                      uint32_t tail, const char *what, const char *did);
 
 #endif /* SHMKIT_RING_IMPL_H */

@@ -15,7 +15,7 @@ static int consumer_state_disagrees(const shmkit_ring *ring)
     uint32_t tail = sk_load(&ring->hdr->tail, SK_ACQUIRE);
     uint32_t head = sk_load(&ring->hdr->head, SK_ACQUIRE);
 
-    return sk_ring_moved_on(ring, ring->pos, tail, head, tail,
+    return shmkit__ring_moved_on(ring, ring->pos, tail, head, tail,
                             "the consumer cursor in the segment",
                             "consumed as this handle's consumer");
 }
@@ -25,21 +25,21 @@ static int consumer_state_disagrees(const shmkit_ring *ring)
  * segment has none and is left to poll (wait.h). */
 static int wait_for_data(shmkit_ring *ring, uint32_t seen, uint64_t deadline, int timeout_ms)
 {
-    struct sk_header *rw = sk_seg_waiter_view(&ring->h.seg);
+    struct sk_header *rw = shmkit__seg_waiter_view(&ring->h.seg);
     int left = remaining_ms(deadline, timeout_ms);
     int rc;
 
     if (left == 0)
-        return sk_wait_failure(expired(timeout_ms), "message");
-    sk_clear_detail();
+        return shmkit__wait_failure(expired(timeout_ms), "message");
+    shmkit__clear_detail();
     /* In slices, so that a segment that shrank is noticed without a
      * publication: the end of a slice is a spurious wake-up. */
-    rc = sk_wait_changed(&ring->ws, SK_WAIT_IDX_DATA, rw != NULL ? &rw->head : &ring->hdr->head,
+    rc = shmkit__wait_changed(&ring->ws, SK_WAIT_IDX_DATA, rw != NULL ? &rw->head : &ring->hdr->head,
                          seen, rw != NULL ? &rw->waiters : NULL, sk_idle_slice(left),
-                         sk_wait_mode_get());
+                         shmkit__wait_mode_get());
     if (rc < 0 && rc != -ETIMEDOUT)
-        return sk_wait_failure(rc, "message");
-    return sk_seg_verdict(&ring->h.seg, 0);
+        return shmkit__wait_failure(rc, "message");
+    return shmkit__seg_verdict(&ring->h.seg, 0);
 }
 
 /* Account for the message number of a frame just read. */
@@ -47,7 +47,7 @@ static int check_sequence(shmkit_ring *ring, uint64_t seq)
 {
     if (ring->seq_known && seq != ring->seq) {
         if (ring->policy == SHMKIT_RING_BLOCK || seq < ring->seq)
-            return sk_fail(SHMKIT_ECORRUPT, "message %llu where %llu was expected",
+            return shmkit__fail(SHMKIT_ECORRUPT, "message %llu where %llu was expected",
                            (unsigned long long)seq, (unsigned long long)ring->seq);
         ring->lost += seq - ring->seq;
     }
@@ -62,7 +62,7 @@ static void move_cursor(shmkit_ring *ring, uint32_t size)
         struct sk_header *h = ring->hdr;
 
         sk_store(&h->tail, ring->pos, SK_RELEASE);
-        sk_notify(&ring->ws, SK_WAIT_IDX_SPACE, &h->tail, &h->space_waiters);
+        shmkit__notify(&ring->ws, SK_WAIT_IDX_SPACE, &h->tail, &h->space_waiters);
     }
 }
 
@@ -103,7 +103,7 @@ static int next_frame(shmkit_ring *ring, void *buf, size_t buflen, struct sk_fra
         }
         if ((uint32_t)(head - ring->pos) > ring->cap) {
             if (ring->policy == SHMKIT_RING_BLOCK)
-                return sk_fail(SHMKIT_ECORRUPT, "head %lu and cursor %lu out of range",
+                return shmkit__fail(SHMKIT_ECORRUPT, "head %lu and cursor %lu out of range",
                                (unsigned long)head, (unsigned long)ring->pos);
             resync(ring);
             continue;
@@ -111,15 +111,15 @@ static int next_frame(shmkit_ring *ring, void *buf, size_t buflen, struct sk_fra
         if (!aligned(ring->pos)) {
             if (ring->policy == SHMKIT_RING_BLOCK || !aligned(sk_load(&ring->hdr->oldest,
                                                                       SK_ACQUIRE)))
-                return sk_fail(SHMKIT_ECORRUPT, "cursor %lu is not on a frame boundary",
+                return shmkit__fail(SHMKIT_ECORRUPT, "cursor %lu is not on a frame boundary",
                                (unsigned long)ring->pos);
             resync(ring);
             continue;
         }
         get_frame(ring, ring->pos, f);
-        rc = sk_ring_check_frame(ring, ring->pos, head, f, size);
+        rc = shmkit__ring_check_frame(ring, ring->pos, head, f, size);
         if (rc == 0 && !(f->flags & SK_FRAME_PAD) && buf != NULL && f->len <= buflen) {
-            sk_racy_copy(buf, at(ring, ring->pos + SK_FRAME_HDR), f->len);
+            shmkit__racy_copy(buf, at(ring, ring->pos + SK_FRAME_HDR), f->len);
             copied = 1;
         }
         if (ring->policy == SHMKIT_RING_OVERWRITE && overwritten(ring, ring->pos)) {
@@ -134,12 +134,12 @@ static int next_frame(shmkit_ring *ring, void *buf, size_t buflen, struct sk_fra
             continue;
         }
         if (buf != NULL && !copied)
-            return sk_fail(-EMSGSIZE, "message of %lu bytes, buffer of %zu",
+            return shmkit__fail(-EMSGSIZE, "message of %lu bytes, buffer of %zu",
                            (unsigned long)f->len, buflen);
         rc = check_sequence(ring, f->seq);
         return rc < 0 ? rc : 0;
     }
-    return sk_fail(SHMKIT_ECONTENDED, "lapped by the writer %d times", RESYNC_ATTEMPTS);
+    return shmkit__fail(SHMKIT_ECONTENDED, "lapped by the writer %d times", RESYNC_ATTEMPTS);
 }
 
 /* Move past the message just read. */
@@ -164,11 +164,11 @@ static int reader_failure(const shmkit_ring *ring, int rc)
 static int check_reader(const shmkit_ring *ring)
 {
     if (ring->role == ROLE_WRITER)
-        return sk_fail(-EPERM, "the writer's handle cannot read");
+        return shmkit__fail(-EPERM, "the writer's handle cannot read");
     if (ring->role == ROLE_CONSUMER && !sk_same_process(ring->h.fork_gen))
-        return sk_not_holder("consumer");
+        return shmkit__not_holder("consumer");
     if (ring->peeked)
-        return sk_fail(-EINVAL, "a peeked message is not released yet");
+        return shmkit__fail(-EINVAL, "a peeked message is not released yet");
     return 0;
 }
 
@@ -184,7 +184,7 @@ static int recv_message(shmkit_ring *ring, void *buf, size_t len, int timeout_ms
                     timeout_ms);
     /* Zeros from a mapping replaced because the object shrank can make a
      * frame (length 0) that passes the checks: the verdict tells. */
-    rc = sk_seg_verdict(&ring->h.seg, rc);
+    rc = shmkit__seg_verdict(&ring->h.seg, rc);
     if (rc < 0)
         return reader_failure(ring, rc);
     advance(ring, f.seq, size);
@@ -199,7 +199,7 @@ static int peek_message(shmkit_ring *ring, const void **ptr, int timeout_ms)
 
     if (rc < 0)
         return rc;
-    rc = sk_seg_verdict(&ring->h.seg, next_frame(ring, NULL, 0, &f, &size, timeout_ms));
+    rc = shmkit__seg_verdict(&ring->h.seg, next_frame(ring, NULL, 0, &f, &size, timeout_ms));
     if (rc < 0)
         return reader_failure(ring, rc);
     ring->peeked = 1;
@@ -215,19 +215,19 @@ static int release_message(shmkit_ring *ring)
     int lost;
 
     if (ring->role == ROLE_WRITER)
-        return sk_fail(-EPERM, "the writer's handle cannot read");
+        return shmkit__fail(-EPERM, "the writer's handle cannot read");
     if (ring->role == ROLE_CONSUMER && !sk_same_process(ring->h.fork_gen))
-        return sk_not_holder("consumer");
+        return shmkit__not_holder("consumer");
     if (!ring->peeked)
-        return sk_fail(-EINVAL, "nothing peeked");
+        return shmkit__fail(-EINVAL, "nothing peeked");
     ring->peeked = 0;
     lost = ring->policy == SHMKIT_RING_OVERWRITE && overwritten(ring, ring->peek_pos);
     advance(ring, ring->peek_seq, ring->peek_size);
     /* The bytes read through the pointer may have been zeros since the
      * object shrank: that is worse than overwritten. */
-    if (sk_seg_verdict(&ring->h.seg, 0) < 0)
+    if (shmkit__seg_verdict(&ring->h.seg, 0) < 0)
         return SHMKIT_ECORRUPT;
-    return lost ? sk_fail(SHMKIT_EOVERWRITTEN, "message %llu overwritten while peeked",
+    return lost ? shmkit__fail(SHMKIT_EOVERWRITTEN, "message %llu overwritten while peeked",
                           (unsigned long long)ring->peek_seq)
                 : 0;
 }

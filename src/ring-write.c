@@ -16,7 +16,7 @@ static int writer_state_disagrees(const shmkit_ring *ring, uint32_t tail)
 {
     uint32_t head = sk_load(&ring->hdr->head, SK_ACQUIRE);
 
-    return sk_ring_moved_on(ring, ring->w_head, head, head, tail, "the ring's head",
+    return shmkit__ring_moved_on(ring, ring->w_head, head, head, tail, "the ring's head",
                             "wrote as this handle's writer");
 }
 
@@ -46,11 +46,11 @@ static int wait_for_space(shmkit_ring *ring, uint32_t need, int timeout_ms)
 
         if (used > ring->cap) {
             /* Zeros of a shrunk object first, then misuse, then damage. */
-            if ((rc = sk_seg_verdict(&ring->h.seg, 0)) < 0)
+            if ((rc = shmkit__seg_verdict(&ring->h.seg, 0)) < 0)
                 return rc;
             return writer_state_disagrees(ring, tail)
                        ? SHMKIT_ENOTHOLDER
-                       : sk_fail(SHMKIT_ECORRUPT, "consumer cursor %lu out of range",
+                       : shmkit__fail(SHMKIT_ECORRUPT, "consumer cursor %lu out of range",
                                  (unsigned long)tail);
         }
         ring->w_tail = tail;
@@ -60,15 +60,15 @@ static int wait_for_space(shmkit_ring *ring, uint32_t need, int timeout_ms)
             deadline = deadline_of(timeout_ms);
         left = remaining_ms(deadline, timeout_ms);
         if (left == 0)
-            return sk_wait_failure(expired(timeout_ms), "free space");
-        sk_clear_detail();
+            return shmkit__wait_failure(expired(timeout_ms), "free space");
+        shmkit__clear_detail();
         /* In slices, as wait_for_data; the deadline is checked above. */
-        rc = sk_wait_changed(&ring->ws, SK_WAIT_IDX_SPACE, &ring->hdr->tail, tail,
+        rc = shmkit__wait_changed(&ring->ws, SK_WAIT_IDX_SPACE, &ring->hdr->tail, tail,
                              &ring->hdr->space_waiters, sk_idle_slice(left),
-                             sk_wait_mode_get());
+                             shmkit__wait_mode_get());
         if (rc < 0 && rc != -ETIMEDOUT)
-            return sk_wait_failure(rc, "free space");
-        if ((rc = sk_seg_verdict(&ring->h.seg, 0)) < 0)
+            return shmkit__wait_failure(rc, "free space");
+        if ((rc = shmkit__seg_verdict(&ring->h.seg, 0)) < 0)
             return rc;
     }
 }
@@ -113,13 +113,13 @@ static int make_room(shmkit_ring *ring, size_t len, int timeout_ms, uint32_t *fr
     int rc;
 
     if (ring->role != ROLE_WRITER)
-        return sk_fail(-EPERM, "handle was not opened as the writer");
+        return shmkit__fail(-EPERM, "handle was not opened as the writer");
     if (!sk_same_process(ring->h.fork_gen))
-        return sk_not_holder("writer");
+        return shmkit__not_holder("writer");
     if (ring->reserved)
-        return sk_fail(-EINVAL, "a reserved message is not committed yet");
+        return shmkit__fail(-EINVAL, "a reserved message is not committed yet");
     if (len > ring->max_message)
-        return sk_fail(-EMSGSIZE, "message of %zu bytes, the ring takes at most %lu", len,
+        return shmkit__fail(-EMSGSIZE, "message of %zu bytes, the ring takes at most %lu", len,
                        (unsigned long)ring->max_message);
     fsize = frame_size((uint32_t)len);
     need = space_needed(ring, fsize);
@@ -154,26 +154,26 @@ static void publish(shmkit_ring *ring, uint32_t pos, uint32_t len)
     sk_store(&h->newest, pos, SK_RELAXED);
     sk_store(&h->seq_lo, (uint32_t)ring->w_seq, SK_RELAXED);
     sk_store(&h->seq_hi, (uint32_t)(ring->w_seq >> 32), SK_RELAXED);
-    sk_notify(&ring->ws, SK_WAIT_IDX_DATA, &h->head, &h->waiters);
+    shmkit__notify(&ring->ws, SK_WAIT_IDX_DATA, &h->head, &h->waiters);
 }
 
 static int send_message(shmkit_ring *ring, const void *msg, size_t len, int timeout_ms)
 {
     uint32_t pos;
-    int rc = sk_seg_verdict(&ring->h.seg, make_room(ring, len, timeout_ms, &pos));
+    int rc = shmkit__seg_verdict(&ring->h.seg, make_room(ring, len, timeout_ms, &pos));
 
     if (rc < 0)
         return rc;
-    sk_racy_write(at(ring, pos + SK_FRAME_HDR), msg, len);
+    shmkit__racy_write(at(ring, pos + SK_FRAME_HDR), msg, len);
     publish(ring, pos, (uint32_t)len);
     /* Into private zero pages if the object shrank: nobody saw it. */
-    return sk_seg_verdict(&ring->h.seg, 0);
+    return shmkit__seg_verdict(&ring->h.seg, 0);
 }
 
 static int reserve_message(shmkit_ring *ring, void **ptr, size_t len, int timeout_ms)
 {
     uint32_t pos;
-    int rc = sk_seg_verdict(&ring->h.seg, make_room(ring, len, timeout_ms, &pos));
+    int rc = shmkit__seg_verdict(&ring->h.seg, make_room(ring, len, timeout_ms, &pos));
 
     if (rc < 0)
         return rc;
@@ -187,19 +187,19 @@ static int reserve_message(shmkit_ring *ring, void **ptr, size_t len, int timeou
 static int commit_message(shmkit_ring *ring, size_t len)
 {
     if (ring->role != ROLE_WRITER)
-        return sk_fail(-EPERM, "handle was not opened as the writer");
+        return shmkit__fail(-EPERM, "handle was not opened as the writer");
     if (!sk_same_process(ring->h.fork_gen))
-        return sk_not_holder("writer");
+        return shmkit__not_holder("writer");
     if (!ring->reserved)
-        return sk_fail(-EINVAL, "nothing reserved");
+        return shmkit__fail(-EINVAL, "nothing reserved");
     if (len > ring->r_len)
-        return sk_fail(-EINVAL, "commit of %zu bytes after reserving %lu", len,
+        return shmkit__fail(-EINVAL, "commit of %zu bytes after reserving %lu", len,
                        (unsigned long)ring->r_len);
     ring->reserved = 0;
     publish(ring, ring->r_frame, (uint32_t)len);
     /* The message, written through the pointer, went to private zero
      * pages if the object shrank meanwhile. */
-    return sk_seg_verdict(&ring->h.seg, 0);
+    return shmkit__seg_verdict(&ring->h.seg, 0);
 }
 
 SHMKIT_API int shmkit_ring_send(shmkit_ring *ring, const void *msg, size_t len, int timeout_ms)

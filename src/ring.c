@@ -49,7 +49,7 @@
  * child the fork handler did not see, or a process that wrote the
  * cursors), and that is reported as SHMKIT_ENOTHOLDER, not as
  * SHMKIT_ECORRUPT.  Only failures pay for this. */
-int sk_ring_moved_on(const shmkit_ring *ring, uint32_t mine, uint32_t shared, uint32_t head,
+int shmkit__ring_moved_on(const shmkit_ring *ring, uint32_t mine, uint32_t shared, uint32_t head,
                      uint32_t tail, const char *what, const char *did)
 {
     uint32_t moved = shared - mine;
@@ -57,7 +57,7 @@ int sk_ring_moved_on(const shmkit_ring *ring, uint32_t mine, uint32_t shared, ui
     if (!aligned(head) || !aligned(tail) || (uint32_t)(head - tail) > ring->cap || moved == 0 ||
         moved > (uint32_t)(head - mine))
         return 0;
-    sk_fail(SHMKIT_ENOTHOLDER,
+    shmkit__fail(SHMKIT_ENOTHOLDER,
             "%s is %lu, not %lu where this handle left it: another process %s "
             "(a copy of the handle?)",
             what, (unsigned long)shared, (unsigned long)mine, did);
@@ -66,23 +66,23 @@ int sk_ring_moved_on(const shmkit_ring *ring, uint32_t mine, uint32_t shared, ui
 
 /* The frame at POS as far as it can be checked without knowing whether it
  * was overwritten: SHMKIT_ECORRUPT if it cannot be a frame. */
-int sk_ring_check_frame(const shmkit_ring *ring, uint32_t pos, uint32_t head,
+int shmkit__ring_check_frame(const shmkit_ring *ring, uint32_t pos, uint32_t head,
                         const struct sk_frame *f, uint32_t *size)
 {
     uint32_t avail = head - pos, room = to_end(ring, pos);
 
     if (f->flags & SK_FRAME_PAD) {
         if (f->len != room || room > avail)
-            return sk_fail(SHMKIT_ECORRUPT, "bad pad frame at %lu", (unsigned long)pos);
+            return shmkit__fail(SHMKIT_ECORRUPT, "bad pad frame at %lu", (unsigned long)pos);
         *size = room;
         return 0;
     }
     if (f->flags != 0 || f->len > ring->max_message)
-        return sk_fail(SHMKIT_ECORRUPT, "bad frame at %lu (length %lu)", (unsigned long)pos,
+        return shmkit__fail(SHMKIT_ECORRUPT, "bad frame at %lu (length %lu)", (unsigned long)pos,
                        (unsigned long)f->len);
     *size = frame_size(f->len);
     if (*size > avail || *size > room)
-        return sk_fail(SHMKIT_ECORRUPT, "frame at %lu runs past %s", (unsigned long)pos,
+        return shmkit__fail(SHMKIT_ECORRUPT, "frame at %lu runs past %s", (unsigned long)pos,
                        *size > avail ? "the head" : "the end of the ring");
     return 0;
 }
@@ -108,7 +108,7 @@ static uint64_t sequence_after(const shmkit_ring *ring, uint32_t pos, uint32_t h
         uint32_t size;
 
         get_frame(ring, pos, &f);
-        if (sk_ring_check_frame(ring, pos, head, &f, &size) < 0)
+        if (shmkit__ring_check_frame(ring, pos, head, &f, &size) < 0)
             break;
         if (!(f.flags & SK_FRAME_PAD))
             seq = f.seq + 1;
@@ -129,7 +129,7 @@ static int become_writer(struct sk_handle *handle)
     shmkit_ring *ring = ring_of(handle);
     struct sk_header *h = ring->hdr;
     uint32_t head;
-    int rc = sk_handle_lease(handle, SK_LEASE_WRITER);
+    int rc = shmkit__handle_lease(handle, SK_LEASE_WRITER);
 
     if (rc < 0)
         return rc;
@@ -138,7 +138,7 @@ static int become_writer(struct sk_handle *handle)
     ring->w_reclaim = sk_load(&h->reclaim, SK_RELAXED);
     ring->w_oldest = sk_load(&h->oldest, SK_RELAXED);
     if (!aligned(head))
-        return sk_fail(SHMKIT_ECORRUPT, "head %lu is not on a frame boundary",
+        return shmkit__fail(SHMKIT_ECORRUPT, "head %lu is not on a frame boundary",
                        (unsigned long)head);
     if ((uint32_t)(ring->w_reclaim - head) > ring->cap || !aligned(ring->w_reclaim))
         ring->w_reclaim = head;
@@ -146,7 +146,7 @@ static int become_writer(struct sk_handle *handle)
         ring->w_oldest = head;
     ring->w_seq = sequence_after(ring, sk_load(&h->newest, SK_RELAXED), head);
     ring->w_tail = head - ring->cap; /* "full": the first send loads tail */
-    sk_clear_detail();
+    shmkit__clear_detail();
     return 0;
 }
 
@@ -170,7 +170,7 @@ static void learn_sequence(shmkit_ring *ring)
          * an aligned start keeps every later position aligned. */
         while (rc == 0 && pos != head) {
             get_frame(ring, pos, &f);
-            rc = sk_ring_check_frame(ring, pos, head, &f, &size);
+            rc = shmkit__ring_check_frame(ring, pos, head, &f, &size);
             if (rc == 0 && !(f.flags & SK_FRAME_PAD))
                 break;
             pos += size;
@@ -187,13 +187,13 @@ static void learn_sequence(shmkit_ring *ring)
         ring->seq_known = 1;
         break;
     }
-    sk_clear_detail();
+    shmkit__clear_detail();
 }
 
 static int become_consumer(shmkit_ring *ring)
 {
     struct sk_header *h = ring->hdr;
-    int rc = sk_handle_lease(&ring->h, SK_LEASE_CONSUMER);
+    int rc = shmkit__handle_lease(&ring->h, SK_LEASE_CONSUMER);
 
     if (rc < 0)
         return rc;
@@ -233,7 +233,7 @@ static int attach(struct sk_handle *handle)
     ring->max_message = (uint32_t)v->record_size;
     ring->policy = (v->header_flags & SK_HFLAG_OVERWRITE) ? SHMKIT_RING_OVERWRITE
                                                           : SHMKIT_RING_BLOCK;
-    sk_waitset_attach(&ring->ws, v->wait_mech, v->wait_semid);
+    shmkit__waitset_attach(&ring->ws, v->wait_mech, v->wait_semid);
     return 0;
 }
 
@@ -244,7 +244,7 @@ static int explain_consumer_access(int rc)
     char detail[200];
 
     snprintf(detail, sizeof detail, "%s", shmkit_error_detail());
-    return sk_fail(rc, "consuming a block ring needs write permission%s%s",
+    return shmkit__fail(rc, "consuming a block ring needs write permission%s%s",
                    detail[0] != '\0' ? ": " : "", detail);
 }
 
@@ -254,31 +254,31 @@ static int open_existing(struct sk_handle *handle, const struct sk_spec *spec, u
     int rc;
 
     if (flags & SHMKIT_WRITE) {
-        rc = sk_handle_map(handle, spec, SK_SEG_WRITE | SK_SEG_OWNER_FLAG(flags));
+        rc = shmkit__handle_map(handle, spec, SK_SEG_WRITE | SK_SEG_OWNER_FLAG(flags));
         return rc < 0 ? rc : become_writer(handle);
     }
     /* Only the header tells the policy: map read-only first, and again
      * read-write for a block consumer, which moves the shared cursor. */
-    rc = sk_handle_map(handle, spec, SK_SEG_WAITER | SK_SEG_OWNER_FLAG(flags));
+    rc = shmkit__handle_map(handle, spec, SK_SEG_WAITER | SK_SEG_OWNER_FLAG(flags));
     if (rc < 0)
         return rc;
     if (ring->policy == SHMKIT_RING_OVERWRITE) {
         become_reader(ring, flags);
         return 0;
     }
-    sk_seg_close(&handle->seg);
-    rc = sk_handle_map(handle, spec, SK_SEG_WRITE | SK_SEG_OWNER_FLAG(flags));
+    shmkit__seg_close(&handle->seg);
+    rc = shmkit__handle_map(handle, spec, SK_SEG_WRITE | SK_SEG_OWNER_FLAG(flags));
     if (rc == -EACCES || rc == -EPERM)
         return explain_consumer_access(rc);
     if (rc == 0 && ring->policy != SHMKIT_RING_BLOCK)
-        rc = sk_fail(SHMKIT_EKIND, "ring changed while being opened");
+        rc = shmkit__fail(SHMKIT_EKIND, "ring changed while being opened");
     return rc < 0 ? rc : become_consumer(ring);
 }
 
 static int check_open_flags(unsigned flags)
 {
     if ((flags & SHMKIT_WRITE) && (flags & SHMKIT_FROM_OLDEST))
-        return sk_fail(-EINVAL, "SHMKIT_FROM_OLDEST is for readers, not with SHMKIT_WRITE");
+        return shmkit__fail(-EINVAL, "SHMKIT_FROM_OLDEST is for readers, not with SHMKIT_WRITE");
     return 0;
 }
 
@@ -301,9 +301,9 @@ static uint32_t round_capacity(size_t capacity)
 static int check_options(const struct shmkit_ring_options *options)
 {
     if (options == NULL)
-        return sk_null_arg("options");
+        return shmkit__null_arg("options");
     if (options->size != sizeof *options)
-        return sk_fail(-EINVAL, "ring options of %zu bytes, this library knows %zu: set them "
+        return shmkit__fail(-EINVAL, "ring options of %zu bytes, this library knows %zu: set them "
                        "up with SHMKIT_RING_OPTIONS_INIT or shmkit_ring_options_init",
                        options->size, sizeof *options);
     return 0;
@@ -317,18 +317,18 @@ static int resolve_geometry(const struct shmkit_ring_options *options, uint32_t 
     size_t max_message = options->max_message;
 
     if (options->policy != SHMKIT_RING_BLOCK && options->policy != SHMKIT_RING_OVERWRITE)
-        return sk_fail(-EINVAL, "unknown ring policy %d", options->policy);
+        return shmkit__fail(-EINVAL, "unknown ring policy %d", options->policy);
     if (options->capacity == 0 || options->capacity > SK_RING_MAX_CAPACITY)
-        return sk_fail(SHMKIT_ESIZE, "capacity must be 1 byte .. 1 GiB");
+        return shmkit__fail(SHMKIT_ESIZE, "capacity must be 1 byte .. 1 GiB");
     *cap = round_capacity(options->capacity);
     if (max_message > SK_RING_MAX_CAPACITY / 2 - SK_FRAME_HDR)
-        return sk_fail(SHMKIT_ESIZE,
+        return shmkit__fail(SHMKIT_ESIZE,
                        "messages of %zu bytes are larger than any ring can hold (%u at most)",
                        max_message, (unsigned)(SK_RING_MAX_CAPACITY / 2 - SK_FRAME_HDR));
     if (max_message == 0)
         max_message = *cap / 2 - SK_FRAME_HDR;
     if (max_message > *cap / 2 - SK_FRAME_HDR)
-        return sk_fail(SHMKIT_ESIZE, "messages of %zu bytes need a capacity of at least %zu",
+        return shmkit__fail(SHMKIT_ESIZE, "messages of %zu bytes need a capacity of at least %zu",
                        max_message, (max_message + SK_FRAME_HDR) * 2);
     *max = (uint32_t)max_message;
     return 0;
@@ -359,10 +359,10 @@ static int match(const struct sk_handle *handle, const struct sk_header_params *
                                                               : SHMKIT_RING_BLOCK;
 
     if (ring->policy != policy)
-        return sk_fail(SHMKIT_EKIND, "ring has the %s policy",
+        return shmkit__fail(SHMKIT_EKIND, "ring has the %s policy",
                        ring->policy == SHMKIT_RING_BLOCK ? "block" : "overwrite");
     if (ring->cap != planned->capacity || ring->max_message != planned->record_size)
-        return sk_fail(SHMKIT_ESIZE, "ring has capacity %lu and messages up to %lu",
+        return shmkit__fail(SHMKIT_ESIZE, "ring has capacity %lu and messages up to %lu",
                        (unsigned long)ring->cap, (unsigned long)ring->max_message);
     return 0;
 }
@@ -378,7 +378,7 @@ static const struct sk_kind ring_kind = {
 
 SHMKIT_API int shmkit_ring_open(shmkit_ring **ringp, const char *spec_text, unsigned flags)
 {
-    return sk_handle_open(&ring_kind, ringp, spec_text, flags);
+    return shmkit__handle_open(&ring_kind, ringp, spec_text, flags);
 }
 
 SHMKIT_API void shmkit_ring_options_init(struct shmkit_ring_options *options)
@@ -395,7 +395,7 @@ SHMKIT_API int shmkit_ring_size(const struct shmkit_ring_options *options, size_
     uint32_t cap, max;
     int rc;
 
-    sk_clear_detail();
+    shmkit__clear_detail();
     if ((rc = check_options(options)) < 0 || (rc = resolve_geometry(options, &cap, &max)) < 0)
         return rc;
     if (capacity != NULL)
@@ -412,28 +412,28 @@ SHMKIT_API int shmkit_ring_create(shmkit_ring **ringp, const char *spec_text,
 {
     int rc;
 
-    sk_clear_detail();
+    shmkit__clear_detail();
     if (ringp != NULL)
         *ringp = NULL;
     rc = check_options(options);
     if (rc < 0)
         return rc;
-    return sk_handle_create(&ring_kind, ringp, spec_text, options, options->mode,
+    return shmkit__handle_create(&ring_kind, ringp, spec_text, options, options->mode,
                             options->flags);
 }
 
 SHMKIT_API void shmkit_ring_close(shmkit_ring *ring)
 {
     if (ring != NULL)
-        sk_handle_close(&ring->h);
+        shmkit__handle_close(&ring->h);
 }
 
 SHMKIT_API int shmkit_ring_is_current(const shmkit_ring *ring)
 {
-    sk_clear_detail();
+    shmkit__clear_detail();
     if (ring == NULL)
-        return sk_fail(-EINVAL, "ring handle is NULL");
-    return sk_seg_is_current(&ring->h.seg);
+        return shmkit__fail(-EINVAL, "ring handle is NULL");
+    return shmkit__seg_is_current(&ring->h.seg);
 }
 
 /* The accessors below return 0 for a NULL handle (shmkit.h). */
@@ -441,7 +441,7 @@ static int null_ring(const shmkit_ring *ring)
 {
     if (ring != NULL)
         return 0;
-    sk_null_arg("ring");
+    shmkit__null_arg("ring");
     return 1;
 }
 
@@ -473,7 +473,7 @@ SHMKIT_API int shmkit_ring_policy(const shmkit_ring *ring)
 }
 
 /* For shmkit_info(): the state of a validated ring mapping. */
-void sk_ring_describe(void *base, const struct sk_header_view *view, struct shmkit_info *info)
+void shmkit__ring_describe(void *base, const struct sk_header_view *view, struct shmkit_info *info)
 {
     struct sk_header *h = base;
     uint32_t head = sk_load(&h->head, SK_ACQUIRE);
@@ -486,5 +486,5 @@ void sk_ring_describe(void *base, const struct sk_header_view *view, struct shmk
     info->ring_max_message = view->record_size;
     info->ring_used = used <= view->capacity ? used : view->capacity;
     info->ring_messages = published_count(h);
-    /* consumer_pid and consumer_alive: info.c (sk_lease_describe) */
+    /* consumer_pid and consumer_alive: info.c (shmkit__lease_describe) */
 }

@@ -10,6 +10,6 @@ struct sk_header_view;
 struct shmkit_info;
 
 /* Ring fields of shmkit_info from a validated mapping. */
-void sk_ring_describe(void *base, const struct sk_header_view *view, struct shmkit_info *info);
+void shmkit__ring_describe(void *base, const struct sk_header_view *view, struct shmkit_info *info);
 
 #endif /* SHMKIT_RING_H */

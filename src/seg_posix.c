@@ -56,7 +56,7 @@ static int owner_only(void)
 #if defined(__OpenBSD__)
     return 1;
 #else
-    return sk_hook("openbsd-shm");
+    return shmkit__hook("openbsd-shm");
 #endif
 }
 
@@ -66,19 +66,19 @@ static int no_fchmod(void)
 #if defined(__APPLE__)
     return 1;
 #else
-    return sk_hook("macos-shm");
+    return shmkit__hook("macos-shm");
 #endif
 }
 
 /* Test hooks (hooks.h): the refusals of other systems' shm_open. */
 static int simulated_open_error(const char *name)
 {
-    if (sk_hook("netbsd-no-shmfs")) {
-        sk_hook_fired("netbsd-no-shmfs");
+    if (shmkit__hook("netbsd-no-shmfs")) {
+        shmkit__hook_fired("netbsd-no-shmfs");
         return ENOTSUP;
     }
-    if (sk_hook("macos-shm") && strlen(name) > SK_MACOS_NAME_MAX) {
-        sk_hook_fired("macos-shm:name-too-long");
+    if (shmkit__hook("macos-shm") && strlen(name) > SK_MACOS_NAME_MAX) {
+        shmkit__hook_fired("macos-shm:name-too-long");
         return ENAMETOOLONG;
     }
     return 0;
@@ -89,9 +89,9 @@ static int simulated_owner_check(int fd)
 {
     struct stat st;
 
-    if (!sk_hook("openbsd-shm") || fstat(fd, &st) != 0 || st.st_uid == geteuid())
+    if (!shmkit__hook("openbsd-shm") || fstat(fd, &st) != 0 || st.st_uid == geteuid())
         return 0;
-    sk_hook_fired("openbsd-shm:other-uid");
+    shmkit__hook_fired("openbsd-shm:other-uid");
     return EPERM;
 }
 
@@ -103,7 +103,7 @@ static int shm_open_here(const char *name, int flags, mode_t mode)
     mode_t old;
     int fd;
 
-    if ((flags & O_CREAT) == 0 || !sk_hook("macos-shm"))
+    if ((flags & O_CREAT) == 0 || !shmkit__hook("macos-shm"))
         return shm_open(name, flags, mode);
     old = umask(0);
     fd = shm_open(name, flags, mode);
@@ -164,7 +164,7 @@ static int move_above_stdio(int fd)
     return moved;
 }
 
-int sk_posix_open_object(const char *name, int flags, mode_t mode)
+int shmkit__posix_open_object(const char *name, int flags, mode_t mode)
 {
     int fd, err = simulated_open_error(name);
 
@@ -220,7 +220,7 @@ static int explain_non_object(const char *name)
     if (err != ENOENT && name[0] == '/' && strlen(name) <= SK_POSIX_NAME_MAX + 1) {
         snprintf(path, sizeof path, "%s%s", SK_SHM_PREFIX, name + 1);
         if (lstat(path, &st) == 0 && (kind = file_kind(st.st_mode)) != NULL) {
-            sk_fail(SHMKIT_ENOTSHMKIT, "%s", kind);
+            shmkit__fail(SHMKIT_ENOTSHMKIT, "%s", kind);
             return 1;
         }
     }
@@ -242,7 +242,7 @@ static int explain_non_object(const char *name)
 
 /* The limit behind an errno that means "out of some resource", appended
  * to a message so that it says what to raise or free; "" for the rest. */
-const char *sk_posix_limit_advice(int err)
+const char *shmkit__posix_limit_advice(int err)
 {
     switch (err) {
     case EMFILE:
@@ -267,16 +267,16 @@ static int open_failure(void)
     int err = errno;
 
     if (err == EINTR)
-        return sk_fail(-EINTR, "shm_open interrupted by a signal");
+        return shmkit__fail(-EINTR, "shm_open interrupted by a signal");
 
     if (err == ENOTSUP || err == EOPNOTSUPP)
-        return sk_fail(SHMKIT_ENOBACKEND, "POSIX shared memory is not available here "
+        return shmkit__fail(SHMKIT_ENOBACKEND, "POSIX shared memory is not available here "
                        "(NetBSD needs a tmpfs on /var/shm); use a sysv: spec");
     /* OpenBSD: EACCES from the 0600 file, EPERM from the owner check. */
     if ((err == EPERM || err == EACCES) && owner_only())
-        return sk_fail(-err, "shm_open: %s: this system shares POSIX shared memory only "
+        return shmkit__fail(-err, "shm_open: %s: this system shares POSIX shared memory only "
                        "between processes of the same user; use a sysv: spec", strerror(err));
-    return sk_fail(sk_errno(), "shm_open: %s%s", strerror(err), sk_posix_limit_advice(err));
+    return shmkit__fail(shmkit__errno(), "shm_open: %s%s", strerror(err), shmkit__posix_limit_advice(err));
 }
 
 /* Open the existing object NAME with FLAGS (O_RDONLY or O_RDWR) and fstat
@@ -286,14 +286,14 @@ static int open_failure(void)
 static int checked_open(const char *name, int flags, struct stat *st)
 {
     const char *kind;
-    int fd = sk_posix_open_object(name, flags, 0), rc;
+    int fd = shmkit__posix_open_object(name, flags, 0), rc;
 
     if (fd < 0)
         return explain_non_object(name) ? SHMKIT_ENOTSHMKIT : open_failure();
     if (fstat(fd, st) != 0)
-        rc = sk_fail(sk_errno(), "fstat: %s", strerror(errno));
+        rc = shmkit__fail(shmkit__errno(), "fstat: %s", strerror(errno));
     else if ((kind = file_kind(st->st_mode)) != NULL)
-        rc = sk_fail(SHMKIT_ENOTSHMKIT, "%s", kind);
+        rc = shmkit__fail(SHMKIT_ENOTSHMKIT, "%s", kind);
     else
         return fd;
     close(fd);
@@ -307,18 +307,18 @@ static int map_fd(struct sk_seg *seg, int fd, size_t size, int writable)
     struct stat st;
 
     /* macOS refuses to map past the end of an object (tested: we never do). */
-    if (sk_hook("macos-shm") && fstat(fd, &st) == 0 && (uintmax_t)st.st_size < size) {
-        sk_hook_fired("macos-shm:map-past-end");
+    if (shmkit__hook("macos-shm") && fstat(fd, &st) == 0 && (uintmax_t)st.st_size < size) {
+        shmkit__hook_fired("macos-shm:map-past-end");
         errno = EINVAL;
-    } else if (sk_hook("posix-mmap-enomem")) {
-        sk_hook_fired("posix-mmap-enomem");
+    } else if (shmkit__hook("posix-mmap-enomem")) {
+        shmkit__hook_fired("posix-mmap-enomem");
         errno = ENOMEM;
     } else {
         base = mmap(NULL, size, prot, MAP_SHARED, fd, 0);
     }
     if (base == MAP_FAILED)
-        return sk_fail(sk_errno(), "mmap of %zu bytes: %s%s", size, strerror(errno),
-                       sk_posix_limit_advice(errno));
+        return shmkit__fail(shmkit__errno(), "mmap of %zu bytes: %s%s", size, strerror(errno),
+                       shmkit__posix_limit_advice(errno));
     sk_seg_set_mapping(seg, base, size, writable);
     return 0;
 }
@@ -347,7 +347,7 @@ static void sk_posix_waiter_view(struct sk_seg *seg)
 
     snprintf(detail, sizeof detail, "%s", shmkit_error_detail());
     fd = checked_open(seg->spec.posix_name, O_RDWR, &st);
-    sk_fail(0, "%s", detail);
+    shmkit__fail(0, "%s", detail);
     if (fd < 0)
         return;
     if ((uint64_t)st.st_dev == seg->ident[0] && (uint64_t)st.st_ino == seg->ident[1]
@@ -367,13 +367,13 @@ static int truncate_once(int fd, size_t size)
 {
     struct stat st;
 
-    if (sk_hook("macos-shm") && fstat(fd, &st) == 0 && st.st_size != 0) {
-        sk_hook_fired("macos-shm:second-ftruncate");
+    if (shmkit__hook("macos-shm") && fstat(fd, &st) == 0 && st.st_size != 0) {
+        shmkit__hook_fired("macos-shm:second-ftruncate");
         errno = EINVAL;
         return -1;
     }
-    if (sk_hook("posix-ftruncate-efbig")) {
-        sk_hook_fired("posix-ftruncate-efbig");
+    if (shmkit__hook("posix-ftruncate-efbig")) {
+        shmkit__hook_fired("posix-ftruncate-efbig");
         errno = EFBIG;
         return -1;
     }
@@ -424,8 +424,8 @@ static int reserve_by_writing(int fd, size_t size)
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0 && (errno == ENOSPC || errno == EFBIG || is_quota_error(errno)))
-            return sk_fail(sk_errno(), "cannot reserve %zu bytes of shared memory: %s%s", size,
-                           strerror(errno), sk_posix_limit_advice(errno));
+            return shmkit__fail(shmkit__errno(), "cannot reserve %zu bytes of shared memory: %s%s", size,
+                           strerror(errno), shmkit__posix_limit_advice(errno));
         if (w <= 0)
             return 0;
         done += (size_t)w;
@@ -441,27 +441,27 @@ static int reserve_space(int fd, size_t size)
     off_t as_offset = (off_t)size;
 
     if (as_offset < 0 || (uintmax_t)as_offset != (uintmax_t)size)
-        return sk_fail(SHMKIT_ESIZE, "%zu bytes are more than this system's file offsets can "
+        return shmkit__fail(SHMKIT_ESIZE, "%zu bytes are more than this system's file offsets can "
                        "describe", size);
     if (!within_fsize_limit(size) || truncate_once(fd, size) != 0)
-        return sk_fail(sk_errno(), "ftruncate to %zu bytes: %s%s", size, strerror(errno),
-                       sk_posix_limit_advice(errno));
+        return shmkit__fail(shmkit__errno(), "ftruncate to %zu bytes: %s%s", size, strerror(errno),
+                       shmkit__posix_limit_advice(errno));
 #ifdef HAVE_POSIX_FALLOCATE
-    if (sk_hook("macos-shm")) {
-        sk_hook_fired("macos-shm:no-fallocate");
+    if (shmkit__hook("macos-shm")) {
+        shmkit__hook_fired("macos-shm:no-fallocate");
         return reserve_by_writing(fd, size);
     } else {
         int rc = posix_fallocate(fd, 0, (off_t)size);
 
-        if (sk_hook("posix-fallocate-enospc")) {
-            sk_hook_fired("posix-fallocate-enospc");
+        if (shmkit__hook("posix-fallocate-enospc")) {
+            shmkit__hook_fired("posix-fallocate-enospc");
             rc = ENOSPC;
         }
         /* Filesystems without fallocate support (EINVAL, EOPNOTSUPP, ENODEV)
          * keep the sparse object; running out of space is fatal. */
         if (rc == ENOSPC || rc == EFBIG || rc == ENOMEM)
-            return sk_fail(-rc, "cannot reserve %zu bytes of shared memory: %s%s",
-                           size, strerror(rc), sk_posix_limit_advice(rc));
+            return shmkit__fail(-rc, "cannot reserve %zu bytes of shared memory: %s%s",
+                           size, strerror(rc), shmkit__posix_limit_advice(rc));
     }
     return 0;
 #else
@@ -474,7 +474,7 @@ static int reserve_space(int fd, size_t size)
 static unsigned effective_mode(unsigned mode)
 {
     if (owner_only() && (mode & 0600) != mode) {
-        sk_hook_fired("openbsd-shm:narrowed");
+        shmkit__hook_fired("openbsd-shm:narrowed");
         return mode & 0600;
     }
     return mode;
@@ -497,16 +497,16 @@ static int check_new_object(struct sk_seg *seg, int fd, unsigned mode)
     struct stat st;
 
     if (no_fchmod())
-        sk_hook_fired("macos-shm:no-fchmod");
+        shmkit__hook_fired("macos-shm:no-fchmod");
     else if (fchmod(fd, (mode_t)mode) != 0)
-        return sk_fail(sk_errno(), "fchmod: %s", strerror(errno));
+        return shmkit__fail(shmkit__errno(), "fchmod: %s", strerror(errno));
     if (fstat(fd, &st) != 0)
-        return sk_fail(sk_errno(), "fstat: %s", strerror(errno));
+        return shmkit__fail(shmkit__errno(), "fstat: %s", strerror(errno));
     if (st.st_uid != geteuid())
-        return sk_fail(-EACCES, "new object is owned by uid %ld, not by uid %ld (us)",
+        return shmkit__fail(-EACCES, "new object is owned by uid %ld, not by uid %ld (us)",
                        (long)st.st_uid, (long)geteuid());
     if (((unsigned)st.st_mode & 0777u) != mode)
-        return sk_fail(-EACCES, "new object has mode %04o, not the %04o asked for",
+        return shmkit__fail(-EACCES, "new object has mode %04o, not the %04o asked for",
                        (unsigned)st.st_mode & 0777u, mode);
     seg->owner_uid = (long)st.st_uid;
     seg->ident[0] = (uint64_t)st.st_dev;
@@ -520,7 +520,7 @@ static int sk_posix_create(struct sk_seg *seg, size_t size, unsigned mode)
     int fd, rc;
 
     mode = effective_mode(mode);
-    fd = sk_posix_open_object(name, O_RDWR | O_CREAT | O_EXCL, creation_mode(mode));
+    fd = shmkit__posix_open_object(name, O_RDWR | O_CREAT | O_EXCL, creation_mode(mode));
     if (fd < 0)
         return open_failure();
     rc = check_new_object(seg, fd, mode);
@@ -528,7 +528,7 @@ static int sk_posix_create(struct sk_seg *seg, size_t size, unsigned mode)
         rc = reserve_space(fd, size);
     if (rc == 0)
         rc = map_fd(seg, fd, size, 1);
-    if (rc == 0 && (rc = sk_posix_keep_lock_fd(seg, fd)) < 0)
+    if (rc == 0 && (rc = shmkit__posix_keep_lock_fd(seg, fd)) < 0)
         unmap(seg);
     close(fd);
     if (rc < 0)
@@ -563,16 +563,16 @@ static int sk_posix_map(struct sk_seg *seg, int access, struct sk_seg_found *fou
     int fd = found->handle, rc;
 
     if (found->size == 0)
-        rc = sk_fail(SHMKIT_ENOTSHMKIT, "empty object");
+        rc = shmkit__fail(SHMKIT_ENOTSHMKIT, "empty object");
     else if (found->size < min_size)
-        rc = sk_fail(SHMKIT_ENOTSHMKIT, "object of %ju bytes is smaller than a header",
+        rc = shmkit__fail(SHMKIT_ENOTSHMKIT, "object of %ju bytes is smaller than a header",
                      (uintmax_t)found->size);
     else if (found->size > SIZE_MAX)
-        rc = sk_fail(SHMKIT_ESIZE, "object too large to map");
+        rc = shmkit__fail(SHMKIT_ESIZE, "object too large to map");
     else
         rc = map_fd(seg, fd, (size_t)found->size, access == SK_SEG_WRITE);
     /* A writable handle may take leases: keep a descriptor for the locks. */
-    if (rc == 0 && access == SK_SEG_WRITE && (rc = sk_posix_keep_lock_fd(seg, fd)) < 0)
+    if (rc == 0 && access == SK_SEG_WRITE && (rc = shmkit__posix_keep_lock_fd(seg, fd)) < 0)
         unmap(seg);
     close(fd);
     return rc;
@@ -589,12 +589,12 @@ static int sk_posix_is_current(const struct sk_seg *seg)
     int fd = checked_open(seg->spec.posix_name, O_RDONLY, &st);
 
     if (fd == -ENOENT) {
-        sk_fail(0, "its name no longer exists");
+        shmkit__fail(0, "its name no longer exists");
         return 0;
     }
     if (fd == SHMKIT_ENOTSHMKIT) {
         snprintf(kind, sizeof kind, "%s", shmkit_error_detail());
-        sk_fail(0, "its name now names %s", kind);
+        shmkit__fail(0, "its name now names %s", kind);
         return 0;
     }
     if (fd < 0)
@@ -602,7 +602,7 @@ static int sk_posix_is_current(const struct sk_seg *seg)
     close(fd);
     if ((uint64_t)st.st_dev == seg->ident[0] && (uint64_t)st.st_ino == seg->ident[1])
         return 1;
-    sk_fail(0, "its name now names another object");
+    shmkit__fail(0, "its name now names another object");
     return 0;
 }
 
@@ -613,13 +613,13 @@ static int sk_posix_is_same(const struct sk_seg *seg)
 
     snprintf(detail, sizeof detail, "%s", shmkit_error_detail());
     same = sk_posix_is_current(seg) == 1;
-    sk_fail(0, "%s", detail);
+    shmkit__fail(0, "%s", detail);
     return same;
 }
 
 static void sk_posix_close(struct sk_seg *seg)
 {
-    sk_posix_drop_lock_fd(seg);
+    shmkit__posix_drop_lock_fd(seg);
     if (seg->rw_size != 0)
         munmap(seg->rw_header, seg->rw_size);
     munmap(seg->base, seg->size);
@@ -633,9 +633,9 @@ static int unlink_object(const char *name)
     if (err == 0) {
         if (shm_unlink(name) == 0)
             return 0;
-        if (errno != ENOENT || !sk_hook("macos-shm"))
+        if (errno != ENOENT || !shmkit__hook("macos-shm"))
             return -1;
-        sk_hook_fired("macos-shm:unlink-einval");
+        shmkit__hook_fired("macos-shm:unlink-einval");
         err = EINVAL;
     }
     errno = err;
@@ -661,7 +661,7 @@ static int refuse_non_object(const char *name)
         return fd;
     if (fd >= 0)
         close(fd);
-    sk_fail(0, "%s", detail);
+    shmkit__fail(0, "%s", detail);
     return 0;
 }
 
@@ -677,10 +677,10 @@ static int sk_posix_remove(const struct sk_spec *spec)
         return open_failure();
     /* macOS 10.x answers EINVAL for a missing name. */
     err = errno == EINVAL ? ENOENT : errno;
-    return sk_fail(-err, "shm_unlink: %s", strerror(err));
+    return shmkit__fail(-err, "shm_unlink: %s", strerror(err));
 }
 
-static int sk_posix_stat(const struct sk_spec *spec, struct sk_seg_stat *st)
+static int sk_posix_stat(const struct sk_spec *spec, struct shmkit__seg_stat *st)
 {
     struct stat sb;
     int fd = checked_open(spec->posix_name, O_RDONLY, &sb);
@@ -702,7 +702,7 @@ static int sk_posix_stat(const struct sk_spec *spec, struct sk_seg_stat *st)
 #define SK_POSIX_CAN_SHRINK 1
 #endif
 
-const struct sk_backend_ops sk_posix_backend = {
+const struct sk_backend_ops shmkit__posix_backend = {
     .backend = SHMKIT_BACKEND_POSIX,
     .can_shrink = SK_POSIX_CAN_SHRINK,
     .create = sk_posix_create,
@@ -715,7 +715,7 @@ const struct sk_backend_ops sk_posix_backend = {
     .is_same = sk_posix_is_same,
     .remove = sk_posix_remove,
     .stat = sk_posix_stat,
-    .lock = sk_posix_lock,
-    .unlock = sk_posix_unlock,
-    .lock_probe = sk_posix_lock_probe,
+    .lock = shmkit__posix_lock,
+    .unlock = shmkit__posix_unlock,
+    .lock_probe = shmkit__posix_lock_probe,
 };

@@ -119,7 +119,7 @@ static int reopen_object(const struct sk_seg *seg, int fd)
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     again = open(path, O_RDWR | O_CLOEXEC);
     if (again < 0)
-        again = sk_posix_open_object(seg->spec.posix_name, O_RDWR, 0);
+        again = shmkit__posix_open_object(seg->spec.posix_name, O_RDWR, 0);
     if (again < 0)
         return -1;
     if (fstat(fd, &mine) != 0 || fstat(again, &st) != 0 || st.st_dev != mine.st_dev ||
@@ -135,7 +135,7 @@ static int reopen_object(const struct sk_seg *seg, int fd)
  * as SEG's lock descriptor, at 3 or above and close-on-exec: one below 3
  * could be taken for a standard stream, and one inherited through exec
  * would keep the locks. */
-int sk_posix_keep_lock_fd(struct sk_seg *seg, int fd)
+int shmkit__posix_keep_lock_fd(struct sk_seg *seg, int fd)
 {
     int again = reopen_object(seg, fd), moved;
 
@@ -145,14 +145,14 @@ int sk_posix_keep_lock_fd(struct sk_seg *seg, int fd)
         again = moved;
     }
     if (again < 0)
-        return sk_fail(sk_errno(), "cannot open a descriptor for the lease lock: %s%s",
-                       strerror(errno), sk_posix_limit_advice(errno));
+        return shmkit__fail(shmkit__errno(), "cannot open a descriptor for the lease lock: %s%s",
+                       strerror(errno), shmkit__posix_limit_advice(errno));
     seg->lock_fd = again;
     lock_list_add(seg);
     return 0;
 }
 
-void sk_posix_drop_lock_fd(struct sk_seg *seg)
+void shmkit__posix_drop_lock_fd(struct sk_seg *seg)
 {
     if (seg->lock_fd < 0)
         return;
@@ -182,7 +182,7 @@ static void lock_request(struct flock *fl, short type, unsigned lock)
     fl->l_pid = 0; /* required for OFD locks */
 }
 
-int sk_posix_lock(struct sk_seg *seg, unsigned lock)
+int shmkit__posix_lock(struct sk_seg *seg, unsigned lock)
 {
     struct flock fl;
 
@@ -197,10 +197,10 @@ int sk_posix_lock(struct sk_seg *seg, unsigned lock)
         return SHMKIT_EBUSY;
     if (errno == EINVAL)
         return 1; /* a kernel before 3.15: no OFD locks */
-    return sk_fail(sk_errno(), "fcntl(F_OFD_SETLK): %s", strerror(errno));
+    return shmkit__fail(shmkit__errno(), "fcntl(F_OFD_SETLK): %s", strerror(errno));
 }
 
-void sk_posix_unlock(struct sk_seg *seg, unsigned lock)
+void shmkit__posix_unlock(struct sk_seg *seg, unsigned lock)
 {
     struct flock fl;
 
@@ -221,7 +221,7 @@ static int probe_fd(const struct sk_seg *seg, int *opened)
     *opened = 0;
     if (seg->lock_fd >= 0)
         return seg->lock_fd;
-    fd = sk_posix_open_object(seg->spec.posix_name, O_RDONLY, 0);
+    fd = shmkit__posix_open_object(seg->spec.posix_name, O_RDONLY, 0);
     if (fd < 0)
         return -1;
     if (fstat(fd, &st) != 0 || (uint64_t)st.st_dev != seg->ident[0] ||
@@ -233,7 +233,7 @@ static int probe_fd(const struct sk_seg *seg, int *opened)
     return fd;
 }
 
-int sk_posix_lock_probe(struct sk_seg *seg, unsigned lock)
+int shmkit__posix_lock_probe(struct sk_seg *seg, unsigned lock)
 {
     struct flock fl;
     int opened, fd = probe_fd(seg, &opened), rc = SK_LOCK_NONE;
@@ -250,32 +250,32 @@ int sk_posix_lock_probe(struct sk_seg *seg, unsigned lock)
     return rc;
 }
 #else
-int sk_posix_keep_lock_fd(struct sk_seg *seg, int fd)
+int shmkit__posix_keep_lock_fd(struct sk_seg *seg, int fd)
 {
     (void)seg;
     (void)fd;
     return 0;
 }
 
-void sk_posix_drop_lock_fd(struct sk_seg *seg)
+void shmkit__posix_drop_lock_fd(struct sk_seg *seg)
 {
     (void)seg;
 }
 
-int sk_posix_lock(struct sk_seg *seg, unsigned lock)
+int shmkit__posix_lock(struct sk_seg *seg, unsigned lock)
 {
     (void)seg;
     (void)lock;
     return 1;
 }
 
-void sk_posix_unlock(struct sk_seg *seg, unsigned lock)
+void shmkit__posix_unlock(struct sk_seg *seg, unsigned lock)
 {
     (void)seg;
     (void)lock;
 }
 
-int sk_posix_lock_probe(struct sk_seg *seg, unsigned lock)
+int shmkit__posix_lock_probe(struct sk_seg *seg, unsigned lock)
 {
     (void)seg;
     (void)lock;

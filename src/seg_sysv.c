@@ -79,8 +79,8 @@ static int simulated_shmget_error(void)
     size_t i;
 
     for (i = 0; i < sizeof sims / sizeof sims[0]; i++)
-        if (sk_hook(sims[i].hook)) {
-            sk_hook_fired(sims[i].hook);
+        if (shmkit__hook(sims[i].hook)) {
+            shmkit__hook_fired(sims[i].hook);
             return sims[i].err;
         }
     return 0;
@@ -103,7 +103,7 @@ static int create_id(key_t key, size_t size, int flags)
 /* FreeBSD jails without sysvshm, and kernels without System V IPC. */
 static int sysv_unavailable(void)
 {
-    return sk_fail(SHMKIT_ENOBACKEND, "shmget: System V shared memory is not available "
+    return shmkit__fail(SHMKIT_ENOBACKEND, "shmget: System V shared memory is not available "
                    "here (a FreeBSD jail needs sysvshm=new); use a /NAME spec");
 }
 
@@ -111,7 +111,7 @@ static int sysv_unavailable(void)
 static int lookup_failure(void)
 {
     return errno == ENOSYS ? sysv_unavailable()
-                           : sk_fail(sk_errno(), "shmget: %s", strerror(errno));
+                           : shmkit__fail(shmkit__errno(), "shmget: %s", strerror(errno));
 }
 
 /* Explain the errors that come from system limits, naming what to raise:
@@ -123,17 +123,17 @@ static int shmget_failure(size_t size)
 
     switch (err) {
     case EINVAL:
-        return sk_fail(-EINVAL, "shmget of %zu bytes: size outside the system limits "
+        return shmkit__fail(-EINVAL, "shmget of %zu bytes: size outside the system limits "
                        "(raise " SK_SYSCTL_SHMMAX ")", size);
     case ENOSPC:
-        return sk_fail(-err, "shmget of %zu bytes: %s (system limit reached: raise "
+        return shmkit__fail(-err, "shmget of %zu bytes: %s (system limit reached: raise "
                        SK_SYSCTL_SHMMNI " or " SK_SYSCTL_SHMALL ")", size, strerror(err));
     case ENOMEM:
-        return sk_fail(-err, "shmget of %zu bytes: %s" SK_ENOMEM_ADVICE, size, strerror(err));
+        return shmkit__fail(-err, "shmget of %zu bytes: %s" SK_ENOMEM_ADVICE, size, strerror(err));
     case ENOSYS:
         return sysv_unavailable();
     default:
-        return sk_fail(sk_errno(), "shmget: %s", strerror(err));
+        return shmkit__fail(shmkit__errno(), "shmget: %s", strerror(err));
     }
 }
 
@@ -144,23 +144,23 @@ static int shmget_failure(size_t size)
 static void *attach_id(int shmid, int flags)
 {
 #ifdef SHM_DEST
-    if (sk_hook("sysv-no-attach-after-rmid")) {
+    if (shmkit__hook("sysv-no-attach-after-rmid")) {
         struct shmid_ds ds;
 
         if (shmctl(shmid, IPC_STAT, &ds) == 0 && (ds.shm_perm.mode & SHM_DEST) != 0) {
-            sk_hook_fired("sysv-no-attach-after-rmid");
+            shmkit__hook_fired("sysv-no-attach-after-rmid");
             errno = EINVAL;
             return (void *)-1;
         }
     }
 #endif
-    if (sk_hook("sysv-shmat-emfile")) {
-        sk_hook_fired("sysv-shmat-emfile");
+    if (shmkit__hook("sysv-shmat-emfile")) {
+        shmkit__hook_fired("sysv-shmat-emfile");
         errno = EMFILE;
         return (void *)-1;
     }
-    if (sk_hook("sysv-shmat-enomem")) {
-        sk_hook_fired("sysv-shmat-enomem");
+    if (shmkit__hook("sysv-shmat-enomem")) {
+        shmkit__hook_fired("sysv-shmat-enomem");
         errno = ENOMEM;
         return (void *)-1;
     }
@@ -173,12 +173,12 @@ static int attach(struct sk_seg *seg, int shmid, size_t size, int writable)
 
     if (base == (void *)-1) {
         if (errno == EMFILE)
-            return sk_fail(-EMFILE, "shmat: too many segments attached by this process"
+            return shmkit__fail(-EMFILE, "shmat: too many segments attached by this process"
                            SK_SHMSEG_ADVICE);
         if (errno == ENOMEM)
-            return sk_fail(-ENOMEM, "shmat of %zu bytes: %s (out of address space: see "
+            return shmkit__fail(-ENOMEM, "shmat of %zu bytes: %s (out of address space: see "
                            "RLIMIT_AS, ulimit -v)", size, strerror(ENOMEM));
-        return sk_fail(sk_errno(), "shmat: %s", strerror(errno));
+        return shmkit__fail(shmkit__errno(), "shmat: %s", strerror(errno));
     }
     sk_seg_set_mapping(seg, base, size, writable);
     seg->shmid = shmid;
@@ -202,7 +202,7 @@ static void sk_sysv_waiter_view(struct sk_seg *seg)
 static int stat_id(int shmid, struct shmid_ds *ds)
 {
     if (shmctl(shmid, IPC_STAT, ds) != 0)
-        return sk_fail(sk_errno(), "shmctl(IPC_STAT): %s", strerror(errno));
+        return shmkit__fail(shmkit__errno(), "shmctl(IPC_STAT): %s", strerror(errno));
     return 0;
 }
 
@@ -214,14 +214,14 @@ static int sk_sysv_create(struct sk_seg *seg, size_t size, unsigned mode)
     /* System V modes are not filtered by the umask: MODE is exact. */
     shmid = create_id((key_t)seg->spec.sysv_key, size, IPC_CREAT | IPC_EXCL | (int)(mode & 0777));
     if (shmid < 0)
-        return errno == EEXIST ? sk_fail(-EEXIST, "segment exists") : shmget_failure(size);
+        return errno == EEXIST ? shmkit__fail(-EEXIST, "segment exists") : shmget_failure(size);
     /* IPC_EXCL made it new; still check what we got, as for POSIX. */
     rc = stat_id(shmid, &ds);
     if (rc == 0 && ds.shm_perm.uid != geteuid())
-        rc = sk_fail(-EACCES, "new segment is owned by uid %ld, not by uid %ld (us)",
+        rc = shmkit__fail(-EACCES, "new segment is owned by uid %ld, not by uid %ld (us)",
                      (long)ds.shm_perm.uid, (long)geteuid());
     if (rc == 0 && ((unsigned)ds.shm_perm.mode & 0777u) != (mode & 0777u))
-        rc = sk_fail(-EACCES, "new segment has mode %04o, not the %04o asked for",
+        rc = shmkit__fail(-EACCES, "new segment has mode %04o, not the %04o asked for",
                      (unsigned)ds.shm_perm.mode & 0777u, mode & 0777u);
     if (rc == 0) {
         seg->owner_uid = (long)ds.shm_perm.uid;
@@ -268,7 +268,7 @@ static int sk_sysv_map(struct sk_seg *seg, int access, struct sk_seg_found *foun
                        size_t min_size)
 {
     if ((size_t)found->size < min_size)
-        return sk_fail(SHMKIT_ENOTSHMKIT, "segment of %zu bytes is smaller than a header",
+        return shmkit__fail(SHMKIT_ENOTSHMKIT, "segment of %zu bytes is smaller than a header",
                        (size_t)found->size);
     seg->ident[0] = (uint64_t)found->handle;
     /* SK_SEG_WAITER: the id is kept, the writable view comes later. */
@@ -286,25 +286,25 @@ static int sk_sysv_is_current(const struct sk_seg *seg)
 
     if (shmctl(seg->shmid, IPC_STAT, &ds) != 0) {
         if (errno != EIDRM && errno != EINVAL)
-            return sk_fail(sk_errno(), "shmctl(IPC_STAT): %s", strerror(errno));
-        sk_fail(0, "removed with IPC_RMID");
+            return shmkit__fail(shmkit__errno(), "shmctl(IPC_STAT): %s", strerror(errno));
+        shmkit__fail(0, "removed with IPC_RMID");
         return 0;
     }
 #ifdef SHM_DEST
     if ((ds.shm_perm.mode & SHM_DEST) != 0) {
-        sk_fail(0, "removed with IPC_RMID, kept while attached");
+        shmkit__fail(0, "removed with IPC_RMID, kept while attached");
         return 0;
     }
 #endif
     shmid = shmget((key_t)seg->spec.sysv_key, 0, 0);
     if (shmid < 0 && errno != ENOENT)
-        return sk_fail(sk_errno(), "shmget: %s", strerror(errno));
+        return shmkit__fail(shmkit__errno(), "shmget: %s", strerror(errno));
     if (shmid < 0) {
-        sk_fail(0, "its key no longer exists");
+        shmkit__fail(0, "its key no longer exists");
         return 0;
     }
     if (shmid != seg->shmid) {
-        sk_fail(0, "its key now names another segment");
+        shmkit__fail(0, "its key now names another segment");
         return 0;
     }
     return 1;
@@ -343,11 +343,11 @@ static int sk_sysv_remove(const struct sk_spec *spec)
     if (shmid < 0)
         return lookup_failure();
     if (shmctl(shmid, IPC_RMID, NULL) != 0)
-        return sk_fail(sk_errno(), "shmctl(IPC_RMID): %s", strerror(errno));
+        return shmkit__fail(shmkit__errno(), "shmctl(IPC_RMID): %s", strerror(errno));
     return 0;
 }
 
-static int sk_sysv_stat(const struct sk_spec *spec, struct sk_seg_stat *st)
+static int sk_sysv_stat(const struct sk_spec *spec, struct shmkit__seg_stat *st)
 {
     struct shmid_ds ds;
     int shmid = lookup(spec, &ds);
@@ -361,7 +361,7 @@ static int sk_sysv_stat(const struct sk_spec *spec, struct sk_seg_stat *st)
     return 0;
 }
 
-const struct sk_backend_ops sk_sysv_backend = {
+const struct sk_backend_ops shmkit__sysv_backend = {
     .backend = SHMKIT_BACKEND_SYSV,
     .can_shrink = 0, /* shmctl has no resize, shmget never resizes */
     .create = sk_sysv_create,

@@ -40,10 +40,10 @@
 /* The backends this build has. */
 static const struct sk_backend_ops *const backends[] = {
 #ifdef SHMKIT_HAVE_POSIX
-    &sk_posix_backend,
+    &shmkit__posix_backend,
 #endif
 #ifdef SHMKIT_HAVE_SYSV
-    &sk_sysv_backend,
+    &shmkit__sysv_backend,
 #endif
     NULL
 };
@@ -66,7 +66,7 @@ static const struct sk_backend_ops *ops_of(const struct sk_seg *seg)
 
 static int no_backend(void)
 {
-    return sk_fail(SHMKIT_ENOBACKEND, "backend not built");
+    return shmkit__fail(SHMKIT_ENOBACKEND, "backend not built");
 }
 
 /* SEG, closed, for SPEC; 0, or SHMKIT_ENOBACKEND. */
@@ -88,12 +88,12 @@ static int check_owner(struct sk_seg *seg, int access, long uid)
     seg->owner_uid = uid;
     if (uid == me || (access & SK_SEG_ANY_OWNER))
         return 0;
-    return sk_fail(SHMKIT_EOWNER, "owned by uid %ld, this process runs as uid %ld; "
+    return shmkit__fail(SHMKIT_EOWNER, "owned by uid %ld, this process runs as uid %ld; "
                    "allow with SHMKIT_ANY_OWNER or --any-owner", uid, me);
 }
 
 /* The first thing written into a new segment: the magic and who is
- * creating it (sk_header_stamp_creator).  Where the backend has lease
+ * creating it (shmkit__header_stamp_creator).  Where the backend has lease
  * locks, the creator's lock is taken first and held as long as the
  * creating handle: it says "the creator lives" in any namespace. */
 static void stamp_creator(struct sk_seg *seg)
@@ -101,13 +101,13 @@ static void stamp_creator(struct sk_seg *seg)
     seg->created_by = (long)getpid();
     if (seg->size < SK_HEADER_SIZE)
         return;
-    (void)sk_seg_lock(seg, SK_LOCK_CREATOR); /* a new object: nobody else holds it */
-    sk_header_stamp_creator(seg->base, seg->size);
+    (void)shmkit__seg_lock(seg, SK_LOCK_CREATOR); /* a new object: nobody else holds it */
+    shmkit__header_stamp_creator(seg->base, seg->size);
 }
 
 static int out_of_registry(void)
 {
-    return sk_fail(-ENOMEM, "out of memory for the registry of mappings");
+    return shmkit__fail(-ENOMEM, "out of memory for the registry of mappings");
 }
 
 /* Watch SEG's new mapping before anything touches it: the object may
@@ -116,14 +116,14 @@ static int watch_mapping(struct sk_seg *seg)
 {
     if (!ops_of(seg)->can_shrink)
         return 0;
-    seg->watch = sk_fault_watch(seg->base, seg->size, seg->writable);
+    seg->watch = shmkit__fault_watch(seg->base, seg->size, seg->writable);
     return seg->watch != NULL ? 0 : out_of_registry();
 }
 
 static void close_mapping(struct sk_seg *seg)
 {
-    sk_fault_unwatch(seg->watch);
-    sk_fault_unwatch(seg->watch_rw);
+    shmkit__fault_unwatch(seg->watch);
+    shmkit__fault_unwatch(seg->watch_rw);
     seg->watch = seg->watch_rw = NULL;
     ops_of(seg)->close(seg);
     seg->base = NULL;
@@ -132,14 +132,14 @@ static void close_mapping(struct sk_seg *seg)
     seg->rw_size = 0;
 }
 
-int sk_seg_verdict(const struct sk_seg *seg, int rc)
+int shmkit__seg_verdict(const struct sk_seg *seg, int rc)
 {
     if (seg->watch != NULL)
-        sk_fault_probe(seg->base, seg->size);
-    return sk_seg_truncated(seg) ? sk_fail(SHMKIT_ECORRUPT, "segment truncated") : rc;
+        shmkit__fault_probe(seg->base, seg->size);
+    return sk_seg_truncated(seg) ? shmkit__fail(SHMKIT_ECORRUPT, "segment truncated") : rc;
 }
 
-int sk_seg_create(struct sk_seg *seg, const struct sk_spec *spec, size_t size,
+int shmkit__seg_create(struct sk_seg *seg, const struct sk_spec *spec, size_t size,
                   unsigned mode)
 {
     int rc = seg_init(seg, spec);
@@ -148,7 +148,7 @@ int sk_seg_create(struct sk_seg *seg, const struct sk_spec *spec, size_t size,
         rc = ops_of(seg)->create(seg, size, mode);
     if (rc == 0 && (rc = watch_mapping(seg)) < 0) {
         close_mapping(seg);
-        sk_seg_remove(spec);
+        shmkit__seg_remove(spec);
     }
     if (rc == 0)
         stamp_creator(seg);
@@ -174,7 +174,7 @@ static int open_object(struct sk_seg *seg, int access, size_t min_size)
     return ops->map(seg, mode, &found, min_size);
 }
 
-int sk_seg_open(struct sk_seg *seg, const struct sk_spec *spec, int access,
+int shmkit__seg_open(struct sk_seg *seg, const struct sk_spec *spec, int access,
                 size_t min_size)
 {
     int rc = seg_init(seg, spec);
@@ -198,12 +198,12 @@ static void remove_if_owned(const struct sk_seg *seg)
         return;
     /* A close must not replace the detail of the failure that led to it. */
     snprintf(detail, sizeof detail, "%s", shmkit_error_detail());
-    if (sk_header_says_owned(seg->base, seg->size) && ops_of(seg)->is_same(seg))
-        sk_remove_segment(&seg->spec);
-    sk_fail(0, "%s", detail);
+    if (shmkit__header_says_owned(seg->base, seg->size) && ops_of(seg)->is_same(seg))
+        shmkit__remove_segment(&seg->spec);
+    shmkit__fail(0, "%s", detail);
 }
 
-void sk_seg_close(struct sk_seg *seg)
+void shmkit__seg_close(struct sk_seg *seg)
 {
     if (seg->base == NULL)
         return;
@@ -217,7 +217,7 @@ static void watch_waiter_view(struct sk_seg *seg)
 {
     if (!ops_of(seg)->can_shrink || seg->rw_size == 0)
         return;
-    seg->watch_rw = sk_fault_watch(seg->rw_header, seg->rw_size, 1);
+    seg->watch_rw = shmkit__fault_watch(seg->rw_header, seg->rw_size, 1);
     if (seg->watch_rw == NULL) {
         munmap(seg->rw_header, seg->rw_size);
         seg->rw_header = NULL;
@@ -225,7 +225,7 @@ static void watch_waiter_view(struct sk_seg *seg)
     }
 }
 
-void *sk_seg_waiter_view(struct sk_seg *seg)
+void *shmkit__seg_waiter_view(struct sk_seg *seg)
 {
     if (seg->rw_header != NULL || seg->waiter_tried || seg->base == NULL)
         return seg->rw_header;
@@ -235,21 +235,21 @@ void *sk_seg_waiter_view(struct sk_seg *seg)
     return seg->rw_header;
 }
 
-int sk_seg_is_current(const struct sk_seg *seg)
+int shmkit__seg_is_current(const struct sk_seg *seg)
 {
     if (seg->base == NULL)
-        return sk_fail(-EBADF, "handle not open");
+        return shmkit__fail(-EBADF, "handle not open");
     return ops_of(seg)->is_current(seg);
 }
 
-int sk_seg_remove(const struct sk_spec *spec)
+int shmkit__seg_remove(const struct sk_spec *spec)
 {
     const struct sk_backend_ops *ops = backend_of(spec);
 
     return ops != NULL ? ops->remove(spec) : no_backend();
 }
 
-int sk_seg_stat(const struct sk_spec *spec, struct sk_seg_stat *st)
+int shmkit__seg_stat(const struct sk_spec *spec, struct shmkit__seg_stat *st)
 {
     const struct sk_backend_ops *ops = backend_of(spec);
 
@@ -261,46 +261,46 @@ int sk_seg_stat(const struct sk_spec *spec, struct sk_seg_stat *st)
 /* A shmkit segment may own wait resources outside shared memory (a System
  * V semaphore set): free them with the segment, even if the segment is
  * damaged, as long as its header is a checksummed shmkit header (the set
- * itself is checked by sk_waitset_attach before it is touched). */
+ * itself is checked by shmkit__waitset_attach before it is touched). */
 static void destroy_wait_resources(const struct sk_spec *spec)
 {
-    struct sk_seg_stat st;
+    struct shmkit__seg_stat st;
     struct sk_waitset ws;
     struct sk_seg seg;
     int mech, semid;
 
-    if (sk_seg_stat(spec, &st) < 0 ||
-        sk_seg_open(&seg, spec, SK_SEG_READ | SK_SEG_ANY_OWNER, SK_HEADER_SIZE) < 0)
+    if (shmkit__seg_stat(spec, &st) < 0 ||
+        shmkit__seg_open(&seg, spec, SK_SEG_READ | SK_SEG_ANY_OWNER, SK_HEADER_SIZE) < 0)
         return;
-    if (sk_header_wait_fields(seg.base, seg.size, &mech, &semid) == 0 &&
+    if (shmkit__header_wait_fields(seg.base, seg.size, &mech, &semid) == 0 &&
         mech == SK_MECH_SYSV_SEM && semid >= 0) {
-        sk_waitset_attach(&ws, mech, semid);
-        sk_waitset_destroy_owned(&ws, st.uid);
+        shmkit__waitset_attach(&ws, mech, semid);
+        shmkit__waitset_destroy_owned(&ws, st.uid);
     }
-    sk_seg_close(&seg);
+    shmkit__seg_close(&seg);
 }
 
-int sk_remove_segment(const struct sk_spec *spec)
+int shmkit__remove_segment(const struct sk_spec *spec)
 {
     char detail[256];
 
     /* Looking at the header may record a detail of its own: keep ours. */
     snprintf(detail, sizeof detail, "%s", shmkit_error_detail());
     destroy_wait_resources(spec);
-    sk_fail(0, "%s", detail);
-    return sk_seg_remove(spec);
+    shmkit__fail(0, "%s", detail);
+    return shmkit__seg_remove(spec);
 }
 
 /* The lease locks and the attachment count are asked of segments made by
  * hand too (the unit tests): a backend that is not built has none. */
-int sk_seg_lock(struct sk_seg *seg, unsigned lock)
+int shmkit__seg_lock(struct sk_seg *seg, unsigned lock)
 {
     const struct sk_backend_ops *ops = ops_of(seg);
 
     return ops != NULL && ops->lock != NULL ? ops->lock(seg, lock) : 1;
 }
 
-void sk_seg_unlock(struct sk_seg *seg, unsigned lock)
+void shmkit__seg_unlock(struct sk_seg *seg, unsigned lock)
 {
     const struct sk_backend_ops *ops = ops_of(seg);
 
@@ -308,14 +308,14 @@ void sk_seg_unlock(struct sk_seg *seg, unsigned lock)
         ops->unlock(seg, lock);
 }
 
-int sk_seg_lock_probe(struct sk_seg *seg, unsigned lock)
+int shmkit__seg_lock_probe(struct sk_seg *seg, unsigned lock)
 {
     const struct sk_backend_ops *ops = ops_of(seg);
 
     return ops != NULL && ops->lock_probe != NULL ? ops->lock_probe(seg, lock) : SK_LOCK_NONE;
 }
 
-long sk_seg_nattch(const struct sk_seg *seg)
+long shmkit__seg_nattch(const struct sk_seg *seg)
 {
     const struct sk_backend_ops *ops = ops_of(seg);
 

@@ -17,7 +17,7 @@
 
 /* Or'ed into the access mode (SK_SEG_READ, _WRITE, _WAITER of backend.h):
  * accept an object owned by another uid (SHMKIT_ANY_OWNER); without it
- * sk_seg_open fails with SHMKIT_EOWNER. */
+ * shmkit__seg_open fails with SHMKIT_EOWNER. */
 #define SK_SEG_ANY_OWNER 0x10
 #define SK_SEG_ACCESS_MASK 0x0f
 /* The SK_SEG_ANY_OWNER bit for the public FLAGS of an *_open/_create. */
@@ -27,40 +27,40 @@
  * system allows, so later writes cannot SIGBUS), permission bits MODE
  * applied exactly, and map it read-write.  -EEXIST if it exists.  On any
  * failure nothing is left behind.  The header's magic and creator are
- * written at once (sk_header_stamp_creator). */
-int sk_seg_create(struct sk_seg *seg, const struct sk_spec *spec, size_t size,
+ * written at once (shmkit__header_stamp_creator). */
+int shmkit__seg_create(struct sk_seg *seg, const struct sk_spec *spec, size_t size,
                   unsigned mode);
 /* Map an existing segment with ACCESS (SK_SEG_*).  Its owner and size are
  * checked before mapping: fewer than MIN_SIZE bytes is SHMKIT_ENOTSHMKIT,
  * never SIGBUS. */
-int sk_seg_open(struct sk_seg *seg, const struct sk_spec *spec, int access,
+int shmkit__seg_open(struct sk_seg *seg, const struct sk_spec *spec, int access,
                 size_t min_size);
 /* Unmap.  When the process that created the segment through SEG closes it
  * and its header says SK_HFLAG_OWNED, the segment is removed too. */
-void sk_seg_close(struct sk_seg *seg);
+void shmkit__seg_close(struct sk_seg *seg);
 /* The writable header view of a segment opened with SK_SEG_WAITER (made on
  * first use) or SK_SEG_WRITE; NULL if the caller may not write to it. */
-void *sk_seg_waiter_view(struct sk_seg *seg);
+void *shmkit__seg_waiter_view(struct sk_seg *seg);
 /* 1 if SEG's spec still names the object SEG mapped; 0 if it was removed
  * or replaced (the detail says which); a negative code if that cannot be
  * told.  A system call or two: not for fast paths. */
-int sk_seg_is_current(const struct sk_seg *seg);
-/* Remove the object SPEC names (only that: see sk_remove_segment). */
-int sk_seg_remove(const struct sk_spec *spec);
-int sk_seg_stat(const struct sk_spec *spec, struct sk_seg_stat *st);
+int shmkit__seg_is_current(const struct sk_seg *seg);
+/* Remove the object SPEC names (only that: see shmkit__remove_segment). */
+int shmkit__seg_remove(const struct sk_spec *spec);
+int shmkit__seg_stat(const struct sk_spec *spec, struct shmkit__seg_stat *st);
 /* Remove SPEC and the wait resources its header names (what
  * shmkit_unlink does, without clearing the error detail). */
-int sk_remove_segment(const struct sk_spec *spec);
+int shmkit__remove_segment(const struct sk_spec *spec);
 
 /* Lease locks on SEG (SK_LOCK_* bit LOCK): take it without waiting (0,
  * SHMKIT_EBUSY if another open file description holds it, 1 if this
  * segment has no lease locks, or another error); release it; and probe
  * it for another holder (SK_LOCK_FREE, SK_LOCK_HELD, SK_LOCK_NONE). */
-int sk_seg_lock(struct sk_seg *seg, unsigned lock);
-void sk_seg_unlock(struct sk_seg *seg, unsigned lock);
-int sk_seg_lock_probe(struct sk_seg *seg, unsigned lock);
+int shmkit__seg_lock(struct sk_seg *seg, unsigned lock);
+void shmkit__seg_unlock(struct sk_seg *seg, unsigned lock);
+int shmkit__seg_lock_probe(struct sk_seg *seg, unsigned lock);
 /* Attachments of SEG's object (System V shm_nattch), -1 where unknown. */
-long sk_seg_nattch(const struct sk_seg *seg);
+long shmkit__seg_nattch(const struct sk_seg *seg);
 
 /* Non-zero once an access found that the object shrank under SEG's
  * mapping (fault.h): what was read from it since may be zeros.  No system
@@ -76,9 +76,9 @@ static inline int sk_seg_truncated(const struct sk_seg *seg)
  * object cut in the middle of a page zeroes the rest of that page, which
  * never faults, so an operation may have read such zeros without a
  * fault, while the mapping's end faults for any cut before its last page. */
-int sk_seg_verdict(const struct sk_seg *seg, int rc);
+int shmkit__seg_verdict(const struct sk_seg *seg, int rc);
 /* Waiters block at most this long at a time (sk_idle_slice), then ask
- * sk_seg_verdict: a segment can shrink without any publication that would
+ * shmkit__seg_verdict: a segment can shrink without any publication that would
  * wake them. */
 #define SK_IDLE_SLICE_MS 500
 static inline int sk_idle_slice(int left_ms)

@@ -59,9 +59,9 @@ static int read_consistent(shmkit_slot *slot, void *record, uint64_t *version)
         const unsigned char *buf = buffer(slot, v);
         uint32_t b;
 
-        sk_racy_copy(&bh, buf, sizeof bh);
+        shmkit__racy_copy(&bh, buf, sizeof bh);
         if (record != NULL)
-            sk_racy_copy(record, buf + SK_SLOT_BUF_HDR, slot->record_size);
+            shmkit__racy_copy(record, buf + SK_SLOT_BUF_HDR, slot->record_size);
         sk_fence(SK_ACQUIRE);
         b = sk_load(&slot->hdr->begin, SK_RELAXED);
         if ((uint32_t)(b - v) <= 1u && (uint32_t)bh.version == v) {
@@ -72,7 +72,7 @@ static int read_consistent(shmkit_slot *slot, void *record, uint64_t *version)
          * any point leaves words that pass the check above: words that
          * fail it and stay put across a yield are damage, not a race. */
         if (attempt > READ_SPINS && v == last_v && b == last_b && bh.version == last_bv)
-            return sk_fail(SHMKIT_ECORRUPT,
+            return shmkit__fail(SHMKIT_ECORRUPT,
                            "slot words inconsistent: pub %lu, begin %lu, buffer version %llu",
                            (unsigned long)v, (unsigned long)b, (unsigned long long)bh.version);
         last_v = v;
@@ -81,7 +81,7 @@ static int read_consistent(shmkit_slot *slot, void *record, uint64_t *version)
         if (attempt >= READ_SPINS)
             sched_yield();
     }
-    return sk_fail(SHMKIT_ECONTENDED, "lapped by the writer %d times", READ_ATTEMPTS);
+    return shmkit__fail(SHMKIT_ECONTENDED, "lapped by the writer %d times", READ_ATTEMPTS);
 }
 
 static shmkit_slot *slot_of(struct sk_handle *handle)
@@ -103,7 +103,7 @@ static int attach(struct sk_handle *handle)
     shmkit_slot *slot = slot_of(handle);
 
     set_geometry(slot, handle->seg.base, &handle->view);
-    sk_waitset_attach(&slot->ws, handle->view.wait_mech, handle->view.wait_semid);
+    shmkit__waitset_attach(&slot->ws, handle->view.wait_mech, handle->view.wait_semid);
     if (handle->view.layout[0] != '\0')
         return shmkit_layout_parse(&slot->layout, handle->view.layout);
     return 0;
@@ -122,7 +122,7 @@ static int become_writer(struct sk_handle *handle)
     shmkit_slot *slot = slot_of(handle);
     struct sk_slot_buf bh;
     uint32_t v;
-    int rc = sk_handle_lease(handle, SK_LEASE_WRITER);
+    int rc = shmkit__handle_lease(handle, SK_LEASE_WRITER);
 
     if (rc < 0)
         return rc;
@@ -135,7 +135,7 @@ static int become_writer(struct sk_handle *handle)
 
 static int open_existing(struct sk_handle *handle, const struct sk_spec *spec, unsigned flags)
 {
-    int rc = sk_handle_map(handle, spec, ((flags & SHMKIT_WRITE) ? SK_SEG_WRITE : SK_SEG_WAITER)
+    int rc = shmkit__handle_map(handle, spec, ((flags & SHMKIT_WRITE) ? SK_SEG_WRITE : SK_SEG_WAITER)
                                          | SK_SEG_OWNER_FLAG(flags));
 
     if (rc == 0 && (flags & SHMKIT_WRITE))
@@ -161,7 +161,7 @@ static int plan_create(const void *args_v, struct sk_create_plan *plan)
     p->record_size = args->record_size;
     if (args->layout == NULL) {
         if (args->record_size == 0 || args->record_size > SHMKIT_RECORD_MAX)
-            return sk_fail(SHMKIT_ESIZE, "record size must be 1..%u bytes", SHMKIT_RECORD_MAX);
+            return shmkit__fail(SHMKIT_ESIZE, "record size must be 1..%u bytes", SHMKIT_RECORD_MAX);
         p->header_flags = SK_HFLAG_RAW;
     } else {
         rc = shmkit_layout_parse(&layout, args->layout);
@@ -171,7 +171,7 @@ static int plan_create(const void *args_v, struct sk_create_plan *plan)
         strcpy(plan->layout, shmkit_layout_text(layout));
         shmkit_layout_free(layout);
         if (args->record_size != 0 && args->record_size != p->record_size)
-            return sk_fail(SHMKIT_ESIZE, "record size %zu differs from the layout's %zu",
+            return shmkit__fail(SHMKIT_ESIZE, "record size %zu differs from the layout's %zu",
                            args->record_size, (size_t)p->record_size);
     }
     p->payload_size = sk_slot_payload_size(p->record_size);
@@ -185,15 +185,15 @@ static int match(const struct sk_handle *handle, const struct sk_header_params *
     size_t record_size = (size_t)handle->view.record_size;
 
     if (strcmp(have, want) != 0 && have[0] == '\0')
-        return sk_fail(SHMKIT_ELAYOUT, "segment is a raw slot of %zu-byte records, "
+        return shmkit__fail(SHMKIT_ELAYOUT, "segment is a raw slot of %zu-byte records, "
                        "with no layout", record_size);
     if (strcmp(have, want) != 0 && want[0] == '\0')
-        return sk_fail(SHMKIT_ELAYOUT, "segment is not a raw slot: it has layout \"%s\"",
+        return shmkit__fail(SHMKIT_ELAYOUT, "segment is not a raw slot: it has layout \"%s\"",
                        have);
     if (strcmp(have, want) != 0)
-        return sk_fail(SHMKIT_ELAYOUT, "segment has layout \"%s\"", have);
+        return shmkit__fail(SHMKIT_ELAYOUT, "segment has layout \"%s\"", have);
     if (record_size != planned->record_size)
-        return sk_fail(SHMKIT_ESIZE, "segment has %zu-byte records, not %zu", record_size,
+        return shmkit__fail(SHMKIT_ESIZE, "segment has %zu-byte records, not %zu", record_size,
                        (size_t)planned->record_size);
     return 0;
 }
@@ -208,7 +208,7 @@ static const struct sk_kind slot_kind = {
 
 SHMKIT_API int shmkit_slot_open(shmkit_slot **slotp, const char *spec_text, unsigned flags)
 {
-    return sk_handle_open(&slot_kind, slotp, spec_text, flags);
+    return shmkit__handle_open(&slot_kind, slotp, spec_text, flags);
 }
 
 SHMKIT_API int shmkit_slot_create(shmkit_slot **slotp, const char *spec_text,
@@ -217,13 +217,13 @@ SHMKIT_API int shmkit_slot_create(shmkit_slot **slotp, const char *spec_text,
 {
     struct slot_args args = { layout, record_size };
 
-    return sk_handle_create(&slot_kind, slotp, spec_text, &args, mode, flags);
+    return shmkit__handle_create(&slot_kind, slotp, spec_text, &args, mode, flags);
 }
 
 SHMKIT_API void shmkit_slot_close(shmkit_slot *slot)
 {
     if (slot != NULL)
-        sk_handle_close(&slot->h);
+        shmkit__handle_close(&slot->h);
 }
 
 SHMKIT_API int shmkit_slot_read(shmkit_slot *slot, void *buf, size_t len, uint64_t *version)
@@ -232,15 +232,15 @@ SHMKIT_API int shmkit_slot_read(shmkit_slot *slot, void *buf, size_t len, uint64
     int rc;
 
     if (slot == NULL)
-        return sk_null_arg("slot");
+        return shmkit__null_arg("slot");
     if (buf == NULL && len != 0)
-        return sk_null_arg("buf");
+        return shmkit__null_arg("buf");
     if (len < slot->record_size)
-        return sk_fail(SHMKIT_ESIZE, "buffer of %zu bytes for a %zu-byte record", len,
+        return shmkit__fail(SHMKIT_ESIZE, "buffer of %zu bytes for a %zu-byte record", len,
                        slot->record_size);
     /* A copy of zeros, from a mapping replaced because the object shrank,
      * is consistent: the verdict tells it from a record. */
-    rc = sk_seg_verdict(&slot->h.seg, read_consistent(slot, buf, &v));
+    rc = shmkit__seg_verdict(&slot->h.seg, read_consistent(slot, buf, &v));
     if (rc < 0)
         return rc;
     if (version != NULL)
@@ -255,19 +255,19 @@ SHMKIT_API int shmkit_slot_write(shmkit_slot *slot, const void *record, size_t l
     struct sk_slot_buf bh;
 
     if (slot == NULL)
-        return sk_null_arg("slot");
+        return shmkit__null_arg("slot");
     if (record == NULL && len != 0)
-        return sk_null_arg("record");
+        return shmkit__null_arg("record");
     n = slot->next_version;
     if (!slot->writer)
-        return sk_fail(-EPERM, "handle was not opened as the writer");
+        return shmkit__fail(-EPERM, "handle was not opened as the writer");
     if (!sk_same_process(slot->h.fork_gen))
-        return sk_not_holder("writer");
+        return shmkit__not_holder("writer");
     if (len != slot->record_size)
-        return sk_fail(SHMKIT_ESIZE, "record of %zu bytes for a %zu-byte slot", len,
+        return shmkit__fail(SHMKIT_ESIZE, "record of %zu bytes for a %zu-byte slot", len,
                        slot->record_size);
     if (sk_seg_truncated(&slot->h.seg))
-        return sk_seg_verdict(&slot->h.seg, 0);
+        return shmkit__seg_verdict(&slot->h.seg, 0);
     buf = buffer(slot, (uint32_t)n);
     memset(&bh, 0, sizeof bh);
     bh.version = n;
@@ -275,13 +275,13 @@ SHMKIT_API int shmkit_slot_write(shmkit_slot *slot, const void *record, size_t l
     /* Order the announcement before the buffer stores (pairs with the
      * reader's acquire fence before it loads `begin`). */
     sk_fence(SK_RELEASE);
-    sk_racy_write(buf + SK_SLOT_BUF_HDR, record, len);
-    sk_racy_write(buf, &bh, sizeof bh);
+    shmkit__racy_write(buf + SK_SLOT_BUF_HDR, record, len);
+    shmkit__racy_write(buf, &bh, sizeof bh);
     sk_store(&slot->hdr->pub, (uint32_t)n, SK_RELEASE);
-    sk_notify(&slot->ws, SK_WAIT_IDX_DATA, &slot->hdr->pub, &slot->hdr->waiters);
+    shmkit__notify(&slot->ws, SK_WAIT_IDX_DATA, &slot->hdr->pub, &slot->hdr->waiters);
     slot->next_version = n + 1;
     /* Into private zero pages if the object shrank: nobody saw it. */
-    return sk_seg_verdict(&slot->h.seg, 0);
+    return shmkit__seg_verdict(&slot->h.seg, 0);
 }
 
 SHMKIT_API int shmkit_slot_wait(shmkit_slot *slot, uint64_t since_version, int timeout_ms)
@@ -291,15 +291,15 @@ SHMKIT_API int shmkit_slot_wait(shmkit_slot *slot, uint64_t since_version, int t
     sk_atomic_u32 *word;
 
     if (slot == NULL)
-        return sk_null_arg("slot");
-    rw = sk_seg_waiter_view(&slot->h.seg);
+        return shmkit__null_arg("slot");
+    rw = shmkit__seg_waiter_view(&slot->h.seg);
     word = rw != NULL ? &rw->pub : &slot->hdr->pub;
     for (;;) {
         /* Take the word before looking at the version: a publication
          * between the two then changes the word and ends the wait. */
         uint32_t seen = sk_load(word, SK_ACQUIRE);
         uint64_t version;
-        int rc = sk_seg_verdict(&slot->h.seg, read_consistent(slot, NULL, &version)), left;
+        int rc = shmkit__seg_verdict(&slot->h.seg, read_consistent(slot, NULL, &version)), left;
 
         if (rc < 0)
             return rc;
@@ -307,34 +307,34 @@ SHMKIT_API int shmkit_slot_wait(shmkit_slot *slot, uint64_t since_version, int t
             return 0;
         left = timeout_ms;
         if (timeout_ms > 0) {
-            uint64_t now = sk_monotonic_ns();
+            uint64_t now = shmkit__monotonic_ns();
             if (deadline == 0)
                 deadline = now + (uint64_t)timeout_ms * 1000000u;
             if (now >= deadline)
-                return sk_wait_failure(-ETIMEDOUT, "new version");
+                return shmkit__wait_failure(-ETIMEDOUT, "new version");
             left = (int)((deadline - now + 999999u) / 1000000u);
         }
         if (timeout_ms == 0)
-            return sk_wait_failure(-EAGAIN, "new version");
-        sk_clear_detail();
+            return shmkit__wait_failure(-EAGAIN, "new version");
+        shmkit__clear_detail();
         /* In slices, so that a segment that shrank is noticed without a
          * publication; the deadline is checked above. */
-        rc = sk_wait_changed(&slot->ws, SK_WAIT_IDX_DATA, word, seen,
+        rc = shmkit__wait_changed(&slot->ws, SK_WAIT_IDX_DATA, word, seen,
                              rw != NULL ? &rw->waiters : NULL, sk_idle_slice(left),
-                             sk_wait_mode_get());
+                             shmkit__wait_mode_get());
         if (rc < 0 && rc != -ETIMEDOUT)
-            return sk_wait_failure(rc, "new version");
-        if ((rc = sk_seg_verdict(&slot->h.seg, 0)) < 0)
+            return shmkit__wait_failure(rc, "new version");
+        if ((rc = shmkit__seg_verdict(&slot->h.seg, 0)) < 0)
             return rc;
     }
 }
 
 SHMKIT_API int shmkit_slot_is_current(const shmkit_slot *slot)
 {
-    sk_clear_detail();
+    shmkit__clear_detail();
     if (slot == NULL)
-        return sk_fail(-EINVAL, "slot handle is NULL");
-    return sk_seg_is_current(&slot->h.seg);
+        return shmkit__fail(-EINVAL, "slot handle is NULL");
+    return shmkit__seg_is_current(&slot->h.seg);
 }
 
 SHMKIT_API int shmkit_slot_version(shmkit_slot *slot, uint64_t *version)
@@ -343,10 +343,10 @@ SHMKIT_API int shmkit_slot_version(shmkit_slot *slot, uint64_t *version)
     int rc;
 
     if (slot == NULL)
-        return sk_null_arg("slot");
+        return shmkit__null_arg("slot");
     if (version == NULL)
-        return sk_null_arg("version");
-    rc = sk_seg_verdict(&slot->h.seg, read_consistent(slot, NULL, &v));
+        return shmkit__null_arg("version");
+    rc = shmkit__seg_verdict(&slot->h.seg, read_consistent(slot, NULL, &v));
     if (rc == 0)
         *version = v;
     return rc;
@@ -355,7 +355,7 @@ SHMKIT_API int shmkit_slot_version(shmkit_slot *slot, uint64_t *version)
 SHMKIT_API size_t shmkit_slot_record_size(const shmkit_slot *slot)
 {
     if (slot == NULL) {
-        sk_null_arg("slot");
+        shmkit__null_arg("slot");
         return 0;
     }
     return slot->record_size;
@@ -364,14 +364,14 @@ SHMKIT_API size_t shmkit_slot_record_size(const shmkit_slot *slot)
 SHMKIT_API const shmkit_layout *shmkit_slot_layout(const shmkit_slot *slot)
 {
     if (slot == NULL) {
-        sk_null_arg("slot");
+        shmkit__null_arg("slot");
         return NULL;
     }
     return slot->layout;
 }
 
 /* For shmkit_info(): the version of a validated slot mapping. */
-int sk_slot_peek_version(void *base, const struct sk_header_view *view, uint64_t *version)
+int shmkit__slot_peek_version(void *base, const struct sk_header_view *view, uint64_t *version)
 {
     shmkit_slot slot;
 

@@ -12,6 +12,6 @@
 struct sk_header_view;
 
 /* Version of the slot in a validated mapping (for shmkit_info). */
-int sk_slot_peek_version(void *base, const struct sk_header_view *view, uint64_t *version);
+int shmkit__slot_peek_version(void *base, const struct sk_header_view *view, uint64_t *version);
 
 #endif /* SHMKIT_SLOT_H */

@@ -35,17 +35,17 @@ static int parse_posix(const char *spec, struct sk_spec *out)
     size_t len = strlen(name), i;
 
     if (len == 0)
-        return sk_fail(SHMKIT_EBADSPEC, "empty POSIX name");
+        return shmkit__fail(SHMKIT_EBADSPEC, "empty POSIX name");
     if (len > SK_POSIX_NAME_MAX)
-        return sk_fail(SHMKIT_EBADSPEC, "POSIX name longer than %d characters",
+        return shmkit__fail(SHMKIT_EBADSPEC, "POSIX name longer than %d characters",
                        SK_POSIX_NAME_MAX);
     for (i = 0; i < len; i++)
         if (!is_name_char((unsigned char)name[i]))
-            return sk_fail(SHMKIT_EBADSPEC,
+            return shmkit__fail(SHMKIT_EBADSPEC,
                            "character %zu of the POSIX name is not one of A-Z a-z 0-9 . _ -",
                            i + 1);
     if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-        return sk_fail(SHMKIT_EBADSPEC, "POSIX name cannot be \".\" or \"..\"");
+        return shmkit__fail(SHMKIT_EBADSPEC, "POSIX name cannot be \".\" or \"..\"");
     out->backend = SHMKIT_BACKEND_POSIX;
     memcpy(out->posix_name, spec, len + 2);
     return 0;
@@ -88,19 +88,19 @@ static int parse_sysv_path(const char *rest, struct sk_spec *out)
     size_t path_len;
 
     if (parse_unsigned(colon + 1, 255, &proj) != 0 || proj == 0)
-        return sk_fail(SHMKIT_EBADSPEC,
+        return shmkit__fail(SHMKIT_EBADSPEC,
                        "PROJ must be a number from 1 to 255, decimal or 0x hex, not \"%.40s\"",
                        colon + 1);
     path_len = (size_t)(colon - rest);
     if (path_len == 0)
-        return sk_fail(SHMKIT_EBADSPEC, "empty ftok path");
+        return shmkit__fail(SHMKIT_EBADSPEC, "empty ftok path");
     if (path_len >= sizeof path)
-        return sk_fail(SHMKIT_EBADSPEC, "ftok path too long");
+        return shmkit__fail(SHMKIT_EBADSPEC, "ftok path too long");
     memcpy(path, rest, path_len);
     path[path_len] = '\0';
     key = ftok(path, (int)proj);
     if (key == (key_t)-1)
-        return sk_fail(errno == ENOENT ? -ENOENT : sk_errno(), "ftok(\"%s\", %llu) failed",
+        return shmkit__fail(errno == ENOENT ? -ENOENT : shmkit__errno(), "ftok(\"%s\", %llu) failed",
                        path, proj);
     out->sysv_key = (long)key;
     return 0;
@@ -122,13 +122,13 @@ static int parse_sysv(const char *spec, struct sk_spec *out)
     unsigned long long key;
 
     if (*rest == '\0')
-        return sk_fail(SHMKIT_EBADSPEC, "missing System V key after \"sysv:\"");
+        return shmkit__fail(SHMKIT_EBADSPEC, "missing System V key after \"sysv:\"");
     if (strchr(rest, ':') == NULL) {
         if (parse_unsigned(rest, 0xffffffffull, &key) != 0)
-            return sk_fail(SHMKIT_EBADSPEC,
+            return shmkit__fail(SHMKIT_EBADSPEC,
                            "System V key must be 0xHEX or DECIMAL up to 0xffffffff");
         if (key == 0)
-            return sk_fail(SHMKIT_EBADSPEC, "key 0 is IPC_PRIVATE, which cannot be shared by name");
+            return shmkit__fail(SHMKIT_EBADSPEC, "key 0 is IPC_PRIVATE, which cannot be shared by name");
         out->backend = SHMKIT_BACKEND_SYSV;
         out->sysv_key = key_from_bits((uint32_t)key);
         return 0;
@@ -137,32 +137,32 @@ static int parse_sysv(const char *spec, struct sk_spec *out)
     out->backend = SHMKIT_BACKEND_SYSV;
     return parse_sysv_path(rest, out);
 #else
-    return sk_fail(SHMKIT_ENOBACKEND, "this build has no System V backend");
+    return shmkit__fail(SHMKIT_ENOBACKEND, "this build has no System V backend");
 #endif
 }
 
-int sk_spec_parse(const char *spec, struct sk_spec *out)
+int shmkit__spec_parse(const char *spec, struct sk_spec *out)
 {
     int rc;
 
     memset(out, 0, sizeof *out);
     if (spec == NULL)
-        return sk_null_arg("spec");
+        return shmkit__null_arg("spec");
     if (*spec == '\0')
-        return sk_fail(SHMKIT_EBADSPEC, "empty spec");
+        return shmkit__fail(SHMKIT_EBADSPEC, "empty spec");
     if (strlen(spec) >= sizeof out->text)
-        return sk_fail(SHMKIT_EBADSPEC, "spec too long");
+        return shmkit__fail(SHMKIT_EBADSPEC, "spec too long");
     strcpy(out->text, spec);
     if (spec[0] == '/')
         rc = parse_posix(spec, out);
     else if (strncmp(spec, "sysv:", 5) == 0)
         rc = parse_sysv(spec, out);
     else
-        return sk_fail(SHMKIT_EBADSPEC, "expected /NAME, sysv:PATH:PROJ or sysv:KEY");
+        return shmkit__fail(SHMKIT_EBADSPEC, "expected /NAME, sysv:PATH:PROJ or sysv:KEY");
     if (rc < 0)
         return rc;
     if (!shmkit_backend_available(out->backend))
-        return sk_fail(SHMKIT_ENOBACKEND, "this build has no %s backend",
+        return shmkit__fail(SHMKIT_ENOBACKEND, "this build has no %s backend",
                        out->backend == SHMKIT_BACKEND_SYSV ? "System V" : "POSIX");
     return 0;
 }
@@ -185,7 +185,7 @@ SHMKIT_API int shmkit_spec_check(const char *spec)
     struct sk_spec parsed;
     int rc;
 
-    sk_clear_detail();
-    rc = sk_spec_parse(spec, &parsed);
+    shmkit__clear_detail();
+    rc = shmkit__spec_parse(spec, &parsed);
     return rc < 0 ? rc : parsed.backend;
 }

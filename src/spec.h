@@ -18,6 +18,6 @@ struct sk_spec {
 };
 
 /* Parse SPEC; SHMKIT_EBADSPEC (with detail) or SHMKIT_ENOBACKEND. */
-int sk_spec_parse(const char *spec, struct sk_spec *out);
+int shmkit__spec_parse(const char *spec, struct sk_spec *out);
 
 #endif /* SHMKIT_SPEC_H */

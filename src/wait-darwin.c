@@ -64,7 +64,7 @@ static int darwin_block(const struct sk_wait_sleep *s)
     if (s->timeout.deadline != 0) {
         uint64_t us = (s->timeout.left_ns + 999u) / 1000u;
 
-        /* A longer wait times out early; sk_wait_block then reports a
+        /* A longer wait times out early; shmkit__wait_block then reports a
          * spurious wake-up and the caller waits again. */
         timeout_us = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
     }

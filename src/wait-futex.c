@@ -42,7 +42,7 @@ static void futex_wake_all(const struct sk_waitset *ws, unsigned index, sk_atomi
 #define SK_FUTEX_CAN_WAIT 1
 #endif
 
-const struct sk_wait_ops sk_wait_futex_ops = {
+const struct sk_wait_ops shmkit__wait_futex_ops = {
     .mech = SK_MECH_FUTEX, .can_wait = SK_FUTEX_CAN_WAIT,
     .block = futex_block, .wake_all = futex_wake_all,
 };

@@ -36,46 +36,46 @@
 #define SK_POLL_MIN_NS 20000u
 #define SK_POLL_MAX_NS 2000000u
 
-/* A deadline turned into a timeout, by sk_wait_timeout (wait-poll.c). */
-struct sk_wait_timeout {
+/* A deadline turned into a timeout, by shmkit__wait_timeout (wait-poll.c). */
+struct shmkit__wait_timeout {
     uint64_t deadline;     /* CLOCK_MONOTONIC nanoseconds, 0: none */
     uint64_t left_ns;      /* time left (> 0); 0 when there is no deadline */
     struct timespec rel;   /* LEFT_NS as a timespec */
 };
 
-/* The one place where an absolute deadline (sk_monotonic_ns time, 0: none)
+/* The one place where an absolute deadline (shmkit__monotonic_ns time, 0: none)
  * becomes a relative timeout: -ETIMEDOUT if it has passed, else 0 with *T
  * filled in.  Recomputed before every kernel call. */
-int sk_wait_timeout(uint64_t deadline, struct sk_wait_timeout *t);
+int shmkit__wait_timeout(uint64_t deadline, struct shmkit__wait_timeout *t);
 
 /* T's relative timeout for calls that take a timespec: NULL (sleep without
  * a limit) when there is no deadline. */
-static inline const struct timespec *sk_wait_timeout_rel(const struct sk_wait_timeout *t)
+static inline const struct timespec *sk_wait_timeout_rel(const struct shmkit__wait_timeout *t)
 {
     return t->deadline != 0 ? &t->rel : NULL;
 }
 
 /* NS nanoseconds as a timespec (also for absolute CLOCK_MONOTONIC times). */
-struct timespec sk_timespec_from_ns(uint64_t ns);
+struct timespec shmkit__timespec_from_ns(uint64_t ns);
 
 /* Nap for NS, or until DEADLINE (0: none) if that comes first: 0,
  * -ETIMEDOUT if the deadline has passed already, -EINTR if a signal handler
  * ran (never swallowed by a wait). */
-int sk_wait_nap_until(uint64_t ns, uint64_t deadline);
+int shmkit__wait_nap_until(uint64_t ns, uint64_t deadline);
 
 /* Sleep while *WORD == EXPECTED, with exponential backoff from
  * SK_POLL_MIN_NS up to MAX_STEP, until DEADLINE (0: none): 0 once the word
  * differs, -ETIMEDOUT or -EINTR. */
-int sk_wait_poll_block(sk_atomic_u32 *word, uint32_t expected, uint64_t deadline,
+int shmkit__wait_poll_block(sk_atomic_u32 *word, uint32_t expected, uint64_t deadline,
                        uint64_t max_step);
 
-/* One sleep, as sk_wait_block asks a mechanism for it. */
+/* One sleep, as shmkit__wait_block asks a mechanism for it. */
 struct sk_wait_sleep {
     const struct sk_waitset *ws;
     unsigned index;                /* the wait index (selects a semaphore) */
     sk_atomic_u32 *word;
     uint32_t expected;             /* sleep while *WORD holds this */
-    struct sk_wait_timeout timeout;
+    struct shmkit__wait_timeout timeout;
 };
 
 /* A mechanism.  Only BLOCK and WAKE_ALL are required; the others are NULL
@@ -108,12 +108,12 @@ struct sk_wait_ops {
 
 /* The mechanisms; only those that configure compiled exist (wait.c refers
  * to each under its SHMKIT_HAVE_* condition). */
-extern const struct sk_wait_ops sk_wait_poll_ops;
-extern const struct sk_wait_ops sk_wait_futex_ops;
+extern const struct sk_wait_ops shmkit__wait_poll_ops;
+extern const struct sk_wait_ops shmkit__wait_futex_ops;
 extern const struct sk_wait_ops sk_wait_umtx_ops;
 extern const struct sk_wait_ops sk_wait_openbsd_ops;
 extern const struct sk_wait_ops sk_wait_netbsd_ops;
 extern const struct sk_wait_ops sk_wait_darwin_ops;
-extern const struct sk_wait_ops sk_wait_sem_ops;
+extern const struct sk_wait_ops shmkit__wait_sem_ops;
 
 #endif /* SHMKIT_WAIT_MECH_H */

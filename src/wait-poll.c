@@ -2,7 +2,7 @@
  * wait-poll.c - time for the wait layer, and the polling mechanism.
  *
  * Every mechanism turns its deadline into a timeout here
- * (sk_wait_timeout), and naps here when its primitive fails.  Polling --
+ * (shmkit__wait_timeout), and naps here when its primitive fails.  Polling --
  * nanosleep with backoff, watching the word itself -- is the mechanism of
  * last resort: always compiled, what a process uses when it cannot use a
  * segment's mechanism, and what a reader that cannot register as a waiter
@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <time.h>
 
-struct timespec sk_timespec_from_ns(uint64_t ns)
+struct timespec shmkit__timespec_from_ns(uint64_t ns)
 {
     struct timespec ts;
 
@@ -27,7 +27,7 @@ struct timespec sk_timespec_from_ns(uint64_t ns)
     return ts;
 }
 
-int sk_wait_timeout(uint64_t deadline, struct sk_wait_timeout *t)
+int shmkit__wait_timeout(uint64_t deadline, struct shmkit__wait_timeout *t)
 {
     uint64_t now;
 
@@ -37,30 +37,30 @@ int sk_wait_timeout(uint64_t deadline, struct sk_wait_timeout *t)
     t->rel.tv_nsec = 0;
     if (deadline == 0)
         return 0;
-    now = sk_monotonic_ns();
+    now = shmkit__monotonic_ns();
     if (now >= deadline)
         return -ETIMEDOUT;
     t->left_ns = deadline - now;
-    t->rel = sk_timespec_from_ns(t->left_ns);
+    t->rel = shmkit__timespec_from_ns(t->left_ns);
     return 0;
 }
 
-int sk_wait_nap_until(uint64_t ns, uint64_t deadline)
+int shmkit__wait_nap_until(uint64_t ns, uint64_t deadline)
 {
-    struct sk_wait_timeout t;
+    struct shmkit__wait_timeout t;
     struct timespec ts;
 
-    if (sk_wait_timeout(deadline, &t) != 0)
+    if (shmkit__wait_timeout(deadline, &t) != 0)
         return -ETIMEDOUT;
     if (deadline != 0 && t.left_ns < ns)
         ns = t.left_ns;
-    ts = sk_timespec_from_ns(ns);
+    ts = shmkit__timespec_from_ns(ns);
     if (nanosleep(&ts, NULL) == 0)
         return 0;
     return errno == EINTR ? -EINTR : 0;
 }
 
-int sk_wait_poll_block(sk_atomic_u32 *word, uint32_t expected, uint64_t deadline,
+int shmkit__wait_poll_block(sk_atomic_u32 *word, uint32_t expected, uint64_t deadline,
                        uint64_t max_step)
 {
     uint64_t step = SK_POLL_MIN_NS;
@@ -70,7 +70,7 @@ int sk_wait_poll_block(sk_atomic_u32 *word, uint32_t expected, uint64_t deadline
 
         if (sk_load(word, SK_ACQUIRE) != expected)
             return 0;
-        rc = sk_wait_nap_until(step, deadline);
+        rc = shmkit__wait_nap_until(step, deadline);
         if (rc != 0)
             return rc;
         if (step < max_step)
@@ -80,7 +80,7 @@ int sk_wait_poll_block(sk_atomic_u32 *word, uint32_t expected, uint64_t deadline
 
 static int poll_block(const struct sk_wait_sleep *s)
 {
-    return sk_wait_poll_block(s->word, s->expected, s->timeout.deadline, SK_POLL_MAX_NS);
+    return shmkit__wait_poll_block(s->word, s->expected, s->timeout.deadline, SK_POLL_MAX_NS);
 }
 
 /* The waiters look for themselves. */
@@ -91,6 +91,6 @@ static void poll_wake_all(const struct sk_waitset *ws, unsigned index, sk_atomic
     (void)word;
 }
 
-const struct sk_wait_ops sk_wait_poll_ops = {
+const struct sk_wait_ops shmkit__wait_poll_ops = {
     .mech = SK_MECH_POLL, .can_wait = 1, .block = poll_block, .wake_all = poll_wake_all,
 };

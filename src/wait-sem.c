@@ -128,9 +128,9 @@ static int sem_sleep(int semid, unsigned short num, int gen, uint64_t deadline)
     sem_set_op(&ops[3], num, gen + 1, 0);
 #if defined(HAVE_SEMTIMEDOP)
     if (deadline != 0) {
-        struct sk_wait_timeout t; /* anew: the GETVAL and the re-check took time */
+        struct shmkit__wait_timeout t; /* anew: the GETVAL and the re-check took time */
 
-        if (sk_wait_timeout(deadline, &t) != 0)
+        if (shmkit__wait_timeout(deadline, &t) != 0)
             return -ETIMEDOUT;
         return semtimedop(semid, ops, 4, &t.rel) == 0 ? 0 : -errno;
     }
@@ -147,7 +147,7 @@ static int sem_block(const struct sk_wait_sleep *s)
     int semid = s->ws->semid, gen, rc;
 
     if (semid < 0)
-        return sk_wait_poll_block(s->word, s->expected, deadline, SK_POLL_MAX_NS);
+        return shmkit__wait_poll_block(s->word, s->expected, deadline, SK_POLL_MAX_NS);
 #if !defined(HAVE_SEMTIMEDOP)
     /* Without semtimedop (macOS, FreeBSD, OpenBSD) a timed wait cannot
      * sleep in semop: it naps. */
@@ -200,7 +200,7 @@ static void sem_wake_all(const struct sk_waitset *ws, unsigned index, sk_atomic_
     }
 }
 
-const struct sk_wait_ops sk_wait_sem_ops = {
+const struct sk_wait_ops shmkit__wait_sem_ops = {
     .mech = SK_MECH_SYSV_SEM, .can_wait = 1, .block = sem_block, .wake_all = sem_wake_all,
     .create = sem_create, .adopt = sem_adopt, .destroy = sem_destroy,
 };

@@ -5,7 +5,7 @@
  * the _PRIVATE variant the sleep queue is the process-shared one when the
  * word lies in a shared mapping.  The timeout is a struct _umtx_time
  * passed in uaddr2 with its size in uaddr; we give the deadline itself
- * (UMTX_ABSTIME on CLOCK_MONOTONIC, the clock of sk_monotonic_ns).  The
+ * (UMTX_ABSTIME on CLOCK_MONOTONIC, the clock of shmkit__monotonic_ns).  The
  * wait is not restarted after a signal: EINTR.
  *
  * SPDX-License-Identifier: BSD-2-Clause
@@ -26,7 +26,7 @@ static int umtx_block(const struct sk_wait_sleep *s)
 
     if (s->timeout.deadline != 0) {
         memset(&abstime, 0, sizeof abstime);
-        abstime._timeout = sk_timespec_from_ns(s->timeout.deadline);
+        abstime._timeout = shmkit__timespec_from_ns(s->timeout.deadline);
         abstime._flags = UMTX_ABSTIME;
         abstime._clockid = CLOCK_MONOTONIC;
         size = (void *)(uintptr_t)sizeof abstime;

@@ -4,7 +4,7 @@
  * waiters without a system call when there are none.
  *
  * This file holds what every mechanism shares: the adaptive spin, the
- * wake-request protocol (block_registered and sk_notify, model-checked by
+ * wake-request protocol (block_registered and shmkit__notify, model-checked by
  * tests/model/wait.pml) and the wait sets.  The blocking itself is one
  * file per mechanism behind struct sk_wait_ops (wait-mech.h), each
  * compiled where configure found its primitive (m4/shmkit-wait.m4); see
@@ -32,7 +32,7 @@
 #include <stddef.h>
 #include <string.h>
 
-struct sk_wait_stats sk_wait_stats;
+struct shmkit__wait_stats shmkit__wait_stats;
 
 /* ------------------------------------------------------------------ */
 /* The mechanisms of this build                                        */
@@ -41,9 +41,9 @@ struct sk_wait_stats sk_wait_stats;
 /* Every mechanism configure compiled (the same conditions as the
  * AM_CONDITIONALs of Makefile.am), polling first. */
 static const struct sk_wait_ops *const mechanisms[] = {
-    &sk_wait_poll_ops,
+    &shmkit__wait_poll_ops,
 #if defined(SHMKIT_HAVE_LINUX_FUTEX)
-    &sk_wait_futex_ops,
+    &shmkit__wait_futex_ops,
 #endif
 #if defined(SHMKIT_HAVE_UMTX)
     &sk_wait_umtx_ops,
@@ -58,7 +58,7 @@ static const struct sk_wait_ops *const mechanisms[] = {
     &sk_wait_darwin_ops,
 #endif
 #if defined(SHMKIT_HAVE_SYSV_SEM)
-    &sk_wait_sem_ops,
+    &shmkit__wait_sem_ops,
 #endif
 };
 
@@ -75,17 +75,17 @@ static const struct sk_wait_ops *ops_of(int mech)
 }
 
 /* configure names its choice (SHMKIT_MECH_NAME, m4/shmkit-wait.m4). */
-int sk_wait_build_mechanism(void)
+int shmkit__wait_build_mechanism(void)
 {
     int mech;
 
     for (mech = SK_MECH_POLL; mech <= SK_MECH_LAST; mech++)
-        if (strcmp(sk_wait_mechanism_name(mech), SHMKIT_MECH_NAME) == 0)
+        if (strcmp(shmkit__wait_mechanism_name(mech), SHMKIT_MECH_NAME) == 0)
             return mech;
     return SK_MECH_POLL;
 }
 
-const char *sk_wait_mechanism_name(int mech)
+const char *shmkit__wait_mechanism_name(int mech)
 {
     switch (mech) {
     case SK_MECH_POLL: return "poll";
@@ -99,7 +99,7 @@ const char *sk_wait_mechanism_name(int mech)
     }
 }
 
-int sk_wait_mechanism_usable(int mech)
+int shmkit__wait_mechanism_usable(int mech)
 {
     const struct sk_wait_ops *ops = ops_of(mech);
 
@@ -117,7 +117,7 @@ static void waitset_reset(struct sk_waitset *ws)
     ws->semid = -1;
 }
 
-int sk_waitset_create_with(struct sk_waitset *ws, int mech, unsigned mode)
+int shmkit__waitset_create_with(struct sk_waitset *ws, int mech, unsigned mode)
 {
     const struct sk_wait_ops *ops = ops_of(mech);
 
@@ -135,12 +135,12 @@ int sk_waitset_create_with(struct sk_waitset *ws, int mech, unsigned mode)
     return 0;
 }
 
-int sk_waitset_create(struct sk_waitset *ws, unsigned mode)
+int shmkit__waitset_create(struct sk_waitset *ws, unsigned mode)
 {
-    return sk_waitset_create_with(ws, sk_wait_build_mechanism(), mode);
+    return shmkit__waitset_create_with(ws, shmkit__wait_build_mechanism(), mode);
 }
 
-void sk_waitset_attach(struct sk_waitset *ws, int mech, int semid)
+void shmkit__waitset_attach(struct sk_waitset *ws, int mech, int semid)
 {
     const struct sk_wait_ops *ops = ops_of(mech);
 
@@ -163,12 +163,12 @@ static void waitset_free(struct sk_waitset *ws, const long *owner_uid)
     waitset_reset(ws);
 }
 
-void sk_waitset_destroy_owned(struct sk_waitset *ws, long uid)
+void shmkit__waitset_destroy_owned(struct sk_waitset *ws, long uid)
 {
     waitset_free(ws, &uid);
 }
 
-void sk_waitset_destroy(struct sk_waitset *ws)
+void shmkit__waitset_destroy(struct sk_waitset *ws)
 {
     waitset_free(ws, NULL);
 }
@@ -180,12 +180,12 @@ void sk_waitset_destroy(struct sk_waitset *ws)
 /* Whether DEADLINE (0: none) has passed. */
 static int deadline_passed(uint64_t deadline)
 {
-    struct sk_wait_timeout t;
+    struct shmkit__wait_timeout t;
 
-    return sk_wait_timeout(deadline, &t) != 0;
+    return shmkit__wait_timeout(deadline, &t) != 0;
 }
 
-/* What sk_wait_block reports for the result RC of a mechanism's sleep.
+/* What shmkit__wait_block reports for the result RC of a mechanism's sleep.
  * A primitive that failed in a way that leaves nothing to sleep on
  * (ENOSYS under a seccomp filter, EFAULT, a semaphore set removed...)
  * degrades to a nap of up to 1 ms reported as a spurious wake-up, rather
@@ -206,11 +206,11 @@ static int sleep_result(int rc, uint64_t deadline)
         return 0;
 #endif
     default:
-        return sk_wait_nap_until(SK_UNWOKEN_POLL_NS, deadline);
+        return shmkit__wait_nap_until(SK_UNWOKEN_POLL_NS, deadline);
     }
 }
 
-int sk_wait_block(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
+int shmkit__wait_block(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
                   uint32_t expected, uint64_t deadline_ns)
 {
     const struct sk_wait_ops *ops = ops_of(ws->mech);
@@ -219,10 +219,10 @@ int sk_wait_block(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *wo
 
     if (sk_load(word, SK_ACQUIRE) != expected)
         return 0;
-    if (sk_wait_timeout(deadline_ns, &s.timeout) != 0)
+    if (shmkit__wait_timeout(deadline_ns, &s.timeout) != 0)
         return -ETIMEDOUT;
     if (ops == NULL || !ops->can_wait)
-        ops = &sk_wait_poll_ops;
+        ops = &shmkit__wait_poll_ops;
     s.ws = ws;
     s.index = index;
     s.word = word;
@@ -235,11 +235,11 @@ int sk_wait_block(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *wo
     return rc;
 }
 
-void sk_wake_all(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word)
+void shmkit__wake_all(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word)
 {
     const struct sk_wait_ops *ops = ops_of(ws->wake_mech);
 
-    sk_fetch_add(&sk_wait_stats.wakes, 1u, SK_RELAXED);
+    sk_fetch_add(&shmkit__wait_stats.wakes, 1u, SK_RELAXED);
     if (ops != NULL)
         ops->wake_all(ws, index, word);
 }
@@ -376,7 +376,7 @@ static int spin_until(sk_atomic_u32 *word, uint32_t seen, uint64_t start, uint64
             return 0;
         cpu_relax();
         if ((++n & 63u) == 0) {
-            uint64_t now = sk_monotonic_ns();
+            uint64_t now = shmkit__monotonic_ns();
 
             if (end != 0 && now >= end)
                 return -ETIMEDOUT;
@@ -417,10 +417,10 @@ static int block_registered(const struct sk_waitset *ws, unsigned index, sk_atom
         if (sk_load(word, SK_SEQ_CST) != seen)
             return 0;
         if (ws->mech == SK_MECH_POLL) /* no kernel sleep: watch the word */
-            return sk_wait_poll_block(word, seen, deadline, SK_POLL_MAX_NS);
+            return shmkit__wait_poll_block(word, seen, deadline, SK_POLL_MAX_NS);
         sk_hook_point("wait-before-sleep");
         /* W3: sleep while the request is still the generation we asked in. */
-        rc = sk_wait_block(ws, index, waiters, asked, deadline);
+        rc = shmkit__wait_block(ws, index, waiters, asked, deadline);
         if (rc != 0)
             return rc;
         /* Woken by the change (the usual case): do not ask again. */
@@ -429,7 +429,7 @@ static int block_registered(const struct sk_waitset *ws, unsigned index, sk_atom
     }
 }
 
-int sk_wait_changed(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
+int shmkit__wait_changed(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
                     uint32_t seen, sk_atomic_u32 *waiters, int timeout_ms, int mode)
 {
     struct sig_watch sw;
@@ -442,7 +442,7 @@ int sk_wait_changed(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *
         return 0;
     if (timeout_ms == 0)
         return -ETIMEDOUT;
-    now = sk_monotonic_ns(); /* once: a clock read costs ~20 ns on a VM */
+    now = shmkit__monotonic_ns(); /* once: a clock read costs ~20 ns on a VM */
     if (timeout_ms > 0)
         deadline = now + (uint64_t)timeout_ms * 1000000u;
 
@@ -472,7 +472,7 @@ int sk_wait_changed(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *
 
     if (waiters == NULL)
         /* Nobody can know we wait, so nobody will wake us: short naps. */
-        rc = sk_wait_poll_block(word, seen, deadline, SK_UNWOKEN_POLL_NS);
+        rc = shmkit__wait_poll_block(word, seen, deadline, SK_UNWOKEN_POLL_NS);
     else
         rc = block_registered(ws, index, word, seen, waiters, deadline);
     /* A signal or the deadline racing with a change is still a change. */
@@ -531,7 +531,7 @@ int sk_wait_changed(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *
  * woken waiter gets to run.  And a notifier with no waiter reads an even
  * request and makes no system call at all.
  */
-void sk_notify(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
+void shmkit__notify(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
                sk_atomic_u32 *waiters)
 {
     uint32_t asked;
@@ -539,14 +539,14 @@ void sk_notify(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
     sk_hook_point("notify-stored");
     sk_fence(SK_SEQ_CST);
     if (waiters == NULL) {
-        sk_wake_all(ws, index, word);
+        shmkit__wake_all(ws, index, word);
         return;
     }
     asked = sk_load(waiters, SK_SEQ_CST);
     if ((asked & SK_WAKE_ASKED) == 0 || !sk_cas(waiters, &asked, asked + 1u))
         return; /* nobody asked, or another notifier took the request */
     sk_hook_point("notify-before-wake");
-    sk_wake_all(ws, index, waiters);
+    shmkit__wake_all(ws, index, waiters);
 }
 
 /* ------------------------------------------------------------------ */
@@ -556,7 +556,7 @@ void sk_notify(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
 /* Process-wide wait mode; an atomic so that threads may change it. */
 static sk_atomic_u32 process_wait_mode = SK_WAIT_MODE_ADAPTIVE;
 
-int sk_wait_mode_get(void)
+int shmkit__wait_mode_get(void)
 {
     return (int)sk_load(&process_wait_mode, SK_RELAXED);
 }
@@ -569,11 +569,11 @@ _Static_assert((int)SHMKIT_WAIT_ADAPTIVE == (int)SK_WAIT_MODE_ADAPTIVE &&
 SHMKIT_API int shmkit_set_wait_mode(int mode)
 {
     if (mode < SHMKIT_WAIT_ADAPTIVE || mode > SHMKIT_WAIT_BLOCK)
-        return sk_fail(-EINVAL, "unknown wait mode %d", mode);
+        return shmkit__fail(-EINVAL, "unknown wait mode %d", mode);
     return (int)sk_exchange(&process_wait_mode, (uint32_t)mode);
 }
 
 SHMKIT_API const char *shmkit_wait_mechanism(void)
 {
-    return sk_wait_mechanism_name(sk_wait_build_mechanism());
+    return shmkit__wait_mechanism_name(shmkit__wait_build_mechanism());
 }

@@ -14,10 +14,10 @@
  *
  * The usual pair of calls:
  *
- *   reader:  rc = sk_wait_changed(&ws, IDX, &h->version, seen, &h->waiters,
+ *   reader:  rc = shmkit__wait_changed(&ws, IDX, &h->version, seen, &h->waiters,
  *                                 timeout_ms, SK_WAIT_MODE_ADAPTIVE);
  *   writer:  sk_store(&h->version, seen + 1, SK_RELEASE);
- *            sk_notify(&ws, IDX, &h->version, &h->waiters);
+ *            shmkit__notify(&ws, IDX, &h->version, &h->waiters);
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -43,13 +43,13 @@ enum sk_wait_mech {
 #define SK_MECH_LAST SK_MECH_SYSV_SEM
 
 /* The low bit of a wake request: "somebody asked in this generation"
- * (the request is a generation counter, see sk_notify in wait.c). */
+ * (the request is a generation counter, see shmkit__notify in wait.c). */
 #define SK_WAKE_ASKED 1u
 
 /* Wait indices per segment (sysv-sem: semaphores per set). */
 #define SK_WAIT_WORDS 4
 
-/* Modes of sk_wait_changed; the same numbers as the public SHMKIT_WAIT_*. */
+/* Modes of shmkit__wait_changed; the same numbers as the public SHMKIT_WAIT_*. */
 enum sk_wait_mode {
     SK_WAIT_MODE_ADAPTIVE = 0, /* spin for SK_SPIN_NS, then block */
     SK_WAIT_MODE_SPIN,         /* spin (yielding now and then) until the timeout */
@@ -80,62 +80,62 @@ struct sk_waitset {
     int semid;       /* sysv-sem: the semaphore set, -1 otherwise */
 };
 
-/* Test hook: counts sk_wake_all calls in this process, so that tests can
+/* Test hook: counts shmkit__wake_all calls in this process, so that tests can
  * check that a writer without waiters makes no wake-up system call. */
-struct sk_wait_stats {
+struct shmkit__wait_stats {
     sk_atomic_u32 wakes;
 };
-extern struct sk_wait_stats sk_wait_stats;
+extern struct shmkit__wait_stats shmkit__wait_stats;
 
 /* The mechanism configure chose for this build. */
-int sk_wait_build_mechanism(void);
+int shmkit__wait_build_mechanism(void);
 
 /* "futex", "umtx", "openbsd-futex", "netbsd-futex", "darwin", "sysv-sem",
  * "poll"; "unknown" for any other number (it may come from a segment). */
-const char *sk_wait_mechanism_name(int mech);
+const char *shmkit__wait_mechanism_name(int mech);
 
 /* 1 if this build can wait with MECH, 0 if not. */
-int sk_wait_mechanism_usable(int mech);
+int shmkit__wait_mechanism_usable(int mech);
 
 /* For the creator of a segment: set up the segment's wait resources with
  * the build mechanism (sysv-sem: a new semaphore set of SK_WAIT_WORDS with
  * permission bits MODE & 0777).  Record ws->mech and ws->semid in the
- * segment for sk_waitset_attach, and call sk_waitset_destroy when the
+ * segment for shmkit__waitset_attach, and call shmkit__waitset_destroy when the
  * segment is removed.  Returns 0, or -errno if the semaphore set could not
  * be made: WS is then still usable, with SK_MECH_POLL. */
-int sk_waitset_create(struct sk_waitset *ws, unsigned mode);
+int shmkit__waitset_create(struct sk_waitset *ws, unsigned mode);
 
 /* The same with a chosen mechanism (tests, and --with-wait experiments):
  * -ENOTSUP, and WS set to SK_MECH_POLL, if this build cannot use MECH. */
-int sk_waitset_create_with(struct sk_waitset *ws, int mech, unsigned mode);
+int shmkit__waitset_create_with(struct sk_waitset *ws, int mech, unsigned mode);
 
 /* For a process opening a segment: use the mechanism MECH and semaphore set
  * SEMID recorded in its header (untrusted: both are checked).  If this
  * build cannot wait with MECH it waits by polling, but still wakes the
  * segment's waiters whenever it can (the semaphore set if SEMID is valid,
  * a kernel primitive of this platform), so that builds interoperate. */
-void sk_waitset_attach(struct sk_waitset *ws, int mech, int semid);
+void shmkit__waitset_attach(struct sk_waitset *ws, int mech, int semid);
 
-/* sk_waitset_destroy for a set whose id was read from a segment owned by
+/* shmkit__waitset_destroy for a set whose id was read from a segment owned by
  * UID: the set is removed only if UID created it. */
-void sk_waitset_destroy_owned(struct sk_waitset *ws, long uid);
+void shmkit__waitset_destroy_owned(struct sk_waitset *ws, long uid);
 
 /* Free the segment's wait resources (sysv-sem: remove the semaphore set),
  * when the segment itself is removed.  WS becomes SK_MECH_POLL. */
-void sk_waitset_destroy(struct sk_waitset *ws);
+void shmkit__waitset_destroy(struct sk_waitset *ws);
 
 /* Block while *WORD == EXPECTED, until woken or until the CLOCK_MONOTONIC
  * time DEADLINE_NS (0: no deadline).  INDEX selects the semaphore
  * (sysv-sem).  Returns 0 when woken, when *WORD differs, or spuriously (the
  * caller re-checks), -ETIMEDOUT once the deadline has passed, -EINTR when a
  * signal handler ran.  The caller must be registered as a waiter (see
- * sk_wait_changed) for a wake-up to be guaranteed. */
-int sk_wait_block(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
+ * shmkit__wait_changed) for a wake-up to be guaranteed. */
+int shmkit__wait_block(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
                   uint32_t expected, uint64_t deadline_ns);
 
 /* Wake every process blocked on WORD (INDEX: its semaphore for sysv-sem).
- * Prefer sk_notify, which skips the system call when nobody waits. */
-void sk_wake_all(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word);
+ * Prefer shmkit__notify, which skips the system call when nobody waits. */
+void shmkit__wake_all(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word);
 
 /* Wait until *WORD != SEEN; what the slot and the ring call.
  *
@@ -143,7 +143,7 @@ void sk_wake_all(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *wor
  * asks for a wake-up in *WAITERS, re-checks and blocks; SK_WAIT_MODE_SPIN only
  * spins; SK_WAIT_MODE_BLOCK asks and blocks at once.  WAITERS is the wake
  * request of WORD in the segment (a generation counter whose low bit asks
- * for a wake-up, shared by every waiter of WORD, see sk_notify in wait.c;
+ * for a wake-up, shared by every waiter of WORD, see shmkit__notify in wait.c;
  * a waiter that times out may leave it asked), or NULL when the caller
  * cannot write to the segment: nobody can then know it waits, so it
  * sleeps in steps of at most SK_UNWOKEN_POLL_NS instead (about 1 ms of
@@ -153,17 +153,17 @@ void sk_wake_all(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *wor
  * word differs from SEEN, -ETIMEDOUT, or -EINTR if a signal handler ran
  * while blocked (and the word had not changed): the caller decides whether
  * to wait again; no wake-up is lost by returning. */
-int sk_wait_changed(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
+int shmkit__wait_changed(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
                     uint32_t seen, sk_atomic_u32 *waiters, int timeout_ms, int mode);
 
 /* The writer's side, called after storing a new value to *WORD (release
  * order): if a waiter asked in *WAITERS, consumes the request (starts the
  * next generation) and wakes every waiter of WORD; makes no system call
  * at all when nobody asked. */
-void sk_notify(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
+void shmkit__notify(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
                sk_atomic_u32 *waiters);
 
 /* The process-wide wait mode (enum sk_wait_mode) set by shmkit_set_wait_mode. */
-int sk_wait_mode_get(void);
+int shmkit__wait_mode_get(void);
 
 #endif /* SHMKIT_WAIT_H */

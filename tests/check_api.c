@@ -222,7 +222,7 @@ END_TEST
  * its consumer with "head and cursor out of range". */
 static void pretend_handler_missed(uint32_t parent_generation)
 {
-    sk_store(&sk_fork_generation, parent_generation, SK_RELAXED);
+    sk_store(&shmkit__fork_generation, parent_generation, SK_RELAXED);
 }
 
 /* A new blocking ring SPEC of BACKEND, its writer *W and its consumer *C. */
@@ -235,7 +235,7 @@ static void block_ring_pair(int backend, char *spec, shmkit_ring **w, shmkit_rin
 
 START_TEST(test_unseen_child_writer_not_corrupt)
 {
-    uint32_t generation = sk_load(&sk_fork_generation, SK_RELAXED);
+    uint32_t generation = sk_load(&shmkit__fork_generation, SK_RELAXED);
     char spec[32], msg[40] = "m", buf[64];
     shmkit_ring *w, *c;
     int i, rc;
@@ -263,7 +263,7 @@ END_TEST
 
 START_TEST(test_unseen_child_consumer_not_corrupt)
 {
-    uint32_t generation = sk_load(&sk_fork_generation, SK_RELAXED);
+    uint32_t generation = sk_load(&shmkit__fork_generation, SK_RELAXED);
     char spec[32], msg[40] = "m", buf[64];
     shmkit_ring *w, *c;
     int i, rc;

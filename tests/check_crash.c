@@ -828,19 +828,19 @@ START_TEST(test_lease_of_earlier_process_with_my_pid)
 {
     struct sk_header h;
     struct sk_seg seg;
-    uint32_t mine = sk_self_token();
+    uint32_t mine = shmkit__self_token();
 
     if (mine == 0)
         return; /* start times unknown here: a pid is all there is */
     lockless_seg(&seg, &h);
     sk_store(&h.lease_pid, (uint32_t)getpid(), SK_RELAXED);
     sk_store(&h.lease_token, mine + 1 != 0 ? mine + 1 : 2, SK_RELAXED);
-    sk_store(&h.lease_pidns, sk_pidns_self(), SK_RELAXED);
-    ck_assert_int_eq(sk_lease_acquire(&seg, SK_LEASE_WRITER), 0);
+    sk_store(&h.lease_pidns, shmkit__pidns_self(), SK_RELAXED);
+    ck_assert_int_eq(shmkit__lease_acquire(&seg, SK_LEASE_WRITER), 0);
     ck_assert_uint_eq(sk_load(&h.lease_token, SK_RELAXED), mine);
     /* Held by this process now: a second acquisition is refused. */
-    ck_assert_int_eq(sk_lease_acquire(&seg, SK_LEASE_WRITER), SHMKIT_EBUSY);
-    sk_lease_release(&seg, SK_LEASE_WRITER);
+    ck_assert_int_eq(shmkit__lease_acquire(&seg, SK_LEASE_WRITER), SHMKIT_EBUSY);
+    shmkit__lease_release(&seg, SK_LEASE_WRITER);
     ck_assert_uint_eq(sk_load(&h.lease_pid, SK_RELAXED), 0);
 }
 END_TEST
@@ -860,9 +860,9 @@ START_TEST(test_lease_of_holder_killed_mid_acquire)
     lockless_seg(&seg, &h);
     sk_store(&h.consumer_pid, (uint32_t)child, SK_RELAXED);
     sk_store(&h.consumer_token, 0, SK_RELAXED);
-    ck_assert_int_eq(sk_lease_acquire(&seg, SK_LEASE_CONSUMER), 0);
+    ck_assert_int_eq(shmkit__lease_acquire(&seg, SK_LEASE_CONSUMER), 0);
     ck_assert_uint_eq(sk_load(&h.consumer_pid, SK_RELAXED), (uint32_t)getpid());
-    sk_lease_release(&seg, SK_LEASE_CONSUMER);
+    shmkit__lease_release(&seg, SK_LEASE_CONSUMER);
 }
 END_TEST
 
@@ -891,7 +891,7 @@ static int ns_start(struct ns_proc *np, void (*fn)(const char *, int), const cha
     int pid_pipe[2], report[2], status;
     pid_t inner = -1;
 
-    if (sk_pidns_self() == 0) {
+    if (shmkit__pidns_self() == 0) {
         printf("# SKIP PID namespaces: this build does not tell them apart "
                "(no /proc, or the portable profile)\n");
         return NS_SKIP;
@@ -1117,7 +1117,7 @@ START_TEST(test_zombie_writer)
     pid_t child;
 
     shmkit_slot_close(s);
-    if (sk_self_token() == 0) {
+    if (shmkit__self_token() == 0) {
         printf("# SKIP zombies: this build cannot read process states "
                "(no /proc, or the portable profile)\n");
         ck_assert_int_eq(shmkit_unlink(spec), 0);
@@ -1141,7 +1141,7 @@ START_TEST(test_zombie_writer)
         memset(&si, 0, sizeof si);
         ck_assert_int_eq(waitid(P_PID, (id_t)child, &si, WEXITED | WNOWAIT), 0);
     }
-    ck_assert_int_eq(sk_proc_alive((long)child, 0), 0);
+    ck_assert_int_eq(shmkit__proc_alive((long)child, 0), 0);
     ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     ck_assert_int_eq(info.writer_pid, (long)child);
     ck_assert_int_eq(info.writer_alive, 0);
@@ -1240,15 +1240,15 @@ START_TEST(test_half_created_leaks_no_semaphores)
     ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
     ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), SHMKIT_EHALFCREATED);
     ck_assert_int_eq(info.creator_alive, 0);
-    ck_assert_int_eq(sk_spec_parse(spec, &parsed), 0);
-    ck_assert_int_eq(sk_seg_open(&seg, &parsed, SK_SEG_READ, SK_HEADER_SIZE), 0);
+    ck_assert_int_eq(shmkit__spec_parse(spec, &parsed), 0);
+    ck_assert_int_eq(shmkit__seg_open(&seg, &parsed, SK_SEG_READ, SK_HEADER_SIZE), 0);
     h = seg.base;
     mech = (int)h->wait_mech;
     semid = h->wait_semid;
-    sk_seg_close(&seg);
+    shmkit__seg_close(&seg);
     if (mech != SK_MECH_SYSV_SEM) {
         printf("# SKIP semaphore sets of half-created segments: this build waits with %s\n",
-               sk_wait_mechanism_name(mech));
+               shmkit__wait_mechanism_name(mech));
     } else {
         ck_assert_int_eq(sem_set_exists(semid), 1);
     }

@@ -2,7 +2,7 @@
  * check_header.c - header validation with every field corrupted in turn.
  *
  * Headers are built in private memory with the library's own init and
- * publish functions, then damaged field by field; sk_header_validate must
+ * publish functions, then damaged field by field; shmkit__header_validate must
  * refuse each damaged copy with the right code.  Fields covered by the
  * checksum are damaged twice: once as they are (the checksum catches it)
  * and once with the checksum recomputed (the field's own rule catches it).
@@ -40,8 +40,8 @@ static void build_slot_header(void)
     p.total_size = p.payload_offset + p.payload_size;
     p.record_size = RECORD;
     p.layout = LAYOUT;
-    sk_header_init(&seg.h, &p);
-    sk_header_publish(&seg.h);
+    shmkit__header_init(&seg.h, &p);
+    shmkit__header_publish(&seg.h);
     mapped = (size_t)p.total_size;
 }
 
@@ -49,13 +49,13 @@ static int validate(void)
 {
     struct sk_header_view view;
 
-    return sk_header_validate(seg.bytes, mapped, &view);
+    return shmkit__header_validate(seg.bytes, mapped, &view);
 }
 
 /* Recompute the checksum so that only the field's own rule can object. */
 static int validate_resealed(void)
 {
-    seg.h.checksum = sk_header_checksum(&seg.h);
+    seg.h.checksum = shmkit__header_checksum(&seg.h);
     return validate();
 }
 
@@ -64,14 +64,14 @@ START_TEST(test_valid)
     struct sk_header_view view;
 
     build_slot_header();
-    ck_assert_int_eq(sk_header_validate(seg.bytes, mapped, &view), 0);
+    ck_assert_int_eq(shmkit__header_validate(seg.bytes, mapped, &view), 0);
     ck_assert_int_eq(view.kind, SHMKIT_KIND_SLOT);
     ck_assert_uint_eq(view.record_size, RECORD);
     ck_assert_uint_eq(view.payload_offset, SK_HEADER_SIZE);
     ck_assert_str_eq(view.layout, LAYOUT);
     ck_assert_uint_eq(view.total_size, mapped);
     /* A bigger mapping (SysV rounds to pages) is fine. */
-    ck_assert_int_eq(sk_header_validate(seg.bytes, sizeof seg.bytes, &view), 0);
+    ck_assert_int_eq(shmkit__header_validate(seg.bytes, sizeof seg.bytes, &view), 0);
 }
 END_TEST
 
@@ -281,9 +281,9 @@ START_TEST(test_too_small_mapping)
     struct sk_header_view view;
 
     build_slot_header();
-    ck_assert_int_eq(sk_header_validate(seg.bytes, SK_HEADER_SIZE - 1, &view),
+    ck_assert_int_eq(shmkit__header_validate(seg.bytes, SK_HEADER_SIZE - 1, &view),
                      SHMKIT_ENOTSHMKIT);
-    ck_assert_int_eq(sk_header_validate(seg.bytes, 0, &view), SHMKIT_ENOTSHMKIT);
+    ck_assert_int_eq(shmkit__header_validate(seg.bytes, 0, &view), SHMKIT_ENOTSHMKIT);
 }
 END_TEST
 
@@ -312,12 +312,12 @@ START_TEST(test_checksum_vector)
     memset(&seg, 0, sizeof seg);
     for (i = 0; i < 376; i++)
         h = (h ^ 0u) * 0x01000193u;
-    ck_assert_uint_eq(sk_header_checksum(&seg.h), h);
+    ck_assert_uint_eq(shmkit__header_checksum(&seg.h), h);
     seg.bytes[130] = 1; /* inside the layout area: covered */
-    ck_assert_uint_ne(sk_header_checksum(&seg.h), h);
+    ck_assert_uint_ne(shmkit__header_checksum(&seg.h), h);
     seg.bytes[130] = 0;
     seg.bytes[400] = 1; /* writer line: not covered */
-    ck_assert_uint_eq(sk_header_checksum(&seg.h), h);
+    ck_assert_uint_eq(shmkit__header_checksum(&seg.h), h);
 }
 END_TEST
 

@@ -244,8 +244,8 @@ static int hostile(void *arg)
     (void)arg;
     memset(&s, 0, sizeof s);
     memset(&seg, 0, sizeof seg);
-    if ((rc = sk_spec_parse(st->spec, &spec)) != 0 ||
-        (rc = sk_seg_open(&seg, &spec, SK_SEG_WRITE, SK_HEADER_SIZE)) != 0)
+    if ((rc = shmkit__spec_parse(st->spec, &spec)) != 0 ||
+        (rc = shmkit__seg_open(&seg, &spec, SK_SEG_WRITE, SK_HEADER_SIZE)) != 0)
         pu_child_die(&st->report, 3, "hostile: open: %s", shmkit_strerror(rc));
     s.base = seg.base;
     s.size = seg.size;
@@ -257,7 +257,7 @@ static int hostile(void *arg)
     }
     if (s.damaged != 0)
         mutate_static(&s);
-    sk_seg_close(&seg);
+    shmkit__seg_close(&seg);
     return 0;
 }
 

@@ -644,7 +644,7 @@ START_TEST(test_fault)
 {
     const struct fault *f = &faults[_i / 2];
     int kind = _i % 2, fds = open_fds();
-    unsigned long before = sk_hook_fired_count(f->hook);
+    unsigned long before = shmkit__hook_fired_count(f->hook);
     char spec[32];
 
     if (!shmkit_backend_available(f->backend))
@@ -653,7 +653,7 @@ START_TEST(test_fault)
     ck_assert_int_eq(setenv("SHMKIT_TEST_SIMULATE", f->hook, 1), 0);
     ASSERT_CLEAN(create_kind(kind, spec, 4096), f->code, f->needle, spec, fds);
     ck_assert_int_eq(unsetenv("SHMKIT_TEST_SIMULATE"), 0);
-    ck_assert_uint_gt(sk_hook_fired_count(f->hook), before);
+    ck_assert_uint_gt(shmkit__hook_fired_count(f->hook), before);
     /* Without the fault the same creation succeeds. */
     ck_assert_int_eq(create_kind(kind, spec, 4096), 0);
     tu_finish(spec);

@@ -167,7 +167,7 @@ static int mappings_of(const char *spec, int *writable)
 
     if (maps == NULL)
         return -1;
-    ck_assert_int_eq(sk_spec_parse(spec, &parsed), 0);
+    ck_assert_int_eq(shmkit__spec_parse(spec, &parsed), 0);
     if (parsed.backend == SHMKIT_BACKEND_POSIX)
         snprintf(pattern, sizeof pattern, "/dev/shm%s", parsed.posix_name);
     else
@@ -513,9 +513,9 @@ static int child_half_created(const char *spec)
     struct sk_spec parsed;
     struct sk_seg seg;
 
-    if (sk_spec_parse(spec, &parsed) != 0)
+    if (shmkit__spec_parse(spec, &parsed) != 0)
         return 1;
-    return sk_seg_create(&seg, &parsed, 4096, 0600) == 0 ? 0 : 2;
+    return shmkit__seg_create(&seg, &parsed, 4096, 0600) == 0 ? 0 : 2;
 }
 
 static enum seg_status status_of(const char *spec, struct shmkit_info *info)
@@ -598,8 +598,8 @@ START_TEST(test_half_created_selection)
     ck_assert_int_eq(shmkit_unlink(spec), 0);
 
     /* Creator alive (still creating, as far as anyone can tell): kept. */
-    ck_assert_int_eq(sk_spec_parse(tu_spec(backend, spec), &parsed), 0);
-    ck_assert_int_eq(sk_seg_create(&seg, &parsed, 4096, 0600), 0);
+    ck_assert_int_eq(shmkit__spec_parse(tu_spec(backend, spec), &parsed), 0);
+    ck_assert_int_eq(shmkit__seg_create(&seg, &parsed, 4096, 0600), 0);
     st = status_of(spec, &info);
     ck_assert_int_eq(info.creator_pid, me);
     ck_assert_int_eq(st, SEG_CREATING);
@@ -610,7 +610,7 @@ START_TEST(test_half_created_selection)
     st = status_of(spec, &info);
     ck_assert_int_eq(st, SEG_FOREIGN);
     ck_assert(!seg_removable_stale(st, &info));
-    sk_seg_close(&seg);
+    shmkit__seg_close(&seg);
     tu_finish(spec);
 }
 END_TEST

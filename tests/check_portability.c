@@ -8,7 +8,7 @@
  *   - with --enable-test-hooks: the library is made to fail the way a BSD
  *     or macOS would (SHMKIT_TEST_SIMULATE, src/hooks.h) and must cope,
  *     with the messages doc/PORTING.md promises.  Each such test checks
- *     through sk_hook_fired_count() that the simulated path really ran.
+ *     through shmkit__hook_fired_count() that the simulated path really ran.
  * Without the hooks the second kind is skipped, and says so on stdout.
  *
  * SPDX-License-Identifier: BSD-2-Clause
@@ -76,7 +76,7 @@ static pid_t spawn_waiter(shmkit_slot *reader, uint64_t since, uint64_t expect, 
                  shmkit_slot_read(reader, &got, sizeof got, &version) == (int)sizeof got &&
                  version == expect && memcmp(&got, &want, sizeof got) == 0;
 #ifdef SHMKIT_TEST_HOOKS
-        if (hook != NULL && sk_hook_fired_count(hook) == 0)
+        if (hook != NULL && shmkit__hook_fired_count(hook) == 0)
             ok = 0;
 #else
         (void)hook;
@@ -103,7 +103,7 @@ static void wait_after_removal(int backend, const char *hook)
     ck_assert_int_eq(shmkit_slot_open(&late, spec, 0), -ENOENT);
     child = spawn_waiter(reader, 1, 2, hook);
     /* Let the child start waiting (it works either way). */
-    sk_sleep_ns(50000000u);
+    shmkit__sleep_ns(50000000u);
     write_sample(writer, 2);
     tu_wait_ok(child, "waiter after removal");
     shmkit_slot_close(reader);
@@ -191,7 +191,7 @@ END_TEST
  * seen as dead whatever the platform can tell. */
 START_TEST(test_process_identity)
 {
-    uint32_t token = sk_self_token();
+    uint32_t token = shmkit__self_token();
     pid_t child;
     int status;
 
@@ -200,13 +200,13 @@ START_TEST(test_process_identity)
 #elif defined(__linux__)
     ck_assert_uint_ne(token, 0);
 #endif
-    ck_assert_int_eq(sk_proc_alive((long)getpid(), token), 1);
+    ck_assert_int_eq(shmkit__proc_alive((long)getpid(), token), 1);
     child = tu_fork();
     if (child == 0)
         _exit(0);
     ck_assert_int_eq(waitpid(child, &status, 0), child);
-    ck_assert_int_eq(sk_proc_alive((long)child, token), 0);
-    ck_assert_int_eq(sk_proc_alive((long)child, 0), 0);
+    ck_assert_int_eq(shmkit__proc_alive((long)child, token), 0);
+    ck_assert_int_eq(shmkit__proc_alive((long)child, 0), 0);
 }
 END_TEST
 
@@ -236,16 +236,16 @@ static void assert_detail_has(const char *needle)
 START_TEST(test_hook_list)
 {
     simulate("first,macos-shm,last");
-    ck_assert_int_eq(sk_hook("macos-shm"), 1);
-    ck_assert_int_eq(sk_hook("first"), 1);
-    ck_assert_int_eq(sk_hook("last"), 1);
-    ck_assert_int_eq(sk_hook("macos"), 0);
-    ck_assert_int_eq(sk_hook("shm"), 0);
-    ck_assert_int_eq(sk_hook("macos-shm,"), 0);
+    ck_assert_int_eq(shmkit__hook("macos-shm"), 1);
+    ck_assert_int_eq(shmkit__hook("first"), 1);
+    ck_assert_int_eq(shmkit__hook("last"), 1);
+    ck_assert_int_eq(shmkit__hook("macos"), 0);
+    ck_assert_int_eq(shmkit__hook("shm"), 0);
+    ck_assert_int_eq(shmkit__hook("macos-shm,"), 0);
     simulate("");
-    ck_assert_int_eq(sk_hook("macos-shm"), 0);
+    ck_assert_int_eq(shmkit__hook("macos-shm"), 0);
     simulate_nothing();
-    ck_assert_int_eq(sk_hook("macos-shm"), 0);
+    ck_assert_int_eq(shmkit__hook("macos-shm"), 0);
 }
 END_TEST
 
@@ -270,7 +270,7 @@ START_TEST(test_sysv_attach_before_rmid)
 {
     char spec[32];
     shmkit_slot *writer, *reader = NULL;
-    unsigned long before = sk_hook_fired_count("sysv-no-attach-after-rmid");
+    unsigned long before = shmkit__hook_fired_count("sysv-no-attach-after-rmid");
     pid_t child;
 
     if (!shmkit_backend_available(SHMKIT_BACKEND_SYSV))
@@ -280,9 +280,9 @@ START_TEST(test_sysv_attach_before_rmid)
     write_sample(writer, 1);
     ck_assert_int_eq(shmkit_slot_open(&reader, spec, 0), 0);
     ck_assert_int_eq(shmkit_slot_wait(reader, 1, 20), -ETIMEDOUT); /* makes the view */
-    ck_assert_uint_eq(sk_hook_fired_count("sysv-no-attach-after-rmid"), before);
+    ck_assert_uint_eq(shmkit__hook_fired_count("sysv-no-attach-after-rmid"), before);
     child = spawn_waiter(reader, 1, 2, NULL);
-    sk_sleep_ns(50000000u);
+    shmkit__sleep_ns(50000000u);
     write_sample(writer, 2);
     tu_wait_ok(child, "waiter");
     shmkit_slot_close(reader);
@@ -299,7 +299,7 @@ START_TEST(test_macos_create)
     shmkit_slot *writer, *reader = NULL;
     struct shmkit_info info;
     struct sample got;
-    unsigned long no_fchmod = sk_hook_fired_count("macos-shm:no-fchmod");
+    unsigned long no_fchmod = shmkit__hook_fired_count("macos-shm:no-fchmod");
     mode_t old_umask;
 
     if (!shmkit_backend_available(SHMKIT_BACKEND_POSIX))
@@ -311,9 +311,9 @@ START_TEST(test_macos_create)
     old_umask = umask(077);
     writer = create_slot(spec, 0640);
     umask(old_umask);
-    ck_assert_uint_gt(sk_hook_fired_count("macos-shm:no-fchmod"), no_fchmod);
+    ck_assert_uint_gt(shmkit__hook_fired_count("macos-shm:no-fchmod"), no_fchmod);
 #ifdef HAVE_POSIX_FALLOCATE
-    ck_assert_uint_gt(sk_hook_fired_count("macos-shm:no-fallocate"), 0);
+    ck_assert_uint_gt(shmkit__hook_fired_count("macos-shm:no-fallocate"), 0);
 #endif
     write_sample(writer, 3);
     ck_assert_int_eq(shmkit_slot_open(&reader, spec, 0), 0);
@@ -322,9 +322,9 @@ START_TEST(test_macos_create)
     ck_assert_int_eq(shmkit_slot_wait(reader, 3, 10), -ETIMEDOUT);
     ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     ck_assert_uint_eq(info.mode, 0640);
-    ck_assert_uint_eq(sk_hook_fired_count("macos-shm:second-ftruncate"), 0);
-    ck_assert_uint_eq(sk_hook_fired_count("macos-shm:map-past-end"), 0);
-    ck_assert_uint_eq(sk_hook_fired_count("macos-shm:name-too-long"), 0);
+    ck_assert_uint_eq(shmkit__hook_fired_count("macos-shm:second-ftruncate"), 0);
+    ck_assert_uint_eq(shmkit__hook_fired_count("macos-shm:map-past-end"), 0);
+    ck_assert_uint_eq(shmkit__hook_fired_count("macos-shm:name-too-long"), 0);
     shmkit_slot_close(reader);
     shmkit_slot_close(writer);
     tu_finish(spec);
@@ -350,8 +350,8 @@ START_TEST(test_macos_existing_object)
     close(fd);
     ck_assert_int_eq(shmkit_slot_create(&slot, spec, NULL, 8, 0600, SHMKIT_EXCL), -EEXIST);
     ck_assert_int_eq(shmkit_slot_open(&slot, spec, 0), SHMKIT_ENOTSHMKIT);
-    ck_assert_uint_eq(sk_hook_fired_count("macos-shm:second-ftruncate"), 0);
-    ck_assert_uint_eq(sk_hook_fired_count("macos-shm:map-past-end"), 0);
+    ck_assert_uint_eq(shmkit__hook_fired_count("macos-shm:second-ftruncate"), 0);
+    ck_assert_uint_eq(shmkit__hook_fired_count("macos-shm:map-past-end"), 0);
     tu_finish(spec);
 }
 END_TEST
@@ -361,13 +361,13 @@ END_TEST
 START_TEST(test_macos_unlink_missing)
 {
     char spec[32];
-    unsigned long before = sk_hook_fired_count("macos-shm:unlink-einval");
+    unsigned long before = shmkit__hook_fired_count("macos-shm:unlink-einval");
 
     if (!shmkit_backend_available(SHMKIT_BACKEND_POSIX))
         return;
     simulate("macos-shm");
     ck_assert_int_eq(shmkit_unlink(tu_posix_spec(spec)), -ENOENT);
-    ck_assert_uint_gt(sk_hook_fired_count("macos-shm:unlink-einval"), before);
+    ck_assert_uint_gt(shmkit__hook_fired_count("macos-shm:unlink-einval"), before);
 }
 END_TEST
 
@@ -390,7 +390,7 @@ START_TEST(test_openbsd_mode)
 
     simulate("openbsd-shm");
     writer = create_slot(tu_posix_spec(spec), 0644);
-    ck_assert_uint_gt(sk_hook_fired_count("openbsd-shm:narrowed"), 0);
+    ck_assert_uint_gt(shmkit__hook_fired_count("openbsd-shm:narrowed"), 0);
     ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), 0);
     ck_assert_uint_eq(info.mode, 0600);
     shmkit_slot_close(writer);
@@ -427,7 +427,7 @@ START_TEST(test_openbsd_other_uid)
     ck_assert_int_eq(shmkit_slot_open(&reader, spec, SHMKIT_ANY_OWNER), -EPERM);
     assert_detail_has("same user");
     ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), -EPERM);
-    ck_assert_uint_gt(sk_hook_fired_count("openbsd-shm:other-uid"), 0);
+    ck_assert_uint_gt(shmkit__hook_fired_count("openbsd-shm:other-uid"), 0);
     shmkit_slot_close(writer);
     tu_finish(spec);
 }
@@ -452,7 +452,7 @@ START_TEST(test_netbsd_no_shmfs)
     ck_assert_int_eq(shmkit_info(spec, &info, sizeof info), SHMKIT_ENOBACKEND);
     ck_assert_int_eq(shmkit_unlink(spec), SHMKIT_ENOBACKEND);
     assert_detail_has("/var/shm");
-    ck_assert_uint_gt(sk_hook_fired_count("netbsd-no-shmfs"), 0);
+    ck_assert_uint_gt(shmkit__hook_fired_count("netbsd-no-shmfs"), 0);
     simulate_nothing();
     tu_assert_no_leftovers();
 }
@@ -504,7 +504,7 @@ START_TEST(test_sysv_limits)
     const char *hook = sysv_limits[_i].hook;
     char spec[32];
     shmkit_slot *slot = NULL;
-    unsigned long before = sk_hook_fired_count(hook);
+    unsigned long before = shmkit__hook_fired_count(hook);
 
     if (!shmkit_backend_available(SHMKIT_BACKEND_SYSV))
         return;
@@ -512,7 +512,7 @@ START_TEST(test_sysv_limits)
     ck_assert_int_eq(shmkit_slot_create(&slot, tu_sysv_spec(spec), NULL, 8, 0600, 0),
                      sysv_limits[_i].code);
     assert_detail_has(sysv_limits[_i].needle);
-    ck_assert_uint_gt(sk_hook_fired_count(hook), before);
+    ck_assert_uint_gt(shmkit__hook_fired_count(hook), before);
     simulate_nothing();
     tu_assert_no_leftovers();
 }

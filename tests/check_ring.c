@@ -352,17 +352,17 @@ START_TEST(test_block_full_and_timeouts)
     w = create_ring(spec, 256, 48, SHMKIT_RING_BLOCK);
     r = open_ring(spec, 0);
     ck_assert_int_eq(shmkit_ring_recv(r, buf, sizeof buf, 0), -EAGAIN);
-    t0 = sk_monotonic_ns();
+    t0 = shmkit__monotonic_ns();
     ck_assert_int_eq(shmkit_ring_recv(r, buf, sizeof buf, 50), -ETIMEDOUT);
-    ck_assert_uint_ge(sk_monotonic_ns() - t0, 50u * 1000000u);
+    ck_assert_uint_ge(shmkit__monotonic_ns() - t0, 50u * 1000000u);
     /* 64-byte frames: exactly four fit. */
     while (shmkit_ring_send(w, buf, 48, 0) == 0)
         sent++;
     ck_assert_int_eq(sent, 4);
     ck_assert_int_eq(shmkit_ring_send(w, buf, 48, 0), -EAGAIN);
-    t0 = sk_monotonic_ns();
+    t0 = shmkit__monotonic_ns();
     ck_assert_int_eq(shmkit_ring_send(w, buf, 48, 50), -ETIMEDOUT);
-    ck_assert_uint_ge(sk_monotonic_ns() - t0, 50u * 1000000u);
+    ck_assert_uint_ge(shmkit__monotonic_ns() - t0, 50u * 1000000u);
     /* A too small buffer leaves the message where it is. */
     ck_assert_int_eq(shmkit_ring_recv(r, buf, 47, 0), -EMSGSIZE);
     ck_assert_int_eq(shmkit_ring_recv(r, buf, 48, 0), 48);
@@ -617,7 +617,7 @@ static void full_speed_stream(int backend, int mode, int zero_copy)
     shmkit_ring *w;
     pid_t child;
     int old = shmkit_set_wait_mode(mode);
-    uint64_t end = sk_monotonic_ns() + (uint64_t)(SPEED_SECONDS * 1e9);
+    uint64_t end = shmkit__monotonic_ns() + (uint64_t)(SPEED_SECONDS * 1e9);
 
     count = tu_shared_alloc(sizeof *count);
     tu_spec(backend, spec);
@@ -625,7 +625,7 @@ static void full_speed_stream(int backend, int mode, int zero_copy)
     child = tu_fork();
     if (child == 0)
         speed_consumer(spec, mode, zero_copy, count);
-    for (n = 0; n < 1000 || sk_monotonic_ns() < end; n++) {
+    for (n = 0; n < 1000 || shmkit__monotonic_ns() < end; n++) {
         size_t len = message_len(n, SPEED_MAX);
 
         fill_message(buf, n, len);
@@ -824,8 +824,8 @@ START_TEST(test_damaged_frames)
         tu_spec(backend, spec);
         w = create_ring(spec, 4096, 0, SHMKIT_RING_BLOCK);
         ck_assert_int_eq(shmkit_ring_send(w, "hello", 5, 0), 0);
-        ck_assert_int_eq(sk_spec_parse(spec, &parsed), 0);
-        ck_assert_int_eq(sk_seg_open(&seg, &parsed, SK_SEG_WRITE, SK_HEADER_SIZE), 0);
+        ck_assert_int_eq(shmkit__spec_parse(spec, &parsed), 0);
+        ck_assert_int_eq(shmkit__seg_open(&seg, &parsed, SK_SEG_WRITE, SK_HEADER_SIZE), 0);
         f.len = bad[i].len;
         f.flags = bad[i].flags;
         f.seq = 0;
@@ -847,7 +847,7 @@ START_TEST(test_damaged_frames)
             ck_assert_int_lt(sent, 4096 / 32);
             ck_assert_int_eq(shmkit_ring_send(w, "x", 1, 0), SHMKIT_ECORRUPT);
         }
-        sk_seg_close(&seg);
+        shmkit__seg_close(&seg);
         shmkit_ring_close(w);
         ck_assert_int_eq(shmkit_unlink(spec), 0);
     }
@@ -872,8 +872,8 @@ START_TEST(test_misaligned_cursors)
     tu_spec(backend, spec);
     w = create_ring(spec, 256, 0, SHMKIT_RING_BLOCK);
     shmkit_ring_close(w);
-    ck_assert_int_eq(sk_spec_parse(spec, &parsed), 0);
-    ck_assert_int_eq(sk_seg_open(&seg, &parsed, SK_SEG_WRITE, SK_HEADER_SIZE), 0);
+    ck_assert_int_eq(shmkit__spec_parse(spec, &parsed), 0);
+    ck_assert_int_eq(shmkit__seg_open(&seg, &parsed, SK_SEG_WRITE, SK_HEADER_SIZE), 0);
     h = seg.base;
     sk_store(&h->head, 248u, SK_RELAXED);
     sk_store(&h->tail, 248u, SK_RELAXED);
@@ -886,7 +886,7 @@ START_TEST(test_misaligned_cursors)
     r = open_ring(spec, 0);
     ck_assert_int_eq(shmkit_ring_recv(r, buf, sizeof buf, 0), SHMKIT_ECORRUPT);
     shmkit_ring_close(r);
-    sk_seg_close(&seg);
+    shmkit__seg_close(&seg);
     tu_finish(spec);
 }
 END_TEST

@@ -83,8 +83,8 @@ static void *map_raw(const char *spec, struct sk_seg *seg)
 {
     struct sk_spec parsed;
 
-    ck_assert_int_eq(sk_spec_parse(spec, &parsed), 0);
-    ck_assert_int_eq(sk_seg_open(seg, &parsed, 1, SK_HEADER_SIZE), 0);
+    ck_assert_int_eq(shmkit__spec_parse(spec, &parsed), 0);
+    ck_assert_int_eq(shmkit__seg_open(seg, &parsed, 1, SK_HEADER_SIZE), 0);
     return seg->base;
 }
 
@@ -259,7 +259,7 @@ struct torn_board {           /* in an anonymous shared mapping */
 
 static double now_s(void)
 {
-    return (double)sk_monotonic_ns() / 1e9;
+    return (double)shmkit__monotonic_ns() / 1e9;
 }
 
 /* Reader child: read until told to stop; exit 0 only if every record was
@@ -416,7 +416,7 @@ START_TEST(test_reused_pid_lease_taken_over)
     shmkit_slot *w;
     struct sk_seg seg;
     struct sk_header *h;
-    uint32_t parent_token = sk_proc_start_token((long)getppid());
+    uint32_t parent_token = shmkit__proc_start_token((long)getppid());
 
     if (parent_token == 0)
         return; /* no start times on this platform: nothing to tell apart */
@@ -434,7 +434,7 @@ START_TEST(test_reused_pid_lease_taken_over)
     sk_store(&h->lease_pid, (uint32_t)getppid(), SK_RELAXED);
     sk_store(&h->lease_token, parent_token, SK_RELAXED);
     ck_assert_int_eq(shmkit_slot_open(&w, spec, SHMKIT_WRITE), SHMKIT_EBUSY);
-    sk_seg_close(&seg);
+    shmkit__seg_close(&seg);
     tu_finish(spec);
 }
 END_TEST
@@ -470,7 +470,7 @@ START_TEST(test_writer_killed_mid_update)
         /* Let the child publish at least once (a loaded machine may not
          * schedule it for a while), then kill it at a random point. */
         ck_assert_int_eq(shmkit_slot_wait(r, last, 10000), 0);
-        sk_sleep_ns(tu_below(&rng, 3000) * 1000u);
+        shmkit__sleep_ns(tu_below(&rng, 3000) * 1000u);
         kill(child, SIGKILL);
         ck_assert_int_eq(waitpid(child, &status, 0), child);
         ck_assert_int_eq(shmkit_slot_read(r, &rec, sizeof rec, &version), (int)sizeof rec);
@@ -521,7 +521,7 @@ START_TEST(test_interrupted_write_keeps_previous)
     ck_assert_uint_eq(out, 12);
     shmkit_slot_close(w);
     shmkit_slot_close(r);
-    sk_seg_close(&seg);
+    shmkit__seg_close(&seg);
     tu_finish(spec);
 }
 END_TEST
@@ -548,15 +548,15 @@ START_TEST(test_stuck_inconsistent_words_corrupt)
     sk_store(&h->pub, 0xffffffffu, SK_RELAXED);
     sk_store(&h->begin, 0xffffffffu, SK_RELAXED);
     ck_assert_int_eq(shmkit_slot_open(&r, spec, 0), 0);
-    t0 = sk_monotonic_ns();
+    t0 = shmkit__monotonic_ns();
     ck_assert_int_eq(shmkit_slot_read(r, &out, sizeof out, &version), SHMKIT_ECORRUPT);
     /* Not a timing assertion: 100000 yielding retries take far longer than
      * 32 attempts; a generous bound only tells the two apart. */
-    ck_assert_msg(sk_monotonic_ns() - t0 < 200000000u, "took %llu ns",
-                  (unsigned long long)(sk_monotonic_ns() - t0));
+    ck_assert_msg(shmkit__monotonic_ns() - t0 < 200000000u, "took %llu ns",
+                  (unsigned long long)(shmkit__monotonic_ns() - t0));
     ck_assert_ptr_nonnull(strstr(shmkit_error_detail(), "inconsistent"));
     shmkit_slot_close(r);
-    sk_seg_close(&seg);
+    shmkit__seg_close(&seg);
     tu_finish(spec);
 }
 END_TEST
@@ -570,7 +570,7 @@ static void make_foreign(const char *spec, size_t size, int byte)
     struct sk_spec parsed;
     struct sk_seg seg;
 
-    ck_assert_int_eq(sk_spec_parse(spec, &parsed), 0);
+    ck_assert_int_eq(shmkit__spec_parse(spec, &parsed), 0);
     if (size == 0) {
         int fd;
         ck_assert_int_eq(parsed.backend, SHMKIT_BACKEND_POSIX);
@@ -579,9 +579,9 @@ static void make_foreign(const char *spec, size_t size, int byte)
         close(fd);
         return;
     }
-    ck_assert_int_eq(sk_seg_create(&seg, &parsed, size, 0600), 0);
+    ck_assert_int_eq(shmkit__seg_create(&seg, &parsed, size, 0600), 0);
     memset(seg.base, byte, size);
-    sk_seg_close(&seg);
+    shmkit__seg_close(&seg);
 }
 
 START_TEST(test_foreign_segments)
@@ -635,12 +635,12 @@ START_TEST(test_wrong_kind_and_version)
     /* A "ring" with a slot's geometry is no valid ring (the right kind of
      * segment with the wrong kind is tested in check_ring). */
     h->kind = SHMKIT_KIND_RING;
-    h->checksum = sk_header_checksum(h);
+    h->checksum = shmkit__header_checksum(h);
     ck_assert_int_eq(shmkit_slot_open(&s, spec, 0), SHMKIT_ECORRUPT);
     h->kind = SHMKIT_KIND_SLOT;
     h->format_major = 9;
     h->format_minor = 0;
-    h->checksum = sk_header_checksum(h);
+    h->checksum = shmkit__header_checksum(h);
     ck_assert_int_eq(shmkit_slot_open(&s, spec, 0), SHMKIT_EVERSION);
     {
         char want[64];
@@ -651,14 +651,14 @@ START_TEST(test_wrong_kind_and_version)
     /* Format 1.0 (shmkit 0.1): its one-bit wake requests would bring the
      * lost wake-up back into a shared segment, so 1.0 and 2.0 never mix. */
     h->format_major = 1;
-    h->checksum = sk_header_checksum(h);
+    h->checksum = shmkit__header_checksum(h);
     ck_assert_int_eq(shmkit_slot_open(&s, spec, 0), SHMKIT_EVERSION);
     h->format_major = SK_FORMAT_MAJOR;
     h->record_size = 1u << 20; /* claims more than the segment holds */
-    h->checksum = sk_header_checksum(h);
+    h->checksum = shmkit__header_checksum(h);
     ck_assert_int_eq(shmkit_slot_open(&s, spec, 0), SHMKIT_ECORRUPT);
     ck_assert_ptr_null(s);
-    sk_seg_close(&seg);
+    shmkit__seg_close(&seg);
     tu_finish(spec);
 }
 END_TEST
@@ -788,9 +788,9 @@ START_TEST(test_wait_for_versions)
     r = NULL;
     ck_assert_int_eq(shmkit_slot_open(&r, spec, 0), 0);
     ck_assert_int_eq(shmkit_slot_wait(r, 0, 0), -EAGAIN);
-    t0 = sk_monotonic_ns();
+    t0 = shmkit__monotonic_ns();
     ck_assert_int_eq(shmkit_slot_wait(r, 0, 30), -ETIMEDOUT);
-    ck_assert_uint_ge(sk_monotonic_ns() - t0, 30u * 1000000u);
+    ck_assert_uint_ge(shmkit__monotonic_ns() - t0, 30u * 1000000u);
     ck_assert_int_eq(shmkit_slot_write(w, &x, sizeof x), 0);
     ck_assert_int_eq(shmkit_slot_wait(r, 0, 0), 0);      /* version 1 > 0 */
     ck_assert_int_eq(shmkit_slot_wait(r, 1, 0), -EAGAIN);
@@ -807,7 +807,7 @@ START_TEST(test_wait_for_versions)
         for (v = 2; v <= 101; v++) {
             if (shmkit_slot_write(cw, &v, sizeof v) != 0)
                 _exit(2);
-            sk_sleep_ns((v % 3) * 40000u);
+            shmkit__sleep_ns((v % 3) * 40000u);
         }
         _exit(0);
     }
@@ -866,13 +866,13 @@ START_TEST(test_many_readers_all_woken)
         }
     }
     for (v = 1; v <= VERSIONS && stuck == 0; v++) {
-        uint64_t end = sk_monotonic_ns() + 20000u * 1000000ull;
+        uint64_t end = shmkit__monotonic_ns() + 20000u * 1000000ull;
 
         for (k = 0; k < NREADERS && stuck == 0; k++)
             while (sk_load(&acks[k], SK_ACQUIRE) != v - 1 && stuck == 0) {
-                if (sk_monotonic_ns() > end)
+                if (shmkit__monotonic_ns() > end)
                     stuck = v;
-                sk_sleep_ns(20000);
+                shmkit__sleep_ns(20000);
             }
         ck_assert_int_eq(shmkit_slot_write(w, &v, sizeof v), 0);
     }
@@ -961,7 +961,7 @@ START_TEST(test_many_readers_stress)
             alarm(120);
             stress_rng = tu_rng_seed(0x57e55 + (uint64_t)k + 1);
 #if defined(SHMKIT_TEST_HOOKS)
-            sk_hook_point_fn = stress_delay;
+            shmkit__hook_point_fn = stress_delay;
 #endif
             shmkit_set_wait_mode(k == 0 ? SHMKIT_WAIT_ADAPTIVE : SHMKIT_WAIT_BLOCK);
             if (shmkit_slot_open(&r, spec, 0) != 0)
@@ -979,10 +979,10 @@ START_TEST(test_many_readers_stress)
     }
     stress_rng = tu_rng_seed(0x57e55);
 #if defined(SHMKIT_TEST_HOOKS)
-    sk_hook_point_fn = stress_delay;
+    shmkit__hook_point_fn = stress_delay;
 #endif
-    wakes_before = sk_load(&sk_wait_stats.wakes, SK_RELAXED);
-    t0 = sk_monotonic_ns();
+    wakes_before = sk_load(&shmkit__wait_stats.wakes, SK_RELAXED);
+    t0 = shmkit__monotonic_ns();
     for (v = 1; v <= STRESS_VERSIONS && stuck == 0; v++) {
         uint64_t end = 0;
 
@@ -998,7 +998,7 @@ START_TEST(test_many_readers_stress)
                 if (++spins < 64)
                     continue;
                 if ((spins & 15u) == 0) {
-                    uint64_t now = sk_monotonic_ns();
+                    uint64_t now = shmkit__monotonic_ns();
 
                     if (end == 0)
                         end = now + STRESS_LOST_MS * 1000000ull;
@@ -1012,7 +1012,7 @@ START_TEST(test_many_readers_stress)
             ck_assert_int_eq(shmkit_slot_write(w, &v, sizeof v), 0);
     }
 #if defined(SHMKIT_TEST_HOOKS)
-    sk_hook_point_fn = NULL;
+    shmkit__hook_point_fn = NULL;
 #endif
     for (k = 0; k < STRESS_READERS; k++) {
         if (stuck != 0)
@@ -1026,8 +1026,8 @@ START_TEST(test_many_readers_stress)
     printf("# stress (%s): %u readers x %u versions = %u wake-ups, none lost, in %.2f s"
            " (%u wake calls)\n",
            backend == SHMKIT_BACKEND_SYSV ? "sysv" : "posix", STRESS_READERS, STRESS_VERSIONS,
-           STRESS_READERS * STRESS_VERSIONS, (double)(sk_monotonic_ns() - t0) / 1e9,
-           sk_load(&sk_wait_stats.wakes, SK_RELAXED) - wakes_before);
+           STRESS_READERS * STRESS_VERSIONS, (double)(shmkit__monotonic_ns() - t0) / 1e9,
+           sk_load(&shmkit__wait_stats.wakes, SK_RELAXED) - wakes_before);
     shmkit_slot_close(w);
     tu_shared_free(acks, STRESS_READERS * sizeof *acks);
     tu_finish(spec);

@@ -32,7 +32,7 @@ START_TEST(test_valid_posix)
 
     if (!shmkit_backend_available(SHMKIT_BACKEND_POSIX))
         return;
-    ck_assert_int_eq(sk_spec_parse(text, &spec), 0);
+    ck_assert_int_eq(shmkit__spec_parse(text, &spec), 0);
     ck_assert_int_eq(spec.backend, SHMKIT_BACKEND_POSIX);
     ck_assert_str_eq(spec.posix_name, text);
     ck_assert_int_eq(shmkit_spec_check(text), SHMKIT_BACKEND_POSIX);
@@ -43,7 +43,7 @@ START_TEST(test_invalid)
 {
     struct sk_spec spec;
     const char *text = invalid[_i];
-    int rc = sk_spec_parse(text, &spec);
+    int rc = shmkit__spec_parse(text, &spec);
 
     ck_assert_msg(rc == SHMKIT_EBADSPEC || rc == SHMKIT_ENOBACKEND,
                   "spec \"%s\" gave %d", text, rc);
@@ -72,7 +72,7 @@ START_TEST(test_sysv_keys)
     if (!shmkit_backend_available(SHMKIT_BACKEND_SYSV))
         return;
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        ck_assert_int_eq(sk_spec_parse(cases[i].text, &spec), 0);
+        ck_assert_int_eq(shmkit__spec_parse(cases[i].text, &spec), 0);
         ck_assert_int_eq(spec.backend, SHMKIT_BACKEND_SYSV);
         ck_assert_int_eq(spec.sysv_key, cases[i].key);
         ck_assert_str_eq(spec.text, cases[i].text);
@@ -86,15 +86,15 @@ START_TEST(test_sysv_ftok)
 
     if (!shmkit_backend_available(SHMKIT_BACKEND_SYSV))
         return;
-    ck_assert_int_eq(sk_spec_parse("sysv:/tmp:1", &a), 0);
-    ck_assert_int_eq(sk_spec_parse("sysv:/tmp:255", &b), 0);
-    ck_assert_int_eq(sk_spec_parse("sysv:/tmp:1", &c), 0);
+    ck_assert_int_eq(shmkit__spec_parse("sysv:/tmp:1", &a), 0);
+    ck_assert_int_eq(shmkit__spec_parse("sysv:/tmp:255", &b), 0);
+    ck_assert_int_eq(shmkit__spec_parse("sysv:/tmp:1", &c), 0);
     ck_assert_int_ne(a.sysv_key, 0);
     ck_assert_int_ne(a.sysv_key, b.sysv_key);
     ck_assert_int_eq(a.sysv_key, c.sysv_key);
     /* ftok of a path with a colon in it: the last colon separates PROJ. */
-    ck_assert_int_eq(sk_spec_parse("sysv:/nonexistent:dir/x:7", &a), -ENOENT);
-    ck_assert_int_eq(sk_spec_parse("sysv:/nonexistent-shmkit-path:1", &a), -ENOENT);
+    ck_assert_int_eq(shmkit__spec_parse("sysv:/nonexistent:dir/x:7", &a), -ENOENT);
+    ck_assert_int_eq(shmkit__spec_parse("sysv:/nonexistent-shmkit-path:1", &a), -ENOENT);
 }
 END_TEST
 
@@ -109,18 +109,18 @@ START_TEST(test_sysv_proj_hex)
 
     if (!shmkit_backend_available(SHMKIT_BACKEND_SYSV))
         return;
-    ck_assert_int_eq(sk_spec_parse("sysv:/tmp:0x10", &a), 0);
-    ck_assert_int_eq(sk_spec_parse("sysv:/tmp:16", &b), 0);
+    ck_assert_int_eq(shmkit__spec_parse("sysv:/tmp:0x10", &a), 0);
+    ck_assert_int_eq(shmkit__spec_parse("sysv:/tmp:16", &b), 0);
     ck_assert_int_eq(a.sysv_key, b.sysv_key);
-    ck_assert_int_eq(sk_spec_parse("sysv:/tmp:0XfF", &a), 0);
-    ck_assert_int_eq(sk_spec_parse("sysv:/tmp:255", &b), 0);
+    ck_assert_int_eq(shmkit__spec_parse("sysv:/tmp:0XfF", &a), 0);
+    ck_assert_int_eq(shmkit__spec_parse("sysv:/tmp:255", &b), 0);
     ck_assert_int_eq(a.sysv_key, b.sysv_key);
-    ck_assert_int_eq(sk_spec_parse("sysv:/tmp:010", &a), 0);  /* decimal, not octal */
-    ck_assert_int_eq(sk_spec_parse("sysv:/tmp:10", &b), 0);
+    ck_assert_int_eq(shmkit__spec_parse("sysv:/tmp:010", &a), 0);  /* decimal, not octal */
+    ck_assert_int_eq(shmkit__spec_parse("sysv:/tmp:10", &b), 0);
     ck_assert_int_eq(a.sysv_key, b.sysv_key);
     for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(text, sizeof text, "sysv:/tmp:%s", bad[i]);
-        ck_assert_int_eq(sk_spec_parse(text, &a), SHMKIT_EBADSPEC);
+        ck_assert_int_eq(shmkit__spec_parse(text, &a), SHMKIT_EBADSPEC);
         /* The detail quotes what could not be read. */
         snprintf(text, sizeof text, "not \"%s\"", bad[i]);
         ck_assert_msg(strstr(shmkit_error_detail(), text) != NULL, "detail \"%s\" lacks %s",
@@ -138,9 +138,9 @@ START_TEST(test_detail_escaped)
 
     if (!shmkit_backend_available(SHMKIT_BACKEND_SYSV))
         return;
-    ck_assert_int_eq(sk_spec_parse("sysv:/nonexistent-skt\n\x1b[31m:1", &spec), -ENOENT);
+    ck_assert_int_eq(shmkit__spec_parse("sysv:/nonexistent-skt\n\x1b[31m:1", &spec), -ENOENT);
     ck_assert_ptr_nonnull(strstr(shmkit_error_detail(), "/nonexistent-skt\\n\\x1b[31m"));
-    ck_assert_int_eq(sk_spec_parse("sysv:/tmp:1\t\x01", &spec), SHMKIT_EBADSPEC);
+    ck_assert_int_eq(shmkit__spec_parse("sysv:/tmp:1\t\x01", &spec), SHMKIT_EBADSPEC);
     ck_assert_ptr_nonnull(strstr(shmkit_error_detail(), "not \"1\\t\\x01\""));
     for (d = shmkit_error_detail(); *d != '\0'; d++)
         ck_assert_msg(*d >= 0x20 && *d < 0x7f, "byte 0x%02x in \"%s\"",
@@ -156,7 +156,7 @@ START_TEST(test_too_long)
     memset(text, 'a', sizeof text - 1);
     text[sizeof text - 1] = '\0';
     memcpy(text, "sysv:/", 6);
-    ck_assert_int_eq(sk_spec_parse(text, &spec), SHMKIT_EBADSPEC);
+    ck_assert_int_eq(shmkit__spec_parse(text, &spec), SHMKIT_EBADSPEC);
 }
 END_TEST
 

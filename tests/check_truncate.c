@@ -256,12 +256,12 @@ START_TEST(test_shrinks_during_open)
     char spec[32];
     shmkit_slot *r, *w = new_slot(spec, &r);
 
-    ck_assert_int_eq(sk_spec_parse(spec, &sk), 0);
-    ck_assert_int_eq(sk_seg_open(&seg, &sk, SK_SEG_READ, SK_HEADER_SIZE), 0);
+    ck_assert_int_eq(shmkit__spec_parse(spec, &sk), 0);
+    ck_assert_int_eq(shmkit__seg_open(&seg, &sk, SK_SEG_READ, SK_HEADER_SIZE), 0);
     shrink_now(spec, (enum shrink)_i);
-    ck_assert_truncated(sk_seg_verdict(&seg, sk_header_validate(seg.base, seg.size, &view)),
+    ck_assert_truncated(shmkit__seg_verdict(&seg, shmkit__header_validate(seg.base, seg.size, &view)),
                         "validate");
-    sk_seg_close(&seg);
+    shmkit__seg_close(&seg);
     shmkit_slot_close(r);
     shmkit_slot_close(w);
     shmkit_unlink(spec);
@@ -581,7 +581,7 @@ static int chain_to_application(void)
         return 10;
     if (make_slot(spec, &w, &r) != 0) /* installs shmkit's handler in front of ours */
         return 15;
-    if (!sk_fault_handler_installed())
+    if (!shmkit__fault_handler_installed())
         return 11;
     own = own_truncated_mapping(8192);
     if (own == NULL)
@@ -637,7 +637,7 @@ static int default_fault(void)
     if (make_slot(spec, &w, &r) != 0)
         return 23;
     drop_slot(spec, w, r);
-    if (own == NULL || !sk_fault_handler_installed())
+    if (own == NULL || !shmkit__fault_handler_installed())
         return 20;
     (void)own[100];
     return 21;
@@ -654,7 +654,7 @@ static int default_sent(void)
     if (make_slot(spec, &w, &r) != 0)
         return 23;
     drop_slot(spec, w, r);
-    if (!sk_fault_handler_installed())
+    if (!shmkit__fault_handler_installed())
         return 20;
     raise(SIGBUS);
     return 22;
@@ -684,7 +684,7 @@ static int installed_when_needed(void)
     if (shmkit_layout_parse(&layout, "a:u32") != 0)
         return 30;
     shmkit_layout_free(layout);
-    if (sk_fault_handler_installed())
+    if (shmkit__fault_handler_installed())
         return 31;
     for (i = 0; i < n; i++) {
         if (backends[i] != SHMKIT_BACKEND_SYSV)
@@ -694,12 +694,12 @@ static int installed_when_needed(void)
             return 32;
         shmkit_slot_close(w);
         shmkit_unlink(spec);
-        if (sk_fault_handler_installed())
+        if (shmkit__fault_handler_installed())
             return 33; /* System V segments cannot shrink */
     }
     if (make_slot(spec, &w, &r) != 0)
         return 35;
-    if (!sk_fault_handler_installed())
+    if (!shmkit__fault_handler_installed())
         return 34;
     drop_slot(spec, w, r);
     return 0;
@@ -714,7 +714,7 @@ static int opted_out(void)
     setenv("SHMKIT_NO_SIGBUS_HANDLER", "1", 1);
     if (make_slot(spec, &w, &r) != 0)
         return 41;
-    installed = sk_fault_handler_installed();
+    installed = shmkit__fault_handler_installed();
     drop_slot(spec, w, r);
     return installed ? 40 : 0;
 }

@@ -68,7 +68,7 @@ static pid_t ws_owner;
 static void cleanup_waitset(void)
 {
     if (getpid() == ws_owner && ws.semid >= 0)
-        sk_waitset_destroy(&ws);
+        shmkit__waitset_destroy(&ws);
 }
 
 /* Set up the waitset of mechanism number I (test-case loop index) and a
@@ -84,7 +84,7 @@ static int begin(int i)
         atexit(cleanup_waitset);
         registered = 1;
     }
-    ck_assert_int_eq(sk_waitset_create_with(&ws, mech, 0600), 0);
+    ck_assert_int_eq(shmkit__waitset_create_with(&ws, mech, 0600), 0);
     ck_assert_int_eq(ws.mech, mech);
     ck_assert_int_eq(ws.wake_mech, mech);
     if (mech == SK_MECH_SYSV_SEM)
@@ -96,7 +96,7 @@ static int begin(int i)
 
 static void finish(void)
 {
-    sk_waitset_destroy(&ws);
+    shmkit__waitset_destroy(&ws);
     ck_assert_int_eq(ws.semid, -1);
     ck_assert_int_eq(munmap(sh, sizeof *sh), 0);
     sh = NULL;
@@ -104,12 +104,12 @@ static void finish(void)
 
 static uint64_t now_ns(void)
 {
-    return sk_monotonic_ns();
+    return shmkit__monotonic_ns();
 }
 
 static void sleep_ms(unsigned ms)
 {
-    sk_sleep_ns((uint64_t)ms * MS);
+    shmkit__sleep_ns((uint64_t)ms * MS);
 }
 
 static uint32_t load(sk_atomic_u32 *p)
@@ -119,11 +119,11 @@ static uint32_t load(sk_atomic_u32 *p)
 
 static uint32_t wakes(void)
 {
-    return sk_load(&sk_wait_stats.wakes, SK_RELAXED);
+    return sk_load(&shmkit__wait_stats.wakes, SK_RELAXED);
 }
 
 /* Whether the wake request *P is asked for (its low bit): the request is
- * a generation counter, see sk_notify in src/wait.c. */
+ * a generation counter, see shmkit__notify in src/wait.c. */
 static int asked(sk_atomic_u32 *p)
 {
     return (load(p) & SK_WAKE_ASKED) != 0;
@@ -137,7 +137,7 @@ static int await_value(sk_atomic_u32 *p, uint32_t value, unsigned ms_limit)
     while (load(p) != value) {
         if (now_ns() > end)
             return 0;
-        sk_sleep_ns(200000);
+        shmkit__sleep_ns(200000);
     }
     return 1;
 }
@@ -150,7 +150,7 @@ static int await_asked(sk_atomic_u32 *p, unsigned ms_limit)
     while (!asked(p)) {
         if (now_ns() > end)
             return 0;
-        sk_sleep_ns(200000);
+        shmkit__sleep_ns(200000);
     }
     return 1;
 }
@@ -191,10 +191,10 @@ START_TEST(test_timeout_accuracy)
 
     for (m = 0; m < 3; m++) {
         uint64_t t0 = now_ns(), elapsed;
-        int rc = sk_wait_changed(&ws, 0, &sh->word, 0, &sh->waiters, 300, all_modes[m]);
+        int rc = shmkit__wait_changed(&ws, 0, &sh->word, 0, &sh->waiters, 300, all_modes[m]);
 
         elapsed = now_ns() - t0;
-        ck_assert_msg(rc == -ETIMEDOUT, "%s/%s: rc %d", sk_wait_mechanism_name(mech),
+        ck_assert_msg(rc == -ETIMEDOUT, "%s/%s: rc %d", shmkit__wait_mechanism_name(mech),
                       mode_name(all_modes[m]), rc);
         ck_assert_msg(elapsed >= 300 * MS, "%s: timed out after %llu ns",
                       mode_name(all_modes[m]), (unsigned long long)elapsed);
@@ -209,7 +209,7 @@ START_TEST(test_timeout_accuracy)
     {
         uint64_t t0 = now_ns(), elapsed;
 
-        ck_assert_int_eq(sk_wait_changed(&ws, 0, &sh->word, 0, NULL, 200, SK_WAIT_MODE_ADAPTIVE),
+        ck_assert_int_eq(shmkit__wait_changed(&ws, 0, &sh->word, 0, NULL, 200, SK_WAIT_MODE_ADAPTIVE),
                          -ETIMEDOUT);
         elapsed = now_ns() - t0;
         ck_assert(elapsed >= 200 * MS && elapsed < 2200 * MS);
@@ -220,12 +220,12 @@ START_TEST(test_timeout_accuracy)
         int rc;
 
         do
-            rc = sk_wait_block(&ws, 1, &sh->word, 0, deadline);
+            rc = shmkit__wait_block(&ws, 1, &sh->word, 0, deadline);
         while (rc == 0 && load(&sh->word) == 0);
         ck_assert_int_eq(rc, -ETIMEDOUT);
         ck_assert(now_ns() >= deadline);
         ck_assert(now_ns() - t0 < 2150 * MS);
-        ck_assert_int_eq(sk_wait_block(&ws, 1, &sh->word, 0, deadline), -ETIMEDOUT);
+        ck_assert_int_eq(shmkit__wait_block(&ws, 1, &sh->word, 0, deadline), -ETIMEDOUT);
     }
     finish();
 }
@@ -240,13 +240,13 @@ START_TEST(test_immediate_return_when_changed)
     for (m = 0; m < 3; m++) {
         uint64_t t0 = now_ns();
 
-        ck_assert_int_eq(sk_wait_changed(&ws, 0, &sh->word, 6, &sh->waiters, -1, all_modes[m]), 0);
-        ck_assert_int_eq(sk_wait_changed(&ws, 0, &sh->word, 6, &sh->waiters, 5000, all_modes[m]),
+        ck_assert_int_eq(shmkit__wait_changed(&ws, 0, &sh->word, 6, &sh->waiters, -1, all_modes[m]), 0);
+        ck_assert_int_eq(shmkit__wait_changed(&ws, 0, &sh->word, 6, &sh->waiters, 5000, all_modes[m]),
                          0);
-        ck_assert_int_eq(sk_wait_changed(&ws, 0, &sh->word, 6, NULL, -1, all_modes[m]), 0);
+        ck_assert_int_eq(shmkit__wait_changed(&ws, 0, &sh->word, 6, NULL, -1, all_modes[m]), 0);
         ck_assert(now_ns() - t0 < 2000 * MS);
     }
-    ck_assert_int_eq(sk_wait_block(&ws, 0, &sh->word, 6, 0), 0);
+    ck_assert_int_eq(shmkit__wait_block(&ws, 0, &sh->word, 6, 0), 0);
     ck_assert_int_eq(asked(&sh->waiters), 0);
     finish();
 }
@@ -261,9 +261,9 @@ START_TEST(test_timeout_zero_only_checks)
     for (m = 0; m < 3; m++) {
         uint64_t t0 = now_ns();
 
-        ck_assert_int_eq(sk_wait_changed(&ws, 0, &sh->word, 3, &sh->waiters, 0, all_modes[m]),
+        ck_assert_int_eq(shmkit__wait_changed(&ws, 0, &sh->word, 3, &sh->waiters, 0, all_modes[m]),
                          -ETIMEDOUT);
-        ck_assert_int_eq(sk_wait_changed(&ws, 0, &sh->word, 2, &sh->waiters, 0, all_modes[m]), 0);
+        ck_assert_int_eq(shmkit__wait_changed(&ws, 0, &sh->word, 2, &sh->waiters, 0, all_modes[m]), 0);
         ck_assert(now_ns() - t0 < 2000 * MS);
     }
     ck_assert_int_eq(asked(&sh->waiters), 0);
@@ -295,11 +295,11 @@ START_TEST(test_wake_from_other_process)
                 _exit(3);
             sleep_ms(20);
             sk_store(&sh->word, seen + 1, SK_RELEASE);
-            sk_notify(&ws, 0, &sh->word, &sh->waiters);
+            shmkit__notify(&ws, 0, &sh->word, &sh->waiters);
             sk_store(&sh->result[0], wakes() - before, SK_RELEASE);
             _exit(0);
         }
-        rc = sk_wait_changed(&ws, 0, &sh->word, seen, &sh->waiters, CHILD_TIMEOUT_MS, mode);
+        rc = shmkit__wait_changed(&ws, 0, &sh->word, seen, &sh->waiters, CHILD_TIMEOUT_MS, mode);
         ck_assert_msg(rc == 0, "%s: rc %d", mode_name(mode), rc);
         ck_assert_uint_eq(load(&sh->word), seen + 1);
         ck_assert_int_eq(reap(pid, CHILD_TIMEOUT_MS), 0);
@@ -325,7 +325,7 @@ static void pong_loop(int mode)
     uint32_t r;
 
     for (r = 1; r <= PINGPONG_ROUNDS; r++) {
-        int rc = sk_wait_changed(&ws, 0, &sh->word, r - 1, &sh->waiters, ROUND_TIMEOUT_MS, mode);
+        int rc = shmkit__wait_changed(&ws, 0, &sh->word, r - 1, &sh->waiters, ROUND_TIMEOUT_MS, mode);
 
         if (rc != 0 || load(&sh->word) != r) {
             sk_store(&sh->result[0], r, SK_RELEASE);
@@ -333,7 +333,7 @@ static void pong_loop(int mode)
             _exit(1);
         }
         sk_store(&sh->reply, r, SK_RELEASE);
-        sk_notify(&ws, 1, &sh->reply, &sh->reply_waiters);
+        shmkit__notify(&ws, 1, &sh->reply, &sh->reply_waiters);
     }
     _exit(0);
 }
@@ -359,8 +359,8 @@ static void pingpong(int i, int mode)
         int rc;
 
         sk_store(&sh->word, r, SK_RELEASE);
-        sk_notify(&ws, 0, &sh->word, &sh->waiters);
-        rc = sk_wait_changed(&ws, 1, &sh->reply, r - 1, &sh->reply_waiters, ROUND_TIMEOUT_MS,
+        shmkit__notify(&ws, 0, &sh->word, &sh->waiters);
+        rc = shmkit__wait_changed(&ws, 1, &sh->reply, r - 1, &sh->reply_waiters, ROUND_TIMEOUT_MS,
                              mode);
         rtt[r - 1] = now_ns() - t0;
         if (rc != 0 || load(&sh->reply) != r) {
@@ -373,12 +373,12 @@ static void pingpong(int i, int mode)
         kill(pid, SIGKILL);
     ck_assert_int_eq(reap(pid, CHILD_TIMEOUT_MS), failed_round != 0 ? -2 : 0);
     ck_assert_msg(failed_round == 0, "%s/%s: round %u: rc %d, reply %u",
-                  sk_wait_mechanism_name(mech), mode_name(mode), failed_round, failed_rc,
+                  shmkit__wait_mechanism_name(mech), mode_name(mode), failed_round, failed_rc,
                   load(&sh->reply));
     qsort(rtt, PINGPONG_ROUNDS, sizeof *rtt, cmp_u64);
     fprintf(stderr, "# ping-pong %s/%s: %u rounds, round trip median %.1f us, p99 %.1f us"
             " (%u wake calls by the parent)\n",
-            sk_wait_mechanism_name(mech), mode_name(mode), PINGPONG_ROUNDS,
+            shmkit__wait_mechanism_name(mech), mode_name(mode), PINGPONG_ROUNDS,
             (double)rtt[PINGPONG_ROUNDS / 2] / 1000.0,
             (double)rtt[PINGPONG_ROUNDS * 99 / 100] / 1000.0, wakes() - wakes_before);
     free(rtt);
@@ -450,7 +450,7 @@ static int await_sleepers(const pid_t *pids, unsigned n, unsigned ms_limit)
             return 1;
         if (now_ns() > end)
             return 0;
-        sk_sleep_ns(100000);
+        shmkit__sleep_ns(100000);
     }
 }
 
@@ -475,7 +475,7 @@ START_TEST(test_one_notify_wakes_all_waiters)
             int rc;
 
             sk_fetch_add(&sh->flag, 1u, SK_SEQ_CST);
-            rc = sk_wait_changed(&ws, 2, &sh->word, 0, &sh->waiters, -1,
+            rc = shmkit__wait_changed(&ws, 2, &sh->word, 0, &sh->waiters, -1,
                                  k % 2 ? SK_WAIT_MODE_BLOCK : SK_WAIT_MODE_ADAPTIVE);
             sk_store(&sh->result[k], (uint32_t)-rc, SK_RELEASE);
             _exit(rc == 0 && load(&sh->word) == 1 ? 0 : 1);
@@ -486,7 +486,7 @@ START_TEST(test_one_notify_wakes_all_waiters)
     slept = ready ? await_sleepers(pids, NWAITERS, CHILD_TIMEOUT_MS) : 0;
     before = wakes();
     sk_store(&sh->word, 1, SK_RELEASE);
-    sk_notify(&ws, 2, &sh->word, &sh->waiters);
+    shmkit__notify(&ws, 2, &sh->word, &sh->waiters);
     woke = wakes() - before;
     for (k = 0; k < NWAITERS; k++)
         status[k] = reap(pids[k], CHILD_TIMEOUT_MS);
@@ -520,7 +520,7 @@ START_TEST(test_many_waiters_many_rounds)
         pids[k] = spawn();
         if (pids[k] == 0) {
             for (r = 1; r <= ROUNDS; r++) {
-                int rc = sk_wait_changed(&ws, 0, &sh->word, r - 1, &sh->waiters, -1,
+                int rc = shmkit__wait_changed(&ws, 0, &sh->word, r - 1, &sh->waiters, -1,
                                          k == 0 ? SK_WAIT_MODE_ADAPTIVE : SK_WAIT_MODE_BLOCK);
 
                 if (rc != 0 || load(&sh->word) != r)
@@ -538,7 +538,7 @@ START_TEST(test_many_waiters_many_rounds)
         if (stuck == 0 && await_sleepers(pids, NWAITERS, ROUND_TIMEOUT_MS) == 0)
             stuck = r;
         sk_store(&sh->word, r, SK_RELEASE);
-        sk_notify(&ws, 0, &sh->word, &sh->waiters);
+        shmkit__notify(&ws, 0, &sh->word, &sh->waiters);
     }
     for (k = 0; k < NWAITERS; k++)
         status[k] = reap(pids[k], ROUND_TIMEOUT_MS); /* kills a stuck one */
@@ -565,7 +565,7 @@ static void hold_before_sleep(const char *point)
         return;
     sk_store(&sh->held, 1, SK_RELEASE);
     while (load(&sh->hold) && now_ns() < end)
-        sk_sleep_ns(200000);
+        shmkit__sleep_ns(200000);
 }
 
 /* The interleaving of issue 11, step by step: reader B asks for a wake-up
@@ -588,12 +588,12 @@ START_TEST(test_forced_aba_interleaving)
     }
     a = spawn();
     if (a == 0) {
-        int rc = sk_wait_changed(&ws, 0, &sh->word, 0, &sh->waiters, -1, SK_WAIT_MODE_BLOCK);
+        int rc = shmkit__wait_changed(&ws, 0, &sh->word, 0, &sh->waiters, -1, SK_WAIT_MODE_BLOCK);
 
         if (rc != 0 || load(&sh->word) != 1)
             _exit(1);
         sk_store(&sh->phase, 1, SK_RELEASE); /* saw version 1, waits for 2 */
-        rc = sk_wait_changed(&ws, 0, &sh->word, 1, &sh->waiters, -1, SK_WAIT_MODE_BLOCK);
+        rc = shmkit__wait_changed(&ws, 0, &sh->word, 1, &sh->waiters, -1, SK_WAIT_MODE_BLOCK);
         _exit(rc == 0 && load(&sh->word) == 2 ? 0 : 2);
     }
     ck_assert(await_asked(&sh->waiters, CHILD_TIMEOUT_MS));
@@ -604,8 +604,8 @@ START_TEST(test_forced_aba_interleaving)
     if (b == 0) {
         int rc;
 
-        sk_hook_point_fn = hold_before_sleep;
-        rc = sk_wait_changed(&ws, 0, &sh->word, 0, &sh->waiters, -1, SK_WAIT_MODE_BLOCK);
+        shmkit__hook_point_fn = hold_before_sleep;
+        rc = shmkit__wait_changed(&ws, 0, &sh->word, 0, &sh->waiters, -1, SK_WAIT_MODE_BLOCK);
         sk_store(&sh->result[0], (uint32_t)-rc, SK_RELEASE);
         sk_store(&sh->result[1], load(&sh->word), SK_RELEASE);
         sk_store(&sh->flag, 1, SK_RELEASE);
@@ -619,7 +619,7 @@ START_TEST(test_forced_aba_interleaving)
      * with 0.1's one-bit flag it could be the same 1). */
     before = load(&sh->waiters);
     sk_store(&sh->word, 1, SK_RELEASE);
-    sk_notify(&ws, 0, &sh->word, &sh->waiters);
+    shmkit__notify(&ws, 0, &sh->word, &sh->waiters);
     ck_assert_uint_ne(load(&sh->waiters), before);
     /* A asks again and sleeps (for version 2). */
     ck_assert(await_value(&sh->phase, 1, CHILD_TIMEOUT_MS));
@@ -632,13 +632,13 @@ START_TEST(test_forced_aba_interleaving)
 
     /* Version 2 ends A's wait (and a B that slept through version 1). */
     sk_store(&sh->word, 2, SK_RELEASE);
-    sk_notify(&ws, 0, &sh->word, &sh->waiters);
+    shmkit__notify(&ws, 0, &sh->word, &sh->waiters);
     both[0] = a;
     both[1] = b;
     status_a = reap(both[0], CHILD_TIMEOUT_MS);
     status_b = reap(both[1], CHILD_TIMEOUT_MS);
     ck_assert_msg(b_done, "%s: reader B slept although the word had changed (lost wake-up)",
-                  sk_wait_mechanism_name(ws.mech));
+                  shmkit__wait_mechanism_name(ws.mech));
     ck_assert_uint_eq(load(&sh->result[0]), 0);
     ck_assert_uint_eq(load(&sh->result[1]), 1);
     ck_assert_int_eq(status_a, 0);
@@ -670,11 +670,11 @@ static void eintr_child(int mode)
     if (sigaction(SIGUSR1, &sa, NULL) != 0)
         _exit(3);
     sk_store(&sh->flag, 1, SK_RELEASE); /* handler installed */
-    rc = sk_wait_changed(&ws, 0, &sh->word, 0, &sh->waiters, 20000, mode);
+    rc = shmkit__wait_changed(&ws, 0, &sh->word, 0, &sh->waiters, 20000, mode);
     sk_store(&sh->result[0], (uint32_t)-rc, SK_RELEASE);
     sk_store(&sh->flag, 2, SK_RELEASE); /* first wait over */
     do /* a late signal may interrupt this one too: waiting again is safe */
-        rc = sk_wait_changed(&ws, 0, &sh->word, 0, &sh->waiters, CHILD_TIMEOUT_MS, mode);
+        rc = shmkit__wait_changed(&ws, 0, &sh->word, 0, &sh->waiters, CHILD_TIMEOUT_MS, mode);
     while (rc == -EINTR);
     sk_store(&sh->result[1], (uint32_t)-rc, SK_RELEASE);
     sk_store(&sh->result[2], load(&sh->word), SK_RELEASE);
@@ -709,7 +709,7 @@ static void eintr_case(int mode)
     slept = await_sleepers(&pid, 1, CHILD_TIMEOUT_MS);
     ck_assert_int_ne(slept, 0);
     sk_store(&sh->word, 1, SK_RELEASE);
-    sk_notify(&ws, 0, &sh->word, &sh->waiters);
+    shmkit__notify(&ws, 0, &sh->word, &sh->waiters);
     ck_assert_int_eq(reap(pid, CHILD_TIMEOUT_MS + 2000), 0);
     ck_assert_uint_ge(load(&sh->signals), 1);
     ck_assert_msg(load(&sh->result[0]) == EINTR, "%s: first wait: rc -%u", mode_name(mode),
@@ -756,7 +756,7 @@ static void signal_case(int mode, int restart, int timeout_ms, int expect_eintr)
         if (sigaction(SIGUSR1, &sa, NULL) != 0)
             _exit(3);
         sk_store(&sh->flag, 1, SK_RELEASE);
-        rc = sk_wait_changed(&ws, 0, &sh->word, 0, &sh->waiters, timeout_ms, mode);
+        rc = shmkit__wait_changed(&ws, 0, &sh->word, 0, &sh->waiters, timeout_ms, mode);
         sk_store(&sh->result[0], (uint32_t)-rc, SK_RELEASE);
         sk_store(&sh->flag, 2, SK_RELEASE);
         _exit(0);
@@ -771,18 +771,18 @@ static void signal_case(int mode, int restart, int timeout_ms, int expect_eintr)
     done = load(&sh->flag) == 2;
     if (!expect_eintr) {
         ck_assert_msg(!done, "%s/%s, %s: the wait returned -%u after a signal",
-                      sk_wait_mechanism_name(ws.mech), mode_name(mode), what,
+                      shmkit__wait_mechanism_name(ws.mech), mode_name(mode), what,
                       load(&sh->result[0]));
         sk_store(&sh->word, 1, SK_RELEASE);
-        sk_notify(&ws, 0, &sh->word, &sh->waiters);
+        shmkit__notify(&ws, 0, &sh->word, &sh->waiters);
         done = await_value(&sh->flag, 2, CHILD_TIMEOUT_MS);
     }
     ck_assert_int_eq(reap(pid, CHILD_TIMEOUT_MS), done ? 0 : -1);
-    ck_assert_msg(done, "%s/%s, %s: the wait did not return", sk_wait_mechanism_name(ws.mech),
+    ck_assert_msg(done, "%s/%s, %s: the wait did not return", shmkit__wait_mechanism_name(ws.mech),
                   mode_name(mode), what);
     ck_assert_uint_ge(load(&sh->signals), 1);
     ck_assert_msg(load(&sh->result[0]) == (expect_eintr ? EINTR : 0u),
-                  "%s/%s, %s: rc -%u", sk_wait_mechanism_name(ws.mech), mode_name(mode), what,
+                  "%s/%s, %s: rc -%u", shmkit__wait_mechanism_name(ws.mech), mode_name(mode), what,
                   load(&sh->result[0]));
 }
 
@@ -843,7 +843,7 @@ START_TEST(test_idle_waiter_uses_little_cpu)
         pid_t pid = spawn();
 
         if (pid == 0) {
-            int rc = sk_wait_changed(&ws, 0, &sh->word, 0, variant ? NULL : &sh->waiters, 1000,
+            int rc = shmkit__wait_changed(&ws, 0, &sh->word, 0, variant ? NULL : &sh->waiters, 1000,
                                      SK_WAIT_MODE_ADAPTIVE);
 
             _exit(rc == -ETIMEDOUT ? 0 : 1);
@@ -851,9 +851,9 @@ START_TEST(test_idle_waiter_uses_little_cpu)
         ck_assert_int_eq(reap(pid, CHILD_TIMEOUT_MS), 0);
         used = children_cpu_seconds() - before;
         fprintf(stderr, "# idle wait %s%s: %.2f%% of a core for 1 s\n",
-                sk_wait_mechanism_name(mech), variant ? " (unregistered)" : "", used * 100.0);
+                shmkit__wait_mechanism_name(mech), variant ? " (unregistered)" : "", used * 100.0);
         ck_assert_msg(used < (variant ? 0.10 : 0.05), "%s: %.3f s of CPU in a 1 s wait",
-                      sk_wait_mechanism_name(mech), used);
+                      shmkit__wait_mechanism_name(mech), used);
     }
     finish();
 }
@@ -867,17 +867,17 @@ START_TEST(test_notify_without_waiters_skips_wake)
     begin(_i);
     before = wakes();
     sk_store(&sh->word, 1, SK_RELEASE);
-    sk_notify(&ws, 0, &sh->word, &sh->waiters);
+    shmkit__notify(&ws, 0, &sh->word, &sh->waiters);
     ck_assert_uint_eq(wakes(), before);
     sk_store(&sh->waiters, 1, SK_RELEASE); /* somebody asked for a wake-up */
     sk_store(&sh->word, 2, SK_RELEASE);
-    sk_notify(&ws, 0, &sh->word, &sh->waiters);
+    shmkit__notify(&ws, 0, &sh->word, &sh->waiters);
     ck_assert_uint_eq(wakes(), before + 1);
     /* The request is consumed: a stream of publications does not keep
      * waking a waiter that has not gone back to sleep yet. */
     ck_assert_int_eq(asked(&sh->waiters), 0);
     sk_store(&sh->word, 3, SK_RELEASE);
-    sk_notify(&ws, 0, &sh->word, &sh->waiters);
+    shmkit__notify(&ws, 0, &sh->word, &sh->waiters);
     ck_assert_uint_eq(wakes(), before + 1);
     finish();
 }
@@ -956,7 +956,7 @@ START_TEST(test_semaphore_generation_wraps)
     pid = spawn();
     if (pid == 0) {
         for (r = 1; r <= 3; r++) {
-            int rc = sk_wait_changed(&ws, 0, &sh->word, r - 1, &sh->waiters, CHILD_TIMEOUT_MS,
+            int rc = shmkit__wait_changed(&ws, 0, &sh->word, r - 1, &sh->waiters, CHILD_TIMEOUT_MS,
                                      SK_WAIT_MODE_BLOCK);
 
             if (rc != 0)
@@ -969,7 +969,7 @@ START_TEST(test_semaphore_generation_wraps)
         ck_assert(await_asked(&sh->waiters, CHILD_TIMEOUT_MS));
         sleep_ms(30); /* blocked in semop by now */
         sk_store(&sh->word, r, SK_RELEASE);
-        sk_notify(&ws, 0, &sh->word, &sh->waiters);
+        shmkit__notify(&ws, 0, &sh->word, &sh->waiters);
         ck_assert_msg(await_value(&sh->reply, r, CHILD_TIMEOUT_MS), "round %u not woken", r);
     }
     ck_assert_int_eq(reap(pid, CHILD_TIMEOUT_MS), 0);
@@ -986,58 +986,58 @@ END_TEST
 START_TEST(test_attach_checks_the_record)
 {
     struct sk_waitset a;
-    int build = sk_wait_build_mechanism();
+    int build = shmkit__wait_build_mechanism();
 
-    sk_waitset_attach(&a, 999, 5);
+    shmkit__waitset_attach(&a, 999, 5);
     ck_assert_int_eq(a.mech, SK_MECH_POLL);
     ck_assert_int_eq(a.wake_mech, SK_MECH_POLL);
     ck_assert_int_eq(a.semid, -1);
-    sk_waitset_attach(&a, SK_MECH_POLL, -1);
+    shmkit__waitset_attach(&a, SK_MECH_POLL, -1);
     ck_assert_int_eq(a.mech, SK_MECH_POLL);
     if (build != SK_MECH_SYSV_SEM) {
-        sk_waitset_attach(&a, build, -1);
+        shmkit__waitset_attach(&a, build, -1);
         ck_assert_int_eq(a.mech, build);
         ck_assert_int_eq(a.wake_mech, build);
         ck_assert_int_eq(a.semid, -1);
     }
     /* A futex segment opened by a build that must not wait on futexes
      * (the portable profile) still wakes its futex waiters. */
-    sk_waitset_attach(&a, SK_MECH_FUTEX, -1);
+    shmkit__waitset_attach(&a, SK_MECH_FUTEX, -1);
     ck_assert_int_eq(a.mech,
-                     sk_wait_mechanism_usable(SK_MECH_FUTEX) ? SK_MECH_FUTEX : SK_MECH_POLL);
+                     shmkit__wait_mechanism_usable(SK_MECH_FUTEX) ? SK_MECH_FUTEX : SK_MECH_POLL);
 #if defined(SHMKIT_HAVE_LINUX_FUTEX)
     ck_assert_int_eq(a.wake_mech, SK_MECH_FUTEX);
 #else
     ck_assert_int_eq(a.wake_mech, SK_MECH_POLL);
 #endif
     /* A semaphore set that is missing, or not one of ours. */
-    sk_waitset_attach(&a, SK_MECH_SYSV_SEM, -1);
+    shmkit__waitset_attach(&a, SK_MECH_SYSV_SEM, -1);
     ck_assert_int_eq(a.mech, SK_MECH_POLL);
     ck_assert_int_eq(a.semid, -1);
 #if defined(TEST_HAVE_SEM)
-    if (sk_wait_mechanism_usable(SK_MECH_SYSV_SEM)) {
+    if (shmkit__wait_mechanism_usable(SK_MECH_SYSV_SEM)) {
         struct sk_waitset made;
         int foreign = semget(IPC_PRIVATE, 1, IPC_CREAT | 0600);
 
         ck_assert_int_ge(foreign, 0);
-        sk_waitset_attach(&a, SK_MECH_SYSV_SEM, foreign);
+        shmkit__waitset_attach(&a, SK_MECH_SYSV_SEM, foreign);
         ck_assert_int_eq(a.mech, SK_MECH_POLL);
         ck_assert_int_eq(a.semid, -1);
         ck_assert_int_eq(semctl(foreign, 0, IPC_RMID), 0);
 
-        ck_assert_int_eq(sk_waitset_create_with(&made, SK_MECH_SYSV_SEM, 0600), 0);
-        sk_waitset_attach(&a, SK_MECH_SYSV_SEM, made.semid);
+        ck_assert_int_eq(shmkit__waitset_create_with(&made, SK_MECH_SYSV_SEM, 0600), 0);
+        shmkit__waitset_attach(&a, SK_MECH_SYSV_SEM, made.semid);
         ck_assert_int_eq(a.mech, SK_MECH_SYSV_SEM);
         ck_assert_int_eq(a.wake_mech, SK_MECH_SYSV_SEM);
         ck_assert_int_eq(a.semid, made.semid);
-        sk_waitset_destroy(&made);
+        shmkit__waitset_destroy(&made);
         ck_assert_int_eq(made.semid, -1);
         /* Removed under our feet: waits fall back to polling. */
         {
             sk_atomic_u32 w = 0, n = 0;
 
-            ck_assert_int_eq(sk_wait_changed(&a, 0, &w, 0, &n, 50, SK_WAIT_MODE_BLOCK), -ETIMEDOUT);
-            sk_wake_all(&a, 0, &w);
+            ck_assert_int_eq(shmkit__wait_changed(&a, 0, &w, 0, &n, 50, SK_WAIT_MODE_BLOCK), -ETIMEDOUT);
+            shmkit__wake_all(&a, 0, &w);
             ck_assert_uint_eq(n, 1); /* the timed-out waiter's request stays */
         }
     }
@@ -1052,22 +1052,22 @@ START_TEST(test_mechanism_names)
     unsigned i, j;
 
     for (i = 0; i < sizeof all / sizeof all[0]; i++) {
-        ck_assert_str_ne(sk_wait_mechanism_name(all[i]), "unknown");
+        ck_assert_str_ne(shmkit__wait_mechanism_name(all[i]), "unknown");
         for (j = 0; j < i; j++)
-            ck_assert_str_ne(sk_wait_mechanism_name(all[i]), sk_wait_mechanism_name(all[j]));
+            ck_assert_str_ne(shmkit__wait_mechanism_name(all[i]), shmkit__wait_mechanism_name(all[j]));
     }
-    ck_assert_str_eq(sk_wait_mechanism_name(0), "unknown");
-    ck_assert_str_eq(sk_wait_mechanism_name(SK_MECH_SYSV_SEM + 1), "unknown");
-    ck_assert_str_eq(sk_wait_mechanism_name(SK_MECH_POLL), "poll");
+    ck_assert_str_eq(shmkit__wait_mechanism_name(0), "unknown");
+    ck_assert_str_eq(shmkit__wait_mechanism_name(SK_MECH_SYSV_SEM + 1), "unknown");
+    ck_assert_str_eq(shmkit__wait_mechanism_name(SK_MECH_POLL), "poll");
 #ifdef SHMKIT_MECH_NAME
-    ck_assert_str_eq(sk_wait_mechanism_name(sk_wait_build_mechanism()),
+    ck_assert_str_eq(shmkit__wait_mechanism_name(shmkit__wait_build_mechanism()),
                      SHMKIT_MECH_NAME);
 #endif
-    ck_assert(sk_wait_mechanism_usable(sk_wait_build_mechanism()));
-    ck_assert(sk_wait_mechanism_usable(SK_MECH_POLL));
-    ck_assert(!sk_wait_mechanism_usable(0));
-    ck_assert(!sk_wait_mechanism_usable(999));
-    fprintf(stderr, "# build mechanism: %s\n", sk_wait_mechanism_name(sk_wait_build_mechanism()));
+    ck_assert(shmkit__wait_mechanism_usable(shmkit__wait_build_mechanism()));
+    ck_assert(shmkit__wait_mechanism_usable(SK_MECH_POLL));
+    ck_assert(!shmkit__wait_mechanism_usable(0));
+    ck_assert(!shmkit__wait_mechanism_usable(999));
+    fprintf(stderr, "# build mechanism: %s\n", shmkit__wait_mechanism_name(shmkit__wait_build_mechanism()));
 }
 END_TEST
 
@@ -1080,7 +1080,7 @@ static void add_mech(int mech)
     for (k = 0; k < nmechs; k++)
         if (mechs[k] == mech)
             return;
-    if (sk_wait_mechanism_usable(mech))
+    if (shmkit__wait_mechanism_usable(mech))
         mechs[nmechs++] = mech;
 }
 
@@ -1090,13 +1090,13 @@ static Suite *wait_suite(void)
     TCase *common = tu_tcase(s, "common");
     int k;
 
-    add_mech(sk_wait_build_mechanism());
+    add_mech(shmkit__wait_build_mechanism());
     add_mech(SK_MECH_POLL);
     add_mech(SK_MECH_SYSV_SEM);
     tcase_add_test(common, test_mechanism_names);
     tcase_add_test(common, test_attach_checks_the_record);
     for (k = 0; k < nmechs; k++) {
-        TCase *tc = tu_tcase(s, sk_wait_mechanism_name(mechs[k]));
+        TCase *tc = tu_tcase(s, shmkit__wait_mechanism_name(mechs[k]));
 
         tcase_set_timeout(tc, 300);
         tcase_add_loop_test(tc, test_timeout_accuracy, k, k + 1);

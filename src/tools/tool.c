@@ -138,7 +138,7 @@ static void put_message(const struct message *m)
     char line[sizeof m->text * 4 + 2];
     size_t len;
 
-    sk_escape(line, sizeof line - 1, m->text, m->len);
+    shmkit__escape(line, sizeof line - 1, m->text, m->len);
     len = strlen(line);
     line[len] = '\n';
     line[len + 1] = '\0';

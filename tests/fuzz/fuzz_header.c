@@ -39,11 +39,11 @@ static void defuse(unsigned char *seg, size_t size, int fix)
 
     if (size < SK_HEADER_SIZE)
         return;
-    intact = sk_header_checksum(h) == h->checksum;
+    intact = shmkit__header_checksum(h) == h->checksum;
     if (h->wait_mech == SK_MECH_SYSV_SEM)
         h->wait_semid = -1;
     if (fix || intact)
-        h->checksum = sk_header_checksum(h);
+        h->checksum = shmkit__header_checksum(h);
     if (fix || memcmp(h->magic, SK_MAGIC, SK_MAGIC_LEN) == 0 ||
         memcmp(h->magic, "\0\0\0\0\0\0\0\0", SK_MAGIC_LEN) == 0)
         sk_store(&h->state, SK_STATE_READY, SK_RELAXED);
@@ -74,11 +74,11 @@ static void validate_in_memory(const unsigned char *seg, size_t size)
     if (copy == NULL)
         return;
     memcpy(copy, seg, size);
-    if (sk_header_validate(copy, size, &view) == 0)
+    if (shmkit__header_validate(copy, size, &view) == 0)
         check_view(&view, size);
     else
         FZ_CHECK(shmkit_error_detail()[0] != '\0');
-    if (sk_header_wait_fields(copy, size, &mech, &semid) == 0)
+    if (shmkit__header_wait_fields(copy, size, &mech, &semid) == 0)
         FZ_CHECK(mech != SK_MECH_SYSV_SEM || semid == -1);
     free(copy);
 }

@@ -283,7 +283,7 @@ static void fix_header(struct state *st)
 
     memcpy(&h->wait_mech, st->header + offsetof(struct sk_header, wait_mech),
            sizeof h->wait_mech + sizeof h->wait_semid);
-    h->checksum = sk_header_checksum(h);
+    h->checksum = shmkit__header_checksum(h);
     restore_state(st);
 }
 

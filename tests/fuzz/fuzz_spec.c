@@ -1,5 +1,5 @@
 /*
- * fuzz_spec.c - segment specs: shmkit_spec_check and sk_spec_parse.
+ * fuzz_spec.c - segment specs: shmkit_spec_check and shmkit__spec_parse.
  *
  * The input is the spec text (cut at its first NUL).  Checked besides
  * "no crash": the two entry points agree, a parsed POSIX name keeps the
@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(text, data, size);
     text[size] = '\0';
-    rc = sk_spec_parse(text, &spec);
+    rc = shmkit__spec_parse(text, &spec);
     backend = shmkit_spec_check(text);
     if (rc == 0) {
         check_parsed(text, &spec);

@@ -12,7 +12,7 @@
  *     on `head` (request `waiters`) and advances `tail`: both directions,
  *     each side being the other's notifier;
  *   - the waiter's loop of block_registered() and the notifier's
- *     sk_notify(), step by step, each shared-memory access one atomic step;
+ *     shmkit__notify(), step by step, each shared-memory access one atomic step;
  *   - the kernel: with the compare-and-sleep mechanisms (futex, umtx, the
  *     BSD futexes, darwin) "compare the request word with the expected
  *     value and go to sleep if equal" is ONE atomic step, and "wake all
@@ -133,7 +133,7 @@ inline wake_all(w)
 #endif
 }
 
-/* sk_notify(): after the store of word W (release); the seq_cst fence
+/* shmkit__notify(): after the store of word W (release); the seq_cst fence
  * is implied by the interleaving semantics. */
 inline notify(w)
 {

@@ -86,12 +86,10 @@ const char *size_text(size_t size, char *buf, size_t len)
 
 const char *mode_name(int mode)
 {
-    switch (mode) {
-    case SHMKIT_WAIT_ADAPTIVE: return "adaptive";
-    case SHMKIT_WAIT_SPIN: return "spin";
-    case SHMKIT_WAIT_BLOCK: return "block";
-    default: return "-";
-    }
+    /* Indexed by the public SHMKIT_WAIT_* values (0, 1, 2). */
+    static const char *const names[] = {"adaptive", "spin", "block"};
+
+    return mode >= 0 && mode < (int)(sizeof names / sizeof names[0]) ? names[mode] : "-";
 }
 
 const char *section_name(int section)
