@@ -179,7 +179,7 @@ int shmkit__check_flags(unsigned flags, unsigned allowed, const char *call)
 {
     if ((flags & ~allowed) != 0)
         return shmkit__fail(-EINVAL, "flags 0x%x are unknown or make no sense for %s",
-                       flags & ~allowed, call);
+                            flags & ~allowed, call);
     return 0;
 }
 
@@ -191,7 +191,8 @@ int shmkit__wait_failure(int code, const char *what)
     case -ETIMEDOUT:
         return shmkit__fail(code, "no %s before the timeout", what);
     case -EINTR:
-        return shmkit__fail(code, "interrupted by a signal handler while waiting (no %s yet)", what);
+        return shmkit__fail(code, "interrupted by a signal handler while waiting (no %s yet)",
+                            what);
     default:
         if (error_detail[0] == '\0')
             shmkit__fail(code, "waiting (no %s yet): %s", what, shmkit_strerror(code));

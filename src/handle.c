@@ -24,13 +24,14 @@ int shmkit__handle_map(struct sk_handle *handle, const struct sk_spec *spec, int
     int rc = shmkit__seg_open(&handle->seg, spec, access, SK_HEADER_SIZE);
 
     if (rc == 0)
-        rc = shmkit__seg_verdict(&handle->seg, shmkit__header_validate(handle->seg.base, handle->seg.size,
-                                                             &handle->view));
+        rc = shmkit__seg_verdict(&handle->seg,
+                                 shmkit__header_validate(handle->seg.base, handle->seg.size,
+                                                         &handle->view));
     if (rc < 0)
         return rc;
     if (handle->view.kind != kind->kind)
         return shmkit__fail(SHMKIT_EKIND, "segment is a %s, not a %s",
-                       handle->view.kind == SHMKIT_KIND_SLOT ? "slot" : "ring", kind->name);
+                            handle->view.kind == SHMKIT_KIND_SLOT ? "slot" : "ring", kind->name);
     return kind->attach(handle);
 }
 
@@ -110,7 +111,7 @@ static int hand_over(struct sk_handle *handle, void *handlep, int rc)
 }
 
 int shmkit__handle_open(const struct sk_kind *kind, void *handlep, const char *spec_text,
-                   unsigned flags)
+                        unsigned flags)
 {
     struct sk_handle *handle;
     struct sk_spec spec;
@@ -180,7 +181,7 @@ static int open_match(struct sk_handle *handle, const struct sk_spec *spec,
 }
 
 int shmkit__handle_create(const struct sk_kind *kind, void *handlep, const char *spec_text,
-                     const void *args, unsigned mode, unsigned flags)
+                          const void *args, unsigned mode, unsigned flags)
 {
     struct sk_create_plan plan;
     struct sk_handle *handle;

@@ -76,12 +76,12 @@ struct sk_kind {
  * the caller's pointer to the kind's handle (shmkit_slot **), or NULL
  * there on failure. */
 int shmkit__handle_open(const struct sk_kind *kind, void *handlep, const char *spec_text,
-                   unsigned flags);
+                        unsigned flags);
 /* The whole of a *_create: check the arguments, plan the segment from
  * ARGS (kind->plan), create it, or (without SHMKIT_EXCL) open an existing
  * one that matches the plan, as the writer; store the handle in HANDLEP. */
 int shmkit__handle_create(const struct sk_kind *kind, void *handlep, const char *spec_text,
-                     const void *args, unsigned mode, unsigned flags);
+                          const void *args, unsigned mode, unsigned flags);
 /* Map SPEC with ACCESS (SK_SEG_*), validate its header, check that it is
  * of the handle's kind and attach the kind to it. */
 int shmkit__handle_map(struct sk_handle *handle, const struct sk_spec *spec, int access);

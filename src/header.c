@@ -145,7 +145,7 @@ static int wait_until_ready(const struct sk_header *shared)
             deadline = now + CREATION_WAIT_NS;
         else if (now >= deadline)
             return shmkit__fail(SHMKIT_EHALFCREATED,
-                           "header never completed (creator died or is still busy)");
+                                "header never completed (creator died or is still busy)");
         shmkit__sleep_ns(CREATION_POLL_NS);
     }
     return 0;
@@ -159,10 +159,10 @@ static int check_identity(const struct sk_header *h)
         return shmkit__fail(SHMKIT_EVERSION, "written with a different byte order");
     if (h->format_major != SK_FORMAT_MAJOR)
         return shmkit__fail(SHMKIT_EVERSION, "format %u.%u, this library reads %u.x",
-                       h->format_major, h->format_minor, SK_FORMAT_MAJOR);
+                            h->format_major, h->format_minor, SK_FORMAT_MAJOR);
     if (h->header_size != SK_HEADER_SIZE)
         return shmkit__fail(SHMKIT_ECORRUPT, "header size %lu, expected %u",
-                       (unsigned long)h->header_size, SK_HEADER_SIZE);
+                            (unsigned long)h->header_size, SK_HEADER_SIZE);
     if (shmkit__header_checksum(h) != h->checksum)
         return shmkit__fail(SHMKIT_ECORRUPT, "header checksum mismatch");
     return 0;
@@ -172,14 +172,14 @@ static int check_geometry(const struct sk_header *h, size_t mapped)
 {
     if (h->total_size < SK_HEADER_SIZE || h->total_size > mapped)
         return shmkit__fail(SHMKIT_ECORRUPT, "total size %llu outside 768..%zu",
-                       (unsigned long long)h->total_size, mapped);
+                            (unsigned long long)h->total_size, mapped);
     if (h->payload_offset < SK_HEADER_SIZE || h->payload_offset % 64 != 0 ||
         h->payload_offset > h->total_size)
         return shmkit__fail(SHMKIT_ECORRUPT, "bad payload offset %llu",
-                       (unsigned long long)h->payload_offset);
+                            (unsigned long long)h->payload_offset);
     if (h->payload_size > h->total_size - h->payload_offset)
         return shmkit__fail(SHMKIT_ECORRUPT, "payload of %llu bytes runs past the end",
-                       (unsigned long long)h->payload_size);
+                            (unsigned long long)h->payload_size);
     return 0;
 }
 
@@ -187,7 +187,7 @@ static int check_layout_text(const struct sk_header *h)
 {
     if (h->layout_len >= SK_LAYOUT_AREA)
         return shmkit__fail(SHMKIT_ECORRUPT, "layout length %lu too large",
-                       (unsigned long)h->layout_len);
+                            (unsigned long)h->layout_len);
     if (memchr(h->layout, '\0', h->layout_len) != NULL || h->layout[h->layout_len] != '\0')
         return shmkit__fail(SHMKIT_ECORRUPT, "layout text not terminated at its length");
     return 0;
@@ -199,11 +199,11 @@ static int check_slot(const struct sk_header *h)
 
     if (h->record_size == 0 || h->record_size > SHMKIT_RECORD_MAX)
         return shmkit__fail(SHMKIT_ECORRUPT, "record size %llu out of range",
-                       (unsigned long long)h->record_size);
+                            (unsigned long long)h->record_size);
     if (h->payload_size != sk_slot_payload_size(h->record_size))
         return shmkit__fail(SHMKIT_ECORRUPT, "payload size %llu does not fit record size %llu",
-                       (unsigned long long)h->payload_size,
-                       (unsigned long long)h->record_size);
+                            (unsigned long long)h->payload_size,
+                            (unsigned long long)h->record_size);
     if (raw != (h->layout_len == 0))
         return shmkit__fail(SHMKIT_ECORRUPT, "raw flag and layout disagree");
     if (!raw) {
@@ -219,7 +219,7 @@ static int check_slot(const struct sk_header *h)
             rc = shmkit__fail(SHMKIT_ECORRUPT, "layout text not in canonical form");
         else if (shmkit_layout_size(layout) != h->record_size)
             rc = shmkit__fail(SHMKIT_ECORRUPT, "layout size %zu differs from record size %llu",
-                         shmkit_layout_size(layout), (unsigned long long)h->record_size);
+                              shmkit_layout_size(layout), (unsigned long long)h->record_size);
         shmkit_layout_free(layout);
         return rc;
     }
@@ -233,13 +233,13 @@ static int check_ring(const struct sk_header *h)
 
     if (cap < SK_RING_MIN_CAPACITY || cap > SK_RING_MAX_CAPACITY || (cap & (cap - 1)) != 0)
         return shmkit__fail(SHMKIT_ECORRUPT, "ring capacity %llu is not a power of two in range",
-                       (unsigned long long)cap);
+                            (unsigned long long)cap);
     if (h->payload_size != cap)
         return shmkit__fail(SHMKIT_ECORRUPT, "payload size %llu differs from capacity %llu",
-                       (unsigned long long)h->payload_size, (unsigned long long)cap);
+                            (unsigned long long)h->payload_size, (unsigned long long)cap);
     if (h->record_size > cap / 2 - SK_FRAME_HDR)
         return shmkit__fail(SHMKIT_ECORRUPT, "largest message %llu too big for capacity %llu",
-                       (unsigned long long)h->record_size, (unsigned long long)cap);
+                            (unsigned long long)h->record_size, (unsigned long long)cap);
     if (h->layout_len != 0 || (h->header_flags & SK_HFLAG_RAW))
         return shmkit__fail(SHMKIT_ECORRUPT, "ring with slot attributes");
     return 0;

@@ -41,7 +41,8 @@ static int register_error;
 /* Runs in the child of fork(), single-threaded, before fork() returns. */
 static void after_fork_in_child(void)
 {
-    sk_store(&shmkit__fork_generation, sk_load(&shmkit__fork_generation, SK_RELAXED) + 1, SK_RELAXED);
+    sk_store(&shmkit__fork_generation, sk_load(&shmkit__fork_generation, SK_RELAXED) + 1,
+             SK_RELAXED);
 }
 
 static void register_handler(void)
@@ -61,6 +62,6 @@ int shmkit__holder_stamp(uint32_t *generation)
 int shmkit__not_holder(const char *role)
 {
     return shmkit__fail(SHMKIT_ENOTHOLDER,
-                   "this process does not hold the %s lease: the handle was inherited "
-                   "through fork(); open the segment again in this process", role);
+                        "this process does not hold the %s lease: the handle was inherited "
+                        "through fork(); open the segment again in this process", role);
 }

@@ -116,12 +116,13 @@ static void describe_half_created(struct sk_seg *seg, struct shmkit_info *info)
 static int check_info_size(size_t info_size)
 {
     if (info_size < sizeof(struct shmkit_info))
-        return shmkit__fail(-EINVAL, "info_size %zu is smaller than struct shmkit_info (%zu bytes): "
-                       "pass sizeof(struct shmkit_info)", info_size,
-                       sizeof(struct shmkit_info));
+        return shmkit__fail(-EINVAL,
+                            "info_size %zu is smaller than struct shmkit_info (%zu bytes): "
+                            "pass sizeof(struct shmkit_info)", info_size,
+                            sizeof(struct shmkit_info));
     if (info_size > SK_INFO_SIZE_MAX)
         return shmkit__fail(-EINVAL, "info_size %zu is not the size of a struct shmkit_info",
-                       info_size);
+                            info_size);
     return 0;
 }
 

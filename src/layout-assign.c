@@ -86,15 +86,15 @@ static int range_error(const struct sk_layout_field *field, const char *p, const
 
     if (t->cls == SK_SIGNED)
         return shmkit__fail(SHMKIT_ERANGE,
-                       "field \"%s\": %s is out of range for %s (-%" PRIu64 "..%" PRIu64 ")",
-                       field->name, quote(q, p, (size_t)(end - p)), t->name, half, half - 1);
+                            "field \"%s\": %s is out of range for %s (-%" PRIu64 "..%" PRIu64 ")",
+                            field->name, quote(q, p, (size_t)(end - p)), t->name, half, half - 1);
     if (t->cls == SK_UNSIGNED)
         return shmkit__fail(SHMKIT_ERANGE,
-                       "field \"%s\": %s is out of range for %s (0..%" PRIu64 ")",
-                       field->name, quote(q, p, (size_t)(end - p)), t->name,
-                       half - 1 + half);
+                            "field \"%s\": %s is out of range for %s (0..%" PRIu64 ")",
+                            field->name, quote(q, p, (size_t)(end - p)), t->name,
+                            half - 1 + half);
     return shmkit__fail(SHMKIT_ERANGE, "field \"%s\": %s is out of range for %s",
-                   field->name, quote(q, p, (size_t)(end - p)), t->name);
+                        field->name, quote(q, p, (size_t)(end - p)), t->name);
 }
 
 static int value_error(const struct sk_layout_field *field, const char *p, const char *end)
@@ -102,8 +102,8 @@ static int value_error(const struct sk_layout_field *field, const char *p, const
     char q[SK_QUOTE_BUF], label[40];
 
     return shmkit__fail(SHMKIT_EBADVALUE, "field \"%s\": \"%s\" is not a valid %s",
-                   field->name, quote(q, p, (size_t)(end - p)),
-                   type_label(label, sizeof label, field));
+                        field->name, quote(q, p, (size_t)(end - p)),
+                        type_label(label, sizeof label, field));
 }
 
 /* V as an element of integer type T: its low bytes, which are also the
@@ -154,14 +154,15 @@ static int float_range_error(const struct sk_layout_field *field, const char *p,
     if (overflow) {
         shmkit__layout_shortest_float(limit, sizeof limit, single ? FLT_MAX : DBL_MAX, single);
         return shmkit__fail(SHMKIT_ERANGE,
-                       "field \"%s\": %s is out of range for %s: the largest magnitude is %s",
-                       field->name, quote(q, p, (size_t)(end - p)), field->type->name, limit);
+                            "field \"%s\": %s is out of range for %s: the largest magnitude is %s",
+                            field->name, quote(q, p, (size_t)(end - p)), field->type->name, limit);
     }
-    shmkit__layout_shortest_float(limit, sizeof limit, single ? FLT_TRUE_MIN : DBL_TRUE_MIN, single);
+    shmkit__layout_shortest_float(limit, sizeof limit, single ? FLT_TRUE_MIN : DBL_TRUE_MIN,
+                                  single);
     return shmkit__fail(SHMKIT_ERANGE,
-                   "field \"%s\": %s is out of range for %s: not 0 but would be stored as 0; "
-                   "the smallest magnitude is %s",
-                   field->name, quote(q, p, (size_t)(end - p)), field->type->name, limit);
+                        "field \"%s\": %s is out of range for %s: not 0 but would be stored as 0; "
+                        "the smallest magnitude is %s",
+                        field->name, quote(q, p, (size_t)(end - p)), field->type->name, limit);
 }
 
 /*
@@ -260,8 +261,8 @@ static int encode_text(const struct sk_layout_field *field, const char *value,
 
     if (len >= field->count)
         return shmkit__fail(SHMKIT_ETOOLONG,
-                       "field \"%s\": text too long: %zu bytes, char[%zu] holds at most %zu",
-                       field->name, len, field->count, field->count - 1);
+                            "field \"%s\": text too long: %zu bytes, char[%zu] holds at most %zu",
+                            field->name, len, field->count, field->count - 1);
     if (dst != NULL) {
         memcpy(dst, value, len);
         memset(dst + len, 0, field->count - len);
@@ -290,8 +291,8 @@ static int encode_field(const struct sk_layout_field *field, const char *value,
         given++;
     if (given > field->count)
         return shmkit__fail(SHMKIT_ETOOLONG,
-                       "field \"%s\": too many elements: %zu given, %s[%zu] holds %zu",
-                       field->name, given, field->type->name, field->count, field->count);
+                            "field \"%s\": too many elements: %zu given, %s[%zu] holds %zu",
+                            field->name, given, field->type->name, field->count, field->count);
     for (p = value;;) {
         const char *comma = strchr(p, ',');
         const char *end = comma ? comma : p + strlen(p);
@@ -347,7 +348,7 @@ SHMKIT_API int shmkit_layout_assign(const shmkit_layout *layout, void *record,
     equals = strchr(assignment, '=');
     if (equals == NULL)
         return shmkit__fail(SHMKIT_EBADVALUE, "\"%s\": expected name=value",
-                       quote(q, assignment, strlen(assignment)));
+                            quote(q, assignment, strlen(assignment)));
     index = shmkit__layout_find_field(layout, assignment, (size_t)(equals - assignment));
     if (index < 0)
         return index;

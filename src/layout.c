@@ -121,22 +121,22 @@ static int check_name(const shmkit_layout *layout, size_t number, const char *na
         return shmkit__fail(SHMKIT_EBADLAYOUT, "field %zu: missing name before ':'", number);
     if (!is_name_start(name[0]))
         return shmkit__fail(SHMKIT_EBADLAYOUT,
-                       "field %zu \"%s\": name must start with a letter or '_'",
-                       number, quote(q, name, len));
+                            "field %zu \"%s\": name must start with a letter or '_'",
+                            number, quote(q, name, len));
     for (i = 1; i < len; i++)
         if (!is_name_char(name[i]))
             return shmkit__fail(SHMKIT_EBADLAYOUT,
-                           "field %zu \"%s\": name may hold only letters, digits and '_'",
-                           number, quote(q, name, len));
+                                "field %zu \"%s\": name may hold only letters, digits and '_'",
+                                number, quote(q, name, len));
     if (len > SHMKIT_LAYOUT_MAX_NAME)
         return shmkit__fail(SHMKIT_EBADLAYOUT,
-                       "field %zu \"%s\": name longer than %d characters",
-                       number, quote(q, name, len), SHMKIT_LAYOUT_MAX_NAME);
+                            "field %zu \"%s\": name longer than %d characters",
+                            number, quote(q, name, len), SHMKIT_LAYOUT_MAX_NAME);
     for (i = 0; i < layout->nfields; i++)
         if (strlen(layout->fields[i].name) == len
             && memcmp(layout->fields[i].name, name, len) == 0)
             return shmkit__fail(SHMKIT_EBADLAYOUT, "field %zu \"%s\": duplicate name",
-                           number, quote(q, name, len));
+                                number, quote(q, name, len));
     return 0;
 }
 
@@ -157,7 +157,7 @@ static int parse_count(const char *p, const char *end, size_t elem_size, size_t 
         return shmkit__fail(SHMKIT_EBADLAYOUT, "field %zu \"%s\": missing ']'", number, name);
     if (close == p)
         return shmkit__fail(SHMKIT_EBADLAYOUT, "field %zu \"%s\": missing array length",
-                       number, name);
+                            number, name);
     for (q = p; q < close; q++) {
         size_t digit;
 
@@ -165,8 +165,8 @@ static int parse_count(const char *p, const char *end, size_t elem_size, size_t 
          * not be read. */
         if (!is_digit(*q))
             return shmkit__fail(SHMKIT_EBADLAYOUT,
-                           "field %zu \"%s\": expected a decimal element count in [], "
-                           "not \"%s\"", number, name, quote(buf, p, (size_t)(close - p)));
+                                "field %zu \"%s\": expected a decimal element count in [], "
+                                "not \"%s\"", number, name, quote(buf, p, (size_t)(close - p)));
         digit = (size_t)(*q - '0');
         /* Stop accumulating past the limit: N * 10 could wrap a 32-bit
          * size_t long before the digits end. */
@@ -177,15 +177,15 @@ static int parse_count(const char *p, const char *end, size_t elem_size, size_t 
     }
     if (close + 1 != end)
         return shmkit__fail(SHMKIT_EBADLAYOUT, "field %zu \"%s\": unexpected \"%s\" after ']'",
-                       number, name, quote(buf, close + 1, (size_t)(end - close - 1)));
+                            number, name, quote(buf, close + 1, (size_t)(end - close - 1)));
     if (too_large)
         return shmkit__fail(SHMKIT_EBADLAYOUT,
-                       "field %zu \"%s\": array length %s makes the record larger "
-                       "than %u bytes", number, name,
-                       quote(buf, p, (size_t)(close - p)), SHMKIT_RECORD_MAX);
+                            "field %zu \"%s\": array length %s makes the record larger "
+                            "than %u bytes", number, name,
+                            quote(buf, p, (size_t)(close - p)), SHMKIT_RECORD_MAX);
     if (n == 0)
         return shmkit__fail(SHMKIT_EBADLAYOUT, "field %zu \"%s\": array length must be at least 1",
-                       number, name);
+                            number, name);
     *count = n;
     return 0;
 }
@@ -201,18 +201,18 @@ static int parse_type(struct sk_layout_field *field, size_t number, const char *
         type_end++;
     if (type_end == p)
         return shmkit__fail(SHMKIT_EBADLAYOUT, "field %zu \"%s\": missing type after ':'",
-                       number, field->name);
+                            number, field->name);
     field->type = type_by_name(p, (size_t)(type_end - p));
     if (field->type == NULL)
         return shmkit__fail(SHMKIT_EBADLAYOUT, "field %zu \"%s\": unknown type \"%s\"",
-                       number, field->name, quote(q, p, (size_t)(type_end - p)));
+                            number, field->name, quote(q, p, (size_t)(type_end - p)));
     field->count = 1;
     field->is_array = type_end < end && field->type->cls != SK_TEXT;
     if (type_end == end) {
         if (field->type->cls == SK_TEXT)
             return shmkit__fail(SHMKIT_EBADLAYOUT,
-                           "field %zu \"%s\": char needs a length, e.g. char[16]",
-                           number, field->name);
+                                "field %zu \"%s\": char needs a length, e.g. char[16]",
+                                number, field->name);
         return 0;
     }
     return parse_count(type_end + 1, end, field->type->size, number, field->name,
@@ -234,8 +234,8 @@ static int append_text(shmkit_layout *layout, const struct sk_layout_field *fiel
     if (n < 0 || (size_t)n >= sizeof piece
         || layout->text_len + (size_t)n > SHMKIT_LAYOUT_MAX_TEXT)
         return shmkit__fail(SHMKIT_EBADLAYOUT,
-                       "layout longer than %d characters (in canonical form)",
-                       SHMKIT_LAYOUT_MAX_TEXT);
+                            "layout longer than %d characters (in canonical form)",
+                            SHMKIT_LAYOUT_MAX_TEXT);
     memcpy(layout->text + layout->text_len, piece, (size_t)n + 1);
     layout->text_len += (size_t)n;
     return 0;
@@ -255,7 +255,7 @@ static int add_field(shmkit_layout *layout, const char *p, const char *end)
     colon = memchr(p, ':', (size_t)(end - p));
     if (colon == NULL)
         return shmkit__fail(SHMKIT_EBADLAYOUT, "field %zu \"%s\": expected name:type",
-                       number, quote(q, p, (size_t)(end - p)));
+                            number, quote(q, p, (size_t)(end - p)));
     rc = check_name(layout, number, p, (size_t)(colon - p));
     if (rc < 0)
         return rc;
@@ -274,8 +274,8 @@ static int add_field(shmkit_layout *layout, const char *p, const char *end)
     if (field->offset > SHMKIT_RECORD_MAX
         || field->size > SHMKIT_RECORD_MAX - field->offset)
         return shmkit__fail(SHMKIT_EBADLAYOUT,
-                       "field %zu \"%s\": record larger than %u bytes",
-                       number, field->name, SHMKIT_RECORD_MAX);
+                            "field %zu \"%s\": record larger than %u bytes",
+                            number, field->name, SHMKIT_RECORD_MAX);
     rc = append_text(layout, field);
     if (rc < 0)
         return rc;

@@ -176,10 +176,10 @@ static int busy(const struct lease *l, const struct holder *h, uint32_t my_ns)
         return shmkit__fail(SHMKIT_EBUSY, "another process is becoming the %s", l->name);
     if (is_me(h, (uint32_t)getpid(), shmkit__self_token(), my_ns))
         return shmkit__fail(SHMKIT_EBUSY, "this process (pid %lu) is already the %s",
-                       (unsigned long)h->pid, l->name);
+                            (unsigned long)h->pid, l->name);
     if (!shmkit__pidns_is_mine(h->pidns))
         return shmkit__fail(SHMKIT_EBUSY, "pid %lu of another PID namespace is the %s",
-                       (unsigned long)h->pid, l->name);
+                            (unsigned long)h->pid, l->name);
     return shmkit__fail(SHMKIT_EBUSY, "pid %lu is the %s", (unsigned long)h->pid, l->name);
 }
 

@@ -26,7 +26,8 @@ struct sk_holder_info {
     int alive;       /* 1 alive, 0 dead, -1 unknown or none */
     int other_pidns; /* 1 if the process is in another PID namespace */
 };
-void shmkit__lease_describe(struct sk_seg *seg, enum sk_lease_role role, struct sk_holder_info *out);
+void shmkit__lease_describe(struct sk_seg *seg, enum sk_lease_role role,
+                            struct sk_holder_info *out);
 /* The creator recorded in SEG's header (untrusted, as far as the creator
  * got); OWNED_OR_HALF: the segment is owned by its creator or not yet
  * complete, so that the creating handle's end is the creator's end. */

@@ -193,13 +193,13 @@ static inline void resync(shmkit_ring *ring)
  * was overwritten: SHMKIT_ECORRUPT if it cannot be a frame.  On success
  * *SIZE is the bytes it takes, pad or message. */
 int shmkit__ring_check_frame(const shmkit_ring *ring, uint32_t pos, uint32_t head,
-                        const struct sk_frame *f, uint32_t *size);
+                             const struct sk_frame *f, uint32_t *size);
 /* Errors about the caller's misuse must not read as damage: 1, with
  * SHMKIT_ENOTHOLDER and a detail, if the shared cursor WHAT has moved
  * from MINE, where this handle left it, to SHARED consistently with HEAD
  * and TAIL, so that another process DID what this handle's lease holder
  * does; 0 otherwise (see ring.c). */
 int shmkit__ring_moved_on(const shmkit_ring *ring, uint32_t mine, uint32_t shared, uint32_t head,
-                     uint32_t tail, const char *what, const char *did);
+                          uint32_t tail, const char *what, const char *did);
 
 #endif /* SHMKIT_RING_IMPL_H */

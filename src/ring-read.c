@@ -16,8 +16,8 @@ static int consumer_state_disagrees(const shmkit_ring *ring)
     uint32_t head = sk_load(&ring->hdr->head, SK_ACQUIRE);
 
     return shmkit__ring_moved_on(ring, ring->pos, tail, head, tail,
-                            "the consumer cursor in the segment",
-                            "consumed as this handle's consumer");
+                                 "the consumer cursor in the segment",
+                                 "consumed as this handle's consumer");
 }
 
 /* Wait until head moves away from SEEN.  Readers register as waiters
@@ -34,9 +34,10 @@ static int wait_for_data(shmkit_ring *ring, uint32_t seen, uint64_t deadline, in
     shmkit__clear_detail();
     /* In slices, so that a segment that shrank is noticed without a
      * publication: the end of a slice is a spurious wake-up. */
-    rc = shmkit__wait_changed(&ring->ws, SK_WAIT_IDX_DATA, rw != NULL ? &rw->head : &ring->hdr->head,
-                         seen, rw != NULL ? &rw->waiters : NULL, sk_idle_slice(left),
-                         shmkit__wait_mode_get());
+    rc = shmkit__wait_changed(&ring->ws, SK_WAIT_IDX_DATA,
+                              rw != NULL ? &rw->head : &ring->hdr->head, seen,
+                              rw != NULL ? &rw->waiters : NULL, sk_idle_slice(left),
+                              shmkit__wait_mode_get());
     if (rc < 0 && rc != -ETIMEDOUT)
         return shmkit__wait_failure(rc, "message");
     return shmkit__seg_verdict(&ring->h.seg, 0);
@@ -48,7 +49,7 @@ static int check_sequence(shmkit_ring *ring, uint64_t seq)
     if (ring->seq_known && seq != ring->seq) {
         if (ring->policy == SHMKIT_RING_BLOCK || seq < ring->seq)
             return shmkit__fail(SHMKIT_ECORRUPT, "message %llu where %llu was expected",
-                           (unsigned long long)seq, (unsigned long long)ring->seq);
+                                (unsigned long long)seq, (unsigned long long)ring->seq);
         ring->lost += seq - ring->seq;
     }
     return 0;
@@ -104,7 +105,7 @@ static int next_frame(shmkit_ring *ring, void *buf, size_t buflen, struct sk_fra
         if ((uint32_t)(head - ring->pos) > ring->cap) {
             if (ring->policy == SHMKIT_RING_BLOCK)
                 return shmkit__fail(SHMKIT_ECORRUPT, "head %lu and cursor %lu out of range",
-                               (unsigned long)head, (unsigned long)ring->pos);
+                                    (unsigned long)head, (unsigned long)ring->pos);
             resync(ring);
             continue;
         }
@@ -112,7 +113,7 @@ static int next_frame(shmkit_ring *ring, void *buf, size_t buflen, struct sk_fra
             if (ring->policy == SHMKIT_RING_BLOCK || !aligned(sk_load(&ring->hdr->oldest,
                                                                       SK_ACQUIRE)))
                 return shmkit__fail(SHMKIT_ECORRUPT, "cursor %lu is not on a frame boundary",
-                               (unsigned long)ring->pos);
+                                    (unsigned long)ring->pos);
             resync(ring);
             continue;
         }
@@ -135,7 +136,7 @@ static int next_frame(shmkit_ring *ring, void *buf, size_t buflen, struct sk_fra
         }
         if (buf != NULL && !copied)
             return shmkit__fail(-EMSGSIZE, "message of %lu bytes, buffer of %zu",
-                           (unsigned long)f->len, buflen);
+                                (unsigned long)f->len, buflen);
         rc = check_sequence(ring, f->seq);
         return rc < 0 ? rc : 0;
     }
@@ -228,7 +229,7 @@ static int release_message(shmkit_ring *ring)
     if (shmkit__seg_verdict(&ring->h.seg, 0) < 0)
         return SHMKIT_ECORRUPT;
     return lost ? shmkit__fail(SHMKIT_EOVERWRITTEN, "message %llu overwritten while peeked",
-                          (unsigned long long)ring->peek_seq)
+                               (unsigned long long)ring->peek_seq)
                 : 0;
 }
 

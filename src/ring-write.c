@@ -17,7 +17,7 @@ static int writer_state_disagrees(const shmkit_ring *ring, uint32_t tail)
     uint32_t head = sk_load(&ring->hdr->head, SK_ACQUIRE);
 
     return shmkit__ring_moved_on(ring, ring->w_head, head, head, tail, "the ring's head",
-                            "wrote as this handle's writer");
+                                 "wrote as this handle's writer");
 }
 
 /* Bytes the next frame of FSIZE bytes takes from head, pad included. */
@@ -51,7 +51,7 @@ static int wait_for_space(shmkit_ring *ring, uint32_t need, int timeout_ms)
             return writer_state_disagrees(ring, tail)
                        ? SHMKIT_ENOTHOLDER
                        : shmkit__fail(SHMKIT_ECORRUPT, "consumer cursor %lu out of range",
-                                 (unsigned long)tail);
+                                      (unsigned long)tail);
         }
         ring->w_tail = tail;
         if (ring->cap - used >= need)
@@ -64,8 +64,8 @@ static int wait_for_space(shmkit_ring *ring, uint32_t need, int timeout_ms)
         shmkit__clear_detail();
         /* In slices, as wait_for_data; the deadline is checked above. */
         rc = shmkit__wait_changed(&ring->ws, SK_WAIT_IDX_SPACE, &ring->hdr->tail, tail,
-                             &ring->hdr->space_waiters, sk_idle_slice(left),
-                             shmkit__wait_mode_get());
+                                  &ring->hdr->space_waiters, sk_idle_slice(left),
+                                  shmkit__wait_mode_get());
         if (rc < 0 && rc != -ETIMEDOUT)
             return shmkit__wait_failure(rc, "free space");
         if ((rc = shmkit__seg_verdict(&ring->h.seg, 0)) < 0)
@@ -120,7 +120,7 @@ static int make_room(shmkit_ring *ring, size_t len, int timeout_ms, uint32_t *fr
         return shmkit__fail(-EINVAL, "a reserved message is not committed yet");
     if (len > ring->max_message)
         return shmkit__fail(-EMSGSIZE, "message of %zu bytes, the ring takes at most %lu", len,
-                       (unsigned long)ring->max_message);
+                            (unsigned long)ring->max_message);
     fsize = frame_size((uint32_t)len);
     need = space_needed(ring, fsize);
     if (ring->policy == SHMKIT_RING_BLOCK) {
@@ -194,7 +194,7 @@ static int commit_message(shmkit_ring *ring, size_t len)
         return shmkit__fail(-EINVAL, "nothing reserved");
     if (len > ring->r_len)
         return shmkit__fail(-EINVAL, "commit of %zu bytes after reserving %lu", len,
-                       (unsigned long)ring->r_len);
+                            (unsigned long)ring->r_len);
     ring->reserved = 0;
     publish(ring, ring->r_frame, (uint32_t)len);
     /* The message, written through the pointer, went to private zero

@@ -50,7 +50,7 @@
  * cursors), and that is reported as SHMKIT_ENOTHOLDER, not as
  * SHMKIT_ECORRUPT.  Only failures pay for this. */
 int shmkit__ring_moved_on(const shmkit_ring *ring, uint32_t mine, uint32_t shared, uint32_t head,
-                     uint32_t tail, const char *what, const char *did)
+                          uint32_t tail, const char *what, const char *did)
 {
     uint32_t moved = shared - mine;
 
@@ -58,16 +58,16 @@ int shmkit__ring_moved_on(const shmkit_ring *ring, uint32_t mine, uint32_t share
         moved > (uint32_t)(head - mine))
         return 0;
     shmkit__fail(SHMKIT_ENOTHOLDER,
-            "%s is %lu, not %lu where this handle left it: another process %s "
-            "(a copy of the handle?)",
-            what, (unsigned long)shared, (unsigned long)mine, did);
+                 "%s is %lu, not %lu where this handle left it: another process %s "
+                 "(a copy of the handle?)",
+                 what, (unsigned long)shared, (unsigned long)mine, did);
     return 1;
 }
 
 /* The frame at POS as far as it can be checked without knowing whether it
  * was overwritten: SHMKIT_ECORRUPT if it cannot be a frame. */
 int shmkit__ring_check_frame(const shmkit_ring *ring, uint32_t pos, uint32_t head,
-                        const struct sk_frame *f, uint32_t *size)
+                             const struct sk_frame *f, uint32_t *size)
 {
     uint32_t avail = head - pos, room = to_end(ring, pos);
 
@@ -79,11 +79,11 @@ int shmkit__ring_check_frame(const shmkit_ring *ring, uint32_t pos, uint32_t hea
     }
     if (f->flags != 0 || f->len > ring->max_message)
         return shmkit__fail(SHMKIT_ECORRUPT, "bad frame at %lu (length %lu)", (unsigned long)pos,
-                       (unsigned long)f->len);
+                            (unsigned long)f->len);
     *size = frame_size(f->len);
     if (*size > avail || *size > room)
         return shmkit__fail(SHMKIT_ECORRUPT, "frame at %lu runs past %s", (unsigned long)pos,
-                       *size > avail ? "the head" : "the end of the ring");
+                            *size > avail ? "the head" : "the end of the ring");
     return 0;
 }
 
@@ -139,7 +139,7 @@ static int become_writer(struct sk_handle *handle)
     ring->w_oldest = sk_load(&h->oldest, SK_RELAXED);
     if (!aligned(head))
         return shmkit__fail(SHMKIT_ECORRUPT, "head %lu is not on a frame boundary",
-                       (unsigned long)head);
+                            (unsigned long)head);
     if ((uint32_t)(ring->w_reclaim - head) > ring->cap || !aligned(ring->w_reclaim))
         ring->w_reclaim = head;
     if ((uint32_t)(head - ring->w_oldest) > ring->cap || !aligned(ring->w_oldest))
@@ -245,7 +245,7 @@ static int explain_consumer_access(int rc)
 
     snprintf(detail, sizeof detail, "%s", shmkit_error_detail());
     return shmkit__fail(rc, "consuming a block ring needs write permission%s%s",
-                   detail[0] != '\0' ? ": " : "", detail);
+                        detail[0] != '\0' ? ": " : "", detail);
 }
 
 static int open_existing(struct sk_handle *handle, const struct sk_spec *spec, unsigned flags)
@@ -304,8 +304,8 @@ static int check_options(const struct shmkit_ring_options *options)
         return shmkit__null_arg("options");
     if (options->size != sizeof *options)
         return shmkit__fail(-EINVAL, "ring options of %zu bytes, this library knows %zu: set them "
-                       "up with SHMKIT_RING_OPTIONS_INIT or shmkit_ring_options_init",
-                       options->size, sizeof *options);
+                            "up with SHMKIT_RING_OPTIONS_INIT or shmkit_ring_options_init",
+                            options->size, sizeof *options);
     return 0;
 }
 
@@ -323,13 +323,13 @@ static int resolve_geometry(const struct shmkit_ring_options *options, uint32_t 
     *cap = round_capacity(options->capacity);
     if (max_message > SK_RING_MAX_CAPACITY / 2 - SK_FRAME_HDR)
         return shmkit__fail(SHMKIT_ESIZE,
-                       "messages of %zu bytes are larger than any ring can hold (%u at most)",
-                       max_message, (unsigned)(SK_RING_MAX_CAPACITY / 2 - SK_FRAME_HDR));
+                            "messages of %zu bytes are larger than any ring can hold (%u at most)",
+                            max_message, (unsigned)(SK_RING_MAX_CAPACITY / 2 - SK_FRAME_HDR));
     if (max_message == 0)
         max_message = *cap / 2 - SK_FRAME_HDR;
     if (max_message > *cap / 2 - SK_FRAME_HDR)
         return shmkit__fail(SHMKIT_ESIZE, "messages of %zu bytes need a capacity of at least %zu",
-                       max_message, (max_message + SK_FRAME_HDR) * 2);
+                            max_message, (max_message + SK_FRAME_HDR) * 2);
     *max = (uint32_t)max_message;
     return 0;
 }
@@ -360,10 +360,10 @@ static int match(const struct sk_handle *handle, const struct sk_header_params *
 
     if (ring->policy != policy)
         return shmkit__fail(SHMKIT_EKIND, "ring has the %s policy",
-                       ring->policy == SHMKIT_RING_BLOCK ? "block" : "overwrite");
+                            ring->policy == SHMKIT_RING_BLOCK ? "block" : "overwrite");
     if (ring->cap != planned->capacity || ring->max_message != planned->record_size)
         return shmkit__fail(SHMKIT_ESIZE, "ring has capacity %lu and messages up to %lu",
-                       (unsigned long)ring->cap, (unsigned long)ring->max_message);
+                            (unsigned long)ring->cap, (unsigned long)ring->max_message);
     return 0;
 }
 
@@ -419,7 +419,7 @@ SHMKIT_API int shmkit_ring_create(shmkit_ring **ringp, const char *spec_text,
     if (rc < 0)
         return rc;
     return shmkit__handle_create(&ring_kind, ringp, spec_text, options, options->mode,
-                            options->flags);
+                                 options->flags);
 }
 
 SHMKIT_API void shmkit_ring_close(shmkit_ring *ring)

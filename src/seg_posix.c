@@ -271,12 +271,13 @@ static int open_failure(void)
 
     if (err == ENOTSUP || err == EOPNOTSUPP)
         return shmkit__fail(SHMKIT_ENOBACKEND, "POSIX shared memory is not available here "
-                       "(NetBSD needs a tmpfs on /var/shm); use a sysv: spec");
+                            "(NetBSD needs a tmpfs on /var/shm); use a sysv: spec");
     /* OpenBSD: EACCES from the 0600 file, EPERM from the owner check. */
     if ((err == EPERM || err == EACCES) && owner_only())
         return shmkit__fail(-err, "shm_open: %s: this system shares POSIX shared memory only "
-                       "between processes of the same user; use a sysv: spec", strerror(err));
-    return shmkit__fail(shmkit__errno(), "shm_open: %s%s", strerror(err), shmkit__posix_limit_advice(err));
+                            "between processes of the same user; use a sysv: spec", strerror(err));
+    return shmkit__fail(shmkit__errno(), "shm_open: %s%s", strerror(err),
+                        shmkit__posix_limit_advice(err));
 }
 
 /* Open the existing object NAME with FLAGS (O_RDONLY or O_RDWR) and fstat
@@ -318,7 +319,7 @@ static int map_fd(struct sk_seg *seg, int fd, size_t size, int writable)
     }
     if (base == MAP_FAILED)
         return shmkit__fail(shmkit__errno(), "mmap of %zu bytes: %s%s", size, strerror(errno),
-                       shmkit__posix_limit_advice(errno));
+                            shmkit__posix_limit_advice(errno));
     sk_seg_set_mapping(seg, base, size, writable);
     return 0;
 }
@@ -424,8 +425,8 @@ static int reserve_by_writing(int fd, size_t size)
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0 && (errno == ENOSPC || errno == EFBIG || is_quota_error(errno)))
-            return shmkit__fail(shmkit__errno(), "cannot reserve %zu bytes of shared memory: %s%s", size,
-                           strerror(errno), shmkit__posix_limit_advice(errno));
+            return shmkit__fail(shmkit__errno(), "cannot reserve %zu bytes of shared memory: %s%s",
+                                size, strerror(errno), shmkit__posix_limit_advice(errno));
         if (w <= 0)
             return 0;
         done += (size_t)w;
@@ -442,10 +443,10 @@ static int reserve_space(int fd, size_t size)
 
     if (as_offset < 0 || (uintmax_t)as_offset != (uintmax_t)size)
         return shmkit__fail(SHMKIT_ESIZE, "%zu bytes are more than this system's file offsets can "
-                       "describe", size);
+                            "describe", size);
     if (!within_fsize_limit(size) || truncate_once(fd, size) != 0)
         return shmkit__fail(shmkit__errno(), "ftruncate to %zu bytes: %s%s", size, strerror(errno),
-                       shmkit__posix_limit_advice(errno));
+                            shmkit__posix_limit_advice(errno));
 #ifdef HAVE_POSIX_FALLOCATE
     if (shmkit__hook("macos-shm")) {
         shmkit__hook_fired("macos-shm:no-fallocate");
@@ -461,7 +462,7 @@ static int reserve_space(int fd, size_t size)
          * keep the sparse object; running out of space is fatal. */
         if (rc == ENOSPC || rc == EFBIG || rc == ENOMEM)
             return shmkit__fail(-rc, "cannot reserve %zu bytes of shared memory: %s%s",
-                           size, strerror(rc), shmkit__posix_limit_advice(rc));
+                                size, strerror(rc), shmkit__posix_limit_advice(rc));
     }
     return 0;
 #else
@@ -504,10 +505,10 @@ static int check_new_object(struct sk_seg *seg, int fd, unsigned mode)
         return shmkit__fail(shmkit__errno(), "fstat: %s", strerror(errno));
     if (st.st_uid != geteuid())
         return shmkit__fail(-EACCES, "new object is owned by uid %ld, not by uid %ld (us)",
-                       (long)st.st_uid, (long)geteuid());
+                            (long)st.st_uid, (long)geteuid());
     if (((unsigned)st.st_mode & 0777u) != mode)
         return shmkit__fail(-EACCES, "new object has mode %04o, not the %04o asked for",
-                       (unsigned)st.st_mode & 0777u, mode);
+                            (unsigned)st.st_mode & 0777u, mode);
     seg->owner_uid = (long)st.st_uid;
     seg->ident[0] = (uint64_t)st.st_dev;
     seg->ident[1] = (uint64_t)st.st_ino;
@@ -566,7 +567,7 @@ static int sk_posix_map(struct sk_seg *seg, int access, struct sk_seg_found *fou
         rc = shmkit__fail(SHMKIT_ENOTSHMKIT, "empty object");
     else if (found->size < min_size)
         rc = shmkit__fail(SHMKIT_ENOTSHMKIT, "object of %ju bytes is smaller than a header",
-                     (uintmax_t)found->size);
+                          (uintmax_t)found->size);
     else if (found->size > SIZE_MAX)
         rc = shmkit__fail(SHMKIT_ESIZE, "object too large to map");
     else

@@ -146,7 +146,7 @@ int shmkit__posix_keep_lock_fd(struct sk_seg *seg, int fd)
     }
     if (again < 0)
         return shmkit__fail(shmkit__errno(), "cannot open a descriptor for the lease lock: %s%s",
-                       strerror(errno), shmkit__posix_limit_advice(errno));
+                            strerror(errno), shmkit__posix_limit_advice(errno));
     seg->lock_fd = again;
     lock_list_add(seg);
     return 0;

@@ -104,7 +104,7 @@ static int create_id(key_t key, size_t size, int flags)
 static int sysv_unavailable(void)
 {
     return shmkit__fail(SHMKIT_ENOBACKEND, "shmget: System V shared memory is not available "
-                   "here (a FreeBSD jail needs sysvshm=new); use a /NAME spec");
+                        "here (a FreeBSD jail needs sysvshm=new); use a /NAME spec");
 }
 
 /* The failure of a shmget that looks a key up. */
@@ -124,10 +124,10 @@ static int shmget_failure(size_t size)
     switch (err) {
     case EINVAL:
         return shmkit__fail(-EINVAL, "shmget of %zu bytes: size outside the system limits "
-                       "(raise " SK_SYSCTL_SHMMAX ")", size);
+                            "(raise " SK_SYSCTL_SHMMAX ")", size);
     case ENOSPC:
         return shmkit__fail(-err, "shmget of %zu bytes: %s (system limit reached: raise "
-                       SK_SYSCTL_SHMMNI " or " SK_SYSCTL_SHMALL ")", size, strerror(err));
+                            SK_SYSCTL_SHMMNI " or " SK_SYSCTL_SHMALL ")", size, strerror(err));
     case ENOMEM:
         return shmkit__fail(-err, "shmget of %zu bytes: %s" SK_ENOMEM_ADVICE, size, strerror(err));
     case ENOSYS:
@@ -174,10 +174,10 @@ static int attach(struct sk_seg *seg, int shmid, size_t size, int writable)
     if (base == (void *)-1) {
         if (errno == EMFILE)
             return shmkit__fail(-EMFILE, "shmat: too many segments attached by this process"
-                           SK_SHMSEG_ADVICE);
+                                SK_SHMSEG_ADVICE);
         if (errno == ENOMEM)
             return shmkit__fail(-ENOMEM, "shmat of %zu bytes: %s (out of address space: see "
-                           "RLIMIT_AS, ulimit -v)", size, strerror(ENOMEM));
+                                "RLIMIT_AS, ulimit -v)", size, strerror(ENOMEM));
         return shmkit__fail(shmkit__errno(), "shmat: %s", strerror(errno));
     }
     sk_seg_set_mapping(seg, base, size, writable);
@@ -219,10 +219,10 @@ static int sk_sysv_create(struct sk_seg *seg, size_t size, unsigned mode)
     rc = stat_id(shmid, &ds);
     if (rc == 0 && ds.shm_perm.uid != geteuid())
         rc = shmkit__fail(-EACCES, "new segment is owned by uid %ld, not by uid %ld (us)",
-                     (long)ds.shm_perm.uid, (long)geteuid());
+                          (long)ds.shm_perm.uid, (long)geteuid());
     if (rc == 0 && ((unsigned)ds.shm_perm.mode & 0777u) != (mode & 0777u))
         rc = shmkit__fail(-EACCES, "new segment has mode %04o, not the %04o asked for",
-                     (unsigned)ds.shm_perm.mode & 0777u, mode & 0777u);
+                          (unsigned)ds.shm_perm.mode & 0777u, mode & 0777u);
     if (rc == 0) {
         seg->owner_uid = (long)ds.shm_perm.uid;
         seg->ident[0] = (uint64_t)shmid;
@@ -269,7 +269,7 @@ static int sk_sysv_map(struct sk_seg *seg, int access, struct sk_seg_found *foun
 {
     if ((size_t)found->size < min_size)
         return shmkit__fail(SHMKIT_ENOTSHMKIT, "segment of %zu bytes is smaller than a header",
-                       (size_t)found->size);
+                            (size_t)found->size);
     seg->ident[0] = (uint64_t)found->handle;
     /* SK_SEG_WAITER: the id is kept, the writable view comes later. */
     return attach(seg, found->handle, (size_t)found->size, access == SK_SEG_WRITE);

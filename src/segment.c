@@ -89,7 +89,7 @@ static int check_owner(struct sk_seg *seg, int access, long uid)
     if (uid == me || (access & SK_SEG_ANY_OWNER))
         return 0;
     return shmkit__fail(SHMKIT_EOWNER, "owned by uid %ld, this process runs as uid %ld; "
-                   "allow with SHMKIT_ANY_OWNER or --any-owner", uid, me);
+                        "allow with SHMKIT_ANY_OWNER or --any-owner", uid, me);
 }
 
 /* The first thing written into a new segment: the magic and who is
@@ -140,7 +140,7 @@ int shmkit__seg_verdict(const struct sk_seg *seg, int rc)
 }
 
 int shmkit__seg_create(struct sk_seg *seg, const struct sk_spec *spec, size_t size,
-                  unsigned mode)
+                       unsigned mode)
 {
     int rc = seg_init(seg, spec);
 
@@ -175,7 +175,7 @@ static int open_object(struct sk_seg *seg, int access, size_t min_size)
 }
 
 int shmkit__seg_open(struct sk_seg *seg, const struct sk_spec *spec, int access,
-                size_t min_size)
+                     size_t min_size)
 {
     int rc = seg_init(seg, spec);
 

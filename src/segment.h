@@ -29,12 +29,12 @@
  * failure nothing is left behind.  The header's magic and creator are
  * written at once (shmkit__header_stamp_creator). */
 int shmkit__seg_create(struct sk_seg *seg, const struct sk_spec *spec, size_t size,
-                  unsigned mode);
+                       unsigned mode);
 /* Map an existing segment with ACCESS (SK_SEG_*).  Its owner and size are
  * checked before mapping: fewer than MIN_SIZE bytes is SHMKIT_ENOTSHMKIT,
  * never SIGBUS. */
 int shmkit__seg_open(struct sk_seg *seg, const struct sk_spec *spec, int access,
-                size_t min_size);
+                     size_t min_size);
 /* Unmap.  When the process that created the segment through SEG closes it
  * and its header says SK_HFLAG_OWNED, the segment is removed too. */
 void shmkit__seg_close(struct sk_seg *seg);

@@ -73,8 +73,8 @@ static int read_consistent(shmkit_slot *slot, void *record, uint64_t *version)
          * fail it and stay put across a yield are damage, not a race. */
         if (attempt > READ_SPINS && v == last_v && b == last_b && bh.version == last_bv)
             return shmkit__fail(SHMKIT_ECORRUPT,
-                           "slot words inconsistent: pub %lu, begin %lu, buffer version %llu",
-                           (unsigned long)v, (unsigned long)b, (unsigned long long)bh.version);
+                                "slot words inconsistent: pub %lu, begin %lu, buffer version %llu",
+                                (unsigned long)v, (unsigned long)b, (unsigned long long)bh.version);
         last_v = v;
         last_b = b;
         last_bv = bh.version;
@@ -135,8 +135,8 @@ static int become_writer(struct sk_handle *handle)
 
 static int open_existing(struct sk_handle *handle, const struct sk_spec *spec, unsigned flags)
 {
-    int rc = shmkit__handle_map(handle, spec, ((flags & SHMKIT_WRITE) ? SK_SEG_WRITE : SK_SEG_WAITER)
-                                         | SK_SEG_OWNER_FLAG(flags));
+    int access = (flags & SHMKIT_WRITE) ? SK_SEG_WRITE : SK_SEG_WAITER;
+    int rc = shmkit__handle_map(handle, spec, access | SK_SEG_OWNER_FLAG(flags));
 
     if (rc == 0 && (flags & SHMKIT_WRITE))
         rc = become_writer(handle);
@@ -172,7 +172,7 @@ static int plan_create(const void *args_v, struct sk_create_plan *plan)
         shmkit_layout_free(layout);
         if (args->record_size != 0 && args->record_size != p->record_size)
             return shmkit__fail(SHMKIT_ESIZE, "record size %zu differs from the layout's %zu",
-                           args->record_size, (size_t)p->record_size);
+                                args->record_size, (size_t)p->record_size);
     }
     p->payload_size = sk_slot_payload_size(p->record_size);
     return 0;
@@ -186,15 +186,15 @@ static int match(const struct sk_handle *handle, const struct sk_header_params *
 
     if (strcmp(have, want) != 0 && have[0] == '\0')
         return shmkit__fail(SHMKIT_ELAYOUT, "segment is a raw slot of %zu-byte records, "
-                       "with no layout", record_size);
+                            "with no layout", record_size);
     if (strcmp(have, want) != 0 && want[0] == '\0')
         return shmkit__fail(SHMKIT_ELAYOUT, "segment is not a raw slot: it has layout \"%s\"",
-                       have);
+                            have);
     if (strcmp(have, want) != 0)
         return shmkit__fail(SHMKIT_ELAYOUT, "segment has layout \"%s\"", have);
     if (record_size != planned->record_size)
         return shmkit__fail(SHMKIT_ESIZE, "segment has %zu-byte records, not %zu", record_size,
-                       (size_t)planned->record_size);
+                            (size_t)planned->record_size);
     return 0;
 }
 
@@ -237,7 +237,7 @@ SHMKIT_API int shmkit_slot_read(shmkit_slot *slot, void *buf, size_t len, uint64
         return shmkit__null_arg("buf");
     if (len < slot->record_size)
         return shmkit__fail(SHMKIT_ESIZE, "buffer of %zu bytes for a %zu-byte record", len,
-                       slot->record_size);
+                            slot->record_size);
     /* A copy of zeros, from a mapping replaced because the object shrank,
      * is consistent: the verdict tells it from a record. */
     rc = shmkit__seg_verdict(&slot->h.seg, read_consistent(slot, buf, &v));
@@ -265,7 +265,7 @@ SHMKIT_API int shmkit_slot_write(shmkit_slot *slot, const void *record, size_t l
         return shmkit__not_holder("writer");
     if (len != slot->record_size)
         return shmkit__fail(SHMKIT_ESIZE, "record of %zu bytes for a %zu-byte slot", len,
-                       slot->record_size);
+                            slot->record_size);
     if (sk_seg_truncated(&slot->h.seg))
         return shmkit__seg_verdict(&slot->h.seg, 0);
     buf = buffer(slot, (uint32_t)n);
@@ -320,8 +320,8 @@ SHMKIT_API int shmkit_slot_wait(shmkit_slot *slot, uint64_t since_version, int t
         /* In slices, so that a segment that shrank is noticed without a
          * publication; the deadline is checked above. */
         rc = shmkit__wait_changed(&slot->ws, SK_WAIT_IDX_DATA, word, seen,
-                             rw != NULL ? &rw->waiters : NULL, sk_idle_slice(left),
-                             shmkit__wait_mode_get());
+                                  rw != NULL ? &rw->waiters : NULL, sk_idle_slice(left),
+                                  shmkit__wait_mode_get());
         if (rc < 0 && rc != -ETIMEDOUT)
             return shmkit__wait_failure(rc, "new version");
         if ((rc = shmkit__seg_verdict(&slot->h.seg, 0)) < 0)

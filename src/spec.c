@@ -38,12 +38,12 @@ static int parse_posix(const char *spec, struct sk_spec *out)
         return shmkit__fail(SHMKIT_EBADSPEC, "empty POSIX name");
     if (len > SK_POSIX_NAME_MAX)
         return shmkit__fail(SHMKIT_EBADSPEC, "POSIX name longer than %d characters",
-                       SK_POSIX_NAME_MAX);
+                            SK_POSIX_NAME_MAX);
     for (i = 0; i < len; i++)
         if (!is_name_char((unsigned char)name[i]))
             return shmkit__fail(SHMKIT_EBADSPEC,
-                           "character %zu of the POSIX name is not one of A-Z a-z 0-9 . _ -",
-                           i + 1);
+                                "character %zu of the POSIX name is not one of A-Z a-z 0-9 . _ -",
+                                i + 1);
     if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
         return shmkit__fail(SHMKIT_EBADSPEC, "POSIX name cannot be \".\" or \"..\"");
     out->backend = SHMKIT_BACKEND_POSIX;
@@ -89,8 +89,8 @@ static int parse_sysv_path(const char *rest, struct sk_spec *out)
 
     if (parse_unsigned(colon + 1, 255, &proj) != 0 || proj == 0)
         return shmkit__fail(SHMKIT_EBADSPEC,
-                       "PROJ must be a number from 1 to 255, decimal or 0x hex, not \"%.40s\"",
-                       colon + 1);
+                            "PROJ must be a number from 1 to 255, decimal or 0x hex, not \"%.40s\"",
+                            colon + 1);
     path_len = (size_t)(colon - rest);
     if (path_len == 0)
         return shmkit__fail(SHMKIT_EBADSPEC, "empty ftok path");
@@ -100,8 +100,8 @@ static int parse_sysv_path(const char *rest, struct sk_spec *out)
     path[path_len] = '\0';
     key = ftok(path, (int)proj);
     if (key == (key_t)-1)
-        return shmkit__fail(errno == ENOENT ? -ENOENT : shmkit__errno(), "ftok(\"%s\", %llu) failed",
-                       path, proj);
+        return shmkit__fail(errno == ENOENT ? -ENOENT : shmkit__errno(),
+                            "ftok(\"%s\", %llu) failed", path, proj);
     out->sysv_key = (long)key;
     return 0;
 }
@@ -126,9 +126,10 @@ static int parse_sysv(const char *spec, struct sk_spec *out)
     if (strchr(rest, ':') == NULL) {
         if (parse_unsigned(rest, 0xffffffffull, &key) != 0)
             return shmkit__fail(SHMKIT_EBADSPEC,
-                           "System V key must be 0xHEX or DECIMAL up to 0xffffffff");
+                                "System V key must be 0xHEX or DECIMAL up to 0xffffffff");
         if (key == 0)
-            return shmkit__fail(SHMKIT_EBADSPEC, "key 0 is IPC_PRIVATE, which cannot be shared by name");
+            return shmkit__fail(SHMKIT_EBADSPEC,
+                                "key 0 is IPC_PRIVATE, which cannot be shared by name");
         out->backend = SHMKIT_BACKEND_SYSV;
         out->sysv_key = key_from_bits((uint32_t)key);
         return 0;
@@ -163,7 +164,7 @@ int shmkit__spec_parse(const char *spec, struct sk_spec *out)
         return rc;
     if (!shmkit_backend_available(out->backend))
         return shmkit__fail(SHMKIT_ENOBACKEND, "this build has no %s backend",
-                       out->backend == SHMKIT_BACKEND_SYSV ? "System V" : "POSIX");
+                            out->backend == SHMKIT_BACKEND_SYSV ? "System V" : "POSIX");
     return 0;
 }
 

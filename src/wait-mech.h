@@ -67,7 +67,7 @@ int shmkit__wait_nap_until(uint64_t ns, uint64_t deadline);
  * SK_POLL_MIN_NS up to MAX_STEP, until DEADLINE (0: none): 0 once the word
  * differs, -ETIMEDOUT or -EINTR. */
 int shmkit__wait_poll_block(sk_atomic_u32 *word, uint32_t expected, uint64_t deadline,
-                       uint64_t max_step);
+                            uint64_t max_step);
 
 /* One sleep, as shmkit__wait_block asks a mechanism for it. */
 struct sk_wait_sleep {

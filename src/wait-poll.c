@@ -61,7 +61,7 @@ int shmkit__wait_nap_until(uint64_t ns, uint64_t deadline)
 }
 
 int shmkit__wait_poll_block(sk_atomic_u32 *word, uint32_t expected, uint64_t deadline,
-                       uint64_t max_step)
+                            uint64_t max_step)
 {
     uint64_t step = SK_POLL_MIN_NS;
 

@@ -211,7 +211,7 @@ static int sleep_result(int rc, uint64_t deadline)
 }
 
 int shmkit__wait_block(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
-                  uint32_t expected, uint64_t deadline_ns)
+                       uint32_t expected, uint64_t deadline_ns)
 {
     const struct sk_wait_ops *ops = ops_of(ws->mech);
     struct sk_wait_sleep s;
@@ -430,7 +430,7 @@ static int block_registered(const struct sk_waitset *ws, unsigned index, sk_atom
 }
 
 int shmkit__wait_changed(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
-                    uint32_t seen, sk_atomic_u32 *waiters, int timeout_ms, int mode)
+                         uint32_t seen, sk_atomic_u32 *waiters, int timeout_ms, int mode)
 {
     struct sig_watch sw;
     uint64_t deadline = 0, now;
@@ -532,7 +532,7 @@ int shmkit__wait_changed(const struct sk_waitset *ws, unsigned index, sk_atomic_
  * request and makes no system call at all.
  */
 void shmkit__notify(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
-               sk_atomic_u32 *waiters)
+                    sk_atomic_u32 *waiters)
 {
     uint32_t asked;
 

@@ -131,7 +131,7 @@ void shmkit__waitset_destroy(struct sk_waitset *ws);
  * signal handler ran.  The caller must be registered as a waiter (see
  * shmkit__wait_changed) for a wake-up to be guaranteed. */
 int shmkit__wait_block(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
-                  uint32_t expected, uint64_t deadline_ns);
+                       uint32_t expected, uint64_t deadline_ns);
 
 /* Wake every process blocked on WORD (INDEX: its semaphore for sysv-sem).
  * Prefer shmkit__notify, which skips the system call when nobody waits. */
@@ -154,14 +154,14 @@ void shmkit__wake_all(const struct sk_waitset *ws, unsigned index, sk_atomic_u32
  * while blocked (and the word had not changed): the caller decides whether
  * to wait again; no wake-up is lost by returning. */
 int shmkit__wait_changed(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
-                    uint32_t seen, sk_atomic_u32 *waiters, int timeout_ms, int mode);
+                         uint32_t seen, sk_atomic_u32 *waiters, int timeout_ms, int mode);
 
 /* The writer's side, called after storing a new value to *WORD (release
  * order): if a waiter asked in *WAITERS, consumes the request (starts the
  * next generation) and wakes every waiter of WORD; makes no system call
  * at all when nobody asked. */
 void shmkit__notify(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
-               sk_atomic_u32 *waiters);
+                    sk_atomic_u32 *waiters);
 
 /* The process-wide wait mode (enum sk_wait_mode) set by shmkit_set_wait_mode. */
 int shmkit__wait_mode_get(void);

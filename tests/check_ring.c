@@ -109,7 +109,8 @@ START_TEST(test_geometry)
     ck_assert_str_ne(info.wait_mechanism, "");
     shmkit_ring_close(w);
     /* Without max_message: the largest that always fits. */
-    ck_assert_int_eq(tu_ring_create_rc(&again, spec, 1024, 0, SHMKIT_RING_BLOCK, 0, 0), SHMKIT_ESIZE);
+    ck_assert_int_eq(tu_ring_create_rc(&again, spec, 1024, 0, SHMKIT_RING_BLOCK, 0, 0),
+                     SHMKIT_ESIZE);
     tu_finish(spec);
     again = tu_ring_create(spec, 1024, 0, SHMKIT_RING_BLOCK, 0, 0);
     ck_assert_uint_eq(shmkit_ring_max_message(again), 1024 / 2 - 16);

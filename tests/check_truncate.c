@@ -259,8 +259,9 @@ START_TEST(test_shrinks_during_open)
     ck_assert_int_eq(shmkit__spec_parse(spec, &sk), 0);
     ck_assert_int_eq(shmkit__seg_open(&seg, &sk, SK_SEG_READ, SK_HEADER_SIZE), 0);
     shrink_now(spec, (enum shrink)_i);
-    ck_assert_truncated(shmkit__seg_verdict(&seg, shmkit__header_validate(seg.base, seg.size, &view)),
-                        "validate");
+    ck_assert_truncated(
+        shmkit__seg_verdict(&seg, shmkit__header_validate(seg.base, seg.size, &view)),
+        "validate");
     shmkit__seg_close(&seg);
     shmkit_slot_close(r);
     shmkit_slot_close(w);

@@ -209,8 +209,9 @@ START_TEST(test_timeout_accuracy)
     {
         uint64_t t0 = now_ns(), elapsed;
 
-        ck_assert_int_eq(shmkit__wait_changed(&ws, 0, &sh->word, 0, NULL, 200, SK_WAIT_MODE_ADAPTIVE),
-                         -ETIMEDOUT);
+        ck_assert_int_eq(
+            shmkit__wait_changed(&ws, 0, &sh->word, 0, NULL, 200, SK_WAIT_MODE_ADAPTIVE),
+            -ETIMEDOUT);
         elapsed = now_ns() - t0;
         ck_assert(elapsed >= 200 * MS && elapsed < 2200 * MS);
     }
@@ -240,9 +241,10 @@ START_TEST(test_immediate_return_when_changed)
     for (m = 0; m < 3; m++) {
         uint64_t t0 = now_ns();
 
-        ck_assert_int_eq(shmkit__wait_changed(&ws, 0, &sh->word, 6, &sh->waiters, -1, all_modes[m]), 0);
-        ck_assert_int_eq(shmkit__wait_changed(&ws, 0, &sh->word, 6, &sh->waiters, 5000, all_modes[m]),
-                         0);
+        ck_assert_int_eq(
+            shmkit__wait_changed(&ws, 0, &sh->word, 6, &sh->waiters, -1, all_modes[m]), 0);
+        ck_assert_int_eq(
+            shmkit__wait_changed(&ws, 0, &sh->word, 6, &sh->waiters, 5000, all_modes[m]), 0);
         ck_assert_int_eq(shmkit__wait_changed(&ws, 0, &sh->word, 6, NULL, -1, all_modes[m]), 0);
         ck_assert(now_ns() - t0 < 2000 * MS);
     }
@@ -263,7 +265,8 @@ START_TEST(test_timeout_zero_only_checks)
 
         ck_assert_int_eq(shmkit__wait_changed(&ws, 0, &sh->word, 3, &sh->waiters, 0, all_modes[m]),
                          -ETIMEDOUT);
-        ck_assert_int_eq(shmkit__wait_changed(&ws, 0, &sh->word, 2, &sh->waiters, 0, all_modes[m]), 0);
+        ck_assert_int_eq(
+            shmkit__wait_changed(&ws, 0, &sh->word, 2, &sh->waiters, 0, all_modes[m]), 0);
         ck_assert(now_ns() - t0 < 2000 * MS);
     }
     ck_assert_int_eq(asked(&sh->waiters), 0);
@@ -325,7 +328,8 @@ static void pong_loop(int mode)
     uint32_t r;
 
     for (r = 1; r <= PINGPONG_ROUNDS; r++) {
-        int rc = shmkit__wait_changed(&ws, 0, &sh->word, r - 1, &sh->waiters, ROUND_TIMEOUT_MS, mode);
+        int rc = shmkit__wait_changed(&ws, 0, &sh->word, r - 1, &sh->waiters, ROUND_TIMEOUT_MS,
+                                      mode);
 
         if (rc != 0 || load(&sh->word) != r) {
             sk_store(&sh->result[0], r, SK_RELEASE);
@@ -361,7 +365,7 @@ static void pingpong(int i, int mode)
         sk_store(&sh->word, r, SK_RELEASE);
         shmkit__notify(&ws, 0, &sh->word, &sh->waiters);
         rc = shmkit__wait_changed(&ws, 1, &sh->reply, r - 1, &sh->reply_waiters, ROUND_TIMEOUT_MS,
-                             mode);
+                                  mode);
         rtt[r - 1] = now_ns() - t0;
         if (rc != 0 || load(&sh->reply) != r) {
             failed_round = r;
@@ -476,7 +480,7 @@ START_TEST(test_one_notify_wakes_all_waiters)
 
             sk_fetch_add(&sh->flag, 1u, SK_SEQ_CST);
             rc = shmkit__wait_changed(&ws, 2, &sh->word, 0, &sh->waiters, -1,
-                                 k % 2 ? SK_WAIT_MODE_BLOCK : SK_WAIT_MODE_ADAPTIVE);
+                                      k % 2 ? SK_WAIT_MODE_BLOCK : SK_WAIT_MODE_ADAPTIVE);
             sk_store(&sh->result[k], (uint32_t)-rc, SK_RELEASE);
             _exit(rc == 0 && load(&sh->word) == 1 ? 0 : 1);
         }
@@ -521,7 +525,7 @@ START_TEST(test_many_waiters_many_rounds)
         if (pids[k] == 0) {
             for (r = 1; r <= ROUNDS; r++) {
                 int rc = shmkit__wait_changed(&ws, 0, &sh->word, r - 1, &sh->waiters, -1,
-                                         k == 0 ? SK_WAIT_MODE_ADAPTIVE : SK_WAIT_MODE_BLOCK);
+                                              k == 0 ? SK_WAIT_MODE_ADAPTIVE : SK_WAIT_MODE_BLOCK);
 
                 if (rc != 0 || load(&sh->word) != r)
                     _exit(1);
@@ -844,7 +848,7 @@ START_TEST(test_idle_waiter_uses_little_cpu)
 
         if (pid == 0) {
             int rc = shmkit__wait_changed(&ws, 0, &sh->word, 0, variant ? NULL : &sh->waiters, 1000,
-                                     SK_WAIT_MODE_ADAPTIVE);
+                                          SK_WAIT_MODE_ADAPTIVE);
 
             _exit(rc == -ETIMEDOUT ? 0 : 1);
         }
@@ -957,7 +961,7 @@ START_TEST(test_semaphore_generation_wraps)
     if (pid == 0) {
         for (r = 1; r <= 3; r++) {
             int rc = shmkit__wait_changed(&ws, 0, &sh->word, r - 1, &sh->waiters, CHILD_TIMEOUT_MS,
-                                     SK_WAIT_MODE_BLOCK);
+                                          SK_WAIT_MODE_BLOCK);
 
             if (rc != 0)
                 _exit(10 + (int)r);
@@ -1036,7 +1040,8 @@ START_TEST(test_attach_checks_the_record)
         {
             sk_atomic_u32 w = 0, n = 0;
 
-            ck_assert_int_eq(shmkit__wait_changed(&a, 0, &w, 0, &n, 50, SK_WAIT_MODE_BLOCK), -ETIMEDOUT);
+            ck_assert_int_eq(shmkit__wait_changed(&a, 0, &w, 0, &n, 50, SK_WAIT_MODE_BLOCK),
+                             -ETIMEDOUT);
             shmkit__wake_all(&a, 0, &w);
             ck_assert_uint_eq(n, 1); /* the timed-out waiter's request stays */
         }
@@ -1054,7 +1059,8 @@ START_TEST(test_mechanism_names)
     for (i = 0; i < sizeof all / sizeof all[0]; i++) {
         ck_assert_str_ne(shmkit__wait_mechanism_name(all[i]), "unknown");
         for (j = 0; j < i; j++)
-            ck_assert_str_ne(shmkit__wait_mechanism_name(all[i]), shmkit__wait_mechanism_name(all[j]));
+            ck_assert_str_ne(shmkit__wait_mechanism_name(all[i]),
+                             shmkit__wait_mechanism_name(all[j]));
     }
     ck_assert_str_eq(shmkit__wait_mechanism_name(0), "unknown");
     ck_assert_str_eq(shmkit__wait_mechanism_name(SK_MECH_SYSV_SEM + 1), "unknown");
@@ -1067,7 +1073,8 @@ START_TEST(test_mechanism_names)
     ck_assert(shmkit__wait_mechanism_usable(SK_MECH_POLL));
     ck_assert(!shmkit__wait_mechanism_usable(0));
     ck_assert(!shmkit__wait_mechanism_usable(999));
-    fprintf(stderr, "# build mechanism: %s\n", shmkit__wait_mechanism_name(shmkit__wait_build_mechanism()));
+    fprintf(stderr, "# build mechanism: %s\n",
+            shmkit__wait_mechanism_name(shmkit__wait_build_mechanism()));
 }
 END_TEST
 

@@ -152,10 +152,12 @@ void tu_assert_no_leftovers(void)
 
     for (n = 0; n < tu_counter && n <= 0xffffu; n++) {
         posix_name(spec, pid, n);
-        if (shmkit_backend_available(SHMKIT_BACKEND_POSIX) && shmkit_info(spec, &info, sizeof info) != -ENOENT)
+        if (shmkit_backend_available(SHMKIT_BACKEND_POSIX) &&
+            shmkit_info(spec, &info, sizeof info) != -ENOENT)
             ck_abort_msg("left behind: %s", spec);
         snprintf(spec, sizeof spec, "sysv:0x%lx", sysv_key(pid, n));
-        if (shmkit_backend_available(SHMKIT_BACKEND_SYSV) && shmkit_info(spec, &info, sizeof info) != -ENOENT)
+        if (shmkit_backend_available(SHMKIT_BACKEND_SYSV) &&
+            shmkit_info(spec, &info, sizeof info) != -ENOENT)
             ck_abort_msg("left behind: %s", spec);
     }
 }
