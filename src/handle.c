@@ -113,7 +113,7 @@ static int hand_over(struct sk_handle *handle, void *handlep, int rc)
 int shmkit__handle_open(const struct sk_kind *kind, void *handlep, const char *spec_text,
                         unsigned flags)
 {
-    struct sk_handle *handle;
+    struct sk_handle *handle = NULL;
     struct sk_spec spec;
     int rc = start_call(kind, handlep);
 
@@ -184,7 +184,7 @@ int shmkit__handle_create(const struct sk_kind *kind, void *handlep, const char 
                           const void *args, unsigned mode, unsigned flags)
 {
     struct sk_create_plan plan;
-    struct sk_handle *handle;
+    struct sk_handle *handle = NULL;
     struct sk_spec spec;
     int rc = start_call(kind, handlep);
 

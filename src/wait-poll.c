@@ -15,7 +15,10 @@
 #include "wait-mech.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
+#include <sys/select.h>
 #include <time.h>
 
 struct timespec shmkit__timespec_from_ns(uint64_t ns)
@@ -60,22 +63,67 @@ int shmkit__wait_nap_until(uint64_t ns, uint64_t deadline)
     return errno == EINTR ? -EINTR : 0;
 }
 
+/* Block the signals a handler could catch (never the faults: a blocked
+ * SIGSEGV or SIGBUS kills whatever its handler); SAVED gets the mask
+ * before.  1 if they are blocked. */
+static int block_signals(sigset_t *saved)
+{
+    sigset_t block;
+
+    sigfillset(&block);
+    sigdelset(&block, SIGBUS);
+    sigdelset(&block, SIGSEGV);
+    sigdelset(&block, SIGFPE);
+    sigdelset(&block, SIGILL);
+    sigdelset(&block, SIGTRAP);
+#if defined(SIGSYS)
+    sigdelset(&block, SIGSYS);
+#endif
+    return pthread_sigmask(SIG_BLOCK, &block, saved) == 0;
+}
+
+/*
+ * A poller spends part of its wait in user space between naps, and a
+ * signal handler that ran there would leave no trace (the next nap would
+ * not be interrupted), although shmkit.h promises -EINTR "if a signal
+ * handler ran"; under load, when a woken poller waits for a CPU, that is
+ * a large part of the wait.  So signals stay blocked while the word is
+ * looked at, and each nap unblocks them atomically (pselect with the
+ * caller's mask): a handler can only run inside a nap, which then
+ * returns EINTR.
+ */
 int shmkit__wait_poll_block(sk_atomic_u32 *word, uint32_t expected, uint64_t deadline,
                             uint64_t max_step)
 {
     uint64_t step = SK_POLL_MIN_NS;
+    sigset_t saved;
+    int masked = block_signals(&saved), rc;
 
     for (;;) {
-        int rc;
+        struct shmkit__wait_timeout t;
+        struct timespec ts;
+        int slept;
 
-        if (sk_load(word, SK_ACQUIRE) != expected)
-            return 0;
-        rc = shmkit__wait_nap_until(step, deadline);
-        if (rc != 0)
-            return rc;
+        if (sk_load(word, SK_ACQUIRE) != expected) {
+            rc = 0;
+            break;
+        }
+        if (shmkit__wait_timeout(deadline, &t) != 0) {
+            rc = -ETIMEDOUT;
+            break;
+        }
+        ts = shmkit__timespec_from_ns(deadline != 0 && t.left_ns < step ? t.left_ns : step);
+        slept = masked ? pselect(0, NULL, NULL, NULL, &ts, &saved) : nanosleep(&ts, NULL);
+        if (slept != 0 && errno == EINTR) {
+            rc = -EINTR;
+            break;
+        }
         if (step < max_step)
             step = step * 2 < max_step ? step * 2 : max_step;
     }
+    if (masked)
+        (void)pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    return rc;
 }
 
 static int poll_block(const struct sk_wait_sleep *s)
