@@ -1,6 +1,6 @@
 #!/bin/sh
 # Runs after every other test (see Makefile.am): the suite must leave no
-# shared memory behind.  Test segments are named /skt.* (POSIX, with the
+# shared memory behind.  Test segments are named /skt*.* (POSIX, with the
 # pid of the test in the name) and use System V keys 0x40000000-0x5fffffff
 # that encode the test's pid too (tests/testutil.c, tests/tap.sh,
 # tests/examples.sh).  A segment counts as left behind once both the test
@@ -11,9 +11,10 @@ echo "1..2"
 alive() { kill -0 "$1" 2>/dev/null || [ -d "/proc/$1" ]; }
 
 leaked=""
-for f in $(ls /dev/shm 2>/dev/null | grep '^skt\.' || true); do
-    # skt.PID.N, skt.cli.PID.N, skt.ex.PID.N: the first all-digit part.
-    pid=$(echo "$f" | tr '.' '\n' | grep -m1 -E '^[0-9]+$' || true)
+for f in $(ls /dev/shm 2>/dev/null | grep -E '^skt[a-z]*\.' || true); do
+    # skt.PID.N, skt.cli.PID.N, skt.ex.PID.N, sktl.0000PID.X (check_portability's
+    # longest names): the first all-digit part, without leading zeros.
+    pid=$(echo "$f" | tr '.' '\n' | grep -m1 -E '^[0-9]+$' | sed 's/^0*\([0-9]\)/\1/' || true)
     if [ -z "$pid" ] || ! alive "$pid"; then
         leaked="$leaked $f"
     fi
