@@ -27,6 +27,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <signal.h>
+
 #include "atomics.h"
 #include "wait.h"
 
@@ -62,6 +64,11 @@ struct timespec shmkit__timespec_from_ns(uint64_t ns);
  * -ETIMEDOUT if the deadline has passed already, -EINTR if a signal handler
  * ran (never swallowed by a wait). */
 int shmkit__wait_nap_until(uint64_t ns, uint64_t deadline);
+
+/* Block the signals a handler could catch (never the faults: a blocked
+ * SIGSEGV or SIGBUS kills whatever its handler) in the calling thread;
+ * SAVED gets the mask before.  1 if they are blocked. */
+int shmkit__wait_block_signals(sigset_t *saved);
 
 /* Sleep while *WORD == EXPECTED, with exponential backoff from
  * SK_POLL_MIN_NS up to MAX_STEP, until DEADLINE (0: none): 0 once the word

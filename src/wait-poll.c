@@ -63,10 +63,7 @@ int shmkit__wait_nap_until(uint64_t ns, uint64_t deadline)
     return errno == EINTR ? -EINTR : 0;
 }
 
-/* Block the signals a handler could catch (never the faults: a blocked
- * SIGSEGV or SIGBUS kills whatever its handler); SAVED gets the mask
- * before.  1 if they are blocked. */
-static int block_signals(sigset_t *saved)
+int shmkit__wait_block_signals(sigset_t *saved)
 {
     sigset_t block;
 
@@ -97,7 +94,7 @@ int shmkit__wait_poll_block(sk_atomic_u32 *word, uint32_t expected, uint64_t dea
 {
     uint64_t step = SK_POLL_MIN_NS;
     sigset_t saved;
-    int masked = block_signals(&saved), rc;
+    int masked = shmkit__wait_block_signals(&saved), rc;
 
     for (;;) {
         struct shmkit__wait_timeout t;

@@ -297,18 +297,7 @@ struct sig_watch {
 
 static void watch_start(struct sig_watch *sw)
 {
-    sigset_t block;
-
-    sigfillset(&block);
-    sigdelset(&block, SIGBUS);
-    sigdelset(&block, SIGSEGV);
-    sigdelset(&block, SIGFPE);
-    sigdelset(&block, SIGILL);
-    sigdelset(&block, SIGTRAP);
-#if defined(SIGSYS)
-    sigdelset(&block, SIGSYS);
-#endif
-    sw->masked = pthread_sigmask(SIG_BLOCK, &block, &sw->saved) == 0;
+    sw->masked = shmkit__wait_block_signals(&sw->saved);
 }
 
 static void watch_stop(struct sig_watch *sw)
