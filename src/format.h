@@ -1,5 +1,5 @@
 /*
- * format.h - the in-memory format of a shmkit segment, version 2.0.
+ * format.h - the in-memory format of a shmkit segment, version 3.0.
  *
  * doc/FORMAT.md is the normative description; this struct must match it
  * byte for byte (the _Static_asserts below pin every offset).  All fields
@@ -27,7 +27,8 @@
 
 #define SK_MAGIC "SHMKIT\0\0"
 #define SK_MAGIC_LEN 8
-#define SK_FORMAT_MAJOR 2 /* 2.0: wake requests are generation counters;
+#define SK_FORMAT_MAJOR 3 /* 3.0: ring frames carry their own commit word;
+                           2.0: wake requests are generation counters,
                            PID namespaces of the creator and lease holders */
 #define SK_FORMAT_MINOR 0
 #define SK_BYTE_ORDER_MARK 0x01020304u
@@ -67,12 +68,17 @@ static inline uint64_t sk_slot_payload_size(uint64_t record_size)
 }
 
 /* Ring payload: CAPACITY bytes (a power of two) of frames.  A frame is a
- * 16-byte frame header and the message, padded to a multiple of 16, so a
- * frame header is never split by the end of the ring; a frame that would
- * not fit before the end is preceded by a pad frame that fills it. */
+ * 16-byte frame header and the message, padded to a multiple of 64 bytes
+ * (a cache line), so a message of up to 48 bytes shares one line with its
+ * commit word and a frame header is never split by the end of the ring; a
+ * frame that would not fit before the end is preceded by a pad frame that
+ * fills it.  The commit word, the frame header's first word, is written
+ * last: readers poll it, not a shared cursor (doc/FORMAT.md, "Ring"). */
 #define SK_FRAME_HDR 16u
-#define SK_FRAME_ALIGN 16u
-#define SK_FRAME_PAD 0x0001u       /* frame flag: padding, no message */
+#define SK_FRAME_ALIGN 64u
+#define SK_FRAME_COMMITTED 0x1u    /* commit word: the frame is published */
+#define SK_FRAME_PAD 0x2u          /* commit word: padding, no message */
+#define SK_FRAME_TAG_BITS 0x3fu    /* the commit word's bits below the position */
 #define SK_RING_MIN_CAPACITY 256u
 #define SK_RING_MAX_CAPACITY (1u << 30)
 
@@ -144,11 +150,14 @@ struct sk_header {
     uint8_t reserved1[120];    /* 648 */
 };
 
-/* Frame header of a ring frame. */
+/* Frame header of a ring frame.  COMMIT is 0 until the frame is
+ * published, then the frame's own position (a multiple of SK_FRAME_ALIGN)
+ * with SK_FRAME_COMMITTED, and SK_FRAME_PAD for a pad frame: a word left
+ * from an earlier lap of the ring names another position. */
 struct sk_frame {
-    uint32_t len;     /* message bytes; pad frames: the whole frame's bytes */
-    uint32_t flags;   /* SK_FRAME_* */
-    uint64_t seq;     /* message number, from 0; pad frames: 0 */
+    sk_atomic_u32 commit; /* written last, release */
+    uint32_t len;         /* message bytes; pad frames: the whole frame's bytes */
+    uint64_t seq;         /* message number, from 0; pad frames: 0 */
 };
 
 /* Per-buffer header of a slot buffer. */
@@ -182,6 +191,9 @@ _Static_assert(offsetof(struct sk_header, lease_pidns) == 416, "lease_pidns");
 _Static_assert(offsetof(struct sk_header, consumer_pidns) == 528, "consumer_pidns");
 _Static_assert(offsetof(struct sk_header, creator_pid) == 68, "creator lock byte");
 _Static_assert(sizeof(struct sk_frame) == SK_FRAME_HDR, "frame header");
+_Static_assert(offsetof(struct sk_frame, len) == 4 && offsetof(struct sk_frame, seq) == 8,
+               "frame header fields");
+_Static_assert(SK_FRAME_TAG_BITS < SK_FRAME_ALIGN, "commit tag below the position");
 _Static_assert(offsetof(struct sk_header, reserved1) == 648, "reserved");
 _Static_assert(sizeof(sk_atomic_u32) == 4, "32-bit atomics");
 _Static_assert(sizeof(struct sk_slot_buf) == SK_SLOT_BUF_HDR, "slot buffer header");

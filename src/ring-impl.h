@@ -14,6 +14,7 @@
 #include "wait.h"
 
 #include <errno.h>
+#include <stddef.h>
 
 /* Bounded retries of an overwrite reader that keeps being lapped. */
 #define RESYNC_ATTEMPTS 10000
@@ -39,10 +40,11 @@ struct shmkit_ring {
     int reserved;               /* a reserve is pending */
     uint32_t r_frame;           /* its frame position */
     uint32_t r_len;             /* its maximum length */
+    int pad_pending;            /* a pad frame before r_frame awaits its commit */
+    uint32_t pad_pos;           /* its position */
 
     /* consumer and reader */
     uint32_t pos;               /* next frame to read */
-    uint32_t r_head;            /* block consumer: head as last loaded */
     uint64_t seq;               /* expected message number */
     int seq_known;              /* 0 until the first frame is read */
     uint64_t lost;
@@ -51,9 +53,10 @@ struct shmkit_ring {
     uint64_t peek_seq;
 };
 
+/* The bytes a frame holding LEN <= max_message bytes takes. */
 static inline uint32_t frame_size(uint32_t len)
 {
-    return SK_FRAME_HDR + ((len + SK_FRAME_ALIGN - 1) & ~(SK_FRAME_ALIGN - 1));
+    return (SK_FRAME_HDR + len + SK_FRAME_ALIGN - 1) & ~(SK_FRAME_ALIGN - 1);
 }
 
 /* Every frame starts on a frame boundary.  A cursor read from the segment
@@ -72,6 +75,39 @@ static inline unsigned char *at(const shmkit_ring *ring, uint32_t pos)
 static inline uint32_t to_end(const shmkit_ring *ring, uint32_t pos)
 {
     return ring->cap - (pos & ring->mask);
+}
+
+/* The frame header at POS (an aligned position: never split by the end). */
+static inline struct sk_frame *frame_at(const shmkit_ring *ring, uint32_t pos)
+{
+    return (struct sk_frame *)(void *)at(ring, pos);
+}
+
+/* The commit word of a published frame at POS: its position, tagged.  A
+ * word from an earlier lap (or message bytes that happen to lie there)
+ * names another position, except after 2^32 bytes, which no reader can be
+ * behind by (block) or survive unnoticed (overwrite: see overwritten). */
+static inline uint32_t commit_tag(uint32_t pos, uint32_t flags)
+{
+    return pos | SK_FRAME_COMMITTED | flags;
+}
+
+/* Is COMMIT, read at POS, the commit word of a frame published there? */
+static inline int committed(uint32_t pos, uint32_t commit)
+{
+    return commit == commit_tag(pos, 0) || commit == commit_tag(pos, SK_FRAME_PAD);
+}
+
+static inline int is_pad(uint32_t commit)
+{
+    return (commit & SK_FRAME_PAD) != 0;
+}
+
+/* The commit word at POS, with acquire order: the frame's other bytes are
+ * complete when it reads as committed. */
+static inline uint32_t load_commit(const shmkit_ring *ring, uint32_t pos)
+{
+    return sk_load(&frame_at(ring, pos)->commit, SK_ACQUIRE);
 }
 
 /* Milliseconds left until DEADLINE (0: none) for shmkit__wait_changed. */
@@ -98,22 +134,22 @@ static inline int expired(int timeout_ms)
     return timeout_ms == 0 ? -EAGAIN : -ETIMEDOUT;
 }
 
-/* Copy a frame header in or out; frame headers are 16-aligned in the
- * ring, so they never cross its end. */
-static inline void put_frame(shmkit_ring *ring, uint32_t pos, uint32_t len, uint32_t flags,
-                      uint64_t seq)
+/* The rest of a frame header (length and message number), written before
+ * the commit word and read after it. */
+static inline void put_frame(shmkit_ring *ring, uint32_t pos, uint32_t len, uint64_t seq)
 {
     struct sk_frame f;
 
     f.len = len;
-    f.flags = flags;
     f.seq = seq;
-    shmkit__racy_write(at(ring, pos), &f, sizeof f);
+    shmkit__racy_write(at(ring, pos) + offsetof(struct sk_frame, len), &f.len,
+                       SK_FRAME_HDR - offsetof(struct sk_frame, len));
 }
 
 static inline void get_frame(const shmkit_ring *ring, uint32_t pos, struct sk_frame *f)
 {
-    shmkit__racy_copy(f, at(ring, pos), sizeof *f);
+    shmkit__racy_copy(&f->len, at(ring, pos) + offsetof(struct sk_frame, len),
+                      SK_FRAME_HDR - offsetof(struct sk_frame, len));
 }
 
 /* Handles are for one thread at a time.  Every call that moves a handle's
@@ -189,11 +225,16 @@ static inline void resync(shmkit_ring *ring)
     ring->pos = sk_load(&ring->hdr->oldest, SK_ACQUIRE);
 }
 
-/* The frame at POS as far as it can be checked without knowing whether it
+/* The frame at POS, whose commit word read COMMIT (committed) and whose
+ * length is F->len, as far as it can be checked without knowing whether it
  * was overwritten: SHMKIT_ECORRUPT if it cannot be a frame.  On success
  * *SIZE is the bytes it takes, pad or message. */
-int shmkit__ring_check_frame(const shmkit_ring *ring, uint32_t pos, uint32_t head,
+int shmkit__ring_check_frame(const shmkit_ring *ring, uint32_t pos, uint32_t commit,
                              const struct sk_frame *f, uint32_t *size);
+/* The end of the frames published from POS on (a valid, committed chain,
+ * at most a capacity long); *SEQ is set to the number after the last
+ * message in it, and left alone if there is none. */
+uint32_t shmkit__ring_published_end(const shmkit_ring *ring, uint32_t pos, uint64_t *seq);
 /* Errors about the caller's misuse must not read as damage: 1, with
  * SHMKIT_ENOTHOLDER and a detail, if the shared cursor WHAT has moved
  * from MINE, where this handle left it, to SHARED consistently with HEAD

@@ -20,9 +20,10 @@ static int consumer_state_disagrees(const shmkit_ring *ring)
                                  "consumed as this handle's consumer");
 }
 
-/* Wait until head moves away from SEEN.  Readers register as waiters
- * through their writable header view; one that may not write to the
- * segment has none and is left to poll (wait.h). */
+/* Wait until the commit word at the cursor moves away from SEEN (ring.c:
+ * the writer stores it when it publishes the frame there).  Readers
+ * register as waiters through their writable header view; one that may
+ * not write to the segment has none and is left to poll (wait.h). */
 static int wait_for_data(shmkit_ring *ring, uint32_t seen, uint64_t deadline, int timeout_ms)
 {
     struct sk_header *rw = shmkit__seg_waiter_view(&ring->h.seg);
@@ -34,9 +35,8 @@ static int wait_for_data(shmkit_ring *ring, uint32_t seen, uint64_t deadline, in
     shmkit__clear_detail();
     /* In slices, so that a segment that shrank is noticed without a
      * publication: the end of a slice is a spurious wake-up. */
-    rc = shmkit__wait_changed(&ring->ws, SK_WAIT_IDX_DATA,
-                              rw != NULL ? &rw->head : &ring->hdr->head, seen,
-                              rw != NULL ? &rw->waiters : NULL, sk_idle_slice(left),
+    rc = shmkit__wait_changed(&ring->ws, SK_WAIT_IDX_DATA, &frame_at(ring, ring->pos)->commit,
+                              seen, rw != NULL ? &rw->waiters : NULL, sk_idle_slice(left),
                               shmkit__wait_mode_get());
     if (rc < 0 && rc != -ETIMEDOUT)
         return shmkit__wait_failure(rc, "message");
@@ -67,22 +67,55 @@ static void move_cursor(shmkit_ring *ring, uint32_t size)
     }
 }
 
-/* The head to read up to.  A block consumer reuses the head it loaded last
- * (acquire) until it has read everything before it: the frames there were
- * complete then and nobody else moves its cursor, so it loads the writer's
- * line only once per batch of published messages.  An overwrite reader
- * always loads it: it may be lapped and moved past any earlier head. */
-static uint32_t current_head(shmkit_ring *ring)
+/* The frame at the cursor is not committed (its commit word read COMMIT):
+ * 1 if the reader should wait for it, 0 to look again (an overwrite reader
+ * that was lapped has moved), or an error.  Only here, off the fast path,
+ * is the writer's head loaded: it is stored after the commit words, so a
+ * head past the cursor means the frame there must be committed by now. */
+static int not_committed(shmkit_ring *ring, uint32_t commit)
 {
-    if (ring->policy == SHMKIT_RING_BLOCK && ring->r_head != ring->pos)
-        return ring->r_head;
-    ring->r_head = sk_load(&ring->hdr->head, SK_ACQUIRE);
-    return ring->r_head;
+    uint32_t head = sk_load(&ring->hdr->head, SK_ACQUIRE);
+    uint32_t ahead = head - ring->pos;
+
+    /* At the head, or past it: the writer stores head after the commit
+     * words, so a reader may have read frames it has not counted yet. */
+    if ((int32_t)ahead <= 0)
+        return 1;
+    if (ring->policy == SHMKIT_RING_OVERWRITE &&
+        (ahead > ring->cap || overwritten(ring, ring->pos))) {
+        resync(ring);
+        return 0;
+    }
+    if (ahead <= ring->cap && committed(ring->pos, load_commit(ring, ring->pos)))
+        return 0;
+    if (ring->policy == SHMKIT_RING_OVERWRITE && overwritten(ring, ring->pos)) {
+        resync(ring);
+        return 0;
+    }
+    if (ahead > ring->cap)
+        return shmkit__fail(SHMKIT_ECORRUPT, "head %lu and cursor %lu out of range",
+                            (unsigned long)head, (unsigned long)ring->pos);
+    return shmkit__fail(SHMKIT_ECORRUPT, "frame at %lu is not committed (commit word %#lx) "
+                        "but the head is at %lu", (unsigned long)ring->pos,
+                        (unsigned long)commit, (unsigned long)head);
+}
+
+/* A cursor off the frame grid: damage, or (overwrite) a reader that was
+ * lapped while it read oldest.  0 to look again, or an error. */
+static int misaligned(shmkit_ring *ring)
+{
+    if (ring->policy == SHMKIT_RING_BLOCK ||
+        !aligned(sk_load(&ring->hdr->oldest, SK_ACQUIRE)))
+        return shmkit__fail(SHMKIT_ECORRUPT, "cursor %lu is not on a frame boundary",
+                            (unsigned long)ring->pos);
+    resync(ring);
+    return 0;
 }
 
 /* Find the next message: on success its frame is at ring->pos with header
  * *F and total size *SIZE, and (if BUF) its bytes are copied to BUF.
- * Pad frames are skipped.  BUFLEN < length: -EMSGSIZE. */
+ * Pad frames are skipped.  BUFLEN < length: -EMSGSIZE.  The fast path
+ * reads the frame's own line and nothing the writer writes elsewhere. */
 static int next_frame(shmkit_ring *ring, void *buf, size_t buflen, struct sk_frame *f,
                       uint32_t *size, int timeout_ms)
 {
@@ -90,36 +123,31 @@ static int next_frame(shmkit_ring *ring, void *buf, size_t buflen, struct sk_fra
     int attempt, rc;
 
     for (attempt = 0; attempt < RESYNC_ATTEMPTS; attempt++) {
-        uint32_t head = current_head(ring);
+        uint32_t commit;
         int copied = 0;
 
-        if (head == ring->pos) {
-            if (deadline == 0)
-                deadline = deadline_of(timeout_ms);
-            rc = wait_for_data(ring, head, deadline, timeout_ms);
+        if (!aligned(ring->pos)) {
+            if ((rc = misaligned(ring)) < 0)
+                return rc;
+            continue;
+        }
+        commit = load_commit(ring, ring->pos);
+        if (!committed(ring->pos, commit)) {
+            rc = not_committed(ring, commit);
             if (rc < 0)
                 return rc;
-            attempt--; /* waiting is not a retry */
-            continue;
-        }
-        if ((uint32_t)(head - ring->pos) > ring->cap) {
-            if (ring->policy == SHMKIT_RING_BLOCK)
-                return shmkit__fail(SHMKIT_ECORRUPT, "head %lu and cursor %lu out of range",
-                                    (unsigned long)head, (unsigned long)ring->pos);
-            resync(ring);
-            continue;
-        }
-        if (!aligned(ring->pos)) {
-            if (ring->policy == SHMKIT_RING_BLOCK || !aligned(sk_load(&ring->hdr->oldest,
-                                                                      SK_ACQUIRE)))
-                return shmkit__fail(SHMKIT_ECORRUPT, "cursor %lu is not on a frame boundary",
-                                    (unsigned long)ring->pos);
-            resync(ring);
+            if (rc == 1) {
+                if (deadline == 0)
+                    deadline = deadline_of(timeout_ms);
+                if ((rc = wait_for_data(ring, commit, deadline, timeout_ms)) < 0)
+                    return rc;
+                attempt--; /* waiting is not a retry */
+            }
             continue;
         }
         get_frame(ring, ring->pos, f);
-        rc = shmkit__ring_check_frame(ring, ring->pos, head, f, size);
-        if (rc == 0 && !(f->flags & SK_FRAME_PAD) && buf != NULL && f->len <= buflen) {
+        rc = shmkit__ring_check_frame(ring, ring->pos, commit, f, size);
+        if (rc == 0 && !is_pad(commit) && buf != NULL && f->len <= buflen) {
             shmkit__racy_copy(buf, at(ring, ring->pos + SK_FRAME_HDR), f->len);
             copied = 1;
         }
@@ -129,7 +157,7 @@ static int next_frame(shmkit_ring *ring, void *buf, size_t buflen, struct sk_fra
         }
         if (rc < 0)
             return rc;
-        if (f->flags & SK_FRAME_PAD) {
+        if (is_pad(commit)) {
             move_cursor(ring, *size);
             attempt--;
             continue;

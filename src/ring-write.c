@@ -1,8 +1,8 @@
 /*
  * ring-write.c - the ring's writer: making room (waiting for the consumer
  * under the block policy, reclaiming the oldest frames under the
- * overwrite policy), filling frames and publishing them (ring.c has the
- * protocol).  No system call on the way unless the writer has to wait.
+ * overwrite policy), filling frames and publishing them in their commit
+ * words (ring.c has the protocol).  No system call on the way unless the writer has to wait.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -74,21 +74,23 @@ static int wait_for_space(shmkit_ring *ring, uint32_t need, int timeout_ms)
 }
 
 /* Overwrite policy: give up the oldest frames until NEW_END - oldest fits
- * in the ring, then announce the overwrite.  The writer walks its own
+ * in the ring, then announce the overwrite: up to NEW_END, and the commit
+ * word after it if publishing will clear it (clear_next_commit), which
+ * lies before the oldest frame kept then.  The writer walks its own
  * frames; if another process damaged them, everything older than head is
  * given up rather than trusting the damage. */
 static void reclaim_space(shmkit_ring *ring, uint32_t new_end)
 {
-    uint32_t oldest = ring->w_oldest;
+    uint32_t oldest = ring->w_oldest, announce;
 
     while ((uint32_t)(new_end - oldest) > ring->cap) {
+        uint32_t commit = load_commit(ring, oldest), size;
         struct sk_frame f;
-        uint32_t size;
 
         get_frame(ring, oldest, &f);
-        size = (f.flags & SK_FRAME_PAD) ? f.len : frame_size(f.len);
-        if (f.len > ring->cap || size == 0 || size % SK_FRAME_ALIGN != 0 ||
-            size > to_end(ring, oldest) || (uint32_t)(ring->w_head - oldest) < size) {
+        if (!committed(oldest, commit) || (uint32_t)(ring->w_head - oldest) < SK_FRAME_HDR ||
+            shmkit__ring_check_frame(ring, oldest, commit, &f, &size) < 0 ||
+            (uint32_t)(ring->w_head - oldest) < size) {
             oldest = ring->w_head;
             break;
         }
@@ -96,9 +98,10 @@ static void reclaim_space(shmkit_ring *ring, uint32_t new_end)
     }
     ring->w_oldest = oldest;
     sk_store(&ring->hdr->oldest, oldest, SK_RELEASE);
-    if ((int32_t)(new_end - ring->w_reclaim) > 0) {
-        ring->w_reclaim = new_end;
-        sk_store(&ring->hdr->reclaim, new_end, SK_RELAXED);
+    announce = new_end + (new_end != oldest + ring->cap ? SK_FRAME_HDR : 0);
+    if ((int32_t)(announce - ring->w_reclaim) > 0) {
+        ring->w_reclaim = announce;
+        sk_store(&ring->hdr->reclaim, announce, SK_RELAXED);
     }
     /* Readers must see oldest and reclaim before any overwritten byte
      * (pairs with their acquire fence before loading reclaim). */
@@ -131,30 +134,64 @@ static int make_room(shmkit_ring *ring, size_t len, int timeout_ms, uint32_t *fr
         reclaim_space(ring, ring->w_head + need);
     }
     room = to_end(ring, ring->w_head);
-    if (need != fsize) {
-        put_frame(ring, ring->w_head, room, SK_FRAME_PAD, 0);
+    if (fsize > room) {
+        /* Its commit word is stored after the frame's (publish). */
+        put_frame(ring, ring->w_head, room, 0);
+        ring->pad_pending = 1;
+        ring->pad_pos = ring->w_head;
         ring->w_head += room;
     }
     *frame_pos = ring->w_head;
     return 0;
 }
 
-/* Publish the frame at POS holding LEN bytes. */
+/* Clear the commit word at END, where the frame after the one being
+ * published will go, unless that is the first byte the writer may not
+ * touch (the consumer's tail, or the oldest retained frame, a capacity
+ * back): the word there is then the header of that frame, which names its
+ * own position, a lap older.  Anywhere else the bytes may be the middle
+ * of an older message, which could read as this lap's commit word. */
+static void clear_next_commit(shmkit_ring *ring, uint32_t end)
+{
+    uint32_t limit = (ring->policy == SHMKIT_RING_BLOCK ? ring->w_tail : ring->w_oldest) +
+                     ring->cap;
+
+    if (end != limit)
+        sk_store(&frame_at(ring, end)->commit, 0, SK_RELAXED);
+}
+
+/* Publish the frame at POS holding LEN bytes (and the pad frame before it,
+ * if any).  The order is the protocol (ring.c): the commit word of the
+ * next frame is cleared first, so that a reader that sees this frame
+ * committed cannot see an old word there; the pad's commit word is stored
+ * last, so that a reader that skips the pad finds this frame committed. */
 static void publish(shmkit_ring *ring, uint32_t pos, uint32_t len)
 {
     struct sk_header *h = ring->hdr;
+    uint32_t end = pos + frame_size(len);
+    struct sk_frame *first = frame_at(ring, pos);
 
-    put_frame(ring, pos, len, 0, ring->w_seq);
+    clear_next_commit(ring, end);
+    put_frame(ring, pos, len, ring->w_seq);
+    sk_store(&first->commit, commit_tag(pos, 0), SK_RELEASE);
+    if (ring->pad_pending) {
+        first = frame_at(ring, ring->pad_pos);
+        sk_store(&first->commit, commit_tag(ring->pad_pos, SK_FRAME_PAD), SK_RELEASE);
+        ring->pad_pending = 0;
+    }
     ring->w_seq++;
-    ring->w_head = pos + frame_size(len);
-    sk_store(&h->head, ring->w_head, SK_RELEASE);
-    /* newest and seq are hints for new readers and for the next writer,
-     * stored after head: a writer that dies in between leaves them one
-     * message behind, which both tolerate. */
+    ring->w_head = end;
+    /* head, newest and seq are hints for new readers, for sleepers and
+     * for the next writer, stored after the commit words: a writer that
+     * dies in between leaves them behind, and the next one repairs them
+     * from the commit words (ring.c, published_state). */
+    sk_store(&h->head, end, SK_RELEASE);
     sk_store(&h->newest, pos, SK_RELAXED);
     sk_store(&h->seq_lo, (uint32_t)ring->w_seq, SK_RELAXED);
     sk_store(&h->seq_hi, (uint32_t)(ring->w_seq >> 32), SK_RELAXED);
-    shmkit__notify(&ring->ws, SK_WAIT_IDX_DATA, &h->head, &h->waiters);
+    /* Readers that wait sleep on the request in the header; the word they
+     * watch is the commit word of the first frame stored above. */
+    shmkit__notify(&ring->ws, SK_WAIT_IDX_DATA, &first->commit, &h->waiters);
 }
 
 static int send_message(shmkit_ring *ring, const void *msg, size_t len, int timeout_ms)

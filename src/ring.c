@@ -3,19 +3,31 @@
  * opens, creates and describes rings; ring-write.c is the writer and
  * ring-read.c the readers.
  *
- * Frames (doc/FORMAT.md, "Ring"): a 16-byte frame header {len, flags, seq}
- * and the message padded to 16 bytes, laid out back to back in CAPACITY
- * bytes (a power of two).  Positions are 32-bit byte counters that only
- * grow (modulo 2^32); position p lives at offset p & (capacity - 1).  A
- * frame never wraps: when it would not fit before the end, a pad frame
- * fills the rest and the frame starts at offset 0.  Messages are at most
- * capacity / 2 - 16 bytes, so one always fits in an empty ring.
+ * Frames (doc/FORMAT.md, "Ring"): a 16-byte frame header {commit, len,
+ * seq} and the message, padded to a multiple of 64 bytes (a cache line),
+ * laid out back to back in CAPACITY bytes (a power of two).  Positions are
+ * 32-bit byte counters that only grow (modulo 2^32); position p lives at
+ * offset p & (capacity - 1).  A frame never wraps: when it would not fit
+ * before the end, a pad frame fills the rest and the frame starts at
+ * offset 0.  Messages are at most capacity / 2 - 16 bytes, so one always
+ * fits in an empty ring.
  *
- * Publication: the writer fills a frame, then stores `head` (release).
- * Readers never read past head.
+ * Publication is in the frame itself, as in Aeron's log buffers: the
+ * writer fills the frame, clears the commit word of the frame after it,
+ * then stores the frame's commit word (release): its own position, tagged
+ * committed (and pad).  A reader polls the commit word of the frame it
+ * will read next, so a message of up to 48 bytes reaches it in the one
+ * cache line that also holds its commit word, and the cursors shared by
+ * the writer and the readers stay off the fast path.  The writer still
+ * keeps `head` (the end of the published frames, stored after the commit
+ * words) for new readers, for `shmkit info` and for readers about to sleep;
+ * a word that names another position is one that was not published on this
+ * lap (message bytes of an earlier lap may lie there: the clearing makes
+ * sure that the word after the newest frame never does).
  *
  * Block policy: the consumer stores `tail` (release) after each message;
  * the writer never overwrites [tail, head) and waits on `tail` when full.
+ * It loads tail only when the tail it loaded last says the ring is full.
  *
  * Overwrite policy: before overwriting anything the writer moves `oldest`
  * to the first frame it will keep, then `reclaim` to the end of the space
@@ -26,9 +38,10 @@
  * the reader jumps to `oldest`; the sequence number of the frame found
  * there tells exactly how many messages it lost.
  *
- * Everything read from the segment is checked: lengths against the
- * maximum and against head, frames against the end of the ring, sequence
- * numbers against what the reader expects, cursors against the capacity.
+ * Everything read from the segment is checked: commit words against the
+ * position, lengths against the maximum, frames against the end of the
+ * ring, sequence numbers against what the reader expects, cursors against
+ * the capacity.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -66,25 +79,45 @@ int shmkit__ring_moved_on(const shmkit_ring *ring, uint32_t mine, uint32_t share
 
 /* The frame at POS as far as it can be checked without knowing whether it
  * was overwritten: SHMKIT_ECORRUPT if it cannot be a frame. */
-int shmkit__ring_check_frame(const shmkit_ring *ring, uint32_t pos, uint32_t head,
+int shmkit__ring_check_frame(const shmkit_ring *ring, uint32_t pos, uint32_t commit,
                              const struct sk_frame *f, uint32_t *size)
 {
-    uint32_t avail = head - pos, room = to_end(ring, pos);
+    uint32_t room = to_end(ring, pos);
 
-    if (f->flags & SK_FRAME_PAD) {
-        if (f->len != room || room > avail)
+    if (is_pad(commit)) {
+        if (f->len != room)
             return shmkit__fail(SHMKIT_ECORRUPT, "bad pad frame at %lu", (unsigned long)pos);
         *size = room;
         return 0;
     }
-    if (f->flags != 0 || f->len > ring->max_message)
+    if (f->len > ring->max_message)
         return shmkit__fail(SHMKIT_ECORRUPT, "bad frame at %lu (length %lu)", (unsigned long)pos,
                             (unsigned long)f->len);
     *size = frame_size(f->len);
-    if (*size > avail || *size > room)
-        return shmkit__fail(SHMKIT_ECORRUPT, "frame at %lu runs past %s", (unsigned long)pos,
-                            *size > avail ? "the head" : "the end of the ring");
+    if (*size > room)
+        return shmkit__fail(SHMKIT_ECORRUPT, "frame at %lu runs past the end of the ring",
+                            (unsigned long)pos);
     return 0;
+}
+
+uint32_t shmkit__ring_published_end(const shmkit_ring *ring, uint32_t pos, uint64_t *seq)
+{
+    uint32_t start = pos;
+
+    while (aligned(pos) && (uint32_t)(pos - start) < ring->cap) {
+        uint32_t commit = load_commit(ring, pos), size;
+        struct sk_frame f;
+
+        if (!committed(pos, commit))
+            break;
+        get_frame(ring, pos, &f);
+        if (shmkit__ring_check_frame(ring, pos, commit, &f, &size) < 0)
+            break;
+        if (!is_pad(commit))
+            *seq = f.seq + 1;
+        pos += size;
+    }
+    return pos;
 }
 
 /* ------------------------------------------------------------------ */
@@ -96,25 +129,26 @@ static uint64_t published_count(const struct sk_header *h)
     return (uint64_t)sk_load(&h->seq_hi, SK_RELAXED) << 32 | sk_load(&h->seq_lo, SK_RELAXED);
 }
 
-/* The number of the message after the frames from POS up to HEAD, the
- * last of which is the newest: POS is the `newest` hint, which a writer
- * that died after storing head (see publish) leaves one message behind. */
-static uint64_t sequence_after(const shmkit_ring *ring, uint32_t pos, uint32_t head)
+/* The `newest` hint if it can be a frame before HEAD, else HEAD. */
+static uint32_t newest_hint(const shmkit_ring *ring, uint32_t head)
 {
-    uint64_t seq = published_count(ring->hdr);
+    uint32_t newest = sk_load(&ring->hdr->newest, SK_RELAXED);
 
-    while (pos != head && (uint32_t)(head - pos) <= ring->cap && aligned(pos)) {
-        struct sk_frame f;
-        uint32_t size;
+    return (uint32_t)(head - newest) <= ring->cap && aligned(newest) ? newest : head;
+}
 
-        get_frame(ring, pos, &f);
-        if (shmkit__ring_check_frame(ring, pos, head, &f, &size) < 0)
-            break;
-        if (!(f.flags & SK_FRAME_PAD))
-            seq = f.seq + 1;
-        pos += size;
-    }
-    return seq;
+/* The end of the published frames and the number of the next message to
+ * publish.  The head and sequence hints are stored after the commit words
+ * (see publish), so a writer that died in between leaves them behind: the
+ * frames committed after the `newest` hint tell the truth. */
+static uint32_t published_state(const shmkit_ring *ring, uint64_t *next_seq)
+{
+    uint32_t head = sk_load(&ring->hdr->head, SK_ACQUIRE);
+
+    *next_seq = published_count(ring->hdr);
+    if (!aligned(head))
+        return head; /* the caller reports it */
+    return shmkit__ring_published_end(ring, newest_hint(ring, head), next_seq);
 }
 
 static shmkit_ring *ring_of(struct sk_handle *handle)
@@ -134,17 +168,18 @@ static int become_writer(struct sk_handle *handle)
     if (rc < 0)
         return rc;
     ring->role = ROLE_WRITER;
-    head = ring->w_head = sk_load(&h->head, SK_ACQUIRE);
+    head = ring->w_head = published_state(ring, &ring->w_seq);
     ring->w_reclaim = sk_load(&h->reclaim, SK_RELAXED);
     ring->w_oldest = sk_load(&h->oldest, SK_RELAXED);
     if (!aligned(head))
         return shmkit__fail(SHMKIT_ECORRUPT, "head %lu is not on a frame boundary",
                             (unsigned long)head);
-    if ((uint32_t)(ring->w_reclaim - head) > ring->cap || !aligned(ring->w_reclaim))
+    /* reclaim may announce the commit word after a frame (ring-write.c) */
+    if ((uint32_t)(ring->w_reclaim - head) > ring->cap || ring->w_reclaim % SK_FRAME_HDR != 0)
         ring->w_reclaim = head;
     if ((uint32_t)(head - ring->w_oldest) > ring->cap || !aligned(ring->w_oldest))
         ring->w_oldest = head;
-    ring->w_seq = sequence_after(ring, sk_load(&h->newest, SK_RELAXED), head);
+    sk_store(&h->head, head, SK_RELEASE); /* repaired, if a writer died before storing it */
     ring->w_tail = head - ring->cap; /* "full": the first send loads tail */
     shmkit__clear_detail();
     return 0;
@@ -159,31 +194,34 @@ static void learn_sequence(shmkit_ring *ring)
     int attempt;
 
     for (attempt = 0; attempt < RESYNC_ATTEMPTS; attempt++) {
-        uint32_t head = sk_load(&ring->hdr->head, SK_ACQUIRE), pos = ring->pos;
-        struct sk_frame f;
-        uint32_t size;
-        int rc = 0;
+        uint32_t pos = ring->pos;
+        uint64_t seq = 0;
+        int found = 0;
 
-        if ((uint32_t)(head - pos) > ring->cap || !aligned(pos))
-            rc = -1;
-        /* Frame sizes are multiples of the alignment (check_frame), so
-         * an aligned start keeps every later position aligned. */
-        while (rc == 0 && pos != head) {
-            get_frame(ring, pos, &f);
-            rc = shmkit__ring_check_frame(ring, pos, head, &f, &size);
-            if (rc == 0 && !(f.flags & SK_FRAME_PAD))
+        /* The first message committed at or after pos, pads skipped. */
+        while (aligned(pos) && (uint32_t)(pos - ring->pos) < ring->cap) {
+            uint32_t commit = load_commit(ring, pos), size;
+            struct sk_frame f;
+
+            if (!committed(pos, commit))
                 break;
+            get_frame(ring, pos, &f);
+            if (shmkit__ring_check_frame(ring, pos, commit, &f, &size) < 0)
+                break;
+            if (!is_pad(commit)) {
+                seq = f.seq;
+                found = 1;
+                break;
+            }
             pos += size;
         }
         if (ring->policy == SHMKIT_RING_OVERWRITE && overwritten(ring, ring->pos)) {
             resync(ring);
             continue;
         }
-        if (rc < 0)
-            break; /* damaged: the first read reports it */
-        ring->seq = pos == head ? sequence_after(ring, sk_load(&ring->hdr->newest, SK_RELAXED),
-                                                 head)
-                                : f.seq;
+        if (!found)
+            (void)published_state(ring, &seq); /* none yet: the next one */
+        ring->seq = seq;
         ring->seq_known = 1;
         break;
     }
@@ -199,7 +237,6 @@ static int become_consumer(shmkit_ring *ring)
         return rc;
     ring->role = ROLE_CONSUMER;
     ring->pos = sk_load(&h->tail, SK_ACQUIRE);
-    ring->r_head = ring->pos; /* "empty": the first read loads head */
     learn_sequence(ring);
     return 0;
 }

@@ -780,7 +780,7 @@ START_TEST(test_overwrite_new_reader_starts_at_newest)
     r = open_ring(spec, 0);
     ck_assert_int_eq(shmkit_ring_recv(r, buf, sizeof buf, 0), -EAGAIN);
     shmkit_ring_close(r);
-    for (i = 0; i < 40; i++)  /* 40 frames of 32 bytes, 8 fit: 32 overwritten */
+    for (i = 0; i < 40; i++)  /* 40 frames of 64 bytes, 4 fit: 36 overwritten */
         ck_assert_int_eq(shmkit_ring_send(w, &i, 1, 0), 0);
     r = open_ring(spec, 0);
     old = open_ring(spec, SHMKIT_FROM_OLDEST);
@@ -788,15 +788,15 @@ START_TEST(test_overwrite_new_reader_starts_at_newest)
     ck_assert_int_eq(buf[0], 39);
     ck_assert_int_eq(shmkit_ring_recv(r, buf, sizeof buf, 0), -EAGAIN);
     ck_assert_int_eq(shmkit_ring_recv(old, buf, sizeof buf, 0), 1);
-    ck_assert_int_eq(buf[0], 32);
+    ck_assert_int_eq(buf[0], 36);
     ck_assert_uint_eq(shmkit_ring_lost(old), 0);
-    ck_assert_uint_eq(shmkit_ring_position(old), 33);
+    ck_assert_uint_eq(shmkit_ring_position(old), 37);
     /* Now lap the oldest reader by a known amount. */
     for (i = 40; i < 100; i++)
         ck_assert_int_eq(shmkit_ring_send(w, &i, 1, 0), 0);
     ck_assert_int_eq(shmkit_ring_recv(old, buf, sizeof buf, 0), 1);
-    ck_assert_int_eq(buf[0], 92);
-    ck_assert_uint_eq(shmkit_ring_lost(old), 92 - 33);
+    ck_assert_int_eq(buf[0], 96);
+    ck_assert_uint_eq(shmkit_ring_lost(old), 96 - 37);
     shmkit_ring_close(old);
     shmkit_ring_close(r);
     shmkit_ring_close(w);
@@ -809,8 +809,14 @@ END_TEST
 START_TEST(test_damaged_frames)
 {
     int backend = tu_backend_of(_i);
-    static const struct { uint32_t len, flags; } bad[] = {
-        {4096, 0}, {2033, 0}, {0xffffffffu, 0}, {16, 0x80}, {32, SK_FRAME_PAD},
+    /* Commit words and lengths of the first frame (position 0, published:
+     * the head is past it): too long, not the tag of position 0, a pad
+     * that does not reach the end of the ring. */
+    static const struct { uint32_t commit, len; } bad[] = {
+        {SK_FRAME_COMMITTED, 4096}, {SK_FRAME_COMMITTED, 2033},
+        {SK_FRAME_COMMITTED, 0xffffffffu}, {SK_FRAME_COMMITTED | 0x80u, 16},
+        {4096u | SK_FRAME_COMMITTED, 5}, {0, 5},
+        {SK_FRAME_COMMITTED | SK_FRAME_PAD, 32},
     };
     size_t i;
 
@@ -828,9 +834,11 @@ START_TEST(test_damaged_frames)
         ck_assert_int_eq(shmkit__spec_parse(spec, &parsed), 0);
         ck_assert_int_eq(shmkit__seg_open(&seg, &parsed, SK_SEG_WRITE, SK_HEADER_SIZE), 0);
         f.len = bad[i].len;
-        f.flags = bad[i].flags;
         f.seq = 0;
-        memcpy((char *)seg.base + SK_HEADER_SIZE, &f, sizeof f);
+        memcpy((char *)seg.base + SK_HEADER_SIZE + offsetof(struct sk_frame, len), &f.len,
+               SK_FRAME_HDR - offsetof(struct sk_frame, len));
+        sk_store((sk_atomic_u32 *)((char *)seg.base + SK_HEADER_SIZE), bad[i].commit,
+                 SK_RELAXED);
         r = open_ring(spec, 0);
         ck_assert_int_eq(shmkit_ring_recv(r, buf, sizeof buf, 0), SHMKIT_ECORRUPT);
         shmkit_ring_close(r);
@@ -842,10 +850,10 @@ START_TEST(test_damaged_frames)
         {
             int rc = 0, sent = 0;
 
-            while (sent <= 4096 / 32 && (rc = shmkit_ring_send(w, "x", 1, 0)) == 0)
+            while (sent <= (int)(4096 / SK_FRAME_ALIGN) && (rc = shmkit_ring_send(w, "x", 1, 0)) == 0)
                 sent++;
             ck_assert_int_eq(rc, SHMKIT_ECORRUPT);
-            ck_assert_int_lt(sent, 4096 / 32);
+            ck_assert_int_lt(sent, (int)(4096 / SK_FRAME_ALIGN));
             ck_assert_int_eq(shmkit_ring_send(w, "x", 1, 0), SHMKIT_ECORRUPT);
         }
         shmkit__seg_close(&seg);
