@@ -12,7 +12,7 @@ set -u
 
 # frame_size LEN: bytes a message of LEN bytes takes in a ring (doc/FORMAT.md).
 frame_size() {
-    echo $((16 + ($1 + 15) / 16 * 16))
+    echo $(((16 + $1 + 63) / 64 * 64))
 }
 
 lines() {

@@ -11,9 +11,9 @@ have_python=no
 command -v python3 >/dev/null 2>&1 && have_python=yes
 
 # The ring's frames (doc/FORMAT.md): a 16-byte header, then the message
-# padded to a multiple of 16 bytes.
+# padded to a multiple of 64 bytes (a cache line).
 frame_size() {
-    echo $((16 + ($1 + 15) / 16 * 16))
+    echo $(((16 + $1 + 63) / 64 * 64))
 }
 
 # Expected "used:" text of shmkit info: BYTES of CAPACITY, tenths truncated.
@@ -136,7 +136,7 @@ lines_tests() {
     be=$1
     s=$(sk_spec "$be" 2)
     tap_cmd "$be: create with -x -m 0640 and no input" 0 - - \
-        "$WRITE" -x -m 0640 --ring 256 --max-message 8 "$s"
+        "$WRITE" -x -m 0640 --ring 512 --max-message 8 "$s"
     tap_is "$(sk_info_field "$s" mode)" 0640 "$be: -m sets the ring's mode"
     tap_is "$(sk_info_field "$s" max-message)" 8 "$be: --max-message"
     tap_is "$(sk_info_field "$s" messages)" 0 "$be: no input, no message"
