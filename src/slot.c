@@ -338,6 +338,25 @@ SHMKIT_API int shmkit_slot_write(shmkit_slot *slot, const void *record, size_t l
     return shmkit__seg_verdict(&slot->h.seg, 0);
 }
 
+/* The commit word at WORD moved: start fetching the rest of its buffer,
+ * the lines after the word's, which the caller will read next.  Only the
+ * first few: larger records are a matter of bandwidth, not latency. */
+static void prefetch_record(const shmkit_slot *slot, const sk_atomic_u32 *word)
+{
+#if defined(__GNUC__)
+    const unsigned char *line = (const unsigned char *)word;
+    size_t off, end = SK_SLOT_BUF_HDR + slot->record_size;
+
+    if (end > 4 * SK_SLOT_BUF_ALIGN)
+        end = 4 * SK_SLOT_BUF_ALIGN;
+    for (off = SK_SLOT_BUF_ALIGN; off < end; off += SK_SLOT_BUF_ALIGN)
+        __builtin_prefetch(line + off, 0, 3);
+#else
+    (void)slot;
+    (void)word;
+#endif
+}
+
 SHMKIT_API int shmkit_slot_wait(shmkit_slot *slot, uint64_t since_version, int timeout_ms)
 {
     uint64_t deadline = 0; /* read the clock only if we have to wait */
@@ -381,6 +400,8 @@ SHMKIT_API int shmkit_slot_wait(shmkit_slot *slot, uint64_t since_version, int t
                                   shmkit__wait_mode_get());
         if (rc < 0 && rc != -ETIMEDOUT)
             return shmkit__wait_failure(rc, "new version");
+        if (rc == 0)
+            prefetch_record(slot, word);
         if ((rc = shmkit__seg_verdict(&slot->h.seg, 0)) < 0)
             return rc;
     }
