@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # read_slot.py - read the latest record of a shmkit slot without libshmkit,
-# following doc/FORMAT.md (segment format 2.0).  It shows that the format
+# following doc/FORMAT.md (segment format 3.0).  It shows that the format
 # document is complete: everything below comes from it.
 #
 # usage: read_slot.py SPEC
@@ -32,7 +32,7 @@ import time
 HEADER_SIZE = 768
 MAGIC = b"SHMKIT\0\0"
 BYTE_ORDER_MARK = 0x01020304
-FORMAT_MAJOR = 2
+FORMAT_MAJOR = 3
 KIND_SLOT = 1
 KIND_RING = 2
 HFLAG_RAW = 0x0001
@@ -42,8 +42,8 @@ RECORD_MAX = 1 << 30
 SLOT_BUF_HDR = 16
 SLOT_BUF_ALIGN = 64
 OFF_STATE = 124
-OFF_PUB = 392
-OFF_BEGIN = 396
+BUF_COMMIT = 0      # in a slot buffer: u32 commit word
+BUF_VERSION = 8     # in a slot buffer: u64 version
 READ_ATTEMPTS = 100000
 
 # Bytes 0..127, native byte order, no padding ("="): magic, format_major,
@@ -333,15 +333,31 @@ def validate_header(seg):
 # The slot reader protocol (FORMAT.md, "Slot")
 # ---------------------------------------------------------------------
 
+def complete_in(commit, b):
+    """Does commit word COMMIT say that buffer B holds a complete version?"""
+    return commit & 1 == 0 and (commit >> 1) & 1 == b
+
+
+def newest_buffer(c):
+    """The buffer holding the newer complete version, or None."""
+    ok0, ok1 = complete_in(c[0], 0), complete_in(c[1], 1)
+    if ok0 and ok1:
+        return 1 if (c[1] - c[0]) & 0xFFFFFFFF < 0x80000000 else 0
+    return 1 if ok1 else 0 if ok0 else None
+
+
 def read_record(seg, payload_offset, stride, record_size):
     for attempt in range(READ_ATTEMPTS):
-        v = u32(seg, OFF_PUB)                       # load pub (acquire)
-        start = payload_offset + (v & 1) * stride
-        copy = seg.read(start, SLOT_BUF_HDR + record_size)
-        b = u32(seg, OFF_BEGIN)                     # (acquire fence) load begin
-        version = struct.unpack_from("=Q", copy)[0]
-        if (b - v) & 0xFFFFFFFF <= 1 and version & 0xFFFFFFFF == v:
-            return version, copy[SLOT_BUF_HDR:]
+        # load both commit words (acquire)
+        c = [u32(seg, payload_offset + i * stride + BUF_COMMIT) for i in (0, 1)]
+        b = newest_buffer(c)
+        if b is not None:
+            start = payload_offset + b * stride
+            copy = seg.read(start, SLOT_BUF_HDR + record_size)
+            again = u32(seg, start + BUF_COMMIT)    # (acquire fence) load it again
+            version = struct.unpack_from("=Q", copy, BUF_VERSION)[0]
+            if again == c[b] and (version << 1) & 0xFFFFFFFF == c[b]:
+                return version, copy[SLOT_BUF_HDR:]
         if attempt >= 16:
             time.sleep(0)
     raise SlotError(EXIT_ERROR, "record changed during every retry")

@@ -46,8 +46,10 @@
 #define SK_HFLAG_OWNED 0x0004u     /* lives only as long as its creator */
 #define SK_HFLAGS_KNOWN (SK_HFLAG_RAW | SK_HFLAG_OVERWRITE | SK_HFLAG_OWNED)
 
-/* Slot payload: two buffers, each a 16-byte buffer header followed by the
- * record, the whole rounded up to a multiple of 64 bytes. */
+/* Slot payload: two buffers, each a 16-byte buffer header (its commit
+ * word first) followed by the record, the whole rounded up to a multiple
+ * of 64 bytes: a record of up to 48 bytes shares one 64-byte line with
+ * its commit word. */
 #define SK_SLOT_BUF_HDR 16u
 #define SK_SLOT_BUF_ALIGN 64u
 
@@ -117,14 +119,9 @@ struct sk_header {
     /* --- writer line (384..511): written by the writer --- */
     sk_atomic_u32 lease_pid;   /* 384  writer pid, 0 = free */
     sk_atomic_u32 lease_token; /* 388  writer start-time token, 0 = unknown */
-    union {                    /* 392 */
-        sk_atomic_u32 pub;     /*      slot: low 32 bits of published version */
-        sk_atomic_u32 head;    /*      ring: end of the published frames */
-    };
-    union {                    /* 396 */
-        sk_atomic_u32 begin;   /*      slot: low 32 bits of version being written */
-        sk_atomic_u32 reclaim; /*      ring: bytes before reclaim - capacity may be overwritten */
-    };
+    sk_atomic_u32 head;        /* 392  ring: end of the published frames; slot: 0 */
+    sk_atomic_u32 reclaim;     /* 396  ring: bytes before reclaim - capacity may be overwritten;
+                                        slot: 0 */
     sk_atomic_u32 newest;      /* 400  ring: start of the newest frame */
     sk_atomic_u32 oldest;      /* 404  ring (overwrite): start of the oldest retained frame */
     sk_atomic_u32 seq_lo;      /* 408  ring: messages published, low 32 bits */
@@ -145,7 +142,7 @@ struct sk_header {
      * sleeper costs the writer and the consumer no miss on each other's
      * line (wait.c, shmkit__notify) --- */
     /* Wake requests: generation counters, low bit "asked" (FORMAT.md 11). */
-    sk_atomic_u32 waiters;       /* 640  wake request for pub / head (slot, ring readers) */
+    sk_atomic_u32 waiters;       /* 640  wake request for slot commit words / head (readers) */
     sk_atomic_u32 space_waiters; /* 644  ring (block): wake request for tail (the writer) */
     uint8_t reserved1[120];    /* 648 */
 };
@@ -160,10 +157,13 @@ struct sk_frame {
     uint64_t seq;         /* message number, from 0; pad frames: 0 */
 };
 
-/* Per-buffer header of a slot buffer. */
+/* Per-buffer header of a slot buffer: the buffer's seqlock.  Version n
+ * lives in buffer n & 1; its commit word is 2n (mod 2^32) when the record
+ * is complete and 2n - 1 (odd) while the writer fills it (slot.c). */
 struct sk_slot_buf {
-    uint64_t version; /* full 64-bit version of the record that follows */
-    uint64_t reserved;
+    sk_atomic_u32 commit; /* 0  written last, with release ordering */
+    uint32_t reserved;    /* 4  zero */
+    uint64_t version;     /* 8  full 64-bit version of the record that follows */
 };
 
 #define SK_CHECKSUM_OFFSET 120u
@@ -178,7 +178,6 @@ _Static_assert(offsetof(struct sk_header, checksum) == SK_CHECKSUM_OFFSET, "chec
 _Static_assert(offsetof(struct sk_header, state) == SK_STATE_OFFSET, "state");
 _Static_assert(offsetof(struct sk_header, layout) == 128, "layout");
 _Static_assert(offsetof(struct sk_header, lease_pid) == 384, "writer line");
-_Static_assert(offsetof(struct sk_header, pub) == 392, "pub");
 _Static_assert(offsetof(struct sk_header, wait_mech) == 88, "wait_mech");
 _Static_assert(offsetof(struct sk_header, head) == 392, "head");
 _Static_assert(offsetof(struct sk_header, reclaim) == 396, "reclaim");
@@ -197,5 +196,8 @@ _Static_assert(SK_FRAME_TAG_BITS < SK_FRAME_ALIGN, "commit tag below the positio
 _Static_assert(offsetof(struct sk_header, reserved1) == 648, "reserved");
 _Static_assert(sizeof(sk_atomic_u32) == 4, "32-bit atomics");
 _Static_assert(sizeof(struct sk_slot_buf) == SK_SLOT_BUF_HDR, "slot buffer header");
+_Static_assert(offsetof(struct sk_slot_buf, version) == 8, "slot buffer version");
+_Static_assert(SK_SLOT_BUF_ALIGN % 4 == 0 && SK_SLOT_BUF_HDR + 48 == SK_SLOT_BUF_ALIGN,
+               "a 48-byte record and its commit word fill one aligned 64-byte line");
 
 #endif /* SHMKIT_FORMAT_H */

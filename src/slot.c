@@ -1,13 +1,18 @@
 /*
  * slot.c - the slot: the latest value of a record.
  *
- * Two buffers and two counters (doc/FORMAT.md, "Slot").  To publish
- * version n the writer announces it in `begin`, fills buffer n & 1 (the one
- * readers are not using) and stores n in `pub`.  A reader copies buffer
- * pub & 1 and keeps the copy only if the writer did not start writing that
- * same buffer meanwhile (begin - pub <= 1).  So:
+ * Two buffers, each led by its own commit word (doc/FORMAT.md, "Slot"):
+ * version n lives in buffer n & 1, whose word is 2n (mod 2^32) once the
+ * record is complete and 2n - 1 (odd) while the writer fills it.  The
+ * writer publishes in the data itself: it touches no header word on the
+ * fast path, and a record of up to 48 bytes shares one 64-byte line with
+ * its commit word.  A reader takes the buffer whose word names the newer
+ * complete version, copies it and keeps the copy only if the word did not
+ * move meanwhile (a seqlock per buffer).  A waiter polls the word of the
+ * buffer that the next version will use.  So:
  *   - readers never block the writer and never return a torn record;
- *   - a writer killed mid-update leaves the previous version intact;
+ *   - a writer killed mid-update leaves its buffer odd and the other
+ *     buffer, the previous version, intact;
  *   - the fast paths are plain loads, stores and one memcpy: no syscalls.
  *
  * SPDX-License-Identifier: BSD-2-Clause
@@ -40,44 +45,90 @@ struct shmkit_slot {
     uint64_t next_version;       /* writer only */
 };
 
-static unsigned char *buffer(const shmkit_slot *slot, uint32_t v)
+/* The header (and commit word) of buffer B, 0 or 1. */
+static struct sk_slot_buf *buffer(const shmkit_slot *slot, unsigned b)
 {
-    return slot->bufs + (size_t)(v & 1u) * slot->stride;
+    return (struct sk_slot_buf *)(void *)(slot->bufs + (size_t)(b & 1u) * slot->stride);
 }
 
-/* Copy buffer header and (if RECORD) record of the latest version
- * consistently.  Returns 0 with *VERSION set, or SHMKIT_ECONTENDED. */
+/* The commit word of version N: 2N, and 2N - 1 while N is being written. */
+static uint32_t commit_of(uint64_t n)
+{
+    return (uint32_t)n << 1;
+}
+
+/* Does commit word C say that buffer B holds a complete version?  Even,
+ * and of a version of B's parity (buffer 1's initial 0 is not one). */
+static int complete_in(uint32_t c, unsigned b)
+{
+    return (c & 1u) == 0 && ((c >> 1) & 1u) == b;
+}
+
+/* The buffer holding the newer complete version by the commit words C,
+ * or -1 if neither holds one.  Two complete words differ by 2 (mod 2^32)
+ * in a working slot; the comparison is modulo 2^32. */
+static int newest_buffer(const uint32_t c[2])
+{
+    int ok0 = complete_in(c[0], 0), ok1 = complete_in(c[1], 1);
+
+    if (ok0 && ok1)
+        return c[1] - c[0] < 0x80000000u ? 1 : 0;
+    return ok1 ? 1 : ok0 ? 0 : -1;
+}
+
+static void load_commits(const shmkit_slot *slot, uint32_t c[2])
+{
+    c[0] = sk_load(&buffer(slot, 0)->commit, SK_ACQUIRE);
+    c[1] = sk_load(&buffer(slot, 1)->commit, SK_ACQUIRE);
+}
+
+/* Copy the version and (if RECORD) the record of buffer B, whose commit
+ * word was C, and check them: 1 if consistent, else 0.  *VERSION gets
+ * the copied version either way (for the damage check). */
+static int copy_buffer(const shmkit_slot *slot, unsigned b, uint32_t c, void *record,
+                       uint64_t *version)
+{
+    struct sk_slot_buf *bh = buffer(slot, b);
+
+    shmkit__racy_copy(version, &bh->version, sizeof *version);
+    if (record != NULL)
+        shmkit__racy_copy(record, (unsigned char *)bh + SK_SLOT_BUF_HDR, slot->record_size);
+    /* Pairs with the writer's release fence after its odd store: a copy
+     * that saw any byte of a later write sees the word moved. */
+    sk_fence(SK_ACQUIRE);
+    return sk_load(&bh->commit, SK_RELAXED) == c && commit_of(*version) == c;
+}
+
+/* Copy the version and (if RECORD) record of the latest complete version
+ * consistently.  Returns 0 with *VERSION set, or SHMKIT_ECONTENDED, or
+ * SHMKIT_ECORRUPT for words that fail and never move. */
 static int read_consistent(shmkit_slot *slot, void *record, uint64_t *version)
 {
-    struct sk_slot_buf bh;
-    uint32_t last_v = 0, last_b = 0;
-    uint64_t last_bv = 0;
+    uint32_t last[2] = {0, 0};
+    uint64_t v = 0, last_v = 0;
     int attempt;
 
     for (attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
-        uint32_t v = sk_load(&slot->hdr->pub, SK_ACQUIRE);
-        const unsigned char *buf = buffer(slot, v);
-        uint32_t b;
+        uint32_t c[2];
+        int b;
 
-        shmkit__racy_copy(&bh, buf, sizeof bh);
-        if (record != NULL)
-            shmkit__racy_copy(record, buf + SK_SLOT_BUF_HDR, slot->record_size);
-        sk_fence(SK_ACQUIRE);
-        b = sk_load(&slot->hdr->begin, SK_RELAXED);
-        if ((uint32_t)(b - v) <= 1u && (uint32_t)bh.version == v) {
-            *version = bh.version;
+        load_commits(slot, c);
+        b = newest_buffer(c);
+        if (b >= 0 && copy_buffer(slot, (unsigned)b, c[b], record, &v)) {
+            *version = v;
             return 0;
         }
-        /* A writer at work moves pub or begin, and a writer stopped at
-         * any point leaves words that pass the check above: words that
-         * fail it and stay put across a yield are damage, not a race. */
-        if (attempt > READ_SPINS && v == last_v && b == last_b && bh.version == last_bv)
+        /* A writer at work moves a commit word, and a writer stopped at
+         * any point leaves one buffer complete: words that fail and stay
+         * put across a yield are damage, not a race. */
+        if (attempt > READ_SPINS && c[0] == last[0] && c[1] == last[1] && v == last_v)
             return shmkit__fail(SHMKIT_ECORRUPT,
-                                "slot words inconsistent: pub %lu, begin %lu, buffer version %llu",
-                                (unsigned long)v, (unsigned long)b, (unsigned long long)bh.version);
+                                "slot words inconsistent: commit words %lu and %lu, "
+                                "buffer version %llu", (unsigned long)c[0],
+                                (unsigned long)c[1], (unsigned long long)v);
+        last[0] = c[0];
+        last[1] = c[1];
         last_v = v;
-        last_b = b;
-        last_bv = bh.version;
         if (attempt >= READ_SPINS)
             sched_yield();
     }
@@ -114,22 +165,28 @@ static void detach(struct sk_handle *handle)
     shmkit_layout_free(slot_of(handle)->layout);
 }
 
-/* Writer setup: the lease, then the version to publish next.  If the
- * previous writer died between `begin` and `pub`, we simply redo its
- * version number into the same (unpublished) buffer. */
+/* Writer setup: the lease, then the version to publish next, after the
+ * newest complete one.  A previous writer that died mid-update left its
+ * buffer odd: that is the buffer of the next version, so the first write
+ * redoes its version number there and repairs it. */
 static int become_writer(struct sk_handle *handle)
 {
     shmkit_slot *slot = slot_of(handle);
-    struct sk_slot_buf bh;
-    uint32_t v;
-    int rc = shmkit__handle_lease(handle, SK_LEASE_WRITER);
+    uint32_t c[2];
+    uint64_t v = 0;
+    int b, rc = shmkit__handle_lease(handle, SK_LEASE_WRITER);
 
     if (rc < 0)
         return rc;
     slot->writer = 1;
-    v = sk_load(&slot->hdr->pub, SK_ACQUIRE);
-    memcpy(&bh, buffer(slot, v), sizeof bh);
-    slot->next_version = ((uint32_t)bh.version == v ? bh.version : (uint64_t)v) + 1;
+    load_commits(slot, c);
+    b = newest_buffer(c);
+    if (b >= 0) {
+        memcpy(&v, &buffer(slot, (unsigned)b)->version, sizeof v);
+        if (commit_of(v) != c[b]) /* damage: keep what the word says */
+            v = c[b] >> 1;
+    }
+    slot->next_version = v + 1;
     return 0;
 }
 
@@ -251,8 +308,7 @@ SHMKIT_API int shmkit_slot_read(shmkit_slot *slot, void *buf, size_t len, uint64
 SHMKIT_API int shmkit_slot_write(shmkit_slot *slot, const void *record, size_t len)
 {
     uint64_t n;
-    unsigned char *buf;
-    struct sk_slot_buf bh;
+    struct sk_slot_buf *bh;
 
     if (slot == NULL)
         return shmkit__null_arg("slot");
@@ -268,20 +324,37 @@ SHMKIT_API int shmkit_slot_write(shmkit_slot *slot, const void *record, size_t l
                             slot->record_size);
     if (sk_seg_truncated(&slot->h.seg))
         return shmkit__seg_verdict(&slot->h.seg, 0);
-    buf = buffer(slot, (uint32_t)n);
-    memset(&bh, 0, sizeof bh);
-    bh.version = n;
-    sk_store(&slot->hdr->begin, (uint32_t)n, SK_RELAXED);
-    /* Order the announcement before the buffer stores (pairs with the
-     * reader's acquire fence before it loads `begin`). */
+    bh = buffer(slot, (unsigned)n);
+    sk_store(&bh->commit, commit_of(n) - 1u, SK_RELAXED);
+    /* Order the odd word before the record stores (pairs with the
+     * reader's acquire fence before it loads the word again). */
     sk_fence(SK_RELEASE);
-    shmkit__racy_write(buf + SK_SLOT_BUF_HDR, record, len);
-    shmkit__racy_write(buf, &bh, sizeof bh);
-    sk_store(&slot->hdr->pub, (uint32_t)n, SK_RELEASE);
-    shmkit__notify(&slot->ws, SK_WAIT_IDX_DATA, &slot->hdr->pub, &slot->hdr->waiters);
+    shmkit__racy_write((unsigned char *)bh + SK_SLOT_BUF_HDR, record, len);
+    shmkit__racy_write(&bh->version, &n, sizeof n);
+    sk_store(&bh->commit, commit_of(n), SK_RELEASE);
+    shmkit__notify(&slot->ws, SK_WAIT_IDX_DATA, &bh->commit, &slot->hdr->waiters);
     slot->next_version = n + 1;
     /* Into private zero pages if the object shrank: nobody saw it. */
     return shmkit__seg_verdict(&slot->h.seg, 0);
+}
+
+/* The commit word at WORD moved: start fetching the rest of its buffer,
+ * the lines after the word's, which the caller will read next.  Only the
+ * first few: larger records are a matter of bandwidth, not latency. */
+static void prefetch_record(const shmkit_slot *slot, const sk_atomic_u32 *word)
+{
+#if defined(__GNUC__)
+    const unsigned char *line = (const unsigned char *)word;
+    size_t off, end = SK_SLOT_BUF_HDR + slot->record_size;
+
+    if (end > 4 * SK_SLOT_BUF_ALIGN)
+        end = 4 * SK_SLOT_BUF_ALIGN;
+    for (off = SK_SLOT_BUF_ALIGN; off < end; off += SK_SLOT_BUF_ALIGN)
+        __builtin_prefetch(line + off, 0, 3);
+#else
+    (void)slot;
+    (void)word;
+#endif
 }
 
 SHMKIT_API int shmkit_slot_wait(shmkit_slot *slot, uint64_t since_version, int timeout_ms)
@@ -293,7 +366,10 @@ SHMKIT_API int shmkit_slot_wait(shmkit_slot *slot, uint64_t since_version, int t
     if (slot == NULL)
         return shmkit__null_arg("slot");
     rw = shmkit__seg_waiter_view(&slot->h.seg);
-    word = rw != NULL ? &rw->pub : &slot->hdr->pub;
+    /* The word to watch: the commit word of the buffer that the next
+     * version, since_version + 1, will be written to.  Its line is also
+     * the one the reader will read next. */
+    word = &buffer(slot, (unsigned)((since_version + 1) & 1u))->commit;
     for (;;) {
         /* Take the word before looking at the version: a publication
          * between the two then changes the word and ends the wait. */
@@ -324,6 +400,8 @@ SHMKIT_API int shmkit_slot_wait(shmkit_slot *slot, uint64_t since_version, int t
                                   shmkit__wait_mode_get());
         if (rc < 0 && rc != -ETIMEDOUT)
             return shmkit__wait_failure(rc, "new version");
+        if (rc == 0)
+            prefetch_record(slot, word);
         if ((rc = shmkit__seg_verdict(&slot->h.seg, 0)) < 0)
             return rc;
     }

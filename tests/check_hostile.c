@@ -154,19 +154,33 @@ static void mutate_frame(struct scribbler *s, size_t payload)
     }
 }
 
+/* A slot buffer header: its commit word near a plausible one (either
+ * buffer's, odd or even, so that buffers look swapped, versions go
+ * backwards or a write never ends), or its version beside the word. */
 static void mutate_slot_buffer(struct scribbler *s, size_t payload)
 {
     size_t stride = (size_t)sk_slot_buf_stride(RECORD_SIZE);
     size_t off = payload + stride * (size_t)tu_below(&s->rng, 2);
+    size_t other = payload + stride * (size_t)tu_below(&s->rng, 2);
     uint64_t v;
 
-    memcpy(&v, s->base + off, 8);
+    switch (tu_below(&s->rng, 4)) {
+    case 0:
+        store32(s, off, load32(s, other) + (uint32_t)tu_below(&s->rng, 7) - 3u);
+        return;
+    case 1:
+        store32(s, off, (uint32_t)tu_rand(&s->rng));
+        return;
+    default:
+        break;
+    }
+    memcpy(&v, s->base + off + 8, 8);
     switch (tu_below(&s->rng, 3)) {
-    case 0: v = load32(s, 392) + tu_below(&s->rng, 5) - 2; break;
+    case 0: v = (uint64_t)(load32(s, off) >> 1) + tu_below(&s->rng, 5) - 2; break;
     case 1: v += (uint64_t)1 << 32; break;
     default: v = tu_rand(&s->rng); break;
     }
-    memcpy(s->base + off, &v, 8);
+    memcpy(s->base + off + 8, &v, 8);
 }
 
 /* Make the ring's cursors agree again (all at head), so that messages

@@ -487,35 +487,46 @@ START_TEST(test_writer_killed_mid_update)
 }
 END_TEST
 
-/* A write interrupted between `begin` and `pub` (as a crash would leave
- * it): readers keep the previous record, the next writer redoes it. */
+/* The commit word and version of slot buffer B of a raw mapping. */
+static struct sk_slot_buf *raw_buffer(const struct sk_seg *seg, size_t record_size, unsigned b)
+{
+    unsigned char *bufs = (unsigned char *)seg->base + SK_HEADER_SIZE;
+
+    return (struct sk_slot_buf *)(void *)(bufs + b * (size_t)sk_slot_buf_stride(record_size));
+}
+
+/* A write interrupted after its odd commit word (as a crash would leave
+ * it): readers keep the previous record, and the next writer redoes that
+ * version in the same buffer, which repairs its word. */
 START_TEST(test_interrupted_write_keeps_previous)
 {
     int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *w, *r;
     struct sk_seg seg;
-    struct sk_header *h;
+    struct sk_slot_buf *buf0;
     uint32_t x = 11, out;
     uint64_t version;
-    unsigned char *buf1;
 
     tu_spec(backend, spec);
     w = create_slot(spec, "x:u32", 0);
     ck_assert_int_eq(shmkit_slot_write(w, &x, sizeof x), 0); /* version 1, buffer 1 */
     shmkit_slot_close(w);
-    h = map_raw(spec, &seg);
-    /* Half of version 2: announced, buffer 0 scribbled, never published. */
-    sk_store(&h->begin, 2u, SK_RELAXED);
-    buf1 = (unsigned char *)seg.base + SK_HEADER_SIZE;
-    memset(buf1, 0xee, SK_SLOT_BUF_HDR + sizeof x);
+    (void)map_raw(spec, &seg);
+    /* Half of version 2: buffer 0 marked odd, then scribbled. */
+    buf0 = raw_buffer(&seg, sizeof x, 0);
+    sk_store(&buf0->commit, 3u, SK_RELAXED);
+    memset((unsigned char *)buf0 + 4, 0xee, SK_SLOT_BUF_HDR - 4 + sizeof x);
     ck_assert_int_eq(shmkit_slot_open(&r, spec, 0), 0);
     ck_assert_int_eq(shmkit_slot_read(r, &out, sizeof out, &version), 4);
     ck_assert_uint_eq(version, 1);
     ck_assert_uint_eq(out, 11);
+    ck_assert_int_eq(shmkit_slot_wait(r, 1, 0), -EAGAIN);
     ck_assert_int_eq(shmkit_slot_open(&w, spec, SHMKIT_WRITE), 0);
     x = 12;
     ck_assert_int_eq(shmkit_slot_write(w, &x, sizeof x), 0);
+    ck_assert_uint_eq(sk_load(&buf0->commit, SK_RELAXED), 4u);
+    ck_assert_int_eq(shmkit_slot_wait(r, 1, 0), 0);
     ck_assert_int_eq(shmkit_slot_read(r, &out, sizeof out, &version), 4);
     ck_assert_uint_eq(version, 2);
     ck_assert_uint_eq(out, 12);
@@ -526,17 +537,110 @@ START_TEST(test_interrupted_write_keeps_previous)
 }
 END_TEST
 
-/* Slot words that are inconsistent and stay so (pub names a version its
- * buffer does not hold, and no writer moves anything) are damage, not a
- * race with a writer: readers report it at once instead of retrying for
- * seconds, which would let anyone with write access stall every reader. */
+/* Small records travel in the line of their commit word: the payload and
+ * every buffer start on a 64-byte boundary, and a record of up to 48
+ * bytes ends within the first 64 bytes of its buffer. */
+START_TEST(test_small_records_share_the_commit_line)
+{
+    static const size_t sizes[] = {1, 8, 32, 48, 49, 64, 200};
+    int backend = tu_backend_of(_i);
+    char spec[32];
+    size_t i;
+
+    for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        shmkit_slot *w;
+        struct sk_seg seg;
+        struct sk_header *h;
+        uintptr_t b0, b1;
+
+        tu_spec(backend, spec);
+        w = create_slot(spec, NULL, sizes[i]);
+        h = map_raw(spec, &seg);
+        b0 = (uintptr_t)raw_buffer(&seg, sizes[i], 0);
+        b1 = (uintptr_t)raw_buffer(&seg, sizes[i], 1);
+        ck_assert_uint_eq(h->payload_offset % 64, 0);
+        ck_assert_uint_eq(b0 % 64, 0);
+        ck_assert_uint_eq(b1 % 64, 0);
+        ck_assert_uint_eq(b1 - b0 == 64, sizes[i] <= 48);
+        shmkit_slot_close(w);
+        shmkit__seg_close(&seg);
+        tu_finish(spec);
+    }
+}
+END_TEST
+
+/* A peer that writes buffers it should not: a complete-looking word in
+ * the wrong buffer (buffers swapped), versions going backwards, a word
+ * that stays odd.  Readers take what the words allow and never a record
+ * whose version does not match its word. */
+START_TEST(test_hostile_buffer_words)
+{
+    int backend = tu_backend_of(_i);
+    char spec[32];
+    shmkit_slot *w, *r;
+    struct sk_seg seg;
+    struct sk_slot_buf *buf0, *buf1;
+    uint32_t x = 1, out;
+    uint64_t version, v;
+
+    tu_spec(backend, spec);
+    w = create_slot(spec, "x:u32", 0);
+    for (x = 1; x <= 3; x++) /* versions 1..3; 3 in buffer 1, 2 in buffer 0 */
+        ck_assert_int_eq(shmkit_slot_write(w, &x, sizeof x), 0);
+    ck_assert_int_eq(shmkit_slot_open(&r, spec, 0), 0);
+    (void)map_raw(spec, &seg);
+    buf0 = raw_buffer(&seg, sizeof x, 0);
+    buf1 = raw_buffer(&seg, sizeof x, 1);
+    /* Buffer 0 claims version 5, which belongs in buffer 1: ignored. */
+    v = 5;
+    memcpy(&buf0->version, &v, sizeof v);
+    sk_store(&buf0->commit, 10u, SK_RELAXED);
+    ck_assert_int_eq(shmkit_slot_read(r, &out, sizeof out, &version), 4);
+    ck_assert_uint_eq(version, 3);
+    ck_assert_uint_eq(out, 3);
+    /* Buffer 0 odd forever: buffer 1 still reads. */
+    sk_store(&buf0->commit, 0xffffffffu, SK_RELAXED);
+    ck_assert_int_eq(shmkit_slot_read(r, &out, sizeof out, &version), 4);
+    ck_assert_uint_eq(version, 3);
+    /* Both odd forever: damage, reported at once. */
+    sk_store(&buf1->commit, 5u, SK_RELAXED);
+    ck_assert_int_eq(shmkit_slot_read(r, &out, sizeof out, &version), SHMKIT_ECORRUPT);
+    ck_assert_int_eq(shmkit_slot_wait(r, 3, 0), SHMKIT_ECORRUPT);
+    /* A version going backwards (buffer 0 says 0, buffer 1 says 1): the
+     * newest of the two is read, and a waiter for 3 keeps waiting. */
+    v = 0;
+    memcpy(&buf0->version, &v, sizeof v);
+    sk_store(&buf0->commit, 0u, SK_RELAXED);
+    v = 1;
+    memcpy(&buf1->version, &v, sizeof v);
+    sk_store(&buf1->commit, 2u, SK_RELAXED);
+    ck_assert_int_eq(shmkit_slot_read(r, &out, sizeof out, &version), 4);
+    ck_assert_uint_eq(version, 1);
+    ck_assert_int_eq(shmkit_slot_wait(r, 3, 0), -EAGAIN);
+    /* The writer goes on from its own count, and readers follow. */
+    x = 4;
+    ck_assert_int_eq(shmkit_slot_write(w, &x, sizeof x), 0);
+    ck_assert_int_eq(shmkit_slot_read(r, &out, sizeof out, &version), 4);
+    ck_assert_uint_eq(version, 4);
+    ck_assert_uint_eq(out, 4);
+    shmkit_slot_close(w);
+    shmkit_slot_close(r);
+    shmkit__seg_close(&seg);
+    tu_finish(spec);
+}
+END_TEST
+
+/* Slot words that are inconsistent and stay so (a complete word names a
+ * version its buffer does not hold, and no writer moves anything) are
+ * damage, not a race with a writer: readers report it at once instead of
+ * retrying for seconds, which would let anyone with write access stall
+ * every reader. */
 START_TEST(test_stuck_inconsistent_words_corrupt)
 {
     int backend = tu_backend_of(_i);
     char spec[32];
     shmkit_slot *w, *r;
     struct sk_seg seg;
-    struct sk_header *h;
     uint32_t x = 5, out;
     uint64_t version, t0;
 
@@ -544,9 +648,9 @@ START_TEST(test_stuck_inconsistent_words_corrupt)
     w = create_slot(spec, "x:u32", 0);
     ck_assert_int_eq(shmkit_slot_write(w, &x, sizeof x), 0);
     shmkit_slot_close(w);
-    h = map_raw(spec, &seg);
-    sk_store(&h->pub, 0xffffffffu, SK_RELAXED);
-    sk_store(&h->begin, 0xffffffffu, SK_RELAXED);
+    (void)map_raw(spec, &seg);
+    /* Buffer 1 holds version 1; its word now says version 7. */
+    sk_store(&raw_buffer(&seg, sizeof x, 1)->commit, 14u, SK_RELAXED);
     ck_assert_int_eq(shmkit_slot_open(&r, spec, 0), 0);
     t0 = shmkit__monotonic_ns();
     ck_assert_int_eq(shmkit_slot_read(r, &out, sizeof out, &version), SHMKIT_ECORRUPT);
@@ -1120,6 +1224,7 @@ static Suite *slot_suite(void)
     tu_add_backend_test(basic, test_mode_exact_despite_umask, 1);
     tu_add_backend_test(basic, test_reader_mapping_read_only, 1);
     tu_add_backend_test(basic, test_info_fields, 1);
+    tu_add_backend_test(basic, test_small_records_share_the_commit_line, 1);
     tu_add_backend_test(procs, test_no_torn_reads, 1);
     tu_add_backend_test(procs, test_second_writer_refused, 1);
     tu_add_backend_test(procs, test_dead_writer_lease_taken_over, 1);
@@ -1133,6 +1238,7 @@ static Suite *slot_suite(void)
     tu_add_backend_test(bad, test_foreign_segments, 1);
     tu_add_backend_test(bad, test_wrong_kind_and_version, 1);
     tu_add_backend_test(bad, test_stuck_inconsistent_words_corrupt, 1);
+    tu_add_backend_test(bad, test_hostile_buffer_words, 1);
     /* 10^5 wake-ups per backend: ~1 s on an idle machine, up to ~40 s
      * beside busy loops on 2 cores. */
     tcase_set_timeout(stress, 300);

@@ -238,8 +238,12 @@ for code in re.findall(r"\d*[a-zA-Z]", rs.STATIC_LINE.format[1:]):
     size = struct.calcsize("=" + code)
     assert (offset, size) in at.values(), "read_slot.py field at %d" % offset
     offset += size
-assert at["state"][0] == rs.OFF_STATE and at["pub"][0] == rs.OFF_PUB
-assert at["begin"][0] == rs.OFF_BEGIN and at["layout"] == (128, rs.LAYOUT_AREA)
+assert at["state"][0] == rs.OFF_STATE and at["layout"] == (128, rs.LAYOUT_AREA)
+# The slot buffer header of section 7 agrees with read_slot.py too.
+buf = {m.group(2): int(m.group(1))
+       for m in re.finditer(r"^\| (\d+) \| \d+ \| [^|]+ \| `buf\.(\w+)` \|",
+                            open(sys.argv[1]).read(), re.M)}
+assert buf == {"commit": rs.BUF_COMMIT, "reserved": 4, "version": rs.BUF_VERSION}, buf
 PYEOF
 }
 if command -v python3 >/dev/null 2>&1; then

@@ -5,7 +5,10 @@
  * What is modelled
  *   - a slot: one writer publishing VERSIONS versions of `pub`, and
  *     READERS readers (2 or 3) that all wait on `pub` and share its wake
- *     request `waiters` -- the shape of the lost wake-up of issue 11;
+ *     request `waiters` -- the shape of the lost wake-up of issue 11.
+ *     `pub` stands for the commit word of the slot buffer that the next
+ *     version uses (format 3: the writer stores it twice, odd then even,
+ *     both before its notify; a waiter only asks whether it changed);
  *   - a block ring (RING=1): a producer that sends MESSAGES messages
  *     through a ring of CAPACITY frames and waits for space on `tail`
  *     (request `space_waiters`), and the consumer, which waits for data
