@@ -352,18 +352,22 @@ static void latency_pair(struct job *job, int transport, size_t size)
     static const side_fn fns[2] = { latency_side_a, latency_side_b };
     struct result *spin, *r = start_row(job, S_LATENCY, transport, SHMKIT_WAIT_ADAPTIVE, size);
 
-    if (r == NULL || (spin = new_result(job->run, S_LATENCY, transport, SHMKIT_WAIT_SPIN,
-                                        size)) == NULL)
+    if (r == NULL)
         return;
-    job->mode = PAIRED_MODES;
+    /* No room for the spin row: the adaptive one alone. */
+    spin = new_result(job->run, S_LATENCY, transport, SHMKIT_WAIT_SPIN, size);
+    if (spin != NULL)
+        job->mode = PAIRED_MODES;
     run_row(job, r, 2, fns);
+    if (r->ok)
+        take_latency(r, &job->ctl->side[0], job->ctl);
+    if (spin == NULL)
+        return;
     spin->ok = r->ok;
     spin->skipped = r->skipped;
     memcpy(spin->note, r->note, sizeof spin->note);
-    if (!r->ok)
-        return;
-    take_latency(r, &job->ctl->side[0], job->ctl);
-    take_latency(spin, &job->ctl->spin_lane, job->ctl);
+    if (spin->ok)
+        take_latency(spin, &job->ctl->spin_lane, job->ctl);
 }
 
 /* The rate the side that timed the messages (REP) measured. */
