@@ -363,9 +363,9 @@ static int watch_poll(struct sig_watch *sw)
  * gives the CPU away every SK_YIELD_NS.  That bounds what a hand-off
  * costs when the two processes share a CPU (the other one runs only when
  * we yield): each hand-off waited for 1024 turns before, 40-50 us here,
- * so a spin-mode ping-pong on one CPU took 95 us per round trip against
- * 70 us for the adaptive mode, which sleeps after SK_SPIN_NS; with a
- * yield every 10 us, 27 us.  Between dedicated cores a yield finds
+ * so a spin-mode ping-pong on one CPU took 93-97 us per round trip
+ * against 75-77 us for the adaptive mode, which sleeps after SK_SPIN_NS;
+ * with a yield every 10 us, 27 us (doc/BENCHMARKS.md, issue 13).  Between dedicated cores a yield finds
  * nothing else to run and costs ~200 ns of a wait that is already
  * 10 us long.  A hand-off shorter than the grace period makes no system
  * call at all.
