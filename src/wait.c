@@ -267,7 +267,7 @@ static void cpu_relax(void)
  * as a whole ping-pong round trip), so a spin runs unmasked for its first
  * SK_SIGNAL_GRACE_NS -- longer than a typical hand-off, so that most
  * waits end before -- and then blocks signals and looks for pending ones
- * (sigpending) at each of its periodic clock checks.  A pending signal
+ * (sigpending) every SK_SIGNAL_POLL_NS (see spin_until).  A pending signal
  * that the caller's own mask lets through is then delivered (unblocked:
  * its handler runs) and the wait returns -EINTR if that handler was
  * installed without SA_RESTART; with SA_RESTART it goes on, as a
@@ -350,6 +350,36 @@ static int watch_poll(struct sig_watch *sw)
     return 0;
 }
 
+/*
+ * The periodic work of a long spin is paced by the clock, not by the
+ * number of turns: a turn lasts as long as the CPU's pause instruction,
+ * which varies a hundredfold between CPUs (a few cycles on older x86, 36
+ * ns on an AMD EPYC 7002 guest, 140 cycles on recent Intel), so a count
+ * of turns yielded every few microseconds on some CPUs and every 50 on
+ * others.  A spin reads the clock every SK_SPIN_TURNS turns; once the
+ * signal grace period is over it looks for pending signals every
+ * SK_SIGNAL_POLL_NS (a system call each: at every clock read that was a
+ * sigpending per 2 us of every long spin); and a spin of the spin mode
+ * gives the CPU away every SK_YIELD_NS.  That bounds what a hand-off
+ * costs when the two processes share a CPU (the other one runs only when
+ * we yield): each hand-off waited for 1024 turns before, 40-50 us here,
+ * so a spin-mode ping-pong on one CPU took 93-97 us per round trip
+ * against 75-77 us for the adaptive mode, which sleeps after SK_SPIN_NS;
+ * with a yield every 10 us, 27 us (doc/BENCHMARKS.md, issue 13).  Between dedicated cores a yield finds
+ * nothing else to run and costs ~200 ns of a wait that is already
+ * 10 us long.  A hand-off shorter than the grace period makes no system
+ * call at all.
+ */
+#define SK_SPIN_TURNS 64u
+
+#ifndef SK_SIGNAL_POLL_NS
+#define SK_SIGNAL_POLL_NS 20000u
+#endif
+
+#ifndef SK_YIELD_NS
+#define SK_YIELD_NS 10000u
+#endif
+
 /* Spin while *WORD == SEEN until the monotonic time END (0: forever);
  * START is when the wait began.  YIELDING gives the CPU away now and
  * then, for long spins on machines with fewer cores than spinning
@@ -358,27 +388,34 @@ static int watch_poll(struct sig_watch *sw)
 static int spin_until(sk_atomic_u32 *word, uint32_t seen, uint64_t start, uint64_t end,
                       int yielding, struct sig_watch *sw)
 {
+    uint64_t next_watch = start + SK_SIGNAL_GRACE_NS, next_yield = start + SK_YIELD_NS;
     unsigned n = 0;
 
     for (;;) {
+        uint64_t now;
+
         if (sk_load(word, SK_ACQUIRE) != seen)
             return 0;
         cpu_relax();
-        if ((++n & 63u) == 0) {
-            uint64_t now = shmkit__monotonic_ns();
+        if (++n % SK_SPIN_TURNS != 0)
+            continue;
+        now = shmkit__monotonic_ns();
+        if (end != 0 && now >= end)
+            return -ETIMEDOUT;
+        if (now >= next_watch) {
+            int rc = 0;
 
-            if (end != 0 && now >= end)
-                return -ETIMEDOUT;
-            if (sw->masked) {
-                int rc = watch_poll(sw);
-
-                if (rc != 0)
-                    return rc;
-            } else if (now - start >= SK_SIGNAL_GRACE_NS) {
+            if (sw->masked)
+                rc = watch_poll(sw);
+            else
                 watch_start(sw);
-            }
-            if (yielding && (n & 1023u) == 0)
-                (void)sched_yield();
+            if (rc != 0)
+                return rc;
+            next_watch = now + SK_SIGNAL_POLL_NS;
+        }
+        if (yielding && now >= next_yield) {
+            (void)sched_yield();
+            next_yield = now + SK_YIELD_NS;
         }
     }
 }
@@ -435,25 +472,23 @@ int shmkit__wait_changed(const struct sk_waitset *ws, unsigned index, sk_atomic_
     if (timeout_ms > 0)
         deadline = now + (uint64_t)timeout_ms * 1000000u;
 
-    if (mode == SK_WAIT_MODE_SPIN) {
-        rc = spin_until(word, seen, now, deadline, 1, &sw);
-        watch_stop(&sw);
-        return rc == -EINTR && sk_load(word, SK_ACQUIRE) != seen ? 0 : rc;
-    }
     if (mode != SK_WAIT_MODE_BLOCK) {
+        /* One path for both spinning modes, so that the spin mode's
+         * hand-off costs what the adaptive mode's does. */
+        int spin_only = mode == SK_WAIT_MODE_SPIN;
         uint64_t end = now + SK_SPIN_NS;
 
-        if (deadline != 0 && deadline < end)
+        if (spin_only || (deadline != 0 && deadline < end))
             end = deadline;
-        rc = spin_until(word, seen, now, end, 0, &sw);
+        rc = spin_until(word, seen, now, end, spin_only, &sw);
         /* Before the kernel sleep, which reports signals itself: deliver
          * what is pending, then restore the caller's mask. */
-        if (rc == -ETIMEDOUT)
+        if (rc == -ETIMEDOUT && !spin_only)
             rc = watch_poll(&sw);
         watch_stop(&sw);
         if (sk_load(word, SK_ACQUIRE) != seen)
             return 0;
-        if (rc != 0)
+        if (rc != 0 || spin_only)
             return rc;
         if (deadline_passed(deadline))
             return -ETIMEDOUT;

@@ -105,6 +105,7 @@ tap_like "$table" '^Round-trip latency' "latency section"
 for row in 'word +raw-atomic +- ' 'word +raw-wait +- ' \
            '64 +slot +adaptive ' '64 +slot +spin ' '64 +slot +block ' \
            '64 +ring +adaptive ' '64 +ring-zc +block ' '4k +ring-zc +spin ' \
+           '32 +slot +adaptive ' '32 +ring +spin ' '32 +ring-zc +adaptive ' \
            '64 +pipe +- ' '64 +unix +- '; do
     tap_like "$table" "^$row *[0-9]" "latency row: $row"
 done
@@ -117,6 +118,14 @@ tap_like "$table" '^ +ring +adaptive waited [0-9.]+ s, cpu [0-9.]+ %' "idle ring
 tap_like "$table" '^Issue 5 targets' "targets section"
 tap_like "$table" 'round trip 64 B, slot, adaptive +<= 2 x raw-atomic +[0-9.]+ +(met|NOT met)' \
     "adaptive slot target evaluated"
+tap_like "$table" 'round trip 32 B, ring, adaptive +<= 1.5 x raw-atomic +[0-9.]+ +(met|NOT met)' \
+    "32 B ring target evaluated"
+tap_like "$table" 'round trip 64 B, ring-zc, spin +<= 1.0 x adaptive +[0-9.]+ +(met|NOT met)' \
+    "spin against adaptive target evaluated"
+tap_like "$table" 'throughput 64 B, ring +>= 0.35 x memcpy +[0-9.]+ +(met|NOT met)' \
+    "one-way against memcpy target evaluated"
+tap_like "$table" 'adaptive and spin rows .* measured by the same two processes' \
+    "the note says the two modes are measured together"
 check_no_leftovers "$BENCH_PID" "bench --quick"
 check_no_queue_left "bench --quick" "$queues_before"
 

@@ -64,7 +64,7 @@ typedef uint32_t bench_word;
 #define MAX_SIZES 16
 #define MAX_RESULTS 512
 #define MAX_NOTES 64
-#define MAX_TARGETS 16
+#define MAX_TARGETS 32
 #define NOTE_LEN 200
 #define MIN_SIZE 8               /* a message carries its 8-byte number */
 #define MAX_SIZE (64u << 20)
@@ -82,6 +82,10 @@ enum section { S_LATENCY = 1, S_THROUGHPUT = 2, S_IDLE = 4 };
 
 #define NO_MODE (-1)
 #define MODE_BITS 3  /* SHMKIT_WAIT_ADAPTIVE, _SPIN, _BLOCK */
+/* A job that measures the adaptive and the spin row of a kind together:
+ * both sides switch modes every PAIR_BLOCK round trips (sides.c). */
+#define PAIRED_MODES (-2)
+#define PAIR_BLOCK 1000
 
 struct options {
     size_t lat_sizes[MAX_SIZES];
@@ -172,6 +176,7 @@ struct control {
     _Alignas(128) bench_word measuring;    /* throughput: from_seq is valid */
     uint64_t from_seq;
     _Alignas(128) struct side_report side[2];
+    struct side_report spin_lane;          /* PAIRED_MODES: side A's spin rows */
 };
 
 /* The objects of one row, made by the parent. */
@@ -190,7 +195,7 @@ struct objects {
 struct job {
     struct bench_run *run;
     const struct options *opt;
-    int section, transport, mode;
+    int section, transport, mode;         /* mode: a wait mode, NO_MODE or PAIRED_MODES */
     size_t size;
     struct control *ctl;
     struct objects obj;
@@ -247,6 +252,8 @@ void ring_options(int section, size_t size, struct shmkit_ring_options *options)
  * --help or a usage error. */
 tool_status parse_options(int argc, char **argv, struct options *opt);
 int selected(const struct options *opt, int transport);
+/* Whether the adaptive and spin rows are measured together (PAIRED_MODES). */
+int paired_modes(const struct options *opt);
 
 /* ---- transport.c ------------------------------------------------------- */
 

@@ -62,6 +62,10 @@ static void explain(struct bench_run *run)
              "at least 64 KiB (latency) or 1 MiB (throughput); block policy");
     add_note(run, "producers write every byte of each message (in place for ring-zc), consumers "
              "read every byte once (in place for ring-zc, after the copy otherwise)");
+    if ((run->opt.sections & S_LATENCY) && paired_modes(&run->opt))
+        add_note(run, "the adaptive and spin rows of a transport and size are measured by the same "
+                 "two processes, switching modes every %d round trips (doc/BENCHMARKS.md)",
+                 PAIR_BLOCK);
     add_note(run, "throughput rings use the default (adaptive) wait mode; memcpy copies between "
              "two %s buffers in message-size chunks, in one process",
              size_text(run->opt.memcpy_pool, sz, sizeof sz));

@@ -24,7 +24,7 @@
     "ping-pong on one atomic word and a ping-pong through the raw wait mechanism.\n" \
     "Every row runs in fresh segments that are removed when it ends.\n"              \
     "\n"                                                                            \
-    "  --sizes LIST             latency message sizes (default 64,4k,64k)\n"        \
+    "  --sizes LIST             latency message sizes (default 32,64,4k,64k)\n"     \
     "  --throughput-sizes LIST  throughput sizes (default 64,256,1k,4k,16k,64k,\n"  \
     "                           256k,1M)\n"                                         \
     "  --duration SECONDS       measuring time per row (default 0.5), after a\n"    \
@@ -33,7 +33,9 @@
     "  --only LIST              transports: raw (raw-atomic, raw-wait), slot,\n"    \
     "                           ring, ring-zc, pipe, unix, mq (posix-mq, sysv-mq),\n" \
     "                           memcpy (default all)\n"                             \
-    "  --modes LIST             wait modes: adaptive,spin,block (default all)\n"    \
+    "  --modes LIST             wait modes: adaptive,spin,block (default all);\n"   \
+    "                           adaptive and spin rows are measured together,\n"   \
+    "                           alternating every 1000 round trips\n"              \
     "  --backend posix|sysv     segment backend (default posix if built)\n"         \
     "  --quick                  tiny durations and few sizes, for tests\n"          \
     "  --pin                    pin the two processes to two different CPUs\n"     \

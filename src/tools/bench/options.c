@@ -139,12 +139,12 @@ static int parse_duration(const char *text, double *seconds)
 
 static void default_options(struct options *opt)
 {
-    static const size_t lat[] = { 64, 4 * KIB, 64 * KIB };
+    static const size_t lat[] = { 32, 64, 4 * KIB, 64 * KIB };
     static const size_t tp[] = { 64, 256, KIB, 4 * KIB, 16 * KIB, 64 * KIB, 256 * KIB, MIB };
 
     memset(opt, 0, sizeof *opt);
     memcpy(opt->lat_sizes, lat, sizeof lat);
-    opt->n_lat = 3;
+    opt->n_lat = 4;
     memcpy(opt->tp_sizes, tp, sizeof tp);
     opt->n_tp = 8;
     opt->duration = 0.5;
@@ -163,12 +163,12 @@ static void default_options(struct options *opt)
  * still win. */
 static void quick_options(struct options *opt, int sizes_given, int tp_given, int dur_given)
 {
-    static const size_t lat[] = { 64, 4 * KIB };
+    static const size_t lat[] = { 32, 64, 4 * KIB };
     static const size_t tp[] = { 64, 64 * KIB };
 
     if (!sizes_given) {
         memcpy(opt->lat_sizes, lat, sizeof lat);
-        opt->n_lat = 2;
+        opt->n_lat = 3;
     }
     if (!tp_given) {
         memcpy(opt->tp_sizes, tp, sizeof tp);
@@ -292,4 +292,11 @@ tool_status parse_options(int argc, char **argv, struct options *opt)
 int selected(const struct options *opt, int transport)
 {
     return (opt->only >> transport) & 1u;
+}
+
+int paired_modes(const struct options *opt)
+{
+    unsigned pair = 1u << SHMKIT_WAIT_ADAPTIVE | 1u << SHMKIT_WAIT_SPIN;
+
+    return (opt->modes & pair) == pair;
 }

@@ -147,7 +147,7 @@ static void print_targets(const struct bench_run *run)
             continue; /* its rows were not selected */
         if (!shown++)
             printf("\nIssue 5 targets (ratios within this run)\n");
-        printf("  %-40s %-18s %10.3f  %s\n", t->what, t->goal, t->measured,
+        printf("  %-40s %-20s %10.3f  %s\n", t->what, t->goal, t->measured,
                t->met ? "met" : "NOT met");
     }
 }

@@ -116,7 +116,7 @@ static _Noreturn void child_main(struct job *job, int side, side_fn fn)
 #else
     (void)side;
 #endif
-    if (job->mode != NO_MODE)
+    if (job->mode >= 0) /* a paired job's sides set theirs (sides.c) */
         (void)shmkit_set_wait_mode(job->mode);
     _exit(fn(job) == 0 ? 0 : 1);
 }
@@ -311,11 +311,24 @@ static struct result *start_row(struct job *job, int section, int transport, int
     return r;
 }
 
+/* A latency row's figures: the round trips side A timed (REP), the CPU
+ * of both sides. */
+static void take_latency(struct result *r, const struct side_report *rep,
+                         const struct control *ctl)
+{
+    r->n = rep->n;
+    r->median = rep->median;
+    r->p10 = rep->p10;
+    r->p90 = rep->p90;
+    r->p99 = rep->p99;
+    r->cpu[0] = cpu_percent(&ctl->side[0]);
+    r->cpu[1] = cpu_percent(&ctl->side[1]);
+}
+
 static void latency_row(struct job *job, int transport, int mode, size_t size)
 {
     static const side_fn fns[2] = { latency_side_a, latency_side_b };
     struct result *r = start_row(job, S_LATENCY, transport, mode, size);
-    const struct side_report *a = &job->ctl->side[0];
 
     if (r == NULL)
         return;
@@ -328,15 +341,33 @@ static void latency_row(struct job *job, int transport, int mode, size_t size)
     }
 #endif
     run_row(job, r, 2, fns);
-    if (r->ok) {
-        r->n = a->n;
-        r->median = a->median;
-        r->p10 = a->p10;
-        r->p90 = a->p90;
-        r->p99 = a->p99;
-        r->cpu[0] = cpu_percent(a);
-        r->cpu[1] = cpu_percent(&job->ctl->side[1]);
-    }
+    if (r->ok)
+        take_latency(r, &job->ctl->side[0], job->ctl);
+}
+
+/* The adaptive and the spin row of TRANSPORT, measured together by one
+ * pair of processes that alternate between the modes (sides.c). */
+static void latency_pair(struct job *job, int transport, size_t size)
+{
+    static const side_fn fns[2] = { latency_side_a, latency_side_b };
+    struct result *spin, *r = start_row(job, S_LATENCY, transport, SHMKIT_WAIT_ADAPTIVE, size);
+
+    if (r == NULL)
+        return;
+    /* No room for the spin row: the adaptive one alone. */
+    spin = new_result(job->run, S_LATENCY, transport, SHMKIT_WAIT_SPIN, size);
+    if (spin != NULL)
+        job->mode = PAIRED_MODES;
+    run_row(job, r, 2, fns);
+    if (r->ok)
+        take_latency(r, &job->ctl->side[0], job->ctl);
+    if (spin == NULL)
+        return;
+    spin->ok = r->ok;
+    spin->skipped = r->skipped;
+    memcpy(spin->note, r->note, sizeof spin->note);
+    if (spin->ok)
+        take_latency(spin, &job->ctl->spin_lane, job->ctl);
 }
 
 /* The rate the side that timed the messages (REP) measured. */
@@ -396,6 +427,7 @@ static void run_latency(struct job *job)
     static const int modes[MODE_BITS] = { SHMKIT_WAIT_ADAPTIVE, SHMKIT_WAIT_SPIN,
                                           SHMKIT_WAIT_BLOCK };
     const struct options *opt = job->opt;
+    int paired = paired_modes(opt);
     int i, t, m;
 
     for (t = T_RAW_ATOMIC; t <= T_RAW_WAIT; t++)
@@ -409,9 +441,15 @@ static void run_latency(struct job *job)
                 latency_row(job, t, NO_MODE, opt->lat_sizes[i]);
                 continue;
             }
-            for (m = 0; m < MODE_BITS; m++)
-                if ((opt->modes >> modes[m]) & 1u)
+            for (m = 0; m < MODE_BITS; m++) {
+                if (!((opt->modes >> modes[m]) & 1u) ||
+                    (paired && modes[m] == SHMKIT_WAIT_SPIN))
+                    continue;
+                if (paired && modes[m] == SHMKIT_WAIT_ADAPTIVE)
+                    latency_pair(job, t, opt->lat_sizes[i]);
+                else
                     latency_row(job, t, modes[m], opt->lat_sizes[i]);
+            }
         }
     }
 }

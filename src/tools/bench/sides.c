@@ -87,51 +87,133 @@ static int round_trip(struct endpoint *ep, uint64_t i)
     return 0;
 }
 
+/*
+ * Paired rows.  This VM's own round trip moves between two levels from
+ * one minute to the next (a raw cache-line ping-pong: 50 ns or 400-500
+ * ns, with nothing else running in the guest: the host moves its vCPUs),
+ * so two rows measured one after the other can differ by that factor
+ * whatever they do.  The adaptive and the spin row of a kind are
+ * therefore measured by the same two processes, which switch modes every
+ * PAIR_BLOCK round trips, at the same message number on both sides: each
+ * row gets its share of every state of the machine.  Lane 0 is the
+ * adaptive row, lane 1 the spin row; an unpaired job has lane 0 only.
+ */
+static int lane_of(const struct job *job, uint64_t i)
+{
+    return job->mode == PAIRED_MODES ? (int)((i / PAIR_BLOCK) % 2) : 0;
+}
+
+/* Before round trip I: the wait mode of its lane, on both sides. */
+static void enter_lane(const struct job *job, uint64_t i)
+{
+    static const int lane_modes[2] = { SHMKIT_WAIT_ADAPTIVE, SHMKIT_WAIT_SPIN };
+
+    if (job->mode == PAIRED_MODES && i % PAIR_BLOCK == 0)
+        (void)shmkit_set_wait_mode(lane_modes[lane_of(job, i)]);
+}
+
+/* Side A's round-trip times, per lane. */
+struct lanes {
+    int count;            /* 1, or 2 for a paired job */
+    size_t cap;           /* samples per lane */
+    uint64_t *samples[2];
+    size_t n[2];
+};
+
+static int lanes_init(struct lanes *l, const struct job *job)
+{
+    size_t max = job->opt->max_samples;
+
+    memset(l, 0, sizeof *l);
+    l->count = job->mode == PAIRED_MODES ? 2 : 1;
+    l->cap = max / (size_t)l->count;
+    l->samples[0] = malloc(max * sizeof *l->samples[0]);
+    if (l->samples[0] == NULL)
+        return report_fail(&job->ctl->side[0], "out of memory for %zu samples", max);
+    memset(l->samples[0], 0, max * sizeof *l->samples[0]); /* fault the pages in now */
+    l->samples[1] = l->samples[0] + l->cap;
+    return 0;
+}
+
+/* Whether the measurement is over: a lane is full, or every lane has
+ * its minimum count and the time T is past END. */
+static int lanes_done(const struct lanes *l, size_t min_count, uint64_t t, uint64_t end)
+{
+    int k, enough = 1;
+
+    for (k = 0; k < l->count; k++) {
+        if (l->n[k] == l->cap)
+            return 1;
+        enough = enough && l->n[k] >= min_count;
+    }
+    return enough && t >= end;
+}
+
+/* The summaries: lane 0 into side A's report, lane 1 into the spin lane's
+ * (with the same measured window: the CPU columns are the pair's). */
+static void lanes_summarize(struct lanes *l, const struct job *job)
+{
+    struct side_report *rep = &job->ctl->side[0];
+
+    summarize(l->samples[0], l->n[0], rep);
+    rep->ok = 1;
+    if (l->count == 2) {
+        struct side_report *spin = &job->ctl->spin_lane;
+
+        spin->wall = rep->wall;
+        spin->cpu = rep->cpu;
+        summarize(l->samples[1], l->n[1], spin);
+        spin->ok = 1;
+    }
+}
+
 int latency_side_a(const struct job *job)
 {
     const struct options *opt = job->opt;
     struct side_report *rep = &job->ctl->side[0];
     struct endpoint ep;
     struct window win;
-    uint64_t *samples, i = 0, t0, t1, end;
-    size_t n = 0;
+    struct lanes lanes;
+    uint64_t i = 0, t0, t1, end;
     double warm_end;
     int rc = -1;
 
-    samples = malloc(opt->max_samples * sizeof *samples);
-    if (samples == NULL)
-        return report_fail(rep, "out of memory for %zu samples", opt->max_samples);
-    memset(samples, 0, opt->max_samples * sizeof *samples); /* fault the pages in now */
+    if (lanes_init(&lanes, job) < 0)
+        return -1;
     if (ep_open(&ep, job, 0, 0, 1) < 0)
         goto out;
     sync_start(job);
 
     warm_end = now_s() + opt->warmup;
-    for (; i < 10 || now_s() < warm_end; i++)
+    for (; i < 10 || now_s() < warm_end; i++) {
+        enter_lane(job, i);
         if (round_trip(&ep, i) < 0)
             goto out;
+    }
 
     window_start(&win);
     t0 = now_ns();
     end = t0 + (uint64_t)(opt->duration * 1e9);
     for (;; i++) {
+        int lane = lane_of(job, i);
+
+        enter_lane(job, i);
         if (round_trip(&ep, i) < 0)
             goto out;
         t1 = now_ns();
-        samples[n++] = t1 - t0;
+        lanes.samples[lane][lanes.n[lane]++] = t1 - t0;
         t0 = t1;
-        if (n == opt->max_samples || (n >= opt->min_count && t1 >= end))
+        if (lanes_done(&lanes, opt->min_count, t1, end))
             break;
     }
     window_end(&win, rep);
     if (ep_send(&ep, STOP_SEQ) < 0)
         goto out;
-    summarize(samples, n, rep);
-    rep->ok = 1;
+    lanes_summarize(&lanes, job);
     rc = 0;
 out:
     ep_close(&ep);
-    free(samples);
+    free(lanes.samples[0]);
     return rc;
 }
 
@@ -146,13 +228,17 @@ int latency_side_b(const struct job *job)
     if (ep_open(&ep, job, 1, 1, 0) < 0)
         goto out;
     sync_start(job);
+    enter_lane(job, expect);
     if (ep_recv(&ep, &seq) < 0)
         goto out;
     window_start(&win);
     while (seq != STOP_SEQ) {
         if (in_order(rep, seq, &expect) < 0)
             goto out;
-        if (ep_send(&ep, seq) < 0 || ep_recv(&ep, &seq) < 0)
+        if (ep_send(&ep, seq) < 0)
+            goto out;
+        enter_lane(job, expect);
+        if (ep_recv(&ep, &seq) < 0)
             goto out;
     }
     window_end(&win, rep);
