@@ -27,7 +27,7 @@
 
 #define SK_MAGIC "SHMKIT\0\0"
 #define SK_MAGIC_LEN 8
-#define SK_FORMAT_MAJOR 3 /* 3.0: ring frames carry their own commit word;
+#define SK_FORMAT_MAJOR 3 /* 3.0: ring frames and slot buffers carry commit words;
                            2.0: wake requests are generation counters,
                            PID namespaces of the creator and lease holders */
 #define SK_FORMAT_MINOR 0
