@@ -97,6 +97,12 @@ double x_memcpy(const struct bench_run *run, const struct result *r)
     return ratio(r->msgs_s, find_result(run, S_THROUGHPUT, T_MEMCPY, NO_MODE, r->size), 1);
 }
 
+/* R's median as a multiple of iceoryx's round trip of the same size. */
+static double x_iceoryx(const struct bench_run *run, const struct result *r)
+{
+    return ratio(r->median, find_result(run, S_LATENCY, T_ICEORYX, NO_MODE, r->size), 0);
+}
+
 static double cpu_of_side_a(const struct bench_run *run, const struct result *r)
 {
     (void)run;
@@ -133,6 +139,8 @@ static const struct goal goals[] = {
       x_memcpy, AT_LEAST, 0.4, { T_RING, T_COUNT } },
     { S_THROUGHPUT, NO_MODE, MIB, "throughput 1 MiB, ", "", ">= 0.8 x memcpy", x_memcpy,
       AT_LEAST, 0.8, { T_RING_ZC, T_COUNT } },
+    { S_LATENCY, SHMKIT_WAIT_ADAPTIVE, 64, "round trip 64 B, ", ", adaptive",
+      "<= 0.2 x iceoryx", x_iceoryx, AT_MOST, 0.2, { T_RING, T_COUNT } },
     { S_IDLE, SHMKIT_WAIT_ADAPTIVE, 64, "idle adaptive ", " reader, CPU %", "< 1 % of a core",
       cpu_of_side_a, BELOW, 1.0, { T_SLOT, T_RING, T_COUNT } },
 };
