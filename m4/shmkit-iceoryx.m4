@@ -61,5 +61,6 @@ AS_IF([test "x$have_iceoryx" = xyes],
   [ICEORYX_CFLAGS= ICEORYX_LIBS=])
 AC_SUBST([ICEORYX_CFLAGS])
 AC_SUBST([ICEORYX_LIBS])
+AC_SUBST([have_iceoryx])
 AM_CONDITIONAL([ICEORYX], [test "x$have_iceoryx" = xyes])
 ])

@@ -98,32 +98,43 @@ static _Noreturn void exec_roudi(const char *path, int out_fd)
     _exit(127);
 }
 
-/* The last line of iox-roudi's output that says what went wrong (or its
- * last line), without colour codes, into WHY. */
+/* LINE without its colour codes (escape sequences up to their 'm'). */
+static void strip_colours(char *line)
+{
+    char *to = line;
+
+    for (; *line != '\0'; line++) {
+        if (*line != '\033') {
+            *to++ = *line;
+            continue;
+        }
+        while (line[1] != '\0' && *line != 'm')
+            line++;
+    }
+    *to = '\0';
+}
+
+/* The line of iox-roudi's output that says what went wrong (its first
+ * fatal error, else its last error, else its last line), without its
+ * time stamp, level and colour codes, into WHY. */
 static void roudi_complaint(int fd, char *why, size_t len)
 {
     char out[8192], *line, *save = NULL, *best = NULL, *last = NULL;
+    const char *text;
     ssize_t n = pread(fd, out, sizeof out - 1, 0);
-    size_t i, j;
 
     out[n > 0 ? n : 0] = '\0';
     for (line = strtok_r(out, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+        strip_colours(line);
         last = line;
-        if (strstr(line, "Fatal") != NULL || strstr(line, "Error") != NULL)
-            best = best != NULL && strstr(best, "Fatal") != NULL ? best : line;
+        if ((strstr(line, "Fatal") != NULL || strstr(line, "Error") != NULL) &&
+            (best == NULL || strstr(best, "Fatal") == NULL))
+            best = line;
     }
-    line = best != NULL ? best : last != NULL ? last : "no output";
-    for (i = j = 0; line[i] != '\0' && j + 1 < len; i++) {
-        if (line[i] == '\033') {   /* skip an escape sequence up to its 'm' */
-            while (line[i] != '\0' && line[i] != 'm')
-                i++;
-            if (line[i] == '\0')
-                break;
-            continue;
-        }
-        why[j++] = line[i];
-    }
-    why[j] = '\0';
+    text = best != NULL ? best : last != NULL ? last : "no output";
+    if (strstr(text, "]: ") != NULL)
+        text = strstr(text, "]: ") + 3;
+    snprintf(why, len, "%s", text);
 }
 
 /* Wait until the output in FD says iox-roudi is ready: 0, or -1 with WHY
