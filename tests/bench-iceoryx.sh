@@ -115,19 +115,9 @@ check_roudi_gone "bench"
 
 # ---- interrupted -------------------------------------------------------
 
-"$BENCH" bench --only iceoryx --rows latency --sizes 64 --duration 30 \
-    >"$TAP_OUT" 2>"$TAP_ERR" &
-bench_pid=$!
-sleep 2
-kill -TERM "$bench_pid" 2>/dev/null
-wait "$bench_pid"
-TAP_STATUS=$?
-if [ "$TAP_STATUS" -gt 128 ]; then
-    tap_pass "an interrupted bench ends by the signal"
-else
-    tap_fail "an interrupted bench ends by the signal"
-    show_output
-fi
+# Two seconds: iox-roudi is up and the row runs.
+sk_check_interrupted "an interrupted bench" 2 \
+    "$BENCH" bench --only iceoryx --rows latency --sizes 64 --duration 30
 check_roudi_gone "interrupted bench"
 
 tap_done
