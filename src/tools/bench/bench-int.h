@@ -280,10 +280,11 @@ void cpu_relax(void);
 /* ---- iceoryx.c (BENCH_ICEORYX) ------------------------------------------ */
 
 /* Parent: start iox-roudi once for the run (0 if it runs, -1 with a
- * note); stop it by its pid; whether a pid waitpid reaped was it. */
+ * note); stop it by its pid; whether a process waitpid reaped (its pid
+ * and status) was it. */
 int roudi_start(struct bench_run *run);
 void roudi_stop(struct bench_run *run);
-int roudi_reaped(struct bench_run *run, long pid);
+int roudi_reaped(struct bench_run *run, long pid, int status);
 /* Children: the endpoint's publisher (TX) and subscriber (RX), as
  * ep_open; chunks loaned and published, taken and released. */
 int iox_open(struct endpoint *ep, int tx, int rx);

@@ -232,10 +232,11 @@ static void runtime_leftovers(long pid)
     (void)unlink(path);
 }
 
-/* Process PID, reaped by waitpid elsewhere, ended: 1 if it was the
- * run's iox-roudi (never signalled again then), 0 if a child of a row,
- * whose iceoryx runtime's files are removed once iox-roudi has run. */
-int roudi_reaped(struct bench_run *run, long pid)
+/* Process PID, reaped by waitpid elsewhere with STATUS, ended: 1 if it
+ * was the run's iox-roudi (never signalled again then; what it leaves
+ * when killed is removed), 0 if a child of a row, whose iceoryx runtime's
+ * files are removed once iox-roudi has run. */
+int roudi_reaped(struct bench_run *run, long pid, int status)
 {
     if (pid <= 0 || run->roudi.state == 0)
         return 0;
@@ -245,6 +246,10 @@ int roudi_reaped(struct bench_run *run, long pid)
     }
     run->roudi.pid = -1;
     run->roudi.state = -1;
+    if (WIFSIGNALED(status))
+        roudi_leftovers();
+    add_note(run, "iceoryx: iox-roudi ended during the run; the iceoryx rows after it are "
+             "left out");
     return 1;
 }
 

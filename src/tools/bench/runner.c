@@ -154,7 +154,7 @@ static int reap_children(struct bench_run *run, pid_t *pids, int n)
             continue;
         }
 #ifdef BENCH_ICEORYX
-        if (roudi_reaped(run, (long)pid))
+        if (roudi_reaped(run, (long)pid, status))
             continue;
 #else
         (void)run;
