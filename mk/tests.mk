@@ -10,8 +10,9 @@ SH_LOG_COMPILER = $(SHELL)
 AM_TESTS_ENVIRONMENT = \
 	top_srcdir='$(top_srcdir)'; top_builddir='$(top_builddir)'; \
 	SHMKIT_HAVE_SYSV='$(have_sysv)'; SHMKIT_HAVE_POSIX='$(have_posix)'; \
-	SHMKIT_MAKE='$(MAKE)'; \
-	export top_srcdir top_builddir SHMKIT_HAVE_SYSV SHMKIT_HAVE_POSIX SHMKIT_MAKE;
+	SHMKIT_MAKE='$(MAKE)'; SHMKIT_HAVE_ICEORYX='$(have_iceoryx)'; \
+	export top_srcdir top_builddir SHMKIT_HAVE_SYSV SHMKIT_HAVE_POSIX SHMKIT_MAKE \
+	SHMKIT_HAVE_ICEORYX;
 
 # ------------------------------------------------------------------
 # Check unit suites
@@ -123,6 +124,9 @@ SHELL_TESTS += tests/cli-truncate.sh
 # The wait/notify protocol, model-checked with Spin (issue 11); skipped
 # when spin or a C compiler is missing.
 SHELL_TESTS += tests/model.sh
+# The bench's eclipse iceoryx rows and its iox-roudi (skipped when not
+# built; the only test that starts an iox-roudi).
+SHELL_TESTS += tests/bench-iceoryx.sh
 EXTRA_DIST += tests/model/wait.pml
 
 TESTS += $(SHELL_TESTS) tests/zz-leftovers.sh

@@ -16,6 +16,12 @@ shmkit_SOURCES = src/tools/shmkit.c src/tools/bench/bench.h src/tools/bench/benc
 	src/tools/bench/util.c
 shmkit_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/tools
 shmkit_LDADD = libcli.la libshmkit.la $(BENCH_LIBS)
+if ICEORYX
+# The peer rows with eclipse iceoryx (m4/shmkit-iceoryx.m4).
+shmkit_SOURCES += src/tools/bench/iceoryx.c
+shmkit_CPPFLAGS += $(ICEORYX_CFLAGS)
+shmkit_LDADD += $(ICEORYX_LIBS)
+endif
 shmkit_read_SOURCES = src/tools/shmkit-read.c
 shmkit_read_LDADD = libcli.la libshmkit.la
 shmkit_write_SOURCES = src/tools/shmkit-write.c

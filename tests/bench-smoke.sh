@@ -179,19 +179,8 @@ tap_cmd "--help prints the options" 0 '--throughput-sizes' - "$SHMKIT" bench --h
 
 # ---- interrupted ------------------------------------------------------
 
-"$SHMKIT" bench --rows latency --only slot --modes spin --sizes 64 --duration 20 \
-    >"$TAP_OUT" 2>"$TAP_ERR" &
-BENCH_PID=$!
-sleep 1
-kill -TERM "$BENCH_PID" 2>/dev/null
-wait "$BENCH_PID"
-TAP_STATUS=$?
-if [ "$TAP_STATUS" -gt 128 ]; then
-    tap_pass "an interrupted bench ends by the signal"
-else
-    tap_fail "an interrupted bench ends by the signal"
-    show_output
-fi
-check_no_leftovers "$BENCH_PID" "interrupted bench"
+sk_check_interrupted "an interrupted bench" 1 \
+    "$SHMKIT" bench --rows latency --only slot --modes spin --sizes 64 --duration 20
+check_no_leftovers "$SK_INTERRUPTED" "interrupted bench"
 
 tap_done

@@ -364,6 +364,31 @@ sk_wait() {
     return $_sk_status
 }
 
+# sk_check_interrupted DESC SECONDS CMD [ARG...]: run CMD in the
+# background (stdout, stderr in $TAP_OUT, $TAP_ERR), send it SIGTERM after
+# SECONDS and pass if it ends by the signal.  Its pid in $SK_INTERRUPTED,
+# its status in $TAP_STATUS.
+sk_check_interrupted() {
+    _sk_desc=$1 _sk_after=$2
+    shift 2
+    "$@" >"$TAP_OUT" 2>"$TAP_ERR" &
+    SK_INTERRUPTED=$!
+    sleep "$_sk_after"
+    kill -TERM "$SK_INTERRUPTED" 2>/dev/null
+    wait "$SK_INTERRUPTED"
+    TAP_STATUS=$?
+    if [ "$TAP_STATUS" -gt 128 ]; then
+        tap_pass "$_sk_desc ends by the signal"
+        return 0
+    fi
+    tap_fail "$_sk_desc ends by the signal"
+    tap_diag "command: $*" "exit status $TAP_STATUS; stdout:"
+    head -n 40 "$TAP_OUT" | sed 's/^/#   /'
+    tap_diag "stderr:"
+    head -n 20 "$TAP_ERR" | sed 's/^/#   /'
+    return 1
+}
+
 # Stopped ones (kill -STOP) must be continued to die of SIGTERM.
 sk_kill_background() {
     for _sk_pid in $SK_PIDS; do

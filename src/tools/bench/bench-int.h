@@ -40,6 +40,11 @@
 #define BENCH_SYSV_MQ 1
 #endif
 
+/* eclipse iceoryx's C binding: configure --with-iceoryx (iceoryx.c). */
+#ifdef HAVE_ICEORYX
+#define BENCH_ICEORYX 1
+#endif
+
 #if (defined(HAVE_STDATOMIC_H) || !defined(HAVE_CONFIG_H)) && !defined(__STDC_NO_ATOMICS__)
 #include <stdatomic.h>
 typedef _Atomic uint32_t bench_word;
@@ -68,12 +73,13 @@ typedef uint32_t bench_word;
 #define NOTE_LEN 200
 #define MIN_SIZE 8               /* a message carries its 8-byte number */
 #define MAX_SIZE (64u << 20)
+#define ICEORYX_MAX_SIZE 4096u   /* iceoryx rows: iox-roudi's built-in chunk pools */
 #define KIB 1024u
 #define MIB (1024u * 1024u)
 
 enum transport {
     T_RAW_ATOMIC, T_RAW_WAIT, T_SLOT, T_RING, T_RING_ZC, T_PIPE, T_UNIX,
-    T_POSIX_MQ, T_SYSV_MQ, T_MEMCPY, T_COUNT
+    T_POSIX_MQ, T_SYSV_MQ, T_ICEORYX, T_MEMCPY, T_COUNT
 };
 
 extern const char *const transport_names[T_COUNT];
@@ -139,6 +145,12 @@ struct machine {
     char pinning[96];
 };
 
+/* The iox-roudi the bench started for the iceoryx rows. */
+struct roudi {
+    int state;            /* 0 not tried yet, 1 running, -1 none */
+    long pid;             /* -1 when there is none to stop */
+};
+
 /* Everything one run of the bench collects, in place of file-scope
  * arrays: the parent fills it row by row, the report reads it. */
 struct bench_run {
@@ -152,6 +164,7 @@ struct bench_run {
     int n_targets;
     unsigned name_counter;  /* numbers the names of the rows' objects */
     int pin_cpus[2];        /* --pin: the CPUs of side A and side B */
+    struct roudi roudi;
 };
 
 /* What a child reports, in the shared control page. */
@@ -218,6 +231,7 @@ struct endpoint {
     int dir_tx, dir_rx;   /* directions, -1 if none */
     uint32_t raw_last;    /* raw-atomic: last value seen or written */
     uint32_t raw_seen[2]; /* raw-wait: last value seen per direction */
+    struct iox_ends *iox; /* iceoryx: publisher and subscriber */
 };
 
 /* A side of a row, run in a child: 0, or -1 with its report's note set. */
@@ -267,6 +281,25 @@ int ep_send(struct endpoint *ep, uint64_t seq);
 int ep_recv(struct endpoint *ep, uint64_t *seq);
 /* Keep VALUE, read from a buffer, from being optimized away. */
 void keep_read(uint64_t value);
+/* The pause of a busy-polling loop. */
+void cpu_relax(void);
+
+/* ---- iceoryx.c (BENCH_ICEORYX) ------------------------------------------ */
+
+/* Parent: start iox-roudi once for the run (0 if it runs, -1 with a
+ * note); stop it by its pid; whether a process waitpid reaped (its pid
+ * and status) was it. */
+int roudi_start(struct bench_run *run);
+void roudi_stop(struct bench_run *run);
+int roudi_reaped(struct bench_run *run, long pid, int status);
+/* Children: the endpoint's publisher (TX) and subscriber (RX), as
+ * ep_open; chunks loaned and published, taken and released. */
+int iox_open(struct endpoint *ep, int tx, int rx);
+void iox_close(struct endpoint *ep);
+int iox_loan(struct endpoint *ep, void **payload);
+void iox_publish(struct endpoint *ep, void *payload);
+int iox_take(struct endpoint *ep, const void **payload);
+void iox_release(struct endpoint *ep, const void *payload);
 
 /* ---- sides.c ----------------------------------------------------------- */
 

@@ -76,6 +76,12 @@ static void explain(struct bench_run *run)
     add_note(run, "raw-wait: FUTEX_WAIT / FUTEX_WAKE on two shared words, no spinning; raw-atomic: "
              "one 32-bit word flipped by both sides, spinning with a pause instruction");
 #endif
+#ifdef BENCH_ICEORYX
+    if (selected(&run->opt, T_ICEORYX))
+        add_note(run, "iceoryx: eclipse iceoryx's C binding through the iox-roudi the bench "
+                 "starts; chunks written and read in place, lossless, busy polling; sizes up "
+                 "to %s", size_text(ICEORYX_MAX_SIZE, sz, sizeof sz));
+#endif
     for (i = 0; i < run->n_results; i++) {
         const struct result *r = &run->results[i];
         if (r->skipped)
@@ -98,6 +104,11 @@ static void restrict_to_build(struct bench_run *run)
     if (selected(opt, T_SYSV_MQ))
         add_note(run, "sysv-mq: System V message queues are not in this build");
     opt->only &= ~(1u << T_SYSV_MQ);
+#endif
+#ifndef BENCH_ICEORYX
+    if (selected(opt, T_ICEORYX))
+        add_note(run, "iceoryx: not built (configure --with-iceoryx)");
+    opt->only &= ~(1u << T_ICEORYX);
 #endif
     (void)opt;
 }

@@ -22,7 +22,8 @@
     "sockets against memcpy; the CPU use of each side; and the CPU use of an idle\n" \
     "adaptive reader.  Reference rows give the machine's limits: a cache-line\n"    \
     "ping-pong on one atomic word and a ping-pong through the raw wait mechanism.\n" \
-    "Every row runs in fresh segments that are removed when it ends.\n"              \
+    "Peer rows (eclipse iceoryx, if built) run under an iox-roudi the bench starts\n" \
+    "and stops.  Every row runs in fresh segments that are removed when it ends.\n"  \
     "\n"                                                                            \
     "  --sizes LIST             latency message sizes (default 32,64,4k,64k)\n"     \
     "  --throughput-sizes LIST  throughput sizes (default 64,256,1k,4k,16k,64k,\n"  \
@@ -32,7 +33,7 @@
     "  --rows LIST              latency,throughput,idle (default all)\n"            \
     "  --only LIST              transports: raw (raw-atomic, raw-wait), slot,\n"    \
     "                           ring, ring-zc, pipe, unix, mq (posix-mq, sysv-mq),\n" \
-    "                           memcpy (default all)\n"                             \
+    "                           iceoryx, memcpy (default all)\n"                    \
     "  --modes LIST             wait modes: adaptive,spin,block (default all);\n"   \
     "                           adaptive and spin rows are measured together,\n"   \
     "                           alternating every 1000 round trips\n"              \

@@ -160,8 +160,9 @@ static void default_options(struct options *opt)
 }
 
 /* --quick: a fraction of a second in all, for tests; explicit options
- * still win. */
-static void quick_options(struct options *opt, int sizes_given, int tp_given, int dur_given)
+ * still win.  The peer rows start a daemon: only when --only names them. */
+static void quick_options(struct options *opt, int sizes_given, int tp_given, int dur_given,
+                          int only_given)
 {
     static const size_t lat[] = { 32, 64, 4 * KIB };
     static const size_t tp[] = { 64, 64 * KIB };
@@ -180,6 +181,8 @@ static void quick_options(struct options *opt, int sizes_given, int tp_given, in
     opt->min_count = 20;
     opt->max_samples = 1u << 16;
     opt->memcpy_pool = 4 * MIB;
+    if (!only_given)
+        opt->only &= ~(1u << T_ICEORYX);
 }
 
 /* The command line as it is read: the lists go to OPT or, for the
@@ -284,7 +287,7 @@ tool_status parse_options(int argc, char **argv, struct options *opt)
     if (p.modes != 0)
         opt->modes = p.modes;
     if (opt->quick)
-        quick_options(opt, p.sizes_given, p.tp_given, p.dur_given);
+        quick_options(opt, p.sizes_given, p.tp_given, p.dur_given, p.only != 0);
     opt->warmup = opt->duration / 10 < 0.002 ? 0.002 : opt->duration / 10;
     return TOOL_GO_ON;
 }

@@ -105,6 +105,12 @@ static double x_adaptive(const struct bench_run *run, const struct result *r)
                  find_result(run, S_LATENCY, r->transport, SHMKIT_WAIT_ADAPTIVE, r->size), 0);
 }
 
+/* R's median as a multiple of iceoryx's round trip of the same size. */
+static double x_iceoryx(const struct bench_run *run, const struct result *r)
+{
+    return ratio(r->median, find_result(run, S_LATENCY, T_ICEORYX, NO_MODE, r->size), 0);
+}
+
 static double cpu_of_side_a(const struct bench_run *run, const struct result *r)
 {
     (void)run;
@@ -147,6 +153,8 @@ static const struct goal goals[] = {
       x_memcpy, AT_LEAST, 0.4, { T_RING, T_COUNT } },
     { S_THROUGHPUT, NO_MODE, MIB, "throughput 1 MiB, ", "", ">= 0.8 x memcpy", x_memcpy,
       AT_LEAST, 0.8, { T_RING_ZC, T_COUNT } },
+    { S_LATENCY, SHMKIT_WAIT_ADAPTIVE, 64, "round trip 64 B, ", ", adaptive",
+      "<= 0.2 x iceoryx", x_iceoryx, AT_MOST, 0.2, { T_RING, T_COUNT } },
     { S_IDLE, SHMKIT_WAIT_ADAPTIVE, 64, "idle adaptive ", " reader, CPU %", "< 1 % of a core",
       cpu_of_side_a, BELOW, 1.0, { T_SLOT, T_RING, T_COUNT } },
 };

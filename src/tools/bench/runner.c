@@ -131,8 +131,9 @@ static void kill_children(const pid_t *pids, int n)
 }
 
 /* Wait for every child in PIDS (ours, started by run_job); a failure, a
- * signal or the watchdog ends the others.  0 if all exited with 0. */
-static int reap_children(pid_t *pids, int n)
+ * signal or the watchdog ends the others.  0 if all exited with 0.  The
+ * run's iox-roudi, if it ends meanwhile, is marked as gone. */
+static int reap_children(struct bench_run *run, pid_t *pids, int n)
 {
     int left = 0, ok = 1, i;
 
@@ -152,6 +153,12 @@ static int reap_children(pid_t *pids, int n)
                 break;
             continue;
         }
+#ifdef BENCH_ICEORYX
+        if (roudi_reaped(run, (long)pid, status))
+            continue;
+#else
+        (void)run;
+#endif
         for (i = 0; i < n; i++) {
             if (pids[i] != pid)
                 continue;
@@ -239,7 +246,7 @@ static void run_job(struct job *job, int nsides, const side_fn *fns, struct resu
     while (write(go[1], go_bytes, (size_t)started) < 0 && errno == EINTR)
         ;
     close(go[1]);
-    rc = reap_children(pids, nsides);
+    rc = reap_children(job->run, pids, nsides);
     alarm(0);
     objects_free(&job->obj);
     if (started < nsides)
@@ -422,6 +429,19 @@ static int library_transport(int t)
     return t == T_SLOT || t == T_RING || t == T_RING_ZC;
 }
 
+/* Whether the iceoryx row of SIZE bytes runs: iox-roudi's built-in
+ * chunk pools take its messages and it has been started. */
+static int iceoryx_row(struct job *job, size_t size)
+{
+#ifdef BENCH_ICEORYX
+    return size <= ICEORYX_MAX_SIZE && roudi_start(job->run) == 0;
+#else
+    (void)job;
+    (void)size;
+    return 0;
+#endif
+}
+
 static void run_latency(struct job *job)
 {
     static const int modes[MODE_BITS] = { SHMKIT_WAIT_ADAPTIVE, SHMKIT_WAIT_SPIN,
@@ -434,8 +454,8 @@ static void run_latency(struct job *job)
         if (selected(opt, t))
             latency_row(job, t, NO_MODE, 0);
     for (i = 0; i < opt->n_lat; i++) {
-        for (t = T_SLOT; t <= T_SYSV_MQ; t++) {
-            if (!selected(opt, t))
+        for (t = T_SLOT; t <= T_ICEORYX; t++) {
+            if (!selected(opt, t) || (t == T_ICEORYX && !iceoryx_row(job, opt->lat_sizes[i])))
                 continue;
             if (!library_transport(t)) {
                 latency_row(job, t, NO_MODE, opt->lat_sizes[i]);
@@ -456,14 +476,15 @@ static void run_latency(struct job *job)
 
 static void run_throughput(struct job *job)
 {
-    static const int order[] = { T_RING, T_RING_ZC, T_PIPE, T_UNIX, T_MEMCPY };
+    static const int order[] = { T_RING, T_RING_ZC, T_ICEORYX, T_PIPE, T_UNIX, T_MEMCPY };
     const struct options *opt = job->opt;
     size_t k;
     int i;
 
     for (i = 0; i < opt->n_tp; i++)
         for (k = 0; k < sizeof order / sizeof order[0]; k++)
-            if (selected(opt, order[k]))
+            if (selected(opt, order[k]) &&
+                (order[k] != T_ICEORYX || iceoryx_row(job, opt->tp_sizes[i])))
                 throughput_row(job, order[k], opt->tp_sizes[i]);
 }
 
@@ -489,5 +510,8 @@ void run_rows(struct bench_run *run, struct control *ctl)
         run_throughput(&job);
     if (run->opt.sections & S_IDLE)
         run_idle(&job);
+#ifdef BENCH_ICEORYX
+    roudi_stop(run);
+#endif
     progress_done(&run->opt);
 }

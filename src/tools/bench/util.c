@@ -21,7 +21,7 @@
 
 const char *const transport_names[T_COUNT] = {
     "raw-atomic", "raw-wait", "slot", "ring", "ring-zc", "pipe", "unix",
-    "posix-mq", "sysv-mq", "memcpy"
+    "posix-mq", "sysv-mq", "iceoryx", "memcpy"
 };
 
 double now_s(void)
