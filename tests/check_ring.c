@@ -470,6 +470,128 @@ START_TEST(test_writer_takeover_keeps_sequence)
 }
 END_TEST
 
+/* ---- the commit words (format 3) ------------------------------------- */
+
+/* Message bytes of an earlier lap lie where the next frame will start,
+ * and here every 32-bit word of every message is the commit word that a
+ * frame starting at its position one lap later would carry.  A consumer
+ * that has caught up polls exactly such a position: it must see the
+ * frame as unpublished (the writer clears that word before publishing
+ * the frame before it) and never take the message bytes for a frame. */
+#define TAG_CAP 1024u
+
+static void fill_with_future_tags(unsigned char *msg, uint32_t payload_pos, size_t len)
+{
+    size_t k;
+
+    for (k = 0; k + 4 <= len; k += 4) {
+        uint32_t tag = (payload_pos + (uint32_t)k + TAG_CAP) | SK_FRAME_COMMITTED;
+
+        memcpy(msg + k, &tag, 4);
+    }
+}
+
+/* Receive every message published, the last being number COUNT - 1. */
+static void drain_to(shmkit_ring *r, uint64_t count)
+{
+    unsigned char got[512];
+    int rc;
+
+    while ((rc = shmkit_ring_recv(r, got, sizeof got, 0)) >= 0)
+        ck_assert_uint_le((size_t)rc, sizeof got);
+    ck_assert_int_eq(rc, -EAGAIN);
+    ck_assert_uint_eq(shmkit_ring_position(r), count);
+}
+
+START_TEST(test_stale_bytes_never_read_as_committed)
+{
+    int backend = tu_backend_of(_i);
+    char spec[32];
+    shmkit_ring *w, *r;
+    unsigned char msg[512];
+    uint32_t pos = 0; /* where the writer puts the next frame */
+    uint64_t n;
+
+    tu_spec(backend, spec);
+    w = create_ring(spec, TAG_CAP, 0, SHMKIT_RING_BLOCK);
+    r = open_ring(spec, 0);
+    for (n = 0; n < 20000; n++) {
+        size_t len = (size_t)(tu_mix(n) % 200u);
+        uint32_t fsize = (uint32_t)((SK_FRAME_HDR + len + SK_FRAME_ALIGN - 1) &
+                                    ~(size_t)(SK_FRAME_ALIGN - 1));
+        int rc;
+
+        if (fsize > TAG_CAP - pos % TAG_CAP)
+            pos += TAG_CAP - pos % TAG_CAP; /* a pad frame first */
+        fill_with_future_tags(msg, pos + SK_FRAME_HDR, len);
+        rc = shmkit_ring_send(w, msg, len, 0);
+        if (rc == -EAGAIN) { /* full: the consumer makes room */
+            drain_to(r, n);
+            rc = shmkit_ring_send(w, msg, len, 0);
+        }
+        ck_assert_int_eq(rc, 0);
+        pos += fsize;
+        /* Read everything, then look once more at the next position,
+         * which holds the old message bytes. */
+        if (tu_mix(n + 77) % 3 == 0)
+            drain_to(r, n + 1);
+    }
+    shmkit_ring_close(r);
+    shmkit_ring_close(w);
+    tu_finish(spec);
+}
+END_TEST
+
+/* A writer that died after publishing a frame's commit word but before
+ * storing head, newest and the sequence hints leaves them one message
+ * behind.  The next writer finds the true end from the commit words: it
+ * neither overwrites the published message nor reuses its number. */
+START_TEST(test_writer_repairs_lagging_head)
+{
+    int backend = tu_backend_of(_i);
+    char spec[32];
+    shmkit_ring *w, *r;
+    struct sk_spec parsed;
+    struct sk_seg seg;
+    struct sk_header *h;
+    char buf[16];
+    uint32_t head, newest;
+    int i;
+
+    tu_spec(backend, spec);
+    w = create_ring(spec, 4096, 0, SHMKIT_RING_BLOCK);
+    for (i = 0; i < 3; i++)
+        ck_assert_int_eq(shmkit_ring_send(w, (char[]){(char)('a' + i)}, 1, 0), 0);
+    ck_assert_int_eq(shmkit__spec_parse(spec, &parsed), 0);
+    ck_assert_int_eq(shmkit__seg_open(&seg, &parsed, SK_SEG_WRITE, SK_HEADER_SIZE), 0);
+    h = seg.base;
+    head = sk_load(&h->head, SK_RELAXED);
+    newest = sk_load(&h->newest, SK_RELAXED);
+    ck_assert_uint_eq(head, 3 * SK_FRAME_ALIGN);
+    ck_assert_uint_eq(newest, 2 * SK_FRAME_ALIGN);
+    shmkit_ring_close(w);
+    /* As if the writer had died just after the third commit word. */
+    sk_store(&h->head, newest, SK_RELAXED);
+    sk_store(&h->newest, SK_FRAME_ALIGN, SK_RELAXED);
+    sk_store(&h->seq_lo, 2, SK_RELAXED);
+    w = open_ring(spec, SHMKIT_WRITE);
+    ck_assert_uint_eq(shmkit_ring_position(w), 3);
+    ck_assert_uint_eq(sk_load(&h->head, SK_RELAXED), head); /* repaired */
+    ck_assert_int_eq(shmkit_ring_send(w, "d", 1, 0), 0);
+    r = open_ring(spec, 0);
+    for (i = 0; i < 4; i++) {
+        ck_assert_int_eq(shmkit_ring_recv(r, buf, sizeof buf, 0), 1);
+        ck_assert_int_eq(buf[0], 'a' + i);
+        ck_assert_uint_eq(shmkit_ring_position(r), (uint64_t)i + 1);
+    }
+    ck_assert_int_eq(shmkit_ring_recv(r, buf, sizeof buf, 0), -EAGAIN);
+    shmkit__seg_close(&seg);
+    shmkit_ring_close(r);
+    shmkit_ring_close(w);
+    tu_finish(spec);
+}
+END_TEST
+
 /* ---- lossless delivery between processes ----------------------------- */
 
 #define STREAM_MESSAGES 1000000u
@@ -917,6 +1039,8 @@ static Suite *ring_suite(void)
     tu_add_backend_test(basic, test_block_full_and_timeouts, 1);
     tu_add_backend_test(basic, test_consumer_lease, 1);
     tu_add_backend_test(basic, test_writer_takeover_keeps_sequence, 1);
+    tu_add_backend_test(basic, test_stale_bytes_never_read_as_committed, 1);
+    tu_add_backend_test(basic, test_writer_repairs_lagging_head, 1);
     tu_add_backend_test(basic, test_overwrite_new_reader_starts_at_newest, 1);
     tu_add_backend_test(basic, test_damaged_frames, 1);
     tu_add_backend_test(basic, test_misaligned_cursors, 1);
