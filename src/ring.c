@@ -100,23 +100,28 @@ int shmkit__ring_check_frame(const shmkit_ring *ring, uint32_t pos, uint32_t com
     return 0;
 }
 
+/* Is the frame at POS, START or after it within a capacity, committed and
+ * valid?  Then 1, with its commit word, header and size. */
+static int chain_link(const shmkit_ring *ring, uint32_t start, uint32_t pos, uint32_t *commit,
+                      struct sk_frame *f, uint32_t *size)
+{
+    if (!aligned(pos) || (uint32_t)(pos - start) >= ring->cap)
+        return 0;
+    *commit = load_commit(ring, pos);
+    if (!committed(pos, *commit))
+        return 0;
+    get_frame(ring, pos, f);
+    return shmkit__ring_check_frame(ring, pos, *commit, f, size) == 0;
+}
+
 uint32_t shmkit__ring_published_end(const shmkit_ring *ring, uint32_t pos, uint64_t *seq)
 {
-    uint32_t start = pos;
+    uint32_t start = pos, commit, size;
+    struct sk_frame f;
 
-    while (aligned(pos) && (uint32_t)(pos - start) < ring->cap) {
-        uint32_t commit = load_commit(ring, pos), size;
-        struct sk_frame f;
-
-        if (!committed(pos, commit))
-            break;
-        get_frame(ring, pos, &f);
-        if (shmkit__ring_check_frame(ring, pos, commit, &f, &size) < 0)
-            break;
+    for (; chain_link(ring, start, pos, &commit, &f, &size); pos += size)
         if (!is_pad(commit))
             *seq = f.seq + 1;
-        pos += size;
-    }
     return pos;
 }
 
@@ -194,26 +199,18 @@ static void learn_sequence(shmkit_ring *ring)
     int attempt;
 
     for (attempt = 0; attempt < RESYNC_ATTEMPTS; attempt++) {
-        uint32_t pos = ring->pos;
+        uint32_t pos = ring->pos, commit, size;
         uint64_t seq = 0;
         int found = 0;
+        struct sk_frame f;
 
         /* The first message committed at or after pos, pads skipped. */
-        while (aligned(pos) && (uint32_t)(pos - ring->pos) < ring->cap) {
-            uint32_t commit = load_commit(ring, pos), size;
-            struct sk_frame f;
-
-            if (!committed(pos, commit))
-                break;
-            get_frame(ring, pos, &f);
-            if (shmkit__ring_check_frame(ring, pos, commit, &f, &size) < 0)
-                break;
+        for (; chain_link(ring, ring->pos, pos, &commit, &f, &size); pos += size) {
             if (!is_pad(commit)) {
                 seq = f.seq;
                 found = 1;
                 break;
             }
-            pos += size;
         }
         if (ring->policy == SHMKIT_RING_OVERWRITE && overwritten(ring, ring->pos)) {
             resync(ring);
