@@ -58,6 +58,11 @@ CHECK_SUITES += tests/check_api
 # choices; SHMKIT_CRASH_SCALE=K multiplies the number of kills and the
 # duration of the hostile runs (soak testing).
 CHECK_SUITES += tests/check_crash tests/check_hostile
+
+# Block rings with several consumers (issue 13): every message to every
+# consumer, consumers that leave or die, joins, and consumers killed and
+# replaced at random while others read.
+CHECK_SUITES += tests/check_fanout
 tests_check_crash_SOURCES = tests/check_crash.c tests/peerutil.c tests/peerutil.h
 tests_check_hostile_SOURCES = tests/check_hostile.c tests/peerutil.c tests/peerutil.h
 

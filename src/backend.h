@@ -23,6 +23,10 @@ struct sk_backend_ops;
 struct sk_fault_map;
 
 /* A mapped segment (segment.h has its operations). */
+/* Lease locks one handle may hold: the creator's, the writer's and one
+ * consumer's. */
+#define SK_LOCKS_MAX 3
+
 struct sk_seg {
     struct sk_spec spec;
     void *base;       /* mapping, NULL when closed */
@@ -50,7 +54,7 @@ struct sk_seg {
                          read-write descriptor (>= 3, close-on-exec) that
                          holds the open file description locks of the
                          leases this handle holds; -1 otherwise */
-    unsigned locks_held; /* SK_LOCK_* bits held through lock_fd */
+    unsigned locks_held[SK_LOCKS_MAX]; /* lock bytes held through lock_fd, 0 = none */
     struct sk_seg *lock_next; /* seg_posix_lock.c's list of lock descriptors */
     /* The registry entries of BASE and RW_HEADER for objects that can
      * shrink under their mapping (POSIX), NULL otherwise (fault.h). */
@@ -76,10 +80,10 @@ static inline void sk_seg_set_mapping(struct sk_seg *seg, void *base, size_t siz
 
 /* Lease locks (lease.c): one byte of the object per lease, locked with an
  * open file description lock by the holder (doc/FORMAT.md, "Lease locks").
- * The byte is the offset of the lease's pid word in the header. */
-#define SK_LOCK_CREATOR 0x1u  /* byte 68: creator_pid */
-#define SK_LOCK_WRITER 0x2u   /* byte 384: lease_pid */
-#define SK_LOCK_CONSUMER 0x4u /* byte 516: consumer_pid */
+ * A lock is named by its byte, the offset of the lease's pid word: */
+#define SK_LOCK_CREATOR 68u  /* creator_pid */
+#define SK_LOCK_WRITER 384u  /* lease_pid */
+/* consumer I of a block ring: the pid word of its entry (lease.c) */
 /* Results of a lock probe. */
 #define SK_LOCK_FREE 0       /* nobody holds it */
 #define SK_LOCK_HELD 1       /* a live process holds it */

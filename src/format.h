@@ -12,8 +12,10 @@
  *   0..127    static line: written once by the creator, then immutable
  *   128..383  layout text (NUL-terminated, part of the checksum)
  *   384..511  writer line: lease and publication counters
- *   512..639  reader line: written by the ring consumer
+ *   512..639  reader line: zero (the consumers have their own lines)
  *   640..767  wake-request line: waiters and notifiers (wait.c), rest zero
+ * A block ring's consumer table follows the header: one 128-byte line per
+ * consumer (struct sk_consumer), `consumers` of them, then the payload.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -27,7 +29,8 @@
 
 #define SK_MAGIC "SHMKIT\0\0"
 #define SK_MAGIC_LEN 8
-#define SK_FORMAT_MAJOR 3 /* 3.0: ring frames and slot buffers carry commit words;
+#define SK_FORMAT_MAJOR 3 /* 3.0: ring frames and slot buffers carry commit words,
+                           block rings a consumer table;
                            2.0: wake requests are generation counters,
                            PID namespaces of the creator and lease holders */
 #define SK_FORMAT_MINOR 0
@@ -109,7 +112,8 @@ struct sk_header {
     uint32_t wait_mech;        /*  88  enum sk_wait_mech of the creator's build */
     int32_t wait_semid;        /*  92  sysv-sem: semaphore set id, else -1 */
     uint32_t creator_pidns;    /*  96  creator's PID namespace id, 0 unknown */
-    uint8_t reserved0[20];     /* 100  zero */
+    uint32_t consumers;        /* 100  block ring: entries of the consumer table; else 0 */
+    uint8_t reserved0[16];     /* 104  zero */
     uint32_t checksum;         /* 120  FNV-1a of bytes 0..119 and 128..383 */
     sk_atomic_u32 state;       /* 124  SK_STATE_*; set last by the creator */
 
@@ -129,13 +133,9 @@ struct sk_header {
     sk_atomic_u32 lease_pidns; /* 416  writer's PID namespace id, 0 unknown */
     uint8_t writer_reserved[92]; /* 420 */
 
-    /* --- reader line (512..639): written by the ring consumer --- */
-    uint32_t reader_reserved0; /* 512  zero (was the waiter word before 1.0) */
-    sk_atomic_u32 consumer_pid;   /* 516  ring (block): consumer lease */
-    sk_atomic_u32 consumer_token; /* 520 */
-    sk_atomic_u32 tail;        /* 524  ring (block): end of the consumed frames */
-    sk_atomic_u32 consumer_pidns; /* 528  consumer's PID namespace id, 0 unknown */
-    uint8_t reader_reserved[108]; /* 532 */
+    /* --- reader line (512..639): zero.  Before 3.0 it held the one
+     * consumer's lease and tail; they moved to the consumer table. --- */
+    uint8_t reader_reserved[128]; /* 512 */
 
     /* --- wake-request line (640..767): written only by waiters about to
      * sleep and by the notifiers that wake them, so that checking for a
@@ -145,6 +145,33 @@ struct sk_header {
     sk_atomic_u32 waiters;       /* 640  wake request for slot commit words / head (readers) */
     sk_atomic_u32 space_waiters; /* 644  ring (block): wake request for tail (the writer) */
     uint8_t reserved1[120];    /* 648 */
+};
+
+/* A block ring's consumers: at most this many, each one line of the
+ * consumer table that follows the header (doc/FORMAT.md, "Consumers"). */
+#define SK_RING_MAX_CONSUMERS 256u
+#define SK_CONSUMER_SIZE 128u
+
+/* The state word of a consumer entry: a generation counter whose low bit
+ * says the entry is active, i.e. its tail holds the writer back.  Every
+ * change of the entry's meaning (taken over, dropped, joined) adds to the
+ * generation, so that a compare-and-swap against a state loaded earlier
+ * fails if anything happened to the entry meanwhile (ring.c). */
+#define SK_CONSUMER_ACTIVE 0x1u
+
+/* One consumer of a block ring.  Written by its consumer, except STATE,
+ * which the writer may also change (from active to vacant, for a dead
+ * consumer that holds it back: ring-write.c). */
+struct sk_consumer {
+    sk_atomic_u32 pid;    /*  0  lease: the consumer's pid, 0 = none */
+    sk_atomic_u32 token;  /*  4  lease: its start-time token */
+    sk_atomic_u32 pidns;  /*  8  lease: its PID namespace id, 0 unknown */
+    sk_atomic_u32 state;  /* 12  generation << 1 | SK_CONSUMER_ACTIVE */
+    sk_atomic_u32 tail;   /* 16  end of the frames this consumer consumed */
+    uint32_t reserved0;   /* 20  zero */
+    sk_atomic_u32 seq_lo; /* 24  number of the next message it will read (for */
+    sk_atomic_u32 seq_hi; /* 28  shmkit info's lag: untrusted, shown only) */
+    uint8_t reserved[96]; /* 32  zero */
 };
 
 /* Frame header of a ring frame.  COMMIT is 0 until the frame is
@@ -166,6 +193,13 @@ struct sk_slot_buf {
     uint64_t version;     /* 8  full 64-bit version of the record that follows */
 };
 
+/* Entry I of the consumer table after header H (I < H's consumers). */
+static inline struct sk_consumer *sk_consumer_entry(const struct sk_header *h, uint32_t i)
+{
+    return (struct sk_consumer *)(void *)((unsigned char *)(uintptr_t)h + SK_HEADER_SIZE +
+                                          (size_t)i * SK_CONSUMER_SIZE);
+}
+
 #define SK_CHECKSUM_OFFSET 120u
 #define SK_STATE_OFFSET 124u
 
@@ -181,14 +215,15 @@ _Static_assert(offsetof(struct sk_header, lease_pid) == 384, "writer line");
 _Static_assert(offsetof(struct sk_header, wait_mech) == 88, "wait_mech");
 _Static_assert(offsetof(struct sk_header, head) == 392, "head");
 _Static_assert(offsetof(struct sk_header, reclaim) == 396, "reclaim");
-_Static_assert(offsetof(struct sk_header, consumer_pid) == 516, "consumer_pid");
+_Static_assert(offsetof(struct sk_header, consumers) == 100, "consumers");
 _Static_assert(offsetof(struct sk_header, waiters) == 640, "wake-request line");
 _Static_assert(offsetof(struct sk_header, space_waiters) == 644, "space_waiters");
-_Static_assert(offsetof(struct sk_header, tail) == 524, "tail");
 _Static_assert(offsetof(struct sk_header, creator_pidns) == 96, "creator_pidns");
 _Static_assert(offsetof(struct sk_header, lease_pidns) == 416, "lease_pidns");
-_Static_assert(offsetof(struct sk_header, consumer_pidns) == 528, "consumer_pidns");
 _Static_assert(offsetof(struct sk_header, creator_pid) == 68, "creator lock byte");
+_Static_assert(sizeof(struct sk_consumer) == SK_CONSUMER_SIZE, "consumer entry");
+_Static_assert(offsetof(struct sk_consumer, tail) == 16 && offsetof(struct sk_consumer, seq_lo) == 24,
+               "consumer entry fields");
 _Static_assert(sizeof(struct sk_frame) == SK_FRAME_HDR, "frame header");
 _Static_assert(offsetof(struct sk_frame, len) == 4 && offsetof(struct sk_frame, seq) == 8,
                "frame header fields");

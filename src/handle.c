@@ -35,12 +35,15 @@ int shmkit__handle_map(struct sk_handle *handle, const struct sk_spec *spec, int
     return kind->attach(handle);
 }
 
-int shmkit__handle_lease(struct sk_handle *handle, enum sk_lease_role role)
+int shmkit__handle_lease(struct sk_handle *handle, enum sk_lease_role role, uint32_t index)
 {
-    int rc = shmkit__lease_acquire(&handle->seg, role);
+    int rc = shmkit__lease_acquire(&handle->seg, role, index);
 
-    if (rc == 0)
+    if (rc == 0) {
         handle->leases |= 1u << role;
+        if (role == SK_LEASE_CONSUMER)
+            handle->consumer_index = index;
+    }
     return rc;
 }
 
@@ -51,9 +54,9 @@ void shmkit__handle_close(struct sk_handle *handle)
     if (!sk_same_process(handle->fork_gen))
         handle->seg.created_by = 0;
     else if (handle->leases & (1u << SK_LEASE_WRITER))
-        shmkit__lease_release(&handle->seg, SK_LEASE_WRITER);
+        shmkit__lease_release(&handle->seg, SK_LEASE_WRITER, 0);
     else if (handle->leases & (1u << SK_LEASE_CONSUMER))
-        shmkit__lease_release(&handle->seg, SK_LEASE_CONSUMER);
+        shmkit__lease_release(&handle->seg, SK_LEASE_CONSUMER, handle->consumer_index);
     shmkit__seg_close(&handle->seg);
     if (handle->kind->detach != NULL)
         handle->kind->detach(handle);
@@ -199,7 +202,8 @@ int shmkit__handle_create(const struct sk_kind *kind, void *handlep, const char 
         (rc = new_handle(kind, &handle)) < 0)
         return rc;
     plan.params.header_flags |= SK_HFLAG_OWNED_IF(flags);
-    plan.params.payload_offset = SK_HEADER_SIZE;
+    plan.params.payload_offset =
+        SK_HEADER_SIZE + (uint64_t)plan.params.consumers * SK_CONSUMER_SIZE;
     plan.params.total_size = plan.params.payload_offset + plan.params.payload_size;
     rc = create_new(handle, &spec, &plan.params, mode != 0 ? mode : 0600);
     if (rc == -EEXIST && !(flags & SHMKIT_EXCL))

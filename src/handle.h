@@ -36,6 +36,7 @@ struct sk_handle {
     const struct sk_kind *kind;
     uint32_t fork_gen;          /* shmkit__holder_stamp when opened */
     unsigned leases;            /* 1 << enum sk_lease_role, held by this handle */
+    uint32_t consumer_index;    /* the consumer lease's entry, if held */
 };
 
 /* What a *_create asks for: the header of a new segment, which an
@@ -85,8 +86,9 @@ int shmkit__handle_create(const struct sk_kind *kind, void *handlep, const char 
 /* Map SPEC with ACCESS (SK_SEG_*), validate its header, check that it is
  * of the handle's kind and attach the kind to it. */
 int shmkit__handle_map(struct sk_handle *handle, const struct sk_spec *spec, int access);
-/* Take ROLE's lease for the handle, which shmkit__handle_close gives back. */
-int shmkit__handle_lease(struct sk_handle *handle, enum sk_lease_role role);
+/* Take ROLE's lease for the handle (a consumer's: that of entry INDEX),
+ * which shmkit__handle_close gives back. */
+int shmkit__handle_lease(struct sk_handle *handle, enum sk_lease_role role, uint32_t index);
 /* Release the leases (unless the handle was inherited through fork()),
  * unmap and free. */
 void shmkit__handle_close(struct sk_handle *handle);

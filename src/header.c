@@ -91,11 +91,17 @@ void shmkit__header_init(struct sk_header *h, const struct sk_header_params *p)
     h->record_size = p->record_size;
     h->capacity = p->capacity;
     h->layout_len = (uint32_t)layout_len;
+    h->consumers = p->consumers;
     write_creator(h);
     h->created_sec = (int64_t)time(NULL);
     h->wait_mech = (uint32_t)p->wait_mech;
     h->wait_semid = p->wait_semid;
     memcpy(h->layout, p->layout, layout_len + 1);
+    /* The first consumer entry is active from the start, at position 0:
+     * a block ring keeps what is sent before any consumer comes, for the
+     * first one that does (ring.c, "Consumers"). */
+    if (p->consumers > 0)
+        sk_store(&sk_consumer_entry(h, 0)->state, SK_CONSUMER_ACTIVE, SK_RELAXED);
 }
 
 void shmkit__header_publish(struct sk_header *h)
@@ -193,9 +199,26 @@ static int check_layout_text(const struct sk_header *h)
     return 0;
 }
 
+/* The payload starts right after the header and the consumer table. */
+static int check_consumer_table(const struct sk_header *h, uint32_t min, uint32_t max)
+{
+    if (h->consumers < min || h->consumers > max)
+        return shmkit__fail(SHMKIT_ECORRUPT, "%lu consumer entries, expected %lu..%lu",
+                            (unsigned long)h->consumers, (unsigned long)min, (unsigned long)max);
+    if (h->payload_offset != SK_HEADER_SIZE + (uint64_t)h->consumers * SK_CONSUMER_SIZE)
+        return shmkit__fail(SHMKIT_ECORRUPT, "payload offset %llu does not follow %lu consumer "
+                            "entries", (unsigned long long)h->payload_offset,
+                            (unsigned long)h->consumers);
+    return 0;
+}
+
 static int check_slot(const struct sk_header *h)
 {
     int raw = (h->header_flags & SK_HFLAG_RAW) != 0;
+    int rc = check_consumer_table(h, 0, 0);
+
+    if (rc < 0)
+        return rc;
 
     if (h->record_size == 0 || h->record_size > SHMKIT_RECORD_MAX)
         return shmkit__fail(SHMKIT_ECORRUPT, "record size %llu out of range",
@@ -208,8 +231,8 @@ static int check_slot(const struct sk_header *h)
         return shmkit__fail(SHMKIT_ECORRUPT, "raw flag and layout disagree");
     if (!raw) {
         shmkit_layout *layout;
-        int rc = shmkit_layout_parse(&layout, h->layout);
 
+        rc = shmkit_layout_parse(&layout, h->layout);
         if (rc < 0)
             return shmkit__fail(SHMKIT_ECORRUPT, "layout text does not parse");
         /* Creators store the canonical text, made of [A-Za-z0-9_:[] ] only:
@@ -242,7 +265,9 @@ static int check_ring(const struct sk_header *h)
                             (unsigned long long)h->record_size, (unsigned long long)cap);
     if (h->layout_len != 0 || (h->header_flags & SK_HFLAG_RAW))
         return shmkit__fail(SHMKIT_ECORRUPT, "ring with slot attributes");
-    return 0;
+    if (h->header_flags & SK_HFLAG_OVERWRITE)
+        return check_consumer_table(h, 0, 0);
+    return check_consumer_table(h, 1, SK_RING_MAX_CONSUMERS);
 }
 
 static int check_kind(const struct sk_header *h)
@@ -292,6 +317,7 @@ static void fill_view(const struct sk_header *h, struct sk_header_view *view)
     view->payload_size = h->payload_size;
     view->record_size = h->record_size;
     view->capacity = h->capacity;
+    view->consumers = h->consumers;
     view->creator_pid = (long)h->creator_pid;
     view->creator_start = h->creator_start;
     view->created_sec = h->created_sec;

@@ -25,6 +25,7 @@ struct sk_header_params {
     uint64_t payload_size;
     uint64_t record_size;
     uint64_t capacity;
+    uint32_t consumers;   /* block ring: entries of the consumer table */
     const char *layout;   /* canonical layout text or "" */
     int wait_mech;        /* enum sk_wait_mech */
     int wait_semid;       /* sysv-sem set, -1 if none */
@@ -41,6 +42,7 @@ struct sk_header_view {
     uint64_t payload_size;
     uint64_t record_size;
     uint64_t capacity;
+    uint32_t consumers;   /* block ring: 1..SK_RING_MAX_CONSUMERS */
     long creator_pid;
     uint64_t creator_start;
     int64_t created_sec;

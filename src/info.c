@@ -33,13 +33,14 @@ SHMKIT_API unsigned shmkit_version_number(void)
     return SHMKIT_VERSION_NUMBER;
 }
 
-/* The pid and liveness of ROLE's lease holder, in any PID namespace. */
-static void describe_lease(struct sk_seg *seg, enum sk_lease_role role, long *pid, int *alive,
-                           unsigned other_bit, struct shmkit_info *info)
+/* The pid and liveness of ROLE's lease holder (a consumer's: of entry
+ * INDEX), in any PID namespace. */
+static void describe_lease(struct sk_seg *seg, enum sk_lease_role role, uint32_t index, long *pid,
+                           int *alive, unsigned other_bit, struct shmkit_info *info)
 {
     struct sk_holder_info holder;
 
-    shmkit__lease_describe(seg, role, &holder);
+    shmkit__lease_describe(seg, role, index, &holder);
     *pid = holder.pid;
     *alive = holder.alive;
     if (holder.pid != 0 && holder.other_pidns)
@@ -55,6 +56,17 @@ static void describe_creator(struct sk_seg *seg, int owned_or_half, struct shmki
     info->creator_alive = creator.alive;
     if (creator.pid != 0 && creator.other_pidns)
         info->other_pidns |= SHMKIT_INFO_CREATOR_OTHER_PIDNS;
+}
+
+/* The first consumer entry with a lease holder (0 if none has one). */
+static uint32_t first_held_consumer(struct sk_seg *seg, const struct sk_header_view *view)
+{
+    uint32_t i;
+
+    for (i = 0; i < view->consumers; i++)
+        if (sk_load(&sk_consumer_entry(seg->base, i)->pid, SK_RELAXED) != 0)
+            return i;
+    return 0;
 }
 
 static int describe(struct sk_seg *seg, struct shmkit_info *info)
@@ -75,14 +87,15 @@ static int describe(struct sk_seg *seg, struct shmkit_info *info)
     info->owned = (view.header_flags & SK_HFLAG_OWNED) != 0;
     info->ready = 1;
     describe_creator(seg, info->owned, info);
-    describe_lease(seg, SK_LEASE_WRITER, &info->writer_pid, &info->writer_alive,
+    describe_lease(seg, SK_LEASE_WRITER, 0, &info->writer_pid, &info->writer_alive,
                    SHMKIT_INFO_WRITER_OTHER_PIDNS, info);
     snprintf(info->wait_mechanism, sizeof info->wait_mechanism, "%s",
              shmkit__wait_mechanism_name(view.wait_mech));
     if (view.kind == SHMKIT_KIND_RING) {
         shmkit__ring_describe(seg->base, &view, info);
         if (info->ring_policy == SHMKIT_RING_BLOCK)
-            describe_lease(seg, SK_LEASE_CONSUMER, &info->consumer_pid, &info->consumer_alive,
+            describe_lease(seg, SK_LEASE_CONSUMER, first_held_consumer(seg, &view),
+                           &info->consumer_pid, &info->consumer_alive,
                            SHMKIT_INFO_CONSUMER_OTHER_PIDNS, info);
         return 0;
     }
@@ -153,6 +166,47 @@ SHMKIT_API int shmkit_info(const char *spec_text, struct shmkit_info *info, size
     rc = shmkit__seg_verdict(&seg, describe(&seg, info));
     if (rc == SHMKIT_EHALFCREATED)
         describe_half_created(&seg, info);
+    shmkit__seg_close(&seg);
+    return rc;
+}
+
+/* The consumer entries of a validated mapping, as shmkit_info_consumers. */
+static int describe_consumers(struct sk_seg *seg, struct shmkit_consumer *out, size_t count)
+{
+    struct sk_header_view view;
+    uint32_t i;
+    int rc = shmkit__header_validate(seg->base, seg->size, &view);
+
+    if (rc < 0)
+        return rc;
+    if (view.kind != SHMKIT_KIND_RING || view.consumers == 0)
+        return shmkit__fail(SHMKIT_EKIND, "only block rings have consumers");
+    for (i = 0; i < view.consumers && i < count; i++)
+        shmkit__ring_describe_consumer(seg, &view, i, &out[i]);
+    return (int)view.consumers;
+}
+
+SHMKIT_API int shmkit_info_consumers(const char *spec_text, struct shmkit_consumer *out,
+                                     size_t count, size_t entry_size)
+{
+    struct sk_spec spec;
+    struct sk_seg seg;
+    int rc;
+
+    shmkit__clear_detail();
+    if (out == NULL && count != 0)
+        return shmkit__null_arg("out");
+    if (entry_size != sizeof(struct shmkit_consumer))
+        return shmkit__fail(-EINVAL, "entry_size %zu is not sizeof(struct shmkit_consumer) (%zu)",
+                            entry_size, sizeof(struct shmkit_consumer));
+    if (count > 0)
+        memset(out, 0, count * sizeof *out);
+    if ((rc = shmkit__spec_parse(spec_text, &spec)) < 0)
+        return rc;
+    rc = shmkit__seg_open(&seg, &spec, SK_SEG_READ | SK_SEG_ANY_OWNER, SK_HEADER_SIZE);
+    if (rc < 0)
+        return rc;
+    rc = shmkit__seg_verdict(&seg, describe_consumers(&seg, out, count));
     shmkit__seg_close(&seg);
     return rc;
 }

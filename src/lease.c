@@ -1,6 +1,6 @@
 /*
- * lease.c - the single-writer lease (also the single-consumer lease of
- * block rings), and who is alive for shmkit_info.
+ * lease.c - the single-writer lease (also the lease of each consumer of
+ * a block ring), and who is alive for shmkit_info.
  *
  * Three 32-bit words in the header: the holder's pid, a token of its
  * process start time (0 while being set, or where the platform cannot
@@ -80,13 +80,18 @@ struct holder {
     uint32_t pid, token, pidns;
 };
 
-static void lease_of(struct sk_seg *seg, enum sk_lease_role role, struct lease *l)
+/* The lease of ROLE; a consumer's is in entry INDEX of the consumer
+ * table, which the caller checked against the segment's validated size. */
+static void lease_of(struct sk_seg *seg, enum sk_lease_role role, uint32_t index, struct lease *l)
 {
     struct sk_header *h = seg->base;
 
     if (role == SK_LEASE_CONSUMER) {
-        *l = (struct lease){&h->consumer_pid, &h->consumer_token, &h->consumer_pidns,
-                            SK_LOCK_CONSUMER, "consumer"};
+        struct sk_consumer *c = sk_consumer_entry(h, index);
+
+        *l = (struct lease){&c->pid, &c->token, &c->pidns,
+                            (unsigned)((unsigned char *)&c->pid - (unsigned char *)h),
+                            "consumer"};
     } else {
         *l = (struct lease){&h->lease_pid, &h->lease_token, &h->lease_pidns, SK_LOCK_WRITER,
                             "writer"};
@@ -210,13 +215,13 @@ static int acquire_words(struct sk_seg *seg, const struct lease *l, int lock)
     return shmkit__fail(SHMKIT_EBUSY, "%s lease contended", l->name);
 }
 
-int shmkit__lease_acquire(struct sk_seg *seg, enum sk_lease_role role)
+int shmkit__lease_acquire(struct sk_seg *seg, enum sk_lease_role role, uint32_t index)
 {
     struct lease l;
     struct holder h;
     int lock, rc;
 
-    lease_of(seg, role, &l);
+    lease_of(seg, role, index, &l);
     lock = shmkit__seg_lock(seg, l.lock);
     if (lock == SHMKIT_EBUSY) {
         load_holder(&l, &h);
@@ -231,12 +236,12 @@ int shmkit__lease_acquire(struct sk_seg *seg, enum sk_lease_role role)
     return rc;
 }
 
-void shmkit__lease_release(struct sk_seg *seg, enum sk_lease_role role)
+void shmkit__lease_release(struct sk_seg *seg, enum sk_lease_role role, uint32_t index)
 {
     uint32_t me = (uint32_t)getpid();
     struct lease l;
 
-    lease_of(seg, role, &l);
+    lease_of(seg, role, index, &l);
     /* Taken over meanwhile, or the same pid in another namespace: it is
      * not ours to clear. */
     if (sk_load(l.pid, SK_RELAXED) == me && shmkit__pidns_is_mine(sk_load(l.pidns, SK_RELAXED))) {
@@ -247,12 +252,13 @@ void shmkit__lease_release(struct sk_seg *seg, enum sk_lease_role role)
     shmkit__seg_unlock(seg, l.lock);
 }
 
-void shmkit__lease_describe(struct sk_seg *seg, enum sk_lease_role role, struct sk_holder_info *out)
+void shmkit__lease_describe(struct sk_seg *seg, enum sk_lease_role role, uint32_t index,
+                            struct sk_holder_info *out)
 {
     struct lease l;
     struct holder h;
 
-    lease_of(seg, role, &l);
+    lease_of(seg, role, index, &l);
     load_holder(&l, &h);
     out->pid = (long)h.pid;
     out->other_pidns = !shmkit__pidns_is_mine(h.pidns);

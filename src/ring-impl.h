@@ -26,6 +26,7 @@ struct shmkit_ring {
     struct sk_header *hdr;     /* shared, read-only for overwrite readers */
     unsigned char *data;
     uint32_t cap, mask, max_message;
+    uint32_t consumers;         /* block: entries of the consumer table */
     int policy;
     int role;                   /* enum ring_role */
     sk_atomic_u32 busy;         /* a call is using the handle (enter_call) */
@@ -44,6 +45,7 @@ struct shmkit_ring {
     uint32_t pad_pos;           /* its position */
 
     /* consumer and reader */
+    struct sk_consumer *me;     /* a block consumer's entry */
     uint32_t pos;               /* next frame to read */
     uint64_t seq;               /* expected message number */
     int seq_known;              /* 0 until the first frame is read */
@@ -235,6 +237,21 @@ int shmkit__ring_check_frame(const shmkit_ring *ring, uint32_t pos, uint32_t com
  * at most a capacity long); *SEQ is set to the number after the last
  * message in it, and left alone if there is none. */
 uint32_t shmkit__ring_published_end(const shmkit_ring *ring, uint32_t pos, uint64_t *seq);
+/* The consumer table (ring-consumers.c).  The writer's view: the oldest
+ * tail of an active consumer (head if none) and its entry (-1 if none),
+ * with the join handshake; dropping dead consumers that hold it back from
+ * NEED bytes while a live one exists (1 if any was dropped); how long to
+ * wait for the slowest before checking that (LEFT_MS: the time left). */
+int shmkit__ring_scan_consumers(shmkit_ring *ring, uint32_t *min, int *slowest);
+int shmkit__ring_drop_dead(shmkit_ring *ring, uint32_t need);
+int shmkit__ring_check_interval(const shmkit_ring *ring, int left_ms);
+/* A consumer's: take an entry (resume one whose holder is gone, or join
+ * one afresh at the newest or oldest message, as FLAGS say) and set
+ * ring->me and ring->pos. */
+int shmkit__ring_join(shmkit_ring *ring, unsigned flags);
+/* Store the consumer's next message number in its entry (ring-read.c). */
+void shmkit__ring_note_sequence(shmkit_ring *ring);
+
 /* Errors about the caller's misuse must not read as damage: 1, with
  * SHMKIT_ENOTHOLDER and a detail, if the shared cursor WHAT has moved
  * from MINE, where this handle left it, to SHARED consistently with HEAD

@@ -8,11 +8,11 @@
  */
 #include "ring-impl.h"
 
-/* A block consumer's cursor against the segment's tail, which only the
+/* A block consumer's cursor against its entry's tail, which only the
  * consumer moves and which it stores after every move. */
 static int consumer_state_disagrees(const shmkit_ring *ring)
 {
-    uint32_t tail = sk_load(&ring->hdr->tail, SK_ACQUIRE);
+    uint32_t tail = sk_load(&ring->me->tail, SK_ACQUIRE);
     uint32_t head = sk_load(&ring->hdr->head, SK_ACQUIRE);
 
     return shmkit__ring_moved_on(ring, ring->pos, tail, head, tail,
@@ -55,15 +55,23 @@ static int check_sequence(shmkit_ring *ring, uint64_t seq)
     return 0;
 }
 
-/* Move the cursor SIZE bytes on; a block consumer publishes it. */
+void shmkit__ring_note_sequence(shmkit_ring *ring)
+{
+    sk_store(&ring->me->seq_lo, (uint32_t)ring->seq, SK_RELAXED);
+    sk_store(&ring->me->seq_hi, (uint32_t)(ring->seq >> 32), SK_RELAXED);
+}
+
+/* Move the cursor SIZE bytes on; a block consumer publishes it in its
+ * entry, with the number of the next message (for shmkit info). */
 static void move_cursor(shmkit_ring *ring, uint32_t size)
 {
     ring->pos += size;
     if (ring->policy == SHMKIT_RING_BLOCK) {
-        struct sk_header *h = ring->hdr;
+        struct sk_consumer *me = ring->me;
 
-        sk_store(&h->tail, ring->pos, SK_RELEASE);
-        shmkit__notify(&ring->ws, SK_WAIT_IDX_SPACE, &h->tail, &h->space_waiters);
+        shmkit__ring_note_sequence(ring);
+        sk_store(&me->tail, ring->pos, SK_RELEASE);
+        shmkit__notify(&ring->ws, SK_WAIT_IDX_SPACE, &me->tail, &ring->hdr->space_waiters);
     }
 }
 

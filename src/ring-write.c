@@ -10,8 +10,9 @@
 
 #include <string.h>
 
-/* The writer's private head against the segment's, with TAIL (block) as
- * the other cursor.  With no reservation pending they are equal. */
+/* The writer's private head against the segment's, with TAIL (block: the
+ * slowest consumer's) as the other cursor.  With no reservation pending
+ * they are equal. */
 static int writer_state_disagrees(const shmkit_ring *ring, uint32_t tail)
 {
     uint32_t head = sk_load(&ring->hdr->head, SK_ACQUIRE);
@@ -28,11 +29,49 @@ static uint32_t space_needed(const shmkit_ring *ring, uint32_t fsize)
     return fsize <= room ? fsize : room + fsize;
 }
 
-/* Block policy: wait until NEED bytes are free.  The consumer's tail only
- * grows, so the space the last loaded tail left free is still free: the
- * shared word, which the consumer writes after every message, is loaded
- * (and checked) again only when that space is not enough.  This keeps the
- * consumer's line out of the writer's cache on most messages. */
+/* The slowest consumer's tail, as the table says now (ring-consumers.c),
+ * checked; *SLOWEST is its entry, -1 if no consumer is active. */
+static int load_tail(shmkit_ring *ring, uint32_t *tail, int *slowest)
+{
+    int rc = shmkit__ring_scan_consumers(ring, tail, slowest);
+
+    if (rc == SHMKIT_ECORRUPT) {
+        /* Zeros of a shrunk object first, then misuse, then damage. */
+        int verdict = shmkit__seg_verdict(&ring->h.seg, 0);
+
+        if (verdict < 0)
+            return verdict;
+        if (writer_state_disagrees(ring, *tail))
+            return SHMKIT_ENOTHOLDER;
+    }
+    return rc;
+}
+
+/* Wait until the slowest consumer moves (its entry SLOWEST, last seen at
+ * TAIL), or a slice passes; after a slice without a move, drop the
+ * consumers that are gone if a live one waits behind them. */
+static int wait_for_consumer(shmkit_ring *ring, int slowest, uint32_t tail, uint32_t need,
+                             int left)
+{
+    sk_atomic_u32 *word = &sk_consumer_entry(ring->hdr, (uint32_t)slowest)->tail;
+    int rc;
+
+    shmkit__clear_detail();
+    /* In slices, as wait_for_data; the deadline is checked by the caller. */
+    rc = shmkit__wait_changed(&ring->ws, SK_WAIT_IDX_SPACE, word, tail, &ring->hdr->space_waiters,
+                              shmkit__ring_check_interval(ring, left), shmkit__wait_mode_get());
+    if (rc == -ETIMEDOUT)
+        (void)shmkit__ring_drop_dead(ring, need);
+    else if (rc < 0)
+        return shmkit__wait_failure(rc, "free space");
+    return shmkit__seg_verdict(&ring->h.seg, 0);
+}
+
+/* Block policy: wait until NEED bytes are free.  Consumers' tails only
+ * grow, so the space the last loaded minimum left free is still free:
+ * the consumer table, which consumers write after every message, is
+ * scanned (and checked) again only when that space is not enough.  This
+ * keeps the consumers' lines out of the writer's cache on most messages. */
 static int wait_for_space(shmkit_ring *ring, uint32_t need, int timeout_ms)
 {
     uint64_t deadline = 0; /* read the clock only if we have to wait */
@@ -40,35 +79,20 @@ static int wait_for_space(shmkit_ring *ring, uint32_t need, int timeout_ms)
     if (ring->cap - (ring->w_head - ring->w_tail) >= need)
         return 0;
     for (;;) {
-        uint32_t tail = sk_load(&ring->hdr->tail, SK_ACQUIRE);
-        uint32_t used = ring->w_head - tail;
-        int left, rc;
+        uint32_t tail;
+        int slowest, left, rc;
 
-        if (used > ring->cap) {
-            /* Zeros of a shrunk object first, then misuse, then damage. */
-            if ((rc = shmkit__seg_verdict(&ring->h.seg, 0)) < 0)
-                return rc;
-            return writer_state_disagrees(ring, tail)
-                       ? SHMKIT_ENOTHOLDER
-                       : shmkit__fail(SHMKIT_ECORRUPT, "consumer cursor %lu out of range",
-                                      (unsigned long)tail);
-        }
+        if ((rc = load_tail(ring, &tail, &slowest)) < 0)
+            return rc;
         ring->w_tail = tail;
-        if (ring->cap - used >= need)
+        if (ring->cap - (ring->w_head - tail) >= need)
             return 0;
         if (deadline == 0)
             deadline = deadline_of(timeout_ms);
         left = remaining_ms(deadline, timeout_ms);
         if (left == 0)
             return shmkit__wait_failure(expired(timeout_ms), "free space");
-        shmkit__clear_detail();
-        /* In slices, as wait_for_data; the deadline is checked above. */
-        rc = shmkit__wait_changed(&ring->ws, SK_WAIT_IDX_SPACE, &ring->hdr->tail, tail,
-                                  &ring->hdr->space_waiters, sk_idle_slice(left),
-                                  shmkit__wait_mode_get());
-        if (rc < 0 && rc != -ETIMEDOUT)
-            return shmkit__wait_failure(rc, "free space");
-        if ((rc = shmkit__seg_verdict(&ring->h.seg, 0)) < 0)
+        if ((rc = wait_for_consumer(ring, slowest, tail, need, left)) < 0)
             return rc;
     }
 }

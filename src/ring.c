@@ -168,7 +168,7 @@ static int become_writer(struct sk_handle *handle)
     shmkit_ring *ring = ring_of(handle);
     struct sk_header *h = ring->hdr;
     uint32_t head;
-    int rc = shmkit__handle_lease(handle, SK_LEASE_WRITER);
+    int rc = shmkit__handle_lease(handle, SK_LEASE_WRITER, 0);
 
     if (rc < 0)
         return rc;
@@ -225,16 +225,17 @@ static void learn_sequence(shmkit_ring *ring)
     shmkit__clear_detail();
 }
 
-static int become_consumer(shmkit_ring *ring)
+/* A block ring's consumer takes an entry of the consumer table
+ * (ring-consumers.c) and starts at its position. */
+static int become_consumer(shmkit_ring *ring, unsigned flags)
 {
-    struct sk_header *h = ring->hdr;
-    int rc = shmkit__handle_lease(&ring->h, SK_LEASE_CONSUMER);
+    int rc = shmkit__ring_join(ring, flags);
 
     if (rc < 0)
         return rc;
     ring->role = ROLE_CONSUMER;
-    ring->pos = sk_load(&h->tail, SK_ACQUIRE);
     learn_sequence(ring);
+    shmkit__ring_note_sequence(ring);
     return 0;
 }
 
@@ -265,6 +266,7 @@ static int attach(struct sk_handle *handle)
     ring->cap = (uint32_t)v->capacity;
     ring->mask = ring->cap - 1;
     ring->max_message = (uint32_t)v->record_size;
+    ring->consumers = v->consumers;
     ring->policy = (v->header_flags & SK_HFLAG_OVERWRITE) ? SHMKIT_RING_OVERWRITE
                                                           : SHMKIT_RING_BLOCK;
     shmkit__waitset_attach(&ring->ws, v->wait_mech, v->wait_semid);
@@ -306,13 +308,18 @@ static int open_existing(struct sk_handle *handle, const struct sk_spec *spec, u
         return explain_consumer_access(rc);
     if (rc == 0 && ring->policy != SHMKIT_RING_BLOCK)
         rc = shmkit__fail(SHMKIT_EKIND, "ring changed while being opened");
-    return rc < 0 ? rc : become_consumer(ring);
+    return rc < 0 ? rc : become_consumer(ring, flags);
 }
 
 static int check_open_flags(unsigned flags)
 {
-    if ((flags & SHMKIT_WRITE) && (flags & SHMKIT_FROM_OLDEST))
-        return shmkit__fail(-EINVAL, "SHMKIT_FROM_OLDEST is for readers, not with SHMKIT_WRITE");
+    unsigned from = flags & (SHMKIT_FROM_OLDEST | SHMKIT_FROM_NEWEST);
+
+    if ((flags & SHMKIT_WRITE) && from != 0)
+        return shmkit__fail(-EINVAL, "SHMKIT_FROM_%s is for readers, not with SHMKIT_WRITE",
+                            from == SHMKIT_FROM_NEWEST ? "NEWEST" : "OLDEST");
+    if (from == (SHMKIT_FROM_OLDEST | SHMKIT_FROM_NEWEST))
+        return shmkit__fail(-EINVAL, "SHMKIT_FROM_OLDEST and SHMKIT_FROM_NEWEST together");
     return 0;
 }
 
@@ -343,15 +350,35 @@ static int check_options(const struct shmkit_ring_options *options)
     return 0;
 }
 
-/* The capacity and maximum message size a ring created with OPTIONS will
- * have (checked by check_options). */
+/* The consumer entries of a ring created with OPTIONS. */
+static int resolve_consumers(const struct shmkit_ring_options *options, uint32_t *consumers)
+{
+    if (options->policy == SHMKIT_RING_OVERWRITE) {
+        if (options->consumers > 1)
+            return shmkit__fail(-EINVAL, "an overwrite ring has readers, not consumers: "
+                                "consumers must be 0 or 1");
+        *consumers = 0;
+        return 0;
+    }
+    if (options->consumers > SK_RING_MAX_CONSUMERS)
+        return shmkit__fail(-EINVAL, "%u consumers, a ring takes at most %u", options->consumers,
+                            (unsigned)SK_RING_MAX_CONSUMERS);
+    *consumers = options->consumers == 0 ? 1 : options->consumers;
+    return 0;
+}
+
+/* The capacity, maximum message size and consumer entries a ring created
+ * with OPTIONS will have (checked by check_options). */
 static int resolve_geometry(const struct shmkit_ring_options *options, uint32_t *cap,
-                            uint32_t *max)
+                            uint32_t *max, uint32_t *consumers)
 {
     size_t max_message = options->max_message;
+    int rc;
 
     if (options->policy != SHMKIT_RING_BLOCK && options->policy != SHMKIT_RING_OVERWRITE)
         return shmkit__fail(-EINVAL, "unknown ring policy %d", options->policy);
+    if ((rc = resolve_consumers(options, consumers)) < 0)
+        return rc;
     if (options->capacity == 0 || options->capacity > SK_RING_MAX_CAPACITY)
         return shmkit__fail(SHMKIT_ESIZE, "capacity must be 1 byte .. 1 GiB");
     *cap = round_capacity(options->capacity);
@@ -373,8 +400,8 @@ static int plan_create(const void *args, struct sk_create_plan *plan)
 {
     const struct shmkit_ring_options *options = args;
     struct sk_header_params *p = &plan->params;
-    uint32_t cap, max;
-    int rc = resolve_geometry(options, &cap, &max);
+    uint32_t cap, max, consumers;
+    int rc = resolve_geometry(options, &cap, &max, &consumers);
 
     if (rc < 0)
         return rc;
@@ -383,6 +410,7 @@ static int plan_create(const void *args, struct sk_create_plan *plan)
     p->payload_size = cap;
     p->record_size = max;
     p->capacity = cap;
+    p->consumers = consumers;
     return 0;
 }
 
@@ -398,6 +426,9 @@ static int match(const struct sk_handle *handle, const struct sk_header_params *
     if (ring->cap != planned->capacity || ring->max_message != planned->record_size)
         return shmkit__fail(SHMKIT_ESIZE, "ring has capacity %lu and messages up to %lu",
                             (unsigned long)ring->cap, (unsigned long)ring->max_message);
+    if (ring->consumers != planned->consumers)
+        return shmkit__fail(SHMKIT_ESIZE, "ring has %lu consumer entries",
+                            (unsigned long)ring->consumers);
     return 0;
 }
 
@@ -405,7 +436,7 @@ static const struct sk_kind ring_kind = {
     .kind = SHMKIT_KIND_RING, .name = "ring", .handle_size = sizeof(shmkit_ring),
     .handlep_name = "ringp", .open_call = "shmkit_ring_open",
     .create_call = "shmkit_ring_create",
-    .open_flags = SHMKIT_WRITE | SHMKIT_FROM_OLDEST | SHMKIT_ANY_OWNER,
+    .open_flags = SHMKIT_WRITE | SHMKIT_FROM_OLDEST | SHMKIT_FROM_NEWEST | SHMKIT_ANY_OWNER,
     .check_open_flags = check_open_flags, .attach = attach, .open = open_existing,
     .plan = plan_create, .match = match, .become_writer = become_writer,
 };
@@ -426,18 +457,19 @@ SHMKIT_API void shmkit_ring_options_init(struct shmkit_ring_options *options)
 SHMKIT_API int shmkit_ring_size(const struct shmkit_ring_options *options, size_t *capacity,
                                 size_t *max_message, size_t *segment_size)
 {
-    uint32_t cap, max;
+    uint32_t cap, max, consumers;
     int rc;
 
     shmkit__clear_detail();
-    if ((rc = check_options(options)) < 0 || (rc = resolve_geometry(options, &cap, &max)) < 0)
+    if ((rc = check_options(options)) < 0 ||
+        (rc = resolve_geometry(options, &cap, &max, &consumers)) < 0)
         return rc;
     if (capacity != NULL)
         *capacity = cap;
     if (max_message != NULL)
         *max_message = max;
     if (segment_size != NULL)
-        *segment_size = (size_t)SK_HEADER_SIZE + cap;
+        *segment_size = (size_t)SK_HEADER_SIZE + (size_t)consumers * SK_CONSUMER_SIZE + cap;
     return 0;
 }
 
@@ -506,13 +538,31 @@ SHMKIT_API int shmkit_ring_policy(const shmkit_ring *ring)
     return null_ring(ring) ? -EINVAL : ring->policy;
 }
 
+/* The oldest tail of an active consumer of a block ring mapped at BASE,
+ * among those within a capacity of HEAD (HEAD if none). */
+static uint32_t oldest_tail(void *base, const struct sk_header_view *view, uint32_t head)
+{
+    uint32_t i, oldest = head;
+
+    for (i = 0; i < view->consumers; i++) {
+        struct sk_consumer *c = sk_consumer_entry(base, i);
+        uint32_t tail = sk_load(&c->tail, SK_ACQUIRE);
+
+        if ((sk_load(&c->state, SK_ACQUIRE) & SK_CONSUMER_ACTIVE) &&
+            (uint32_t)(head - tail) <= view->capacity &&
+            (uint32_t)(head - tail) > (uint32_t)(head - oldest))
+            oldest = tail;
+    }
+    return oldest;
+}
+
 /* For shmkit_info(): the state of a validated ring mapping. */
 void shmkit__ring_describe(void *base, const struct sk_header_view *view, struct shmkit_info *info)
 {
     struct sk_header *h = base;
     uint32_t head = sk_load(&h->head, SK_ACQUIRE);
     int overwrite = (view->header_flags & SK_HFLAG_OVERWRITE) != 0;
-    uint32_t from = sk_load(overwrite ? &h->oldest : &h->tail, SK_ACQUIRE);
+    uint32_t from = overwrite ? sk_load(&h->oldest, SK_ACQUIRE) : oldest_tail(base, view, head);
     uint32_t used = head - from;
 
     info->ring_policy = overwrite ? SHMKIT_RING_OVERWRITE : SHMKIT_RING_BLOCK;
@@ -520,5 +570,6 @@ void shmkit__ring_describe(void *base, const struct sk_header_view *view, struct
     info->ring_max_message = view->record_size;
     info->ring_used = used <= view->capacity ? used : view->capacity;
     info->ring_messages = published_count(h);
+    info->ring_consumers = view->consumers;
     /* consumer_pid and consumer_alive: info.c (shmkit__lease_describe) */
 }

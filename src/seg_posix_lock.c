@@ -70,7 +70,7 @@ static void lock_list_child(void)
     for (seg = lock_list; seg != NULL; seg = seg->lock_next) {
         close(seg->lock_fd);
         seg->lock_fd = -1;
-        seg->locks_held = 0;
+        memset(seg->locks_held, 0, sizeof seg->locks_held);
     }
     lock_list = NULL;
     pthread_mutex_unlock(&lock_list_mutex);
@@ -159,17 +159,32 @@ void shmkit__posix_drop_lock_fd(struct sk_seg *seg)
     lock_list_remove(seg);
     close(seg->lock_fd);
     seg->lock_fd = -1;
-    seg->locks_held = 0;
+    memset(seg->locks_held, 0, sizeof seg->locks_held);
 }
 
-/* The byte each lease lock covers: the offset of its pid word. */
-static off_t lock_byte(unsigned lock)
+_Static_assert(SK_LOCK_CREATOR == offsetof(struct sk_header, creator_pid) &&
+               SK_LOCK_WRITER == offsetof(struct sk_header, lease_pid),
+               "a lease lock is the byte of its pid word");
+
+/* Where LOCK is in SEG's list of held locks (-1: not held). */
+static int held_index(const struct sk_seg *seg, unsigned lock)
 {
-    switch (lock) {
-    case SK_LOCK_CREATOR: return (off_t)offsetof(struct sk_header, creator_pid);
-    case SK_LOCK_CONSUMER: return (off_t)offsetof(struct sk_header, consumer_pid);
-    default: return (off_t)offsetof(struct sk_header, lease_pid);
-    }
+    int i;
+
+    for (i = 0; i < SK_LOCKS_MAX; i++)
+        if (seg->locks_held[i] == lock)
+            return i;
+    return -1;
+}
+
+static void note_held(struct sk_seg *seg, unsigned lock)
+{
+    int i = held_index(seg, lock);
+
+    if (i < 0)
+        i = held_index(seg, 0);
+    if (i >= 0)
+        seg->locks_held[i] = lock;
 }
 
 static void lock_request(struct flock *fl, short type, unsigned lock)
@@ -177,7 +192,7 @@ static void lock_request(struct flock *fl, short type, unsigned lock)
     memset(fl, 0, sizeof *fl);
     fl->l_type = type;
     fl->l_whence = SEEK_SET;
-    fl->l_start = lock_byte(lock);
+    fl->l_start = (off_t)lock;
     fl->l_len = 1;
     fl->l_pid = 0; /* required for OFD locks */
 }
@@ -190,7 +205,7 @@ int shmkit__posix_lock(struct sk_seg *seg, unsigned lock)
         return 1;
     lock_request(&fl, F_WRLCK, lock);
     if (fcntl(seg->lock_fd, F_OFD_SETLK, &fl) == 0) {
-        seg->locks_held |= lock;
+        note_held(seg, lock);
         return 0;
     }
     if (errno == EAGAIN || errno == EACCES)
@@ -204,11 +219,13 @@ void shmkit__posix_unlock(struct sk_seg *seg, unsigned lock)
 {
     struct flock fl;
 
-    if (seg->lock_fd < 0 || !(seg->locks_held & lock))
+    int i = held_index(seg, lock);
+
+    if (seg->lock_fd < 0 || lock == 0 || i < 0)
         return;
     lock_request(&fl, F_UNLCK, lock);
     fcntl(seg->lock_fd, F_OFD_SETLK, &fl);
-    seg->locks_held &= ~lock;
+    seg->locks_held[i] = 0;
 }
 
 /* A descriptor of SEG's own object for a probe: its lock descriptor, or

@@ -200,8 +200,11 @@ enum shmkit_ring_policy { SHMKIT_RING_BLOCK = 1, SHMKIT_RING_OVERWRITE = 2 };
 /* Flags for the *_create and *_open functions. */
 #define SHMKIT_EXCL 0x0001u  /* create: fail with -EEXIST if the segment exists */
 #define SHMKIT_WRITE 0x0002u /* open: as the writer (takes the writer lease) */
-#define SHMKIT_FROM_OLDEST 0x0004u /* ring open, overwrite policy: start at the
-                                      oldest retained message, not the newest */
+#define SHMKIT_FROM_OLDEST 0x0004u /* ring open: start at the oldest retained
+                                      message (a block ring's consumer: as a
+                                      new consumer, see "Rings") */
+#define SHMKIT_FROM_NEWEST 0x0008u /* ring open, block policy: join as a new
+                                      consumer at the newest message */
 #define SHMKIT_OWNED 0x0100u /* create: the segment lives only as long as its
                                 creator: removed when the creating process
                                 closes the handle, or by "shmkit rm --stale"
@@ -242,7 +245,8 @@ struct shmkit_info {
     uint64_t ring_max_message;   /* largest message accepted */
     uint64_t ring_used;          /* bytes not yet consumed (block) or retained */
     uint64_t ring_messages;      /* messages published so far */
-    long consumer_pid;           /* block policy: 0 if no consumer */
+    long consumer_pid;           /* block policy: the first consumer entry
+                                    with a lease holder; 0 if none */
     int consumer_alive;          /* 1 alive, 0 dead, -1 unknown or none */
     char wait_mechanism[16];     /* how waiters block on this segment */
     int owned;                   /* 1 owned (SHMKIT_OWNED), 0 persistent */
@@ -252,7 +256,8 @@ struct shmkit_info {
     unsigned other_pidns;        /* SHMKIT_INFO_*_OTHER_PIDNS bits: that
                                     process is in another PID namespace (a
                                     container); its pid is as seen there */
-    unsigned reserved32;         /* zero */
+    unsigned ring_consumers;     /* block policy: entries of the consumer
+                                    table (shmkit_info_consumers) */
     uint64_t reserved[6];        /* room for later fields; zero */
 };
 
@@ -278,6 +283,31 @@ struct shmkit_info {
  * library's gets zeros in the fields it does not know.  A size smaller
  * than this first version's (or above 4096) is -EINVAL. */
 SHMKIT_API int shmkit_info(const char *spec, struct shmkit_info *info, size_t info_size);
+
+/* One consumer entry of a block ring, as shmkit_info_consumers reports it. */
+struct shmkit_consumer {
+    int active;              /* 1: the ring keeps messages for this entry
+                                (its position holds the writer back) */
+    int alive;               /* lease holder: 1 alive, 0 dead, -1 unknown
+                                or none */
+    long pid;                /* lease holder, 0 if none */
+    int other_pidns;         /* 1: pid is as seen in another PID namespace */
+    unsigned reserved32;     /* zero */
+    uint64_t next_message;   /* number of the next message it will read, as
+                                the consumer reported it */
+    uint64_t lag_messages;   /* messages published that it has not read */
+    uint64_t lag_bytes;      /* bytes of the ring it holds (active only) */
+    uint64_t reserved[4];    /* zero */
+};
+
+/* Describe the consumer entries of the block ring SPEC: fills OUT[0 ..
+ * min(COUNT, N) - 1] and returns N, the entries the ring has (so that
+ * COUNT 0 and OUT NULL ask for N alone).  ENTRY_SIZE is
+ * sizeof(struct shmkit_consumer) as the caller was compiled.  Needs read
+ * permission only.  Errors as shmkit_info; SHMKIT_EKIND for a slot or an
+ * overwrite ring, which have no consumer table. */
+SHMKIT_API int shmkit_info_consumers(const char *spec, struct shmkit_consumer *out, size_t count,
+                                     size_t entry_size);
 
 /* Remove the segment named by SPEC (shm_unlink or IPC_RMID).  Processes that
  * have it mapped keep their mapping (shmkit_slot_is_current tells them).
@@ -464,10 +494,20 @@ SHMKIT_API const shmkit_layout *shmkit_slot_layout(const shmkit_slot *slot);
  * Variable-length messages (0 .. max_message bytes) in a ring of
  * `capacity` bytes, one writer at a time (the same lease as slots).
  *
- * SHMKIT_RING_BLOCK: lossless, one consumer, whose cursor lives in the
- *   segment (so a new consumer continues where a dead one stopped; the
- *   message a consumer was receiving when it died may be delivered again).
- *   The writer waits while the ring is full.  A second live consumer gets
+ * SHMKIT_RING_BLOCK: lossless, to up to `consumers` consumers (chosen at
+ *   creation, 1 by default): every consumer receives every message, in
+ *   order, and the writer waits while the ring is full for the slowest.
+ *   Each consumer's position lives in the segment (an entry of its
+ *   consumer table).  A consumer that closes or dies leaves its entry
+ *   behind: the ring keeps its messages, and the next consumer that opens
+ *   the ring (flags 0) takes the entry over and continues where it
+ *   stopped (the message a consumer was receiving when it died may be
+ *   delivered again).  With SHMKIT_FROM_NEWEST or SHMKIT_FROM_OLDEST a
+ *   consumer joins afresh, at the newest message or at the oldest the
+ *   ring still keeps.  A left entry never wedges the writer while another
+ *   consumer is alive: when it is what the writer waits for, the writer
+ *   drops it (within about 50 ms).  With no live consumer, the writer
+ *   waits.  When every entry has a live consumer, the next one gets
  *   SHMKIT_EBUSY.
  * SHMKIT_RING_OVERWRITE: broadcast to any number of read-only readers with
  *   private cursors; the writer never waits; a reader that falls behind
@@ -494,7 +534,10 @@ typedef struct shmkit_ring shmkit_ring;
  *                every message fits whatever the ring's state; 0 (the
  *                default): that largest possible.
  *   policy       enum shmkit_ring_policy; SHMKIT_RING_BLOCK by default.
- *   mode, flags  as for shmkit_slot_create (0: 0600, and no flags). */
+ *   mode, flags  as for shmkit_slot_create (0: 0600, and no flags).
+ *   consumers    block policy: how many consumers the ring takes at once,
+ *                1 .. SHMKIT_RING_MAX_CONSUMERS; 0 (the default): 1.
+ *                Each costs 128 bytes of the segment. */
 struct shmkit_ring_options {
     size_t size;          /* sizeof(struct shmkit_ring_options) */
     size_t capacity;
@@ -502,9 +545,11 @@ struct shmkit_ring_options {
     int policy;
     unsigned mode;
     unsigned flags;
+    unsigned consumers;
 };
 #define SHMKIT_RING_OPTIONS_INIT \
-    { sizeof(struct shmkit_ring_options), 0, 0, SHMKIT_RING_BLOCK, 0, 0 }
+    { sizeof(struct shmkit_ring_options), 0, 0, SHMKIT_RING_BLOCK, 0, 0, 0 }
+#define SHMKIT_RING_MAX_CONSUMERS 256
 /* The same as SHMKIT_RING_OPTIONS_INIT, for options already declared. */
 SHMKIT_API void shmkit_ring_options_init(struct shmkit_ring_options *options);
 

@@ -174,7 +174,7 @@ static int become_writer(struct sk_handle *handle)
     shmkit_slot *slot = slot_of(handle);
     uint32_t c[2];
     uint64_t v = 0;
-    int b, rc = shmkit__handle_lease(handle, SK_LEASE_WRITER);
+    int b, rc = shmkit__handle_lease(handle, SK_LEASE_WRITER, 0);
 
     if (rc < 0)
         return rc;

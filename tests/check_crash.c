@@ -836,11 +836,11 @@ START_TEST(test_lease_of_earlier_process_with_my_pid)
     sk_store(&h.lease_pid, (uint32_t)getpid(), SK_RELAXED);
     sk_store(&h.lease_token, mine + 1 != 0 ? mine + 1 : 2, SK_RELAXED);
     sk_store(&h.lease_pidns, shmkit__pidns_self(), SK_RELAXED);
-    ck_assert_int_eq(shmkit__lease_acquire(&seg, SK_LEASE_WRITER), 0);
+    ck_assert_int_eq(shmkit__lease_acquire(&seg, SK_LEASE_WRITER, 0), 0);
     ck_assert_uint_eq(sk_load(&h.lease_token, SK_RELAXED), mine);
     /* Held by this process now: a second acquisition is refused. */
-    ck_assert_int_eq(shmkit__lease_acquire(&seg, SK_LEASE_WRITER), SHMKIT_EBUSY);
-    shmkit__lease_release(&seg, SK_LEASE_WRITER);
+    ck_assert_int_eq(shmkit__lease_acquire(&seg, SK_LEASE_WRITER, 0), SHMKIT_EBUSY);
+    shmkit__lease_release(&seg, SK_LEASE_WRITER, 0);
     ck_assert_uint_eq(sk_load(&h.lease_pid, SK_RELAXED), 0);
 }
 END_TEST
@@ -849,7 +849,10 @@ END_TEST
  * died between its stores (pid set, token still 0). */
 START_TEST(test_lease_of_holder_killed_mid_acquire)
 {
-    struct sk_header h;
+    struct {
+        struct sk_header h;
+        struct sk_consumer consumer; /* entry 0 of the table */
+    } h;
     struct sk_seg seg;
     int status;
     pid_t child = tu_fork();
@@ -857,12 +860,14 @@ START_TEST(test_lease_of_holder_killed_mid_acquire)
     if (child == 0)
         _exit(0);
     ck_assert_int_eq(waitpid(child, &status, 0), child);
-    lockless_seg(&seg, &h);
-    sk_store(&h.consumer_pid, (uint32_t)child, SK_RELAXED);
-    sk_store(&h.consumer_token, 0, SK_RELAXED);
-    ck_assert_int_eq(shmkit__lease_acquire(&seg, SK_LEASE_CONSUMER), 0);
-    ck_assert_uint_eq(sk_load(&h.consumer_pid, SK_RELAXED), (uint32_t)getpid());
-    shmkit__lease_release(&seg, SK_LEASE_CONSUMER);
+    lockless_seg(&seg, &h.h);
+    memset(&h.consumer, 0, sizeof h.consumer);
+    seg.size = sizeof h;
+    sk_store(&h.consumer.pid, (uint32_t)child, SK_RELAXED);
+    sk_store(&h.consumer.token, 0, SK_RELAXED);
+    ck_assert_int_eq(shmkit__lease_acquire(&seg, SK_LEASE_CONSUMER, 0), 0);
+    ck_assert_uint_eq(sk_load(&h.consumer.pid, SK_RELAXED), (uint32_t)getpid());
+    shmkit__lease_release(&seg, SK_LEASE_CONSUMER, 0);
 }
 END_TEST
 

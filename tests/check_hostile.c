@@ -82,6 +82,21 @@ struct scribbler {
     unsigned char original;
 };
 
+/* The block ring's consumer (entry 0 of the consumer table, after the
+ * header) keeps its tail at CONSUMER_TAIL, and its payload follows the
+ * table; the other kinds have no table. */
+#define CONSUMER_TAIL (SK_HEADER_SIZE + offsetof(struct sk_consumer, tail))
+
+static size_t tail_offset(void)
+{
+    return st->kind == KIND_BLOCK ? CONSUMER_TAIL : 524u;
+}
+
+static size_t payload_offset(void)
+{
+    return SK_HEADER_SIZE + (st->kind == KIND_BLOCK ? SK_CONSUMER_SIZE : 0u);
+}
+
 static uint32_t load32(const struct scribbler *s, size_t off)
 {
     return sk_load((sk_atomic_u32 *)(void *)(s->base + off), SK_RELAXED);
@@ -95,7 +110,7 @@ static void store32(struct scribbler *s, size_t off, uint32_t v)
 /* A value for a cursor: near another cursor, misaligned, far, or random. */
 static uint32_t cursor_value(struct scribbler *s)
 {
-    static const size_t cursors[] = {392, 396, 400, 404, 524};
+    const size_t cursors[] = {392, 396, 400, 404, tail_offset()};
     uint32_t near = load32(s, cursors[tu_below(&s->rng, 5)]);
 
     switch (tu_below(&s->rng, 6)) {
@@ -193,7 +208,7 @@ static void repair_cursors(struct scribbler *s)
     store32(s, 396, head);
     store32(s, 400, head);
     store32(s, 404, head);
-    store32(s, 524, head);
+    store32(s, tail_offset(), head);
 }
 
 /* Damage a byte of bytes 0..383 (identity, geometry, checksum, state,
@@ -219,7 +234,7 @@ static void mutate_static(struct scribbler *s)
 
 static void mutate(struct scribbler *s)
 {
-    size_t payload = SK_HEADER_SIZE, data = s->size - payload;
+    size_t payload = payload_offset(), data = s->size - payload;
     uint64_t r = tu_below(&s->rng, 100);
 
     if (r < 20) {
@@ -229,7 +244,7 @@ static void mutate(struct scribbler *s)
         store32(s, 512 + 4 * (size_t)tu_below(&s->rng, 32),
                 tu_below(&s->rng, 2) ? cursor_value(s) : (uint32_t)tu_below(&s->rng, 4));
     } else if (r < 50) {
-        static const size_t cursors[] = {392, 396, 400, 404, 524, 408, 412};
+        const size_t cursors[] = {392, 396, 400, 404, tail_offset(), 408, 412};
         store32(s, cursors[tu_below(&s->rng, 7)], cursor_value(s));
     } else if (r < 70) {
         if (st->kind == KIND_SLOT)
@@ -406,8 +421,8 @@ static void check_peeked(const void *p, int len, int who, uint64_t *count)
     ++*count;
     {
         uintptr_t lo = 0, hi = 0, a = (uintptr_t)p;
-        if (mapping_of(p, &lo, &hi) != 0 || a - lo < SK_HEADER_SIZE + SK_FRAME_HDR ||
-            a + (uintptr_t)len > lo + SK_HEADER_SIZE + RING_CAPACITY)
+        if (mapping_of(p, &lo, &hi) != 0 || a - lo < payload_offset() + SK_FRAME_HDR ||
+            a + (uintptr_t)len > lo + payload_offset() + RING_CAPACITY)
             pu_child_die(&st->report, 6,
                          "reader %d: peeked %d bytes at offset %ld of its mapping, outside the "
                          "payload", who, len, (long)(a - lo));

@@ -78,6 +78,9 @@ static int check_message(const unsigned char *buf, int len, uint64_t n, size_t m
 /* A new ring of this test, and an open one: the test fails otherwise. */
 #define create_ring(spec, cap, max, policy) tu_ring_create(spec, cap, max, policy, 0, SHMKIT_EXCL)
 #define open_ring(spec, flags) tu_ring_open(spec, flags)
+/* Where the frames of a one-consumer block ring start: after the header
+ * and its one-entry consumer table. */
+#define BLOCK_PAYLOAD (SK_HEADER_SIZE + SK_CONSUMER_SIZE)
 
 /* ---- creation and geometry ----------------------------------------- */
 
@@ -215,7 +218,8 @@ START_TEST(test_ring_size)
         }
         ck_assert_uint_eq(cap, cases[i].cap);
         ck_assert_uint_eq(max, cases[i].max);
-        ck_assert_uint_eq(bytes, SK_HEADER_SIZE + cases[i].cap);
+        ck_assert_uint_eq(bytes, SK_HEADER_SIZE + cases[i].cap +
+                                     (cases[i].policy == SHMKIT_RING_BLOCK ? SK_CONSUMER_SIZE : 0));
         /* Every output is optional. */
         ck_assert_int_eq(shmkit_ring_size(&options, NULL, NULL, NULL), 0);
     }
@@ -957,9 +961,9 @@ START_TEST(test_damaged_frames)
         ck_assert_int_eq(shmkit__seg_open(&seg, &parsed, SK_SEG_WRITE, SK_HEADER_SIZE), 0);
         f.len = bad[i].len;
         f.seq = 0;
-        memcpy((char *)seg.base + SK_HEADER_SIZE + offsetof(struct sk_frame, len), &f.len,
+        memcpy((char *)seg.base + BLOCK_PAYLOAD + offsetof(struct sk_frame, len), &f.len,
                SK_FRAME_HDR - offsetof(struct sk_frame, len));
-        sk_store((sk_atomic_u32 *)((char *)seg.base + SK_HEADER_SIZE), bad[i].commit,
+        sk_store((sk_atomic_u32 *)((char *)seg.base + BLOCK_PAYLOAD), bad[i].commit,
                  SK_RELAXED);
         r = open_ring(spec, 0);
         ck_assert_int_eq(shmkit_ring_recv(r, buf, sizeof buf, 0), SHMKIT_ECORRUPT);
@@ -968,7 +972,7 @@ START_TEST(test_damaged_frames)
          * loads the shared tail again only when the space it knows of runs
          * out, and then detects the damage instead of trusting it (and
          * before it has sent more than the ring can hold). */
-        sk_store(&((struct sk_header *)seg.base)->tail, 12345u, SK_RELAXED);
+        sk_store(&sk_consumer_entry(seg.base, 0)->tail, 12345u, SK_RELAXED);
         {
             int rc = 0, sent = 0;
 
@@ -1007,13 +1011,13 @@ START_TEST(test_misaligned_cursors)
     ck_assert_int_eq(shmkit__seg_open(&seg, &parsed, SK_SEG_WRITE, SK_HEADER_SIZE), 0);
     h = seg.base;
     sk_store(&h->head, 248u, SK_RELAXED);
-    sk_store(&h->tail, 248u, SK_RELAXED);
+    sk_store(&sk_consumer_entry(h, 0)->tail, 248u, SK_RELAXED);
     ck_assert_int_eq(shmkit_ring_open(&w, spec, SHMKIT_WRITE), SHMKIT_ECORRUPT);
     ck_assert_ptr_nonnull(strstr(shmkit_error_detail(), "frame boundary"));
     /* A consumer whose cursor is misaligned reports it instead of reading
      * a frame header at it. */
     sk_store(&h->head, 256u, SK_RELAXED);
-    sk_store(&h->tail, 8u, SK_RELAXED);
+    sk_store(&sk_consumer_entry(h, 0)->tail, 8u, SK_RELAXED);
     r = open_ring(spec, 0);
     ck_assert_int_eq(shmkit_ring_recv(r, buf, sizeof buf, 0), SHMKIT_ECORRUPT);
     shmkit_ring_close(r);

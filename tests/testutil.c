@@ -470,6 +470,20 @@ shmkit_ring *tu_ring_create(const char *spec, size_t capacity, size_t max_messag
     return ring;
 }
 
+shmkit_ring *tu_fanout_create(const char *spec, size_t capacity, unsigned consumers)
+{
+    struct shmkit_ring_options options = SHMKIT_RING_OPTIONS_INIT;
+    shmkit_ring *ring = NULL;
+    int rc;
+
+    options.capacity = capacity;
+    options.consumers = consumers;
+    options.flags = SHMKIT_EXCL;
+    rc = shmkit_ring_create(&ring, spec, &options);
+    CHECK_CREATED(rc, "create", spec);
+    return ring;
+}
+
 shmkit_ring *tu_ring_open(const char *spec, unsigned flags)
 {
     shmkit_ring *ring = NULL;

@@ -91,6 +91,8 @@ shmkit_slot *tu_slot_create(const char *spec, const char *layout, size_t record_
 shmkit_ring *tu_ring_create(const char *spec, size_t capacity, size_t max_message, int policy,
                             unsigned mode, unsigned flags);
 shmkit_ring *tu_ring_open(const char *spec, unsigned flags);
+/* A new block ring (SHMKIT_EXCL) with CONSUMERS consumer entries. */
+shmkit_ring *tu_fanout_create(const char *spec, size_t capacity, unsigned consumers);
 
 /* ---- children ---------------------------------------------------------- */
 
