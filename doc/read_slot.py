@@ -50,8 +50,8 @@ READ_ATTEMPTS = 100000
 # format_minor, kind, header_flags, byte_order, header_size, total_size,
 # payload_offset, payload_size, record_size, capacity, layout_len,
 # creator_pid, creator_start, created_sec, wait_mech, wait_semid,
-# creator_pidns, reserved0, checksum, state.
-STATIC_LINE = struct.Struct("=8sHHHHIIQQQQQIIQqIiI20sII")
+# creator_pidns, consumers, reserved0, checksum, state.
+STATIC_LINE = struct.Struct("=8sHHHHIIQQQQQIIQqIiII16sII")
 assert STATIC_LINE.size == 128
 
 EXIT_ERROR, EXIT_USAGE, EXIT_NOENT, EXIT_BAD = 1, 2, 3, 5
@@ -279,7 +279,8 @@ def validate_header(seg):
     (magic, major, minor, kind, flags, bom, header_size, total_size,
      payload_offset, payload_size, record_size, capacity, layout_len,
      creator_pid, creator_start, created_sec, wait_mech, wait_semid,
-     creator_pidns, reserved0, checksum, state) = STATIC_LINE.unpack_from(snap)
+     creator_pidns, consumers, reserved0, checksum,
+     state) = STATIC_LINE.unpack_from(snap)
     if magic != MAGIC:
         raise bad("not a shmkit segment (bad magic)")
     if bom != BYTE_ORDER_MARK:
@@ -295,7 +296,8 @@ def validate_header(seg):
     if total_size < HEADER_SIZE or total_size > seg.size:
         raise bad("corrupt segment (total size %d)" % total_size)
     if (payload_offset < HEADER_SIZE or payload_offset % 64 != 0
-            or payload_offset > total_size):
+            or payload_offset > total_size
+            or payload_offset != HEADER_SIZE + 128 * consumers):
         raise bad("corrupt segment (payload offset %d)" % payload_offset)
     if payload_size > total_size - payload_offset:
         raise bad("corrupt segment (payload runs past the end)")
@@ -308,6 +310,8 @@ def validate_header(seg):
         raise SlotError(EXIT_BAD, "wrong segment kind (a ring, not a slot)")
     if kind != KIND_SLOT:
         raise bad("corrupt segment (unknown kind %d)" % kind)
+    if consumers != 0:
+        raise bad("corrupt segment (a slot with %d consumer entries)" % consumers)
     if record_size == 0 or record_size > RECORD_MAX:
         raise bad("corrupt segment (record size %d)" % record_size)
     stride = (SLOT_BUF_HDR + record_size + SLOT_BUF_ALIGN - 1) // SLOT_BUF_ALIGN * SLOT_BUF_ALIGN
