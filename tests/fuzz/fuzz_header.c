@@ -56,6 +56,11 @@ static void check_view(const struct sk_header_view *v, size_t mapped)
     FZ_CHECK(v->payload_size <= v->total_size - v->payload_offset);
     FZ_CHECK(v->kind == SHMKIT_KIND_SLOT || v->kind == SHMKIT_KIND_RING);
     FZ_CHECK(strlen(v->layout) < SK_LAYOUT_AREA);
+    /* The consumer table lies between the header and the payload. */
+    FZ_CHECK(v->consumers <= SK_RING_MAX_CONSUMERS &&
+             v->payload_offset == SK_HEADER_SIZE + (uint64_t)v->consumers * SK_CONSUMER_SIZE);
+    FZ_CHECK((v->consumers > 0) ==
+             (v->kind == SHMKIT_KIND_RING && !(v->header_flags & SK_HFLAG_OVERWRITE)));
     if (v->kind == SHMKIT_KIND_RING) {
         FZ_CHECK(v->capacity >= SK_RING_MIN_CAPACITY && (v->capacity & (v->capacity - 1)) == 0);
         FZ_CHECK(v->capacity == v->payload_size && v->record_size <= v->capacity / 2 - 16);
