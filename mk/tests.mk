@@ -132,7 +132,7 @@ SHELL_TESTS += tests/model.sh
 # The bench's eclipse iceoryx rows and its iox-roudi (skipped when not
 # built; the only test that starts an iox-roudi).
 SHELL_TESTS += tests/bench-iceoryx.sh
-EXTRA_DIST += tests/model/wait.pml
+EXTRA_DIST += tests/model/wait.pml tests/model/join.pml
 
 TESTS += $(SHELL_TESTS) tests/zz-leftovers.sh
 EXTRA_DIST += $(SHELL_TESTS) tests/zz-leftovers.sh tests/tap.sh

@@ -1,6 +1,6 @@
 #!/bin/sh
 # model.sh - model-check the wait/notify protocol (tests/model/wait.pml)
-# with Spin: the old protocol of shmkit 0.1 (a one-bit wake request) must
+# and the join of a block ring's consumer (tests/model/join.pml) with Spin: the old protocol of shmkit 0.1 (a one-bit wake request) must
 # give an error trail -- the lost wake-up of issue 11 -- and the protocol
 # of src/wait.c (a generation counter) none, for slot readers sharing a
 # request and for both directions of a block ring, with the futex-style
@@ -15,9 +15,9 @@
 : "${top_srcdir:=.}"
 . "$top_srcdir/tests/tap.sh"
 
-# Spin and its verifier write next to the model: work on a copy.
-cp "$top_srcdir/tests/model/wait.pml" "$TAP_TMP/wait.pml" || {
-    echo "Bail out! cannot copy tests/model/wait.pml"
+# Spin and its verifier write next to the model: work on copies.
+cp "$top_srcdir/tests/model/wait.pml" "$top_srcdir/tests/model/join.pml" "$TAP_TMP/" || {
+    echo "Bail out! cannot copy tests/model/*.pml"
     exit 1
 }
 model=wait.pml
@@ -37,7 +37,7 @@ done
 check() {
     _desc=$1 _want=$2
     shift 2
-    rm -f "$TAP_TMP"/pan* "$TAP_TMP"/wait.pml.trail
+    rm -f "$TAP_TMP"/pan* "$TAP_TMP/$model.trail"
     if ! (cd "$TAP_TMP" && spin "$@" -a "$model") >"$TAP_TMP/spin.log" 2>&1 ||
         ! (cd "$TAP_TMP" && "$cc" -O1 -DSAFETY -DCOLLAPSE -o pan pan.c) \
             >"$TAP_TMP/cc.log" 2>&1; then
@@ -54,7 +54,7 @@ check() {
     if [ -z "$_errors" ]; then
         tap_fail "$_desc"
         tap_diag "pan gave no result ($*):" "$(cat "$TAP_TMP/pan.log")"
-    elif [ "$_want" = some ] && [ "$_errors" -gt 0 ] && [ -f "$TAP_TMP/wait.pml.trail" ]; then
+    elif [ "$_want" = some ] && [ "$_errors" -gt 0 ] && [ -f "$TAP_TMP/$model.trail" ]; then
         tap_pass "$_desc"
         tap_diag "$*:" "$_summary"
         # The error trail, shared-memory and kernel steps only: who asked,
@@ -109,7 +109,18 @@ check "new protocol, 2 slot readers, sysv-sem: no lost wake-up" 0 \
     -DSEM=1 -DREADERS=2 -DRING=0
 check "new protocol, block ring, sysv-sem: no lost wake-up" 0 \
     -DSEM=1 -DREADERS=0 -DRING=1
+# A consumer joining a block ring afresh (doc/FORMAT.md 10.6): the writer
+# never overwrites what it has not consumed; without the writer's second
+# scan, or without the joiner's check of `oldest`, it would.
+model=join.pml
+check "join handshake, ring of 2 frames: never lapped" 0
+check "join without the writer's second scan: lapped" some -DNO_RESCAN=1
+check "join without the joiner's check of oldest: lapped" some -DNO_CHECK=1
+model=wait.pml
+
 if [ "${SHMKIT_MODEL_FULL:-0}" = 1 ]; then
+    check "join handshake, ring of 3 frames, 8 messages: never lapped" 0 \
+        -DCAP=3 -DMESSAGES=8
     check "new protocol, 3 slot readers, 3 versions, futex: no lost wake-up" 0 \
         -DREADERS=3 -DRING=0 -DVERSIONS=3
     check "new protocol, 3 slot readers, sysv-sem: no lost wake-up" 0 \
