@@ -203,6 +203,7 @@ static int join_fresh(shmkit_ring *ring, uint32_t i, uint32_t state, unsigned fl
         !sk_cas(&c->state, &state, next_state(state, 1)))
         return shmkit__fail(SHMKIT_ECORRUPT, "consumer entry %lu changed under its lease",
                             (unsigned long)i);
+    ring->my_state = next_state(state, 1);
     for (attempt = 0; attempt < JOIN_ATTEMPTS; attempt++) {
         uint32_t oldest;
 
@@ -240,6 +241,7 @@ static int resume(shmkit_ring *ring, uint32_t i)
     /* Claimed with a new generation, so that the writer cannot drop it
      * between our check and our first read (its CAS fails). */
     if (is_active(state) && sk_cas(&c->state, &state, next_state(state, 1))) {
+        ring->my_state = next_state(state, 1);
         ring->pos = sk_load(&c->tail, SK_ACQUIRE);
         return 1;
     }
@@ -286,6 +288,19 @@ int shmkit__ring_join(shmkit_ring *ring, unsigned flags)
     ring->me = entry(ring, ring->h.consumer_index);
     shmkit__clear_detail();
     return 0;
+}
+
+int shmkit__ring_still_mine(const shmkit_ring *ring)
+{
+    uint32_t state = sk_load(&ring->me->state, SK_ACQUIRE);
+
+    if (state == ring->my_state)
+        return 0;
+    return shmkit__fail(SHMKIT_ENOTHOLDER, "this consumer's entry %lu was %s (state %#lx, "
+                        "expected %#lx): the writer dropped it or another consumer took it over, "
+                        "judging its holder dead", (unsigned long)ring->h.consumer_index,
+                        is_active(state) ? "taken over" : "dropped", (unsigned long)state,
+                        (unsigned long)ring->my_state);
 }
 
 /* ------------------------------------------------------------------ */

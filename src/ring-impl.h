@@ -46,6 +46,7 @@ struct shmkit_ring {
 
     /* consumer and reader */
     struct sk_consumer *me;     /* a block consumer's entry */
+    uint32_t my_state;          /* its state word since we took it */
     uint32_t pos;               /* next frame to read */
     uint64_t seq;               /* expected message number */
     int seq_known;              /* 0 until the first frame is read */
@@ -249,6 +250,10 @@ int shmkit__ring_check_interval(const shmkit_ring *ring, int left_ms);
  * one afresh at the newest or oldest message, as FLAGS say) and set
  * ring->me and ring->pos. */
 int shmkit__ring_join(shmkit_ring *ring, unsigned flags);
+/* 0 if the consumer's entry is still the one it joined, else (the writer
+ * dropped it, or another process took it over, judging this one dead)
+ * SHMKIT_ENOTHOLDER with a detail.  Checked before sleeping only. */
+int shmkit__ring_still_mine(const shmkit_ring *ring);
 /* Store the consumer's next message number in its entry (ring-read.c). */
 void shmkit__ring_note_sequence(shmkit_ring *ring);
 

@@ -32,6 +32,8 @@ static int wait_for_data(shmkit_ring *ring, uint32_t seen, uint64_t deadline, in
 
     if (left == 0)
         return shmkit__wait_failure(expired(timeout_ms), "message");
+    if (ring->role == ROLE_CONSUMER && (rc = shmkit__ring_still_mine(ring)) < 0)
+        return rc;
     shmkit__clear_detail();
     /* In slices, so that a segment that shrank is noticed without a
      * publication: the end of a slice is a spurious wake-up. */

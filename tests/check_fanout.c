@@ -338,6 +338,38 @@ START_TEST(test_zero_copy_per_consumer)
 }
 END_TEST
 
+/* A consumer whose entry was dropped (the writer judged it dead: a
+ * holder in a PID namespace it cannot see, say) learns it when it is
+ * about to wait, instead of reading frames the writer no longer keeps
+ * for it. */
+START_TEST(test_dropped_consumer_told)
+{
+    char spec[32], buf[MSG_MAX];
+    struct sk_spec parsed;
+    struct sk_seg seg;
+    struct sk_consumer *entry;
+    shmkit_ring *w, *c;
+    uint32_t state;
+
+    tu_spec(tu_backend_of(_i), spec);
+    w = tu_fanout_create(spec, CAP, 2);
+    c = tu_ring_open(spec, 0);
+    ck_assert_int_eq(shmkit_ring_recv(c, buf, sizeof buf, 0), -EAGAIN);
+    ck_assert_int_eq(shmkit__spec_parse(spec, &parsed), 0);
+    ck_assert_int_eq(shmkit__seg_open(&seg, &parsed, SK_SEG_WRITE, SK_HEADER_SIZE), 0);
+    entry = sk_consumer_entry(seg.base, 0);
+    state = sk_load(&entry->state, SK_RELAXED);
+    ck_assert_uint_eq(state & SK_CONSUMER_ACTIVE, SK_CONSUMER_ACTIVE);
+    sk_store(&entry->state, state + 1, SK_RELAXED); /* the next generation, vacant */
+    ck_assert_int_eq(shmkit_ring_recv(c, buf, sizeof buf, 10), SHMKIT_ENOTHOLDER);
+    ck_assert_ptr_nonnull(strstr(shmkit_error_detail(), "dropped"));
+    shmkit__seg_close(&seg);
+    shmkit_ring_close(c);
+    shmkit_ring_close(w);
+    tu_finish(spec);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Consumers killed and replaced at random while others read           */
 /* ------------------------------------------------------------------ */
@@ -437,6 +469,7 @@ static Suite *fanout_suite(void)
     tu_add_backend_test(basic, test_left_entry_resumed, 1);
     tu_add_backend_test(basic, test_join_newest_and_oldest, 1);
     tu_add_backend_test(basic, test_zero_copy_per_consumer, 1);
+    tu_add_backend_test(basic, test_dropped_consumer_told, 1);
     tu_add_backend_test(crash, test_consumers_killed_and_replaced, 1);
     return s;
 }
