@@ -125,16 +125,16 @@ int shmkit__ring_scan_consumers(shmkit_ring *ring, uint32_t *min, int *slowest)
 
     *min = head;
     *slowest = -1;
-    if ((rc = scan_once(ring, head, min, slowest)) < 0)
-        return rc;
+    if ((rc = scan_once(ring, head, min, slowest)) < 0 || ring->consumers == 1)
+        return rc; /* one entry: nobody joins past it (join_fresh) */
     /* The writer's half of the join handshake: announce, fence, scan. */
     sk_store(&ring->hdr->oldest, *min, SK_SEQ_CST);
     sk_fence(SK_SEQ_CST);
     return scan_once(ring, head, min, slowest);
 }
 
-/* The writer has waited a while for entry SLOWEST (whose tail holds it
- * back from NEED bytes of space): drop every such entry that no live
+/* The writer has waited a while for the slowest consumer: drop every
+ * entry that holds it back from NEED bytes of space and that no live
  * process holds, if some live process holds another.  1 if one was
  * dropped. */
 int shmkit__ring_drop_dead(shmkit_ring *ring, uint32_t need)
@@ -187,13 +187,27 @@ static void store_position(struct sk_consumer *c, uint32_t tail)
     sk_store(&c->tail, tail, SK_RELEASE);
 }
 
+/* An active entry's tail never moves back: the writer may be writing
+ * up to where that tail, loaded earlier, allowed it to. */
+static uint32_t not_before_tail(const shmkit_ring *ring, struct sk_consumer *c, uint32_t state,
+                                uint32_t pos)
+{
+    uint32_t head = sk_load(&ring->hdr->head, SK_ACQUIRE), tail = sk_load(&c->tail, SK_ACQUIRE);
+
+    if (!is_active(state) || (uint32_t)(head - tail) > ring->cap || !aligned(tail))
+        return pos;
+    return (int32_t)(pos - tail) < 0 ? tail : pos;
+}
+
 /* Make entry I (whose lease we hold, and whose state read STATE) a fresh
  * consumer's: at the newest or oldest message, never before what the
- * writer may overwrite (the handshake above). */
+ * writer may overwrite (the handshake above).  The only entry of a
+ * one-consumer ring is always active: not moving its tail back is all
+ * it takes there, and its writer saves the handshake. */
 static int join_fresh(shmkit_ring *ring, uint32_t i, uint32_t state, unsigned flags)
 {
     struct sk_consumer *c = entry(ring, i);
-    uint32_t pos = join_position(ring, flags);
+    uint32_t pos = not_before_tail(ring, c, state, join_position(ring, flags));
     int attempt;
 
     store_position(c, pos);
@@ -204,7 +218,7 @@ static int join_fresh(shmkit_ring *ring, uint32_t i, uint32_t state, unsigned fl
         return shmkit__fail(SHMKIT_ECORRUPT, "consumer entry %lu changed under its lease",
                             (unsigned long)i);
     ring->my_state = next_state(state, 1);
-    for (attempt = 0; attempt < JOIN_ATTEMPTS; attempt++) {
+    for (attempt = 0; attempt < JOIN_ATTEMPTS && ring->consumers > 1; attempt++) {
         uint32_t oldest;
 
         sk_fence(SK_SEQ_CST);
@@ -215,6 +229,10 @@ static int join_fresh(shmkit_ring *ring, uint32_t i, uint32_t state, unsigned fl
         }
         pos = oldest; /* the writer may be overwriting before it: start there */
         store_position(c, pos);
+    }
+    if (ring->consumers == 1) {
+        ring->pos = pos;
+        return 0;
     }
     return shmkit__fail(SHMKIT_ECONTENDED, "could not join: the writer kept moving");
 }

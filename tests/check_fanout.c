@@ -278,6 +278,35 @@ START_TEST(test_left_entry_resumed)
 }
 END_TEST
 
+/* A one-consumer ring: the only entry is taken afresh, but never moved
+ * back behind what its last consumer consumed (the writer may already be
+ * overwriting that). */
+START_TEST(test_one_entry_joined_afresh)
+{
+    char spec[32];
+    shmkit_ring *w, *c;
+
+    tu_spec(tu_backend_of(_i), spec);
+    w = tu_fanout_create(spec, CAP, 1);
+    c = tu_ring_open(spec, 0);
+    send_messages(w, 0, 10, 0);
+    receive_exactly(c, 0, 3);
+    shmkit_ring_close(c);
+    c = tu_ring_open(spec, SHMKIT_FROM_OLDEST);
+    ck_assert_uint_eq(shmkit_ring_position(c), 3);
+    shmkit_ring_close(c);
+    c = tu_ring_open(spec, SHMKIT_FROM_NEWEST);
+    ck_assert_uint_eq(shmkit_ring_position(c), 9);
+    receive_exactly(c, 9, 10);
+    shmkit_ring_close(c);
+    c = tu_ring_open(spec, SHMKIT_FROM_OLDEST);
+    ck_assert_uint_eq(shmkit_ring_position(c), 10);
+    shmkit_ring_close(c);
+    shmkit_ring_close(w);
+    tu_finish(spec);
+}
+END_TEST
+
 /* Fresh consumers start at the newest message or at the oldest the ring
  * keeps, whatever the left entries hold. */
 START_TEST(test_join_newest_and_oldest)
@@ -468,6 +497,7 @@ static Suite *fanout_suite(void)
     tu_add_backend_test(basic, test_gone_consumer_dropped, 2);
     tu_add_backend_test(basic, test_left_entry_resumed, 1);
     tu_add_backend_test(basic, test_join_newest_and_oldest, 1);
+    tu_add_backend_test(basic, test_one_entry_joined_afresh, 1);
     tu_add_backend_test(basic, test_zero_copy_per_consumer, 1);
     tu_add_backend_test(basic, test_dropped_consumer_told, 1);
     tu_add_backend_test(crash, test_consumers_killed_and_replaced, 1);
