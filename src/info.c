@@ -58,15 +58,24 @@ static void describe_creator(struct sk_seg *seg, int owned_or_half, struct shmki
         info->other_pidns |= SHMKIT_INFO_CREATOR_OTHER_PIDNS;
 }
 
-/* The first consumer entry with a lease holder (0 if none has one). */
+/* The consumer entry shmkit_info describes: the first with a live lease
+ * holder, else the first with any holder, else entry 0. */
 static uint32_t first_held_consumer(struct sk_seg *seg, const struct sk_header_view *view)
 {
-    uint32_t i;
+    uint32_t i, held = view->consumers;
 
-    for (i = 0; i < view->consumers; i++)
-        if (sk_load(&sk_consumer_entry(seg->base, i)->pid, SK_RELAXED) != 0)
+    for (i = 0; i < view->consumers; i++) {
+        struct sk_holder_info holder;
+
+        if (sk_load(&sk_consumer_entry(seg->base, i)->pid, SK_RELAXED) == 0)
+            continue;
+        shmkit__lease_describe(seg, SK_LEASE_CONSUMER, i, &holder);
+        if (holder.alive == 1)
             return i;
-    return 0;
+        if (held == view->consumers)
+            held = i;
+    }
+    return held < view->consumers ? held : 0;
 }
 
 static int describe(struct sk_seg *seg, struct shmkit_info *info)

@@ -133,16 +133,31 @@ int shmkit__ring_scan_consumers(shmkit_ring *ring, uint32_t *min, int *slowest)
     return scan_once(ring, head, min, slowest);
 }
 
-/* The writer has waited a while for the slowest consumer: drop every
- * entry that holds it back from NEED bytes of space and that no live
- * process holds, if some live process holds another.  1 if one was
- * dropped. */
-int shmkit__ring_drop_dead(shmkit_ring *ring, uint32_t need)
+/* Has the slowest tail been TAIL for SK_CONSUMER_CHECK_MS?  Counted
+ * across calls (a send with a short timeout, retried, must not drop a
+ * consumer that is only slow to restart). */
+static int stuck_long(shmkit_ring *ring, uint32_t tail)
+{
+    uint64_t now = shmkit__monotonic_ns();
+
+    if (ring->w_stuck_since == 0 || ring->w_stuck_tail != tail) {
+        ring->w_stuck_tail = tail;
+        ring->w_stuck_since = now;
+        return 0;
+    }
+    return now - ring->w_stuck_since >= (uint64_t)SK_CONSUMER_CHECK_MS * 1000000u;
+}
+
+/* The writer has waited for the slowest consumer, at TAIL, in vain: once
+ * that has lasted long enough, drop every entry that holds it back from
+ * NEED bytes of space and that no live process holds, if some live
+ * process holds another.  1 if one was dropped. */
+int shmkit__ring_drop_dead(shmkit_ring *ring, uint32_t slowest_tail, uint32_t need)
 {
     uint32_t i;
     int live = 0, dropped = 0;
 
-    if (ring->consumers < 2)
+    if (ring->consumers < 2 || !stuck_long(ring, slowest_tail))
         return 0;
     for (i = 0; i < ring->consumers && !live; i++)
         live = is_active(sk_load(&entry(ring, i)->state, SK_ACQUIRE)) && holder_alive(ring, i) == 1;
@@ -171,14 +186,35 @@ int shmkit__ring_check_interval(const shmkit_ring *ring, int left_ms)
 /* The consumers                                                       */
 /* ------------------------------------------------------------------ */
 
+uint32_t shmkit__ring_oldest_kept(const struct sk_header *h, uint32_t consumers, uint32_t cap,
+                                  uint32_t head)
+{
+    uint32_t i, oldest = head;
+
+    for (i = 0; i < consumers; i++) {
+        struct sk_consumer *c = sk_consumer_entry(h, i);
+        uint32_t tail = sk_load(&c->tail, SK_ACQUIRE);
+
+        if ((sk_load(&c->state, SK_ACQUIRE) & SK_CONSUMER_ACTIVE) && aligned(tail) &&
+            (uint32_t)(head - tail) <= cap && (uint32_t)(head - tail) > (uint32_t)(head - oldest))
+            oldest = tail;
+    }
+    return oldest;
+}
+
 /* Where a fresh consumer starts: the newest frame (the hint may lag by a
- * message), or the oldest the writer keeps. */
+ * message), or the oldest frame kept for an active consumer (the
+ * handshake then moves it up to what the writer still keeps). */
 static uint32_t join_position(const shmkit_ring *ring, unsigned flags)
 {
     struct sk_header *h = ring->hdr;
-    uint32_t head = sk_load(&h->head, SK_ACQUIRE);
-    uint32_t start = sk_load((flags & SHMKIT_FROM_OLDEST) ? &h->oldest : &h->newest, SK_ACQUIRE);
+    uint32_t head = sk_load(&h->head, SK_ACQUIRE), start;
 
+    if (!aligned(head))
+        return head; /* damage: the first read reports it */
+    if (flags & SHMKIT_FROM_OLDEST)
+        return shmkit__ring_oldest_kept(h, ring->consumers, ring->cap, head);
+    start = sk_load(&h->newest, SK_ACQUIRE);
     return (uint32_t)(head - start) <= ring->cap && aligned(start) ? start : head;
 }
 

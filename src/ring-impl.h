@@ -38,6 +38,8 @@ struct shmkit_ring {
     uint32_t w_oldest;          /* overwrite: private copy of oldest */
     uint32_t w_reclaim;         /* overwrite: private copy of reclaim */
     uint64_t w_seq;             /* next message number */
+    uint32_t w_stuck_tail;      /* block: the slowest tail, when it was first seen */
+    uint64_t w_stuck_since;     /* ... at this time (0: not stuck) */
     int reserved;               /* a reserve is pending */
     uint32_t r_frame;           /* its frame position */
     uint32_t r_len;             /* its maximum length */
@@ -240,16 +242,22 @@ int shmkit__ring_check_frame(const shmkit_ring *ring, uint32_t pos, uint32_t com
 uint32_t shmkit__ring_published_end(const shmkit_ring *ring, uint32_t pos, uint64_t *seq);
 /* The consumer table (ring-consumers.c).  The writer's view: the oldest
  * tail of an active consumer (head if none) and its entry (-1 if none),
- * with the join handshake; dropping dead consumers that hold it back from
- * NEED bytes while a live one exists (1 if any was dropped); how long to
- * wait for the slowest before checking that (LEFT_MS: the time left). */
+ * with the join handshake; after a wait in which the slowest tail
+ * SLOWEST_TAIL did not move, dropping dead consumers that hold it back from NEED bytes
+ * once it has not moved for 50 ms, while a live one exists (1 if any was
+ * dropped); how long to wait for the slowest before asking that (LEFT_MS:
+ * the time left). */
 int shmkit__ring_scan_consumers(shmkit_ring *ring, uint32_t *min, int *slowest);
-int shmkit__ring_drop_dead(shmkit_ring *ring, uint32_t need);
+int shmkit__ring_drop_dead(shmkit_ring *ring, uint32_t slowest_tail, uint32_t need);
 int shmkit__ring_check_interval(const shmkit_ring *ring, int left_ms);
 /* A consumer's: take an entry (resume one whose holder is gone, or join
  * one afresh at the newest or oldest message, as FLAGS say) and set
  * ring->me and ring->pos. */
 int shmkit__ring_join(shmkit_ring *ring, unsigned flags);
+/* The oldest tail of an active consumer of the ring at H (CONSUMERS
+ * entries, capacity CAP) within CAP of HEAD; HEAD if none. */
+uint32_t shmkit__ring_oldest_kept(const struct sk_header *h, uint32_t consumers, uint32_t cap,
+                                  uint32_t head);
 /* 0 if the consumer's entry is still the one it joined, else (the writer
  * dropped it, or another process took it over, judging this one dead)
  * SHMKIT_ENOTHOLDER with a detail.  Checked before sleeping only. */

@@ -61,7 +61,7 @@ static int wait_for_consumer(shmkit_ring *ring, int slowest, uint32_t tail, uint
     rc = shmkit__wait_changed(&ring->ws, SK_WAIT_IDX_SPACE, word, tail, &ring->hdr->space_waiters,
                               shmkit__ring_check_interval(ring, left), shmkit__wait_mode_get());
     if (rc == -ETIMEDOUT)
-        (void)shmkit__ring_drop_dead(ring, need);
+        (void)shmkit__ring_drop_dead(ring, tail, need);
     else if (rc < 0)
         return shmkit__wait_failure(rc, "free space");
     return shmkit__seg_verdict(&ring->h.seg, 0);

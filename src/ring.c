@@ -538,31 +538,15 @@ SHMKIT_API int shmkit_ring_policy(const shmkit_ring *ring)
     return null_ring(ring) ? -EINVAL : ring->policy;
 }
 
-/* The oldest tail of an active consumer of a block ring mapped at BASE,
- * among those within a capacity of HEAD (HEAD if none). */
-static uint32_t oldest_tail(void *base, const struct sk_header_view *view, uint32_t head)
-{
-    uint32_t i, oldest = head;
-
-    for (i = 0; i < view->consumers; i++) {
-        struct sk_consumer *c = sk_consumer_entry(base, i);
-        uint32_t tail = sk_load(&c->tail, SK_ACQUIRE);
-
-        if ((sk_load(&c->state, SK_ACQUIRE) & SK_CONSUMER_ACTIVE) &&
-            (uint32_t)(head - tail) <= view->capacity &&
-            (uint32_t)(head - tail) > (uint32_t)(head - oldest))
-            oldest = tail;
-    }
-    return oldest;
-}
-
 /* For shmkit_info(): the state of a validated ring mapping. */
 void shmkit__ring_describe(void *base, const struct sk_header_view *view, struct shmkit_info *info)
 {
     struct sk_header *h = base;
     uint32_t head = sk_load(&h->head, SK_ACQUIRE);
     int overwrite = (view->header_flags & SK_HFLAG_OVERWRITE) != 0;
-    uint32_t from = overwrite ? sk_load(&h->oldest, SK_ACQUIRE) : oldest_tail(base, view, head);
+    uint32_t from = overwrite ? sk_load(&h->oldest, SK_ACQUIRE)
+                              : shmkit__ring_oldest_kept(h, view->consumers,
+                                                         (uint32_t)view->capacity, head);
     uint32_t used = head - from;
 
     info->ring_policy = overwrite ? SHMKIT_RING_OVERWRITE : SHMKIT_RING_BLOCK;

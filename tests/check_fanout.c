@@ -338,6 +338,37 @@ START_TEST(test_join_newest_and_oldest)
 }
 END_TEST
 
+/* "The oldest message kept" is the oldest some active consumer has not
+ * read: once every consumer read everything, a consumer joining at the
+ * oldest gets only what comes next. */
+START_TEST(test_oldest_is_what_consumers_keep)
+{
+    char spec[32];
+    shmkit_ring *w, *a, *b, *late;
+
+    tu_spec(tu_backend_of(_i), spec);
+    w = tu_fanout_create(spec, CAP, 4);
+    a = tu_ring_open(spec, 0);             /* entry 0, kept from the start */
+    b = tu_ring_open(spec, SHMKIT_FROM_OLDEST);
+    send_messages(w, 0, 5, 0);
+    receive_exactly(b, 0, 5);
+    late = tu_ring_open(spec, SHMKIT_FROM_OLDEST); /* a has read nothing */
+    ck_assert_uint_eq(shmkit_ring_position(late), 0);
+    receive_exactly(late, 0, 5); /* its entry, left, keeps nothing older */
+    shmkit_ring_close(late);
+    receive_exactly(a, 0, 5);
+    late = tu_ring_open(spec, SHMKIT_FROM_OLDEST);
+    ck_assert_uint_eq(shmkit_ring_position(late), 5);
+    send_messages(w, 5, 6, 0);
+    receive_exactly(late, 5, 6);
+    shmkit_ring_close(late);
+    shmkit_ring_close(b);
+    shmkit_ring_close(a);
+    shmkit_ring_close(w);
+    tu_finish(spec);
+}
+END_TEST
+
 /* The zero-copy API, per consumer: each peeks every message in place. */
 START_TEST(test_zero_copy_per_consumer)
 {
@@ -498,6 +529,7 @@ static Suite *fanout_suite(void)
     tu_add_backend_test(basic, test_left_entry_resumed, 1);
     tu_add_backend_test(basic, test_join_newest_and_oldest, 1);
     tu_add_backend_test(basic, test_one_entry_joined_afresh, 1);
+    tu_add_backend_test(basic, test_oldest_is_what_consumers_keep, 1);
     tu_add_backend_test(basic, test_zero_copy_per_consumer, 1);
     tu_add_backend_test(basic, test_dropped_consumer_told, 1);
     tu_add_backend_test(crash, test_consumers_killed_and_replaced, 1);
