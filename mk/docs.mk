@@ -12,7 +12,8 @@ dist_man_MANS = \
 # ".so" page for every other function name (lintian wants a page per name).
 dist_man_MANS += \
 	doc/man/shmkit_backend_available.3 doc/man/shmkit_error_detail.3 \
-	doc/man/shmkit_info.3 doc/man/shmkit_layout_align.3 \
+	doc/man/shmkit_info.3 doc/man/shmkit_info_consumers.3 \
+	doc/man/shmkit_layout_align.3 \
 	doc/man/shmkit_layout_assign.3 doc/man/shmkit_layout_count.3 \
 	doc/man/shmkit_layout_field.3 doc/man/shmkit_layout_find.3 \
 	doc/man/shmkit_layout_format.3 doc/man/shmkit_layout_free.3 \
