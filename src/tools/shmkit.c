@@ -14,6 +14,7 @@
 #include <inttypes.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 #include <time.h>
@@ -22,6 +23,7 @@
 #include "shmkit.h"
 #include "bench/bench.h"
 #include "ls.h"
+#include "segstatus.h"
 #include "tool.h"
 
 static const char synopsis[] = "shmkit [-h|--help] [-V|--version] COMMAND [ARGS]";
@@ -218,6 +220,42 @@ static void print_holder(const char *key, long pid, int alive, int other_pidns)
         print_process(key, pid, alive, other_pidns);
 }
 
+/* "consumer I: PID (alive), active, next message M, lag K messages, B
+ * bytes" for entry I, if it is one that is shown (segstatus.h). */
+static void print_consumer(unsigned i, const struct shmkit_consumer *c)
+{
+    const char *state = seg_consumer_state(c);
+    char key[32];
+
+    if (state == NULL)
+        return;
+    snprintf(key, sizeof key, "consumer %u", i);
+    if (c->pid == 0)
+        printf("%s: none, %s", key, state);
+    else
+        printf("%s: %ld (%s%s), %s", key, c->pid, alive_text(c->alive),
+               c->other_pidns ? ", other pid namespace" : "", state);
+    if (c->active)
+        printf(", next message %" PRIu64 ", lag %" PRIu64 " messages, %" PRIu64 " bytes",
+               c->next_message, c->lag_messages, c->lag_bytes);
+    putchar('\n');
+}
+
+/* A block ring's consumer entries: how many, and the ones in use.  A
+ * segment removed or replaced since shmkit_info gets the count alone. */
+static void print_consumers(const char *spec, const struct shmkit_info *info)
+{
+    struct shmkit_consumer *consumers;
+    unsigned i, n;
+
+    printf("consumers: %u\n", info->ring_consumers);
+    if (seg_read_consumers(spec, &consumers, &n) < 0)
+        return;
+    for (i = 0; i < n; i++)
+        print_consumer(i, &consumers[i]);
+    free(consumers);
+}
+
 static void print_info(const char *spec, const struct shmkit_info *info)
 {
     printf("spec: %s\n", spec);
@@ -240,10 +278,13 @@ static void print_info(const char *spec, const struct shmkit_info *info)
                   (info->other_pidns & SHMKIT_INFO_CREATOR_OTHER_PIDNS) != 0);
     print_holder("writer", info->writer_pid, info->writer_alive,
                  (info->other_pidns & SHMKIT_INFO_WRITER_OTHER_PIDNS) != 0);
-    /* Only a block ring has a consumer. */
-    if (info->kind == SHMKIT_KIND_RING && info->ring_policy == SHMKIT_RING_BLOCK)
+    /* Only a block ring has consumers: "consumer" is the first entry's
+     * that a process holds. */
+    if (info->kind == SHMKIT_KIND_RING && info->ring_policy == SHMKIT_RING_BLOCK) {
         print_holder("consumer", info->consumer_pid, info->consumer_alive,
                      (info->other_pidns & SHMKIT_INFO_CONSUMER_OTHER_PIDNS) != 0);
+        print_consumers(spec, info);
+    }
     printf("wait: %s\n", info->wait_mechanism[0] != '\0' ? info->wait_mechanism : "unknown");
     if (info->attach_count >= 0)
         printf("attached: %ld\n", info->attach_count);
