@@ -243,12 +243,46 @@ busy_tests() {
     tap_cmd "$be: then a consumer gets in" 0 '^next$' - "$READ" -t 10 "$s"
 }
 
+# rm --stale on an owned ring whose creator died: a live consumer in any
+# entry keeps it, not only one in the first entry held ("consumer").
+stale_tests() {
+    be=$1
+    s=$(sk_spec "$be" 7)
+    rm -f "$TAP_TMP/fifo"
+    mkfifo "$TAP_TMP/fifo" || return 1
+    "$WRITE" -t 60 --ring 1k --owned --consumers=2 "$s" <"$TAP_TMP/fifo" &
+    w=$!
+    sk_track $w
+    exec 3>"$TAP_TMP/fifo"
+    sk_wait_until 300 eval '[ "$(sk_info_field "$s" writer)" = "$w (alive)" ]'
+    start_reader "$TAP_TMP/a" -f -t 60 "$s"
+    a=$reader
+    sk_wait_until 300 active "$s" $a
+    start_reader "$TAP_TMP/b" -f -t 60 "$s"
+    b=$reader
+    sk_wait_until 300 active "$s" $a $b
+    kill -KILL $a $w
+    sk_wait $a
+    sk_wait $w
+    exec 3>&-
+    tap_is "$(sk_info_field "$s" consumer)" "$a (dead)" "$be: the first entry's consumer is dead"
+    tap_like "$("$SHMKIT" ls "$s" | sed -n 2p)" "^$s +ring .* 1/2 +[-0-9]+ +stale\$" \
+        "$be: ls: stale, with one live consumer of 2"
+    "$SHMKIT" rm --stale "$s" >/dev/null 2>&1
+    tap_is "$(sk_info_field "$s" lifetime)" owned "$be: rm --stale leaves it to the live consumer"
+    kill -TERM $b
+    sk_wait $b
+    tap_cmd "$be: once that one is gone, rm --stale removes it" 0 "^removed $s \\(stale\\)\$" - \
+        "$SHMKIT" rm --stale "$s"
+}
+
 for be in $SK_BACKENDS; do
     write_tests "$be"
     fanout_tests "$be"
     kill_tests "$be"
     join_tests "$be"
     busy_tests "$be"
+    stale_tests "$be"
 done
 
 sk_remove_all
