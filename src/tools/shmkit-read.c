@@ -557,15 +557,25 @@ static tool_status open_failed(const struct session *s, int rc)
     return tool_fail(s->req->spec, NULL, rc);
 }
 
-/* Open SPEC as a ring or as a slot.  A ring that -F reopens is read from
- * its oldest message: all of it is new. */
-static int open_as(struct session *s, int ring)
+/* Where a ring reader starts.  A ring that -F reopens is new, all of it:
+ * an overwrite ring is read from its oldest message, and a block ring's
+ * consumer resumes an entry, as the first consumer of a new ring does
+ * (joining afresh would leave the entry that the ring keeps for it behind
+ * for the writer to drop).  BLOCK: shmkit_info said block policy. */
+static unsigned start_flags(const struct session *s, int block)
+{
+    if (!s->reopened)
+        return s->req->from;
+    return block ? 0 : SHMKIT_FROM_OLDEST;
+}
+
+/* Open SPEC as a ring or as a slot. */
+static int open_as(struct session *s, int ring, int block)
 {
     const struct request *req = s->req;
-    unsigned from = s->reopened ? SHMKIT_FROM_OLDEST : req->from;
 
     if (ring)
-        return shmkit_ring_open(&s->ring, req->spec, req->open_flags | from);
+        return shmkit_ring_open(&s->ring, req->spec, req->open_flags | start_flags(s, block));
     return shmkit_slot_open(&s->slot, req->spec, req->open_flags);
 }
 
@@ -575,13 +585,16 @@ static int open_as(struct session *s, int ring)
  * tell, the slot open says what is wrong with the segment. */
 static int open_segment(struct session *s, int *ring)
 {
-    int rc;
+    struct shmkit_info info;
+    int rc, block;
 
-    *ring = tool_segment_kind(s->req->spec) == SHMKIT_KIND_RING;
-    rc = open_as(s, *ring);
+    rc = shmkit_info(s->req->spec, &info, sizeof info);
+    *ring = rc == 0 && info.kind == SHMKIT_KIND_RING;
+    block = *ring && info.ring_policy == SHMKIT_RING_BLOCK;
+    rc = open_as(s, *ring, block);
     if (rc == SHMKIT_EKIND) {
         *ring = !*ring;
-        rc = open_as(s, *ring);
+        rc = open_as(s, *ring, 0);
     }
     return rc;
 }
