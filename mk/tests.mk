@@ -100,6 +100,7 @@ tests_check_truncate_LDFLAGS = -pthread
 SHELL_TESTS += \
 	tests/bench-smoke.sh \
 	tests/cli-errors.sh \
+	tests/cli-fanout.sh \
 	tests/cli-follow.sh \
 	tests/cli-info.sh \
 	tests/cli-read.sh \

@@ -58,18 +58,18 @@ ls_tests() {
     # A persistent slot whose creator has exited: listed, ok.
     s=$(sk_spec "$be" 0)
     "$WRITE" -L 'id:u32' "$s" id=7
-    tap_cmd "$be: ls" 0 '^SPEC +KIND +SIZE +OWNER +MODE +LIFETIME +CREATOR +WRITER +ATTACH +STATUS$' - \
+    tap_cmd "$be: ls" 0 '^SPEC +KIND +SIZE +OWNER +MODE +LIFETIME +CREATOR +WRITER +CONSUMERS +ATTACH +STATUS$' - \
         "$SHMKIT" ls
     cp "$TAP_OUT" "$TAP_TMP/ls"
     tap_like "$(ls_line "$s" "$TAP_TMP/ls")" \
-        "^$s +slot +[0-9]+ +[^ ]+ +0600 +persistent +[0-9]+\\(dead\\) +- +[-0-9]+ +ok\$" \
+        "^$s +slot +[0-9]+ +[^ ]+ +0600 +persistent +[0-9]+\\(dead\\) +- +- +[-0-9]+ +ok\$" \
         "$be: ls lists a persistent slot as ok"
     tap_cmd "$be: ls SPEC" 0 "^$s " - "$SHMKIT" ls "$s"
     tap_is "$(grep -c . "$TAP_OUT")" 2 "$be: ls SPEC lists only SPEC"
     if [ "$be" = sysv ]; then
-        tap_is "$(ls_field "$s" 9)" 0 "$be: ls attach count"
+        tap_is "$(ls_field "$s" 10)" 0 "$be: ls attach count"
     else
-        tap_is "$(ls_field "$s" 9)" - "$be: no attach count for POSIX"
+        tap_is "$(ls_field "$s" 10)" - "$be: no attach count for POSIX"
     fi
     tap_cmd "$be: ls --json" 0 '^\[$' - "$SHMKIT" ls --json "$s"
     tap_like "$(cat "$TAP_OUT")" \

@@ -63,8 +63,9 @@ follow() {
     sk_wait_until 100 has_line "$TAP_TMP/out" .
 }
 
-# --from-oldest for an overwrite ring (a usage error elsewhere): a reader
-# that -F reopens reads from the oldest message anyway.
+# --from-oldest for an overwrite ring (a block ring's consumer resumes its
+# entry instead): a reader that -F reopens reads from the oldest message
+# anyway.
 from_oldest() {
     [ "$1" = overwrite ] && echo --from-oldest
 }

@@ -48,13 +48,16 @@ block_tests() {
     tap_is "$(field messages)" 10 "$be: info messages published"
     tap_is "$(field writer)" none "$be: info writer (released at exit)"
     tap_is "$(field consumer)" none "$be: info consumer"
+    tap_is "$(field consumers)" 1 "$be: info consumer entries"
+    tap_is "$(field 'consumer 0')" "none, left, next message 0, lag 10 messages, $((10 * frame)) bytes" \
+        "$be: info: the entry keeps the messages for the next consumer"
     if [ -n "$SK_WAIT_MECHANISM" ]; then
         tap_is "$(field wait)" "$SK_WAIT_MECHANISM" "$be: info wait mechanism"
     else
         tap_like "$(field wait)" "^($SK_WAIT_MECHANISMS)\$" "$be: info wait mechanism"
     fi
     tap_is "$(sed 's/:.*//' "$TAP_TMP/info" | tr '\n' ' ')" \
-        "spec backend kind format lifetime size payload-size policy capacity max-message used messages owner mode creator writer consumer wait $([ "$be" = sysv ] && echo 'attached ')created " \
+        "spec backend kind format lifetime size payload-size policy capacity max-message used messages owner mode creator writer consumer consumers consumer 0 wait $([ "$be" = sysv ] && echo 'attached ')created " \
         "$be: info keys of a ring in order"
 
     tap_cmd "$be: read consumes the oldest message" 0 '^1$' - "$READ" "$s"
@@ -101,9 +104,6 @@ block_tests() {
     tap_cmd "$be: --raw without -s on a ring" 2 - '--raw needs -s SIZE' \
         "$WRITE" --raw "$s"
     tap_cmd "$be: -s without --raw on a ring" 2 - '-s needs --raw' "$WRITE" -s 4 "$s"
-    tap_cmd "$be: --from-oldest on a block ring" 2 - \
-        "^shmkit-read: $s: --from-oldest applies to overwrite rings" \
-        "$READ" --from-oldest "$s"
     tap_is "$(sk_info_field "$s" messages)" 13 "$be: refused commands sent nothing"
     tap_is "$(sk_info_field "$s" consumer)" none "$be: refused reads let go"
 }
@@ -272,7 +272,7 @@ slot_tests() {
         "^shmkit-write: $s: wrong segment kind \\(segment is a slot, not a ring\\)\$" \
         "$WRITE" --ring 1k "$s"
     tap_cmd "$be: --from-oldest on a slot" 2 - \
-        "^shmkit-read: $s: --from-oldest applies to overwrite rings" \
+        "^shmkit-read: $s: --from-oldest applies to rings, not slots\$" \
         "$READ" --from-oldest "$s"
     tap_cmd "$be: -t on a slot read: no wait" 0 '^v=1$' - "$READ" -t 0 "$s"
     tap_cmd "$be: slot writes still work" 0 - - "$WRITE" "$s" v=2

@@ -372,10 +372,31 @@ static void process_text(long pid, int alive, int other_pidns, int known, char *
         snprintf(buf, len, "%ld(%s%s)", pid, alive_name(alive), other_pidns ? ",other-pidns" : "");
 }
 
+static int block_ring(const struct entry *e)
+{
+    return e->rc == 0 && e->info.kind == SHMKIT_KIND_RING &&
+           e->info.ring_policy == SHMKIT_RING_BLOCK;
+}
+
+/* A block ring's consumers, "LIVE/ENTRIES" ("-" for anything else, or a
+ * ring that is gone by now). */
+static void consumers_text(const struct entry *e, char *buf, size_t len)
+{
+    struct shmkit_consumer *consumers;
+    unsigned n;
+
+    if (!block_ring(e) || seg_read_consumers(e->spec, &consumers, &n) < 0) {
+        snprintf(buf, len, "-");
+        return;
+    }
+    snprintf(buf, len, "%u/%u", seg_live_consumers(consumers, n), n);
+    free(consumers);
+}
+
 static void print_text_row(const struct entry *e)
 {
     const struct shmkit_info *in = &e->info;
-    char owner[32], creator[48], writer[48], attached[24];
+    char owner[32], creator[48], writer[48], attached[24], consumers[24];
     const char *kind = kind_name(e), *life = lifetime_name(e);
 
     owner_text(in->owner_uid, owner, sizeof owner);
@@ -389,9 +410,10 @@ static void print_text_row(const struct entry *e)
         snprintf(attached, sizeof attached, "%ld", in->attach_count);
     else
         snprintf(attached, sizeof attached, "-");
-    printf("%-20s %-4s %10" PRIu64 " %-10s %04o %-10s %-15s %-15s %6s  %s\n", e->spec,
+    consumers_text(e, consumers, sizeof consumers);
+    printf("%-20s %-4s %10" PRIu64 " %-10s %04o %-10s %-15s %-15s %9s %6s  %s\n", e->spec,
            kind != NULL ? kind : "-", in->total_size, owner, in->mode & 07777u,
-           life != NULL ? life : "-", creator, writer, attached,
+           life != NULL ? life : "-", creator, writer, consumers, attached,
            seg_status_name(e->status));
 }
 
@@ -404,14 +426,18 @@ static void json_text_or_null(const char *key, const char *text)
         fputs("null", stdout);
 }
 
+static const char *json_bool(int value)
+{
+    return value == 1 ? "true" : value == 0 ? "false" : "null";
+}
+
 static void json_process(const char *key, long pid, int alive, int known)
 {
     if (!known || pid == 0) {
         printf(",\"%s_pid\":null,\"%s_alive\":null", key, key);
         return;
     }
-    printf(",\"%s_pid\":%ld,\"%s_alive\":%s", key, pid, key,
-           alive == 1 ? "true" : alive == 0 ? "false" : "null");
+    printf(",\"%s_pid\":%ld,\"%s_alive\":%s", key, pid, key, json_bool(alive));
 }
 
 /* "KEY_other_pidns": the process is in another PID namespace (its pid is
@@ -425,12 +451,52 @@ static void json_other_pidns(const char *key, long pid, unsigned bit, const stru
         printf(",\"%s_other_pidns\":%s", key, (e->info.other_pidns & bit) ? "true" : "false");
 }
 
+/* One consumer entry I, as "shmkit info" shows it (segstatus.h). */
+static void json_consumer(unsigned i, const struct shmkit_consumer *c)
+{
+    printf("{\"index\":%u", i);
+    if (c->pid != 0)
+        printf(",\"pid\":%ld,\"alive\":%s,\"other_pidns\":%s", c->pid, json_bool(c->alive),
+               json_bool(c->other_pidns));
+    else
+        fputs(",\"pid\":null,\"alive\":null,\"other_pidns\":null", stdout);
+    printf(",\"state\":\"%s\"", seg_consumer_state(c));
+    if (c->active)
+        printf(",\"next_message\":%" PRIu64 ",\"lag_messages\":%" PRIu64
+               ",\"lag_bytes\":%" PRIu64 "}", c->next_message, c->lag_messages, c->lag_bytes);
+    else
+        fputs(",\"next_message\":null,\"lag_messages\":null,\"lag_bytes\":null}", stdout);
+}
+
+/* "consumer_entries" (how many the ring has) and "consumers" (the ones
+ * in use): null but for a block ring. */
+static void json_consumers(const struct entry *e)
+{
+    struct shmkit_consumer *consumers;
+    unsigned i, n;
+    int first = 1;
+
+    if (!block_ring(e) || seg_read_consumers(e->spec, &consumers, &n) < 0) {
+        fputs(",\"consumer_entries\":null,\"consumers\":null", stdout);
+        return;
+    }
+    printf(",\"consumer_entries\":%u,\"consumers\":[", n);
+    for (i = 0; i < n; i++) {
+        if (seg_consumer_state(&consumers[i]) == NULL)
+            continue;
+        if (!first)
+            putchar(',');
+        json_consumer(i, &consumers[i]);
+        first = 0;
+    }
+    putchar(']');
+    free(consumers);
+}
+
 static void print_json_object(const struct entry *e)
 {
     const struct shmkit_info *in = &e->info;
     const struct passwd *pw = getpwuid((uid_t)in->owner_uid);
-    int block_ring = e->rc == 0 && in->kind == SHMKIT_KIND_RING &&
-                     in->ring_policy == SHMKIT_RING_BLOCK;
 
     fputs("{\"spec\":", stdout);
     tool_json_string(stdout, e->spec, strlen(e->spec));
@@ -442,12 +508,13 @@ static void print_json_object(const struct entry *e)
     json_text_or_null("lifetime", lifetime_name(e));
     json_process("creator", in->creator_pid, in->creator_alive, creator_known(e));
     json_process("writer", in->writer_pid, in->writer_alive, e->rc == 0);
-    json_process("consumer", in->consumer_pid, in->consumer_alive, block_ring);
+    json_process("consumer", in->consumer_pid, in->consumer_alive, block_ring(e));
     json_other_pidns("creator", in->creator_pid, SHMKIT_INFO_CREATOR_OTHER_PIDNS, e,
                      creator_known(e));
     json_other_pidns("writer", in->writer_pid, SHMKIT_INFO_WRITER_OTHER_PIDNS, e, e->rc == 0);
     json_other_pidns("consumer", in->consumer_pid, SHMKIT_INFO_CONSUMER_OTHER_PIDNS, e,
-                     block_ring);
+                     block_ring(e));
+    json_consumers(e);
     if (in->attach_count >= 0)
         printf(",\"attached\":%ld", in->attach_count);
     else
@@ -468,8 +535,9 @@ int ls_run(const struct ls_options *opt)
     if (opt->json)
         fputs("[", stdout);
     else
-        printf("%-20s %-4s %10s %-10s %-4s %-10s %-15s %-15s %6s  %s\n", "SPEC", "KIND",
-               "SIZE", "OWNER", "MODE", "LIFETIME", "CREATOR", "WRITER", "ATTACH", "STATUS");
+        printf("%-20s %-4s %10s %-10s %-4s %-10s %-15s %-15s %9s %6s  %s\n", "SPEC", "KIND",
+               "SIZE", "OWNER", "MODE", "LIFETIME", "CREATOR", "WRITER", "CONSUMERS", "ATTACH",
+               "STATUS");
     for (i = 0; i < l.n; i++) {
         /* A SPEC given by name is shown whatever it is. */
         if (l.v[i].status == SEG_NONE || (!opt->all && opt->nspecs == 0 &&
@@ -491,6 +559,23 @@ int ls_run(const struct ls_options *opt)
 
 /* ---- rm --stale ---------------------------------------------------------- */
 
+/* Whether a live process consumes the block ring SPEC (described by
+ * INFO): info->consumer_pid names only the first entry held.  A ring that
+ * cannot be described now counts as consumed: it is left alone. */
+static int live_consumer(const char *spec, const struct shmkit_info *info)
+{
+    struct shmkit_consumer *consumers;
+    unsigned n, live;
+
+    if (info->kind != SHMKIT_KIND_RING || info->ring_policy != SHMKIT_RING_BLOCK)
+        return 0;
+    if (seg_read_consumers(spec, &consumers, &n) < 0)
+        return 1;
+    live = seg_live_consumers(consumers, n);
+    free(consumers);
+    return live > 0;
+}
+
 /* Look again right before removing: the creator may have been a process
  * that was still starting, another process may have attached, or the name
  * may now belong to a new segment.  (A window remains between this look
@@ -502,7 +587,7 @@ static int still_removable(const struct entry *e, enum seg_status *status)
     int rc = shmkit_info(e->spec, &info, sizeof info);
 
     *status = seg_status_of(rc, &info);
-    return seg_removable_stale(*status, &info);
+    return seg_removable_stale(*status, &info) && !live_consumer(e->spec, &info);
 }
 
 static int remove_entry(const struct entry *e, int dry_run)

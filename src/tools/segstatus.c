@@ -8,6 +8,7 @@
 #endif
 
 #include <errno.h>
+#include <stdlib.h>
 
 #include "segstatus.h"
 
@@ -69,4 +70,39 @@ int seg_removable_stale(enum seg_status status, const struct shmkit_info *info)
         return 1;
     return info->owned && !held_by_live_process(info->writer_pid, info->writer_alive) &&
            !held_by_live_process(info->consumer_pid, info->consumer_alive);
+}
+
+const char *seg_consumer_state(const struct shmkit_consumer *c)
+{
+    if (!c->active)
+        return c->pid != 0 ? "vacant" : NULL;
+    return c->pid != 0 && c->alive != 0 ? "active" : "left";
+}
+
+unsigned seg_live_consumers(const struct shmkit_consumer *consumers, unsigned n)
+{
+    unsigned i, live = 0;
+
+    for (i = 0; i < n; i++)
+        live += held_by_live_process(consumers[i].pid, consumers[i].alive);
+    return live;
+}
+
+int seg_read_consumers(const char *spec, struct shmkit_consumer **out, unsigned *n)
+{
+    /* Room for the most a ring can have, so that one call describes the
+     * table even if the segment is replaced meanwhile. */
+    struct shmkit_consumer *v = calloc(SHMKIT_RING_MAX_CONSUMERS, sizeof *v);
+    int rc;
+
+    if (v == NULL)
+        return -ENOMEM;
+    rc = shmkit_info_consumers(spec, v, SHMKIT_RING_MAX_CONSUMERS, sizeof *v);
+    if (rc < 0) {
+        free(v);
+        return rc;
+    }
+    *out = v;
+    *n = rc < SHMKIT_RING_MAX_CONSUMERS ? (unsigned)rc : SHMKIT_RING_MAX_CONSUMERS;
+    return 0;
 }

@@ -40,4 +40,21 @@ int seg_status_listed(enum seg_status status);
  * invalid or unreadable one. */
 int seg_removable_stale(enum seg_status status, const struct shmkit_info *info);
 
+/* ---- the consumer entries of a block ring ---- */
+
+/* How "shmkit info" and "shmkit ls" name the state of consumer entry C:
+ * "active" (held by a process that is alive, or may be), "left" (no live
+ * holder: the ring keeps its messages for the next consumer), "vacant"
+ * (not active, but a process still holds or held its lease); NULL for a
+ * vacant entry that nobody holds, which they do not show. */
+const char *seg_consumer_state(const struct shmkit_consumer *c);
+
+/* How many of CONSUMERS[0 .. N - 1] a live process holds. */
+unsigned seg_live_consumers(const struct shmkit_consumer *consumers, unsigned n);
+
+/* Describe the consumer entries of the block ring SPEC: a new array in
+ * *OUT (free it) of *N entries, and 0; or a negative error code, as
+ * shmkit_info_consumers. */
+int seg_read_consumers(const char *spec, struct shmkit_consumer **out, unsigned *n);
+
 #endif /* SHMKIT_SEGSTATUS_H */

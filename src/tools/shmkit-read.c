@@ -28,12 +28,12 @@
 #include "tool.h"
 
 static const char synopsis[] =
-    "shmkit-read [-f|-F] [-n COUNT] [-t SECONDS] [--from-oldest] [--any-owner]\n"
-    "                   [-j|--json|--hex|--raw] SPEC";
+    "shmkit-read [-f|-F] [-n COUNT] [-t SECONDS] [--from-oldest|--from-newest]\n"
+    "                   [--any-owner] [-j|--json|--hex|--raw] SPEC";
 
 enum {
     OPT_JSON = 1, OPT_HEX, OPT_RAW, OPT_FOLLOW, OPT_COUNT, OPT_TIMEOUT, OPT_FROM_OLDEST,
-    OPT_HELP, OPT_VERSION, OPT_ANY_OWNER, OPT_FOLLOW_NAME
+    OPT_HELP, OPT_VERSION, OPT_ANY_OWNER, OPT_FOLLOW_NAME, OPT_FROM_NEWEST
 };
 
 static const struct tool_option options[] = {
@@ -45,6 +45,7 @@ static const struct tool_option options[] = {
     { OPT_COUNT, 'n', "count", 1 },
     { OPT_TIMEOUT, 't', "timeout", 1 },
     { OPT_FROM_OLDEST, 0, "from-oldest", 0 },
+    { OPT_FROM_NEWEST, 0, "from-newest", 0 },
     { OPT_ANY_OWNER, 0, "any-owner", 0 },
     { OPT_HELP, 'h', "help", 0 },
     { OPT_VERSION, 'V', "version", 0 },
@@ -63,7 +64,8 @@ struct request {
     int follow_name;          /* -F: reopen the segment of that name */
     uint64_t count;           /* -n, 0 for no limit */
     int timeout_ms;           /* -t, -1 for none */
-    int from_oldest;          /* --from-oldest */
+    unsigned from;            /* SHMKIT_FROM_OLDEST (--from-oldest),
+                                 SHMKIT_FROM_NEWEST (--from-newest) or 0 */
     unsigned open_flags;      /* SHMKIT_ANY_OWNER with --any-owner */
 };
 
@@ -106,6 +108,14 @@ static void print_help(void)
         "message, or the oldest unconsumed message of a block ring, which is\n"
         "consumed; wait for one if there is none.\n"
         "\n"
+        "A block ring has one or more consumer entries (shmkit-write --consumers):\n"
+        "each consumer receives every message.  shmkit-read takes over an entry\n"
+        "that a consumer left (it closed or died) and goes on where it stopped;\n"
+        "with none left, it joins a free entry at the newest message.  When it\n"
+        "exits, its entry is left for the next shmkit-read (the writer drops it\n"
+        "if it holds the writer back while another consumer is alive).  When\n"
+        "every entry is held by a live consumer, it fails (exit status 1).\n"
+        "\n"
         "  -f, --follow        go on printing every new record or message; end\n"
         "                      with exit status 3 if the segment is removed\n"
         "  -F, --follow=name   the same, but when the segment is removed or\n"
@@ -115,7 +125,10 @@ static void print_help(void)
         "  -t, --timeout=SECONDS\n"
         "                      give up after SECONDS (decimals allowed) with exit\n"
         "                      status 4 unless COUNT records came first\n"
-        "      --from-oldest   overwrite rings: start at the oldest message kept\n"
+        "      --from-oldest   rings: start at the oldest message kept (a block\n"
+        "                      ring: join as a new consumer there)\n"
+        "      --from-newest   block rings: join as a new consumer at the newest\n"
+        "                      message rather than resume a left entry\n"
         "      --any-owner     read a segment that another user owns (refused\n"
         "                      by default: its owner controls what you read)\n"
         "  -j, --json          JSON: one object per slot record; one\n"
@@ -142,6 +155,18 @@ static tool_status choose_format(struct request *req, int id)
         return tool_usage_error("choose one of --json, --hex and --raw");
     req->format = chosen;
     return TOOL_GO_ON;
+}
+
+/* The open flag of --from-oldest or --from-newest (option ID). */
+static unsigned from_flag(int id)
+{
+    return id == OPT_FROM_OLDEST ? SHMKIT_FROM_OLDEST : SHMKIT_FROM_NEWEST;
+}
+
+/* Where a ring reader starts, as the option said. */
+static const char *from_option(unsigned from)
+{
+    return from == SHMKIT_FROM_OLDEST ? "--from-oldest" : "--from-newest";
 }
 
 /* Handle option ID (its argument in ARG) for the request CTX. */
@@ -172,7 +197,10 @@ static tool_status take_option(void *ctx, int id, const char *arg)
     case OPT_TIMEOUT:
         return tool_take_timeout(arg, &req->timeout_ms);
     case OPT_FROM_OLDEST:
-        req->from_oldest = 1;
+    case OPT_FROM_NEWEST:
+        if (req->from != 0 && req->from != from_flag(id))
+            return tool_usage_error("give either --from-oldest or --from-newest, not both");
+        req->from = from_flag(id);
         return TOOL_GO_ON;
     case OPT_ANY_OWNER:
         req->open_flags |= SHMKIT_ANY_OWNER;
@@ -401,9 +429,9 @@ static tool_status read_slot(struct session *s)
 
     s->unit = "record";
     s->seen = 0;
-    if (s->req->from_oldest)
-        return tool_error(TOOL_EXIT_USAGE, s->req->spec,
-                          "--from-oldest applies to overwrite rings, not slots");
+    if (s->req->from != 0)
+        return tool_error(TOOL_EXIT_USAGE, s->req->spec, "%s applies to rings, not slots",
+                          from_option(s->req->from));
     if (!s->req->follow)
         s->limit = 1;
     record = malloc(shmkit_slot_record_size(s->slot));
@@ -501,9 +529,6 @@ static tool_status read_ring(struct session *s)
     tool_status status;
 
     s->unit = "message";
-    if (s->req->from_oldest && shmkit_ring_policy(s->ring) != SHMKIT_RING_OVERWRITE)
-        return tool_error(TOOL_EXIT_USAGE, s->req->spec,
-                          "--from-oldest applies to overwrite rings, not to block rings");
     if (!s->req->follow)
         s->limit = 1;
     if (grow_buffer(&s->buf, max < FIRST_BUFFER_SIZE ? max : FIRST_BUFFER_SIZE) != 0)
@@ -532,15 +557,25 @@ static tool_status open_failed(const struct session *s, int rc)
     return tool_fail(s->req->spec, NULL, rc);
 }
 
-/* Open SPEC as a ring or as a slot.  A ring that -F reopens is read from
- * its oldest message: all of it is new. */
-static int open_as(struct session *s, int ring)
+/* Where a ring reader starts.  A ring that -F reopens is new, all of it:
+ * an overwrite ring is read from its oldest message, and a block ring's
+ * consumer resumes an entry, as the first consumer of a new ring does
+ * (joining afresh would leave the entry that the ring keeps for it behind
+ * for the writer to drop).  BLOCK: shmkit_info said block policy. */
+static unsigned start_flags(const struct session *s, int block)
+{
+    if (!s->reopened)
+        return s->req->from;
+    return block ? 0 : SHMKIT_FROM_OLDEST;
+}
+
+/* Open SPEC as a ring or as a slot. */
+static int open_as(struct session *s, int ring, int block)
 {
     const struct request *req = s->req;
-    unsigned oldest = req->from_oldest || s->reopened ? SHMKIT_FROM_OLDEST : 0;
 
     if (ring)
-        return shmkit_ring_open(&s->ring, req->spec, req->open_flags | oldest);
+        return shmkit_ring_open(&s->ring, req->spec, req->open_flags | start_flags(s, block));
     return shmkit_slot_open(&s->slot, req->spec, req->open_flags);
 }
 
@@ -550,13 +585,16 @@ static int open_as(struct session *s, int ring)
  * tell, the slot open says what is wrong with the segment. */
 static int open_segment(struct session *s, int *ring)
 {
-    int rc;
+    struct shmkit_info info;
+    int rc, block;
 
-    *ring = tool_segment_kind(s->req->spec) == SHMKIT_KIND_RING;
-    rc = open_as(s, *ring);
+    rc = shmkit_info(s->req->spec, &info, sizeof info);
+    *ring = rc == 0 && info.kind == SHMKIT_KIND_RING;
+    block = *ring && info.ring_policy == SHMKIT_RING_BLOCK;
+    rc = open_as(s, *ring, block);
     if (rc == SHMKIT_EKIND) {
         *ring = !*ring;
-        rc = open_as(s, *ring);
+        rc = open_as(s, *ring, 0);
     }
     return rc;
 }

@@ -30,13 +30,15 @@
 static const char synopsis[] =
     "shmkit-write [-L LAYOUT | -s SIZE] [-m MODE] [-x] [--any-owner] [--raw]\n"
     "                    SPEC [FIELD=VALUE ...]\n"
-    "       shmkit-write [--ring CAPACITY [--overwrite] [--max-message BYTES] [--owned]]\n"
+    "       shmkit-write [--ring CAPACITY [--overwrite | --consumers N]\n"
+    "                    [--max-message BYTES] [--owned]]\n"
     "                    [-m MODE] [-x] [--any-owner] [-t SECONDS] [--raw -s SIZE]\n"
     "                    SPEC < MESSAGES";
 
 enum {
     OPT_LAYOUT = 1, OPT_SIZE, OPT_MODE, OPT_EXCL, OPT_RAW, OPT_RING, OPT_OVERWRITE,
-    OPT_MAX_MESSAGE, OPT_TIMEOUT, OPT_HELP, OPT_VERSION, OPT_OWNED, OPT_ANY_OWNER
+    OPT_MAX_MESSAGE, OPT_TIMEOUT, OPT_HELP, OPT_VERSION, OPT_OWNED, OPT_ANY_OWNER,
+    OPT_CONSUMERS
 };
 
 static const struct tool_option options[] = {
@@ -48,6 +50,7 @@ static const struct tool_option options[] = {
     { OPT_RING, 0, "ring", 1 },
     { OPT_OVERWRITE, 0, "overwrite", 0 },
     { OPT_MAX_MESSAGE, 0, "max-message", 1 },
+    { OPT_CONSUMERS, 0, "consumers", 1 },
     { OPT_OWNED, 0, "owned", 0 },
     { OPT_ANY_OWNER, 0, "any-owner", 0 },
     { OPT_TIMEOUT, 't', "timeout", 1 },
@@ -71,6 +74,7 @@ struct request {
     size_t ring_capacity;     /* --ring, or 0 */
     int overwrite;            /* --overwrite */
     size_t max_message;       /* --max-message, or 0 for the largest */
+    unsigned consumers;       /* --consumers, or 0 for the library's 1 */
     int timeout_ms;           /* -t, or -1 to wait as long as it takes */
     int owned;                /* --owned: the new ring goes when we exit */
     unsigned any_owner;       /* --any-owner: SHMKIT_ANY_OWNER, else 0 */
@@ -111,7 +115,14 @@ static void print_help(void)
         "                       needed, else must match it.  Without --ring, SPEC may\n"
         "                       be an existing ring.\n"
         "      --overwrite      the new ring overwrites old messages (default: block,\n"
-        "                       the writer waits while the ring is full)\n"
+        "                       the writer waits while the ring is full)\n",
+        stdout);
+    printf("      --consumers=N    consumer entries of the new block ring, 1 to %u\n"
+           "                       (default 1): up to N shmkit-read at once, each\n"
+           "                       receives every message; the writer waits for the\n"
+           "                       slowest\n",
+           (unsigned)SHMKIT_RING_MAX_CONSUMERS);
+    fputs(
         "      --max-message=BYTES\n"
         "                       largest message of the new ring (default and most:\n"
         "                       CAPACITY / 2 - 16)\n"
@@ -149,6 +160,7 @@ static tool_status take_option(void *ctx, int id, const char *arg)
 {
     struct request *req = ctx;
     int *flag = flag_of(req, id);
+    uint64_t count;
 
     if (flag != NULL) {
         *flag = 1;
@@ -163,6 +175,12 @@ static tool_status take_option(void *ctx, int id, const char *arg)
     case OPT_MAX_MESSAGE:
         if (tool_parse_bytes(arg, 1, RING_MAX_CAPACITY, &req->max_message) != 0)
             return tool_usage_error("bad message size '%s' (expected 1 to 1g bytes)", arg);
+        return TOOL_GO_ON;
+    case OPT_CONSUMERS:
+        if (tool_parse_count(arg, &count) != 0 || count > SHMKIT_RING_MAX_CONSUMERS)
+            return tool_usage_error("bad consumer count '%s' (expected 1 to %u)", arg,
+                                    (unsigned)SHMKIT_RING_MAX_CONSUMERS);
+        req->consumers = (unsigned)count;
         return TOOL_GO_ON;
     case OPT_TIMEOUT:
         return tool_take_timeout(arg, &req->timeout_ms);
@@ -199,6 +217,7 @@ static void ring_options(const struct request *req, struct shmkit_ring_options *
     ro->capacity = req->ring_capacity;
     ro->max_message = req->max_message;
     ro->policy = req->overwrite ? SHMKIT_RING_OVERWRITE : SHMKIT_RING_BLOCK;
+    ro->consumers = req->consumers;
     ro->mode = req->mode;
     ro->flags = (req->exclusive ? SHMKIT_EXCL : 0) | (req->owned ? SHMKIT_OWNED : 0) |
                      req->any_owner;
@@ -217,12 +236,17 @@ static tool_status check_ring_combinations(const struct request *req)
             return tool_usage_error("--owned only applies when creating a ring: give "
                                     "--ring CAPACITY (an owned slot would be removed "
                                     "as soon as shmkit-write exits)");
-        if (req->overwrite || req->max_message != 0)
+        if (req->overwrite || req->max_message != 0 || req->consumers != 0)
             return tool_usage_error("%s only applies when creating a ring: "
                                     "give --ring CAPACITY",
-                                    req->overwrite ? "--overwrite" : "--max-message");
+                                    req->overwrite       ? "--overwrite"
+                                    : req->consumers != 0 ? "--consumers"
+                                                          : "--max-message");
         return TOOL_GO_ON;
     }
+    if (req->overwrite && req->consumers != 0)
+        return tool_usage_error("an overwrite ring has any number of readers, not "
+                                "consumers: --consumers does not go with --overwrite");
     ring_options(req, &ro);
     ro.max_message = 0; /* the largest message of that capacity */
     rc = shmkit_ring_size(&ro, &cap, &largest, NULL);

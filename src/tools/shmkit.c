@@ -14,6 +14,7 @@
 #include <inttypes.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 #include <time.h>
@@ -22,6 +23,7 @@
 #include "shmkit.h"
 #include "bench/bench.h"
 #include "ls.h"
+#include "segstatus.h"
 #include "tool.h"
 
 static const char synopsis[] = "shmkit [-h|--help] [-V|--version] COMMAND [ARGS]";
@@ -50,8 +52,9 @@ static const struct command commands[] = {
     { "info", cmd_info, "shmkit info [--any-owner] SPEC", "describe a segment",
       "Validate the shmkit segment SPEC and print what its header says as\n"
       "\"key: value\" lines: for a slot its layout and version, for a ring its\n"
-      "policy, capacity, fill level, writer and consumer, and whether it is\n"
-      "persistent or owned by its creator.  Needs read permission only.\n"
+      "policy, capacity, fill level, writer and consumers (each entry of a\n"
+      "block ring in use, with its lag), and whether it is persistent or\n"
+      "owned by its creator.  Needs read permission only.\n"
       "\n"
       "      --any-owner  describe a segment that another user owns (refused\n"
       "                   by default, as by shmkit-read)\n"
@@ -59,7 +62,8 @@ static const struct command commands[] = {
     { "ls", cmd_ls, "shmkit ls [-a] [--json] [SPEC...]", "list segments",
       "List the shmkit segments this user can see, one line each: spec, kind,\n"
       "size, owner, mode, lifetime (persistent or owned), creator and writer\n"
-      "(pid and whether it is alive), attach count (System V) and status:\n"
+      "(pid and whether it is alive), consumers of a block ring (live/entries),\n"
+      "attach count (System V) and status:\n"
       "  ok            a complete segment\n"
       "  stale         owned, and its creator is dead\n"
       "  half-created  its creator died before finishing it\n"
@@ -80,8 +84,8 @@ static const struct command commands[] = {
       "With --stale, remove what crashed programs left behind: owned segments\n"
       "whose creator is dead, and segments whose creator died while creating\n"
       "them, if no process has them attached and no live process holds their\n"
-      "writer or consumer lease.  Never a persistent segment, nor one that is\n"
-      "not shmkit's.  With SPECs, consider only those.\n"
+      "writer lease or a consumer entry.  Never a persistent segment, nor one\n"
+      "that is not shmkit's.  With SPECs, consider only those.\n"
       "\n"
       "  -f, --force   ignore segments that do not exist\n"
       "      --stale   remove stale and half-created segments (see shmkit ls)\n"
@@ -218,6 +222,42 @@ static void print_holder(const char *key, long pid, int alive, int other_pidns)
         print_process(key, pid, alive, other_pidns);
 }
 
+/* "consumer I: PID (alive), active, next message M, lag K messages, B
+ * bytes" for entry I, if it is one that is shown (segstatus.h). */
+static void print_consumer(unsigned i, const struct shmkit_consumer *c)
+{
+    const char *state = seg_consumer_state(c);
+    char key[32];
+
+    if (state == NULL)
+        return;
+    snprintf(key, sizeof key, "consumer %u", i);
+    if (c->pid == 0)
+        printf("%s: none, %s", key, state);
+    else
+        printf("%s: %ld (%s%s), %s", key, c->pid, alive_text(c->alive),
+               c->other_pidns ? ", other pid namespace" : "", state);
+    if (c->active)
+        printf(", next message %" PRIu64 ", lag %" PRIu64 " messages, %" PRIu64 " bytes",
+               c->next_message, c->lag_messages, c->lag_bytes);
+    putchar('\n');
+}
+
+/* A block ring's consumer entries: how many, and the ones in use.  A
+ * segment removed or replaced since shmkit_info gets the count alone. */
+static void print_consumers(const char *spec, const struct shmkit_info *info)
+{
+    struct shmkit_consumer *consumers;
+    unsigned i, n;
+
+    printf("consumers: %u\n", info->ring_consumers);
+    if (seg_read_consumers(spec, &consumers, &n) < 0)
+        return;
+    for (i = 0; i < n; i++)
+        print_consumer(i, &consumers[i]);
+    free(consumers);
+}
+
 static void print_info(const char *spec, const struct shmkit_info *info)
 {
     printf("spec: %s\n", spec);
@@ -240,10 +280,13 @@ static void print_info(const char *spec, const struct shmkit_info *info)
                   (info->other_pidns & SHMKIT_INFO_CREATOR_OTHER_PIDNS) != 0);
     print_holder("writer", info->writer_pid, info->writer_alive,
                  (info->other_pidns & SHMKIT_INFO_WRITER_OTHER_PIDNS) != 0);
-    /* Only a block ring has a consumer. */
-    if (info->kind == SHMKIT_KIND_RING && info->ring_policy == SHMKIT_RING_BLOCK)
+    /* Only a block ring has consumers: "consumer" is the first entry's
+     * that a process holds. */
+    if (info->kind == SHMKIT_KIND_RING && info->ring_policy == SHMKIT_RING_BLOCK) {
         print_holder("consumer", info->consumer_pid, info->consumer_alive,
                      (info->other_pidns & SHMKIT_INFO_CONSUMER_OTHER_PIDNS) != 0);
+        print_consumers(spec, info);
+    }
     printf("wait: %s\n", info->wait_mechanism[0] != '\0' ? info->wait_mechanism : "unknown");
     if (info->attach_count >= 0)
         printf("attached: %ld\n", info->attach_count);
