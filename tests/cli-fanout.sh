@@ -265,7 +265,8 @@ stale_tests() {
     sk_wait $a
     sk_wait $w
     exec 3>&-
-    tap_is "$(sk_info_field "$s" consumer)" "$a (dead)" "$be: the first entry's consumer is dead"
+    tap_is "$(sk_info_field "$s" consumer)" "$b (alive)" \
+        "$be: info names the live consumer, not the dead one of the first entry"
     tap_like "$("$SHMKIT" ls "$s" | sed -n 2p)" "^$s +ring .* 1/2 +[-0-9]+ +stale\$" \
         "$be: ls: stale, with one live consumer of 2"
     "$SHMKIT" rm --stale "$s" >/dev/null 2>&1
