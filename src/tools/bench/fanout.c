@@ -29,9 +29,17 @@
 
 /* The consumer counts of the rows of one wait mode, in the table's order. */
 static const int fanout_counts[] = { 1, 2, FANOUT_MAX };
+#define N_COUNTS (int)(sizeof fanout_counts / sizeof fanout_counts[0])
 
-/* The figures of a finished row: consumers report in side[1 .. N]. */
-static void take_fanout(struct result *r, const struct control *ctl, int consumers)
+/* The rows of a mode are measured in rounds, 1, 2, 4, 1, 2, 4, ..., each
+ * round a third of the row's duration, and each row reports its median
+ * round: this guest's speed changes from one second to the next (see
+ * sides.c, "Paired rows"), and rows measured one after the other would
+ * compare two states of the machine rather than two consumer counts. */
+#define FANOUT_ROUNDS 3
+
+/* The figures of one round of a row: consumers report in side[1 .. N]. */
+static void take_round(struct result *r, const struct control *ctl, int consumers)
 {
     const struct side_report *writer = &ctl->side[0];
     double sum = 0, cpu = 0, slowest = INFINITY;
@@ -52,26 +60,80 @@ static void take_fanout(struct result *r, const struct control *ctl, int consume
     r->writer_msgs_s = writer->wall > 0 ? (double)writer->n / writer->wall : NAN;
     r->cpu[0] = cpu_percent(writer);
     r->cpu[1] = cpu / consumers;
-    /* For the CSV and JSON, which have no columns of their own for these. */
-    snprintf(r->note, sizeof r->note, "%d consumers; slowest %.4g msg/s; writer %.4g msg/s",
-             consumers, slowest, r->writer_msgs_s);
 }
 
-static void fanout_row(struct job *job, int mode, int consumers)
+/* Point JOB at the row of MODE with CONSUMERS (start_row resets these). */
+static void aim_job(struct job *job, int mode, int consumers)
+{
+    job->section = S_FANOUT;
+    job->transport = T_RING;
+    job->mode = mode;
+    job->size = FANOUT_SIZE;
+    job->consumers = consumers;
+    job->rx_flags = SHMKIT_FROM_OLDEST;
+}
+
+/* One round of row R into ROUND: 0, or -1 with R failed. */
+static int run_round(struct job *job, struct result *r, struct result *round)
 {
     static const side_fn fns[MAX_SIDES] = { throughput_producer, throughput_consumer,
                                             throughput_consumer, throughput_consumer,
                                             throughput_consumer };
-    struct result *r = start_row(job, S_FANOUT, T_RING, mode, FANOUT_SIZE);
 
-    if (r == NULL)
-        return;
-    job->consumers = consumers;
-    job->rx_flags = SHMKIT_FROM_OLDEST;
-    r->consumers = consumers;
-    run_row(job, r, 1 + consumers, fns);
-    if (r->ok)
-        take_fanout(r, job->ctl, consumers);
+    aim_job(job, r->mode, r->consumers);
+    r->ok = 0;
+    run_row(job, r, 1 + r->consumers, fns);
+    if (!r->ok)
+        return -1;
+    *round = *r;
+    take_round(round, job->ctl, r->consumers);
+    return 0;
+}
+
+/* R's figures: those of its median round by the slowest consumer. */
+static void take_median(struct result *r, struct result *rounds, int n)
+{
+    int i, j;
+
+    for (i = 1; i < n; i++)
+        for (j = i; j > 0 && rounds[j].slowest_msgs_s < rounds[j - 1].slowest_msgs_s; j--) {
+            struct result t = rounds[j];
+            rounds[j] = rounds[j - 1];
+            rounds[j - 1] = t;
+        }
+    *r = rounds[n / 2];
+    /* For the CSV and JSON, which have no columns of their own for these. */
+    snprintf(r->note, sizeof r->note, "%d consumers; slowest %.4g msg/s; writer %.4g msg/s; "
+             "median of %d rounds", r->consumers, r->slowest_msgs_s, r->writer_msgs_s, n);
+}
+
+/* The rows of MODE, measured in interleaved rounds. */
+static void fanout_mode(struct job *job, int mode)
+{
+    const struct options *opt = job->opt;
+    struct options round_opt = *opt;
+    struct result *rows[N_COUNTS], rounds[N_COUNTS][FANOUT_ROUNDS];
+    int k, i, failed[N_COUNTS];
+
+    for (k = 0; k < N_COUNTS; k++) {
+        if ((rows[k] = start_row(job, S_FANOUT, T_RING, mode, FANOUT_SIZE)) == NULL)
+            return;
+        rows[k]->consumers = fanout_counts[k];
+        failed[k] = 0;
+    }
+    round_opt.duration = opt->duration / FANOUT_ROUNDS;
+    round_opt.warmup = opt->warmup / FANOUT_ROUNDS;
+    job->opt = &round_opt;
+    for (i = 0; i < FANOUT_ROUNDS && !bench_signal_caught(); i++)
+        for (k = 0; k < N_COUNTS; k++)
+            if (!failed[k])
+                failed[k] = run_round(job, rows[k], &rounds[k][i]) < 0;
+    job->opt = opt;
+    for (k = 0; k < N_COUNTS; k++)
+        if (!failed[k] && i == FANOUT_ROUNDS)
+            take_median(rows[k], rounds[k], FANOUT_ROUNDS);
+        else if (rows[k]->ok)
+            rows[k]->ok = 0; /* interrupted: no median */
 }
 
 /* How the processes of a row are placed, for the note. */
@@ -98,7 +160,7 @@ void run_fanout(struct job *job)
                                           SHMKIT_WAIT_SPIN };
     struct bench_run *run = job->run;
     char where[NOTE_LEN / 2];
-    size_t m, k;
+    size_t m;
 
     if (!selected(job->opt, T_RING))
         return;
@@ -110,8 +172,7 @@ void run_fanout(struct job *job)
     for (m = 0; m < MODE_BITS; m++) {
         if (!((job->opt->fanout_modes >> modes[m]) & 1u))
             continue;
-        for (k = 0; k < sizeof fanout_counts / sizeof fanout_counts[0]; k++)
-            fanout_row(job, modes[m], fanout_counts[k]);
+        fanout_mode(job, modes[m]);
     }
 }
 
