@@ -126,6 +126,7 @@ tap_like "$table" 'throughput 64 B, ring +>= 0.35 x memcpy +[0-9.]+ +(met|NOT me
     "one-way against memcpy target evaluated"
 tap_like "$table" 'adaptive and spin rows .* measured by the same two processes' \
     "the note says the two modes are measured together"
+tap_like "$table" '^4 +adaptive +[0-9.]+ +[0-9.]+ +[0-9.]+ ' "fan-out row in the default run"
 check_no_leftovers "$BENCH_PID" "bench --quick"
 check_no_queue_left "bench --quick" "$queues_before"
 
@@ -157,6 +158,27 @@ fi
 tap_like "$(head -n 1 "$csv" 2>/dev/null)" '^section,transport,mode,size,n,median_ns,' "--csv writes a header"
 tap_like "$(cat "$csv" 2>/dev/null)" '^latency,slot,adaptive,64,[0-9]+,[0-9]' "--csv has the rows"
 check_no_leftovers "$BENCH_PID" "bench --json"
+
+# ---- fan-out ------------------------------------------------------------
+
+csv=$TAP_TMP/fanout.csv
+run_bench --quick --rows fanout --csv "$csv"
+if [ "$TAP_STATUS" -eq 0 ]; then
+    tap_pass "bench --rows fanout exits 0"
+else
+    tap_fail "bench --rows fanout exits 0"
+    show_output
+fi
+table=$(cat "$TAP_OUT")
+tap_like "$table" '^Fan-out: one block ring, 64 B, .* on [0-9]+ CPUs' "fan-out section names the CPUs"
+for row in '1 +adaptive ' '2 +adaptive ' '4 +adaptive ' '1 +block ' '4 +block ' '4 +spin '; do
+    tap_like "$table" "^$row *[0-9]" "fan-out row: $row"
+done
+tap_like "$table" 'fan-out 64 B, ring, 4 consumers, adaptive +>= 0.5 x 1, per consumer +[0-9.]+ +(met|NOT met)' \
+    "fan-out target evaluated"
+tap_like "$(cat "$csv" 2>/dev/null)" '^fanout,ring,spin,64,[0-9]+,.*"4 consumers; slowest ' \
+    "--csv has the fan-out rows"
+check_no_leftovers "$BENCH_PID" "bench --rows fanout"
 
 # ---- System V segments ------------------------------------------------
 

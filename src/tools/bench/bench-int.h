@@ -9,6 +9,7 @@
  *   objects.c    the objects of a row, made and removed by the parent
  *   runner.c     signals, fork, watchdog, pinning, and the rows in order
  *   results.c    rows, notes, ratios and targets of the run
+ *   fanout.c     the fan-out rows: one block ring, 1, 2 and 4 consumers
  *   machine.c    the machine description
  *   report.c     table, CSV and JSON
  *   util.c       clocks, sizes and names
@@ -74,6 +75,8 @@ typedef uint32_t bench_word;
 #define MIN_SIZE 8               /* a message carries its 8-byte number */
 #define MAX_SIZE (64u << 20)
 #define ICEORYX_MAX_SIZE 4096u   /* iceoryx rows: iox-roudi's built-in chunk pools */
+#define FANOUT_MAX 4             /* consumers of the largest fan-out row */
+#define MAX_SIDES (1 + FANOUT_MAX) /* processes of one row, at most */
 #define KIB 1024u
 #define MIB (1024u * 1024u)
 
@@ -84,7 +87,7 @@ enum transport {
 
 extern const char *const transport_names[T_COUNT];
 
-enum section { S_LATENCY = 1, S_THROUGHPUT = 2, S_IDLE = 4 };
+enum section { S_LATENCY = 1, S_THROUGHPUT = 2, S_IDLE = 4, S_FANOUT = 8 };
 
 #define NO_MODE (-1)
 #define MODE_BITS 3  /* SHMKIT_WAIT_ADAPTIVE, _SPIN, _BLOCK */
@@ -104,6 +107,7 @@ struct options {
     unsigned sections;    /* enum section bits */
     unsigned only;        /* bit per enum transport */
     unsigned modes;       /* bit per shmkit wait mode */
+    unsigned fanout_modes; /* the same for the fan-out rows */
     int backend;
     int quick, pin, json;
     const char *csv;
@@ -126,6 +130,8 @@ struct result {
     double msgs_s, bytes_s;
     double cpu[2];        /* % of one core: side A / producer, side B / consumer */
     double seconds;       /* idle: how long the reader waited */
+    int consumers;        /* fan-out: consumer processes (msgs_s: their mean) */
+    double slowest_msgs_s, writer_msgs_s;  /* fan-out: per second */
 };
 
 /* A goal of issue 5, judged by ratios within the run. */
@@ -163,7 +169,8 @@ struct bench_run {
     struct target targets[MAX_TARGETS];
     int n_targets;
     unsigned name_counter;  /* numbers the names of the rows' objects */
-    int pin_cpus[2];        /* --pin: the CPUs of side A and side B */
+    int pin_cpus[MAX_SIDES]; /* --pin: side k runs on pin_cpus[k % n_pin_cpus] */
+    int n_pin_cpus;
     struct roudi roudi;
 };
 
@@ -188,7 +195,7 @@ struct control {
     struct lone_word wait_word[2];         /* raw-wait: [direction] */
     _Alignas(128) bench_word measuring;    /* throughput: from_seq is valid */
     uint64_t from_seq;
-    _Alignas(128) struct side_report side[2];
+    _Alignas(128) struct side_report side[MAX_SIDES];  /* fan-out: 0 writer, 1.. consumers */
     struct side_report spin_lane;          /* PAIRED_MODES: side A's spin rows */
 };
 
@@ -210,6 +217,9 @@ struct job {
     const struct options *opt;
     int section, transport, mode;         /* mode: a wait mode, NO_MODE or PAIRED_MODES */
     size_t size;
+    int consumers;        /* fan-out: entries of the ring's consumer table, else 0 */
+    unsigned rx_flags;    /* the consumers' shmkit_ring_open flags */
+    int side;             /* child: which side this process is */
     struct control *ctl;
     struct objects obj;
     int ready_fd;         /* child: write one byte when set up */
@@ -327,10 +337,26 @@ void objects_free(struct objects *o);
 void bench_catch_signals(void);
 /* The signal that interrupted the run (SIGINT, SIGTERM, SIGHUP), or 0. */
 int bench_signal_caught(void);
-/* The first two CPUs this process may run on, into RUN->pin_cpus: 0 or -1. */
+/* The CPUs this process may run on (up to MAX_SIDES), into RUN->pin_cpus:
+ * 0, or -1 if fewer than two. */
 int find_pin_cpus(struct bench_run *run);
 /* Measure every row the options select, into RUN->results. */
 void run_rows(struct bench_run *run, struct control *ctl);
+/* A new row and the job that measures it (NULL: interrupted or no room);
+ * run it in NSIDES children running FNS; a side's CPU use in %. */
+struct result *start_row(struct job *job, int section, int transport, int mode, size_t size);
+void run_row(struct job *job, struct result *r, int nsides, const side_fn *fns);
+double cpu_percent(const struct side_report *rep);
+
+/* ---- fanout.c ---------------------------------------------------------- */
+
+/* The fan-out rows: a writer and 1, 2, 4 consumers of one block ring. */
+void run_fanout(struct job *job);
+/* The slowest consumer's rate with FANOUT_MAX consumers as a multiple of
+ * the single consumer's, both in R's wait mode. */
+double x_single_consumer(const struct bench_run *run, const struct result *r);
+/* The fan-out section of the table (nothing if it has no rows). */
+void print_fanout(const struct bench_run *run);
 
 /* ---- results.c --------------------------------------------------------- */
 

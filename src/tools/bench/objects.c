@@ -155,6 +155,7 @@ static int create_segment(const struct job *job, const char *spec, const char **
         shmkit_ring *r;
         *call = "shmkit_ring_create";
         ring_options(job->section, job->size, &options);
+        options.consumers = (unsigned)job->consumers;
         rc = shmkit_ring_create(&r, spec, &options);
         if (rc == 0)
             shmkit_ring_close(r);

@@ -85,6 +85,8 @@ static int add_section(const char *item, void *ctx)
         *bits |= S_THROUGHPUT;
     else if (strcmp(item, "idle") == 0)
         *bits |= S_IDLE;
+    else if (strcmp(item, "fanout") == 0)
+        *bits |= S_FANOUT;
     else
         return -1;
     return 0;
@@ -149,7 +151,7 @@ static void default_options(struct options *opt)
     opt->n_tp = 8;
     opt->duration = 0.5;
     opt->idle_seconds = 1.0;
-    opt->sections = S_LATENCY | S_THROUGHPUT | S_IDLE;
+    opt->sections = S_LATENCY | S_THROUGHPUT | S_IDLE | S_FANOUT;
     opt->only = (1u << T_COUNT) - 1;
     opt->modes = (1u << MODE_BITS) - 1;
     opt->backend = shmkit_backend_available(SHMKIT_BACKEND_POSIX) ? SHMKIT_BACKEND_POSIX
@@ -247,7 +249,7 @@ static tool_status take_option(void *ctx, int id, const char *arg)
         p->dur_given = 1;
         return TOOL_GO_ON;
     case OPT_ROWS:
-        return for_each_item(arg, "--rows", "latency, throughput or idle", add_section,
+        return for_each_item(arg, "--rows", "latency, throughput, idle or fanout", add_section,
                              &p->sections);
     case OPT_ONLY:
         return for_each_item(arg, "--only", "a transport (see --help)", add_transport,
@@ -286,6 +288,10 @@ tool_status parse_options(int argc, char **argv, struct options *opt)
         opt->only = p.only;
     if (p.modes != 0)
         opt->modes = p.modes;
+    /* Fan-out rows: the modes selected when --rows or --modes asks for
+     * them, the adaptive ones alone in the default run (under 2 s). */
+    opt->fanout_modes = p.sections != 0 || p.modes != 0 ? opt->modes
+                                                       : 1u << SHMKIT_WAIT_ADAPTIVE;
     if (opt->quick)
         quick_options(opt, p.sizes_given, p.tp_given, p.dur_given, p.only != 0);
     opt->warmup = opt->duration / 10 < 0.002 ? 0.002 : opt->duration / 10;

@@ -169,6 +169,7 @@ void print_table(const struct bench_run *run)
     print_section(run, S_LATENCY, latency_heading, latency_line);
     print_section(run, S_THROUGHPUT, throughput_heading, throughput_line);
     print_section(run, S_IDLE, idle_heading, idle_line);
+    print_fanout(run);
     print_targets(run);
     print_notes(run);
 }
@@ -294,6 +295,8 @@ void print_json(const struct bench_run *run)
         json_num("x_raw_wait", r->section == S_LATENCY ? x_raw_wait(run, r) : NAN, 0);
         json_num("x_pipe", r->section != S_IDLE ? x_pipe(run, r) : NAN, 0);
         json_num("x_memcpy", r->section == S_THROUGHPUT ? x_memcpy(run, r) : NAN, 0);
+        if (r->section == S_FANOUT)
+            printf("\"consumers\": %d, ", r->consumers);
         json_str("note", r->note, 1);
         putchar('}');
     }

@@ -157,6 +157,8 @@ static const struct goal goals[] = {
       "<= 0.2 x iceoryx", x_iceoryx, AT_MOST, 0.2, { T_RING, T_COUNT } },
     { S_IDLE, SHMKIT_WAIT_ADAPTIVE, 64, "idle adaptive ", " reader, CPU %", "< 1 % of a core",
       cpu_of_side_a, BELOW, 1.0, { T_SLOT, T_RING, T_COUNT } },
+    { S_FANOUT, SHMKIT_WAIT_ADAPTIVE, 64, "fan-out 64 B, ", ", 4 consumers, adaptive",
+      ">= 0.5 x 1, per consumer", x_single_consumer, AT_LEAST, 0.5, { T_RING, T_COUNT } },
 };
 
 static int within(const struct goal *g, double x)

@@ -76,7 +76,7 @@ static void default_signals(void)
     }
 }
 
-/* The first two CPUs this process may run on. */
+/* The first CPUs this process may run on, one per side at most. */
 int find_pin_cpus(struct bench_run *run)
 {
 #ifdef BENCH_CAN_PIN
@@ -85,10 +85,11 @@ int find_pin_cpus(struct bench_run *run)
 
     if (sched_getaffinity(0, sizeof set, &set) != 0)
         return -1;
-    for (cpu = 0; cpu < CPU_SETSIZE && found < 2; cpu++)
+    for (cpu = 0; cpu < CPU_SETSIZE && found < MAX_SIDES; cpu++)
         if (CPU_ISSET(cpu, &set))
             run->pin_cpus[found++] = cpu;
-    return found == 2 ? 0 : -1;
+    run->n_pin_cpus = found;
+    return found >= 2 ? 0 : -1;
 #else
     (void)run;
     return -1;
@@ -101,15 +102,17 @@ static void pin_side(const struct bench_run *run, int side)
     cpu_set_t set;
 
     CPU_ZERO(&set);
-    CPU_SET(run->pin_cpus[side], &set);
+    CPU_SET(run->pin_cpus[side % run->n_pin_cpus], &set);
     (void)sched_setaffinity(0, sizeof set, &set);
 }
 #endif
 
-/* In the child: set up the process, run FN, leave. */
+/* In the child: set up the process, run FN, leave.  Sides beyond the
+ * CPUs found share them in turn (a fan-out row's consumers). */
 static _Noreturn void child_main(struct job *job, int side, side_fn fn)
 {
     default_signals();
+    job->side = side;
 #ifdef BENCH_CAN_PIN
     if (job->opt->pin)
         pin_side(job->run, side);
@@ -188,14 +191,31 @@ static void await_ready(int fd, int n)
     }
 }
 
-/* Run FNS[0..NSIDES-1] in as many children and fill RES. */
+/* The note of the first side that failed (or ""); NULL if none did. */
+static const char *failed_side(const struct control *ctl, int nsides)
+{
+    const char *why = NULL;
+    int side;
+
+    for (side = 0; side < nsides; side++)
+        if (!ctl->side[side].ok && (why == NULL || why[0] == '\0'))
+            why = ctl->side[side].note;
+    return why;
+}
+
+/* Run FNS[0..NSIDES-1] (NSIDES <= MAX_SIDES) in as many children and
+ * fill RES. */
 static void run_job(struct job *job, int nsides, const side_fn *fns, struct result *res)
 {
-    pid_t pids[2] = { -1, -1 };
+    pid_t pids[MAX_SIDES];
     int ready[2], go[2], side, started = 0, rc;
-    char go_bytes[2] = { 'g', 'g' };
+    char go_bytes[MAX_SIDES];
+    const char *why;
     double limit = job->opt->warmup + job->opt->duration + job->opt->idle_seconds + 30.0;
 
+    for (side = 0; side < MAX_SIDES; side++)
+        pids[side] = -1;
+    memset(go_bytes, 'g', sizeof go_bytes);
     memset(job->ctl, 0, sizeof *job->ctl);
     objects_init(&job->obj);
     if (objects_make(job, res->note, sizeof res->note) < 0) {
@@ -251,10 +271,10 @@ static void run_job(struct job *job, int nsides, const side_fn *fns, struct resu
     objects_free(&job->obj);
     if (started < nsides)
         return;
-    if (rc < 0 || !job->ctl->side[0].ok || (nsides > 1 && !job->ctl->side[1].ok)) {
-        const char *why = !job->ctl->side[0].ok && job->ctl->side[0].note[0] != '\0'
-                              ? job->ctl->side[0].note
-                              : job->ctl->side[1].note;
+    why = failed_side(job->ctl, nsides);
+    if (rc < 0 || why != NULL) {
+        if (why == NULL)
+            why = "";
         snprintf(res->note, sizeof res->note, "failed: %.180s",
                  caught_signal ? "interrupted"
                  : watchdog_fired ? "timed out"
@@ -268,7 +288,7 @@ static void run_job(struct job *job, int nsides, const side_fn *fns, struct resu
 /* Rows                                                                */
 /* ------------------------------------------------------------------ */
 
-static double cpu_percent(const struct side_report *rep)
+double cpu_percent(const struct side_report *rep)
 {
     return rep->wall > 0 ? 100.0 * rep->cpu / rep->wall : -1.0;
 }
@@ -280,9 +300,7 @@ static void progress(const struct options *opt, const struct result *r)
 
     if (opt->json || opt->quick || !isatty(STDERR_FILENO))
         return;
-    fprintf(stderr, "\r%-10s %-10s %-8s %-6s", r->section == S_LATENCY ? "latency"
-                                               : r->section == S_THROUGHPUT ? "throughput"
-                                                                           : "idle",
+    fprintf(stderr, "\r%-10s %-10s %-8s %-6s", section_name(r->section),
             transport_names[r->transport], mode_name(r->mode),
             r->size ? size_text(r->size, sz, sizeof sz) : "word");
     fflush(stderr);
@@ -294,7 +312,7 @@ static void progress_done(const struct options *opt)
         fprintf(stderr, "\r%40s\r", "");
 }
 
-static void run_row(struct job *job, struct result *r, int nsides, const side_fn *fns)
+void run_row(struct job *job, struct result *r, int nsides, const side_fn *fns)
 {
     progress(job->opt, r);
     run_job(job, nsides, fns, r);
@@ -304,13 +322,14 @@ static void run_row(struct job *job, struct result *r, int nsides, const side_fn
 
 /* A new row and the job that measures it; NULL when the run is
  * interrupted or has no room for more rows. */
-static struct result *start_row(struct job *job, int section, int transport, int mode,
-                                size_t size)
+struct result *start_row(struct job *job, int section, int transport, int mode, size_t size)
 {
     struct result *r = new_result(job->run, section, transport, mode, size);
 
     if (r == NULL || caught_signal)
         return NULL;
+    job->consumers = 0;
+    job->rx_flags = 0;
     job->section = section;
     job->transport = transport;
     job->mode = mode;
@@ -510,6 +529,8 @@ void run_rows(struct bench_run *run, struct control *ctl)
         run_throughput(&job);
     if (run->opt.sections & S_IDLE)
         run_idle(&job);
+    if (run->opt.sections & S_FANOUT)
+        run_fanout(&job);
 #ifdef BENCH_ICEORYX
     roudi_stop(run);
 #endif

@@ -299,16 +299,18 @@ out:
     return rc;
 }
 
+/* Side 1, or one of a fan-out row's consumers (sides 1 .. N): each
+ * times its own window. */
 int throughput_consumer(const struct job *job)
 {
-    struct side_report *rep = &job->ctl->side[1];
+    struct side_report *rep = &job->ctl->side[job->side];
     struct endpoint ep;
     struct window win;
     uint64_t expect = 0, seq, from = 0, last = 0;
     int started = 0, rc = -1;
 
     memset(&win, 0, sizeof win);
-    if (ep_open(&ep, job, 1, -1, 0) < 0)
+    if (ep_open(&ep, job, job->side, -1, 0) < 0)
         goto out;
     sync_start(job);
     for (;;) {

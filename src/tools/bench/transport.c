@@ -166,7 +166,7 @@ int ep_open(struct endpoint *ep, const struct job *job, int side, int tx, int rx
     case T_RING_ZC:
         if (tx >= 0 && (rc = shmkit_ring_open(&ep->ring_tx, o->seg[tx], SHMKIT_WRITE)) < 0)
             return ep_fail(ep, "ring open (writer)", rc);
-        if (rx >= 0 && (rc = shmkit_ring_open(&ep->ring_rx, o->seg[rx], 0)) < 0)
+        if (rx >= 0 && (rc = shmkit_ring_open(&ep->ring_rx, o->seg[rx], job->rx_flags)) < 0)
             return ep_fail(ep, "ring open (consumer)", rc);
         if (rx >= 0)
             (void)shmkit_ring_recv(ep->ring_rx, ep->buf, ep->size, 0);

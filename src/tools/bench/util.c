@@ -94,16 +94,18 @@ const char *mode_name(int mode)
 
 const char *section_name(int section)
 {
-    return section == S_LATENCY ? "latency" : section == S_THROUGHPUT ? "throughput" : "idle";
+    return section == S_LATENCY ? "latency" : section == S_THROUGHPUT ? "throughput"
+           : section == S_FANOUT ? "fanout" : "idle";
 }
 
 /* Ring capacities (documented in doc/BENCHMARKS.md): room for at least
- * four frames, and at least 64 KiB (latency) or 1 MiB (throughput), so
+ * four frames, and at least 64 KiB (latency) or 1 MiB (throughput and
+ * fan-out), so
  * that a producer is never throttled by a small ring; shmkit_ring_create
  * rounds the capacity up to a power of two. */
 void ring_options(int section, size_t size, struct shmkit_ring_options *options)
 {
-    size_t floor = section == S_THROUGHPUT ? MIB : 64 * KIB;
+    size_t floor = section == S_THROUGHPUT || section == S_FANOUT ? MIB : 64 * KIB;
     size_t frames = 4 * (size + 32);
 
     shmkit_ring_options_init(options);
