@@ -9,6 +9,7 @@
  *   objects.c    the objects of a row, made and removed by the parent
  *   runner.c     signals, fork, watchdog, pinning, and the rows in order
  *   results.c    rows, notes, ratios and targets of the run
+ *   follow.c     the read-only follower rows (their own processes)
  *   machine.c    the machine description
  *   report.c     table, CSV and JSON
  *   util.c       clocks, sizes and names
@@ -84,7 +85,7 @@ enum transport {
 
 extern const char *const transport_names[T_COUNT];
 
-enum section { S_LATENCY = 1, S_THROUGHPUT = 2, S_IDLE = 4 };
+enum section { S_LATENCY = 1, S_THROUGHPUT = 2, S_IDLE = 4, S_FOLLOW = 8 };
 
 #define NO_MODE (-1)
 #define MODE_BITS 3  /* SHMKIT_WAIT_ADAPTIVE, _SPIN, _BLOCK */
@@ -126,6 +127,8 @@ struct result {
     double msgs_s, bytes_s;
     double cpu[2];        /* % of one core: side A / producer, side B / consumer */
     double seconds;       /* idle: how long the reader waited */
+    double base_msgs_s;   /* follow, writer row: the 0600 ring's rate */
+    double clock_ns;      /* follow, writer row: one clock read */
 };
 
 /* A goal of issue 5, judged by ratios within the run. */
@@ -312,6 +315,16 @@ int throughput_consumer(const struct job *job);
 /* One process: memcpy between two buffers; an idle adaptive reader. */
 int memcpy_side(const struct job *job);
 int idle_side(const struct job *job);
+
+/* ---- follow.c ---------------------------------------------------------- */
+
+/* The read-only follower rows (--rows follow): wake-up, idle, writer. */
+void run_follow(struct bench_run *run);
+void follow_heading(void);
+void follow_line(const struct bench_run *run, const struct result *r);
+/* A wake row's median in microseconds; the writer row's 0644 / 0600 rate. */
+double follow_wake_us(const struct bench_run *run, const struct result *r);
+double follow_writer_ratio(const struct bench_run *run, const struct result *r);
 
 /* ---- objects.c --------------------------------------------------------- */
 

@@ -85,6 +85,8 @@ static int add_section(const char *item, void *ctx)
         *bits |= S_THROUGHPUT;
     else if (strcmp(item, "idle") == 0)
         *bits |= S_IDLE;
+    else if (strcmp(item, "follow") == 0)
+        *bits |= S_FOLLOW;
     else
         return -1;
     return 0;
@@ -149,7 +151,7 @@ static void default_options(struct options *opt)
     opt->n_tp = 8;
     opt->duration = 0.5;
     opt->idle_seconds = 1.0;
-    opt->sections = S_LATENCY | S_THROUGHPUT | S_IDLE;
+    opt->sections = S_LATENCY | S_THROUGHPUT | S_IDLE | S_FOLLOW;
     opt->only = (1u << T_COUNT) - 1;
     opt->modes = (1u << MODE_BITS) - 1;
     opt->backend = shmkit_backend_available(SHMKIT_BACKEND_POSIX) ? SHMKIT_BACKEND_POSIX
@@ -247,7 +249,7 @@ static tool_status take_option(void *ctx, int id, const char *arg)
         p->dur_given = 1;
         return TOOL_GO_ON;
     case OPT_ROWS:
-        return for_each_item(arg, "--rows", "latency, throughput or idle", add_section,
+        return for_each_item(arg, "--rows", "latency, throughput, idle or follow", add_section,
                              &p->sections);
     case OPT_ONLY:
         return for_each_item(arg, "--only", "a transport (see --help)", add_transport,

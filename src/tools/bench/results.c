@@ -157,6 +157,10 @@ static const struct goal goals[] = {
       "<= 0.2 x iceoryx", x_iceoryx, AT_MOST, 0.2, { T_RING, T_COUNT } },
     { S_IDLE, SHMKIT_WAIT_ADAPTIVE, 64, "idle adaptive ", " reader, CPU %", "< 1 % of a core",
       cpu_of_side_a, BELOW, 1.0, { T_SLOT, T_RING, T_COUNT } },
+    { S_FOLLOW, SHMKIT_WAIT_ADAPTIVE, 64, "read-only follower wake-up, ", ", median us",
+      "<= 100 us", follow_wake_us, AT_MOST, 100.0, { T_SLOT, T_RING, T_COUNT } },
+    { S_FOLLOW, SHMKIT_WAIT_ADAPTIVE, 0, "idle read-only follower, ", ", CPU %",
+      "< 0.1 % of a core", cpu_of_side_a, BELOW, 0.1, { T_SLOT, T_RING, T_COUNT } },
 };
 
 static int within(const struct goal *g, double x)

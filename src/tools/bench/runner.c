@@ -510,6 +510,8 @@ void run_rows(struct bench_run *run, struct control *ctl)
         run_throughput(&job);
     if (run->opt.sections & S_IDLE)
         run_idle(&job);
+    if (run->opt.sections & S_FOLLOW)
+        run_follow(run);
 #ifdef BENCH_ICEORYX
     roudi_stop(run);
 #endif
