@@ -33,7 +33,6 @@
 #include "wait.h"
 #include "testutil.h"
 
-#define NOBODY 65534
 #define MS 1000000ull
 #define ROUNDS 300u
 #define ROUND_TIMEOUT_MS 5000     /* a lost wake-up fails after this */
@@ -295,156 +294,137 @@ END_TEST
 
 /* ---- the public API, with a follower that may not write ------------------ */
 
-#define ROOT_OR_SKIP(what)                                                         \
-    do {                                                                           \
-        if (geteuid() != 0) {                                                      \
-            printf("# SKIP %s: needs a second uid (run as root to switch to %d)\n", \
-                   what, NOBODY);                                                  \
-            return;                                                                \
-        }                                                                          \
-    } while (0)
+/* The segment of a public-API test: a slot of two u32 (its value: the
+ * version) or an overwrite ring of u32 messages (its value: the last
+ * message). */
+struct target {
+    int is_ring;
+    shmkit_slot *slot;
+    shmkit_ring *ring;
+    uint64_t value;
+};
 
-/* In a child: become nobody (exits 100 if that fails). */
-static void become_nobody(void)
+/* The writer's side: publish VALUE. */
+static int publish_value(struct target *t, uint32_t value)
 {
-    if (setgid(NOBODY) != 0 || setuid(NOBODY) != 0)
-        _exit(100);
+    uint32_t record[2] = {value, 0};
+
+    if (t->is_ring)
+        return shmkit_ring_send(t->ring, &value, sizeof value, 0);
+    return shmkit_slot_write(t->slot, record, sizeof record);
 }
 
-/* The follower child of a slot: follow versions up to LAST. */
-static int follow_slot(const char *spec, uint64_t last)
+/* The follower's side: wait for the next publication and take its value
+ * into T->value.  0, or the error. */
+static int next_value(struct target *t)
 {
-    shmkit_slot *slot;
-    uint64_t v = 0;
+    uint32_t msg;
+    int rc;
 
-    become_nobody();
-    if (shmkit_slot_open(&slot, spec, SHMKIT_ANY_OWNER) != 0)
+    if (t->is_ring) {
+        rc = shmkit_ring_recv(t->ring, &msg, sizeof msg, ROUND_TIMEOUT_MS);
+        if (rc == (int)sizeof msg)
+            t->value = msg;
+        return rc < 0 ? rc : 0;
+    }
+    rc = shmkit_slot_wait(t->slot, t->value, ROUND_TIMEOUT_MS);
+    return rc == 0 ? shmkit_slot_version(t->slot, &t->value) : rc;
+}
+
+/* The follower child: as nobody, open SPEC read-only and follow it until
+ * the value LAST, reporting each value in sh->seen. */
+static int follow_segment(int is_ring, const char *spec, uint32_t last)
+{
+    struct target t;
+
+    memset(&t, 0, sizeof t);
+    t.is_ring = is_ring;
+    if (setgid(TU_NOBODY) != 0 || setuid(TU_NOBODY) != 0)
+        return 100;
+    if (is_ring ? shmkit_ring_open(&t.ring, spec, SHMKIT_ANY_OWNER | SHMKIT_FROM_OLDEST)
+                : shmkit_slot_open(&t.slot, spec, SHMKIT_ANY_OWNER))
         return 2;
     sk_store(&sh->ready, 1, SK_RELEASE);
-    while (v < last) {
-        int rc = shmkit_slot_wait(slot, v, ROUND_TIMEOUT_MS);
+    while (t.value < last) {
+        int rc = next_value(&t);
 
-        if (rc != 0 && rc != -EINTR) {
+        if (rc < 0 && rc != -EINTR) {
             sk_store(&sh->failed, (uint32_t)-rc, SK_RELEASE);
             return 3;
         }
-        if (shmkit_slot_version(slot, &v) != 0)
-            return 4;
-        sk_store(&sh->seen, (uint32_t)v, SK_RELEASE);
+        sk_store(&sh->seen, (uint32_t)t.value, SK_RELEASE);
     }
-    shmkit_slot_close(slot);
+    if (is_ring)
+        shmkit_ring_close(t.ring);
+    else
+        shmkit_slot_close(t.slot);
     return 0;
 }
 
-START_TEST(test_slot_follower_sleeps_and_wakes)
+/* Root writes a 0644 slot or overwrite ring in bursts of 1..8
+ * publications at random gaps, each followed by silence until the
+ * follower, a child running as nobody, has the last one: within
+ * PROMPT_MS, so that no wake-up was lost.  Every few rounds the follower
+ * must first be asleep in the kernel. */
+static void follower_rounds(int backend, int is_ring)
 {
-    int backend = tu_backend_of(_i);
-    ROOT_OR_SKIP("read-only slot follower");
+    uint64_t rng = tu_rng_seed(29 + (uint64_t)is_ring);
+    uint32_t value = 0, r, last = ROUNDS * 8, before;
+    struct target t;
     char spec[32];
-    uint64_t rng = tu_rng_seed(29);
-    shmkit_slot *slot;
-    uint32_t record[2] = {0, 0}, r, before;
     pid_t pid;
 
+    memset(&t, 0, sizeof t);
+    t.is_ring = is_ring;
     sh = tu_shared_alloc(sizeof *sh);
-    slot = tu_slot_create(tu_spec(backend, spec), "a:u32 b:u32", 0, 0644, SHMKIT_EXCL);
+    if (is_ring)
+        t.ring = tu_ring_create(tu_spec(backend, spec), 4096, 64, SHMKIT_RING_OVERWRITE, 0644,
+                                SHMKIT_EXCL);
+    else
+        t.slot = tu_slot_create(tu_spec(backend, spec), "a:u32 b:u32", 0, 0644, SHMKIT_EXCL);
     pid = tu_fork();
     if (pid == 0)
-        _exit(follow_slot(spec, ROUNDS * 8));
+        _exit(follow_segment(is_ring, spec, last));
     ck_assert(await_value(&sh->ready, 1, ROUND_TIMEOUT_MS));
     before = sk_load(&shmkit__wait_stats.wakes, SK_RELAXED);
     for (r = 0; r < ROUNDS; r++) {
         uint32_t n = 1 + (uint32_t)tu_below(&rng, 8), i;
 
         if (r % 60 == 0)
-            assert_asleep(pid, "slot follower");
-        for (i = 0; i < n && record[0] < ROUNDS * 8; i++) {
+            assert_asleep(pid, is_ring ? "ring follower" : "slot follower");
+        for (i = 0; i < n && value < last; i++) {
             spin_ns(tu_below(&rng, 2) == 0 ? 0 : tu_below(&rng, 80000));
-            record[0]++;
-            ck_assert_int_eq(shmkit_slot_write(slot, record, sizeof record), 0);
+            ck_assert_int_eq(publish_value(&t, ++value), 0);
         }
-        ck_assert_msg(await_value(&sh->seen, record[0], PROMPT_MS),
-                      "round %u: the follower has version %u, not %u (error %u)", r,
-                      load(&sh->seen), record[0], load(&sh->failed));
+        ck_assert_msg(await_value(&sh->seen, value, PROMPT_MS),
+                      "round %u: the follower has %u, not %u (error %u)", r, load(&sh->seen),
+                      value, load(&sh->failed));
     }
-    while (record[0] < ROUNDS * 8) {
-        record[0]++;
-        ck_assert_int_eq(shmkit_slot_write(slot, record, sizeof record), 0);
-    }
+    while (value < last)
+        ck_assert_int_eq(publish_value(&t, ++value), 0);
     ck_assert_int_eq(tu_wait_exit_code(pid), 0);
     /* The writer did wake the follower (its first publications always do). */
     ck_assert_uint_gt(sk_load(&shmkit__wait_stats.wakes, SK_RELAXED), before);
-    shmkit_slot_close(slot);
+    if (is_ring)
+        shmkit_ring_close(t.ring);
+    else
+        shmkit_slot_close(t.slot);
     tu_shared_free(sh, sizeof *sh);
     sh = NULL;
     tu_finish(spec);
+}
+
+START_TEST(test_slot_follower_sleeps_and_wakes)
+{
+    TU_ROOT_OR_SKIP("read-only slot follower");
+    follower_rounds(tu_backend_of(_i), 0);
 }
 END_TEST
 
-/* The follower child of an overwrite ring: receive messages up to LAST. */
-static int follow_ring(const char *spec, uint32_t last)
-{
-    shmkit_ring *ring;
-    uint32_t msg = 0;
-
-    become_nobody();
-    if (shmkit_ring_open(&ring, spec, SHMKIT_ANY_OWNER | SHMKIT_FROM_OLDEST) != 0)
-        return 2;
-    sk_store(&sh->ready, 1, SK_RELEASE);
-    while (msg < last) {
-        int rc = shmkit_ring_recv(ring, &msg, sizeof msg, ROUND_TIMEOUT_MS);
-
-        if (rc < 0 && rc != -EINTR) {
-            sk_store(&sh->failed, (uint32_t)-rc, SK_RELEASE);
-            return 3;
-        }
-        if (rc == (int)sizeof msg)
-            sk_store(&sh->seen, msg, SK_RELEASE);
-    }
-    shmkit_ring_close(ring);
-    return 0;
-}
-
 START_TEST(test_ring_follower_sleeps_and_wakes)
 {
-    int backend = tu_backend_of(_i);
-    ROOT_OR_SKIP("read-only ring follower");
-    char spec[32];
-    uint64_t rng = tu_rng_seed(31);
-    shmkit_ring *ring;
-    uint32_t msg = 0, r, last = ROUNDS * 8;
-    pid_t pid;
-
-    sh = tu_shared_alloc(sizeof *sh);
-    ring = tu_ring_create(tu_spec(backend, spec), 4096, 64, SHMKIT_RING_OVERWRITE, 0644,
-                          SHMKIT_EXCL);
-    pid = tu_fork();
-    if (pid == 0)
-        _exit(follow_ring(spec, last));
-    ck_assert(await_value(&sh->ready, 1, ROUND_TIMEOUT_MS));
-    for (r = 0; r < ROUNDS; r++) {
-        uint32_t n = 1 + (uint32_t)tu_below(&rng, 8), i;
-
-        if (r % 60 == 0)
-            assert_asleep(pid, "ring follower");
-        for (i = 0; i < n && msg < last; i++) {
-            spin_ns(tu_below(&rng, 2) == 0 ? 0 : tu_below(&rng, 80000));
-            msg++;
-            ck_assert_int_eq(shmkit_ring_send(ring, &msg, sizeof msg, 0), 0);
-        }
-        ck_assert_msg(await_value(&sh->seen, msg, PROMPT_MS),
-                      "round %u: the follower has message %u, not %u (error %u)", r,
-                      load(&sh->seen), msg, load(&sh->failed));
-    }
-    while (msg < last) {
-        msg++;
-        ck_assert_int_eq(shmkit_ring_send(ring, &msg, sizeof msg, 0), 0);
-    }
-    ck_assert_int_eq(tu_wait_exit_code(pid), 0);
-    shmkit_ring_close(ring);
-    tu_shared_free(sh, sizeof *sh);
-    sh = NULL;
-    tu_finish(spec);
+    TU_ROOT_OR_SKIP("read-only ring follower");
+    follower_rounds(tu_backend_of(_i), 1);
 }
 END_TEST
 

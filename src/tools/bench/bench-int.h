@@ -328,6 +328,8 @@ double follow_writer_ratio(const struct bench_run *run, const struct result *r);
 
 /* ---- objects.c --------------------------------------------------------- */
 
+/* A segment name no other object of this run has: the pid and a counter. */
+void make_spec(struct bench_run *run, char *buf, size_t len);
 void objects_init(struct objects *o);
 /* Create what the row needs.  0, or -1 with WHY set (the row is skipped). */
 int objects_make(struct job *job, char *why, size_t len);

@@ -103,18 +103,6 @@ static unsigned follow_mode(void)
     return geteuid() == 0 ? 0644u : 0444u;
 }
 
-/* A unique name for a row's segment. */
-static void follow_spec(struct bench_run *run, char *buf, size_t len)
-{
-    unsigned n = run->name_counter++;
-
-    if (run->opt.backend == SHMKIT_BACKEND_SYSV)
-        snprintf(buf, len, "sysv:0x%08lx",
-                 0x6c000000ul + (((unsigned long)getpid() & 0xffffu) << 8) + (n & 0xffu));
-    else
-        snprintf(buf, len, "/shmkit-bench.%ld.f%u", (long)getpid(), n);
-}
-
 /* Create SPEC for TRANSPORT (a slot of one record, or an overwrite ring
  * of 64-byte messages) with MODE; the writer's handle in *SLOT or *RING. */
 static int follow_create(int transport, const char *spec, unsigned mode, shmkit_slot **slot,
@@ -346,7 +334,7 @@ static void follower_row(struct bench_run *run, int transport, int idle)
 
     if (r == NULL || bench_signal_caught())
         return;
-    follow_spec(run, spec, sizeof spec);
+    make_spec(run, spec, sizeof spec);
     if ((page = page_new()) == NULL) {
         snprintf(r->note, sizeof r->note, "mmap: %s", strerror(errno));
         return;
@@ -449,8 +437,8 @@ static void writer_row(struct bench_run *run)
         snprintf(r->note, sizeof r->note, "mmap: %s", strerror(errno));
         return;
     }
-    follow_spec(run, spec[0], sizeof spec[0]);
-    follow_spec(run, spec[1], sizeof spec[1]);
+    make_spec(run, spec[0], sizeof spec[0]);
+    make_spec(run, spec[1], sizeof spec[1]);
     fflush(stdout);
     pid = fork();
     if (pid == 0) {
