@@ -77,6 +77,9 @@ tests_check_perm_SOURCES = tests/check_perm.c src/tools/segstatus.c \
 	src/tools/segstatus.h
 tests_check_perm_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/tools
 
+# Read-only followers that sleep in the kernel (issue 13, section 3).
+CHECK_SUITES += tests/check_follow
+
 # Resource limits (tests/check_limits.c, tests/limits.sh).
 CHECK_SUITES += tests/check_limits
 

@@ -13,7 +13,7 @@ shmkit_SOURCES = src/tools/shmkit.c src/tools/bench/bench.h src/tools/bench/benc
 	src/tools/bench/bench.c src/tools/bench/options.c src/tools/bench/transport.c \
 	src/tools/bench/sides.c src/tools/bench/objects.c src/tools/bench/runner.c \
 	src/tools/bench/results.c src/tools/bench/machine.c src/tools/bench/report.c \
-	src/tools/bench/util.c
+	src/tools/bench/util.c src/tools/bench/follow.c
 shmkit_SOURCES += src/tools/bench/fanout.c
 shmkit_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/tools
 shmkit_LDADD = libcli.la libshmkit.la $(BENCH_LIBS)

@@ -41,6 +41,8 @@ struct sk_seg {
     size_t rw_size;   /* bytes of the second mapping, 0 if none */
     int waiter_tried; /* shmkit__seg_waiter_view was called */
     long owner_uid;   /* owner of the object (fstat, IPC_STAT) */
+    unsigned mode;    /* its permission bits (& 0777) when opened or created:
+                         who may follow it read-only (sk_seg_has_followers) */
     long created_by;  /* pid that created the object through this handle,
                          0 if it was opened: only that process's close
                          removes an owned segment */

@@ -49,6 +49,9 @@
  *                        its fence and its look at the request
  *   notify-before-wake   notifier: after it took the request, before the
  *                        wake-up system call
+ *   notify-wake-followers notifier on a segment with followers: the gap
+ *                        clock says a follower may sleep on the word,
+ *                        before the wake-up system call (wait.c)
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */

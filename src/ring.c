@@ -270,6 +270,8 @@ static int attach(struct sk_handle *handle)
     ring->policy = (v->header_flags & SK_HFLAG_OVERWRITE) ? SHMKIT_RING_OVERWRITE
                                                           : SHMKIT_RING_BLOCK;
     shmkit__waitset_attach(&ring->ws, v->wait_mech, v->wait_semid);
+    shmkit__waitset_set_followers(&ring->ws, ring->policy == SHMKIT_RING_OVERWRITE &&
+                                                 sk_seg_has_followers(&handle->seg));
     return 0;
 }
 

@@ -510,6 +510,7 @@ static int check_new_object(struct sk_seg *seg, int fd, unsigned mode)
         return shmkit__fail(-EACCES, "new object has mode %04o, not the %04o asked for",
                             (unsigned)st.st_mode & 0777u, mode);
     seg->owner_uid = (long)st.st_uid;
+    seg->mode = (unsigned)st.st_mode & 0777u;
     seg->ident[0] = (uint64_t)st.st_dev;
     seg->ident[1] = (uint64_t)st.st_ino;
     return 0;
@@ -548,6 +549,7 @@ static int sk_posix_find(struct sk_seg *seg, int access, struct sk_seg_found *fo
     found->uid = (long)st.st_uid;
     found->size = st.st_size > 0 ? (uint64_t)st.st_size : 0;
     found->handle = fd;
+    seg->mode = (unsigned)st.st_mode & 0777u;
     seg->ident[0] = (uint64_t)st.st_dev;
     seg->ident[1] = (uint64_t)st.st_ino;
     return 0;

@@ -225,6 +225,7 @@ static int sk_sysv_create(struct sk_seg *seg, size_t size, unsigned mode)
                           (unsigned)ds.shm_perm.mode & 0777u, mode & 0777u);
     if (rc == 0) {
         seg->owner_uid = (long)ds.shm_perm.uid;
+        seg->mode = (unsigned)ds.shm_perm.mode & 0777u;
         seg->ident[0] = (uint64_t)shmid;
         rc = attach(seg, shmid, size, 1);
     }
@@ -255,6 +256,7 @@ static int sk_sysv_find(struct sk_seg *seg, int access, struct sk_seg_found *fou
     found->uid = (long)ds.shm_perm.uid;
     found->size = (uint64_t)ds.shm_segsz;
     found->handle = shmid;
+    seg->mode = (unsigned)ds.shm_perm.mode & 0777u;
     return 0;
 }
 

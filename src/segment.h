@@ -77,6 +77,20 @@ static inline int sk_seg_truncated(const struct sk_seg *seg)
  * never faults, so an operation may have read such zeros without a
  * fault, while the mapping's end faults for any cut before its last page. */
 int shmkit__seg_verdict(const struct sk_seg *seg, int rc);
+/* Whether a process may read SEG's object without being allowed to write
+ * it: some class of its permission bits (owner, group, other) has read
+ * and not write (0644, 0640, 0604; not 0600, 0660 or 0666).  Such a
+ * reader cannot ask for wake-ups and follows the segment by sleeping on
+ * its data words, which the writer then wakes by its gap clock (wait.c,
+ * "Followers").  From the bits when the handle opened the object: a
+ * chmod since is not seen (ACLs are not looked at either). */
+static inline int sk_seg_has_followers(const struct sk_seg *seg)
+{
+    unsigned m = seg->mode;
+
+    return (m & 0600u) == 0400u || (m & 0060u) == 0040u || (m & 0006u) == 0004u;
+}
+
 /* Waiters block at most this long at a time (sk_idle_slice), then ask
  * shmkit__seg_verdict: a segment can shrink without any publication that would
  * wake them. */

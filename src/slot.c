@@ -155,6 +155,7 @@ static int attach(struct sk_handle *handle)
 
     set_geometry(slot, handle->seg.base, &handle->view);
     shmkit__waitset_attach(&slot->ws, handle->view.wait_mech, handle->view.wait_semid);
+    shmkit__waitset_set_followers(&slot->ws, sk_seg_has_followers(&handle->seg));
     if (handle->view.layout[0] != '\0')
         return shmkit_layout_parse(&slot->layout, handle->view.layout);
     return 0;

@@ -115,6 +115,8 @@ static void waitset_reset(struct sk_waitset *ws)
     ws->mech = SK_MECH_POLL;
     ws->wake_mech = SK_MECH_POLL;
     ws->semid = -1;
+    ws->followers = 0;
+    ws->published[0] = ws->published[1] = 0;
 }
 
 int shmkit__waitset_create_with(struct sk_waitset *ws, int mech, unsigned mode)
@@ -150,6 +152,30 @@ void shmkit__waitset_attach(struct sk_waitset *ws, int mech, int semid)
     if (ops->can_wait)
         ws->mech = mech;
     ws->wake_mech = mech;
+}
+
+/* Whether followers can sleep on a data word with MECH and be woken by
+ * it: a compare-and-sleep keyed by the page's object and offset across
+ * processes, which also works on a read-only mapping.  Checked in the
+ * kernels' sources: Linux get_futex_key takes a read-only page for
+ * FUTEX_WAIT (the FUTEX_READ retry, since 3.14); OpenBSD futex_get keys
+ * a shared mapping by its uvm object and offset with no protection
+ * check, and compares with copyin; darwin's shared ulock keys by
+ * vm_map_page_info's object id and offset, also read-only.  NetBSD's
+ * __futex keys shared words by uvm_voaddr_acquire, which we believe
+ * takes read-only entries too (not verified; a failing wait would nap
+ * 1 ms, see sleep_result).  Not FreeBSD: umtx_key_get looks the address
+ * up with VM_PROT_WRITE, so a read-only mapping gets EFAULT. */
+static int wakes_by_address(int mech)
+{
+    return mech == SK_MECH_FUTEX || mech == SK_MECH_OPENBSD_FUTEX ||
+           mech == SK_MECH_NETBSD_FUTEX || mech == SK_MECH_DARWIN;
+}
+
+void shmkit__waitset_set_followers(struct sk_waitset *ws, int followers)
+{
+    ws->followers = followers && wakes_by_address(ws->wake_mech);
+    ws->published[0] = ws->published[1] = 0;
 }
 
 /* Free what the mechanism of WS holds for the segment: only if OWNER_UID
@@ -455,11 +481,38 @@ static int block_registered(const struct sk_waitset *ws, unsigned index, sk_atom
     }
 }
 
+/* A follower's sleep, after its spin: on WORD itself, which the writer
+ * wakes by its gap clock (see "Followers" below), until the word changes,
+ * the deadline passes or a signal handler runs.  A wake-up without a
+ * change (another word's publication on the same futex hash, a reader
+ * calling FUTEX_WAKE) sleeps again: the compare is only later then. */
+static int block_follower(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
+                          uint32_t seen, uint64_t deadline)
+{
+    for (;;) {
+        int rc = shmkit__wait_block(ws, index, word, seen, deadline);
+
+        if (sk_load(word, SK_ACQUIRE) != seen)
+            return 0;
+        if (rc != 0)
+            return rc;
+    }
+}
+
+/* Whether a waiter without a wake request (WAITERS == NULL) sleeps on the
+ * data word: the segment has followers and this build waits with the
+ * mechanism the writer wakes with. */
+static int sleeps_as_follower(const struct sk_waitset *ws, const sk_atomic_u32 *waiters)
+{
+    return waiters == NULL && ws->followers && ws->mech == ws->wake_mech;
+}
+
 int shmkit__wait_changed(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
                          uint32_t seen, sk_atomic_u32 *waiters, int timeout_ms, int mode)
 {
     struct sig_watch sw;
     uint64_t deadline = 0, now;
+    int follower = sleeps_as_follower(ws, waiters);
     int rc;
 
     sw.masked = 0;
@@ -472,11 +525,13 @@ int shmkit__wait_changed(const struct sk_waitset *ws, unsigned index, sk_atomic_
     if (timeout_ms > 0)
         deadline = now + (uint64_t)timeout_ms * 1000000u;
 
-    if (mode != SK_WAIT_MODE_BLOCK) {
+    /* A follower spins its window in every mode, the block mode too: the
+     * writer's gap clock counts on it (see "Followers" below). */
+    if (mode != SK_WAIT_MODE_BLOCK || follower) {
         /* One path for both spinning modes, so that the spin mode's
          * hand-off costs what the adaptive mode's does. */
         int spin_only = mode == SK_WAIT_MODE_SPIN;
-        uint64_t end = now + SK_SPIN_NS;
+        uint64_t end = now + (follower ? SK_FOLLOWER_SPIN_NS : SK_SPIN_NS);
 
         if (spin_only || (deadline != 0 && deadline < end))
             end = deadline;
@@ -494,7 +549,10 @@ int shmkit__wait_changed(const struct sk_waitset *ws, unsigned index, sk_atomic_
             return -ETIMEDOUT;
     }
 
-    if (waiters == NULL)
+    if (follower)
+        /* Spun the whole window: the writer's gap clock covers the sleep. */
+        rc = block_follower(ws, index, word, seen, deadline);
+    else if (waiters == NULL)
         /* Nobody can know we wait, so nobody will wake us: short naps. */
         rc = shmkit__wait_poll_block(word, seen, deadline, SK_UNWOKEN_POLL_NS);
     else
@@ -555,7 +613,67 @@ int shmkit__wait_changed(const struct sk_waitset *ws, unsigned index, sk_atomic_
  * woken waiter gets to run.  And a notifier with no waiter reads an even
  * request and makes no system call at all.
  */
-void shmkit__notify(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
+
+/*
+ * Followers.  A reader that may not write the segment (a 0644 segment's
+ * group and others) cannot ask for a wake-up, and nothing it could write
+ * may exist: a request word that readers write lets a hostile reader
+ * restore the value a notifier compares and so suppress the others'
+ * wake-ups.  So a follower sleeps on the data word itself (the commit
+ * word of the frame or buffer the next publication stores: futexes and
+ * their kin work on a read-only mapping, see wakes_by_address), and the
+ * writer, which cannot know whether anybody sleeps there, wakes that word
+ * unless the clock proves that nobody can be asleep on it:
+ *
+ *   follower: F1 sees publication j-1 committed (the frame or version
+ *             before the one it waits for); F2 t0 = clock; F3 spins while
+ *             the word is unchanged until clock >= t0 + SK_FOLLOWER_SPIN_NS;
+ *             F4 the kernel's compare-and-sleep on the word.
+ *   writer:   for publication j, W1 stores the word (release), W2 fence
+ *             (seq_cst), W3 a_j = clock, W4 wakes the word's sleepers
+ *             unless a_j - a_(j-2) < SK_FOLLOWER_GAP_NS.
+ *
+ * The writer stored publication j-1 after it read a_(j-2) (program
+ * order: W3 of j-2 before W1 of j-1), so F1, hence F2, comes after
+ * a_(j-2), and F4 comes after a_(j-2) + SPIN.  A skipped wake means
+ * a_j < a_(j-2) + GAP < a_(j-2) + SPIN, and W1 of j was globally visible
+ * before a_j (W2 drains the store buffer before the clock is read): F4's
+ * compare sees the new word and the follower does not sleep.  Without an
+ * a_(j-2) (the first two publications of a writer handle) the writer
+ * always wakes, as after any pause of GAP: one FUTEX_WAKE per publication
+ * that follows the one before the last by 40 us or more, none in a
+ * faster stream.  A follower woken without a change, or at the end of an
+ * idle slice, sleeps again without a new spin: its compare is only later.
+ * Why j-2 and not j-1: a follower may see j-1 between its W1 and W3, that
+ * is before a_(j-1).
+ *
+ * What this relies on: a monotonic clock that agrees across CPUs
+ * (CLOCK_MONOTONIC is one clock for the whole system; on x86 the vDSO
+ * reads the TSC with rdtsc_ordered, after the fence's stores, and Linux
+ * refuses a TSC that is not synchronised between CPUs as its clock
+ * source); that the follower's F1 load is done before F2 reads the clock
+ * (the same rdtsc_ordered, or the ISB of the arm64 vDSO); and that F4
+ * follows the follower's last clock read (a system call).  A follower
+ * that waits for a word the next publication does not store (a slot
+ * reader asking for a version beyond the next one) is only sure to see
+ * it at the end of its idle slice (SK_IDLE_SLICE_MS): shmkit's readers
+ * watch the next publication's word.  tests/model/wait.pml has no clock,
+ * so the argument is here and in doc/FORMAT.md, section 11, not in Spin.
+ */
+static void wake_followers(struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word)
+{
+    uint64_t now = shmkit__monotonic_ns(); /* a_j, after the caller's fence */
+    uint64_t before_last = ws->published[1];
+
+    ws->published[1] = ws->published[0];
+    ws->published[0] = now;
+    if (before_last != 0 && now - before_last < SK_FOLLOWER_GAP_NS)
+        return; /* nobody can be asleep on WORD yet */
+    sk_hook_point("notify-wake-followers");
+    shmkit__wake_all(ws, index, word);
+}
+
+void shmkit__notify(struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
                     sk_atomic_u32 *waiters)
 {
     uint32_t asked;
@@ -567,10 +685,13 @@ void shmkit__notify(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *
         return;
     }
     asked = sk_load(waiters, SK_SEQ_CST);
-    if ((asked & SK_WAKE_ASKED) == 0 || !sk_cas(waiters, &asked, asked + 1u))
-        return; /* nobody asked, or another notifier took the request */
-    sk_hook_point("notify-before-wake");
-    shmkit__wake_all(ws, index, waiters);
+    /* Unless nobody asked, or another notifier took the request. */
+    if ((asked & SK_WAKE_ASKED) != 0 && sk_cas(waiters, &asked, asked + 1u)) {
+        sk_hook_point("notify-before-wake");
+        shmkit__wake_all(ws, index, waiters);
+    }
+    if (ws->followers)
+        wake_followers(ws, index, word);
 }
 
 /* ------------------------------------------------------------------ */

@@ -65,8 +65,27 @@ enum sk_wait_mode {
 #endif
 
 /* Longest sleep when nobody will wake us (a reader that cannot write the
- * segment, hence cannot register as a waiter): the wake latency then. */
+ * segment, hence cannot register as a waiter, where the writer does not
+ * wake followers: see below): the wake latency then. */
 #define SK_UNWOKEN_POLL_NS 1000000u
+
+/* Followers: readers that cannot write the segment, on a segment whose
+ * mode lets such readers in (sk_seg_has_followers).  A follower spins at
+ * least SK_FOLLOWER_SPIN_NS after it starts waiting, in every wait mode,
+ * and then sleeps in the kernel on the data word itself; the writer wakes
+ * the sleepers of the word after a publication that comes at least
+ * SK_FOLLOWER_GAP_NS after the one before the last (the gap clock, see
+ * "Followers" in wait.c).  The gap must stay below the spin, with a
+ * margin for the clock reads and the time between a follower's last look
+ * at the clock and its kernel compare (which only makes it later). */
+#ifndef SK_FOLLOWER_SPIN_NS
+#define SK_FOLLOWER_SPIN_NS 50000u
+#endif
+#ifndef SK_FOLLOWER_GAP_NS
+#define SK_FOLLOWER_GAP_NS 40000u
+#endif
+_Static_assert(SK_FOLLOWER_GAP_NS + 5000u <= SK_FOLLOWER_SPIN_NS,
+               "a follower spins longer than the writer's gap, with a margin");
 
 /* sysv-sem: semaphore values run from 1 to this limit, then wrap to 1 (see
  * wait-sem.c); the limit stays well below SEMVMX (32767 everywhere). */
@@ -78,6 +97,11 @@ struct sk_waitset {
     int wake_mech;   /* how it wakes others: the segment's mechanism when
                         this build can wake it, else SK_MECH_POLL (nothing) */
     int semid;       /* sysv-sem: the semaphore set, -1 otherwise */
+    int followers;   /* 1: readers without write access may sleep on the
+                        data words (shmkit__waitset_set_followers) */
+    uint64_t published[2]; /* a writer's gap clock: the monotonic times of
+                        its last two notifies with followers, newest
+                        first, 0 before (private to the handle) */
 };
 
 /* Test hook: counts shmkit__wake_all calls in this process, so that tests can
@@ -116,6 +140,15 @@ int shmkit__waitset_create_with(struct sk_waitset *ws, int mech, unsigned mode);
  * a kernel primitive of this platform), so that builds interoperate. */
 void shmkit__waitset_attach(struct sk_waitset *ws, int mech, int semid);
 
+/* Tell WS whether the segment may have followers (sk_seg_has_followers),
+ * after shmkit__waitset_attach.  Only where the mechanism sleeps and wakes
+ * by address across processes, also on a read-only mapping (futex,
+ * OpenBSD and NetBSD futex, darwin; not umtx, whose shared keys need a
+ * writable mapping, nor sysv-sem or poll): then a writer's notify reads
+ * the clock and wakes the data word by the gap clock, and a follower's
+ * wait sleeps on that word.  Elsewhere followers nap as before. */
+void shmkit__waitset_set_followers(struct sk_waitset *ws, int followers);
+
 /* shmkit__waitset_destroy for a set whose id was read from a segment owned by
  * UID: the set is removed only if UID created it. */
 void shmkit__waitset_destroy_owned(struct sk_waitset *ws, long uid);
@@ -145,9 +178,13 @@ void shmkit__wake_all(const struct sk_waitset *ws, unsigned index, sk_atomic_u32
  * request of WORD in the segment (a generation counter whose low bit asks
  * for a wake-up, shared by every waiter of WORD, see shmkit__notify in wait.c;
  * a waiter that times out may leave it asked), or NULL when the caller
- * cannot write to the segment: nobody can then know it waits, so it
- * sleeps in steps of at most SK_UNWOKEN_POLL_NS instead (about 1 ms of
- * wake latency).
+ * cannot write to the segment: nobody can then know it waits.  Such a
+ * follower spins SK_FOLLOWER_SPIN_NS in every mode (SK_WAIT_MODE_BLOCK
+ * too) and then, if WS has followers, sleeps in the kernel on WORD, which
+ * the writer wakes by its gap clock (wait.c, "Followers"); otherwise it
+ * sleeps in steps of at most SK_UNWOKEN_POLL_NS (about 1 ms of wake
+ * latency).  WORD must then be the word that the writer's next
+ * publication stores and notifies.
  *
  * TIMEOUT_MS < 0 waits forever, 0 only checks.  Returns 0 as soon as the
  * word differs from SEEN, -ETIMEDOUT, or -EINTR if a signal handler ran
@@ -159,8 +196,10 @@ int shmkit__wait_changed(const struct sk_waitset *ws, unsigned index, sk_atomic_
 /* The writer's side, called after storing a new value to *WORD (release
  * order): if a waiter asked in *WAITERS, consumes the request (starts the
  * next generation) and wakes every waiter of WORD; makes no system call
- * at all when nobody asked. */
-void shmkit__notify(const struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
+ * at all when nobody asked.  If WS has followers, also reads the clock
+ * and wakes the sleepers of *WORD itself when the gap clock says one may
+ * sleep there (updating WS's clock: one thread at a time per WS). */
+void shmkit__notify(struct sk_waitset *ws, unsigned index, sk_atomic_u32 *word,
                     sk_atomic_u32 *waiters);
 
 /* The process-wide wait mode (enum sk_wait_mode) set by shmkit_set_wait_mode. */

@@ -84,14 +84,7 @@ static int as_nobody(int (*fn)(const char *spec), const char *spec)
     return tu_wait_exit_code(pid);
 }
 
-#define ROOT_OR_SKIP(what)                                                         \
-    do {                                                                           \
-        if (geteuid() != 0) {                                                      \
-            printf("# SKIP %s: needs a second uid (run as root to switch to %d)\n", \
-                   what, NOBODY);                                                  \
-            return;                                                                \
-        }                                                                          \
-    } while (0)
+#define ROOT_OR_SKIP(what) TU_ROOT_OR_SKIP(what)
 
 /* ---- modes --------------------------------------------------------------- */
 

@@ -135,6 +135,21 @@ uint64_t tu_rand(uint64_t *state);
 /* 0 .. N-1 (N > 0). */
 uint64_t tu_below(uint64_t *state, uint64_t n);
 
+/* ---- a second uid ------------------------------------------------------ */
+
+/* The uid (and gid) tests switch to, as root, for a second user. */
+#define TU_NOBODY 65534
+/* End the test with a "# SKIP" line (naming WHAT) unless it runs as root,
+ * which can switch to TU_NOBODY. */
+#define TU_ROOT_OR_SKIP(what)                                                      \
+    do {                                                                           \
+        if (geteuid() != 0) {                                                      \
+            printf("# SKIP %s: needs a second uid (run as root to switch to %d)\n", \
+                   what, TU_NOBODY);                                               \
+            return;                                                                \
+        }                                                                          \
+    } while (0)
+
 /* ---- time -------------------------------------------------------------- */
 
 /* CLOCK_MONOTONIC in nanoseconds. */

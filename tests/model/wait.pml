@@ -48,8 +48,20 @@
  * notifications while one waiter is between its fetch_or and its sleep).
  * Timeouts, signals and spurious wake-ups are not modelled: they only make
  * a waiter return and ask again, which the loop already does.  Polling
- * (the `poll` mechanism, and readers that cannot register) watches the
- * word itself and cannot miss a change.
+ * (the `poll` mechanism, and readers that cannot register where the
+ * writer does not wake followers) watches the word itself and cannot
+ * miss a change.
+ *
+ * Not modelled: read-only followers (issue 13; src/wait.c "Followers",
+ * doc/FORMAT.md 11.6).  They sleep on the data word, and the writer skips
+ * their wake-up when the clock says that a follower cannot have reached
+ * its kernel compare before the new word was visible: a follower spins
+ * 50 us after it saw the previous publication, the writer skips only
+ * within 40 us of the clock read that preceded that publication's store.
+ * Without time, Spin would explore a follower that reaches its compare
+ * "instantly" and so report a lost wake-up that the clock rules out; a
+ * model would need timed automata (UPPAAL) or a discrete clock with
+ * bounded step lengths, which the argument in wait.c states directly.
  *
  * The property: "no waiter sleeps while its word has changed and no
  * notifier will come".  It is checked as an assertion in a state where

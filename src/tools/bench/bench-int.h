@@ -10,6 +10,7 @@
  *   runner.c     signals, fork, watchdog, pinning, and the rows in order
  *   results.c    rows, notes, ratios and targets of the run
  *   fanout.c     the fan-out rows: one block ring, 1, 2 and 4 consumers
+ *   follow.c     the read-only follower rows (their own processes)
  *   machine.c    the machine description
  *   report.c     table, CSV and JSON
  *   util.c       clocks, sizes and names
@@ -87,7 +88,7 @@ enum transport {
 
 extern const char *const transport_names[T_COUNT];
 
-enum section { S_LATENCY = 1, S_THROUGHPUT = 2, S_IDLE = 4, S_FANOUT = 8 };
+enum section { S_LATENCY = 1, S_THROUGHPUT = 2, S_IDLE = 4, S_FANOUT = 8, S_FOLLOW = 16 };
 
 #define NO_MODE (-1)
 #define MODE_BITS 3  /* SHMKIT_WAIT_ADAPTIVE, _SPIN, _BLOCK */
@@ -132,6 +133,8 @@ struct result {
     double seconds;       /* idle: how long the reader waited */
     int consumers;        /* fan-out: consumer processes (msgs_s: their mean) */
     double slowest_msgs_s, writer_msgs_s;  /* fan-out: per second */
+    double base_msgs_s;   /* follow, writer row: the 0600 ring's rate */
+    double clock_ns;      /* follow, writer row: one clock read */
 };
 
 /* A goal of issue 5, judged by ratios within the run. */
@@ -323,8 +326,20 @@ int throughput_consumer(const struct job *job);
 int memcpy_side(const struct job *job);
 int idle_side(const struct job *job);
 
+/* ---- follow.c ---------------------------------------------------------- */
+
+/* The read-only follower rows (--rows follow): wake-up, idle, writer. */
+void run_follow(struct bench_run *run);
+void follow_heading(void);
+void follow_line(const struct bench_run *run, const struct result *r);
+/* A wake row's median in microseconds; the writer row's 0644 / 0600 rate. */
+double follow_wake_us(const struct bench_run *run, const struct result *r);
+double follow_writer_ratio(const struct bench_run *run, const struct result *r);
+
 /* ---- objects.c --------------------------------------------------------- */
 
+/* A segment name no other object of this run has: the pid and a counter. */
+void make_spec(struct bench_run *run, char *buf, size_t len);
 void objects_init(struct objects *o);
 /* Create what the row needs.  0, or -1 with WHY set (the row is skipped). */
 int objects_make(struct job *job, char *why, size_t len);

@@ -30,8 +30,9 @@
     "                           256k,1M)\n"                                         \
     "  --duration SECONDS       measuring time per row (default 0.5), after a\n"    \
     "                           warm-up of a tenth of it\n"                         \
-    "  --rows LIST              latency,throughput,idle,fanout (default all);\n"   \
-    "                           fanout: 1, 2 and 4 consumers of one 64-byte ring\n" \
+    "  --rows LIST              latency,throughput,idle,fanout,follow (default\n"   \
+    "                           all); fanout: 1, 2 and 4 consumers of one ring;\n" \
+    "                           follow: read-only followers and their writer\n"  \
     "  --only LIST              transports: raw (raw-atomic, raw-wait), slot,\n"    \
     "                           ring, ring-zc, pipe, unix, mq (posix-mq, sysv-mq),\n" \
     "                           iceoryx, memcpy (default all)\n"                    \

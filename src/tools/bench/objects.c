@@ -29,7 +29,7 @@
 #endif
 
 /* A name no other object of this run has: the pid and a counter. */
-static void make_spec(struct bench_run *run, char *buf, size_t len)
+void make_spec(struct bench_run *run, char *buf, size_t len)
 {
     unsigned n = run->name_counter++;
 

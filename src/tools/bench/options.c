@@ -87,6 +87,8 @@ static int add_section(const char *item, void *ctx)
         *bits |= S_IDLE;
     else if (strcmp(item, "fanout") == 0)
         *bits |= S_FANOUT;
+    else if (strcmp(item, "follow") == 0)
+        *bits |= S_FOLLOW;
     else
         return -1;
     return 0;
@@ -151,7 +153,7 @@ static void default_options(struct options *opt)
     opt->n_tp = 8;
     opt->duration = 0.5;
     opt->idle_seconds = 1.0;
-    opt->sections = S_LATENCY | S_THROUGHPUT | S_IDLE | S_FANOUT;
+    opt->sections = S_LATENCY | S_THROUGHPUT | S_IDLE | S_FANOUT | S_FOLLOW;
     opt->only = (1u << T_COUNT) - 1;
     opt->modes = (1u << MODE_BITS) - 1;
     opt->backend = shmkit_backend_available(SHMKIT_BACKEND_POSIX) ? SHMKIT_BACKEND_POSIX
@@ -249,7 +251,7 @@ static tool_status take_option(void *ctx, int id, const char *arg)
         p->dur_given = 1;
         return TOOL_GO_ON;
     case OPT_ROWS:
-        return for_each_item(arg, "--rows", "latency, throughput, idle or fanout", add_section,
+        return for_each_item(arg, "--rows", "latency, throughput, idle, fanout or follow", add_section,
                              &p->sections);
     case OPT_ONLY:
         return for_each_item(arg, "--only", "a transport (see --help)", add_transport,

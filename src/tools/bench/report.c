@@ -170,6 +170,7 @@ void print_table(const struct bench_run *run)
     print_section(run, S_THROUGHPUT, throughput_heading, throughput_line);
     print_section(run, S_IDLE, idle_heading, idle_line);
     print_fanout(run);
+    print_section(run, S_FOLLOW, follow_heading, follow_line);
     print_targets(run);
     print_notes(run);
 }
@@ -223,7 +224,7 @@ int write_csv(const struct bench_run *run, const char *path)
         csv_num(f, r->section == S_IDLE && r->ok ? r->seconds : NAN);
         csv_num(f, r->section == S_LATENCY ? x_raw_atomic(run, r) : NAN);
         csv_num(f, r->section == S_LATENCY ? x_raw_wait(run, r) : NAN);
-        csv_num(f, r->section != S_IDLE ? x_pipe(run, r) : NAN);
+        csv_num(f, (r->section & (S_LATENCY | S_THROUGHPUT)) ? x_pipe(run, r) : NAN);
         csv_num(f, r->section == S_THROUGHPUT ? x_memcpy(run, r) : NAN);
         fputc(',', f);
         csv_text(f, r->note);
@@ -293,7 +294,7 @@ void print_json(const struct bench_run *run)
         json_num("idle_s", r->section == S_IDLE && r->ok ? r->seconds : NAN, 0);
         json_num("x_raw_atomic", r->section == S_LATENCY ? x_raw_atomic(run, r) : NAN, 0);
         json_num("x_raw_wait", r->section == S_LATENCY ? x_raw_wait(run, r) : NAN, 0);
-        json_num("x_pipe", r->section != S_IDLE ? x_pipe(run, r) : NAN, 0);
+        json_num("x_pipe", (r->section & (S_LATENCY | S_THROUGHPUT)) ? x_pipe(run, r) : NAN, 0);
         json_num("x_memcpy", r->section == S_THROUGHPUT ? x_memcpy(run, r) : NAN, 0);
         if (r->section == S_FANOUT)
             printf("\"consumers\": %d, ", r->consumers);

@@ -159,6 +159,10 @@ static const struct goal goals[] = {
       cpu_of_side_a, BELOW, 1.0, { T_SLOT, T_RING, T_COUNT } },
     { S_FANOUT, SHMKIT_WAIT_ADAPTIVE, 64, "fan-out 64 B, ", ", 4 consumers, adaptive",
       ">= 0.5 x 1, per consumer", x_single_consumer, AT_LEAST, 0.5, { T_RING, T_COUNT } },
+    { S_FOLLOW, SHMKIT_WAIT_ADAPTIVE, 64, "read-only follower wake-up, ", ", median us",
+      "<= 100 us", follow_wake_us, AT_MOST, 100.0, { T_SLOT, T_RING, T_COUNT } },
+    { S_FOLLOW, SHMKIT_WAIT_ADAPTIVE, 0, "idle read-only follower, ", ", CPU %",
+      "< 0.1 % of a core", cpu_of_side_a, BELOW, 0.1, { T_SLOT, T_RING, T_COUNT } },
 };
 
 static int within(const struct goal *g, double x)

@@ -531,6 +531,8 @@ void run_rows(struct bench_run *run, struct control *ctl)
         run_idle(&job);
     if (run->opt.sections & S_FANOUT)
         run_fanout(&job);
+    if (run->opt.sections & S_FOLLOW)
+        run_follow(run);
 #ifdef BENCH_ICEORYX
     roudi_stop(run);
 #endif

@@ -94,8 +94,11 @@ const char *mode_name(int mode)
 
 const char *section_name(int section)
 {
-    return section == S_LATENCY ? "latency" : section == S_THROUGHPUT ? "throughput"
-           : section == S_FANOUT ? "fanout" : "idle";
+    return section == S_LATENCY      ? "latency"
+           : section == S_THROUGHPUT ? "throughput"
+           : section == S_FANOUT     ? "fanout"
+           : section == S_FOLLOW     ? "follow"
+                                     : "idle";
 }
 
 /* Ring capacities (documented in doc/BENCHMARKS.md): room for at least
