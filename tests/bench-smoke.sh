@@ -115,7 +115,7 @@ for row in '64 +ring ' '64 +ring-zc ' '64 +pipe ' '64 +unix ' '64 +memcpy ' '64k
 done
 tap_like "$table" '^ +slot +adaptive waited [0-9.]+ s, cpu [0-9.]+ %' "idle slot row"
 tap_like "$table" '^ +ring +adaptive waited [0-9.]+ s, cpu [0-9.]+ %' "idle ring row"
-tap_like "$table" '^Issue 5 targets' "targets section"
+tap_like "$table" '^Targets \(ratios within this run\)' "targets section"
 tap_like "$table" 'round trip 64 B, slot, adaptive +<= 2 x raw-atomic +[0-9.]+ +(met|NOT met)' \
     "adaptive slot target evaluated"
 tap_like "$table" 'round trip 32 B, ring, adaptive +<= 1.5 x raw-atomic +[0-9.]+ +(met|NOT met)' \

@@ -146,7 +146,7 @@ static void print_targets(const struct bench_run *run)
         if (t->met < 0)
             continue; /* its rows were not selected */
         if (!shown++)
-            printf("\nIssue 5 targets (ratios within this run)\n");
+            printf("\nTargets (ratios within this run)\n");
         printf("  %-40s %-20s %10.3f  %s\n", t->what, t->goal, t->measured,
                t->met ? "met" : "NOT met");
     }
