@@ -241,7 +241,11 @@ static void mutate(struct scribbler *s)
         store32(s, 384 + 4 * (size_t)tu_below(&s->rng, 32),
                 tu_below(&s->rng, 2) ? cursor_value(s) : (uint32_t)tu_rand(&s->rng));
     } else if (r < 30) {
-        store32(s, 512 + 4 * (size_t)tu_below(&s->rng, 32),
+        /* The consumer's words: its entry of the consumer table (block),
+         * the reader line that held them before (the others). */
+        size_t line = st->kind == KIND_BLOCK ? SK_HEADER_SIZE : 512;
+
+        store32(s, line + 4 * (size_t)tu_below(&s->rng, 32),
                 tu_below(&s->rng, 2) ? cursor_value(s) : (uint32_t)tu_below(&s->rng, 4));
     } else if (r < 50) {
         const size_t cursors[] = {392, 396, 400, 404, tail_offset(), 408, 412};
