@@ -273,6 +273,16 @@ static int join_fresh(shmkit_ring *ring, uint32_t i, uint32_t state, unsigned fl
     return shmkit__fail(SHMKIT_ECONTENDED, "could not join: the writer kept moving");
 }
 
+/* Take entry I's lease: 1 taken, 0 held by a live process (the lease's
+ * detail names it: the error detail of a one-consumer ring), or an
+ * error. */
+static int take_lease(shmkit_ring *ring, uint32_t i)
+{
+    int rc = shmkit__handle_lease(&ring->h, SK_LEASE_CONSUMER, i);
+
+    return rc == SHMKIT_EBUSY ? 0 : rc < 0 ? rc : 1;
+}
+
 /* Take entry I over from a holder that is gone and continue at its tail,
  * if it is still active and nobody else got there first.  1 done, 0 not
  * this entry, or an error. */
@@ -284,12 +294,8 @@ static int resume(shmkit_ring *ring, uint32_t i)
 
     if (!is_active(state))
         return 0;
-    /* The lease tells whether the holder is gone (and says who holds it
-     * if not: the error detail of a one-consumer ring). */
-    rc = shmkit__handle_lease(&ring->h, SK_LEASE_CONSUMER, i);
-    if (rc == SHMKIT_EBUSY)
-        return 0;
-    if (rc < 0)
+    rc = take_lease(ring, i); /* it tells whether the holder is gone */
+    if (rc <= 0)
         return rc;
     state = sk_load(&c->state, SK_ACQUIRE);
     /* Claimed with a new generation, so that the writer cannot drop it
@@ -313,10 +319,8 @@ static int join_entry(shmkit_ring *ring, uint32_t i, unsigned flags, int take_ac
 
     if (is_active(state) && !take_active)
         return 0;
-    rc = shmkit__handle_lease(&ring->h, SK_LEASE_CONSUMER, i);
-    if (rc == SHMKIT_EBUSY)
-        return 0;
-    if (rc < 0)
+    rc = take_lease(ring, i);
+    if (rc <= 0)
         return rc;
     rc = join_fresh(ring, i, sk_load(&entry(ring, i)->state, SK_ACQUIRE), flags);
     return rc < 0 ? rc : 1;

@@ -27,14 +27,6 @@
 /* Variant 0 of a ring test uses a blocking ring, variant 1 an overwriting one. */
 #define POLICY_OF_I (tu_variant_of(_i) == 0 ? SHMKIT_RING_BLOCK : SHMKIT_RING_OVERWRITE)
 
-/* Exit statuses of a child: 0, or the line of the first failed check. */
-#define CHILD "child (exit N: see the CHILD_CHECK near that line)"
-#define CHILD_CHECK(cond)                      \
-    do {                                       \
-        if (!(cond))                           \
-            _exit(__LINE__ % 250 + 1);         \
-    } while (0)
-
 static int detail_has(const char *text)
 {
     return strstr(shmkit_error_detail(), text) != NULL;

@@ -27,14 +27,6 @@
 #define CAP 4096u
 #define MSG_MAX 56u
 
-/* Exit statuses of a child: 0, or the line of the first failed check. */
-#define CHILD "child (exit N: see the CHILD_CHECK near that line)"
-#define CHILD_CHECK(cond)                      \
-    do {                                       \
-        if (!(cond))                           \
-            _exit(__LINE__ % 250 + 1);         \
-    } while (0)
-
 /* Message N: its number, then bytes that depend on it, 8..MSG_MAX long
  * (frames of one and two cache lines). */
 static size_t make_message(uint64_t n, unsigned char *buf)

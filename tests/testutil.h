@@ -96,6 +96,16 @@ shmkit_ring *tu_fanout_create(const char *spec, size_t capacity, unsigned consum
 
 /* ---- children ---------------------------------------------------------- */
 
+/* In a forked child, in place of ck_assert (which a child must not use
+ * after fork without the fork mode): exit with the line of the first
+ * failed check (mod 250, + 1), which tu_wait_ok(pid, CHILD) reports. */
+#define CHILD "child (exit N: see the CHILD_CHECK near that line)"
+#define CHILD_CHECK(cond)                      \
+    do {                                       \
+        if (!(cond))                           \
+            _exit(__LINE__ % 250 + 1);         \
+    } while (0)
+
 /* tu_wait's answer for a child that did not end in time (it was killed
  * with SIGKILL and reaped). */
 #define TU_TIMED_OUT (-2)

@@ -325,6 +325,13 @@ int throughput_consumer(const struct job *job);
 /* One process: memcpy between two buffers; an idle adaptive reader. */
 int memcpy_side(const struct job *job);
 int idle_side(const struct job *job);
+/* Sort N SAMPLES (nanoseconds) and put their count and percentiles in REP. */
+void summarize(uint64_t *samples, size_t n, struct side_report *rep);
+
+/* ---- runner.c (rows) --------------------------------------------------- */
+
+/* A row's count and percentiles from the side report REP. */
+void take_percentiles(struct result *r, const struct side_report *rep);
 
 /* ---- follow.c ---------------------------------------------------------- */
 

@@ -163,18 +163,11 @@ static int follower_next(shmkit_slot *slot, shmkit_ring *ring, uint64_t *seen,
     return rc < 0 ? rc : 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return x < y ? -1 : x > y;
-}
-
 /* The wake row's follower: the latency of every delivery until STOP_SEQ. */
 static int wake_follower(int transport, const char *spec, int ready_fd,
                          struct side_report *rep)
 {
-    double *lat = calloc(FOLLOW_WAKES, sizeof *lat);
+    uint64_t *lat = calloc(FOLLOW_WAKES, sizeof *lat);
     shmkit_slot *slot;
     shmkit_ring *ring;
     uint64_t seen = 0;
@@ -183,32 +176,32 @@ static int wake_follower(int transport, const char *spec, int ready_fd,
     int rc = follower_open(transport, spec, &slot, &ring);
 
     follow_pipe_post(ready_fd);
-    if (rc < 0 || lat == NULL)
+    if (rc < 0 || lat == NULL) {
+        free(lat);
         return report_fail(rep, "follower: open: %s", shmkit_strerror(rc));
+    }
     window_start(&win);
     for (;;) {
         struct follow_msg m;
 
         rc = follower_next(slot, ring, &seen, &m, WAIT_MS);
-        if (rc < 0)
+        if (rc < 0) {
+            free(lat);
             return report_fail(rep, "follower: %s", shmkit_strerror(rc));
+        }
         if (m.seq == STOP_SEQ)
             break;
         if (n < FOLLOW_WAKES)
-            lat[n++] = (double)(now_ns() - m.sent_ns);
+            lat[n++] = now_ns() - m.sent_ns;
     }
     window_end(&win, rep);
     follow_close(slot, ring);
+    if (n > 0)
+        summarize(lat, n, rep);
+    free(lat);
     if (n == 0)
         return report_fail(rep, "follower: nothing arrived");
-    qsort(lat, n, sizeof *lat, cmp_double);
-    rep->n = n;
-    rep->median = lat[n / 2];
-    rep->p10 = lat[n / 10];
-    rep->p90 = lat[n * 9 / 10];
-    rep->p99 = lat[n * 99 / 100];
     rep->ok = 1;
-    free(lat);
     return 0;
 }
 
@@ -365,11 +358,7 @@ static void follower_row(struct bench_run *run, int transport, int idle)
         const struct side_report *f = &page->rep[1];
 
         r->ok = 1;
-        r->n = f->n;
-        r->median = f->median;
-        r->p10 = f->p10;
-        r->p90 = f->p90;
-        r->p99 = f->p99;
+        take_percentiles(r, f);
         r->seconds = f->wall;
         r->cpu[1] = f->wall > 0 ? 100.0 * f->cpu / f->wall : -1.0;
         if (idle)

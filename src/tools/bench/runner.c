@@ -337,16 +337,21 @@ struct result *start_row(struct job *job, int section, int transport, int mode, 
     return r;
 }
 
-/* A latency row's figures: the round trips side A timed (REP), the CPU
- * of both sides. */
-static void take_latency(struct result *r, const struct side_report *rep,
-                         const struct control *ctl)
+void take_percentiles(struct result *r, const struct side_report *rep)
 {
     r->n = rep->n;
     r->median = rep->median;
     r->p10 = rep->p10;
     r->p90 = rep->p90;
     r->p99 = rep->p99;
+}
+
+/* A latency row's figures: the round trips side A timed (REP), the CPU
+ * of both sides. */
+static void take_latency(struct result *r, const struct side_report *rep,
+                         const struct control *ctl)
+{
+    take_percentiles(r, rep);
     r->cpu[0] = cpu_percent(&ctl->side[0]);
     r->cpu[1] = cpu_percent(&ctl->side[1]);
 }

@@ -45,7 +45,7 @@ static double percentile(const uint64_t *sorted, size_t n, double p)
     return (double)sorted[(size_t)(p * (double)(n - 1) + 0.5)];
 }
 
-static void summarize(uint64_t *samples, size_t n, struct side_report *rep)
+void summarize(uint64_t *samples, size_t n, struct side_report *rep)
 {
     qsort(samples, n, sizeof *samples, compare_u64);
     rep->n = n;
