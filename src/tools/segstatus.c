@@ -84,7 +84,8 @@ unsigned seg_live_consumers(const struct shmkit_consumer *consumers, unsigned n)
     unsigned i, live = 0;
 
     for (i = 0; i < n; i++)
-        live += held_by_live_process(consumers[i].pid, consumers[i].alive);
+        if (held_by_live_process(consumers[i].pid, consumers[i].alive))
+            live++;
     return live;
 }
 

@@ -58,6 +58,7 @@ struct follow_msg {
 /* What the children report, in a shared anonymous page. */
 struct follow_page {
     struct side_report rep[2];
+    uint64_t received;             /* wake rows: the follower's last message */
     double base_msgs_s;            /* writer row: the 0600 ring */
     double clock_ns;               /* writer row: one clock read */
 };
@@ -165,8 +166,9 @@ static int follower_next(shmkit_slot *slot, shmkit_ring *ring, uint64_t *seen,
 
 /* The wake row's follower: the latency of every delivery until STOP_SEQ. */
 static int wake_follower(int transport, const char *spec, int ready_fd,
-                         struct side_report *rep)
+                         struct follow_page *page)
 {
+    struct side_report *rep = &page->rep[1];
     uint64_t *lat = calloc(FOLLOW_WAKES, sizeof *lat);
     shmkit_slot *slot;
     shmkit_ring *ring;
@@ -193,6 +195,7 @@ static int wake_follower(int transport, const char *spec, int ready_fd,
             break;
         if (n < FOLLOW_WAKES)
             lat[n++] = now_ns() - m.sent_ns;
+        __atomic_store_n(&page->received, m.seq, __ATOMIC_RELEASE);
     }
     window_end(&win, rep);
     follow_close(slot, ring);
@@ -243,10 +246,27 @@ static int publish(shmkit_slot *slot, shmkit_ring *ring, uint64_t seq)
     return shmkit_ring_send(ring, buf, sizeof buf, 0);
 }
 
-/* The wake row's writer: WAKES publications FOLLOW_PERIOD_NS apart. */
-static int wake_writer(shmkit_slot *slot, shmkit_ring *ring, int wakes,
-                       struct side_report *rep)
+/* Until the follower has received message SEQ (at most WAIT_MS): a slow
+ * follower (valgrind, a loaded machine) must not find a slot's records
+ * overwritten by the next ones, and it times each wake-up from a sleep. */
+static int await_received(const struct follow_page *page, uint64_t seq)
 {
+    double end = now_s() + WAIT_MS / 1000.0;
+
+    while (__atomic_load_n(&page->received, __ATOMIC_ACQUIRE) < seq) {
+        if (now_s() > end)
+            return -1;
+        usleep(100);
+    }
+    return 0;
+}
+
+/* The wake row's writer: WAKES publications FOLLOW_PERIOD_NS apart, each
+ * after the follower received the one before. */
+static int wake_writer(shmkit_slot *slot, shmkit_ring *ring, int wakes,
+                       struct follow_page *page)
+{
+    struct side_report *rep = &page->rep[0];
     struct timespec period = { 0, FOLLOW_PERIOD_NS };
     uint64_t seq;
 
@@ -254,6 +274,9 @@ static int wake_writer(shmkit_slot *slot, shmkit_ring *ring, int wakes,
     for (seq = 1; seq <= (uint64_t)wakes; seq++) {
         if (publish(slot, ring, seq) < 0)
             return report_fail(rep, "writer: publish failed");
+        if (await_received(page, seq) < 0)
+            return report_fail(rep, "writer: message %llu not received in %d ms",
+                               (unsigned long long)seq, WAIT_MS);
         nanosleep(&period, NULL);
     }
     if (publish(slot, ring, STOP_SEQ) < 0)
@@ -310,7 +333,7 @@ static pid_t start_follower(struct bench_run *run, int transport, const char *sp
     if (idle)
         rc = idle_follower(transport, spec, ready[1], idle_ms, &page->rep[1]);
     else
-        rc = wake_follower(transport, spec, ready[1], &page->rep[1]);
+        rc = wake_follower(transport, spec, ready[1], page);
     _exit(rc == 0 ? 0 : 1);
 }
 
@@ -348,7 +371,7 @@ static void follower_row(struct bench_run *run, int transport, int idle)
     close(ready[0]);
     (void)shmkit_unlink(spec);
     if (pid > 0 && !idle)
-        (void)wake_writer(slot, ring, run->opt.quick ? 20 : FOLLOW_WAKES, &page->rep[0]);
+        (void)wake_writer(slot, ring, run->opt.quick ? 20 : FOLLOW_WAKES, page);
     rc = pid > 0 ? follow_reap(pid, run->opt.idle_seconds + 30.0) : -1;
     follow_close(slot, ring);
     if (rc < 0 || !page->rep[1].ok) {
