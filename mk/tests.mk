@@ -138,6 +138,23 @@ SHELL_TESTS += tests/model.sh
 SHELL_TESTS += tests/bench-iceoryx.sh
 EXTRA_DIST += tests/model/wait.pml tests/model/join.pml
 
+# Not a test: prints the semaphore set a segment's header names, for the
+# shell tests that take segments away behind the library's back and for
+# tests/zz-leftovers.sh (tests/tap.sh, sk_note_semset).  On the library's
+# internals, without Check.
+check_PROGRAMS += tests/semid-of
+tests_semid_of_LDADD = libshmkit-core.la
+
+# When this run of the suite began (seconds since the epoch), for
+# tests/zz-leftovers.sh: only System V semaphore sets made since then can
+# be this run's.  check_DATA is made before any test starts, anew by every
+# "make check" and "make recheck".
+check_DATA = tests/suite-start
+tests/suite-start: FORCE
+	@$(MKDIR_P) tests && date +%s >$@
+FORCE:
+CLEANFILES += tests/suite-start
+
 TESTS += $(SHELL_TESTS) tests/zz-leftovers.sh
 EXTRA_DIST += $(SHELL_TESTS) tests/zz-leftovers.sh tests/tap.sh
 

@@ -258,26 +258,38 @@ int shmkit__seg_stat(const struct sk_spec *spec, struct shmkit__seg_stat *st)
     return ops != NULL ? ops->stat(spec, st) : no_backend();
 }
 
+int shmkit__seg_wait_semid(const struct sk_spec *spec)
+{
+    struct sk_seg seg;
+    int mech, semid = -1;
+
+    if (shmkit__seg_open(&seg, spec, SK_SEG_READ | SK_SEG_ANY_OWNER, SK_HEADER_SIZE) < 0)
+        return -1;
+    if (shmkit__header_wait_fields(seg.base, seg.size, &mech, &semid) != 0 ||
+        mech != SK_MECH_SYSV_SEM)
+        semid = -1;
+    shmkit__seg_close(&seg);
+    return semid < 0 ? -1 : semid;
+}
+
 /* A shmkit segment may own wait resources outside shared memory (a System
  * V semaphore set): free them with the segment, even if the segment is
  * damaged, as long as its header is a checksummed shmkit header (the set
- * itself is checked by shmkit__waitset_attach before it is touched). */
+ * itself is checked by shmkit__waitset_attach before it is touched).
+ * Only a set created by the segment's owner is removed: a header is
+ * writable by whoever may write the segment, and must not get the
+ * remover (root running "shmkit rm --stale", say) to remove some other
+ * set of its own (doc/SECURITY.md). */
 static void destroy_wait_resources(const struct sk_spec *spec)
 {
     struct shmkit__seg_stat st;
     struct sk_waitset ws;
-    struct sk_seg seg;
-    int mech, semid;
+    int semid;
 
-    if (shmkit__seg_stat(spec, &st) < 0 ||
-        shmkit__seg_open(&seg, spec, SK_SEG_READ | SK_SEG_ANY_OWNER, SK_HEADER_SIZE) < 0)
+    if (shmkit__seg_stat(spec, &st) < 0 || (semid = shmkit__seg_wait_semid(spec)) < 0)
         return;
-    if (shmkit__header_wait_fields(seg.base, seg.size, &mech, &semid) == 0 &&
-        mech == SK_MECH_SYSV_SEM && semid >= 0) {
-        shmkit__waitset_attach(&ws, mech, semid);
-        shmkit__waitset_destroy_owned(&ws, st.uid);
-    }
-    shmkit__seg_close(&seg);
+    shmkit__waitset_attach(&ws, SK_MECH_SYSV_SEM, semid);
+    shmkit__waitset_destroy_owned(&ws, st.uid);
 }
 
 int shmkit__remove_segment(const struct sk_spec *spec)

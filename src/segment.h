@@ -48,6 +48,10 @@ int shmkit__seg_is_current(const struct sk_seg *seg);
 /* Remove the object SPEC names (only that: see shmkit__remove_segment). */
 int shmkit__seg_remove(const struct sk_spec *spec);
 int shmkit__seg_stat(const struct sk_spec *spec, struct shmkit__seg_stat *st);
+/* The id of the System V semaphore set that SPEC's header names (a
+ * sysv-sem segment whose header is intact), or -1.  For removal, and for
+ * the tests that take a segment away behind the library's back. */
+int shmkit__seg_wait_semid(const struct sk_spec *spec);
 /* Remove SPEC and the wait resources its header names (what
  * shmkit_unlink does, without clearing the error detail). */
 int shmkit__remove_segment(const struct sk_spec *spec);

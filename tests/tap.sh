@@ -169,7 +169,14 @@ tap_done() {
 #                                         + (PID % 0x100000) * 16 + N
 #                                (the range zz-leftovers.sh watches)
 #   sk_posix_file N              the /dev/shm file of /skt.cli.PID.N
-#   sk_remove_all                removes every segment sk_spec can name
+#   sk_remove_all                removes every segment sk_spec can name,
+#                                and the sets sk_note_semset noted
+#   sk_note_semset SPEC          note the System V semaphore set that
+#                                SPEC's header names (sysv-sem builds),
+#                                before the test takes SPEC away behind the
+#                                library's back (ipcrm -M, truncation below
+#                                the header, a chown): shmkit rm could not
+#                                find or remove the set afterwards
 #   sk_check_no_leftovers        one test: none of them exists any more
 #   sk_info_field SPEC KEY       the value of "KEY: value" in shmkit info
 #   $SK_WAIT_MECHANISM           the wait mechanism of this build (from
@@ -276,7 +283,21 @@ sk_remove_all() {
         rm -f "$(sk_posix_file "$_sk_n")" 2>/dev/null
         ipcrm -M "$(sk_sysv_key "$_sk_n")" >/dev/null 2>&1
     done
+    for _sk_id in $SK_SEMSETS; do
+        ipcrm -s "$_sk_id" >/dev/null 2>&1
+    done
+    SK_SEMSETS=
     return 0
+}
+
+# tests/semid-of reads the header (a System V segment has no file to read);
+# built by make check.  Without it a noted set is left for
+# zz-leftovers.sh to report.
+SK_SEMSETS=
+sk_note_semset() {
+    if [ -x "$top_builddir/tests/semid-of" ]; then
+        SK_SEMSETS="$SK_SEMSETS $("$top_builddir/tests/semid-of" "$1")"
+    fi
 }
 
 # The names of ours that still exist, one per line.

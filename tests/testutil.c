@@ -22,8 +22,14 @@
 #include <sys/ipc.h>
 #include <sys/shm.h>
 #endif
+#ifdef SHMKIT_HAVE_SYSV_SEM
+#include <sys/ipc.h>
+#include <sys/sem.h>
+#endif
 
 #include "shmkit.h"
+#include "segment.h"
+#include "spec.h"
 
 #ifndef MAP_ANONYMOUS
 #define MAP_ANONYMOUS MAP_ANON
@@ -233,6 +239,25 @@ static int remove_names(const char *why)
 int tu_remove_names(void)
 {
     return remove_names(NULL);
+}
+
+/* ==== semaphore sets of segments ======================================= */
+
+int tu_semset_of(const char *spec)
+{
+    struct sk_spec sk;
+
+    return shmkit__spec_parse(spec, &sk) == 0 ? shmkit__seg_wait_semid(&sk) : -1;
+}
+
+void tu_remove_semset(int semid)
+{
+#ifdef SHMKIT_HAVE_SYSV_SEM
+    if (semid >= 0)
+        (void)semctl(semid, 0, IPC_RMID);
+#else
+    (void)semid; /* no System V semaphores on this system */
+#endif
 }
 
 /* ==== test cases and the fixture ======================================== */

@@ -80,6 +80,13 @@ void tu_finish_specs(const char *spec, ...);
  * before their end).  Returns how many there were. */
 int tu_remove_names(void);
 
+/* The System V semaphore set SPEC's header names (sysv-sem builds), or
+ * -1; and its removal (nothing for -1).  For a test that takes a segment
+ * away behind the library's back (truncation below the header, ipcrm):
+ * it reads the id first, since shmkit_unlink cannot find the set later. */
+int tu_semset_of(const char *spec);
+void tu_remove_semset(int semid);
+
 /* ---- segments that must be created -------------------------------------- */
 
 /* shmkit_slot_create, shmkit_ring_create and shmkit_ring_open, failing
