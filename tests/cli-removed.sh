@@ -43,9 +43,12 @@ shown() {
     esac
 }
 
-# remove BACKEND SPEC HOW: "rm" (shmkit rm) or "ipcrm" (System V only).
+# remove BACKEND SPEC HOW: "rm" (shmkit rm) or "ipcrm" (System V only;
+# the segment's semaphore set, which nothing can find afterwards, is
+# noted for sk_remove_all).
 remove() {
     if [ "$3" = ipcrm ]; then
+        sk_note_semset "$2"
         ipcrm -M "${2#sysv:}"
     else
         "$SHMKIT" rm "$2"

@@ -35,8 +35,13 @@ shrink_to() {
 }
 
 # shrink HOW FILE: truncate FILE as any process that may write it could.
+# A cut below the header takes the id of its semaphore set (sysv-sem
+# builds) with it, which shmkit rm then cannot remove: noted first, for
+# sk_remove_all (at exit).  The other cuts leave the header, and shmkit
+# rm must remove the set (zz-leftovers.sh checks).
 shrink() {
     _size=$(shrink_to "$1" "$2")
+    [ "$_size" -lt "$HEADER_SIZE" ] && sk_note_semset "/${2#/dev/shm/}"
     if command -v truncate >/dev/null 2>&1; then
         truncate -s "$_size" "$2"
     else

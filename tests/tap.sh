@@ -195,7 +195,8 @@ tap_done() {
 #                                the script dies before waiting for it)
 #   sk_wait PID                  wait for it; its exit status
 #
-# Segments are removed at exit even when the script dies half-way.
+# Segments (and noted semaphore sets) are removed at exit even when the
+# script dies half-way.
 
 : "${top_builddir:=.}" "${top_srcdir:=.}"
 : "${SHMKIT_HAVE_SYSV:=yes}" "${SHMKIT_HAVE_POSIX:=yes}"
