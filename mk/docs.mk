@@ -30,7 +30,7 @@ dist_man_MANS += \
 	doc/man/shmkit_version_number.3
 dist_man_MANS += \
 	doc/man/shmkit_ring_capacity.3 doc/man/shmkit_ring_close.3 \
-	doc/man/shmkit_ring_commit.3 doc/man/shmkit_ring_create.3 \
+	doc/man/shmkit_ring_cancel.3 doc/man/shmkit_ring_commit.3 doc/man/shmkit_ring_create.3 \
 	doc/man/shmkit_ring_lost.3 doc/man/shmkit_ring_max_message.3 \
 	doc/man/shmkit_ring_open.3 doc/man/shmkit_ring_options_init.3 \
 	doc/man/shmkit_ring_peek.3 doc/man/shmkit_ring_size.3 \

@@ -263,6 +263,23 @@ static int commit_message(shmkit_ring *ring, size_t len)
     return shmkit__seg_verdict(&ring->h.seg, 0);
 }
 
+/* Drop the reservation.  The writer's cursor stays where make_room left
+ * it: a pad frame it wrote at the end of the ring is published with the
+ * next message, as it would have been with this one, and on an overwrite
+ * ring the room it reclaimed stays reclaimed (those messages were lost to
+ * readers as soon as it was taken). */
+static int cancel_message(shmkit_ring *ring)
+{
+    if (ring->role != ROLE_WRITER)
+        return shmkit__fail(-EPERM, "handle was not opened as the writer");
+    if (!sk_same_process(ring->h.fork_gen))
+        return shmkit__not_holder("writer");
+    if (!ring->reserved)
+        return shmkit__fail(-EINVAL, "nothing reserved");
+    ring->reserved = 0;
+    return 0;
+}
+
 SHMKIT_API int shmkit_ring_send(shmkit_ring *ring, const void *msg, size_t len, int timeout_ms)
 {
     int rc = enter_writer_call(ring, msg == NULL && len != 0 ? "msg" : NULL);
@@ -282,4 +299,11 @@ SHMKIT_API int shmkit_ring_commit(shmkit_ring *ring, size_t len)
     int rc = enter_writer_call(ring, NULL);
 
     return rc < 0 ? rc : leave_call(ring, commit_message(ring, len));
+}
+
+SHMKIT_API int shmkit_ring_cancel(shmkit_ring *ring)
+{
+    int rc = enter_writer_call(ring, NULL);
+
+    return rc < 0 ? rc : leave_call(ring, cancel_message(ring));
 }

@@ -592,6 +592,10 @@ SHMKIT_API int shmkit_ring_send(shmkit_ring *ring, const void *msg, size_t len,
 SHMKIT_API int shmkit_ring_reserve(shmkit_ring *ring, void **ptr, size_t len,
                                    int timeout_ms);
 SHMKIT_API int shmkit_ring_commit(shmkit_ring *ring, size_t len);
+/* Writer: drop the reservation instead (an error while filling it in);
+ * nothing is published, and the next send or reserve may go ahead.
+ * -EINVAL if nothing is reserved. */
+SHMKIT_API int shmkit_ring_cancel(shmkit_ring *ring);
 
 /* Reader: copy the next message into BUF and return its length.
  * -EMSGSIZE if LEN is too small (the message stays; shmkit_ring_peek tells

@@ -150,6 +150,7 @@ START_TEST(test_fork_ring_handles)
         CHILD_CHECK(detail_has("fork"));
         CHILD_CHECK(shmkit_ring_reserve(w, &slot, 3, 0) == SHMKIT_ENOTHOLDER);
         CHILD_CHECK(shmkit_ring_commit(w, 0) == SHMKIT_ENOTHOLDER);
+        CHILD_CHECK(shmkit_ring_cancel(w) == SHMKIT_ENOTHOLDER);
         if (policy == SHMKIT_RING_BLOCK) {
             CHILD_CHECK(shmkit_ring_recv(c, buf, sizeof buf, 0) == SHMKIT_ENOTHOLDER);
             CHILD_CHECK(shmkit_ring_peek(c, &p, 0) == SHMKIT_ENOTHOLDER);
@@ -460,6 +461,7 @@ NULL_CALL(n_ring_send_msg, shmkit_ring_send(nc.rw, NULL, 4, 0))
 NULL_CALL(n_ring_reserve_ring, shmkit_ring_reserve(NULL, &nc.scratch, 4, 0))
 NULL_CALL(n_ring_reserve_ptr, shmkit_ring_reserve(nc.rw, NULL, 4, 0))
 NULL_CALL(n_ring_commit_ring, shmkit_ring_commit(NULL, 0))
+NULL_CALL(n_ring_cancel_ring, shmkit_ring_cancel(NULL))
 NULL_CALL(n_ring_recv_ring, shmkit_ring_recv(NULL, nc.buf, sizeof nc.buf, 0))
 NULL_CALL(n_ring_recv_buf, shmkit_ring_recv(nc.rc, NULL, sizeof nc.buf, 0))
 NULL_CALL(n_ring_peek_ring, shmkit_ring_peek(NULL, &nc.cscratch, 0))
@@ -504,7 +506,7 @@ static const struct {
     N(n_ring_create_ringp), N(n_ring_create_spec),
     N(n_ring_create_options), N(n_ring_size_options),
     N(n_ring_open_ringp), N(n_ring_open_spec), N(n_ring_send_ring), N(n_ring_send_msg),
-    N(n_ring_reserve_ring), N(n_ring_reserve_ptr), N(n_ring_commit_ring),
+    N(n_ring_reserve_ring), N(n_ring_reserve_ptr), N(n_ring_commit_ring), N(n_ring_cancel_ring),
     N(n_ring_recv_ring), N(n_ring_recv_buf), N(n_ring_peek_ring), N(n_ring_peek_ptr),
     N(n_ring_release_ring), N(n_ring_policy_ring), N(n_info_spec), N(n_info_info),
     N(n_unlink_spec), N(n_spec_check_spec), N(n_layout_parse_layoutp),
@@ -712,12 +714,14 @@ START_TEST(test_wrong_handle_eperm)
     ck_assert_int_eq(shmkit_ring_send(r, buf, 4, 0), -EPERM);
     ck_assert_int_eq(shmkit_ring_reserve(r, &slot, 4, 0), -EPERM);
     ck_assert_int_eq(shmkit_ring_commit(r, 0), -EPERM);
+    ck_assert_int_eq(shmkit_ring_cancel(r), -EPERM);
     ck_assert(detail_has("writer"));
     ck_assert_int_eq(shmkit_ring_recv(w, buf, sizeof buf, 0), -EPERM);
     ck_assert_int_eq(shmkit_ring_peek(w, &p, 0), -EPERM);
     ck_assert_int_eq(shmkit_ring_release(w), -EPERM);
     /* On the right handle, out of order: -EINVAL. */
     ck_assert_int_eq(shmkit_ring_commit(w, 0), -EINVAL);
+    ck_assert_int_eq(shmkit_ring_cancel(w), -EINVAL);
     ck_assert_int_eq(shmkit_ring_release(r), -EINVAL);
     shmkit_ring_close(r);
     shmkit_ring_close(w);

@@ -272,10 +272,26 @@ END_TEST
 
 /* ---- wraparound at every boundary ----------------------------------- */
 
+/* How wrap_all_offsets sends: by copy, reserve and commit, or by copy
+ * after a reservation of the same size that is cancelled (which may have
+ * written a pad frame and, overwrite, reclaimed room). */
+enum wrap_send { WRAP_COPY, WRAP_ZERO_COPY, WRAP_CANCEL_FIRST };
+
+/* Reserve LEN bytes, scribble over them and cancel: nothing may show. */
+static void reserve_and_cancel(shmkit_ring *w, unsigned len)
+{
+    void *p;
+
+    ck_assert_int_eq(shmkit_ring_reserve(w, &p, len, 0), 0);
+    memset(p, 0xee, len);
+    ck_assert_int_eq(shmkit_ring_cancel(w), 0);
+    ck_assert_int_eq(shmkit_ring_cancel(w), -EINVAL);
+}
+
 /* In one process, with a 256-byte ring: start the stream at every 16-byte
  * offset and send frames of every size, so that frames end exactly at the
  * end, need a pad of every length, and start right after a pad. */
-static void wrap_all_offsets(int backend, int policy, int zero_copy)
+static void wrap_all_offsets(int backend, int policy, enum wrap_send how)
 {
     char spec[32];
     unsigned offset, len;
@@ -297,7 +313,13 @@ static void wrap_all_offsets(int backend, int policy, int zero_copy)
         for (len = 0; len <= 112; len++) {
             int got;
             fill_message(in, n, len);
-            if (zero_copy) {
+            if (how == WRAP_CANCEL_FIRST) {
+                const void *q;
+
+                reserve_and_cancel(w, len);
+                ck_assert_int_eq(shmkit_ring_peek(r, &q, 0), -EAGAIN);
+            }
+            if (how == WRAP_ZERO_COPY) {
                 void *p;
                 const void *q;
                 ck_assert_int_eq(shmkit_ring_reserve(w, &p, len, 0), 0);
@@ -326,19 +348,31 @@ static void wrap_all_offsets(int backend, int policy, int zero_copy)
 
 START_TEST(test_wrap_block_copy)
 {
-    wrap_all_offsets(tu_backend_of(_i), SHMKIT_RING_BLOCK, 0);
+    wrap_all_offsets(tu_backend_of(_i), SHMKIT_RING_BLOCK, WRAP_COPY);
 }
 END_TEST
 
 START_TEST(test_wrap_block_zero_copy)
 {
-    wrap_all_offsets(tu_backend_of(_i), SHMKIT_RING_BLOCK, 1);
+    wrap_all_offsets(tu_backend_of(_i), SHMKIT_RING_BLOCK, WRAP_ZERO_COPY);
+}
+END_TEST
+
+START_TEST(test_wrap_block_cancel)
+{
+    wrap_all_offsets(tu_backend_of(_i), SHMKIT_RING_BLOCK, WRAP_CANCEL_FIRST);
 }
 END_TEST
 
 START_TEST(test_wrap_overwrite)
 {
-    wrap_all_offsets(tu_backend_of(_i), SHMKIT_RING_OVERWRITE, 0);
+    wrap_all_offsets(tu_backend_of(_i), SHMKIT_RING_OVERWRITE, WRAP_COPY);
+}
+END_TEST
+
+START_TEST(test_wrap_overwrite_cancel)
+{
+    wrap_all_offsets(tu_backend_of(_i), SHMKIT_RING_OVERWRITE, WRAP_CANCEL_FIRST);
 }
 END_TEST
 
@@ -1040,6 +1074,8 @@ static Suite *ring_suite(void)
     tu_add_backend_test(basic, test_wrap_block_copy, 1);
     tu_add_backend_test(basic, test_wrap_block_zero_copy, 1);
     tu_add_backend_test(basic, test_wrap_overwrite, 1);
+    tu_add_backend_test(basic, test_wrap_block_cancel, 1);
+    tu_add_backend_test(basic, test_wrap_overwrite_cancel, 1);
     tu_add_backend_test(basic, test_block_full_and_timeouts, 1);
     tu_add_backend_test(basic, test_consumer_lease, 1);
     tu_add_backend_test(basic, test_writer_takeover_keeps_sequence, 1);
