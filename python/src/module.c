@@ -74,11 +74,8 @@ void sk_warn_unclosed(PyObject *self, const char *type, PyObject *spec)
     PyObject *type_, *value, *tb;
 
     PyErr_Fetch(&type_, &value, &tb);
-    if (PyErr_ResourceWarning(self, 1, "unclosed shmkit.%s %R", type, spec) < 0) {
-        if (PyErr_ExceptionMatches(PyExc_Warning))
-            PyErr_WriteUnraisable(self);
-        PyErr_Clear();
-    }
+    if (PyErr_ResourceWarning(self, 1, "unclosed shmkit.%s %R", type, spec) < 0)
+        PyErr_WriteUnraisable(self); /* the warning is an error */
     PyErr_Restore(type_, value, tb);
 }
 

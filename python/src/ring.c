@@ -199,12 +199,19 @@ static void close_ring(SkRing *self)
     }
 }
 
-static void ring_dealloc(SkRing *self)
+static void ring_finalize(SkRing *self)
 {
     if (self->ring != NULL) {
         sk_warn_unclosed((PyObject *)self, "Ring", self->h.spec);
         close_ring(self);
     }
+}
+
+static void ring_dealloc(SkRing *self)
+{
+    if (PyObject_CallFinalizerFromDealloc((PyObject *)self) < 0)
+        return; /* resurrected */
+    close_ring(self);
     if (self->h.weakreflist != NULL)
         PyObject_ClearWeakRefs((PyObject *)self);
     sk_lock_free(&self->h);
@@ -353,6 +360,16 @@ static int fill_options(struct shmkit_ring_options *o, Py_ssize_t capacity,
     return 0;
 }
 
+/* A geometry that shmkit_ring_size() refuses: a bad argument value. */
+static PyObject *geometry_error(int rc)
+{
+    const char *detail = shmkit_error_detail();
+
+    if (detail[0] != '\0')
+        return PyErr_Format(PyExc_ValueError, "%s (%s)", shmkit_strerror(rc), detail);
+    return PyErr_Format(PyExc_ValueError, "%s", shmkit_strerror(rc));
+}
+
 PyDoc_STRVAR(ring_create_doc,
 "Ring.create(spec, capacity, max_message=0, policy='block', consumers=1,\n"
 "            mode=0o600, exclusive=False, owned=False, any_owner=False) -> Ring\n\n"
@@ -397,6 +414,9 @@ static PyObject *ring_create(PyObject *cls, PyObject *args, PyObject *kwargs)
         return NULL;
     if (mode == 0 || mode > 07777)
         return PyErr_Format(PyExc_ValueError, "mode must be 0o1 to 0o7777, not 0o%o", mode);
+    rc = shmkit_ring_size(&o, NULL, NULL, NULL);
+    if (rc < 0)
+        return geometry_error(rc);
     o.mode = mode;
     o.flags = (exclusive ? SHMKIT_EXCL : 0) | (owned ? SHMKIT_OWNED : 0)
               | (any_owner ? SHMKIT_ANY_OWNER : 0);
@@ -438,7 +458,7 @@ static PyObject *ring_geometry(PyObject *cls, PyObject *args, PyObject *kwargs)
         return NULL;
     rc = shmkit_ring_size(&o, &cap, &max, &seg);
     if (rc < 0)
-        return sk_raise(rc, NULL, NULL);
+        return geometry_error(rc);
     return Py_BuildValue("(nnn)", (Py_ssize_t)cap, (Py_ssize_t)max, (Py_ssize_t)seg);
 }
 
@@ -1309,6 +1329,7 @@ PyTypeObject SkRing_Type = {
     .tp_methods = ring_methods,
     .tp_getset = ring_getset,
     .tp_new = ring_new,
+    .tp_finalize = (destructor)ring_finalize,
 };
 
 static PyMethodDef peek_methods[] = {

@@ -87,13 +87,22 @@ static int slot_clear(SkSlot *self)
     return 0;
 }
 
-static void slot_dealloc(SkSlot *self)
+/* PEP 442 finalizer: the ResourceWarning may keep a reference to the
+ * object (warnings.catch_warnings records the source). */
+static void slot_finalize(SkSlot *self)
 {
-    PyObject_GC_UnTrack(self);
     if (self->slot != NULL) {
         sk_warn_unclosed((PyObject *)self, "Slot", self->h.spec);
         close_slot(self);
     }
+}
+
+static void slot_dealloc(SkSlot *self)
+{
+    if (PyObject_CallFinalizerFromDealloc((PyObject *)self) < 0)
+        return; /* resurrected */
+    PyObject_GC_UnTrack(self);
+    close_slot(self);
     if (self->h.weakreflist != NULL)
         PyObject_ClearWeakRefs((PyObject *)self);
     sk_lock_free(&self->h);
@@ -334,7 +343,7 @@ static PyObject *slot_read_into(SkSlot *self, PyObject *arg)
 
     if (check_open(self) < 0)
         return NULL;
-    if (PyObject_GetBuffer(arg, &view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0)
+    if (!PyArg_Parse(arg, "w*:read_into", &view))
         return NULL;
     if ((size_t)view.len < self->size) {
         PyBuffer_Release(&view);
@@ -954,6 +963,7 @@ PyTypeObject SkSlot_Type = {
     .tp_methods = slot_methods,
     .tp_getset = slot_getset,
     .tp_new = slot_new,
+    .tp_finalize = (destructor)slot_finalize,
 };
 
 int sk_slot_init_types(PyObject *module)
