@@ -69,6 +69,18 @@ int sk_check_open(SkHandle *h, const void *c_handle)
     return 0;
 }
 
+const char *sk_spec_utf8(PyObject *spec)
+{
+    Py_ssize_t len;
+    const char *s = PyUnicode_AsUTF8AndSize(spec, &len);
+
+    if (s != NULL && strlen(s) != (size_t)len) {
+        PyErr_SetString(PyExc_ValueError, "embedded null character in spec");
+        return NULL;
+    }
+    return s;
+}
+
 void sk_warn_unclosed(PyObject *self, const char *type, PyObject *spec)
 {
     PyObject *type_, *value, *tb;

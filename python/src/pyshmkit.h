@@ -64,6 +64,10 @@ int sk_parse_timeout(PyObject *obj, double *seconds);
 int sk_wait(SkHandle *h, double timeout, sk_wait_fn fn, void *ctx,
             int (*is_current)(void *ctx), char *detail);
 
+/* The UTF-8 text of the spec SPEC (a str); NULL with ValueError for an
+ * embedded NUL. */
+const char *sk_spec_utf8(PyObject *spec);
+
 /* Raise ValueError if the handle is closed; 0 if it is open. */
 int sk_check_open(SkHandle *h, const void *c_handle);
 

@@ -401,7 +401,7 @@ static PyObject *ring_create(PyObject *cls, PyObject *args, PyObject *kwargs)
                                      &capacity, &max_message, &policy_obj, &consumers, &mode,
                                      &exclusive, &owned, &any_owner))
         return NULL;
-    if ((specs = PyUnicode_AsUTF8(spec)) == NULL)
+    if ((specs = sk_spec_utf8(spec)) == NULL)
         return NULL;
     if (policy_obj == NULL) {
         if ((block = PyUnicode_FromString("block")) == NULL)
@@ -492,7 +492,7 @@ static PyObject *ring_open(PyObject *cls, PyObject *args, PyObject *kwargs)
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "U|pppp:open", kwlist, &spec, &write,
                                      &oldest, &newest, &any_owner))
         return NULL;
-    if ((specs = PyUnicode_AsUTF8(spec)) == NULL)
+    if ((specs = sk_spec_utf8(spec)) == NULL)
         return NULL;
     if (oldest && newest)
         return PyErr_Format(PyExc_ValueError, "give from_oldest or from_newest, not both");

@@ -152,7 +152,7 @@ static PyObject *slot_create(PyObject *cls, PyObject *args, PyObject *kwargs)
                                      &layout_obj, &size_obj, &mode, &exclusive, &owned,
                                      &any_owner))
         return NULL;
-    if ((specs = PyUnicode_AsUTF8(spec)) == NULL)
+    if ((specs = sk_spec_utf8(spec)) == NULL)
         return NULL;
     if (layout_obj != Py_None) {
         Py_ssize_t len;
@@ -208,7 +208,7 @@ static PyObject *slot_open(PyObject *cls, PyObject *args, PyObject *kwargs)
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "U|pp:open", kwlist, &spec, &write,
                                      &any_owner))
         return NULL;
-    if ((specs = PyUnicode_AsUTF8(spec)) == NULL)
+    if ((specs = sk_spec_utf8(spec)) == NULL)
         return NULL;
     Py_BEGIN_ALLOW_THREADS
     rc = shmkit_slot_open(&slot, specs,
