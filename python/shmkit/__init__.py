@@ -98,7 +98,7 @@ def _ls_tool(all, program):
     return _json.loads(out.decode("utf-8"))
 
 
-def ls(all=False):
+def ls(all: bool = False) -> list:
     """ls(all=False) -> list of dict
 
     Every shmkit segment this user can see, each described by info(spec)

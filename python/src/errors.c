@@ -27,15 +27,10 @@ static PyObject *error_str(PyObject *unused, PyObject *self)
     spec = PyObject_GetAttrString(self, "filename");
     text = PyObject_GetAttrString(self, "strerror");
     detail = PyObject_GetAttrString(self, "detail");
-    if (spec == NULL || text == NULL || detail == NULL) {
+    if (spec == NULL || text == NULL || detail == NULL || text == Py_None) {
+        /* raised by hand with other arguments: as OSError says it */
         PyErr_Clear();
-        result = PyObject_Str(PyTuple_Check(((PyBaseExceptionObject *)self)->args)
-                                  ? ((PyBaseExceptionObject *)self)->args
-                                  : Py_None);
-        goto out;
-    }
-    if (text == Py_None) { /* raised by hand with other arguments */
-        result = PyObject_Str(((PyBaseExceptionObject *)self)->args);
+        result = ((PyTypeObject *)PyExc_OSError)->tp_str(self);
         goto out;
     }
     if (detail != Py_None && PyObject_IsTrue(detail) == 1) {
@@ -112,6 +107,10 @@ int sk_errors_init(PyObject *module)
         return -1;
     }
     Py_DECREF(meth);
+    if (PyObject_SetAttrString(SkError, "code", Py_None) < 0
+        || PyObject_SetAttrString(SkError, "name", Py_None) < 0
+        || PyObject_SetAttrString(SkError, "detail", Py_None) < 0)
+        return -1;
 
 #define NEW(var, name, doc, b1, b2) \
     if ((var = new_error(module, name, doc, b1, b2)) == NULL) return -1

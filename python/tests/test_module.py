@@ -112,3 +112,32 @@ class Module(support.TestCase):
         self.assertIn("writer", repr(w))
         rspec, rw = self.ring()
         self.assertIn("block", repr(rw))
+
+    def test_stubs_cover_the_module(self):
+        import ast
+        here = os.path.dirname(shmkit.__file__)
+        pyi = os.path.join(here, "_shmkit.pyi")
+        if not os.path.exists(pyi):
+            self.skipTest("no _shmkit.pyi next to the package")
+        with open(pyi) as f:
+            tree = ast.parse(f.read())
+        names = set()
+        for node in tree.body:
+            if isinstance(node, (ast.ClassDef, ast.FunctionDef)):
+                names.add(node.name)
+            elif isinstance(node, ast.AnnAssign):
+                names.add(node.target.id)
+        public = {n for n in dir(shmkit._shmkit) if not n.startswith("__")}
+        self.assertEqual(public - names, set())
+        for cls in ("Slot", "Ring"):
+            stub = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls)
+            members = {n.name for n in stub.body if isinstance(n, ast.FunctionDef)}
+            real = {n for n in dir(getattr(shmkit, cls)) if not n.startswith("_")}
+            self.assertEqual(real - members, set(), cls)
+        with open(os.path.join(here, "py.typed")) as f:
+            self.assertEqual(f.read(), "")
+
+    def test_error_str_without_library_code(self):
+        e = shmkit.Error("plain")
+        self.assertEqual(str(e), "plain")
+        self.assertIsNone(e.code)

@@ -225,3 +225,32 @@ class RingTools(support.TestCase):
         self.assertEqual([r["data"] for r in recs], [str(i) for i in range(10)])
         self.assertEqual([mine.recv(timeout=1) for i in range(10)],
                          [b"%d" % i for i in range(10)])
+
+
+class Interrupts(support.TestCase):
+    def test_signal_interrupts_a_wait(self):
+        import signal
+
+        class Alarm(Exception):
+            pass
+
+        def handler(signum, frame):
+            raise Alarm
+
+        spec, w = self.ring()
+        r = self.closing(shmkit.Ring.open(spec))
+        old = signal.signal(signal.SIGALRM, handler)
+        self.addCleanup(signal.signal, signal.SIGALRM, old)
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        t0 = time.monotonic()
+        with self.assertRaises(Alarm):
+            r.recv()  # forever, but for the handler
+        self.assertLess(time.monotonic() - t0, 3)
+        # the ring is still usable
+        w.send(b"after")
+        self.assertEqual(r.recv(timeout=1), b"after")
+        # and a slot wait the same
+        sspec, sw = self.slot(layout="a:u8")
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        with self.assertRaises(Alarm):
+            sw.wait(0)
