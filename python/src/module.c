@@ -147,6 +147,11 @@ int sk_wait(SkHandle *h, double timeout, sk_wait_fn fn, void *ctx,
         check = is_current != NULL && now_seconds() - idle_since >= IDLE_CHECK_MS / 1000.0;
         if (sk_lock(h) < 0)
             return SK_WAIT_PYERR;
+        if (h->closing) {
+            sk_unlock(h);
+            PyErr_SetString(PyExc_ValueError, "the handle was closed while waiting");
+            return SK_WAIT_PYERR;
+        }
         Py_BEGIN_ALLOW_THREADS
         rc = fn(ctx, slice);
         if (rc < 0) {

@@ -860,11 +860,15 @@ static PyObject *peek_enter(SkZeroCopy *z, PyObject *unused)
         return NULL;
     r.self = self;
     r.ptr = NULL;
-    rc = sk_wait(&self->h, z->timeout, peek_once, &r, NULL, detail);
-    if (rc < 0)
-        return sk_raise_wait(rc, detail, self->h.spec);
-    z->entered = 1;
+    /* Other receives on this object are refused from now on, also while
+     * this one waits (between its slices). */
     self->z = Z_PEEKING;
+    rc = sk_wait(&self->h, z->timeout, peek_once, &r, NULL, detail);
+    if (rc < 0) {
+        self->z = Z_IDLE;
+        return sk_raise_wait(rc, detail, self->h.spec);
+    }
+    z->entered = 1;
     {
         PyObject *view = export(z, (void *)r.ptr, (size_t)rc, 1);
         if (view == NULL) {
@@ -979,9 +983,12 @@ static PyObject *reserve_enter(SkZeroCopy *z, PyObject *unused)
         r.self = self;
         r.len = (size_t)z->n;
         r.ptr = NULL;
+        self->z = Z_RESERVING; /* other sends are refused, also while waiting */
         rc = sk_wait(&self->h, z->timeout, reserve_once, &r, NULL, detail);
-        if (rc < 0)
+        if (rc < 0) {
+            self->z = Z_IDLE;
             return sk_raise_wait(rc, detail, self->h.spec);
+        }
         self->reserved = r.ptr;
         self->reserved_len = r.len;
     }
@@ -1224,7 +1231,6 @@ static PyObject *ring_close(SkRing *self, PyObject *unused)
         return NULL;
     close_ring(self);
     sk_unlock(&self->h);
-    self->h.closing = 0;
     Py_RETURN_NONE;
 }
 

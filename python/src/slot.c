@@ -762,7 +762,6 @@ static PyObject *slot_close(SkSlot *self, PyObject *unused)
         return NULL;
     close_slot(self);
     sk_unlock(&self->h);
-    self->h.closing = 0;
     Py_RETURN_NONE;
 }
 
