@@ -54,6 +54,19 @@ int sk_lock(SkHandle *h)
     return 0;
 }
 
+int sk_lock_open(SkHandle *h)
+{
+    if (sk_lock(h) < 0)
+        return -1;
+    if (h->closing) {
+        /* close() began (it takes the lock after setting closing) */
+        sk_unlock(h);
+        sk_check_open(h, NULL);
+        return -1;
+    }
+    return 0;
+}
+
 void sk_unlock(SkHandle *h)
 {
     PyThread_release_lock(h->lock);

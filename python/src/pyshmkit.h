@@ -38,6 +38,9 @@ typedef struct {
 /* Take the handle's lock, releasing the GIL if it is taken by another
  * thread.  0, or -1 with MemoryError set. */
 int sk_lock(SkHandle *h);
+/* The same, then ValueError (and the lock not held) if the handle is
+ * being closed or closed. */
+int sk_lock_open(SkHandle *h);
 void sk_unlock(SkHandle *h);
 int sk_lock_init(SkHandle *h);
 void sk_lock_free(SkHandle *h);

@@ -265,7 +265,7 @@ static int settle(SkRing *self)
                          self->h.spec);
             return -1;
         }
-        if (sk_lock(&self->h) < 0)
+        if (sk_lock_open(&self->h) < 0)
             return -1;
         rc = shmkit_ring_release(self->ring);
         sk_unlock(&self->h);
@@ -311,7 +311,7 @@ static int discard_parked(SkRing *self)
                      self->reserved_len, self->h.spec);
         return -1;
     }
-    if (sk_lock(&self->h) < 0)
+    if (sk_lock_open(&self->h) < 0)
         return -1;
     Py_BEGIN_ALLOW_THREADS
     shmkit_ring_close(self->ring);
@@ -540,7 +540,7 @@ static int send_parked(SkRing *self, const void *msg, size_t len, char *detail)
 {
     int rc;
 
-    if (sk_lock(&self->h) < 0)
+    if (sk_lock_open(&self->h) < 0)
         return SK_WAIT_PYERR;
     memcpy(self->reserved, msg, len);
     rc = shmkit_ring_commit(self->ring, len);
@@ -595,7 +595,7 @@ static PyObject *ring_send(SkRing *self, PyObject *args, PyObject *kwargs)
     s.len = (size_t)data.len;
     if (self->policy == SHMKIT_RING_OVERWRITE || timeout == 0) {
         /* Never waits: no slices, and the GIL only for large copies. */
-        if (sk_lock(&self->h) < 0)
+        if (sk_lock_open(&self->h) < 0)
             goto fail;
         if (data.len <= 65536) {
             rc = shmkit_ring_send(self->ring, data.buf, (size_t)data.len, 0);
@@ -905,7 +905,7 @@ static PyObject *peek_exit(SkZeroCopy *z, PyObject *args)
                      "released, then the next receive releases it", live, self->h.spec);
         return NULL;
     }
-    if (sk_lock(&self->h) < 0)
+    if (sk_lock_open(&self->h) < 0)
         return NULL;
     rc = shmkit_ring_release(self->ring);
     sk_unlock(&self->h);
@@ -1029,7 +1029,7 @@ static PyObject *reserve_exit(SkZeroCopy *z, PyObject *args)
                      "still alive: nothing was published", live, self->h.spec);
         return NULL;
     }
-    if (sk_lock(&self->h) < 0)
+    if (sk_lock_open(&self->h) < 0)
         return NULL;
     rc = shmkit_ring_commit(self->ring, (size_t)z->length);
     sk_unlock(&self->h);
@@ -1122,7 +1122,7 @@ static PyObject *ring_get_u64(SkRing *self, uint64_t (*fn)(const shmkit_ring *))
 {
     uint64_t v;
 
-    if (check_open(self) < 0 || sk_lock(&self->h) < 0)
+    if (check_open(self) < 0 || sk_lock_open(&self->h) < 0)
         return NULL;
     v = fn(self->ring);
     sk_unlock(&self->h);
@@ -1197,7 +1197,7 @@ static PyObject *ring_is_current(SkRing *self, PyObject *unused)
     int rc;
 
     (void)unused;
-    if (check_open(self) < 0 || sk_lock(&self->h) < 0)
+    if (check_open(self) < 0 || sk_lock_open(&self->h) < 0)
         return NULL;
     Py_BEGIN_ALLOW_THREADS
     rc = shmkit_ring_is_current(self->ring);

@@ -236,7 +236,7 @@ static int read_record(SkSlot *self, void *buf, uint64_t *version, char *detail)
 {
     int rc;
 
-    if (sk_lock(&self->h) < 0)
+    if (sk_lock_open(&self->h) < 0)
         return SK_WAIT_PYERR;
     if (self->size <= SMALL_RECORD) {
         rc = shmkit_slot_read(self->slot, buf, self->size, version);
@@ -375,7 +375,7 @@ static int write_bytes(SkSlot *self, const void *rec, char *detail)
 {
     int rc;
 
-    if (sk_lock(&self->h) < 0)
+    if (sk_lock_open(&self->h) < 0)
         return SK_WAIT_PYERR;
     if (self->size <= SMALL_RECORD) {
         rc = shmkit_slot_write(self->slot, rec, self->size);
@@ -481,7 +481,7 @@ static PyObject *slot_write(SkSlot *self, PyObject *args, PyObject *kwargs)
             goto fail;
     }
     /* Read, modify and write under one hold of the lock. */
-    if (sk_lock(&self->h) < 0)
+    if (sk_lock_open(&self->h) < 0)
         goto fail;
     rc = shmkit_slot_read(self->slot, cur, self->size, NULL);
     if (rc >= 0) {
@@ -524,7 +524,7 @@ static int get_version(SkSlot *self, uint64_t *version)
 {
     int rc;
 
-    if (sk_lock(&self->h) < 0)
+    if (sk_lock_open(&self->h) < 0)
         return -1;
     rc = shmkit_slot_version(self->slot, version);
     sk_unlock(&self->h);
@@ -604,7 +604,7 @@ static PyObject *slot_get_version(SkSlot *self, void *closure)
     (void)closure;
     if (check_open(self) < 0)
         return NULL;
-    if (sk_lock(&self->h) < 0)
+    if (sk_lock_open(&self->h) < 0)
         return NULL;
     rc = shmkit_slot_version(self->slot, &version);
     sk_unlock(&self->h);
@@ -735,7 +735,7 @@ static PyObject *slot_is_current(SkSlot *self, PyObject *unused)
     int rc;
 
     (void)unused;
-    if (check_open(self) < 0 || sk_lock(&self->h) < 0)
+    if (check_open(self) < 0 || sk_lock_open(&self->h) < 0)
         return NULL;
     Py_BEGIN_ALLOW_THREADS
     rc = shmkit_slot_is_current(self->slot);

@@ -25,9 +25,9 @@ if os.environ.get("SHMKIT_TEST_NO_NUMPY") == "1":
 
 sys.path.insert(1, HERE)  # support.py; the package stays first on sys.path
 
-warnings.simplefilter("error", ResourceWarning)
-warnings.simplefilter("default")
-warnings.simplefilter("error", ResourceWarning)
+# Warnings are errors (python -X dev shows them all): a ResourceWarning
+# from a finalizer then reaches sys.unraisablehook, below.
+warnings.simplefilter("error")
 
 _unraisable = []
 

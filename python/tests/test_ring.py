@@ -254,3 +254,39 @@ class Interrupts(support.TestCase):
         signal.setitimer(signal.ITIMER_REAL, 0.3)
         with self.assertRaises(Alarm):
             sw.wait(0)
+
+
+class Threads(support.TestCase):
+    def test_close_ends_another_threads_recv(self):
+        spec, w = self.ring()
+        r = shmkit.Ring.open(spec)
+        threading.Timer(0.3, r.close).start()
+        t0 = time.monotonic()
+        with self.assertRaises(ValueError):
+            r.recv()
+        self.assertLess(time.monotonic() - t0, 3)
+        self.assertTrue(r.closed)
+
+    def test_peek_waiting_refuses_other_receives(self):
+        spec, w = self.ring()
+        r = self.closing(shmkit.Ring.open(spec))
+        entered = threading.Event()
+        result = []
+
+        def peeker():
+            p = r.peek(timeout=5)
+            entered.set()
+            with p as view:
+                result.append(bytes(view))
+
+        t = threading.Thread(target=peeker)
+        t.start()
+        entered.wait()
+        time.sleep(0.2)  # the peeker waits for a message now
+        with self.assertRaises(BufferError):
+            r.recv(timeout=0)
+        w.send(b"for the peeker")
+        t.join()
+        self.assertEqual(result, [b"for the peeker"])
+        w.send(b"next")
+        self.assertEqual(r.recv(timeout=1), b"next")
