@@ -260,11 +260,13 @@ class Threads(support.TestCase):
     def test_close_ends_another_threads_recv(self):
         spec, w = self.ring()
         r = shmkit.Ring.open(spec)
-        threading.Timer(0.3, r.close).start()
+        closer = threading.Timer(0.3, r.close)
+        closer.start()
         t0 = time.monotonic()
         with self.assertRaises(ValueError):
             r.recv()
         self.assertLess(time.monotonic() - t0, 3)
+        closer.join()
         self.assertTrue(r.closed)
 
     def test_peek_waiting_refuses_other_receives(self):

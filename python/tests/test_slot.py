@@ -247,9 +247,12 @@ class SlotWaits(support.TestCase):
     def test_close_from_another_thread_ends_a_wait(self):
         spec, w = self.slot(layout="a:u32")
         r = shmkit.Slot.open(spec)
-        threading.Timer(0.3, r.close).start()
+        closer = threading.Timer(0.3, r.close)
+        closer.start()
         with self.assertRaises(ValueError):
             r.wait(0, timeout=10)
+        closer.join()
+        self.assertTrue(r.closed)
 
     def test_threads_share_a_writer(self):
         spec, w = self.slot(layout="a:u32 b:u32")
