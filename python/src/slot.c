@@ -489,9 +489,13 @@ static PyObject *slot_write(SkSlot *self, PyObject *args, PyObject *kwargs)
             if (set[i])
                 memcpy(cur + self->layout.fields[i].f.offset,
                        stage + self->layout.fields[i].f.offset, self->layout.fields[i].f.size);
-        Py_BEGIN_ALLOW_THREADS
-        rc = shmkit_slot_write(self->slot, cur, self->size);
-        Py_END_ALLOW_THREADS
+        if (self->size <= SMALL_RECORD) {
+            rc = shmkit_slot_write(self->slot, cur, self->size);
+        } else {
+            Py_BEGIN_ALLOW_THREADS
+            rc = shmkit_slot_write(self->slot, cur, self->size);
+            Py_END_ALLOW_THREADS
+        }
     }
     if (rc < 0) {
         strncpy(detail, shmkit_error_detail(), SK_DETAIL_MAX - 1);

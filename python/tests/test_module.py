@@ -141,3 +141,18 @@ class Module(support.TestCase):
         e = shmkit.Error("plain")
         self.assertEqual(str(e), "plain")
         self.assertIsNone(e.code)
+
+    def test_docstring_example_runs(self):
+        import contextlib
+        import io as _io
+        import textwrap
+        doc = shmkit._shmkit.__doc__
+        code = doc.split("Examples\n--------\n", 1)[1].split("\nTimeouts", 1)[0]
+        code = textwrap.dedent(code)
+        weather, jobs = self.spec(), self.spec()
+        code = code.replace("'/weather'", repr(weather)).replace("'/jobs'", repr(jobs))
+        out = _io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(compile(code, "<shmkit docstring>", "exec"), {})
+        self.assertEqual(out.getvalue(), "b'job 1'\nb'job 2'\n")
+        self.assertEqual(support.leftovers(), [])
