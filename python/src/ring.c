@@ -793,6 +793,15 @@ static SkZeroCopy *new_zero_copy(PyTypeObject *type, SkRing *ring, double timeou
 static void zc_dealloc(SkZeroCopy *z)
 {
     PyObject_GC_UnTrack(z);
+    if (z->entered && !z->done && z->ring != NULL && z->ring->ring != NULL) {
+        /* Entered but never exited (__enter__ called by hand): as if the
+         * block ended with views alive: the peeked message is released
+         * by the next receive, the reservation is parked, unpublished. */
+        z->done = 1;
+        if (z->exporter != NULL)
+            z->exporter->valid = 0;
+        z->ring->z = Py_TYPE(z) == &SkPeek_Type ? Z_PEEK_PENDING : Z_PARKED;
+    }
     Py_CLEAR(z->view);
     Py_CLEAR(z->exporter);
     Py_CLEAR(z->ring);

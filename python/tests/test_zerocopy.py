@@ -216,3 +216,35 @@ class Reserve(support.TestCase):
             w.send(b"too long for the parked reservation")
         w.send(b"ok")
         self.assertEqual(r.recv(timeout=1), b"ok")
+
+
+class NeverExited(support.TestCase):
+    def test_contexts_dropped_without_exit(self):
+        spec, w = self.ring()
+        r = self.closing(shmkit.Ring.open(spec))
+        w.send(b"one")
+        w.send(b"two")
+        p = r.peek(timeout=1)
+        view = p.__enter__()
+        self.assertEqual(bytes(view), b"one")
+        del p, view
+        gc.collect()
+        self.assertEqual(r.recv(timeout=1), b"two")  # "one" was released
+        res = w.reserve(8)
+        buf = res.__enter__()
+        buf[:3] = b"xyz"
+        del res, buf
+        gc.collect()
+        with self.assertRaises(shmkit.WaitTimeoutError):
+            r.recv(timeout=0.1)  # not published
+        w.send(b"three")
+        self.assertEqual(r.recv(timeout=1), b"three")
+
+    def test_enter_twice(self):
+        spec, w = self.ring()
+        r = self.closing(shmkit.Ring.open(spec))
+        w.send(b"a")
+        p = r.peek(timeout=1)
+        with p:
+            with self.assertRaises(RuntimeError):
+                p.__enter__()
