@@ -176,6 +176,20 @@ static PyObject *slot_create(PyObject *cls, PyObject *args, PyObject *kwargs)
         return PyErr_Format(PyExc_TypeError, "Slot.create() needs a layout or a size");
     if (mode == 0 || mode > 07777)
         return PyErr_Format(PyExc_ValueError, "mode must be 0o1 to 0o7777, not 0o%o", mode);
+    if (layout != NULL) {
+        /* Both: a size that is not the layout's is a bad argument, not a
+         * segment that does not match (the library's SHMKIT_ESIZE). */
+        shmkit_layout *parsed = NULL;
+        size_t lsize;
+        rc = shmkit_layout_parse(&parsed, layout);
+        if (rc < 0)
+            return sk_raise(rc, NULL, NULL);
+        lsize = shmkit_layout_size(parsed);
+        shmkit_layout_free(parsed);
+        if (size != 0 && (size_t)size != lsize)
+            return PyErr_Format(PyExc_ValueError, "size=%zd differs from the layout's size "
+                                "(%zu bytes)", size, lsize);
+    }
     flags = (exclusive ? SHMKIT_EXCL : 0) | (owned ? SHMKIT_OWNED : 0)
             | (any_owner ? SHMKIT_ANY_OWNER : 0);
     Py_BEGIN_ALLOW_THREADS

@@ -58,6 +58,11 @@ class WithNumpy(support.TestCase):
         w.write(arr)
         self.assertEqual(w.read()[0]["name"], "numpy")
         self.assertEqual(w.read()[0]["id"], 9)
+        # ... and so is the numpy.void of read_array(), changed.
+        rec, version = w.read_array()
+        rec["id"] = 10
+        self.assertEqual(w.write(rec), version + 1)
+        self.assertEqual(w.read()[0]["id"], 10)
 
     def test_numpy_values_for_fields(self):
         spec, w = self.slot(layout="a:u8 b:f32 c:i32[2]")

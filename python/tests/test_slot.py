@@ -136,6 +136,13 @@ class SlotValues(support.TestCase):
             shmkit.Slot.create(self.spec(), "a:u9")
         with self.assertRaises(ValueError):
             shmkit.Slot.create(self.spec(), size=0)
+        with self.assertRaises(ValueError):
+            shmkit.Slot.create(self.spec(), "a:u8 b:f64", size=9)
+        sspec, s16 = self.slot(layout="a:u8 b:f64", size=16)
+        self.assertEqual(s16.record_size, 16)
+        s16.close()
+        with self.assertRaises(shmkit.IncompatibleError):  # raw, 16 bytes: no layout
+            shmkit.Slot.create(sspec, size=16)
         with self.assertRaises(shmkit.InvalidArgumentError):
             shmkit.Slot.create("no-slash", size=4)
         with self.assertRaises(TypeError):
