@@ -156,3 +156,13 @@ class Module(support.TestCase):
             exec(compile(code, "<shmkit docstring>", "exec"), {})
         self.assertEqual(out.getvalue(), "b'job 1'\nb'job 2'\n")
         self.assertEqual(support.leftovers(), [])
+
+    def test_ls_through_the_tool(self):
+        # What ls() does where it cannot look itself: 'shmkit ls --json'.
+        path = support.tool("shmkit")
+        if path is None:
+            self.skipTest("the shmkit tool was not found")
+        spec, w = self.slot(layout="a:u8")
+        found = {d["spec"]: d for d in shmkit._ls_tool(False, path)}
+        self.assertIn(spec, found)
+        self.assertEqual(found[spec]["kind"], "slot")
