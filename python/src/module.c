@@ -146,6 +146,20 @@ int sk_wait(SkHandle *h, double timeout, sk_wait_fn fn, void *ctx,
     int rc;
 
     detail[0] = '\0';
+    /* Fast path: what is there already (a message, room) is taken without
+     * a GIL round trip; such a call does not wait. */
+    if (timeout != 0) {
+        if (sk_lock_open(h) < 0)
+            return SK_WAIT_PYERR;
+        rc = fn(ctx, 0);
+        if (rc < 0 && rc != -EAGAIN && rc != -EINTR) {
+            strncpy(detail, shmkit_error_detail(), SK_DETAIL_MAX - 1);
+            detail[SK_DETAIL_MAX - 1] = '\0';
+        }
+        sk_unlock(h);
+        if (rc != -EAGAIN && rc != -EINTR)
+            return rc;
+    }
     for (;;) {
         int slice = SLICE_MS, current = 1, check;
         double left = 0;

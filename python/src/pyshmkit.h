@@ -57,7 +57,8 @@ typedef int (*sk_wait_fn)(void *ctx, int timeout_ms);
  * 0 or -1 with an exception set. */
 int sk_parse_timeout(PyObject *obj, double *seconds);
 
-/* Call FN in slices of at most 200 ms until it returns anything but a
+/* Call FN once with timeout 0 and the GIL held (what is there already
+ * is taken without a GIL round trip), then in slices of at most 200 ms until it returns anything but a
  * timeout (or -EINTR), or TIMEOUT seconds (< 0: forever) have passed,
  * with the handle's lock held and the GIL released during each call;
  * signals are checked between slices (a handler's exception ends the
