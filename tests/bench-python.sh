@@ -116,8 +116,8 @@ check_nothing_left "$BENCH_PID" "bench/python --quick"
 cfile=$TAP_TMP/c.csv
 cat >"$cfile" <<'EOF'
 section,transport,mode,size,n,median_ns,p10_ns,p90_ns,p99_ns,msgs_per_s,bytes_per_s,cpu_a_pct,cpu_b_pct,idle_s,x_raw_atomic,x_raw_wait,x_pipe,x_memcpy,note
-latency,slot,adaptive,64,1000,596,499,668,772,,,100,100,,2.41,0.01,0.01,,""
-latency,ring,adaptive,64,1000,604,501,689,906,,,99,99,,2.45,0.01,0.01,,""
+latency,slot,spin,64,1000,565,499,668,772,,,100,100,,2.41,0.01,0.01,,""
+latency,ring,spin,64,1000,593,501,689,906,,,99,99,,2.45,0.01,0.01,,""
 throughput,ring,-,64,1000,,,,,14283821,914164544,100,100,,,,3.89,0.11,""
 EOF
 run_bench --quick --no-iceoryx2 --json --only shmkit-slot,shmkit-ring,mp-pipe --c-bench "$cfile"
