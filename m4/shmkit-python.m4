@@ -9,7 +9,8 @@
 # on PATH: AM_PATH_PYTHON) and its <Python.h> are found, and --enable-python
 # makes their absence an error.  The compiler flags come from the
 # interpreter's sysconfig (no python3-config, which need not match PYTHON),
-# unless PYTHON_CFLAGS is given (cross builds).  The Python headers are
+# unless PYTHON_CFLAGS is given (which cross builds need: without it,
+# a cross build has no module).  The Python headers are
 # included with -isystem where the compiler has it, so that the project's
 # warnings (and CI's -Werror) cover the module's code but not Python's own
 # headers.  Sets build_python (yes/no), python_status (for the summary),
@@ -45,6 +46,10 @@ AS_IF([test "x$enable_python" = xno], [
   AM_PATH_PYTHON([3.8], [], [:])
   AS_IF([test "x$PYTHON" = x:], [
     python_status="no (no Python 3.8 or later: name one with PYTHON=...)"
+  ], [test "x$cross_compiling" = xyes && test -z "$PYTHON_CFLAGS"], [
+    # The interpreter here runs on the build machine: its headers
+    # (pyconfig.h) describe the build machine, not the host.
+    python_status="no (cross-compiling: give the host Python's PYTHON_CFLAGS)"
   ], [
     AS_IF([test -z "$PYTHON_CFLAGS"], [
       AC_MSG_CHECKING([for the include directories of $PYTHON])
