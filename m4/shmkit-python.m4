@@ -85,6 +85,8 @@ AS_IF([test "x$enable_python" = xno], [
         [AC_MSG_ERROR([--enable-python: cannot build the Python module: $python_status])])
 ])
 AS_IF([test "x$build_python" = xyes], [
+  # The module uses libm (ceil for timeouts): LIBM, where it is separate.
+  LT_LIB_M
   # Extension modules take the interpreter's symbols when they are loaded;
   # the macOS linker must be told to leave them undefined.
   AS_CASE([$host_os], [darwin*], [PYTHON_LDFLAGS="-Wl,-undefined,dynamic_lookup"])

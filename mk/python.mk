@@ -63,7 +63,7 @@ python__shmkit_la_CPPFLAGS = $(AM_CPPFLAGS) $(PYTHON_CFLAGS)
 python__shmkit_la_CFLAGS = $(SHMKIT_WARN_CFLAGS)
 python__shmkit_la_LDFLAGS = -module -avoid-version -shared \
 	-export-symbols-regex '^PyInit__shmkit$$' $(PYTHON_LDFLAGS)
-python__shmkit_la_LIBADD = libshmkit.la
+python__shmkit_la_LIBADD = libshmkit.la $(LIBM)
 
 # automake byte-compiles the .py files it installs (py-compile).
 nodist_pkgpython_PYTHON = python/shmkit/__init__.py
