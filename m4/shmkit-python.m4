@@ -42,6 +42,9 @@ python_status=
 PYTHON_LDFLAGS=
 AS_IF([test "x$enable_python" = xno], [
   python_status="no (--disable-python)"
+], [test "x$enable_shared" = xno], [
+  # An extension module is a shared object, linked with the shared libshmkit.
+  python_status="no (--disable-shared: the module needs the shared library)"
 ], [
   AM_PATH_PYTHON([3.8], [], [:])
   AS_IF([test "x$PYTHON" = x:], [
@@ -81,9 +84,9 @@ AS_IF([test "x$enable_python" = xno], [
       python_status="no (no <Python.h> for $PYTHON: install its development package, e.g. python3-dev)"
     ])
   ])
-  AS_IF([test "x$enable_python" = xyes && test "x$build_python" != xyes],
-        [AC_MSG_ERROR([--enable-python: cannot build the Python module: $python_status])])
 ])
+AS_IF([test "x$enable_python" = xyes && test "x$build_python" != xyes],
+      [AC_MSG_ERROR([--enable-python: cannot build the Python module: $python_status])])
 AS_IF([test "x$build_python" = xyes], [
   # The module uses libm (ceil for timeouts): LIBM, where it is separate.
   LT_LIB_M
