@@ -65,6 +65,9 @@ class BuildExtWithPkgConfig(build_ext):
 
 
 setup(
+    packages=["shmkit"],
+    package_data={"shmkit": ["_shmkit.pyi", "py.typed"]},
+    include_package_data=False,
     ext_modules=[
         Extension(
             "shmkit._shmkit",
