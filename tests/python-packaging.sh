@@ -7,6 +7,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 set -u
 : "${top_srcdir:=.}" "${top_builddir:=.}"
+# shellcheck source=tests/tap.sh
 . "$top_srcdir/tests/tap.sh"
 
 py=$top_srcdir/python
@@ -18,15 +19,18 @@ tap_is "$got" "$version" "pyproject.toml has configure's version $version"
 # The sources the Makefile compiles into the module (PY_EXT_SOURCES) and
 # those setup.py names.
 make_srcs=$(sed -n '/^PY_EXT_SOURCES = /,/[^\\]$/p' "$top_builddir/Makefile" |
-    grep -o 'python/src/[A-Za-z0-9_]*\.c' | sed 's|^python/||' | LC_ALL=C sort)
-setup_srcs=$(grep -o '"src/[A-Za-z0-9_]*\.c"' "$py/setup.py" | tr -d '"' | LC_ALL=C sort)
-tap_is "$(echo $setup_srcs)" "$(echo $make_srcs)" \
+    grep -o 'python/src/[A-Za-z0-9_]*\.c' | sed 's|^python/||' | LC_ALL=C sort | tr '\n' ' ')
+setup_srcs=$(grep -o '"src/[A-Za-z0-9_]*\.c"' "$py/setup.py" | tr -d '"' | LC_ALL=C sort |
+    tr '\n' ' ')
+tap_is "$setup_srcs" "$make_srcs" \
     "setup.py builds the extension from the sources mk/python.mk compiles"
 
 # The metadata, read with tomllib (Python 3.11 or later) where there is one.
 tomlpy=
 for candidate in "${SHMKIT_PYTHON:-}" python3 /usr/bin/python3; do
-    [ -n "$candidate" ] && [ "$candidate" != : ] || continue
+    if [ -z "$candidate" ] || [ "$candidate" = : ]; then
+        continue
+    fi
     if "$candidate" -c 'import tomllib' >/dev/null 2>&1; then
         tomlpy=$candidate
         break
