@@ -12,7 +12,8 @@ AM_TESTS_ENVIRONMENT = \
 	SHMKIT_HAVE_SYSV='$(have_sysv)'; SHMKIT_HAVE_POSIX='$(have_posix)'; \
 	SHMKIT_MAKE='$(MAKE)'; SHMKIT_HAVE_ICEORYX='$(have_iceoryx)'; \
 	export top_srcdir top_builddir SHMKIT_HAVE_SYSV SHMKIT_HAVE_POSIX SHMKIT_MAKE \
-	SHMKIT_HAVE_ICEORYX;
+	SHMKIT_HAVE_ICEORYX; \
+	$(PYTHON_TESTS_ENVIRONMENT)
 
 # ------------------------------------------------------------------
 # Check unit suites

@@ -80,6 +80,17 @@ else
     tail -n 30 "$TAP_TMP/install.log" | sed 's/^/# /'
 fi
 
+# The ports configure --disable-python (checked below): the Python
+# package a build with the module installed (site-packages/shmkit, the
+# directories holding py.typed and the extension) is not theirs to list.
+find "$dest" -type f \( -name py.typed -o -name '_shmkit*.so' \) -path '*/shmkit/*' |
+    while read -r f; do dirname "$f"; done | LC_ALL=C sort -u | while read -r d; do
+    rm -rf "$d"
+    # The directories above it that held nothing else (.../site-packages,
+    # .../python3.X).
+    rmdir -p "$(dirname "$d")" 2>/dev/null
+done
+
 compare_lists() {
     # --- 2. every installed file has a packing-list rule ---------------------
     if sh "$pkg/plists.sh" "$dest" "$want" 2>"$TAP_TMP/plists.err" &&
@@ -121,7 +132,19 @@ ps=$(sed -n 's/^DISTNAME=[[:space:]]*shmkit-//p' "$pkgsrc/Makefile")
 tap_is "$fb $ob $ps" "$version $version $version" \
     "the three ports build version $version"
 
-# --- 8. distinfo names the tarball of that version -----------------------------
+# --- 8. the ports build without the Python module ------------------------------
+without=
+for f in "$freebsd/Makefile" "$openbsd/Makefile" "$pkgsrc/Makefile"; do
+    grep -q -e '--disable-python' "$f" || without="$without $f"
+done
+if [ -z "$without" ]; then
+    tap_pass "the three ports configure --disable-python"
+else
+    tap_fail "the three ports configure --disable-python"
+    tap_diag "no --disable-python in:$without"
+fi
+
+# --- 9. distinfo names the tarball of that version -----------------------------
 missing=
 for f in "$freebsd/distinfo" "$openbsd/distinfo" "$pkgsrc/distinfo"; do
     grep -q "(shmkit-$version\\.tar\\.gz)" "$f" || missing="$missing $f"
