@@ -42,12 +42,21 @@ EXTRA_DIST += \
 # when the module is not built), and the packaging checks, which run in
 # every build.
 SHELL_TESTS += tests/python.sh tests/python-nonumpy.sh tests/python-packaging.sh
+# bench/python still runs (--quick, no timing asserted), and every Python
+# example of doc/PYTHON.md runs and prints what the doc says; both skip
+# without SHMKIT_PYTHONPATH (no module in this build).
+SHELL_TESTS += tests/bench-python.sh tests/python-doc.sh
+EXTRA_DIST += bench/python
 # What the Python tests need to know (mk/tests.mk adds it to the
 # environment of every test).
 PYTHON_TESTS_ENVIRONMENT = \
 	SHMKIT_BUILD_PYTHON='$(build_python)'; SHMKIT_PYTHON='$(PYTHON)'; \
 	SHMKIT_PYTHON_STATUS='$(python_status)'; SHMKIT_VERSION='$(PACKAGE_VERSION)'; \
-	export SHMKIT_BUILD_PYTHON SHMKIT_PYTHON SHMKIT_PYTHON_STATUS SHMKIT_VERSION;
+	export SHMKIT_BUILD_PYTHON SHMKIT_PYTHON SHMKIT_PYTHON_STATUS SHMKIT_VERSION; \
+	if test '$(build_python)' = yes; then \
+	  SHMKIT_PYTHONPATH='$(abs_builddir)/python/build-tree'; PYTHON='$(PYTHON)'; \
+	  export SHMKIT_PYTHONPATH PYTHON; \
+	fi;
 
 if BUILD_PYTHON
 # A libtool module named _shmkit, so the installed file is _shmkit.so (the
@@ -78,7 +87,7 @@ python_tests_pyoffsets_LDADD =
 # copies of the package's files (from the source tree: VPATH builds) and
 # of the module libtool built.
 PY_BUILD_TREE = python/build-tree/shmkit
-check_DATA = $(PY_BUILD_TREE)/.built
+check_DATA += $(PY_BUILD_TREE)/.built
 $(PY_BUILD_TREE)/.built: python/_shmkit.la $(PY_PKG_FILES)
 	$(AM_V_GEN)rm -rf $(PY_BUILD_TREE) && $(MKDIR_P) $(PY_BUILD_TREE) && \
 	for f in $(PY_PKG_FILES); do \

@@ -150,7 +150,7 @@ tests_semid_of_LDADD = libshmkit-core.la
 # tests/zz-leftovers.sh: only System V semaphore sets made since then can
 # be this run's.  check_DATA is made before any test starts, anew by every
 # "make check" and "make recheck".
-check_DATA = tests/suite-start
+check_DATA += tests/suite-start
 tests/suite-start: FORCE
 	@$(MKDIR_P) tests && date +%s >$@
 FORCE:

@@ -71,6 +71,14 @@ class Errors(support.TestCase):
     def test_permission_denied(self):
         if os.geteuid() != 0:
             self.skipTest("needs root to run a child as nobody")
+        # An interpreter in root's home (pyenv) or a build tree nobody may
+        # read cannot run as nobody: that says nothing about shmkit.
+        probe = subprocess.run([sys.executable, "-c", "import shmkit"], user=65534, group=65534,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+        if probe.returncode != 0:
+            why = probe.stderr.decode(errors="replace").strip().splitlines()
+            self.skipTest("nobody cannot run %s with shmkit: %s"
+                          % (sys.executable, why[-1] if why else "exit %d" % probe.returncode))
         for backend in self.for_backends():
             with self.subTest(backend=backend):
                 spec, w = self.slot(backend, layout="a:u8", mode=0o600)
