@@ -73,8 +73,12 @@ class Errors(support.TestCase):
             self.skipTest("needs root to run a child as nobody")
         # An interpreter in root's home (pyenv) or a build tree nobody may
         # read cannot run as nobody: that says nothing about shmkit.
-        probe = subprocess.run([sys.executable, "-c", "import shmkit"], user=65534, group=65534,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+        try:
+            probe = subprocess.run([sys.executable, "-c", "import shmkit"], user=65534,
+                                   group=65534, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   timeout=30)
+        except PermissionError as e:
+            self.skipTest("nobody cannot run %s: %s" % (sys.executable, e))
         if probe.returncode != 0:
             why = probe.stderr.decode(errors="replace").strip().splitlines()
             self.skipTest("nobody cannot run %s with shmkit: %s"
