@@ -139,27 +139,42 @@ int sk_parse_timeout(PyObject *obj, double *seconds)
     return 0;
 }
 
+static int retryable(int rc)
+{
+    return rc == -EAGAIN || rc == -ETIMEDOUT || rc == -EINTR;
+}
+
+static void copy_detail(char *detail)
+{
+    strncpy(detail, shmkit_error_detail(), SK_DETAIL_MAX - 1);
+    detail[SK_DETAIL_MAX - 1] = '\0';
+}
+
 int sk_wait(SkHandle *h, double timeout, sk_wait_fn fn, void *ctx,
             int (*is_current)(void *ctx), char *detail)
 {
-    double deadline = timeout >= 0 ? now_seconds() + timeout : 0, idle_since = now_seconds();
+    double deadline = 0, idle_since;
     int rc;
 
     detail[0] = '\0';
-    /* Fast path: what is there already (a message, room) is taken without
-     * a GIL round trip; such a call does not wait. */
-    if (timeout != 0) {
-        if (sk_lock_open(h) < 0)
+    /* Fast path: what is there already (a message, room) is taken with
+     * the GIL held and no clock read; such a call does not wait. */
+    if (sk_lock_open(h) < 0)
+        return SK_WAIT_PYERR;
+    rc = fn(ctx, 0);
+    if (rc < 0)
+        copy_detail(detail);
+    sk_unlock(h);
+    if (!retryable(rc))
+        return rc;
+    if (timeout == 0 && rc != -EINTR) {
+        if (PyErr_CheckSignals() < 0)
             return SK_WAIT_PYERR;
-        rc = fn(ctx, 0);
-        if (rc < 0 && rc != -EAGAIN && rc != -EINTR) {
-            strncpy(detail, shmkit_error_detail(), SK_DETAIL_MAX - 1);
-            detail[SK_DETAIL_MAX - 1] = '\0';
-        }
-        sk_unlock(h);
-        if (rc != -EAGAIN && rc != -EINTR)
-            return rc;
+        return rc;
     }
+    idle_since = now_seconds();
+    if (timeout >= 0)
+        deadline = idle_since + timeout;
     for (;;) {
         int slice = SLICE_MS, current = 1, check;
         double left = 0;
@@ -181,16 +196,12 @@ int sk_wait(SkHandle *h, double timeout, sk_wait_fn fn, void *ctx,
         }
         Py_BEGIN_ALLOW_THREADS
         rc = fn(ctx, slice);
-        if (rc < 0) {
-            strncpy(detail, shmkit_error_detail(), SK_DETAIL_MAX - 1);
-            detail[SK_DETAIL_MAX - 1] = '\0';
-        }
+        if (rc < 0)
+            copy_detail(detail);
         if ((rc == -ETIMEDOUT || rc == -EAGAIN) && check) {
             current = is_current(ctx);
-            if (current == 0) {
-                strncpy(detail, shmkit_error_detail(), SK_DETAIL_MAX - 1);
-                detail[SK_DETAIL_MAX - 1] = '\0';
-            }
+            if (current == 0)
+                copy_detail(detail);
         }
         Py_END_ALLOW_THREADS
         sk_unlock(h);
@@ -214,6 +225,45 @@ int sk_wait(SkHandle *h, double timeout, sk_wait_fn fn, void *ctx,
             return rc;
         }
     }
+}
+
+int sk_parse_args(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+                  const char *const *names, Py_ssize_t nmax, Py_ssize_t nreq,
+                  const char *fname, PyObject **out)
+{
+    Py_ssize_t i, j, nkw = kwnames != NULL ? PyTuple_GET_SIZE(kwnames) : 0;
+
+    if (nargs > nmax) {
+        PyErr_Format(PyExc_TypeError, "%s() takes at most %zd argument%s (%zd given)", fname,
+                     nmax, nmax == 1 ? "" : "s", nargs);
+        return -1;
+    }
+    for (i = 0; i < nmax; i++)
+        out[i] = i < nargs ? args[i] : NULL;
+    for (i = 0; i < nkw; i++) {
+        PyObject *key = PyTuple_GET_ITEM(kwnames, i);
+        for (j = 0; j < nmax; j++)
+            if (PyUnicode_CompareWithASCIIString(key, names[j]) == 0)
+                break;
+        if (j == nmax) {
+            PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument %R", fname,
+                         key);
+            return -1;
+        }
+        if (out[j] != NULL) {
+            PyErr_Format(PyExc_TypeError, "argument for %s() given by name ('%s') and "
+                         "position (%zd)", fname, names[j], j + 1);
+            return -1;
+        }
+        out[j] = args[nargs + i];
+    }
+    for (i = 0; i < nreq; i++)
+        if (out[i] == NULL) {
+            PyErr_Format(PyExc_TypeError, "%s() missing required argument '%s' (pos %zd)",
+                         fname, names[i], i + 1);
+            return -1;
+        }
+    return 0;
 }
 
 /* ---- module functions ------------------------------------------------------- */

@@ -58,7 +58,8 @@ typedef int (*sk_wait_fn)(void *ctx, int timeout_ms);
 int sk_parse_timeout(PyObject *obj, double *seconds);
 
 /* Call FN once with timeout 0 and the GIL held (what is there already
- * is taken without a GIL round trip), then in slices of at most 200 ms until it returns anything but a
+ * is taken without a GIL round trip or a clock read; TIMEOUT 0 ends
+ * there), then in slices of at most 200 ms until it returns anything but a
  * timeout (or -EINTR), or TIMEOUT seconds (< 0: forever) have passed,
  * with the handle's lock held and the GIL released during each call;
  * signals are checked between slices (a handler's exception ends the
@@ -67,6 +68,13 @@ int sk_parse_timeout(PyObject *obj, double *seconds);
  * The detail of a libshmkit failure is copied into DETAIL. */
 int sk_wait(SkHandle *h, double timeout, sk_wait_fn fn, void *ctx,
             int (*is_current)(void *ctx), char *detail);
+
+/* METH_FASTCALL | METH_KEYWORDS arguments: up to NMAX, named NAMES, into
+ * OUT (borrowed references; NULL for one not given); the first NREQ are
+ * required.  0, or -1 with TypeError set. */
+int sk_parse_args(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+                  const char *const *names, Py_ssize_t nmax, Py_ssize_t nreq,
+                  const char *fname, PyObject **out);
 
 /* The UTF-8 text of the spec SPEC (a str); NULL with ValueError for an
  * embedded NUL. */
