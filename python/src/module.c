@@ -18,6 +18,7 @@ unsigned long sk_fork_generation;
 
 int sk_lock_init(SkHandle *h)
 {
+    h->busy = 0;
     h->lock = PyThread_allocate_lock();
     h->lock_gen = sk_fork_generation;
     if (h->lock == NULL) {
@@ -51,6 +52,25 @@ int sk_lock(SkHandle *h)
         PyThread_acquire_lock(h->lock, WAIT_LOCK);
         Py_END_ALLOW_THREADS
     }
+    h->busy = 1;
+    return 0;
+}
+
+int sk_hold_open_slow(SkHandle *h)
+{
+    /* Another thread holds the lock (and may be in a C call with the GIL
+     * released), or this is a child of fork(): wait for the lock, then let
+     * it go at once; with the GIL held nobody takes it before this
+     * section ends. */
+    while (h->busy || h->lock_gen != sk_fork_generation) {
+        if (sk_lock(h) < 0)
+            return -1;
+        sk_unlock(h);
+    }
+    if (h->closing) {
+        sk_check_open(h, NULL);
+        return -1;
+    }
     return 0;
 }
 
@@ -69,6 +89,7 @@ int sk_lock_open(SkHandle *h)
 
 void sk_unlock(SkHandle *h)
 {
+    h->busy = 0;
     PyThread_release_lock(h->lock);
 }
 
@@ -159,12 +180,11 @@ int sk_wait(SkHandle *h, double timeout, sk_wait_fn fn, void *ctx,
     detail[0] = '\0';
     /* Fast path: what is there already (a message, room) is taken with
      * the GIL held and no clock read; such a call does not wait. */
-    if (sk_lock_open(h) < 0)
+    if (sk_hold_open(h) < 0)
         return SK_WAIT_PYERR;
     rc = fn(ctx, 0);
     if (rc < 0)
         copy_detail(detail);
-    sk_unlock(h);
     if (!retryable(rc))
         return rc;
     if (timeout == 0 && rc != -EINTR) {

@@ -252,10 +252,9 @@ static int cancel_reservation(SkRing *self)
 {
     int rc;
 
-    if (sk_lock_open(&self->h) < 0)
+    if (sk_hold_open(&self->h) < 0)
         return -1;
     rc = shmkit_ring_cancel(self->ring);
-    sk_unlock(&self->h);
     self->z = Z_IDLE;
     if (self->active != NULL)
         self->active->valid = 0;
@@ -290,10 +289,9 @@ static int settle(SkRing *self)
                          self->h.spec);
             return -1;
         }
-        if (sk_lock_open(&self->h) < 0)
+        if (sk_hold_open(&self->h) < 0)
             return -1;
         rc = shmkit_ring_release(self->ring);
-        sk_unlock(&self->h);
         self->z = Z_IDLE;
         if (self->active != NULL)
             self->active->valid = 0;
@@ -582,9 +580,11 @@ static PyObject *ring_send(SkRing *self, PyObject *const *args, Py_ssize_t nargs
     }
     if (self->policy == SHMKIT_RING_OVERWRITE || timeout == 0) {
         /* Never waits: no slices, and the GIL only for large copies. */
-        if (sk_lock_open(&self->h) < 0)
+        int large = s.len > 65536;
+
+        if ((large ? sk_lock_open(&self->h) : sk_hold_open(&self->h)) < 0)
             goto fail;
-        if (s.len <= 65536) {
+        if (!large) {
             rc = shmkit_ring_send(self->ring, s.msg, s.len, 0);
         } else {
             Py_BEGIN_ALLOW_THREADS
@@ -595,7 +595,8 @@ static PyObject *ring_send(SkRing *self, PyObject *const *args, Py_ssize_t nargs
             strncpy(detail, shmkit_error_detail(), SK_DETAIL_MAX - 1);
             detail[SK_DETAIL_MAX - 1] = '\0';
         }
-        sk_unlock(&self->h);
+        if (large)
+            sk_unlock(&self->h);
     } else {
         /* First try at once with the GIL held and no clock read; waits
          * only when the ring is full. */
@@ -730,8 +731,14 @@ static PyObject *ring_recv_into(SkRing *self, PyObject *const *args, Py_ssize_t 
         return PyErr_Format(PyExc_TypeError, "recv_into() argument 'buffer' must be a "
                             "read-write bytes-like object, not %.100s",
                             Py_TYPE(a[0])->tp_name);
-    if (PyObject_GetBuffer(a[0], &view, PyBUF_WRITABLE) < 0)
+    if (PyObject_GetBuffer(a[0], &view, PyBUF_WRITABLE) < 0) {
+        if (PyErr_ExceptionMatches(PyExc_BufferError)) {  /* as "w*" says it */
+            PyErr_Clear();
+            PyErr_Format(PyExc_TypeError, "recv_into() argument 'buffer' must be a "
+                         "read-write bytes-like object, not %.100s", Py_TYPE(a[0])->tp_name);
+        }
         return NULL;
+    }
     if (check_role(self, 0, "recv_into()") < 0 || timeout_arg(a[1], &timeout) < 0
         || settle(self) < 0) {
         PyBuffer_Release(&view);
@@ -930,10 +937,9 @@ static PyObject *peek_exit(SkZeroCopy *z, PyObject *const *args, Py_ssize_t narg
                      "released, then the next receive releases it", live, self->h.spec);
         return NULL;
     }
-    if (sk_lock_open(&self->h) < 0)
+    if (sk_hold_open(&self->h) < 0)
         return NULL;
     rc = shmkit_ring_release(self->ring);
-    sk_unlock(&self->h);
     self->z = Z_IDLE;
     self->active = NULL;
     if (rc < 0 && exc_type == Py_None)
@@ -1058,10 +1064,9 @@ static PyObject *reserve_exit(SkZeroCopy *z, PyObject *const *args, Py_ssize_t n
             return NULL;
         Py_RETURN_FALSE;
     }
-    if (sk_lock_open(&self->h) < 0)
+    if (sk_hold_open(&self->h) < 0)
         return NULL;
     rc = shmkit_ring_commit(self->ring, (size_t)z->length);
-    sk_unlock(&self->h);
     self->z = Z_IDLE;
     self->active = NULL;
     self->reserved = NULL;
@@ -1166,10 +1171,9 @@ static PyObject *ring_get_u64(SkRing *self, uint64_t (*fn)(const shmkit_ring *))
 {
     uint64_t v;
 
-    if (check_open(self) < 0 || sk_lock_open(&self->h) < 0)
+    if (check_open(self) < 0 || sk_hold_open(&self->h) < 0)
         return NULL;
     v = fn(self->ring);
-    sk_unlock(&self->h);
     return PyLong_FromUnsignedLongLong(v);
 }
 
