@@ -784,7 +784,10 @@ typedef struct {
 
 static SkZeroCopy *new_zero_copy(PyTypeObject *type, SkRing *ring, double timeout)
 {
-    SkZeroCopy *z = PyObject_GC_New(SkZeroCopy, type);
+    /* Not tracked by the GC: it refers only to its ring, exporter and
+     * memoryview, none of which can refer back to it, so it is never in
+     * a cycle (and a GC object per message is measurable). */
+    SkZeroCopy *z = PyObject_New(SkZeroCopy, type);
 
     if (z == NULL)
         return NULL;
@@ -795,13 +798,11 @@ static SkZeroCopy *new_zero_copy(PyTypeObject *type, SkRing *ring, double timeou
     z->view = NULL;
     z->n = z->length = 0;
     z->entered = z->done = 0;
-    PyObject_GC_Track(z);
     return z;
 }
 
 static void zc_dealloc(SkZeroCopy *z)
 {
-    PyObject_GC_UnTrack(z);
     if (z->entered && !z->done && z->ring != NULL && z->ring->ring != NULL) {
         /* Entered but never exited (__enter__ called by hand): as if the
          * block ended with views alive: the peeked message is released
@@ -815,24 +816,10 @@ static void zc_dealloc(SkZeroCopy *z)
     Py_CLEAR(z->view);
     Py_CLEAR(z->exporter);
     Py_CLEAR(z->ring);
-    PyObject_GC_Del(z);
+    PyObject_Del(z);
 }
 
-static int zc_traverse(SkZeroCopy *z, visitproc visit, void *arg)
-{
-    Py_VISIT(z->view);
-    Py_VISIT((PyObject *)z->exporter);
-    Py_VISIT((PyObject *)z->ring);
-    return 0;
-}
-
-static int zc_clear(SkZeroCopy *z)
-{
-    Py_CLEAR(z->view);
-    return 0;
-}
-
-static PyObject *str_release;  /* "release", interned */
+static PyObject *memoryview_release;  /* memoryview.release, the method descriptor */
 
 /* Hand out a memoryview of PTR .. PTR + LEN through a new exporter. */
 static PyObject *export(SkZeroCopy *z, void *ptr, size_t len, int readonly)
@@ -854,7 +841,12 @@ static PyObject *export(SkZeroCopy *z, void *ptr, size_t len, int readonly)
 static Py_ssize_t unexport(SkZeroCopy *z)
 {
     if (z->view != NULL) {
-        PyObject *r = PyObject_CallMethodObjArgs(z->view, str_release, NULL);
+        /* the unbound method: no lookup, no bound method object */
+#if PY_VERSION_HEX >= 0x03090000
+        PyObject *r = PyObject_Vectorcall(memoryview_release, &z->view, 1, NULL);
+#else
+        PyObject *r = PyObject_CallFunctionObjArgs(memoryview_release, z->view, NULL);
+#endif
         if (r == NULL)
             PyErr_Clear(); /* it has exports of its own: counted below */
         Py_XDECREF(r);
@@ -1405,10 +1397,8 @@ PyTypeObject SkPeek_Type = {
     .tp_name = "shmkit.Peek",
     .tp_basicsize = sizeof(SkZeroCopy),
     .tp_dealloc = (destructor)zc_dealloc,
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = ring_peek_doc,
-    .tp_traverse = (traverseproc)zc_traverse,
-    .tp_clear = (inquiry)zc_clear,
     .tp_methods = peek_methods,
     .tp_getset = peek_getset,
 };
@@ -1433,10 +1423,8 @@ PyTypeObject SkReservation_Type = {
     .tp_name = "shmkit.Reservation",
     .tp_basicsize = sizeof(SkZeroCopy),
     .tp_dealloc = (destructor)zc_dealloc,
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = ring_reserve_doc,
-    .tp_traverse = (traverseproc)zc_traverse,
-    .tp_clear = (inquiry)zc_clear,
     .tp_methods = reservation_methods,
     .tp_getset = reservation_getset,
 };
@@ -1448,7 +1436,9 @@ int sk_ring_init_types(PyObject *module)
     const char *names[] = { "Ring", "SharedBuffer", "Peek", "Reservation" };
     size_t i;
 
-    if (str_release == NULL && (str_release = PyUnicode_InternFromString("release")) == NULL)
+    if (memoryview_release == NULL
+        && (memoryview_release = PyObject_GetAttrString((PyObject *)&PyMemoryView_Type,
+                                                        "release")) == NULL)
         return -1;
     for (i = 0; i < sizeof types / sizeof types[0]; i++) {
         if (PyType_Ready(types[i]) < 0)
