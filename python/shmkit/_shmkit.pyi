@@ -113,6 +113,9 @@ class Peek:
     def view(self) -> Optional[memoryview]: ...
 
 class Reservation:
+    """Ring.reserve()'s context manager.  A normal exit publishes the first
+    `length` bytes; an exception in the block cancels the reservation
+    (shmkit_ring_cancel): nothing is published, the next send goes ahead."""
     length: int
     def __enter__(self) -> memoryview: ...
     def __exit__(self, exc_type: Optional[Type[BaseException]],

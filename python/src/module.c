@@ -18,6 +18,7 @@ unsigned long sk_fork_generation;
 
 int sk_lock_init(SkHandle *h)
 {
+    h->busy = 0;
     h->lock = PyThread_allocate_lock();
     h->lock_gen = sk_fork_generation;
     if (h->lock == NULL) {
@@ -51,6 +52,25 @@ int sk_lock(SkHandle *h)
         PyThread_acquire_lock(h->lock, WAIT_LOCK);
         Py_END_ALLOW_THREADS
     }
+    h->busy = 1;
+    return 0;
+}
+
+int sk_hold_open_slow(SkHandle *h)
+{
+    /* Another thread holds the lock (and may be in a C call with the GIL
+     * released), or this is a child of fork(): wait for the lock, then let
+     * it go at once; with the GIL held nobody takes it before this
+     * section ends. */
+    while (h->busy || h->lock_gen != sk_fork_generation) {
+        if (sk_lock(h) < 0)
+            return -1;
+        sk_unlock(h);
+    }
+    if (h->closing) {
+        sk_check_open(h, NULL);
+        return -1;
+    }
     return 0;
 }
 
@@ -69,6 +89,7 @@ int sk_lock_open(SkHandle *h)
 
 void sk_unlock(SkHandle *h)
 {
+    h->busy = 0;
     PyThread_release_lock(h->lock);
 }
 
@@ -139,27 +160,41 @@ int sk_parse_timeout(PyObject *obj, double *seconds)
     return 0;
 }
 
+static int retryable(int rc)
+{
+    return rc == -EAGAIN || rc == -ETIMEDOUT || rc == -EINTR;
+}
+
+static void copy_detail(char *detail)
+{
+    strncpy(detail, shmkit_error_detail(), SK_DETAIL_MAX - 1);
+    detail[SK_DETAIL_MAX - 1] = '\0';
+}
+
 int sk_wait(SkHandle *h, double timeout, sk_wait_fn fn, void *ctx,
             int (*is_current)(void *ctx), char *detail)
 {
-    double deadline = timeout >= 0 ? now_seconds() + timeout : 0, idle_since = now_seconds();
+    double deadline = 0, idle_since;
     int rc;
 
     detail[0] = '\0';
-    /* Fast path: what is there already (a message, room) is taken without
-     * a GIL round trip; such a call does not wait. */
-    if (timeout != 0) {
-        if (sk_lock_open(h) < 0)
+    /* Fast path: what is there already (a message, room) is taken with
+     * the GIL held and no clock read; such a call does not wait. */
+    if (sk_hold_open(h) < 0)
+        return SK_WAIT_PYERR;
+    rc = fn(ctx, 0);
+    if (rc < 0)
+        copy_detail(detail);
+    if (!retryable(rc))
+        return rc;
+    if (timeout == 0 && rc != -EINTR) {
+        if (PyErr_CheckSignals() < 0)
             return SK_WAIT_PYERR;
-        rc = fn(ctx, 0);
-        if (rc < 0 && rc != -EAGAIN && rc != -EINTR) {
-            strncpy(detail, shmkit_error_detail(), SK_DETAIL_MAX - 1);
-            detail[SK_DETAIL_MAX - 1] = '\0';
-        }
-        sk_unlock(h);
-        if (rc != -EAGAIN && rc != -EINTR)
-            return rc;
+        return rc;
     }
+    idle_since = now_seconds();
+    if (timeout >= 0)
+        deadline = idle_since + timeout;
     for (;;) {
         int slice = SLICE_MS, current = 1, check;
         double left = 0;
@@ -181,16 +216,12 @@ int sk_wait(SkHandle *h, double timeout, sk_wait_fn fn, void *ctx,
         }
         Py_BEGIN_ALLOW_THREADS
         rc = fn(ctx, slice);
-        if (rc < 0) {
-            strncpy(detail, shmkit_error_detail(), SK_DETAIL_MAX - 1);
-            detail[SK_DETAIL_MAX - 1] = '\0';
-        }
+        if (rc < 0)
+            copy_detail(detail);
         if ((rc == -ETIMEDOUT || rc == -EAGAIN) && check) {
             current = is_current(ctx);
-            if (current == 0) {
-                strncpy(detail, shmkit_error_detail(), SK_DETAIL_MAX - 1);
-                detail[SK_DETAIL_MAX - 1] = '\0';
-            }
+            if (current == 0)
+                copy_detail(detail);
         }
         Py_END_ALLOW_THREADS
         sk_unlock(h);
@@ -214,6 +245,45 @@ int sk_wait(SkHandle *h, double timeout, sk_wait_fn fn, void *ctx,
             return rc;
         }
     }
+}
+
+int sk_parse_args(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+                  const char *const *names, Py_ssize_t nmax, Py_ssize_t nreq,
+                  const char *fname, PyObject **out)
+{
+    Py_ssize_t i, j, nkw = kwnames != NULL ? PyTuple_GET_SIZE(kwnames) : 0;
+
+    if (nargs > nmax) {
+        PyErr_Format(PyExc_TypeError, "%s() takes at most %zd argument%s (%zd given)", fname,
+                     nmax, nmax == 1 ? "" : "s", nargs);
+        return -1;
+    }
+    for (i = 0; i < nmax; i++)
+        out[i] = i < nargs ? args[i] : NULL;
+    for (i = 0; i < nkw; i++) {
+        PyObject *key = PyTuple_GET_ITEM(kwnames, i);
+        for (j = 0; j < nmax; j++)
+            if (PyUnicode_CompareWithASCIIString(key, names[j]) == 0)
+                break;
+        if (j == nmax) {
+            PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument %R", fname,
+                         key);
+            return -1;
+        }
+        if (out[j] != NULL) {
+            PyErr_Format(PyExc_TypeError, "argument for %s() given by name ('%s') and "
+                         "position (%zd)", fname, names[j], j + 1);
+            return -1;
+        }
+        out[j] = args[nargs + i];
+    }
+    for (i = 0; i < nreq; i++)
+        if (out[i] == NULL) {
+            PyErr_Format(PyExc_TypeError, "%s() missing required argument '%s' (pos %zd)",
+                         fname, names[i], i + 1);
+            return -1;
+        }
+    return 0;
 }
 
 /* ---- module functions ------------------------------------------------------- */

@@ -32,17 +32,36 @@ typedef struct {
     unsigned long lock_gen;   /* sk_fork_generation when it was allocated */
     PyObject *spec;           /* str */
     int closing;              /* close() asked: waits stop at the next slice */
+    int busy;                 /* the lock is held by a thread (sk_lock), which
+                                 may have released the GIL; read and written
+                                 with the GIL held */
     PyObject *weakreflist;
 } SkHandle;
 
 /* Take the handle's lock, releasing the GIL if it is taken by another
- * thread.  0, or -1 with MemoryError set. */
+ * thread, for a section that may release the GIL (busy is set while it is
+ * held).  0, or -1 with MemoryError set. */
 int sk_lock(SkHandle *h);
 /* The same, then ValueError (and the lock not held) if the handle is
  * being closed or closed. */
 int sk_lock_open(SkHandle *h);
 void sk_unlock(SkHandle *h);
 int sk_lock_init(SkHandle *h);
+
+/* Hold the handle for a section that keeps the GIL from start to end (C
+ * calls only: no Python code, no allocation of objects the GC tracks, no
+ * Py_BEGIN_ALLOW_THREADS): the GIL itself serialises such sections, so
+ * none takes the lock, which costs an atomic operation and, in CPython
+ * 3.11, a clock read.  Only while no thread holds the lock (busy): then it
+ * waits for it as sk_lock() does.  0, or -1 with an exception set (as
+ * sk_lock_open(): ValueError once close() began).  Nothing to undo. */
+int sk_hold_open_slow(SkHandle *h);
+static inline int sk_hold_open(SkHandle *h)
+{
+    if (h->busy || h->closing || h->lock_gen != sk_fork_generation)
+        return sk_hold_open_slow(h);
+    return 0;
+}
 void sk_lock_free(SkHandle *h);
 
 /* A C call that may wait: called with the handle's lock held and the GIL
@@ -58,7 +77,8 @@ typedef int (*sk_wait_fn)(void *ctx, int timeout_ms);
 int sk_parse_timeout(PyObject *obj, double *seconds);
 
 /* Call FN once with timeout 0 and the GIL held (what is there already
- * is taken without a GIL round trip), then in slices of at most 200 ms until it returns anything but a
+ * is taken without a GIL round trip or a clock read; TIMEOUT 0 ends
+ * there), then in slices of at most 200 ms until it returns anything but a
  * timeout (or -EINTR), or TIMEOUT seconds (< 0: forever) have passed,
  * with the handle's lock held and the GIL released during each call;
  * signals are checked between slices (a handler's exception ends the
@@ -67,6 +87,13 @@ int sk_parse_timeout(PyObject *obj, double *seconds);
  * The detail of a libshmkit failure is copied into DETAIL. */
 int sk_wait(SkHandle *h, double timeout, sk_wait_fn fn, void *ctx,
             int (*is_current)(void *ctx), char *detail);
+
+/* METH_FASTCALL | METH_KEYWORDS arguments: up to NMAX, named NAMES, into
+ * OUT (borrowed references; NULL for one not given); the first NREQ are
+ * required.  0, or -1 with TypeError set. */
+int sk_parse_args(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+                  const char *const *names, Py_ssize_t nmax, Py_ssize_t nreq,
+                  const char *fname, PyObject **out);
 
 /* The UTF-8 text of the spec SPEC (a str); NULL with ValueError for an
  * embedded NUL. */

@@ -29,8 +29,10 @@ enum zstate {
     Z_PEEK_PENDING,  /* the block ended with derived views alive: the
                         message is still peeked, released when they go */
     Z_RESERVING,     /* inside a reserve() block */
-    Z_PARKED         /* a reservation that was not committed: invisible to
-                        readers, reused by the next reserve()/send() */
+    Z_CANCEL_PENDING /* a reservation that is not published, with views
+                        derived from it possibly alive: cancelled
+                        (shmkit_ring_cancel) by the next writer call once
+                        they are gone, or by close() */
 };
 
 typedef struct SkSharedBuffer SkSharedBuffer;
@@ -46,8 +48,8 @@ typedef struct {
     enum zstate z;
     SkSharedBuffer *active;   /* borrowed: the exporter of the current or
                                  pending peek/reservation, or NULL */
-    void *reserved;           /* Z_RESERVING, Z_PARKED: the reservation */
-    size_t reserved_len;      /* its length as the library knows it */
+    void *reserved;           /* Z_RESERVING, Z_CANCEL_PENDING: the
+                                 reservation */
 } SkRing;
 
 struct SkSharedBuffer {
@@ -175,7 +177,6 @@ static PyObject *new_ring(PyObject *spec, shmkit_ring *ring, int writer, int own
     self->z = Z_IDLE;
     self->active = NULL;
     self->reserved = NULL;
-    self->reserved_len = 0;
     if (sk_lock_init(&self->h) < 0) {
         Py_DECREF(self);
         return NULL;
@@ -243,9 +244,32 @@ static int check_role(SkRing *self, int writer, const char *what)
     return 0;
 }
 
-/* Bring the zero-copy state to Z_IDLE (readers) or to Z_IDLE / Z_PARKED
- * with no live view (writers) before another call.  0, or -1 with an
+/* Cancel the reservation (libshmkit's shmkit_ring_cancel): nothing is
+ * published, and the next send or reserve may go ahead.  Only once no view
+ * of it is alive: the memory is given back to the ring.  0, or -1 with an
  * exception set. */
+static int cancel_reservation(SkRing *self)
+{
+    int rc;
+
+    if (sk_hold_open(&self->h) < 0)
+        return -1;
+    rc = shmkit_ring_cancel(self->ring);
+    self->z = Z_IDLE;
+    if (self->active != NULL)
+        self->active->valid = 0;
+    self->active = NULL;
+    self->reserved = NULL;
+    if (rc < 0 && rc != -EINVAL) {  /* -EINVAL: nothing reserved any more */
+        sk_raise(rc, NULL, self->h.spec);
+        return -1;
+    }
+    return 0;
+}
+
+/* Bring the zero-copy state to Z_IDLE before another call: release a
+ * pending peeked message, cancel a pending reservation, once no view of it
+ * is alive.  0, or -1 with an exception set. */
 static int settle(SkRing *self)
 {
     int rc;
@@ -265,10 +289,9 @@ static int settle(SkRing *self)
                          self->h.spec);
             return -1;
         }
-        if (sk_lock_open(&self->h) < 0)
+        if (sk_hold_open(&self->h) < 0)
             return -1;
         rc = shmkit_ring_release(self->ring);
-        sk_unlock(&self->h);
         self->z = Z_IDLE;
         if (self->active != NULL)
             self->active->valid = 0;
@@ -280,51 +303,14 @@ static int settle(SkRing *self)
             return -1;
         }
         return 0;
-    case Z_PARKED:
+    case Z_CANCEL_PENDING:
         if (live_exports(self) > 0) {
-            PyErr_Format(PyExc_BufferError, "a view of an uncommitted reservation of %R is "
-                         "still alive: release it first", self->h.spec);
+            PyErr_Format(PyExc_BufferError, "a view of an unpublished reservation of %R is "
+                         "still alive: release it (del it, or call its release()) first",
+                         self->h.spec);
             return -1;
         }
-        self->active = NULL;
-        return 0;
-    }
-    return 0;
-}
-
-/* Discard a parked reservation too small for the next message: libshmkit
- * has no call to cancel one, but closing the handle does, so the handle
- * is closed and the ring opened again as its writer.  Not for an owned
- * ring, which closing would remove. */
-static int discard_parked(SkRing *self)
-{
-    shmkit_ring *ring = NULL;
-    const char *spec = PyUnicode_AsUTF8(self->h.spec);
-    int rc;
-
-    if (spec == NULL)
-        return -1;
-    if (self->owned) {
-        PyErr_Format(PyExc_BufferError, "an abandoned reservation of %zu bytes is pending on "
-                     "the owned ring %R: only a message of at most that size can be sent "
-                     "until it is closed (libshmkit cannot cancel a reservation)",
-                     self->reserved_len, self->h.spec);
-        return -1;
-    }
-    if (sk_lock_open(&self->h) < 0)
-        return -1;
-    Py_BEGIN_ALLOW_THREADS
-    shmkit_ring_close(self->ring);
-    rc = shmkit_ring_open(&ring, spec, SHMKIT_WRITE | (self->any_owner ? SHMKIT_ANY_OWNER : 0));
-    Py_END_ALLOW_THREADS
-    sk_unlock(&self->h);
-    self->ring = rc < 0 ? NULL : ring;
-    self->z = Z_IDLE;
-    self->reserved = NULL;
-    self->reserved_len = 0;
-    if (rc < 0) {
-        sk_raise(rc, NULL, self->h.spec);
-        return -1;
+        return cancel_reservation(self);
     }
     return 0;
 }
@@ -535,25 +521,6 @@ static int send_once(void *ctx, int timeout_ms)
     return shmkit_ring_send(s->self->ring, s->msg, s->len, timeout_ms);
 }
 
-/* Send through a parked reservation that the message fits. */
-static int send_parked(SkRing *self, const void *msg, size_t len, char *detail)
-{
-    int rc;
-
-    if (sk_lock_open(&self->h) < 0)
-        return SK_WAIT_PYERR;
-    memcpy(self->reserved, msg, len);
-    rc = shmkit_ring_commit(self->ring, len);
-    if (rc < 0) {
-        strncpy(detail, shmkit_error_detail(), SK_DETAIL_MAX - 1);
-        detail[SK_DETAIL_MAX - 1] = '\0';
-    }
-    sk_unlock(&self->h);
-    self->z = Z_IDLE;
-    self->reserved = NULL;
-    return rc;
-}
-
 PyDoc_STRVAR(ring_send_doc,
 "send(data, timeout=None) -> None\n\n"
 "Send DATA (a bytes-like object of 0 .. max_message bytes) as one message.\n"
@@ -562,63 +529,87 @@ PyDoc_STRVAR(ring_send_doc,
 "Overwrite rings never wait.  ValueError for a message too long.  Writer\n"
 "handles only.");
 
-static PyObject *ring_send(SkRing *self, PyObject *args, PyObject *kwargs)
+/* Optional TIMEOUT argument: NULL or None -> -1 (forever). */
+static int timeout_arg(PyObject *obj, double *timeout)
 {
-    static char *kwlist[] = { "data", "timeout", NULL };
+    if (obj == NULL) {
+        *timeout = -1.0;
+        return 0;
+    }
+    return sk_parse_timeout(obj, timeout);
+}
+
+static PyObject *ring_send(SkRing *self, PyObject *const *args, Py_ssize_t nargs,
+                           PyObject *kwnames)
+{
+    static const char *const names[] = { "data", "timeout" };
     char detail[SK_DETAIL_MAX];
-    PyObject *timeout_obj = Py_None;
+    PyObject *a[2];
     struct send_ctx s;
     Py_buffer data;
+    int have_view = 0, rc;
     double timeout;
-    int rc;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*|O:send", kwlist, &data, &timeout_obj))
+    if (nargs == 1 && kwnames == NULL) {  /* send(data): the common case */
+        a[0] = args[0];
+        a[1] = NULL;
+    } else if (sk_parse_args(args, nargs, kwnames, names, 2, 1, "send", a) < 0) {
         return NULL;
-    if (check_role(self, 1, "send()") < 0 || sk_parse_timeout(timeout_obj, &timeout) < 0
+    }
+    if (check_role(self, 1, "send()") < 0 || timeout_arg(a[1], &timeout) < 0
         || settle(self) < 0)
-        goto fail;
-    if ((size_t)data.len > self->max_message) {
-        PyErr_Format(PyExc_ValueError, "message of %zd bytes, %R takes at most %zu", data.len,
+        return NULL;
+    s.self = self;
+    if (PyBytes_CheckExact(a[0])) {
+        s.msg = PyBytes_AS_STRING(a[0]);
+        s.len = (size_t)PyBytes_GET_SIZE(a[0]);
+    } else {
+        if (!PyObject_CheckBuffer(a[0]) || PyUnicode_Check(a[0]))
+            return PyErr_Format(PyExc_TypeError, "send() argument 'data' must be a "
+                                "bytes-like object, not %.100s", Py_TYPE(a[0])->tp_name);
+        if (PyObject_GetBuffer(a[0], &data, PyBUF_SIMPLE) < 0)
+            return NULL;
+        have_view = 1;
+        s.msg = data.buf;
+        s.len = (size_t)data.len;
+    }
+    if (s.len > self->max_message) {
+        PyErr_Format(PyExc_ValueError, "message of %zu bytes, %R takes at most %zu", s.len,
                      self->h.spec, self->max_message);
         goto fail;
     }
-    if (self->z == Z_PARKED) {
-        if ((size_t)data.len <= self->reserved_len) {
-            rc = send_parked(self, data.buf, (size_t)data.len, detail);
-            goto done;
-        }
-        if (discard_parked(self) < 0)
-            goto fail;
-    }
-    s.self = self;
-    s.msg = data.buf;
-    s.len = (size_t)data.len;
     if (self->policy == SHMKIT_RING_OVERWRITE || timeout == 0) {
         /* Never waits: no slices, and the GIL only for large copies. */
-        if (sk_lock_open(&self->h) < 0)
+        int large = s.len > 65536;
+
+        if ((large ? sk_lock_open(&self->h) : sk_hold_open(&self->h)) < 0)
             goto fail;
-        if (data.len <= 65536) {
-            rc = shmkit_ring_send(self->ring, data.buf, (size_t)data.len, 0);
+        if (!large) {
+            rc = shmkit_ring_send(self->ring, s.msg, s.len, 0);
         } else {
             Py_BEGIN_ALLOW_THREADS
-            rc = shmkit_ring_send(self->ring, data.buf, (size_t)data.len, 0);
+            rc = shmkit_ring_send(self->ring, s.msg, s.len, 0);
             Py_END_ALLOW_THREADS
         }
         if (rc < 0) {
             strncpy(detail, shmkit_error_detail(), SK_DETAIL_MAX - 1);
             detail[SK_DETAIL_MAX - 1] = '\0';
         }
-        sk_unlock(&self->h);
+        if (large)
+            sk_unlock(&self->h);
     } else {
+        /* First try at once with the GIL held and no clock read; waits
+         * only when the ring is full. */
         rc = sk_wait(&self->h, timeout, send_once, &s, NULL, detail);
     }
-done:
-    PyBuffer_Release(&data);
+    if (have_view)
+        PyBuffer_Release(&data);
     if (rc < 0)
         return sk_raise_wait(rc, detail, self->h.spec);
     Py_RETURN_NONE;
 fail:
-    PyBuffer_Release(&data);
+    if (have_view)
+        PyBuffer_Release(&data);
     return NULL;
 }
 
@@ -697,15 +688,17 @@ PyDoc_STRVAR(ring_recv_doc,
 "oldest message the ring keeps and counts the skipped ones in lost.  Reader\n"
 "handles only.  Releases the GIL while it waits; Ctrl-C works.");
 
-static PyObject *ring_recv(SkRing *self, PyObject *args, PyObject *kwargs)
+static PyObject *ring_recv(SkRing *self, PyObject *const *args, Py_ssize_t nargs,
+                           PyObject *kwnames)
 {
-    static char *kwlist[] = { "timeout", NULL };
-    PyObject *timeout_obj = Py_None;
+    static const char *const names[] = { "timeout" };
+    PyObject *a[1] = { NULL };
     double timeout;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O:recv", kwlist, &timeout_obj))
+    if ((nargs != 0 || kwnames != NULL)
+        && sk_parse_args(args, nargs, kwnames, names, 1, 0, "recv", a) < 0)
         return NULL;
-    if (check_role(self, 0, "recv()") < 0 || sk_parse_timeout(timeout_obj, &timeout) < 0)
+    if (check_role(self, 0, "recv()") < 0 || timeout_arg(a[0], &timeout) < 0)
         return NULL;
     return receive(self, timeout, 0);
 }
@@ -717,20 +710,36 @@ PyDoc_STRVAR(ring_recv_into_doc,
 "is longer than the buffer: the message then stays for the next receive.\n"
 "Otherwise as recv().");
 
-static PyObject *ring_recv_into(SkRing *self, PyObject *args, PyObject *kwargs)
+static PyObject *ring_recv_into(SkRing *self, PyObject *const *args, Py_ssize_t nargs,
+                                PyObject *kwnames)
 {
-    static char *kwlist[] = { "buffer", "timeout", NULL };
+    static const char *const names[] = { "buffer", "timeout" };
     char detail[SK_DETAIL_MAX];
-    PyObject *timeout_obj = Py_None;
+    PyObject *a[2];
     struct recv_ctx r;
     Py_buffer view;
     double timeout;
     int rc;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "w*|O:recv_into", kwlist, &view,
-                                     &timeout_obj))
+    if (nargs == 1 && kwnames == NULL) {
+        a[0] = args[0];
+        a[1] = NULL;
+    } else if (sk_parse_args(args, nargs, kwnames, names, 2, 1, "recv_into", a) < 0) {
         return NULL;
-    if (check_role(self, 0, "recv_into()") < 0 || sk_parse_timeout(timeout_obj, &timeout) < 0
+    }
+    if (!PyObject_CheckBuffer(a[0]) || PyUnicode_Check(a[0]))
+        return PyErr_Format(PyExc_TypeError, "recv_into() argument 'buffer' must be a "
+                            "read-write bytes-like object, not %.100s",
+                            Py_TYPE(a[0])->tp_name);
+    if (PyObject_GetBuffer(a[0], &view, PyBUF_WRITABLE) < 0) {
+        if (PyErr_ExceptionMatches(PyExc_BufferError)) {  /* as "w*" says it */
+            PyErr_Clear();
+            PyErr_Format(PyExc_TypeError, "recv_into() argument 'buffer' must be a "
+                         "read-write bytes-like object, not %.100s", Py_TYPE(a[0])->tp_name);
+        }
+        return NULL;
+    }
+    if (check_role(self, 0, "recv_into()") < 0 || timeout_arg(a[1], &timeout) < 0
         || settle(self) < 0) {
         PyBuffer_Release(&view);
         return NULL;
@@ -775,7 +784,10 @@ typedef struct {
 
 static SkZeroCopy *new_zero_copy(PyTypeObject *type, SkRing *ring, double timeout)
 {
-    SkZeroCopy *z = PyObject_GC_New(SkZeroCopy, type);
+    /* Not tracked by the GC: it refers only to its ring, exporter and
+     * memoryview, none of which can refer back to it, so it is never in
+     * a cycle (and a GC object per message is measurable). */
+    SkZeroCopy *z = PyObject_New(SkZeroCopy, type);
 
     if (z == NULL)
         return NULL;
@@ -786,41 +798,28 @@ static SkZeroCopy *new_zero_copy(PyTypeObject *type, SkRing *ring, double timeou
     z->view = NULL;
     z->n = z->length = 0;
     z->entered = z->done = 0;
-    PyObject_GC_Track(z);
     return z;
 }
 
 static void zc_dealloc(SkZeroCopy *z)
 {
-    PyObject_GC_UnTrack(z);
     if (z->entered && !z->done && z->ring != NULL && z->ring->ring != NULL) {
         /* Entered but never exited (__enter__ called by hand): as if the
          * block ended with views alive: the peeked message is released
-         * by the next receive, the reservation is parked, unpublished. */
+         * by the next receive, the reservation is cancelled by the next
+         * writer call (or close()), unpublished. */
         z->done = 1;
         if (z->exporter != NULL)
             z->exporter->valid = 0;
-        z->ring->z = Py_TYPE(z) == &SkPeek_Type ? Z_PEEK_PENDING : Z_PARKED;
+        z->ring->z = Py_TYPE(z) == &SkPeek_Type ? Z_PEEK_PENDING : Z_CANCEL_PENDING;
     }
     Py_CLEAR(z->view);
     Py_CLEAR(z->exporter);
     Py_CLEAR(z->ring);
-    PyObject_GC_Del(z);
+    PyObject_Del(z);
 }
 
-static int zc_traverse(SkZeroCopy *z, visitproc visit, void *arg)
-{
-    Py_VISIT(z->view);
-    Py_VISIT((PyObject *)z->exporter);
-    Py_VISIT((PyObject *)z->ring);
-    return 0;
-}
-
-static int zc_clear(SkZeroCopy *z)
-{
-    Py_CLEAR(z->view);
-    return 0;
-}
+static PyObject *memoryview_release;  /* memoryview.release, the method descriptor */
 
 /* Hand out a memoryview of PTR .. PTR + LEN through a new exporter. */
 static PyObject *export(SkZeroCopy *z, void *ptr, size_t len, int readonly)
@@ -842,7 +841,12 @@ static PyObject *export(SkZeroCopy *z, void *ptr, size_t len, int readonly)
 static Py_ssize_t unexport(SkZeroCopy *z)
 {
     if (z->view != NULL) {
-        PyObject *r = PyObject_CallMethod(z->view, "release", NULL);
+        /* the unbound method: no lookup, no bound method object */
+#if PY_VERSION_HEX >= 0x03090000
+        PyObject *r = PyObject_Vectorcall(memoryview_release, &z->view, 1, NULL);
+#else
+        PyObject *r = PyObject_CallFunctionObjArgs(memoryview_release, z->view, NULL);
+#endif
         if (r == NULL)
             PyErr_Clear(); /* it has exports of its own: counted below */
         Py_XDECREF(r);
@@ -851,6 +855,17 @@ static Py_ssize_t unexport(SkZeroCopy *z)
         return 0;
     z->exporter->valid = 0;
     return z->exporter->exports;
+}
+
+/* __exit__(exc_type=None, exc_value=None, tb=None): EXC_TYPE (borrowed),
+ * or NULL with TypeError set. */
+static PyObject *exit_exc_type(PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs > 3) {
+        PyErr_Format(PyExc_TypeError, "__exit__ expected at most 3 arguments, got %zd", nargs);
+        return NULL;
+    }
+    return nargs > 0 ? args[0] : Py_None;
 }
 
 static PyObject *peek_enter(SkZeroCopy *z, PyObject *unused)
@@ -892,14 +907,14 @@ static PyObject *peek_enter(SkZeroCopy *z, PyObject *unused)
     }
 }
 
-static PyObject *peek_exit(SkZeroCopy *z, PyObject *args)
+static PyObject *peek_exit(SkZeroCopy *z, PyObject *const *args, Py_ssize_t nargs)
 {
     SkRing *self = z->ring;
-    PyObject *exc_type = Py_None, *exc_value = Py_None, *tb = Py_None;
+    PyObject *exc_type;
     Py_ssize_t live;
     int rc;
 
-    if (!PyArg_ParseTuple(args, "|OOO:__exit__", &exc_type, &exc_value, &tb))
+    if ((exc_type = exit_exc_type(args, nargs)) == NULL)
         return NULL;
     if (!z->entered || z->done)
         Py_RETURN_FALSE;
@@ -914,10 +929,9 @@ static PyObject *peek_exit(SkZeroCopy *z, PyObject *args)
                      "released, then the next receive releases it", live, self->h.spec);
         return NULL;
     }
-    if (sk_lock_open(&self->h) < 0)
+    if (sk_hold_open(&self->h) < 0)
         return NULL;
     rc = shmkit_ring_release(self->ring);
-    sk_unlock(&self->h);
     self->z = Z_IDLE;
     self->active = NULL;
     if (rc < 0 && exc_type == Py_None)
@@ -943,15 +957,17 @@ PyDoc_STRVAR(ring_peek_doc,
 "views are gone (which raises BufferError until then).  While the block is\n"
 "open, other receives on this Ring raise BufferError, and close() too.");
 
-static PyObject *ring_peek(SkRing *self, PyObject *args, PyObject *kwargs)
+static PyObject *ring_peek(SkRing *self, PyObject *const *args, Py_ssize_t nargs,
+                           PyObject *kwnames)
 {
-    static char *kwlist[] = { "timeout", NULL };
-    PyObject *timeout_obj = Py_None;
+    static const char *const names[] = { "timeout" };
+    PyObject *a[1] = { NULL };
     double timeout;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O:peek", kwlist, &timeout_obj))
+    if ((nargs != 0 || kwnames != NULL)
+        && sk_parse_args(args, nargs, kwnames, names, 1, 0, "peek", a) < 0)
         return NULL;
-    if (check_role(self, 0, "peek()") < 0 || sk_parse_timeout(timeout_obj, &timeout) < 0)
+    if (check_role(self, 0, "peek()") < 0 || timeout_arg(a[0], &timeout) < 0)
         return NULL;
     return (PyObject *)new_zero_copy(&SkPeek_Type, self, timeout);
 }
@@ -986,26 +1002,21 @@ static PyObject *reserve_enter(SkZeroCopy *z, PyObject *unused)
     }
     if (check_role(self, 1, "reserve()") < 0 || settle(self) < 0)
         return NULL;
-    if (self->z == Z_PARKED && (size_t)z->n > self->reserved_len && discard_parked(self) < 0)
-        return NULL;
-    if (self->z != Z_PARKED) {
-        r.self = self;
-        r.len = (size_t)z->n;
-        r.ptr = NULL;
-        self->z = Z_RESERVING; /* other sends are refused, also while waiting */
-        rc = sk_wait(&self->h, z->timeout, reserve_once, &r, NULL, detail);
-        if (rc < 0) {
-            self->z = Z_IDLE;
-            return sk_raise_wait(rc, detail, self->h.spec);
-        }
-        self->reserved = r.ptr;
-        self->reserved_len = r.len;
+    r.self = self;
+    r.len = (size_t)z->n;
+    r.ptr = NULL;
+    self->z = Z_RESERVING; /* other sends are refused, also while waiting */
+    rc = sk_wait(&self->h, z->timeout, reserve_once, &r, NULL, detail);
+    if (rc < 0) {
+        self->z = Z_IDLE;
+        return sk_raise_wait(rc, detail, self->h.spec);
     }
+    self->reserved = r.ptr;
     z->entered = 1;
-    self->z = Z_RESERVING;
     view = export(z, self->reserved, (size_t)z->n, 0);
     if (view == NULL) {
-        self->z = Z_PARKED;
+        /* Cancelled by the next writer call (a view may exist). */
+        self->z = Z_CANCEL_PENDING;
         if (z->exporter != NULL)
             z->exporter->valid = 0;
         z->done = 1;
@@ -1013,14 +1024,14 @@ static PyObject *reserve_enter(SkZeroCopy *z, PyObject *unused)
     return view;
 }
 
-static PyObject *reserve_exit(SkZeroCopy *z, PyObject *args)
+static PyObject *reserve_exit(SkZeroCopy *z, PyObject *const *args, Py_ssize_t nargs)
 {
     SkRing *self = z->ring;
-    PyObject *exc_type = Py_None, *exc_value = Py_None, *tb = Py_None;
+    PyObject *exc_type;
     Py_ssize_t live;
     int rc;
 
-    if (!PyArg_ParseTuple(args, "|OOO:__exit__", &exc_type, &exc_value, &tb))
+    if ((exc_type = exit_exc_type(args, nargs)) == NULL)
         return NULL;
     if (!z->entered || z->done)
         Py_RETURN_FALSE;
@@ -1028,20 +1039,26 @@ static PyObject *reserve_exit(SkZeroCopy *z, PyObject *args)
     live = unexport(z);
     if (self->ring == NULL)
         Py_RETURN_FALSE;
-    if (exc_type != Py_None) {
-        self->z = Z_PARKED; /* nothing is published */
-        Py_RETURN_FALSE;
-    }
     if (live > 0) {
-        self->z = Z_PARKED;
+        /* A view derived from the reservation may still be written to:
+         * the memory is not given back to the ring (cancelled) before it
+         * is gone; nothing is published. */
+        self->z = Z_CANCEL_PENDING;
+        if (exc_type != Py_None)
+            Py_RETURN_FALSE; /* the block's exception goes on */
         PyErr_Format(PyExc_BufferError, "%zd view(s) derived from the reservation in %R are "
                      "still alive: nothing was published", live, self->h.spec);
         return NULL;
     }
-    if (sk_lock_open(&self->h) < 0)
+    if (exc_type != Py_None) {
+        /* Nothing is published: the reservation is dropped at once. */
+        if (cancel_reservation(self) < 0)
+            return NULL;
+        Py_RETURN_FALSE;
+    }
+    if (sk_hold_open(&self->h) < 0)
         return NULL;
     rc = shmkit_ring_commit(self->ring, (size_t)z->length);
-    sk_unlock(&self->h);
     self->z = Z_IDLE;
     self->active = NULL;
     self->reserved = NULL;
@@ -1095,26 +1112,41 @@ PyDoc_STRVAR(ring_reserve_doc,
 "        res.length = n            # commit only the first n bytes\n\n"
 "On a normal exit the first res.length bytes (SIZE unless set) are\n"
 "published as one message.  Nothing is visible to readers before that.  If\n"
-"the block raises, nothing is published: libshmkit cannot cancel a\n"
-"reservation, so it is kept, invisible, and reused by the next reserve()\n"
-"or send() that fits in it (a larger one reopens the handle as the writer\n"
-"to discard it; on an owned ring it raises BufferError instead); close()\n"
-"discards it.  The view is released on exit (using it raises ValueError);\n"
-"a view derived from it that is still alive makes a normal exit raise\n"
-"BufferError, and nothing is published.  Waiting for room (block rings) as\n"
-"for send(), on entering.  Writer handles only.");
+"the block raises, nothing is published: the reservation is cancelled\n"
+"(shmkit_ring_cancel) and the next send() or reserve() goes ahead.  The\n"
+"view is released on exit (using it raises ValueError).  A view derived\n"
+"from it that is still alive at the end makes a normal exit raise\n"
+"BufferError; nothing is published, and the reservation is cancelled by\n"
+"the first send() or reserve() after that view is gone (until then they\n"
+"raise BufferError) or by close().  Waiting for room (block rings) as for\n"
+"send(), on entering.  Writer handles only.");
 
-static PyObject *ring_reserve(SkRing *self, PyObject *args, PyObject *kwargs)
+static PyObject *ring_reserve(SkRing *self, PyObject *const *args, Py_ssize_t nargs,
+                              PyObject *kwnames)
 {
-    static char *kwlist[] = { "size", "timeout", NULL };
-    PyObject *timeout_obj = Py_None;
+    static const char *const names[] = { "size", "timeout" };
+    PyObject *a[2];
     Py_ssize_t n;
     double timeout;
     SkZeroCopy *z;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "n|O:reserve", kwlist, &n, &timeout_obj))
+    if (nargs == 1 && kwnames == NULL) {
+        a[0] = args[0];
+        a[1] = NULL;
+    } else if (sk_parse_args(args, nargs, kwnames, names, 2, 1, "reserve", a) < 0) {
         return NULL;
-    if (check_role(self, 1, "reserve()") < 0 || sk_parse_timeout(timeout_obj, &timeout) < 0)
+    }
+    if (PyLong_CheckExact(a[0])) {
+        n = PyLong_AsSsize_t(a[0]);
+    } else {
+        if (!PyIndex_Check(a[0]))
+            return PyErr_Format(PyExc_TypeError, "reserve() argument 'size' must be an "
+                                "integer, not %.100s", Py_TYPE(a[0])->tp_name);
+        n = PyNumber_AsSsize_t(a[0], PyExc_OverflowError);
+    }
+    if (n == -1 && PyErr_Occurred())
+        return NULL;
+    if (check_role(self, 1, "reserve()") < 0 || timeout_arg(a[1], &timeout) < 0)
         return NULL;
     if (n < 0 || (size_t)n > self->max_message)
         return PyErr_Format(PyExc_ValueError, "size must be 0 to %zu (the largest message of "
@@ -1131,10 +1163,9 @@ static PyObject *ring_get_u64(SkRing *self, uint64_t (*fn)(const shmkit_ring *))
 {
     uint64_t v;
 
-    if (check_open(self) < 0 || sk_lock_open(&self->h) < 0)
+    if (check_open(self) < 0 || sk_hold_open(&self->h) < 0)
         return NULL;
     v = fn(self->ring);
-    sk_unlock(&self->h);
     return PyLong_FromUnsignedLongLong(v);
 }
 
@@ -1277,15 +1308,16 @@ static PyMethodDef ring_methods[] = {
       METH_VARARGS | METH_KEYWORDS | METH_CLASS, ring_open_doc },
     { "geometry", (PyCFunction)(void (*)(void))ring_geometry,
       METH_VARARGS | METH_KEYWORDS | METH_CLASS, ring_geometry_doc },
-    { "send", (PyCFunction)(void (*)(void))ring_send, METH_VARARGS | METH_KEYWORDS,
+    { "send", (PyCFunction)(void (*)(void))ring_send, METH_FASTCALL | METH_KEYWORDS,
       ring_send_doc },
-    { "recv", (PyCFunction)(void (*)(void))ring_recv, METH_VARARGS | METH_KEYWORDS,
+    { "recv", (PyCFunction)(void (*)(void))ring_recv, METH_FASTCALL | METH_KEYWORDS,
       ring_recv_doc },
-    { "recv_into", (PyCFunction)(void (*)(void))ring_recv_into, METH_VARARGS | METH_KEYWORDS,
+    { "recv_into", (PyCFunction)(void (*)(void))ring_recv_into,
+      METH_FASTCALL | METH_KEYWORDS,
       ring_recv_into_doc },
-    { "peek", (PyCFunction)(void (*)(void))ring_peek, METH_VARARGS | METH_KEYWORDS,
+    { "peek", (PyCFunction)(void (*)(void))ring_peek, METH_FASTCALL | METH_KEYWORDS,
       ring_peek_doc },
-    { "reserve", (PyCFunction)(void (*)(void))ring_reserve, METH_VARARGS | METH_KEYWORDS,
+    { "reserve", (PyCFunction)(void (*)(void))ring_reserve, METH_FASTCALL | METH_KEYWORDS,
       ring_reserve_doc },
     { "is_current", (PyCFunction)ring_is_current, METH_NOARGS, ring_is_current_doc },
     { "close", (PyCFunction)ring_close, METH_NOARGS, ring_close_doc },
@@ -1350,7 +1382,7 @@ PyTypeObject SkRing_Type = {
 static PyMethodDef peek_methods[] = {
     { "__enter__", (PyCFunction)peek_enter, METH_NOARGS,
       "Wait for the next message and return a read-only memoryview of it." },
-    { "__exit__", (PyCFunction)peek_exit, METH_VARARGS,
+    { "__exit__", (PyCFunction)(void (*)(void))peek_exit, METH_FASTCALL,
       "Release the view and the message." },
     { NULL, NULL, 0, NULL }
 };
@@ -1365,10 +1397,8 @@ PyTypeObject SkPeek_Type = {
     .tp_name = "shmkit.Peek",
     .tp_basicsize = sizeof(SkZeroCopy),
     .tp_dealloc = (destructor)zc_dealloc,
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = ring_peek_doc,
-    .tp_traverse = (traverseproc)zc_traverse,
-    .tp_clear = (inquiry)zc_clear,
     .tp_methods = peek_methods,
     .tp_getset = peek_getset,
 };
@@ -1376,7 +1406,7 @@ PyTypeObject SkPeek_Type = {
 static PyMethodDef reservation_methods[] = {
     { "__enter__", (PyCFunction)reserve_enter, METH_NOARGS,
       "Wait for room and return a writable memoryview of the reservation." },
-    { "__exit__", (PyCFunction)reserve_exit, METH_VARARGS,
+    { "__exit__", (PyCFunction)(void (*)(void))reserve_exit, METH_FASTCALL,
       "Publish the first length bytes (normal exit), or nothing (exception)." },
     { NULL, NULL, 0, NULL }
 };
@@ -1393,10 +1423,8 @@ PyTypeObject SkReservation_Type = {
     .tp_name = "shmkit.Reservation",
     .tp_basicsize = sizeof(SkZeroCopy),
     .tp_dealloc = (destructor)zc_dealloc,
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = ring_reserve_doc,
-    .tp_traverse = (traverseproc)zc_traverse,
-    .tp_clear = (inquiry)zc_clear,
     .tp_methods = reservation_methods,
     .tp_getset = reservation_getset,
 };
@@ -1408,6 +1436,10 @@ int sk_ring_init_types(PyObject *module)
     const char *names[] = { "Ring", "SharedBuffer", "Peek", "Reservation" };
     size_t i;
 
+    if (memoryview_release == NULL
+        && (memoryview_release = PyObject_GetAttrString((PyObject *)&PyMemoryView_Type,
+                                                        "release")) == NULL)
+        return -1;
     for (i = 0; i < sizeof types / sizeof types[0]; i++) {
         if (PyType_Ready(types[i]) < 0)
             return -1;

@@ -248,11 +248,11 @@ static PyObject *slot_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 /* Read the record into BUF under the lock.  The version in *VERSION. */
 static int read_record(SkSlot *self, void *buf, uint64_t *version, char *detail)
 {
-    int rc;
+    int large = self->size > SMALL_RECORD, rc;
 
-    if (sk_lock_open(&self->h) < 0)
+    if ((large ? sk_lock_open(&self->h) : sk_hold_open(&self->h)) < 0)
         return SK_WAIT_PYERR;
-    if (self->size <= SMALL_RECORD) {
+    if (!large) {
         rc = shmkit_slot_read(self->slot, buf, self->size, version);
     } else {
         Py_BEGIN_ALLOW_THREADS
@@ -263,7 +263,8 @@ static int read_record(SkSlot *self, void *buf, uint64_t *version, char *detail)
         strncpy(detail, shmkit_error_detail(), SK_DETAIL_MAX - 1);
         detail[SK_DETAIL_MAX - 1] = '\0';
     }
-    sk_unlock(&self->h);
+    if (large)
+        sk_unlock(&self->h);
     return rc;
 }
 
@@ -387,11 +388,11 @@ static int check_writer(SkSlot *self)
 
 static int write_bytes(SkSlot *self, const void *rec, char *detail)
 {
-    int rc;
+    int large = self->size > SMALL_RECORD, rc;
 
-    if (sk_lock_open(&self->h) < 0)
+    if ((large ? sk_lock_open(&self->h) : sk_hold_open(&self->h)) < 0)
         return SK_WAIT_PYERR;
-    if (self->size <= SMALL_RECORD) {
+    if (!large) {
         rc = shmkit_slot_write(self->slot, rec, self->size);
     } else {
         Py_BEGIN_ALLOW_THREADS
@@ -402,7 +403,8 @@ static int write_bytes(SkSlot *self, const void *rec, char *detail)
         strncpy(detail, shmkit_error_detail(), SK_DETAIL_MAX - 1);
         detail[SK_DETAIL_MAX - 1] = '\0';
     }
-    sk_unlock(&self->h);
+    if (large)
+        sk_unlock(&self->h);
     return rc;
 }
 
@@ -452,7 +454,7 @@ static PyObject *slot_write(SkSlot *self, PyObject *args, PyObject *kwargs)
     char *set = NULL;
     uint64_t version = 0;
     size_t i;
-    int rc;
+    int large, rc;
 
     if (!PyArg_UnpackTuple(args, "write", 0, 1, &record))
         return NULL;
@@ -494,8 +496,9 @@ static PyObject *slot_write(SkSlot *self, PyObject *args, PyObject *kwargs)
         if (stage_fields(self, fields, stage, set) < 0)
             goto fail;
     }
-    /* Read, modify and write under one hold of the lock. */
-    if (sk_lock_open(&self->h) < 0)
+    /* Read, modify and write under one hold of the handle. */
+    large = self->size > SMALL_RECORD;
+    if ((large ? sk_lock_open(&self->h) : sk_hold_open(&self->h)) < 0)
         goto fail;
     rc = shmkit_slot_read(self->slot, cur, self->size, NULL);
     if (rc >= 0) {
@@ -503,7 +506,7 @@ static PyObject *slot_write(SkSlot *self, PyObject *args, PyObject *kwargs)
             if (set[i])
                 memcpy(cur + self->layout.fields[i].f.offset,
                        stage + self->layout.fields[i].f.offset, self->layout.fields[i].f.size);
-        if (self->size <= SMALL_RECORD) {
+        if (!large) {
             rc = shmkit_slot_write(self->slot, cur, self->size);
         } else {
             Py_BEGIN_ALLOW_THREADS
@@ -515,7 +518,8 @@ static PyObject *slot_write(SkSlot *self, PyObject *args, PyObject *kwargs)
         strncpy(detail, shmkit_error_detail(), SK_DETAIL_MAX - 1);
         detail[SK_DETAIL_MAX - 1] = '\0';
     }
-    sk_unlock(&self->h);
+    if (large)
+        sk_unlock(&self->h);
     if (cur != small)
         PyMem_Free(cur);
     PyMem_Free(stage);
@@ -542,10 +546,9 @@ static int get_version(SkSlot *self, uint64_t *version)
 {
     int rc;
 
-    if (sk_lock_open(&self->h) < 0)
+    if (sk_hold_open(&self->h) < 0)
         return -1;
     rc = shmkit_slot_version(self->slot, version);
-    sk_unlock(&self->h);
     if (rc < 0) {
         sk_raise(rc, NULL, self->h.spec);
         return -1;
@@ -622,10 +625,9 @@ static PyObject *slot_get_version(SkSlot *self, void *closure)
     (void)closure;
     if (check_open(self) < 0)
         return NULL;
-    if (sk_lock_open(&self->h) < 0)
+    if (sk_hold_open(&self->h) < 0)
         return NULL;
     rc = shmkit_slot_version(self->slot, &version);
-    sk_unlock(&self->h);
     if (rc < 0)
         return sk_raise(rc, NULL, self->h.spec);
     return PyLong_FromUnsignedLongLong(version);

@@ -70,6 +70,61 @@ class RefCounts(support.TestCase):
         got = r.recv(timeout=1)
         self.assertEqual(sys.getrefcount(got), 2)
 
+    def test_ring_fast_paths(self):
+        # the argument forms of the fast-call parser and the cancelled
+        # reservation
+        spec, w = self.ring(capacity=65536)
+        r = self.closing(shmkit.Ring.open(spec))
+        data = bytearray(b"x" * 64)
+        view = memoryview(data)
+        timeout = 1.5
+
+        def forms():
+            w.send(data)
+            w.send(view, 1.5)
+            w.send(data=view, timeout=timeout)
+            r.recv(timeout)
+            r.recv(timeout=timeout)
+            r.recv_into(data, timeout)
+
+        self.assert_stable(forms, data, view, timeout, w, r)
+
+        def cancelled():
+            try:
+                with w.reserve(size=16, timeout=timeout) as b:
+                    b[0] = 1
+                    raise KeyError
+            except KeyError:
+                pass
+            with w.reserve(8):
+                pass
+            with r.peek(timeout) as v:
+                assert len(v) == 8
+
+        self.assert_stable(cancelled, w, r, timeout)
+
+        def bad_args():
+            for call in (lambda: w.send(), lambda: w.send(data, 1, 2),
+                         lambda: w.send(data, tymeout=1), lambda: w.send("text"),
+                         lambda: r.recv(timeout, timeout=timeout), lambda: w.reserve("8"),
+                         lambda: r.recv_into(b"readonly")):
+                try:
+                    call()
+                except TypeError:
+                    pass
+                else:
+                    raise AssertionError("no TypeError")
+
+        self.assert_stable(bad_args, data, w, r, timeout)
+
+    def test_slot_fast_paths(self):
+        spec, w = self.slot(size=64)
+        r = self.closing(shmkit.Slot.open(spec))
+        rec = bytearray(64)
+        self.assert_stable(lambda: w.write(rec), rec, w)
+        self.assert_stable(lambda: r.version, r)
+        self.assert_stable(r.read, r)
+
     def test_errors_do_not_leak(self):
         spec, w = self.ring()
         r = self.closing(shmkit.Ring.open(spec))

@@ -153,25 +153,78 @@ class Reserve(support.TestCase):
             w.reserve(w.max_message + 1)
 
     def test_exception_publishes_nothing(self):
-        spec, w, r = self.pair()
-        with self.assertRaises(RuntimeError):
-            with w.reserve(10) as buf:
-                buf[:4] = b"oops"
-                raise RuntimeError("abandon")
+        # An exception inside the block cancels the reservation
+        # (shmkit_ring_cancel): nothing is published, the next send goes
+        # ahead, and the consumer receives exactly the messages that follow.
+        for policy in ("block", "overwrite"):
+            with self.subTest(policy=policy):
+                spec, w, r = self.pair(policy=policy)
+                w.send(b"before")
+                with self.assertRaises(RuntimeError):
+                    with w.reserve(10) as buf:
+                        buf[:4] = b"oops"
+                        raise RuntimeError("abandon")
+                w.send(b"fits")
+                # larger than the cancelled reservation: no special case
+                w.send(b"longer than the ten bytes reserved")
+                with self.assertRaises(ZeroDivisionError):
+                    with w.reserve(4) as buf:
+                        buf[:] = b"gone"
+                        1 / 0
+                with w.reserve(5) as buf:
+                    buf[:] = b"after"
+                self.assertFalse(w.closed)
+                got = []
+                while True:
+                    try:
+                        got.append(r.recv(timeout=0.1))
+                    except shmkit.WaitTimeoutError:
+                        break
+                self.assertEqual(got, [b"before", b"fits",
+                                       b"longer than the ten bytes reserved", b"after"])
+                self.assertEqual(r.lost, 0)
+
+    def test_exception_with_derived_view(self):
+        # A derived view still alive: the reservation is not given back
+        # while it can be written through; the next writer call raises
+        # BufferError, and once the view is gone it cancels the reservation.
+        for policy in ("block", "overwrite"):
+            with self.subTest(policy=policy):
+                spec, w, r = self.pair(policy=policy)
+                with self.assertRaises(RuntimeError):
+                    with w.reserve(8) as buf:
+                        part = buf[:4]
+                        raise RuntimeError
+                with self.assertRaises(BufferError):
+                    w.send(b"x")
+                with self.assertRaises(BufferError):
+                    w.reserve(4).__enter__()
+                part[:] = b"live"  # still valid memory, never published
+                del part
+                gc.collect()
+                w.send(b"next")
+                with w.reserve(3) as buf:
+                    buf[:] = b"zc!"
+                self.assertEqual(r.recv(timeout=1), b"next")
+                self.assertEqual(r.recv(timeout=1), b"zc!")
+                with self.assertRaises(shmkit.WaitTimeoutError):
+                    r.recv(timeout=0.1)
+
+    def test_cancel_loop_does_not_fill_the_ring(self):
+        # Cancelled reservations take no room: many more than the ring
+        # holds, on a block ring with nobody receiving.
+        spec, w, r = self.pair(capacity=4096)
+        for i in range(1000):
+            try:
+                with w.reserve(256, timeout=0) as buf:
+                    buf[0] = i & 0xFF
+                    raise KeyError
+            except KeyError:
+                pass
+        w.send(b"only", timeout=0)
+        self.assertEqual(r.recv(timeout=1), b"only")
         with self.assertRaises(shmkit.WaitTimeoutError):
-            r.recv(timeout=0.1)
-        # The parked reservation is reused by a send that fits ...
-        w.send(b"fits")
-        self.assertEqual(r.recv(timeout=1), b"fits")
-        # ... and discarded (the handle reopened) for one that does not.
-        with self.assertRaises(RuntimeError):
-            with w.reserve(4):
-                raise RuntimeError
-        w.send(b"longer than four")
-        self.assertEqual(r.recv(timeout=1), b"longer than four")
-        self.assertFalse(w.closed)
-        with self.assertRaises(shmkit.WaitTimeoutError):
-            r.recv(timeout=0.1)
+            r.recv(timeout=0)
 
     def test_abandoned_then_reserve_again(self):
         spec, w, r = self.pair(policy="overwrite")
@@ -212,10 +265,8 @@ class Reserve(support.TestCase):
         with self.assertRaises(RuntimeError):
             with w.reserve(2):
                 raise RuntimeError
-        with self.assertRaises(BufferError):
-            w.send(b"too long for the parked reservation")
-        w.send(b"ok")
-        self.assertEqual(r.recv(timeout=1), b"ok")
+        w.send(b"longer than the abandoned reservation")
+        self.assertEqual(r.recv(timeout=1), b"longer than the abandoned reservation")
 
 
 class NeverExited(support.TestCase):
