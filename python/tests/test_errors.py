@@ -60,6 +60,7 @@ class Errors(support.TestCase):
             self.skipTest("needs root to chown a segment to another user")
         spec, w = self.slot(layout="a:u8")
         w.close()
+        self.forget_semset(spec)
         os.chown(shm_path(spec), 65534, 65534)
         with self.assertRaises(shmkit.PermissionDeniedError) as cm:
             shmkit.Slot.open(spec)
@@ -150,6 +151,7 @@ class Errors(support.TestCase):
     def test_corrupt(self):
         spec, w = self.slot(layout="a:u8")
         w.close()
+        self.forget_semset(spec)
         with open(shm_path(spec), "r+b") as f:
             f.seek(104)  # reserved0, covered by the header checksum (FORMAT.md)
             b = f.read(1)
