@@ -529,6 +529,11 @@ PyDoc_STRVAR(ring_send_doc,
 "Overwrite rings never wait.  ValueError for a message too long.  Writer\n"
 "handles only.");
 
+static int retryable(int rc)
+{
+    return rc == -EAGAIN || rc == -ETIMEDOUT || rc == -EINTR;
+}
+
 /* Optional TIMEOUT argument: NULL or None -> -1 (forever). */
 static int timeout_arg(PyObject *obj, double *timeout)
 {
@@ -563,7 +568,27 @@ static PyObject *ring_send(SkRing *self, PyObject *const *args, Py_ssize_t nargs
     if (PyBytes_CheckExact(a[0])) {
         s.msg = PyBytes_AS_STRING(a[0]);
         s.len = (size_t)PyBytes_GET_SIZE(a[0]);
+    } else if (PyByteArray_CheckExact(a[0])
+               && (size_t)PyByteArray_GET_SIZE(a[0]) <= self->max_message
+               && PyByteArray_GET_SIZE(a[0]) <= 65536) {
+        /* A bytearray, no Py_buffer: only for a send that keeps the GIL
+         * from start to end (no other thread can resize the bytearray
+         * then), the first try; when it has to wait, the bytearray is
+         * sent through a buffer (which locks its size). */
+        if (sk_hold_open(&self->h) < 0)
+            return NULL;
+        rc = shmkit_ring_send(self->ring, PyByteArray_AS_STRING(a[0]),
+                              (size_t)PyByteArray_GET_SIZE(a[0]), 0);
+        if (rc >= 0)
+            Py_RETURN_NONE;
+        if (self->policy == SHMKIT_RING_OVERWRITE || timeout == 0 || !retryable(rc)) {
+            strncpy(detail, shmkit_error_detail(), SK_DETAIL_MAX - 1);
+            detail[SK_DETAIL_MAX - 1] = '\0';
+            return sk_raise_wait(rc, detail, self->h.spec);
+        }
+        goto with_buffer;  /* a block ring that is full: wait */
     } else {
+    with_buffer:
         if (!PyObject_CheckBuffer(a[0]) || PyUnicode_Check(a[0]))
             return PyErr_Format(PyExc_TypeError, "send() argument 'data' must be a "
                                 "bytes-like object, not %.100s", Py_TYPE(a[0])->tp_name);
@@ -645,13 +670,51 @@ static int ring_current(void *ctx)
     return shmkit_ring_is_current(r->self->ring);
 }
 
+/* Receive the next message, longer than FIRST_BUFFER, as bytes: peek at
+ * it and copy it straight into the bytes object, then release it (one
+ * copy, no buffer of max_message bytes).  From sk_wait()'s return to the
+ * release the GIL is held and no Python code runs, so no other thread
+ * uses the handle meanwhile (none is busy: see sk_hold_open()).  An
+ * overwrite reader whose message was overwritten during the copy
+ * (SHMKIT_EOVERWRITTEN) discards the copy and receives the next one, as
+ * shmkit_ring_recv() does.  A MemoryError loses the message (as it did
+ * when the bytes object was allocated after the receive). */
+static PyObject *receive_large(SkRing *self, double timeout, int check_current)
+{
+    char detail[SK_DETAIL_MAX];
+    struct recv_ctx r;
+    PyObject *result;
+    int rc;
+
+    r.self = self;
+    for (;;) {
+        r.ptr = NULL;
+        rc = sk_wait(&self->h, timeout, peek_once, &r, check_current ? ring_current : NULL,
+                     detail);
+        if (rc < 0)
+            return sk_raise_wait(rc, detail, self->h.spec);
+        result = PyBytes_FromStringAndSize(r.ptr, rc);
+        rc = shmkit_ring_release(self->ring);
+        if (rc == SHMKIT_EOVERWRITTEN) {
+            Py_XDECREF(result);
+            if (result == NULL)
+                return NULL;
+            continue;
+        }
+        if (rc < 0) {
+            Py_XDECREF(result);
+            return sk_raise(rc, NULL, self->h.spec);
+        }
+        return result;
+    }
+}
+
 /* Receive the next message as bytes. */
 static PyObject *receive(SkRing *self, double timeout, int check_current)
 {
     char detail[SK_DETAIL_MAX];
     unsigned char first[FIRST_BUFFER];
     struct recv_ctx r;
-    PyObject *result;
     int rc;
 
     if (settle(self) < 0)
@@ -661,23 +724,11 @@ static PyObject *receive(SkRing *self, double timeout, int check_current)
     r.len = sizeof first;
     rc = sk_wait(&self->h, timeout, recv_once, &r, check_current ? ring_current : NULL,
                  detail);
-    if (rc == -EMSGSIZE) {
-        /* Longer than the first buffer: it stays, so receive it into one
-         * of the largest size at once. */
-        r.len = self->max_message;
-        r.buf = PyMem_RawMalloc(r.len ? r.len : 1);
-        if (r.buf == NULL)
-            return PyErr_NoMemory();
-        rc = sk_wait(&self->h, timeout, recv_once, &r, check_current ? ring_current : NULL,
-                     detail);
-    }
+    if (rc == -EMSGSIZE)
+        return receive_large(self, timeout, check_current);
     if (rc < 0)
-        result = sk_raise_wait(rc, detail, self->h.spec);
-    else
-        result = PyBytes_FromStringAndSize(r.buf, rc);
-    if (r.buf != first)
-        PyMem_RawFree(r.buf);
-    return result;
+        return sk_raise_wait(rc, detail, self->h.spec);
+    return PyBytes_FromStringAndSize(r.buf, rc);
 }
 
 PyDoc_STRVAR(ring_recv_doc,

@@ -4,6 +4,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 
 import sys
+import threading
+import time
 
 import shmkit
 import support
@@ -116,6 +118,70 @@ class RefCounts(support.TestCase):
                     raise AssertionError("no TypeError")
 
         self.assert_stable(bad_args, data, w, r, timeout)
+
+    def test_ring_large_and_bytearray(self):
+        # recv of a message longer than the first buffer (peek, one copy,
+        # release) and the bytearray send, which has no Py_buffer, on both
+        # policies and through the full-ring fallback
+        for policy in ("block", "overwrite"):
+            spec, w = self.ring(capacity=65536, policy=policy)
+            r = self.closing(shmkit.Ring.open(spec))
+            big = bytes(range(256)) * 40
+            arr = bytearray(b"y" * 100)
+
+            def large():
+                w.send(big)
+                got = r.recv(timeout=1)
+                assert got == big
+                assert sys.getrefcount(got) == 2
+                w.send(arr)
+                assert r.recv(timeout=1) == arr
+
+            self.assert_stable(large, big, arr, w, r)
+
+        spec, w = self.ring(capacity=4096, max_message=1000)
+        r = self.closing(shmkit.Ring.open(spec))
+        arr = bytearray(1000)
+
+        def full():
+            k = 0
+            while True:  # fill the ring: the first try only
+                try:
+                    w.send(arr, timeout=0)
+                except shmkit.WaitTimeoutError:
+                    break
+                k += 1
+            assert k > 0
+            for _ in range(k):
+                assert r.recv(timeout=1) == arr
+
+        self.assert_stable(full, arr, w, r)
+
+        # a full block ring: the bytearray waits through a buffer, which
+        # keeps another thread from resizing it meanwhile
+        k = 0
+        while True:
+            try:
+                w.send(arr, timeout=0)
+            except shmkit.WaitTimeoutError:
+                break
+            k += 1
+        seen = []
+
+        def drain():
+            time.sleep(0.1)
+            try:
+                arr.extend(b"x")
+            except BufferError:
+                seen.append("BufferError")
+            for _ in range(k + 1):
+                seen.append(len(r.recv(timeout=5)))
+
+        t = threading.Thread(target=drain)
+        t.start()
+        w.send(arr, timeout=5)
+        t.join()
+        self.assertEqual(seen, ["BufferError"] + [1000] * (k + 1))
 
     def test_slot_fast_paths(self):
         spec, w = self.slot(size=64)
