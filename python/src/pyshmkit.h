@@ -76,6 +76,14 @@ typedef int (*sk_wait_fn)(void *ctx, int timeout_ms);
  * 0 or -1 with an exception set. */
 int sk_parse_timeout(PyObject *obj, double *seconds);
 
+/* A parsed timeout (never NaN) that does not wait: 0 seconds.  Spelled
+ * with two ordered comparisons rather than ==, for -Wfloat-equal: it is
+ * exactly 0 only when the caller gave 0, which is what is meant. */
+static inline int sk_timeout_is_zero(double seconds)
+{
+    return !(seconds < 0) && !(seconds > 0);
+}
+
 /* Call FN once with timeout 0 and the GIL held (what is there already
  * is taken without a GIL round trip or a clock read; TIMEOUT 0 ends
  * there), then in slices of at most 200 ms until it returns anything but a

@@ -581,7 +581,7 @@ static PyObject *ring_send(SkRing *self, PyObject *const *args, Py_ssize_t nargs
                               (size_t)PyByteArray_GET_SIZE(a[0]), 0);
         if (rc >= 0)
             Py_RETURN_NONE;
-        if (self->policy == SHMKIT_RING_OVERWRITE || timeout == 0 || !retryable(rc)) {
+        if (self->policy == SHMKIT_RING_OVERWRITE || sk_timeout_is_zero(timeout) || !retryable(rc)) {
             strncpy(detail, shmkit_error_detail(), SK_DETAIL_MAX - 1);
             detail[SK_DETAIL_MAX - 1] = '\0';
             return sk_raise_wait(rc, detail, self->h.spec);
@@ -603,7 +603,7 @@ static PyObject *ring_send(SkRing *self, PyObject *const *args, Py_ssize_t nargs
                      self->h.spec, self->max_message);
         goto fail;
     }
-    if (self->policy == SHMKIT_RING_OVERWRITE || timeout == 0) {
+    if (self->policy == SHMKIT_RING_OVERWRITE || sk_timeout_is_zero(timeout)) {
         /* Never waits: no slices, and the GIL only for large copies. */
         int large = s.len > 65536;
 
