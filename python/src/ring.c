@@ -36,6 +36,7 @@ enum zstate {
 };
 
 typedef struct SkSharedBuffer SkSharedBuffer;
+typedef struct SkZeroCopy SkZeroCopy;
 
 typedef struct {
     SkHandle h;
@@ -50,6 +51,12 @@ typedef struct {
                                  pending peek/reservation, or NULL */
     void *reserved;           /* Z_RESERVING, Z_CANCEL_PENDING: the
                                  reservation */
+    /* The memory of the last peek()/reserve() context and exporter that
+     * were deallocated (not objects: their reference count is 0), reused
+     * by the next ones instead of a free and a malloc each (a one-entry
+     * free list per ring, as CPython keeps for its own types). */
+    SkZeroCopy *spare_zc;
+    SkSharedBuffer *spare_exporter;
 } SkRing;
 
 struct SkSharedBuffer {
@@ -87,10 +94,14 @@ static int parse_policy(PyObject *obj, int *policy)
 
 static SkSharedBuffer *new_exporter(SkRing *ring, void *ptr, size_t len, int readonly)
 {
-    SkSharedBuffer *b = PyObject_New(SkSharedBuffer, &SkSharedBuffer_Type);
+    SkSharedBuffer *b = ring->spare_exporter;
 
-    if (b == NULL)
+    if (b != NULL) {
+        ring->spare_exporter = NULL;
+        (void)PyObject_Init((PyObject *)b, &SkSharedBuffer_Type);
+    } else if ((b = PyObject_New(SkSharedBuffer, &SkSharedBuffer_Type)) == NULL) {
         return NULL;
+    }
     Py_INCREF(ring);
     b->ring = ring;
     b->ptr = ptr;
@@ -124,10 +135,20 @@ static void exporter_releasebuffer(SkSharedBuffer *self, Py_buffer *view)
 
 static void exporter_dealloc(SkSharedBuffer *self)
 {
-    if (self->ring != NULL && self->ring->active == self)
-        self->ring->active = NULL;
-    Py_CLEAR(self->ring);
-    PyObject_Del(self);
+    SkRing *ring = self->ring;
+
+    self->ring = NULL;
+    if (ring == NULL) {
+        PyObject_Del(self);
+        return;
+    }
+    if (ring->active == self)
+        ring->active = NULL;
+    if (ring->spare_exporter == NULL)
+        ring->spare_exporter = self;  /* freed by ring_dealloc at the latest */
+    else
+        PyObject_Del(self);
+    Py_DECREF(ring);
 }
 
 static PyBufferProcs exporter_as_buffer = {
@@ -177,6 +198,8 @@ static PyObject *new_ring(PyObject *spec, shmkit_ring *ring, int writer, int own
     self->z = Z_IDLE;
     self->active = NULL;
     self->reserved = NULL;
+    self->spare_zc = NULL;
+    self->spare_exporter = NULL;
     if (sk_lock_init(&self->h) < 0) {
         Py_DECREF(self);
         return NULL;
@@ -217,6 +240,11 @@ static void ring_dealloc(SkRing *self)
         PyObject_ClearWeakRefs((PyObject *)self);
     sk_lock_free(&self->h);
     Py_CLEAR(self->h.spec);
+    /* Spares only: a live context or exporter holds the ring. */
+    if (self->spare_zc != NULL)
+        PyObject_Del(self->spare_zc);
+    if (self->spare_exporter != NULL)
+        PyObject_Del(self->spare_exporter);
     PyObject_Del(self);
 }
 
@@ -822,7 +850,7 @@ static PyObject *ring_iter(SkRing *self)
 
 /* ---- peek ------------------------------------------------------------------------------------ */
 
-typedef struct {
+struct SkZeroCopy {
     PyObject_HEAD
     SkRing *ring;
     double timeout;
@@ -831,17 +859,21 @@ typedef struct {
     Py_ssize_t n;             /* reserve: the size asked */
     Py_ssize_t length;        /* reserve: the bytes to commit */
     int entered, done;
-} SkZeroCopy;
+};
 
 static SkZeroCopy *new_zero_copy(PyTypeObject *type, SkRing *ring, double timeout)
 {
     /* Not tracked by the GC: it refers only to its ring, exporter and
      * memoryview, none of which can refer back to it, so it is never in
      * a cycle (and a GC object per message is measurable). */
-    SkZeroCopy *z = PyObject_New(SkZeroCopy, type);
+    SkZeroCopy *z = ring->spare_zc;
 
-    if (z == NULL)
+    if (z != NULL) {
+        ring->spare_zc = NULL;
+        (void)PyObject_Init((PyObject *)z, type);
+    } else if ((z = PyObject_New(SkZeroCopy, type)) == NULL) {
         return NULL;
+    }
     Py_INCREF(ring);
     z->ring = ring;
     z->timeout = timeout;
@@ -854,6 +886,8 @@ static SkZeroCopy *new_zero_copy(PyTypeObject *type, SkRing *ring, double timeou
 
 static void zc_dealloc(SkZeroCopy *z)
 {
+    SkRing *ring;
+
     if (z->entered && !z->done && z->ring != NULL && z->ring->ring != NULL) {
         /* Entered but never exited (__enter__ called by hand): as if the
          * block ended with views alive: the peeked message is released
@@ -866,8 +900,13 @@ static void zc_dealloc(SkZeroCopy *z)
     }
     Py_CLEAR(z->view);
     Py_CLEAR(z->exporter);
-    Py_CLEAR(z->ring);
-    PyObject_Del(z);
+    ring = z->ring;
+    z->ring = NULL;
+    if (ring != NULL && ring->spare_zc == NULL)
+        ring->spare_zc = z;  /* freed by ring_dealloc at the latest */
+    else
+        PyObject_Del(z);
+    Py_XDECREF(ring);
 }
 
 static PyObject *memoryview_release;  /* memoryview.release, the method descriptor */

@@ -183,6 +183,50 @@ class RefCounts(support.TestCase):
         t.join()
         self.assertEqual(seen, ["BufferError"] + [1000] * (k + 1))
 
+    def test_zero_copy_reuse(self):
+        # Contexts and exporters reuse the memory of the ring's last freed
+        # ones: contexts kept alive, dropped unentered or in another
+        # order, views and exporters kept past the block, and a ring
+        # dropped before its contexts.
+        spec, w = self.ring(capacity=65536)
+        r = self.closing(shmkit.Ring.open(spec))
+
+        def orders():
+            a = w.reserve(4)
+            b = w.reserve(4)  # not entered: a new one (a is alive)
+            with a as buf:
+                buf[:] = b"abcd"
+                kept = buf.obj  # the exporter, kept past the block
+            del b
+            with w.reserve(2) as buf:
+                buf[:] = b"ef"
+            with self.assertRaises(BufferError):
+                memoryview(kept)  # refuses new buffers for good
+            p1 = r.peek(timeout=1)
+            with p1 as v:
+                assert v == b"abcd"
+            del a, kept
+            with r.peek(timeout=1) as v:
+                assert bytes(v) == b"ef"
+            with self.assertRaises(ValueError):
+                v[0]
+            with w.reserve(1) as buf:
+                buf[0] = 7
+            with r.peek(timeout=1) as v:
+                assert v[0] == 7
+
+        self.assert_stable(orders, w, r)
+        # the contexts outlive their rings
+        w2 = shmkit.Ring.create(self.spec("posix"), 4096, owned=True)
+        ctx, spare = w2.reserve(8), w2.reserve(8)
+        del spare  # its memory is kept by the ring for the next
+        with ctx as buf:
+            buf[:] = bytes(8)
+        w2.close()
+        del w2  # freed with its spare memory; ctx holds it until here
+        self.assertIsNone(ctx.view)
+        del ctx
+
     def test_slot_fast_paths(self):
         spec, w = self.slot(size=64)
         r = self.closing(shmkit.Slot.open(spec))
