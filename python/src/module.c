@@ -146,7 +146,14 @@ int sk_parse_timeout(PyObject *obj, double *seconds)
         *seconds = -1.0;
         return 0;
     }
-    t = PyFloat_AsDouble(obj);
+    /* float and int without PyFloat_AsDouble(), which converts an int
+     * through a new float object */
+    if (PyFloat_CheckExact(obj))
+        t = PyFloat_AS_DOUBLE(obj);
+    else if (PyLong_CheckExact(obj))
+        t = PyLong_AsDouble(obj);
+    else
+        t = PyFloat_AsDouble(obj);
     if (PyErr_Occurred()) {
         PyErr_Format(PyExc_TypeError, "timeout must be a number of seconds or None, not %.100s",
                      Py_TYPE(obj)->tp_name);
@@ -250,6 +257,8 @@ int sk_wait(SkHandle *h, double timeout, sk_wait_fn fn, void *ctx,
     }
 }
 
+PyObject *sk_str_timeout;
+
 int sk_parse_args(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
                   const char *const *names, Py_ssize_t nmax, Py_ssize_t nreq,
                   const char *fname, PyObject **out)
@@ -265,8 +274,13 @@ int sk_parse_args(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
         out[i] = i < nargs ? args[i] : NULL;
     for (i = 0; i < nkw; i++) {
         PyObject *key = PyTuple_GET_ITEM(kwnames, i);
+        /* The names of a call in compiled code are interned: "timeout",
+         * the keyword of every waiting call, by identity. */
+        int is_timeout = key == sk_str_timeout;
+
         for (j = 0; j < nmax; j++)
-            if (PyUnicode_CompareWithASCIIString(key, names[j]) == 0)
+            if (is_timeout ? strcmp(names[j], "timeout") == 0
+                           : PyUnicode_CompareWithASCIIString(key, names[j]) == 0)
                 break;
         if (j == nmax) {
             PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument %R", fname,
@@ -776,6 +790,9 @@ PyMODINIT_FUNC PyInit__shmkit(void)
     if (m == NULL)
         return NULL;
     if (set_module_doc(m) < 0)
+        goto fail;
+    if (sk_str_timeout == NULL
+        && (sk_str_timeout = PyUnicode_InternFromString("timeout")) == NULL)
         goto fail;
     if (sk_errors_init(m) < 0 || sk_slot_init_types(m) < 0 || sk_ring_init_types(m) < 0)
         goto fail;

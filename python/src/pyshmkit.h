@@ -96,6 +96,9 @@ static inline int sk_timeout_is_zero(double seconds)
 int sk_wait(SkHandle *h, double timeout, sk_wait_fn fn, void *ctx,
             int (*is_current)(void *ctx), char *detail);
 
+/* "timeout", interned. */
+extern PyObject *sk_str_timeout;
+
 /* METH_FASTCALL | METH_KEYWORDS arguments: up to NMAX, named NAMES, into
  * OUT (borrowed references; NULL for one not given); the first NREQ are
  * required.  0, or -1 with TypeError set. */

@@ -91,6 +91,28 @@ class RefCounts(support.TestCase):
 
         self.assert_stable(forms, data, view, timeout, w, r)
 
+        # int timeouts (no float object made) and a keyword name that is
+        # not the interned "timeout" (the by-value comparison)
+        itimeout = 2
+        name = "".join(["time", "out"])
+        kw = {name: itimeout}
+
+        def timeouts():
+            w.send(data, itimeout)
+            w.send(data, **kw)
+            w.send(data, timeout=0)
+            r.recv(itimeout)
+            r.recv(**kw)
+            with r.peek(timeout=0):
+                pass
+
+        self.assert_stable(timeouts, data, itimeout, name, w, r)
+        for bad in (10 ** 400, "1"):
+            with self.assertRaises(TypeError):
+                r.recv(bad)
+        with self.assertRaises(ValueError):
+            r.recv(-1)
+
         def cancelled():
             try:
                 with w.reserve(size=16, timeout=timeout) as b:
