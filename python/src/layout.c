@@ -19,6 +19,7 @@
 #include "pyshmkit.h"
 
 #include <float.h>
+#include <math.h>
 #include <string.h>
 
 int sk_layout_init(SkLayout *out, const shmkit_layout *layout)
@@ -185,7 +186,7 @@ static int elem_from_py(const SkField *f, PyObject *value, unsigned char *p)
             return -1;
         }
         v = PyFloat_AsDouble(value);
-        if (v == -1.0 && PyErr_Occurred()) {
+        if (PyErr_Occurred()) {
             if (PyErr_ExceptionMatches(PyExc_TypeError)) {
                 PyErr_Clear();
                 PyErr_Format(PyExc_TypeError, "field '%U' (%s) takes a number, not %.100s",
@@ -196,7 +197,7 @@ static int elem_from_py(const SkField *f, PyObject *value, unsigned char *p)
         if (type == SHMKIT_TYPE_F32) {
             float x;
             if (v > FLT_MAX || v < -FLT_MAX) {
-                if (v - v == 0) /* finite */
+                if (isfinite(v))
                     return out_of_range(f, value);
             }
             x = (float)v;

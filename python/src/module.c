@@ -146,8 +146,15 @@ int sk_parse_timeout(PyObject *obj, double *seconds)
         *seconds = -1.0;
         return 0;
     }
-    t = PyFloat_AsDouble(obj);
-    if (t == -1.0 && PyErr_Occurred()) {
+    /* float and int without PyFloat_AsDouble(), which converts an int
+     * through a new float object */
+    if (PyFloat_CheckExact(obj))
+        t = PyFloat_AS_DOUBLE(obj);
+    else if (PyLong_CheckExact(obj))
+        t = PyLong_AsDouble(obj);
+    else
+        t = PyFloat_AsDouble(obj);
+    if (PyErr_Occurred()) {
         PyErr_Format(PyExc_TypeError, "timeout must be a number of seconds or None, not %.100s",
                      Py_TYPE(obj)->tp_name);
         return -1;
@@ -187,7 +194,7 @@ int sk_wait(SkHandle *h, double timeout, sk_wait_fn fn, void *ctx,
         copy_detail(detail);
     if (!retryable(rc))
         return rc;
-    if (timeout == 0 && rc != -EINTR) {
+    if (sk_timeout_is_zero(timeout) && rc != -EINTR) {
         if (PyErr_CheckSignals() < 0)
             return SK_WAIT_PYERR;
         return rc;
@@ -203,8 +210,11 @@ int sk_wait(SkHandle *h, double timeout, sk_wait_fn fn, void *ctx,
             left = deadline - now_seconds();
             if (left <= 0)
                 slice = 0;
-            else if (left * 1000 < SLICE_MS)
-                slice = (int)ceil(left * 1000);
+            else if (left * 1000 < SLICE_MS) {
+                double ms = ceil(left * 1000);  /* 1 .. SLICE_MS */
+
+                slice = (int)ms;
+            }
         }
         check = is_current != NULL && now_seconds() - idle_since >= IDLE_CHECK_MS / 1000.0;
         if (sk_lock(h) < 0)
@@ -247,6 +257,8 @@ int sk_wait(SkHandle *h, double timeout, sk_wait_fn fn, void *ctx,
     }
 }
 
+PyObject *sk_str_timeout;
+
 int sk_parse_args(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
                   const char *const *names, Py_ssize_t nmax, Py_ssize_t nreq,
                   const char *fname, PyObject **out)
@@ -262,8 +274,13 @@ int sk_parse_args(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
         out[i] = i < nargs ? args[i] : NULL;
     for (i = 0; i < nkw; i++) {
         PyObject *key = PyTuple_GET_ITEM(kwnames, i);
+        /* The names of a call in compiled code are interned: "timeout",
+         * the keyword of every waiting call, by identity. */
+        int is_timeout = key == sk_str_timeout;
+
         for (j = 0; j < nmax; j++)
-            if (PyUnicode_CompareWithASCIIString(key, names[j]) == 0)
+            if (is_timeout ? strcmp(names[j], "timeout") == 0
+                           : PyUnicode_CompareWithASCIIString(key, names[j]) == 0)
                 break;
         if (j == nmax) {
             PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument %R", fname,
@@ -607,7 +624,10 @@ static PyMethodDef module_methods[] = {
     { NULL, NULL, 0, NULL }
 };
 
-PyDoc_STRVAR(module_doc,
+/* The module's docstring, in parts: as one string literal it would be
+ * longer than the 4095 characters ISO C99 compilers must support
+ * (-Woverlength-strings).  set_module_doc() joins them into __doc__. */
+static const char *const module_doc_parts[] = {
 "Exchange data between processes through shared memory (libshmkit).\n"
 "\n"
 "shmkit is the Python binding of libshmkit, a C library of two kinds of\n"
@@ -660,7 +680,7 @@ PyDoc_STRVAR(module_doc,
 "Timeouts are in seconds (float): None waits forever, 0 does not wait.\n"
 "Waits release the GIL and are made of slices of at most 200 ms, between\n"
 "which signals are handled: Ctrl-C (KeyboardInterrupt) interrupts them.\n"
-"\n"
+"\n",
 "Errors\n"
 "------\n"
 "Every error of libshmkit is raised as a subclass of shmkit.Error (itself\n"
@@ -703,7 +723,7 @@ PyDoc_STRVAR(module_doc,
 "argument value, TypeError for a wrong type, io.UnsupportedOperation for a\n"
 "writer's call on a reader's handle or the reverse, BufferError for\n"
 "zero-copy views still in use.\n"
-"\n"
+"\n",
 "Threads\n"
 "-------\n"
 "libshmkit allows one thread at a time per handle.  Each Slot and Ring\n"
@@ -729,14 +749,39 @@ PyDoc_STRVAR(module_doc,
 "---------\n"
 "Handles are closed by close(), by leaving a with block, or when garbage\n"
 "collected; the last emits a ResourceWarning (shown with python -X dev).\n"
-"Segments stay until unlink() (or 'shmkit rm'), unless created owned=True.\n");
+"Segments stay until unlink() (or 'shmkit rm'), unless created owned=True.\n",
+};
 
 static struct PyModuleDef module_def = {
-    PyModuleDef_HEAD_INIT, "shmkit._shmkit", module_doc, -1, module_methods,
+    PyModuleDef_HEAD_INIT, "shmkit._shmkit", NULL, -1, module_methods,
     NULL, NULL, NULL, NULL
 };
 
 PyMODINIT_FUNC PyInit__shmkit(void);
+
+/* __doc__ from module_doc_parts: 0, or -1 with an exception set. */
+static int set_module_doc(PyObject *m)
+{
+    PyObject *doc = PyUnicode_FromString(""), *part, *joined;
+    size_t i;
+    int rc;
+
+    for (i = 0; doc != NULL && i < sizeof module_doc_parts / sizeof module_doc_parts[0]; i++) {
+        if ((part = PyUnicode_FromString(module_doc_parts[i])) == NULL) {
+            Py_CLEAR(doc);
+            break;
+        }
+        joined = PyUnicode_Concat(doc, part);
+        Py_DECREF(part);
+        Py_DECREF(doc);
+        doc = joined;
+    }
+    if (doc == NULL)
+        return -1;
+    rc = PyObject_SetAttrString(m, "__doc__", doc);
+    Py_DECREF(doc);
+    return rc;
+}
 
 PyMODINIT_FUNC PyInit__shmkit(void)
 {
@@ -744,6 +789,11 @@ PyMODINIT_FUNC PyInit__shmkit(void)
 
     if (m == NULL)
         return NULL;
+    if (set_module_doc(m) < 0)
+        goto fail;
+    if (sk_str_timeout == NULL
+        && (sk_str_timeout = PyUnicode_InternFromString("timeout")) == NULL)
+        goto fail;
     if (sk_errors_init(m) < 0 || sk_slot_init_types(m) < 0 || sk_ring_init_types(m) < 0)
         goto fail;
     if (PyModule_AddStringConstant(m, "version", shmkit_version()) < 0

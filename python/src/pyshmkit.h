@@ -76,6 +76,14 @@ typedef int (*sk_wait_fn)(void *ctx, int timeout_ms);
  * 0 or -1 with an exception set. */
 int sk_parse_timeout(PyObject *obj, double *seconds);
 
+/* A parsed timeout (never NaN) that does not wait: 0 seconds.  Spelled
+ * with two ordered comparisons rather than ==, for -Wfloat-equal: it is
+ * exactly 0 only when the caller gave 0, which is what is meant. */
+static inline int sk_timeout_is_zero(double seconds)
+{
+    return !(seconds < 0) && !(seconds > 0);
+}
+
 /* Call FN once with timeout 0 and the GIL held (what is there already
  * is taken without a GIL round trip or a clock read; TIMEOUT 0 ends
  * there), then in slices of at most 200 ms until it returns anything but a
@@ -87,6 +95,9 @@ int sk_parse_timeout(PyObject *obj, double *seconds);
  * The detail of a libshmkit failure is copied into DETAIL. */
 int sk_wait(SkHandle *h, double timeout, sk_wait_fn fn, void *ctx,
             int (*is_current)(void *ctx), char *detail);
+
+/* "timeout", interned. */
+extern PyObject *sk_str_timeout;
 
 /* METH_FASTCALL | METH_KEYWORDS arguments: up to NMAX, named NAMES, into
  * OUT (borrowed references; NULL for one not given); the first NREQ are

@@ -36,6 +36,7 @@ enum zstate {
 };
 
 typedef struct SkSharedBuffer SkSharedBuffer;
+typedef struct SkZeroCopy SkZeroCopy;
 
 typedef struct {
     SkHandle h;
@@ -50,6 +51,12 @@ typedef struct {
                                  pending peek/reservation, or NULL */
     void *reserved;           /* Z_RESERVING, Z_CANCEL_PENDING: the
                                  reservation */
+    /* The memory of the last peek()/reserve() context and exporter that
+     * were deallocated (not objects: their reference count is 0), reused
+     * by the next ones instead of a free and a malloc each (a one-entry
+     * free list per ring, as CPython keeps for its own types). */
+    SkZeroCopy *spare_zc;
+    SkSharedBuffer *spare_exporter;
 } SkRing;
 
 struct SkSharedBuffer {
@@ -87,10 +94,14 @@ static int parse_policy(PyObject *obj, int *policy)
 
 static SkSharedBuffer *new_exporter(SkRing *ring, void *ptr, size_t len, int readonly)
 {
-    SkSharedBuffer *b = PyObject_New(SkSharedBuffer, &SkSharedBuffer_Type);
+    SkSharedBuffer *b = ring->spare_exporter;
 
-    if (b == NULL)
+    if (b != NULL) {
+        ring->spare_exporter = NULL;
+        (void)PyObject_Init((PyObject *)b, &SkSharedBuffer_Type);
+    } else if ((b = PyObject_New(SkSharedBuffer, &SkSharedBuffer_Type)) == NULL) {
         return NULL;
+    }
     Py_INCREF(ring);
     b->ring = ring;
     b->ptr = ptr;
@@ -124,10 +135,20 @@ static void exporter_releasebuffer(SkSharedBuffer *self, Py_buffer *view)
 
 static void exporter_dealloc(SkSharedBuffer *self)
 {
-    if (self->ring != NULL && self->ring->active == self)
-        self->ring->active = NULL;
-    Py_CLEAR(self->ring);
-    PyObject_Del(self);
+    SkRing *ring = self->ring;
+
+    self->ring = NULL;
+    if (ring == NULL) {
+        PyObject_Del(self);
+        return;
+    }
+    if (ring->active == self)
+        ring->active = NULL;
+    if (ring->spare_exporter == NULL)
+        ring->spare_exporter = self;  /* freed by ring_dealloc at the latest */
+    else
+        PyObject_Del(self);
+    Py_DECREF(ring);
 }
 
 static PyBufferProcs exporter_as_buffer = {
@@ -177,6 +198,8 @@ static PyObject *new_ring(PyObject *spec, shmkit_ring *ring, int writer, int own
     self->z = Z_IDLE;
     self->active = NULL;
     self->reserved = NULL;
+    self->spare_zc = NULL;
+    self->spare_exporter = NULL;
     if (sk_lock_init(&self->h) < 0) {
         Py_DECREF(self);
         return NULL;
@@ -217,6 +240,11 @@ static void ring_dealloc(SkRing *self)
         PyObject_ClearWeakRefs((PyObject *)self);
     sk_lock_free(&self->h);
     Py_CLEAR(self->h.spec);
+    /* Spares only: a live context or exporter holds the ring. */
+    if (self->spare_zc != NULL)
+        PyObject_Del(self->spare_zc);
+    if (self->spare_exporter != NULL)
+        PyObject_Del(self->spare_exporter);
     PyObject_Del(self);
 }
 
@@ -529,6 +557,11 @@ PyDoc_STRVAR(ring_send_doc,
 "Overwrite rings never wait.  ValueError for a message too long.  Writer\n"
 "handles only.");
 
+static int retryable(int rc)
+{
+    return rc == -EAGAIN || rc == -ETIMEDOUT || rc == -EINTR;
+}
+
 /* Optional TIMEOUT argument: NULL or None -> -1 (forever). */
 static int timeout_arg(PyObject *obj, double *timeout)
 {
@@ -563,7 +596,27 @@ static PyObject *ring_send(SkRing *self, PyObject *const *args, Py_ssize_t nargs
     if (PyBytes_CheckExact(a[0])) {
         s.msg = PyBytes_AS_STRING(a[0]);
         s.len = (size_t)PyBytes_GET_SIZE(a[0]);
+    } else if (PyByteArray_CheckExact(a[0])
+               && (size_t)PyByteArray_GET_SIZE(a[0]) <= self->max_message
+               && PyByteArray_GET_SIZE(a[0]) <= 65536) {
+        /* A bytearray, no Py_buffer: only for a send that keeps the GIL
+         * from start to end (no other thread can resize the bytearray
+         * then), the first try; when it has to wait, the bytearray is
+         * sent through a buffer (which locks its size). */
+        if (sk_hold_open(&self->h) < 0)
+            return NULL;
+        rc = shmkit_ring_send(self->ring, PyByteArray_AS_STRING(a[0]),
+                              (size_t)PyByteArray_GET_SIZE(a[0]), 0);
+        if (rc >= 0)
+            Py_RETURN_NONE;
+        if (self->policy == SHMKIT_RING_OVERWRITE || sk_timeout_is_zero(timeout) || !retryable(rc)) {
+            strncpy(detail, shmkit_error_detail(), SK_DETAIL_MAX - 1);
+            detail[SK_DETAIL_MAX - 1] = '\0';
+            return sk_raise_wait(rc, detail, self->h.spec);
+        }
+        goto with_buffer;  /* a block ring that is full: wait */
     } else {
+    with_buffer:
         if (!PyObject_CheckBuffer(a[0]) || PyUnicode_Check(a[0]))
             return PyErr_Format(PyExc_TypeError, "send() argument 'data' must be a "
                                 "bytes-like object, not %.100s", Py_TYPE(a[0])->tp_name);
@@ -578,7 +631,7 @@ static PyObject *ring_send(SkRing *self, PyObject *const *args, Py_ssize_t nargs
                      self->h.spec, self->max_message);
         goto fail;
     }
-    if (self->policy == SHMKIT_RING_OVERWRITE || timeout == 0) {
+    if (self->policy == SHMKIT_RING_OVERWRITE || sk_timeout_is_zero(timeout)) {
         /* Never waits: no slices, and the GIL only for large copies. */
         int large = s.len > 65536;
 
@@ -645,13 +698,51 @@ static int ring_current(void *ctx)
     return shmkit_ring_is_current(r->self->ring);
 }
 
+/* Receive the next message, longer than FIRST_BUFFER, as bytes: peek at
+ * it and copy it straight into the bytes object, then release it (one
+ * copy, no buffer of max_message bytes).  From sk_wait()'s return to the
+ * release the GIL is held and no Python code runs, so no other thread
+ * uses the handle meanwhile (none is busy: see sk_hold_open()).  An
+ * overwrite reader whose message was overwritten during the copy
+ * (SHMKIT_EOVERWRITTEN) discards the copy and receives the next one, as
+ * shmkit_ring_recv() does.  A MemoryError loses the message (as it did
+ * when the bytes object was allocated after the receive). */
+static PyObject *receive_large(SkRing *self, double timeout, int check_current)
+{
+    char detail[SK_DETAIL_MAX];
+    struct recv_ctx r;
+    PyObject *result;
+    int rc;
+
+    r.self = self;
+    for (;;) {
+        r.ptr = NULL;
+        rc = sk_wait(&self->h, timeout, peek_once, &r, check_current ? ring_current : NULL,
+                     detail);
+        if (rc < 0)
+            return sk_raise_wait(rc, detail, self->h.spec);
+        result = PyBytes_FromStringAndSize(r.ptr, rc);
+        rc = shmkit_ring_release(self->ring);
+        if (rc == SHMKIT_EOVERWRITTEN) {
+            Py_XDECREF(result);
+            if (result == NULL)
+                return NULL;
+            continue;
+        }
+        if (rc < 0) {
+            Py_XDECREF(result);
+            return sk_raise(rc, NULL, self->h.spec);
+        }
+        return result;
+    }
+}
+
 /* Receive the next message as bytes. */
 static PyObject *receive(SkRing *self, double timeout, int check_current)
 {
     char detail[SK_DETAIL_MAX];
     unsigned char first[FIRST_BUFFER];
     struct recv_ctx r;
-    PyObject *result;
     int rc;
 
     if (settle(self) < 0)
@@ -661,23 +752,11 @@ static PyObject *receive(SkRing *self, double timeout, int check_current)
     r.len = sizeof first;
     rc = sk_wait(&self->h, timeout, recv_once, &r, check_current ? ring_current : NULL,
                  detail);
-    if (rc == -EMSGSIZE) {
-        /* Longer than the first buffer: it stays, so receive it into one
-         * of the largest size at once. */
-        r.len = self->max_message;
-        r.buf = PyMem_RawMalloc(r.len ? r.len : 1);
-        if (r.buf == NULL)
-            return PyErr_NoMemory();
-        rc = sk_wait(&self->h, timeout, recv_once, &r, check_current ? ring_current : NULL,
-                     detail);
-    }
+    if (rc == -EMSGSIZE)
+        return receive_large(self, timeout, check_current);
     if (rc < 0)
-        result = sk_raise_wait(rc, detail, self->h.spec);
-    else
-        result = PyBytes_FromStringAndSize(r.buf, rc);
-    if (r.buf != first)
-        PyMem_RawFree(r.buf);
-    return result;
+        return sk_raise_wait(rc, detail, self->h.spec);
+    return PyBytes_FromStringAndSize(r.buf, rc);
 }
 
 PyDoc_STRVAR(ring_recv_doc,
@@ -771,7 +850,7 @@ static PyObject *ring_iter(SkRing *self)
 
 /* ---- peek ------------------------------------------------------------------------------------ */
 
-typedef struct {
+struct SkZeroCopy {
     PyObject_HEAD
     SkRing *ring;
     double timeout;
@@ -780,17 +859,21 @@ typedef struct {
     Py_ssize_t n;             /* reserve: the size asked */
     Py_ssize_t length;        /* reserve: the bytes to commit */
     int entered, done;
-} SkZeroCopy;
+};
 
 static SkZeroCopy *new_zero_copy(PyTypeObject *type, SkRing *ring, double timeout)
 {
     /* Not tracked by the GC: it refers only to its ring, exporter and
      * memoryview, none of which can refer back to it, so it is never in
      * a cycle (and a GC object per message is measurable). */
-    SkZeroCopy *z = PyObject_New(SkZeroCopy, type);
+    SkZeroCopy *z = ring->spare_zc;
 
-    if (z == NULL)
+    if (z != NULL) {
+        ring->spare_zc = NULL;
+        (void)PyObject_Init((PyObject *)z, type);
+    } else if ((z = PyObject_New(SkZeroCopy, type)) == NULL) {
         return NULL;
+    }
     Py_INCREF(ring);
     z->ring = ring;
     z->timeout = timeout;
@@ -803,6 +886,8 @@ static SkZeroCopy *new_zero_copy(PyTypeObject *type, SkRing *ring, double timeou
 
 static void zc_dealloc(SkZeroCopy *z)
 {
+    SkRing *ring;
+
     if (z->entered && !z->done && z->ring != NULL && z->ring->ring != NULL) {
         /* Entered but never exited (__enter__ called by hand): as if the
          * block ended with views alive: the peeked message is released
@@ -815,8 +900,13 @@ static void zc_dealloc(SkZeroCopy *z)
     }
     Py_CLEAR(z->view);
     Py_CLEAR(z->exporter);
-    Py_CLEAR(z->ring);
-    PyObject_Del(z);
+    ring = z->ring;
+    z->ring = NULL;
+    if (ring != NULL && ring->spare_zc == NULL)
+        ring->spare_zc = z;  /* freed by ring_dealloc at the latest */
+    else
+        PyObject_Del(z);
+    Py_XDECREF(ring);
 }
 
 static PyObject *memoryview_release;  /* memoryview.release, the method descriptor */

@@ -3,6 +3,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 
 import io
+import subprocess
+import sys
 import threading
 import time
 
@@ -86,6 +88,40 @@ class RingBasics(support.TestCase):
         big = bytes(range(256)) * 1000
         w.send(big)
         self.assertEqual(r.recv(timeout=1), big)
+
+    def test_large_messages_overwritten_while_copied(self):
+        # recv() of a large message peeks, copies and releases: on an
+        # overwrite ring whose writer (another process) laps the reader,
+        # a message overwritten during the copy is discarded and never
+        # returned torn.
+        spec, w = self.ring(capacity=1 << 16, policy="overwrite")
+        r = self.closing(shmkit.Ring.open(spec))
+        code = ("import shmkit, sys, time\n"
+                "w = shmkit.Ring.open(sys.argv[1], write=True)\n"
+                "end = time.monotonic() + 1.0\n"
+                "i = 0\n"
+                "while time.monotonic() < end:\n"
+                "    i += 1\n"
+                "    w.send(bytes([i % 251]) * (20000 + i % 3000))\n"
+                "w.close()\n")
+        w.close()  # the child is the writer now
+        child = subprocess.Popen([sys.executable, "-c", code, spec])
+        try:
+            got = 0
+            while child.poll() is None or got == 0:
+                try:
+                    m = r.recv(timeout=0.2)
+                except shmkit.WaitTimeoutError:
+                    if child.poll() is not None:
+                        break
+                    continue
+                self.assertGreaterEqual(len(m), 20000)
+                self.assertEqual(m.count(m[:1]), len(m), "a torn message")
+                got += 1
+        finally:
+            child.wait(timeout=30)
+        self.assertEqual(child.returncode, 0)
+        self.assertGreater(got, 0)
 
     def test_block_full_times_out(self):
         spec, w = self.ring(capacity=256)
