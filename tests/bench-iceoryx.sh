@@ -98,11 +98,13 @@ tap_like "$table" 'round trip 64 B, ring, adaptive +<= 0.2 x iceoryx +[0-9.]+ +(
 
 # Sane numbers, from the CSV: section,transport,mode,size,n,median_ns,
 # p10_ns,p90_ns,p99_ns,msgs_per_s,...  A round trip between 10 ns and
-# 10 ms with p10 <= median <= p90 over at least 1000 of them; more than
-# 1000 messages a second one way.
+# 10 s with p10 <= median <= p90 over at least 1000 of them; more than
+# 1000 messages a second one way.  The ceiling is absurdity, not speed:
+# two busy-polling processes under the sanitizer suites next to them
+# have taken 25 ms a round trip (CI).
 sane=$(awk -F, '
     $2 == "iceoryx" && $1 == "latency" {
-        lat = ($5 >= 1000 && $6 > 10 && $6 < 1e7 && $7 <= $6 && $6 <= $8) ? "ok" : "bad: " $0
+        lat = ($5 >= 1000 && $6 > 10 && $6 < 1e10 && $7 <= $6 && $6 <= $8) ? "ok" : "bad: " $0
     }
     $2 == "iceoryx" && $1 == "throughput" {
         tp = ($5 >= 1000 && $10 > 1000) ? "ok" : "bad: " $0
