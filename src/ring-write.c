@@ -132,6 +132,17 @@ static void reclaim_space(shmkit_ring *ring, uint32_t new_end)
     sk_fence(SK_RELEASE);
 }
 
+/* The writer's calls act only on the writer's handle, in the process
+ * that holds its lease: 0, or the error. */
+static int check_writer(const shmkit_ring *ring)
+{
+    if (ring->role != ROLE_WRITER)
+        return shmkit__fail(-EPERM, "handle was not opened as the writer");
+    if (!sk_same_process(ring->h.fork_gen))
+        return shmkit__not_holder("writer");
+    return 0;
+}
+
 /* Make room for a frame of LEN bytes and return its position (after any
  * pad frame, which is written here). */
 static int make_room(shmkit_ring *ring, size_t len, int timeout_ms, uint32_t *frame_pos)
@@ -139,10 +150,8 @@ static int make_room(shmkit_ring *ring, size_t len, int timeout_ms, uint32_t *fr
     uint32_t fsize, need, room;
     int rc;
 
-    if (ring->role != ROLE_WRITER)
-        return shmkit__fail(-EPERM, "handle was not opened as the writer");
-    if (!sk_same_process(ring->h.fork_gen))
-        return shmkit__not_holder("writer");
+    if ((rc = check_writer(ring)) < 0)
+        return rc;
     if (ring->reserved)
         return shmkit__fail(-EINVAL, "a reserved message is not committed yet");
     if (len > ring->max_message)
@@ -247,10 +256,10 @@ static int reserve_message(shmkit_ring *ring, void **ptr, size_t len, int timeou
 
 static int commit_message(shmkit_ring *ring, size_t len)
 {
-    if (ring->role != ROLE_WRITER)
-        return shmkit__fail(-EPERM, "handle was not opened as the writer");
-    if (!sk_same_process(ring->h.fork_gen))
-        return shmkit__not_holder("writer");
+    int rc = check_writer(ring);
+
+    if (rc < 0)
+        return rc;
     if (!ring->reserved)
         return shmkit__fail(-EINVAL, "nothing reserved");
     if (len > ring->r_len)
@@ -270,10 +279,10 @@ static int commit_message(shmkit_ring *ring, size_t len)
  * readers as soon as it was taken). */
 static int cancel_message(shmkit_ring *ring)
 {
-    if (ring->role != ROLE_WRITER)
-        return shmkit__fail(-EPERM, "handle was not opened as the writer");
-    if (!sk_same_process(ring->h.fork_gen))
-        return shmkit__not_holder("writer");
+    int rc = check_writer(ring);
+
+    if (rc < 0)
+        return rc;
     if (!ring->reserved)
         return shmkit__fail(-EINVAL, "nothing reserved");
     ring->reserved = 0;
