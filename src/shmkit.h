@@ -205,6 +205,8 @@ enum shmkit_ring_policy { SHMKIT_RING_BLOCK = 1, SHMKIT_RING_OVERWRITE = 2 };
                                       new consumer, see "Rings") */
 #define SHMKIT_FROM_NEWEST 0x0008u /* ring open, block policy: join as a new
                                       consumer at the newest message */
+#define SHMKIT_ACK 0x0010u /* ring open, block policy consumer: acknowledged
+                              consumption (see shmkit_ring_ack) */
 #define SHMKIT_OWNED 0x0100u /* create: the segment lives only as long as its
                                 creator: removed when the creating process
                                 closes the handle, or by "shmkit rm --stale"
@@ -537,7 +539,9 @@ typedef struct shmkit_ring shmkit_ring;
  *   mode, flags  as for shmkit_slot_create (0: 0600, and no flags).
  *   consumers    block policy: how many consumers the ring takes at once,
  *                1 .. SHMKIT_RING_MAX_CONSUMERS; 0 (the default): 1.
- *                Each costs 128 bytes of the segment. */
+ *                Each costs 128 bytes of the segment.
+ *   first_seq    the number of the ring's first message (0 by default):
+ *                a copy of another ring keeps that ring's numbers. */
 struct shmkit_ring_options {
     size_t size;          /* sizeof(struct shmkit_ring_options) */
     size_t capacity;
@@ -546,9 +550,10 @@ struct shmkit_ring_options {
     unsigned mode;
     unsigned flags;
     unsigned consumers;
+    uint64_t first_seq;
 };
 #define SHMKIT_RING_OPTIONS_INIT \
-    { sizeof(struct shmkit_ring_options), 0, 0, SHMKIT_RING_BLOCK, 0, 0, 0 }
+    { sizeof(struct shmkit_ring_options), 0, 0, SHMKIT_RING_BLOCK, 0, 0, 0, 0 }
 #define SHMKIT_RING_MAX_CONSUMERS 256
 /* The same as SHMKIT_RING_OPTIONS_INIT, for options already declared. */
 SHMKIT_API void shmkit_ring_options_init(struct shmkit_ring_options *options);
@@ -613,6 +618,21 @@ SHMKIT_API int shmkit_ring_recv(shmkit_ring *ring, void *buf, size_t len, int ti
  * returns SHMKIT_ECORRUPT, "segment truncated": discard them too. */
 SHMKIT_API int shmkit_ring_peek(shmkit_ring *ring, const void **ptr, int timeout_ms);
 SHMKIT_API int shmkit_ring_release(shmkit_ring *ring);
+
+/* Acknowledged consumption (a block ring's consumer opened with
+ * SHMKIT_ACK): recv and release move only the handle's cursor, and the
+ * messages read stay in the ring (the writer waits for them; a consumer
+ * that takes the entry over after a crash receives them again) until
+ * shmkit_ring_ack acknowledges every message numbered below SEQ, which
+ * must lie between shmkit_ring_acked and shmkit_ring_position.  For
+ * forwarding a ring without losing messages when the forwarder dies.
+ * shmkit_ring_rewind moves the cursor back to the first unacknowledged
+ * message.  -EINVAL on any other handle, or (rewind) while a message is
+ * peeked. */
+SHMKIT_API int shmkit_ring_ack(shmkit_ring *ring, uint64_t seq);
+SHMKIT_API int shmkit_ring_rewind(shmkit_ring *ring);
+/* The number of the first message not acknowledged yet. */
+SHMKIT_API uint64_t shmkit_ring_acked(const shmkit_ring *ring);
 
 /* Overwrite readers: messages skipped because the writer overwrote them,
  * since the handle was opened. */
