@@ -29,6 +29,7 @@ dist_man_MANS += \
 	doc/man/shmkit_unlink.3 doc/man/shmkit_version.3 \
 	doc/man/shmkit_version_number.3
 dist_man_MANS += \
+	doc/man/shmkit_ring_ack.3 doc/man/shmkit_ring_acked.3 doc/man/shmkit_ring_rewind.3 \
 	doc/man/shmkit_ring_capacity.3 doc/man/shmkit_ring_close.3 \
 	doc/man/shmkit_ring_cancel.3 doc/man/shmkit_ring_commit.3 doc/man/shmkit_ring_create.3 \
 	doc/man/shmkit_ring_lost.3 doc/man/shmkit_ring_max_message.3 \

@@ -43,6 +43,7 @@ libshmkit_core_la_SOURCES = \
 	src/ring.c \
 	src/ring.h \
 	src/ring-impl.h \
+	src/ring-ack.c \
 	src/ring-consumers.c \
 	src/ring-read.c \
 	src/ring-write.c \

@@ -64,6 +64,10 @@ CHECK_SUITES += tests/check_crash tests/check_hostile
 # consumer, consumers that leave or die, joins, and consumers killed and
 # replaced at random while others read.
 CHECK_SUITES += tests/check_fanout
+
+# Acknowledged consumption (SHMKIT_ACK) and rings numbered from first_seq:
+# a forwarder that reads ahead, killed and replaced, loses nothing.
+CHECK_SUITES += tests/check_ack
 tests_check_crash_SOURCES = tests/check_crash.c tests/peerutil.c tests/peerutil.h
 tests_check_hostile_SOURCES = tests/check_hostile.c tests/peerutil.c tests/peerutil.h
 

@@ -97,6 +97,11 @@ void shmkit__header_init(struct sk_header *h, const struct sk_header_params *p)
     h->wait_mech = (uint32_t)p->wait_mech;
     h->wait_semid = p->wait_semid;
     memcpy(h->layout, p->layout, layout_len + 1);
+    /* A ring's message numbers start here (a copy of another ring keeps
+     * its numbers): the count a writer resumes from when no frame is
+     * committed yet (ring.c, published_state). */
+    sk_store(&h->seq_lo, (uint32_t)p->first_seq, SK_RELAXED);
+    sk_store(&h->seq_hi, (uint32_t)(p->first_seq >> 32), SK_RELAXED);
     /* The first consumer entry is active from the start, at position 0:
      * a block ring keeps what is sent before any consumer comes, for the
      * first one that does (ring.c, "Consumers"). */

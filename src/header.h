@@ -26,6 +26,7 @@ struct sk_header_params {
     uint64_t record_size;
     uint64_t capacity;
     uint32_t consumers;   /* block ring: entries of the consumer table */
+    uint64_t first_seq;   /* ring: the number of its first message */
     const char *layout;   /* canonical layout text or "" */
     int wait_mech;        /* enum sk_wait_mech */
     int wait_semid;       /* sysv-sem set, -1 if none */

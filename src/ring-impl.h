@@ -56,6 +56,12 @@ struct shmkit_ring {
     int peeked;                 /* a peek is pending */
     uint32_t peek_pos, peek_size;
     uint64_t peek_seq;
+
+    /* a block consumer opened with SHMKIT_ACK (ring-ack.c): pos and seq
+     * read ahead, the entry's tail stays at the acknowledged position */
+    int ack_mode;
+    uint32_t acked_pos;         /* the entry's tail, where message acked_seq starts */
+    uint64_t acked_seq;         /* the first message not acknowledged */
 };
 
 /* The bytes a frame holding LEN <= max_message bytes takes. */
@@ -262,8 +268,16 @@ uint32_t shmkit__ring_oldest_kept(const struct sk_header *h, uint32_t consumers,
  * dropped it, or another process took it over, judging this one dead)
  * SHMKIT_ENOTHOLDER with a detail.  Checked before sleeping only. */
 int shmkit__ring_still_mine(const shmkit_ring *ring);
-/* Store the consumer's next message number in its entry (ring-read.c). */
+/* Store the consumer's next message number in its entry (ring-read.c):
+ * for an ACK consumer, the first one not acknowledged. */
 void shmkit__ring_note_sequence(shmkit_ring *ring);
+/* Publish TAIL as the end of what the consumer is done with, with its
+ * message number, and wake a writer waiting for space (ring-read.c). */
+void shmkit__ring_store_tail(shmkit_ring *ring, uint32_t tail);
+/* A consumer's error RC as the caller should see it: SHMKIT_ECORRUPT
+ * becomes SHMKIT_ENOTHOLDER when the entry's tail moved on from where
+ * this handle left it (ring-read.c). */
+int shmkit__ring_consumer_failure(const shmkit_ring *ring, int rc);
 
 /* Errors about the caller's misuse must not read as damage: 1, with
  * SHMKIT_ENOTHOLDER and a detail, if the shared cursor WHAT has moved

@@ -9,13 +9,15 @@
 #include "ring-impl.h"
 
 /* A block consumer's cursor against its entry's tail, which only the
- * consumer moves and which it stores after every move. */
+ * consumer moves and which it stores after every move.  An ACK consumer
+ * reads ahead of its tail: what it stored there is its acked position. */
 static int consumer_state_disagrees(const shmkit_ring *ring)
 {
     uint32_t tail = sk_load(&ring->me->tail, SK_ACQUIRE);
     uint32_t head = sk_load(&ring->hdr->head, SK_ACQUIRE);
+    uint32_t mine = ring->ack_mode ? ring->acked_pos : ring->pos;
 
-    return shmkit__ring_moved_on(ring, ring->pos, tail, head, tail,
+    return shmkit__ring_moved_on(ring, mine, tail, head, tail,
                                  "the consumer cursor in the segment",
                                  "consumed as this handle's consumer");
 }
@@ -59,22 +61,30 @@ static int check_sequence(shmkit_ring *ring, uint64_t seq)
 
 void shmkit__ring_note_sequence(shmkit_ring *ring)
 {
-    sk_store(&ring->me->seq_lo, (uint32_t)ring->seq, SK_RELAXED);
-    sk_store(&ring->me->seq_hi, (uint32_t)(ring->seq >> 32), SK_RELAXED);
+    uint64_t seq = ring->ack_mode ? ring->acked_seq : ring->seq;
+
+    sk_store(&ring->me->seq_lo, (uint32_t)seq, SK_RELAXED);
+    sk_store(&ring->me->seq_hi, (uint32_t)(seq >> 32), SK_RELAXED);
+}
+
+void shmkit__ring_store_tail(shmkit_ring *ring, uint32_t tail)
+{
+    struct sk_consumer *me = ring->me;
+
+    shmkit__ring_note_sequence(ring);
+    sk_store(&me->tail, tail, SK_RELEASE);
+    shmkit__notify(&ring->ws, SK_WAIT_IDX_SPACE, &me->tail, &ring->hdr->space_waiters);
 }
 
 /* Move the cursor SIZE bytes on; a block consumer publishes it in its
- * entry, with the number of the next message (for shmkit info). */
+ * entry, with the number of the next message (for shmkit info), unless
+ * it acknowledges explicitly: then the messages stay until
+ * shmkit_ring_ack (ring-ack.c). */
 static void move_cursor(shmkit_ring *ring, uint32_t size)
 {
     ring->pos += size;
-    if (ring->policy == SHMKIT_RING_BLOCK) {
-        struct sk_consumer *me = ring->me;
-
-        shmkit__ring_note_sequence(ring);
-        sk_store(&me->tail, ring->pos, SK_RELEASE);
-        shmkit__notify(&ring->ws, SK_WAIT_IDX_SPACE, &me->tail, &ring->hdr->space_waiters);
-    }
+    if (ring->policy == SHMKIT_RING_BLOCK && !ring->ack_mode)
+        shmkit__ring_store_tail(ring, ring->pos);
 }
 
 /* The frame at the cursor is not committed (its commit word read COMMIT):
@@ -192,7 +202,7 @@ static void advance(shmkit_ring *ring, uint64_t seq, uint32_t size)
 /* A consumer's SHMKIT_ECORRUPT is damage only if the segment's tail
  * agrees with the handle's cursor.  A segment that shrank reads as zeros,
  * whose tail disagrees too: "truncated" is the truer verdict there. */
-static int reader_failure(const shmkit_ring *ring, int rc)
+int shmkit__ring_consumer_failure(const shmkit_ring *ring, int rc)
 {
     if (rc == SHMKIT_ECORRUPT && ring->role == ROLE_CONSUMER && !sk_seg_truncated(&ring->h.seg)
         && consumer_state_disagrees(ring))
@@ -225,7 +235,7 @@ static int recv_message(shmkit_ring *ring, void *buf, size_t len, int timeout_ms
      * frame (length 0) that passes the checks: the verdict tells. */
     rc = shmkit__seg_verdict(&ring->h.seg, rc);
     if (rc < 0)
-        return reader_failure(ring, rc);
+        return shmkit__ring_consumer_failure(ring, rc);
     advance(ring, f.seq, size);
     return (int)f.len;
 }
@@ -240,7 +250,7 @@ static int peek_message(shmkit_ring *ring, const void **ptr, int timeout_ms)
         return rc;
     rc = shmkit__seg_verdict(&ring->h.seg, next_frame(ring, NULL, 0, &f, &size, timeout_ms));
     if (rc < 0)
-        return reader_failure(ring, rc);
+        return shmkit__ring_consumer_failure(ring, rc);
     ring->peeked = 1;
     ring->peek_pos = ring->pos;
     ring->peek_size = size;

@@ -193,16 +193,21 @@ static int become_writer(struct sk_handle *handle)
 /* Where a reader starting at ring->pos is in the message numbering, so
  * that losses are counted from its very first message: the number of the
  * first message at or after pos, or of the next one to be published.  An
- * overwrite reader whose start is overwritten meanwhile moves to oldest. */
+ * overwrite reader whose start is overwritten meanwhile moves to oldest.
+ * The count of published messages is taken before looking at pos: taken
+ * after, it would count a message published at pos in between, one too
+ * many for a reader that then receives that message. */
 static void learn_sequence(shmkit_ring *ring)
 {
     int attempt;
 
     for (attempt = 0; attempt < RESYNC_ATTEMPTS; attempt++) {
         uint32_t pos = ring->pos, commit, size;
-        uint64_t seq = 0;
+        uint64_t seq = 0, next = 0;
         int found = 0;
         struct sk_frame f;
+
+        (void)published_state(ring, &next);
 
         /* The first message committed at or after pos, pads skipped. */
         for (; chain_link(ring, ring->pos, pos, &commit, &f, &size); pos += size) {
@@ -217,7 +222,7 @@ static void learn_sequence(shmkit_ring *ring)
             continue;
         }
         if (!found)
-            (void)published_state(ring, &seq); /* none yet: the next one */
+            seq = next; /* none yet: the next one */
         ring->seq = seq;
         ring->seq_known = 1;
         break;
@@ -226,7 +231,8 @@ static void learn_sequence(shmkit_ring *ring)
 }
 
 /* A block ring's consumer takes an entry of the consumer table
- * (ring-consumers.c) and starts at its position. */
+ * (ring-consumers.c) and starts at its position.  With SHMKIT_ACK that
+ * position, the entry's tail, is also what it has acknowledged. */
 static int become_consumer(shmkit_ring *ring, unsigned flags)
 {
     int rc = shmkit__ring_join(ring, flags);
@@ -235,6 +241,11 @@ static int become_consumer(shmkit_ring *ring, unsigned flags)
         return rc;
     ring->role = ROLE_CONSUMER;
     learn_sequence(ring);
+    if (flags & SHMKIT_ACK) {
+        ring->ack_mode = 1;
+        ring->acked_pos = ring->pos;
+        ring->acked_seq = ring->seq;
+    }
     shmkit__ring_note_sequence(ring);
     return 0;
 }
@@ -301,6 +312,9 @@ static int open_existing(struct sk_handle *handle, const struct sk_spec *spec, u
     if (rc < 0)
         return rc;
     if (ring->policy == SHMKIT_RING_OVERWRITE) {
+        if (flags & SHMKIT_ACK)
+            return shmkit__fail(-EINVAL, "SHMKIT_ACK is for a block ring's consumers: an "
+                                "overwrite ring's readers take nothing from the writer");
         become_reader(ring, flags);
         return 0;
     }
@@ -322,6 +336,9 @@ static int check_open_flags(unsigned flags)
                             from == SHMKIT_FROM_NEWEST ? "NEWEST" : "OLDEST");
     if (from == (SHMKIT_FROM_OLDEST | SHMKIT_FROM_NEWEST))
         return shmkit__fail(-EINVAL, "SHMKIT_FROM_OLDEST and SHMKIT_FROM_NEWEST together");
+    if ((flags & SHMKIT_WRITE) && (flags & SHMKIT_ACK))
+        return shmkit__fail(-EINVAL, "SHMKIT_ACK is for a block ring's consumers, not with "
+                            "SHMKIT_WRITE");
     return 0;
 }
 
@@ -338,18 +355,48 @@ static uint32_t round_capacity(size_t capacity)
     return cap;
 }
 
+/* The options as a program compiled before first_seq knew them: it
+ * passes this size, and its struct ends there. */
+struct ring_options_before_first_seq {
+    size_t size;
+    size_t capacity;
+    size_t max_message;
+    int policy;
+    unsigned mode;
+    unsigned flags;
+    unsigned consumers;
+};
+
+/* Does OPTIONS, of the size its caller gave, have member MEMBER? */
+#define HAS_OPTION(options, member)                                          \
+    ((options)->size >= offsetof(struct shmkit_ring_options, member) +        \
+                            sizeof((options)->member))
+
+_Static_assert(sizeof(struct ring_options_before_first_seq) <
+                   offsetof(struct shmkit_ring_options, first_seq) + sizeof(uint64_t),
+               "the older options end before first_seq");
+
 /* OPTIONS as the caller filled them: set up by SHMKIT_RING_OPTIONS_INIT
- * or shmkit_ring_options_init of this version.  A later version that
- * adds members will accept the sizes of every earlier one. */
+ * or shmkit_ring_options_init of this version or an earlier one.  A
+ * member that the caller's struct lacks takes its default (HAS_OPTION):
+ * only the sizes of the versions are accepted, so that a size that is
+ * garbage is not mistaken for one. */
 static int check_options(const struct shmkit_ring_options *options)
 {
     if (options == NULL)
         return shmkit__null_arg("options");
-    if (options->size != sizeof *options)
+    if (options->size != sizeof *options &&
+        options->size != sizeof(struct ring_options_before_first_seq))
         return shmkit__fail(-EINVAL, "ring options of %zu bytes, this library knows %zu: set them "
                             "up with SHMKIT_RING_OPTIONS_INIT or shmkit_ring_options_init",
                             options->size, sizeof *options);
     return 0;
+}
+
+/* The number of a new ring's first message (checked by check_options). */
+static uint64_t first_seq_of(const struct shmkit_ring_options *options)
+{
+    return HAS_OPTION(options, first_seq) ? options->first_seq : 0;
 }
 
 /* The consumer entries of a ring created with OPTIONS. */
@@ -413,6 +460,7 @@ static int plan_create(const void *args, struct sk_create_plan *plan)
     p->record_size = max;
     p->capacity = cap;
     p->consumers = consumers;
+    p->first_seq = first_seq_of(options);
     return 0;
 }
 
@@ -438,7 +486,8 @@ static const struct sk_kind ring_kind = {
     .kind = SHMKIT_KIND_RING, .name = "ring", .handle_size = sizeof(shmkit_ring),
     .handlep_name = "ringp", .open_call = "shmkit_ring_open",
     .create_call = "shmkit_ring_create",
-    .open_flags = SHMKIT_WRITE | SHMKIT_FROM_OLDEST | SHMKIT_FROM_NEWEST | SHMKIT_ANY_OWNER,
+    .open_flags = SHMKIT_WRITE | SHMKIT_FROM_OLDEST | SHMKIT_FROM_NEWEST | SHMKIT_ACK |
+                  SHMKIT_ANY_OWNER,
     .check_open_flags = check_open_flags, .attach = attach, .open = open_existing,
     .plan = plan_create, .match = match, .become_writer = become_writer,
 };
@@ -523,6 +572,14 @@ SHMKIT_API uint64_t shmkit_ring_position(const shmkit_ring *ring)
     if (null_ring(ring))
         return 0;
     return ring->role == ROLE_WRITER ? ring->w_seq : ring->seq;
+}
+
+/* Every other handle has acknowledged what it has read: its position. */
+SHMKIT_API uint64_t shmkit_ring_acked(const shmkit_ring *ring)
+{
+    if (null_ring(ring))
+        return 0;
+    return ring->ack_mode ? ring->acked_seq : shmkit_ring_position(ring);
 }
 
 SHMKIT_API size_t shmkit_ring_capacity(const shmkit_ring *ring)

@@ -468,6 +468,8 @@ NULL_CALL(n_ring_peek_ring, shmkit_ring_peek(NULL, &nc.cscratch, 0))
 NULL_CALL(n_ring_peek_ptr, shmkit_ring_peek(nc.rc, NULL, 0))
 NULL_CALL(n_ring_release_ring, shmkit_ring_release(NULL))
 NULL_CALL(n_ring_policy_ring, shmkit_ring_policy(NULL))
+NULL_CALL(n_ring_ack_ring, shmkit_ring_ack(NULL, 0))
+NULL_CALL(n_ring_rewind_ring, shmkit_ring_rewind(NULL))
 NULL_CALL(n_info_spec, shmkit_info(NULL, &nc.info, sizeof nc.info))
 NULL_CALL(n_info_info, shmkit_info(nc.spec, NULL, sizeof nc.info))
 NULL_CALL(n_unlink_spec, shmkit_unlink(NULL))
@@ -508,7 +510,8 @@ static const struct {
     N(n_ring_open_ringp), N(n_ring_open_spec), N(n_ring_send_ring), N(n_ring_send_msg),
     N(n_ring_reserve_ring), N(n_ring_reserve_ptr), N(n_ring_commit_ring), N(n_ring_cancel_ring),
     N(n_ring_recv_ring), N(n_ring_recv_buf), N(n_ring_peek_ring), N(n_ring_peek_ptr),
-    N(n_ring_release_ring), N(n_ring_policy_ring), N(n_info_spec), N(n_info_info),
+    N(n_ring_release_ring), N(n_ring_policy_ring), N(n_ring_ack_ring), N(n_ring_rewind_ring),
+    N(n_info_spec), N(n_info_info),
     N(n_unlink_spec), N(n_spec_check_spec), N(n_layout_parse_layoutp),
     N(n_layout_parse_text), N(n_layout_field_layout), N(n_layout_field_field),
     N(n_layout_find_layout), N(n_layout_find_name), N(n_layout_set_layout),
@@ -578,6 +581,7 @@ START_TEST(test_null_handles_neutral)
     ck_assert_ptr_null(shmkit_slot_layout(NULL));
     ck_assert_uint_eq(shmkit_ring_lost(NULL), 0);
     ck_assert_uint_eq(shmkit_ring_position(NULL), 0);
+    ck_assert_uint_eq(shmkit_ring_acked(NULL), 0);
     ck_assert_uint_eq(shmkit_ring_capacity(NULL), 0);
     ck_assert_uint_eq(shmkit_ring_max_message(NULL), 0);
     ck_assert_str_eq(shmkit_layout_text(NULL), "");
@@ -640,11 +644,15 @@ START_TEST(test_flags_refused)
     ASSERT_FLAGS_REFUSED(shmkit_slot_open(&s, spec, SHMKIT_EXCL), "0x1");
     ASSERT_FLAGS_REFUSED(shmkit_slot_open(&s, spec, SHMKIT_OWNED | SHMKIT_WRITE), "0x100");
     ASSERT_FLAGS_REFUSED(shmkit_slot_open(&s, spec, SHMKIT_FROM_OLDEST), "0x4");
+    ASSERT_FLAGS_REFUSED(shmkit_slot_open(&s, spec, SHMKIT_ACK), "0x10");
     ASSERT_FLAGS_REFUSED(shmkit_ring_open(&r, rspec, 0x8000u), "0x8000");
     ASSERT_FLAGS_REFUSED(shmkit_ring_open(&r, rspec, SHMKIT_EXCL), "0x1");
     ASSERT_FLAGS_REFUSED(shmkit_ring_open(&r, rspec, SHMKIT_OWNED), "0x100");
     ASSERT_FLAGS_REFUSED(shmkit_ring_open(&r, rspec, SHMKIT_WRITE | SHMKIT_FROM_OLDEST),
                          "SHMKIT_FROM_OLDEST");
+    ASSERT_FLAGS_REFUSED(shmkit_ring_open(&r, rspec, SHMKIT_WRITE | SHMKIT_ACK), "SHMKIT_ACK");
+    /* An overwrite ring's readers take nothing: nothing to acknowledge. */
+    ASSERT_FLAGS_REFUSED(shmkit_ring_open(&r, rspec, SHMKIT_ACK), "SHMKIT_ACK");
     /* The accepted ones still work. */
     ck_assert_int_eq(shmkit_slot_open(&s, spec, SHMKIT_ANY_OWNER), 0);
     shmkit_slot_close(s);
