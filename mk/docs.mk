@@ -7,6 +7,11 @@ dist_man_MANS = \
 	doc/man/shmkit-read.1 \
 	doc/man/shmkit-write.1 \
 	doc/man/shmkit.3
+# shmkit-bridge's page is installed with the program (mk/bridge.mk).
+EXTRA_DIST += doc/man/shmkit-bridge.1
+if HAVE_ZMQ
+man1_MANS = doc/man/shmkit-bridge.1
+endif
 
 # Section 3 manual pages: one page per group of functions, and a one-line
 # ".so" page for every other function name (lintian wants a page per name).
