@@ -25,14 +25,17 @@
  *       shmkit_ring_lost says this reader itself missed, T the numbers
  *       missing after the last one received.  Fails on a duplicate, a
  *       reorder or a bad checksum, if R + L != COUNT or if K > L.
- *   bridge-stream slot-produce [--rate N] SPEC COUNT
+ *   bridge-stream slot-produce [--rate N] [--first N] SPEC LAST
  *       Create (or open as writer) the slot SPEC with the layout
- *       "n:u64 x:f64 tag:char[16]" and publish n = 1 .. COUNT, x = n / 4,
- *       tag = "v<n>".
+ *       "n:u64 x:f64 tag:char[16]" and publish n = FIRST (default 1) .. LAST,
+ *       x = n / 4, tag = "v<n>".
  *   bridge-stream slot-last [--timeout S] SPEC EXPECTED
  *       Wait for the slot SPEC (layout as above) to show n = EXPECTED.  Fails
  *       if n ever goes backwards, goes past EXPECTED, or a record is
  *       inconsistent (x != n / 4, tag != "v<n>").  Prints "n N version V".
+ *
+ * verify, count-overwrite and slot-last take --ready FILE: FILE is created
+ * once the segment is open (so that a test starts the traffic after it).
  *
  * A message: u64 number (little-endian), u32 checksum (FNV-1a over the
  * number's 8 bytes and the filler), filler bytes derived from the number.
@@ -68,7 +71,18 @@ struct opts {
     long linger_ms;
     long idle_ms;
     int same_seq;
+    double first;       /* slot-produce: the first n */
+    const char *ready;  /* a file to create once the segment is open */
 };
+
+/* Tell the test that the segment is open (--ready FILE). */
+static void ready(const struct opts *o)
+{
+    FILE *f;
+
+    if (o->ready != NULL && (f = fopen(o->ready, "w")) != NULL)
+        fclose(f);
+}
 
 static double now(void)
 {
@@ -254,6 +268,7 @@ static int verify(const struct opts *o, const char *spec, uint64_t count)
     int rc, status = 0;
 
     open_ring(&ring, spec, 0, deadline);
+    ready(o);
     max = shmkit_ring_max_message(ring);
     msg = malloc(max ? max : 1);
     if (msg == NULL)
@@ -327,6 +342,7 @@ static int count_overwrite(const struct opts *o, const char *spec, uint64_t coun
     int rc, status = 0;
 
     open_ring(&ring, spec, SHMKIT_FROM_OLDEST, deadline);
+    ready(o);
     max = shmkit_ring_max_message(ring);
     msg = malloc(max ? max : 1);
     if (msg == NULL)
@@ -438,11 +454,11 @@ static int slot_produce(const struct opts *o, const char *spec, uint64_t count)
         return 1;
     }
     start = now();
-    for (n = 1; n <= count; n++) {
+    for (n = (uint64_t)o->first; n <= count; n++) {
         double x = (double)n / 4.0;
 
         if (o->rate > 0)
-            nap(start + (double)(n - 1) / o->rate - now());
+            nap(start + (double)(n - (uint64_t)o->first) / o->rate - now());
         memset(rec, 0, sizeof rec);
         memcpy(rec + f.n, &n, sizeof n);
         memcpy(rec + f.x, &x, sizeof x);
@@ -484,6 +500,7 @@ static int slot_last(const struct opts *o, const char *spec, uint64_t want)
         shmkit_slot_close(slot);
         return 1;
     }
+    ready(o);
     for (;;) {
         char tag[32];
         double x;
@@ -542,10 +559,10 @@ static int usage(void)
 {
     fprintf(stderr,
             "usage: %s produce [--rate N] [--timeout S] SPEC COUNT [SIZE]\n"
-            "       %s verify [--timeout S] [--linger MS] [--same-seq] SPEC COUNT\n"
-            "       %s count-overwrite [--timeout S] [--idle MS] SPEC COUNT\n"
-            "       %s slot-produce [--rate N] SPEC COUNT\n"
-            "       %s slot-last [--timeout S] SPEC EXPECTED\n",
+            "       %s verify [--timeout S] [--linger MS] [--same-seq] [--ready FILE] SPEC COUNT\n"
+            "       %s count-overwrite [--timeout S] [--idle MS] [--ready FILE] SPEC COUNT\n"
+            "       %s slot-produce [--rate N] [--first N] SPEC LAST\n"
+            "       %s slot-last [--timeout S] [--ready FILE] SPEC EXPECTED\n",
             prog, prog, prog, prog, prog);
     return 2;
 }
@@ -561,7 +578,7 @@ static int number(const char *text, double *value)
 
 int main(int argc, char **argv)
 {
-    struct opts o = {0, 60, 300, 3000, 0};
+    struct opts o = {0, 60, 300, 3000, 0, 1, NULL};
     const char *cmd, *spec;
     double v, count, size = 0;
     int i;
@@ -574,6 +591,10 @@ int main(int argc, char **argv)
             o.same_seq = 1;
             continue;
         }
+        if (strcmp(argv[i], "--ready") == 0 && i + 1 < argc) {
+            o.ready = argv[++i];
+            continue;
+        }
         if (i + 1 >= argc || number(argv[i + 1], &v) != 0)
             return usage();
         if (strcmp(argv[i], "--rate") == 0)
@@ -584,6 +605,8 @@ int main(int argc, char **argv)
             o.linger_ms = (long)v;
         else if (strcmp(argv[i], "--idle") == 0)
             o.idle_ms = (long)v;
+        else if (strcmp(argv[i], "--first") == 0 && v >= 1)
+            o.first = v;
         else
             return usage();
         i++;
