@@ -86,7 +86,7 @@ def sender(endpoint, scenario, args):
         kind, flags, version, number = struct.unpack("<BBHQ", hello[4:16])
         if kind != HELLO or version != 1:
             problems.append("type %d version %d" % (kind, version))
-    print("hello " + ("ok" if not problems else "bad: " + ", ".join(problems)))
+    print("hello " + ("ok" if not problems else "bad: " + ", ".join(problems)), flush=True)
     for f in SCENARIOS[scenario](args):
         s.send_multipart([peer, f])
     # Until the bridge hangs up (or 20 s): answer nothing more.
