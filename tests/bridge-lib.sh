@@ -29,6 +29,9 @@
 #                                succeeds, at most SECONDS; its status
 #   br_exists SPEC               the segment exists (shmkit info works)
 #   br_show NAME                 its stderr and stdout as diagnostics
+#   br_is_status GOT WANT NAME DESC
+#                                tap_is on an exit status, with NAME's
+#                                output when it fails
 #   br_listening PORT            something accepts connections on
 #                                127.0.0.1:PORT
 #   br_our_segments              this script's segments that exist, one a
