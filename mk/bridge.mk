@@ -24,3 +24,16 @@ CHECK_SUITES += tests/check_bridge_proto
 tests_check_bridge_proto_SOURCES = tests/check_bridge_proto.c \
 	src/tools/bridge-proto.c src/tools/bridge-proto.h
 tests_check_bridge_proto_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/tools
+
+# The security module (src/tools/bridge-curve.c): key files, keygen, the
+# ZAP handler, the loopback rule and the handshake monitor, over real
+# CURVE connections on 127.0.0.1: needs libzmq.
+if HAVE_ZMQ
+CHECK_SUITES += tests/check_bridge_curve
+endif
+tests_check_bridge_curve_SOURCES = tests/check_bridge_curve.c \
+	src/tools/bridge-curve.c src/tools/bridge-curve.h
+tests_check_bridge_curve_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/tools $(ZMQ_CFLAGS)
+tests_check_bridge_curve_CFLAGS = $(AM_CFLAGS) -pthread
+tests_check_bridge_curve_LDFLAGS = -pthread
+tests_check_bridge_curve_LDADD = tests/libtestutil.la libcli.la libshmkit-core.la $(ZMQ_LIBS) $(CHECK_LIBS)

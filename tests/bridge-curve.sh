@@ -72,7 +72,7 @@ ep="tcp://127.0.0.1:$port"
 br_start snd "$BRIDGE" send -q $SERVER "$src" "$ep"
 br_start rcv "$BRIDGE" receive -q $CLIENT "$ep" "$dst"
 br_start ver "$STREAM" verify --timeout 60 "$dst" 1000
-tap_cmd "curve: 1000 messages sent" 0 - - "$STREAM" produce --timeout 60 "$src" 1000
+tap_cmd "curve: 1000 messages sent" 0 "^sent 1000$" - "$STREAM" produce --timeout 60 "$src" 1000
 br_wait ver 90
 br_is_status $? 0 ver "curve: a listed client gets every message exactly once, in order"
 
@@ -109,6 +109,9 @@ MARKER="SKBRIDGE-PLAINTEXT-MARKER-$$"
 
 # capture WHAT SECURITY...: run a ring through a pair of bridges on a
 # fresh port while tcpdump captures it; 0 if the marker arrived.
+captured_some() {
+    [ "$(wc -c <"$TAP_TMP/cap.pcap" 2>/dev/null || echo 0)" -gt 1000 ]
+}
 capture() {
     _what=$1
     shift
@@ -116,7 +119,7 @@ capture() {
     _port=$(br_free_port)
     _ep="tcp://127.0.0.1:$_port"
     rm -f "$TAP_TMP/cap.pcap"
-    br_start dump tcpdump -i lo -n -U -s 0 -w "$TAP_TMP/cap.pcap" "tcp port $_port"
+    br_start dump tcpdump --immediate-mode -Z root -i lo -n -U -s 0 -w "$TAP_TMP/cap.pcap" "tcp port $_port"
     br_until 20 grep -i 'listening' "$TAP_TMP/dump.err" >/dev/null
     "$WRITE" --ring 65536 "$_src"
     if [ "$_what" = curve ]; then
@@ -133,6 +136,9 @@ capture() {
     _arrived=$?
     br_stop rcv 10 >/dev/null
     br_stop snd 10 >/dev/null
+    # Packets reach the file as tcpdump reads them (-U, immediate mode):
+    # give it a moment to write what it saw before it is stopped.
+    br_until 5 captured_some >/dev/null
     br_stop dump 10 >/dev/null
     "$SK_PLAIN_SHMKIT" rm -f "$_src" "$_dst"
     [ $_arrived -eq 0 ] && grep -F "$MARKER 1" "$TAP_TMP/got" >/dev/null

@@ -128,7 +128,7 @@ slot_case() {
         br_start snd "$BRIDGE" send -q "$src" "$ep"
         last=0
     else
-        tap_cmd "$what: source slot, 50 versions" 0 - - "$STREAM" slot-produce "$src" 50
+        tap_cmd "$what: source slot, 50 versions" 0 '^published 50$' - "$STREAM" slot-produce "$src" 50
         br_start snd "$BRIDGE" send -q "$src" "$ep"
         br_start rcv "$BRIDGE" receive -q "$ep" "$dst"
         # The last value at once, with no new write.
@@ -136,7 +136,7 @@ slot_case() {
             "$STREAM" slot-last --timeout 30 "$dst" 50
         last=50
     fi
-    tap_cmd "$what: 300 more versions" 0 - - \
+    tap_cmd "$what: 300 more versions" 0 "^published $((last + 300))\$" - \
         "$STREAM" slot-produce --rate 1000 --first $((last + 1)) "$src" $((last + 300))
     tap_cmd "$what: the receiver's slot converges to the last version, never backwards" \
         0 "^n $((last + 300)) " - "$STREAM" slot-last --timeout 30 "$dst" $((last + 300))
