@@ -21,4 +21,5 @@ SHELL_TESTS += \
 	tests/bridge-curve.sh \
 	tests/bridge-bad.sh \
 	tests/bridge-pyzmq.sh \
-	tests/bridge-netns.sh
+	tests/bridge-netns.sh \
+	tests/bench-bridge.sh
