@@ -330,8 +330,10 @@ static tool_status take_frame(struct receiver *r, const void *data, size_t len)
     case BRIDGE_WELCOME:
         return take_welcome(r, &f);
     case BRIDGE_DATA:
+        /* Sent before the sender saw this side's latest HELLO (after a
+         * silence or a reconnection): it comes again after the WELCOME. */
         if (!r->welcomed)
-            return give_up(r, TOOL_EXIT_NETWORK, "DATA before WELCOME");
+            return TOOL_GO_ON;
         return r->slot != NULL ? take_slot_data(r, f.number, f.payload, f.payload_len)
                                : take_ring_data(r, f.number, f.payload, f.payload_len);
     case BRIDGE_ERROR:

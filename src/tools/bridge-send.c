@@ -50,6 +50,7 @@ struct peer {
     size_t id_len;
     int64_t heard;                /* when it last sent a frame */
     int64_t sent;                 /* when it was last sent one */
+    uint64_t version;             /* slot: the last version it was sent */
 };
 
 /* A block ring's message in flight: its number and size. */
@@ -116,6 +117,7 @@ static struct peer *add_peer(struct sender *s, const void *id, size_t len)
     memcpy(p->id, id, len);
     p->id_len = len;
     p->heard = p->sent = s->now;
+    p->version = 0;
     return p;
 }
 
@@ -322,7 +324,8 @@ static void hello_broadcast(struct sender *s, const void *id, size_t id_len)
     send_welcome(s, p, version);
     if (rc >= 0 && version > 0) {
         bridge_encode_data_header(s->buf, version);
-        peer_send(s, p, s->buf, BRIDGE_HEADER_SIZE + s->max_len);
+        if (peer_send(s, p, s->buf, BRIDGE_HEADER_SIZE + s->max_len) == 0)
+            p->version = version;
     }
     bridge_notice(s->o, "receiver joined at version %llu", (unsigned long long)version);
 }
@@ -352,6 +355,24 @@ static void take_ack(struct sender *s, struct peer *p, const struct bridge_frame
     }
 }
 
+/* A HELLO from the peer ID.  An ACK or a HEARTBEAT from a peer this
+ * bridge does not know counts as one: the receiver's, after this bridge
+ * restarted or forgot it, carries the number it needs (or the version it
+ * holds), so the stream resumes at once instead of after the receiver's
+ * silence timeout.  Its window is the default one until its next ACK. */
+static void take_hello(struct sender *s, const void *id, size_t id_len,
+                       const struct bridge_frame *f)
+{
+    struct bridge_hello h = { BRIDGE_DEFAULT_WINDOW, BRIDGE_DEFAULT_WINDOW_KIB, 0 };
+
+    if (f->type == BRIDGE_HELLO)
+        h = f->u.hello;
+    if (is_block(s))
+        hello_block(s, id, id_len, &h, f->number);
+    else
+        hello_broadcast(s, id, id_len);
+}
+
 /* One frame from the peer ID. */
 static void take_frame(struct sender *s, const void *id, size_t id_len, const void *data,
                        size_t len)
@@ -366,11 +387,12 @@ static void take_frame(struct sender *s, const void *id, size_t id_len, const vo
         snprintf(why, sizeof why, "unexpected %s from a receiver", bridge_type_name(f.type));
         return refuse(s, id, id_len, TOOL_EXIT_NETWORK, why);
     }
-    if (f.type == BRIDGE_HELLO)
-        return is_block(s) ? hello_block(s, id, id_len, &f.u.hello, f.number)
-                           : hello_broadcast(s, id, id_len);
-    if ((p = find_peer(s, id, id_len)) == NULL)
-        return; /* a peer forgotten: its next HELLO brings it back */
+    p = find_peer(s, id, id_len);
+    if (f.type == BRIDGE_HELLO || (p == NULL && (f.type == BRIDGE_ACK ||
+                                                 f.type == BRIDGE_HEARTBEAT)))
+        return take_hello(s, id, id_len, &f);
+    if (p == NULL)
+        return; /* a peer forgotten, saying goodbye or failing */
     p->heard = s->now;
     if (f.type == BRIDGE_ACK)
         take_ack(s, p, &f);
@@ -467,18 +489,29 @@ static void forward_block(struct sender *s, uint64_t seq, size_t len)
 
 /* The DATA in buf (LEN bytes with its header) to every peer; a peer whose
  * queue is full misses it. */
-static void broadcast(struct sender *s, size_t len)
+static void broadcast(struct sender *s, size_t len, uint64_t number)
 {
     unsigned i = 0;
 
     while (i < s->npeers) {
-        int rc = peer_send(s, &s->peers[i], s->buf, len);
+        struct peer *p = &s->peers[i];
+        int rc;
+
+        /* A slot's peer that joined since the version was published got
+         * it with its WELCOME already. */
+        if (s->slot != NULL && p->version >= number) {
+            i++;
+            continue;
+        }
+        rc = peer_send(s, p, s->buf, len);
         if (rc == -EAGAIN)
             s->stats.lost++;
-        if (rc < 0 && rc != -EAGAIN)
-            drop_peer(s, &s->peers[i], "unreachable");
-        else
-            i++;
+        if (rc < 0 && rc != -EAGAIN) {
+            drop_peer(s, p, "unreachable");
+            continue;
+        }
+        p->version = number;
+        i++;
     }
     bridge_stats_count(&s->stats, len - BRIDGE_HEADER_SIZE);
 }
@@ -507,7 +540,7 @@ static tool_status pump_ring(struct sender *s)
         s->lost_seen = shmkit_ring_lost(s->ring);
         s->next = shmkit_ring_position(s->ring);
         bridge_encode_data_header(s->buf, s->next - 1);
-        broadcast(s, BRIDGE_HEADER_SIZE + (size_t)rc);
+        broadcast(s, BRIDGE_HEADER_SIZE + (size_t)rc, s->next - 1);
     }
     return TOOL_GO_ON;
 }
@@ -528,7 +561,7 @@ static tool_status pump_slot(struct sender *s)
         return TOOL_GO_ON;
     s->next = version;
     bridge_encode_data_header(s->buf, version);
-    broadcast(s, BRIDGE_HEADER_SIZE + s->max_len);
+    broadcast(s, BRIDGE_HEADER_SIZE + s->max_len, version);
     return TOOL_GO_ON;
 }
 
