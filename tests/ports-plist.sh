@@ -91,6 +91,10 @@ find "$dest" -type f \( -name py.typed -o -name '_shmkit*.so' \) -path '*/shmkit
     rmdir -p "$(dirname "$d")" 2>/dev/null
 done
 
+# The ports configure --without-zmq too: shmkit-bridge and its page,
+# which a build with libzmq installs, are not theirs to list.
+find "$dest" -type f \( -name 'shmkit-bridge' -o -name 'shmkit-bridge.1*' \) -exec rm -f {} +
+
 compare_lists() {
     # --- 2. every installed file has a packing-list rule ---------------------
     if sh "$pkg/plists.sh" "$dest" "$want" 2>"$TAP_TMP/plists.err" &&
