@@ -50,7 +50,7 @@ dist_man_MANS += \
 
 # The format document and its Python reference reader are installed docs.
 dist_doc_DATA = doc/FORMAT.md doc/SECURITY.md doc/read_slot.py
-EXTRA_DIST += doc/HACKING.md doc/PYTHON.md
+EXTRA_DIST += doc/HACKING.md doc/PYTHON.md doc/BRIDGE.md
 
 # ------------------------------------------------------------------
 # Examples: the teaching demo, raw sys/shm.h and on the library.
