@@ -319,6 +319,7 @@ static tool_status take_frame(struct receiver *r, const void *data, size_t len)
 {
     struct bridge_frame f;
     char why[160], text[BRIDGE_ERROR_MAX + 1];
+    int code;
 
     if (bridge_decode(data, len, &f, why, sizeof why) != 0)
         return give_up(r, TOOL_EXIT_NETWORK, "bad frame from the sender: %s", why);
@@ -338,8 +339,8 @@ static tool_status take_frame(struct receiver *r, const void *data, size_t len)
                                : take_ring_data(r, f.number, f.payload, f.payload_len);
     case BRIDGE_ERROR:
         bridge_error_text(&f, text, sizeof text);
-        return tool_error((tool_status)bridge_error_exit_code(f.number), r->o->spec,
-                          "the sender refused: %s", text);
+        code = bridge_error_exit_code(f.number);
+        return tool_error((tool_status)code, r->o->spec, "the sender refused: %s", text);
     case BRIDGE_BYE:
         send_ack(r);
         r->welcomed = 0;
@@ -393,7 +394,7 @@ static tool_status housekeeping(struct receiver *r)
     }
     bridge_stats_tick(r->o, &r->stats,
                       r->remote_next > r->expected && r->ring ? r->remote_next - r->expected : 0,
-                      r->welcomed, r->now);
+                      r->welcomed ? 1u : 0u, r->now);
     return bridge_monitor_check(r->monitor);
 }
 

@@ -381,16 +381,21 @@ static void take_frame(struct sender *s, const void *id, size_t id_len, const vo
     struct peer *p;
     char why[160], text[BRIDGE_ERROR_MAX + 1];
 
-    if (bridge_decode(data, len, &f, why, sizeof why) != 0)
-        return refuse(s, id, id_len, TOOL_EXIT_NETWORK, why);
+    if (bridge_decode(data, len, &f, why, sizeof why) != 0) {
+        refuse(s, id, id_len, TOOL_EXIT_NETWORK, why);
+        return;
+    }
     if (!bridge_type_from_receiver(f.type)) {
         snprintf(why, sizeof why, "unexpected %s from a receiver", bridge_type_name(f.type));
-        return refuse(s, id, id_len, TOOL_EXIT_NETWORK, why);
+        refuse(s, id, id_len, TOOL_EXIT_NETWORK, why);
+        return;
     }
     p = find_peer(s, id, id_len);
     if (f.type == BRIDGE_HELLO || (p == NULL && (f.type == BRIDGE_ACK ||
-                                                 f.type == BRIDGE_HEARTBEAT)))
-        return take_hello(s, id, id_len, &f);
+                                                 f.type == BRIDGE_HEARTBEAT))) {
+        take_hello(s, id, id_len, &f);
+        return;
+    }
     if (p == NULL)
         return; /* a peer forgotten, saying goodbye or failing */
     p->heard = s->now;

@@ -8,9 +8,8 @@
 #ifndef SHMKIT_BRIDGE_H
 #define SHMKIT_BRIDGE_H
 
-/* The bridge's exit status beyond tool.h's: the network (an endpoint that
- * cannot be bound or connected, refused by the peer, a protocol error). */
-#define TOOL_EXIT_NETWORK 6
+/* The bridge's exit status beyond the other tools' is tool.h's
+ * TOOL_EXIT_NETWORK. */
 
 /* The subcommands, each called with ARGV[0] the subcommand's name; each
  * returns an exit status (tool.h). */

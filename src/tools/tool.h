@@ -31,7 +31,10 @@ typedef enum tool_status {
     TOOL_EXIT_USAGE = 2,        /* bad option, spec, field, value or layout */
     TOOL_EXIT_NOENT = 3,        /* no such segment */
     TOOL_EXIT_TIMEDOUT = 4,     /* a -t timeout expired */
-    TOOL_EXIT_INCOMPATIBLE = 5  /* not a shmkit segment, wrong format, corrupt */
+    TOOL_EXIT_INCOMPATIBLE = 5, /* not a shmkit segment, wrong format, corrupt */
+    TOOL_EXIT_NETWORK = 6       /* shmkit-bridge: an endpoint that cannot be
+                                   bound or connected, refused by the peer,
+                                   a protocol error */
 } tool_status;
 
 /* printf-style checks of a function's format (argument FMT) and its
