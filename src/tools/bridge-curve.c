@@ -256,10 +256,11 @@ static tool_status keyfile_complete(const struct keyfile *kf, const char *file,
             return tool_error(TOOL_EXIT_USAGE, file, "no public-key line");
         return TOOL_GO_ON;
     case WANT_LIST:
-        if (kf->count == 0)
-            return tool_error(TOOL_EXIT_USAGE, file, "no client keys");
-        return TOOL_GO_ON;
+        break;
     }
+    if (kf->count == 0)
+        return tool_error(TOOL_EXIT_USAGE, file, "no client keys");
+    return TOOL_GO_ON;
 }
 
 /* A secret is safe only in a file that nobody else can read (ssh refuses
