@@ -41,6 +41,7 @@ has_row() {
 
 run_bench --quick --sizes 64
 tap_is "$TAP_STATUS" 0 "bench --quick exits 0"
+has_row '^row .* cpu us +vs plain$' "the header names the CPU time per message"
 has_row '^push/pull +64 +[0-9]+ ' "a plain PUSH/PULL row"
 has_row '^req/rep +64 .* [0-9.]+ +[0-9.]+ +- *$' "a plain REQ/REP row"
 has_row '^bridge block +64 +[0-9]+ .*[0-9.]+x$' "a bridge block ring row with its ratio"
@@ -52,7 +53,7 @@ tap_is "$(leftovers "$BENCH_PID")" "" "no segment or child left by the run"
 
 run_bench --quick --sizes 64 --csv
 tap_is "$TAP_STATUS" 0 "bench --quick --csv exits 0"
-has_row '^row,size,sent,received,lost,msg_per_s' "the CSV header"
+has_row '^row,size,sent,received,lost,msg_per_s,.*,cpu_us,vs_plain,note$' "the CSV header"
 has_row '^bridge block,64,[0-9]+,[0-9]+,0,' "a CSV bridge block row, nothing lost"
 
 tap_cmd "an unknown option is a usage error" 2 - 'unknown option' "$BRIDGE" bench --bogus

@@ -5,7 +5,9 @@
 #     WELCOME and then garbage: a short frame, a bad magic, a bad protocol
 #     version, an unknown type, DATA longer than the WELCOME's max_message,
 #     a slot record of the wrong size, a WELCOME whose layout does not
-#     parse.  Each time the receiving bridge exits 6 with a message and the
+#     parse, DATA_BATCH frames with a record cut short, with a good message
+#     before one that is too long (nothing of it may be written), numbered
+#     ahead of the block ring, or sent for a slot.  Each time the receiving bridge exits 6 with a message and the
 #     local segment (which exists beforehand) is unchanged: same record and
 #     version, same number of messages;
 #   - a WELCOME whose layout does not match the existing local slot: exit 5,
@@ -40,7 +42,7 @@ cat >"$TAP_TMP/fake.py" <<'EOF'
 import struct, sys, time
 import zmq
 
-HELLO, WELCOME, DATA, ACK, HEARTBEAT, ERROR, BYE = range(1, 8)
+HELLO, WELCOME, DATA, ACK, HEARTBEAT, ERROR, BYE, DATA_BATCH = range(1, 9)
 LAYOUT = b"n:u64 x:f64 tag:char[16]"
 
 def frame(kind, number, payload=b"", magic=b"SKB1", version=1):
@@ -54,6 +56,14 @@ def welcome(number, kind=1, policy=0, capacity=0, max_message=0, record=32,
 def slot_welcome():
     return welcome(1)
 
+def ring_welcome(a):
+    return welcome(0, kind=2, policy=1, capacity=int(a[0]), max_message=int(a[1]),
+                   record=0, layout=b"")
+
+def batch(number, *messages, cut=0):
+    body = b"".join(struct.pack("<I", len(m)) + m for m in messages)
+    return frame(DATA_BATCH, number, body[:len(body) - cut])
+
 SCENARIOS = {
     "short": lambda a: [slot_welcome(), b"SKB1\x03"],
     "magic": lambda a: [slot_welcome(), frame(DATA, 2, bytes(32), magic=b"XKB1")],
@@ -66,6 +76,10 @@ SCENARIOS = {
     "toolong": lambda a: [welcome(0, kind=2, policy=1, capacity=int(a[0]), max_message=int(a[1]),
                                   record=0, layout=b""),
                           frame(DATA, 0, bytes(int(a[1]) + 1))],
+    "batchlong": lambda a: [ring_welcome(a), batch(0, bytes(8), bytes(int(a[1]) + 1))],
+    "batchcut": lambda a: [ring_welcome(a), batch(0, bytes(8), bytes(50), cut=40)],
+    "batchahead": lambda a: [ring_welcome(a), batch(5, bytes(8), bytes(8))],
+    "batchslot": lambda a: [slot_welcome(), batch(2, bytes(32), bytes(32))],
 }
 
 def sender(endpoint, scenario, args):
@@ -86,6 +100,8 @@ def sender(endpoint, scenario, args):
         kind, flags, version, number = struct.unpack("<BBHQ", hello[4:16])
         if kind != HELLO or version != 1:
             problems.append("type %d version %d" % (kind, version))
+        if not flags & 1:
+            problems.append("no BATCH flag")
     print("hello " + ("ok" if not problems else "bad: " + ", ".join(problems)), flush=True)
     for f in SCENARIOS[scenario](args):
         s.send_multipart([peer, f])
@@ -163,6 +179,11 @@ bad_sender recsize "$slot" 6 "a slot record of the wrong size"
 bad_sender badlayout "$slot" 6 "a WELCOME whose layout does not parse"
 bad_sender mismatch "$slot" 5 "a WELCOME whose layout does not match the local slot"
 bad_sender toolong "$ring" 6 "DATA longer than max_message" "$ring_cap" "$ring_max"
+bad_sender batchlong "$ring" 6 "a DATA_BATCH with a message longer than max_message" \
+    "$ring_cap" "$ring_max"
+bad_sender batchcut "$ring" 6 "a DATA_BATCH with a record cut short" "$ring_cap" "$ring_max"
+bad_sender batchahead "$ring" 6 "a DATA_BATCH ahead of the block ring" "$ring_cap" "$ring_max"
+bad_sender batchslot "$slot" 6 "a DATA_BATCH for a slot"
 
 # An unknown peer at a receiving bridge's bound endpoint.
 port=$(br_free_port)

@@ -2,7 +2,11 @@
 # bridge-pyzmq.sh - doc/bridge_slot_client.py, the plain pyzmq client of
 # doc/BRIDGE.md, against a sending bridge: it gets the slot's current
 # record at once (last-value cache), then each new version, decoded from
-# the WELCOME's layout.  Skipped with the reason without pyzmq.
+# the WELCOME's layout.  Then two fake receivers of a block ring's
+# stream, written from doc/BRIDGE.md: one that leaves the BATCH flag clear
+# gets DATA frames only, one that sets it gets DATA_BATCH frames (several
+# messages in one) whose numbers follow each other.  Skipped with the
+# reason without pyzmq.
 # SPDX-License-Identifier: BSD-2-Clause
 set -u
 BR_TEST=py
@@ -42,5 +46,69 @@ version 2: x=2 y=1.25
 version 3: x=-3 y=-2.0" "the client prints the current record, then each new version"
 br_stop snd 10
 br_is_status $? 0 snd "the sending bridge exits 0 on SIGTERM"
+
+cat >"$TAP_TMP/ring_client.py" <<'EOF'
+# ring_client.py ENDPOINT FLAGS COUNT: a DEALER that says HELLO (any start,
+# header flags FLAGS), acknowledges what it gets, and prints what kinds of
+# frames carried the messages numbered from the WELCOME's on, COUNT of them.
+import struct, sys
+import zmq
+
+endpoint, flags, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+ctx = zmq.Context()
+s = ctx.socket(zmq.DEALER)
+s.setsockopt(zmq.LINGER, 0)
+s.connect(endpoint)
+
+def frame(kind, number, payload=b""):
+    return b"SKB1" + struct.pack("<BBHQ", kind, flags, 1, number) + payload
+
+s.send(frame(1, 0, struct.pack("<III", 100000, 65536, 1)))
+start, need, data, batches, biggest = None, None, 0, 0, 0
+while need is None or need - start < count:
+    if not s.poll(30000):
+        sys.exit("nothing for 30 s at message %s" % need)
+    f = s.recv()
+    kind, number = f[4], struct.unpack("<Q", f[8:16])[0]
+    if kind == 2:
+        start = need = number
+        continue
+    if kind == 3:
+        msgs = [f[16:]]
+        data += 1
+    elif kind == 8:
+        msgs, at = [], 16
+        while at < len(f):
+            (n,) = struct.unpack("<I", f[at:at + 4])
+            msgs.append(f[at + 4:at + 4 + n])
+            at += 4 + n
+        batches += 1
+        biggest = max(biggest, len(msgs))
+    else:
+        continue
+    if need is None or number != need:
+        sys.exit("frame numbered %d where %s was due" % (number, need))
+    need += len(msgs)
+    s.send(frame(4, need, struct.pack("<II", 100000, 65536)))
+print("data %s batch %s several %s" % ("yes" if data else "no", "yes" if batches else "no",
+                                        "yes" if biggest > 1 else "no"))
+EOF
+
+# ring_client_case FLAGS WANT DESC: 2000 messages already in a block ring,
+# forwarded from the oldest to the fake receiver.
+ring_client_case() {
+    ring=$(br_spec "$be" 1)
+    tap_cmd "$3: a block ring" 0 - - "$WRITE" --ring 1048576 "$ring"
+    tap_cmd "$3: 2000 messages in it" 0 '^sent 2000$' - "$STREAM" produce "$ring" 2000 40
+    port=$(br_free_port)
+    br_start snd "$BRIDGE" send -q --from-oldest "$ring" "tcp://127.0.0.1:$port"
+    tap_cmd "$3" 0 "^$2\$" - "$BR_PY" "$TAP_TMP/ring_client.py" "tcp://127.0.0.1:$port" "$1" 2000
+    br_stop snd 10
+    br_is_status $? 0 snd "$3: the sending bridge exits 0 on SIGTERM"
+    "$SK_PLAIN_SHMKIT" rm -f "$ring"
+}
+ring_client_case 0 "data yes batch no several no" "a client without the BATCH flag gets DATA frames only"
+ring_client_case 1 "data no batch yes several yes" \
+    "a client with the BATCH flag gets the ready messages in DATA_BATCH frames"
 
 tap_done

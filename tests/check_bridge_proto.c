@@ -206,6 +206,9 @@ START_TEST(test_directions)
     ck_assert(!bridge_type_from_sender(BRIDGE_ACK));
     ck_assert(bridge_type_from_receiver(BRIDGE_ACK));
     ck_assert(!bridge_type_from_receiver(BRIDGE_DATA));
+    ck_assert(bridge_type_from_sender(BRIDGE_DATA_BATCH));
+    ck_assert(!bridge_type_from_receiver(BRIDGE_DATA_BATCH));
+    ck_assert_str_eq(bridge_type_name(BRIDGE_DATA_BATCH), "DATA_BATCH");
     ck_assert(bridge_type_from_receiver(BRIDGE_BYE) && bridge_type_from_sender(BRIDGE_BYE));
     ck_assert_str_eq(bridge_type_name(BRIDGE_HEARTBEAT), "HEARTBEAT");
     ck_assert_str_eq(bridge_type_name(0), "?");
@@ -213,7 +216,75 @@ START_TEST(test_directions)
 }
 END_TEST
 
+/* A DATA_BATCH numbered FIRST of the N messages LENS (each filled with
+ * its index): the frame's length. */
+static size_t encode_batch(uint64_t first, const uint32_t *lens, int n)
+{
+    size_t at = bridge_encode_batch_header(frame, first);
+    int i;
+
+    for (i = 0; i < n; i++) {
+        bridge_encode_batch_length(frame + at, lens[i]);
+        memset(frame + at + BRIDGE_BATCH_RECORD, i, lens[i]);
+        at += BRIDGE_BATCH_RECORD + lens[i];
+    }
+    return at;
+}
+
+START_TEST(test_batch)
+{
+    static const uint32_t lens[] = { 3, 0, 1000, 17 };
+    struct bridge_batch_walk walk;
+    const void *msg;
+    size_t len;
+    int i;
+
+    ck_assert_int_eq(decode(encode_batch(41, lens, 4)), 0);
+    ck_assert_int_eq(f.type, BRIDGE_DATA_BATCH);
+    ck_assert_uint_eq(f.number, 41);
+    ck_assert_uint_eq(f.u.batch.count, 4);
+    ck_assert_uint_eq(f.u.batch.largest, 1000);
+    bridge_batch_start(&walk, &f);
+    for (i = 0; i < 4; i++) {
+        ck_assert_int_eq(bridge_batch_next(&walk, &msg, &len), 1);
+        ck_assert_uint_eq(len, lens[i]);
+        if (len > 0) {
+            ck_assert_int_eq(((const unsigned char *)msg)[0], i);
+            ck_assert_int_eq(((const unsigned char *)msg)[len - 1], i);
+        }
+    }
+    ck_assert_int_eq(bridge_batch_next(&walk, &msg, &len), 0);
+    /* Flags travel in the header and come back out of it. */
+    bridge_encode_header_flags(frame, sizeof frame, BRIDGE_ACK, BRIDGE_FLAG_BATCH, 5);
+    put32(frame + 16, 1);
+    put32(frame + 20, 1);
+    ck_assert_int_eq(decode(BRIDGE_HEADER_SIZE + BRIDGE_ACK_PAYLOAD), 0);
+    ck_assert_uint_eq(f.flags, BRIDGE_FLAG_BATCH);
+}
+END_TEST
+
 /* ---- malformed frames ---------------------------------------------------- */
+
+START_TEST(test_bad_batch)
+{
+    static const uint32_t lens[] = { 8, 8 };
+    size_t len = encode_batch(0, lens, 2);
+
+    assert_rejected(BRIDGE_HEADER_SIZE, "DATA_BATCH without a message");
+    /* A record cut short, and a length beyond the frame. */
+    assert_rejected(len - 1, "message 1 of 8 bytes where 7 are left");
+    put32(frame + BRIDGE_HEADER_SIZE, 0xffffffffu);
+    assert_rejected(len, "message 0 of 4294967295 bytes");
+    put32(frame + BRIDGE_HEADER_SIZE, 8);
+    /* Bytes after the last record that cannot be one. */
+    assert_rejected(len + 3 < sizeof frame ? len + 3 : 0, "3 stray bytes after 2 messages");
+    /* Numbers that would wrap. */
+    len = encode_batch(UINT64_MAX, lens, 2);
+    assert_rejected(len, "past 2^64");
+    len = encode_batch(UINT64_MAX, lens, 1);
+    ck_assert_int_eq(decode(len), 0);
+}
+END_TEST
 
 START_TEST(test_short)
 {
@@ -244,8 +315,8 @@ START_TEST(test_bad_header)
     assert_rejected(BRIDGE_HEADER_SIZE, "version 0");
     bridge_encode_header(frame, sizeof frame, 0, 0);
     assert_rejected(BRIDGE_HEADER_SIZE, "unknown frame type 0");
-    bridge_encode_header(frame, sizeof frame, 8, 0);
-    assert_rejected(BRIDGE_HEADER_SIZE, "unknown frame type 8");
+    bridge_encode_header(frame, sizeof frame, 9, 0);
+    assert_rejected(BRIDGE_HEADER_SIZE, "unknown frame type 9");
     bridge_encode_header(frame, sizeof frame, 255, 0);
     assert_rejected(BRIDGE_HEADER_SIZE, "unknown frame type 255");
     /* Flags are ignored. */
@@ -400,6 +471,7 @@ static Suite *bridge_proto_suite(void)
     tcase_add_test(tc, test_error_cut);
     tcase_add_test(tc, test_error_text_sanitized);
     tcase_add_test(tc, test_directions);
+    tcase_add_test(tc, test_batch);
     suite_add_tcase(s, tc);
     tc = tcase_create("malformed");
     tcase_add_test(tc, test_short);
@@ -410,6 +482,7 @@ static Suite *bridge_proto_suite(void)
     tcase_add_test(tc, test_bad_layouts);
     tcase_add_test(tc, test_welcome_numbers);
     tcase_add_test(tc, test_error_too_long);
+    tcase_add_test(tc, test_bad_batch);
     suite_add_tcase(s, tc);
     return s;
 }

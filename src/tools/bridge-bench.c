@@ -7,7 +7,8 @@
  *   push/pull          ZeroMQ PUSH -> PULL throughput
  *   req/rep            ZeroMQ REQ <-> REP round trip (median, p99)
  *   bridge block       writer -> ring A -> send -> receive -> ring A2 -> consumer
- *   bridge overwrite   the same with overwrite rings (losses counted)
+ *   bridge overwrite   the same with overwrite rings, the writer offering
+ *                      the push/pull rate of the same size (losses counted)
  *   bridge round trip  P -> A -> bridge -> A2 -> Q -> B -> bridge -> B2 -> P
  *
  * Every role is a process of its own (fork), the bridges included: they
@@ -15,7 +16,11 @@
  * command line would.  The parent never touches ZeroMQ (a context does not
  * survive fork) and only creates and removes the rings and watches the
  * children, which report through a pipe.  Messages carry their number
- * in their first 8 bytes; the receiving end checks it.  Speed targets are
+ * in their first 8 bytes; the receiving end checks it.  A rate runs from
+ * the producer's first send to the consumer's last receive, and each row
+ * also reports the CPU time all its processes used per message (or per
+ * round trip): on a machine with fewer cores than processes, that is what
+ * bounds the rate.  Speed targets are
  * reported, never enforced: the exit status says only whether every row
  * ran.
  *
@@ -37,7 +42,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -182,6 +189,7 @@ struct job {
     int policy;                 /* rings: enum shmkit_ring_policy */
     int duration_ms;
     uint64_t max_messages;
+    double offer_rate;          /* ring writer: messages per second, 0 as fast as it can */
     char endpoint[160];
     const char *ring_in, *ring_out;
 };
@@ -442,6 +450,7 @@ static int push_loop(const struct job *job, void *s, unsigned char *buf)
     memset(&r, 0, sizeof r);
     r.kind = KIND_RESULT;
     r.count = sent;
+    r.first_ns = start;
     report_send(job, &r);
     return 0;
 }
@@ -633,6 +642,21 @@ static int role_consumer(const struct job *job)
     return rc == 0 ? TOOL_EXIT_OK : report_failed(job, "ring consumer failed");
 }
 
+/* Keep a producer that started at START and sent SENT messages at RATE
+ * messages per second (0: no pacing): sleep while it is ahead. */
+static void pace(double rate, uint64_t sent, int64_t start)
+{
+    int64_t due, ahead;
+
+    if (rate <= 0 || (sent & 31) != 0)
+        return;
+    due = start + (int64_t)((double)sent * 1e9 / rate);
+    if ((ahead = due - now_ns()) > 100000) {
+        struct timespec ts = { (time_t)(ahead / 1000000000), (long)(ahead % 1000000000) };
+        nanosleep(&ts, NULL);
+    }
+}
+
 static int role_writer(const struct job *job)
 {
     unsigned char *buf = calloc(1, job->size);
@@ -643,7 +667,9 @@ static int role_writer(const struct job *job)
     int rc = -1, i;
 
     if (buf != NULL && shmkit_ring_open(&ring, job->ring_out, SHMKIT_WRITE) == 0) {
+        start = now_ns();
         for (rc = 0; rc == 0 && !producer_done(job, sent, start); sent++) {
+            pace(job->offer_rate, sent, start);
             put_number(buf, sent);
             rc = ring_put(ring, job->ring_out, buf, job->size);
         }
@@ -658,6 +684,7 @@ static int role_writer(const struct job *job)
     memset(&r, 0, sizeof r);
     r.kind = KIND_RESULT;
     r.count = sent;
+    r.first_ns = start;
     if (rc == 0)
         report_send(job, &r);
     shmkit_ring_close(ring);
@@ -780,8 +807,20 @@ struct row {
     int fds[2];                 /* the report pipe */
     struct report pending[MAX_PENDING];
     int npending;
+    double cpu_start;           /* the CPU seconds of children reaped before */
     char failure[200];          /* why the row failed, "" if it did not */
 };
+
+/* CPU seconds (user and system) of every child reaped so far. */
+static double children_cpu(void)
+{
+    struct rusage ru;
+
+    if (getrusage(RUSAGE_CHILDREN, &ru) != 0)
+        return 0;
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec)
+           + (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
 
 static unsigned segment_serial;
 
@@ -799,6 +838,7 @@ static const char *row_segment(struct row *row, const char *what)
 static int row_open(struct row *row)
 {
     memset(row, 0, sizeof *row);
+    row->cpu_start = children_cpu();
     if (pipe(row->fds) != 0)
         return tool_error(TOOL_EXIT_RUNTIME, NULL, "bench: pipe: %s", strerror(errno));
     return TOOL_GO_ON;
@@ -957,6 +997,7 @@ struct result {
     double msg_s, mb_s;
     uint64_t sent, received, lost;
     double median_us, p99_us;
+    double cpu_us;              /* CPU of the row's processes per message or trip */
     char note[200];             /* why it did not run, or what went wrong */
 };
 
@@ -1009,15 +1050,19 @@ static int ring_make(const char *spec, int policy, size_t size)
     return TOOL_GO_ON;
 }
 
-static void result_tally(struct result *res, const struct report *r, size_t size)
+/* The consumer's tally R; the rate runs from FIRST_NS, the producer's
+ * first send (0: the consumer's first receive). */
+static void result_tally(struct result *res, const struct report *r, size_t size,
+                         int64_t first_ns)
 {
-    double secs = (double)(r->last_ns - r->first_ns) / 1e9;
+    int64_t from = first_ns > 0 && first_ns < r->first_ns ? first_ns : r->first_ns;
+    double secs = (double)(r->last_ns - from) / 1e9;
 
     res->ran = 1;
     res->received = r->count;
     res->lost = r->lost;
     if (r->count > 1 && secs > 0) {
-        res->msg_s = (double)(r->count - 1) / secs;
+        res->msg_s = (double)(from < r->first_ns ? r->count : r->count - 1) / secs;
         res->mb_s = res->msg_s * (double)size / 1e6;
     }
     if (r->bad > 0)
@@ -1035,6 +1080,8 @@ static int row_end(struct row *row, int status, struct result *res)
     if (status != TOOL_GO_ON)
         res->ran = 0;
     row_close(row);
+    if (res->received > 0)
+        res->cpu_us = (children_cpu() - row->cpu_start) * 1e6 / (double)res->received;
     return status == TOOL_SIGNALLED ? TOOL_SIGNALLED : TOOL_GO_ON;
 }
 
@@ -1048,7 +1095,7 @@ static int run_pushpull(const struct bench *b, size_t size, struct result *res)
 {
     struct row row;
     struct job job;
-    struct report r;
+    struct report r, c;
     int status = row_open(&row);
 
     job_init(&job, b, size, b->max_messages);
@@ -1061,13 +1108,13 @@ static int run_pushpull(const struct bench *b, size_t size, struct result *res)
         status = row_spawn(&row, &job, ROLE_PUSH);
     }
     if (status == TOOL_GO_ON)
-        status = row_await(&row, ROLE_PULL, KIND_RESULT, row_timeout(b), &r);
-    if (status == TOOL_GO_ON)
-        result_tally(res, &r, size);
+        status = row_await(&row, ROLE_PULL, KIND_RESULT, row_timeout(b), &c);
     if (status == TOOL_GO_ON)
         status = row_await(&row, ROLE_PUSH, KIND_RESULT, row_timeout(b), &r);
-    if (status == TOOL_GO_ON)
+    if (status == TOOL_GO_ON) {
+        result_tally(res, &c, size, r.first_ns);
         res->sent = r.count;
+    }
     return row_end(&row, status, res);
 }
 
@@ -1116,7 +1163,7 @@ static int spawn_bridges(struct row *row, const struct job *base, const char *fr
 
 /* Writer -> A -> send -> receive -> A2 -> consumer. */
 static int stream_row(struct row *row, const struct bench *b, size_t size, int policy,
-                      struct result *res)
+                      double offer_rate, struct result *res)
 {
     const char *a = row_segment(row, "a"), *a2 = row_segment(row, "a2");
     struct report w, c;
@@ -1125,6 +1172,7 @@ static int stream_row(struct row *row, const struct bench *b, size_t size, int p
 
     job_init(&job, b, size, b->max_messages);
     job.policy = policy;
+    job.offer_rate = offer_rate;
     if ((status = ring_make(a, policy, size)) == TOOL_GO_ON)
         status = spawn_bridges(row, &job, a, a2);
     job.ring_in = a2;
@@ -1141,7 +1189,7 @@ static int stream_row(struct row *row, const struct bench *b, size_t size, int p
         status = row_await(row, ROLE_CONSUMER, KIND_RESULT, row_timeout(b), &c);
     if (status != TOOL_GO_ON)
         return status;
-    result_tally(res, &c, size);
+    result_tally(res, &c, size, w.first_ns);
     res->sent = w.count;
     res->lost = w.count > c.count ? w.count - c.count : 0;
     if (policy == SHMKIT_RING_BLOCK && (c.count != w.count || c.lost != 0) &&
@@ -1190,9 +1238,14 @@ static int trip_row(struct row *row, const struct bench *b, size_t size, struct 
 }
 
 /* A bridge row, tried again (up to 3 times) if a bridge could not bind
- * its port: another process may have taken it since we looked. */
-static int run_bridge_row(const struct bench *b, size_t size, int which, struct result *res)
+ * its port: another process may have taken it since we looked.  ROWS
+ * holds the rows of this size so far: an overwrite ring's writer offers
+ * the push/pull rate, since it would otherwise write as fast as it can
+ * into a ring nobody waits on and take the CPU the bridges need. */
+static int run_bridge_row(const struct bench *b, size_t size, int which, struct result *rows)
 {
+    struct result *res = &rows[which];
+    double offer = rows[ROW_PUSHPULL].ran ? rows[ROW_PUSHPULL].msg_s : 0;
     int attempt, status = TOOL_GO_ON;
 
     for (attempt = 0; attempt < 3; attempt++) {
@@ -1204,9 +1257,9 @@ static int run_bridge_row(const struct bench *b, size_t size, int which, struct 
         if (which == ROW_TRIP)
             status = trip_row(&row, b, size, res);
         else
-            status = stream_row(&row, b, size,
-                                which == ROW_BLOCK ? SHMKIT_RING_BLOCK : SHMKIT_RING_OVERWRITE,
-                                res);
+            status = which == ROW_BLOCK
+                         ? stream_row(&row, b, size, SHMKIT_RING_BLOCK, 0, res)
+                         : stream_row(&row, b, size, SHMKIT_RING_OVERWRITE, offer, res);
         if (status == TOOL_GO_ON || strstr(row.failure, "bridge send exited with status 6") == NULL)
             return row_end(&row, status, res);
         row_end(&row, status, res);
@@ -1239,15 +1292,16 @@ static void print_header(const struct bench *b)
     int i;
 
     if (b->csv) {
-        printf("row,size,sent,received,lost,msg_per_s,mb_per_s,median_us,p99_us,vs_plain,note\n");
+        printf("row,size,sent,received,lost,msg_per_s,mb_per_s,median_us,p99_us,cpu_us,"
+               "vs_plain,note\n");
         return;
     }
     printf("shmkit-bridge bench: tcp://127.0.0.1, %.1f s per row%s, sizes", b->duration_ms / 1000.0,
            b->quick ? " (--quick)" : "");
     for (i = 0; i < b->nsizes; i++)
         printf("%s%zu", i ? "," : " ", b->sizes[i]);
-    printf("\n%-18s %8s %11s %9s %8s %10s %9s %10s\n", "row", "size", "msg/s", "MB/s", "lost",
-           "median us", "p99 us", "vs plain");
+    printf("\n%-18s %8s %11s %9s %8s %10s %9s %8s %10s\n", "row", "size", "msg/s", "MB/s",
+           "lost", "median us", "p99 us", "cpu us", "vs plain");
 }
 
 static void print_row(const struct bench *b, size_t size, const struct result *rows, int which)
@@ -1258,22 +1312,22 @@ static void print_row(const struct bench *b, size_t size, const struct result *r
 
     compare(vs, sizeof vs, r, which, plain_of(rows, which));
     if (b->csv) {
-        printf("%s,%zu,%llu,%llu,%llu,%.0f,%.2f,%.2f,%.2f,%s,\"%s\"\n", row_names[which], size,
-               (unsigned long long)r->sent, (unsigned long long)r->received,
+        printf("%s,%zu,%llu,%llu,%llu,%.0f,%.2f,%.2f,%.2f,%.3f,%s,\"%s\"\n", row_names[which],
+               size, (unsigned long long)r->sent, (unsigned long long)r->received,
                (unsigned long long)r->lost, r->msg_s, r->mb_s, r->median_us, r->p99_us,
-               vs, r->note);
+               r->cpu_us, vs, r->note);
     } else if (!r->ran) {
         printf("%-18s %8zu   did not run: %s\n", row_names[which], size, r->note);
     } else if (trip) {
-        printf("%-18s %8zu %11s %9s %8s %10.1f %9.1f %10s\n", row_names[which], size, "-", "-",
-               "-", r->median_us, r->p99_us, vs);
+        printf("%-18s %8zu %11s %9s %8s %10.1f %9.1f %8.2f %10s\n", row_names[which], size, "-",
+               "-", "-", r->median_us, r->p99_us, r->cpu_us, vs);
     } else {
         char lost[32];
 
         snprintf(lost, sizeof lost, which == ROW_PUSHPULL ? "-" : "%llu",
                  (unsigned long long)r->lost);
-        printf("%-18s %8zu %11.0f %9.1f %8s %10s %9s %10s\n", row_names[which], size, r->msg_s,
-               r->mb_s, lost, "-", "-", vs);
+        printf("%-18s %8zu %11.0f %9.1f %8s %10s %9s %8.2f %10s\n", row_names[which], size,
+               r->msg_s, r->mb_s, lost, "-", "-", r->cpu_us, vs);
         if (r->note[0] != '\0')
             printf("%-18s %8s   %s\n", "", "", r->note);
     }
@@ -1325,7 +1379,7 @@ static int run_size(const struct bench *b, size_t size, struct result *rows)
         if (row_run[which] != NULL)
             status = row_run[which](b, size, &rows[which]);
         else
-            status = run_bridge_row(b, size, which, &rows[which]);
+            status = run_bridge_row(b, size, which, rows);
         if (status == TOOL_GO_ON)
             print_row(b, size, rows, which);
     }

@@ -63,9 +63,9 @@ static uint64_t get64(const unsigned char *p)
 const char *bridge_type_name(int type)
 {
     static const char *const names[] = { "?", "HELLO", "WELCOME", "DATA", "ACK",
-                                         "HEARTBEAT", "ERROR", "BYE" };
+                                         "HEARTBEAT", "ERROR", "BYE", "DATA_BATCH" };
 
-    return type >= BRIDGE_HELLO && type <= BRIDGE_BYE ? names[type] : names[0];
+    return type >= BRIDGE_HELLO && type <= BRIDGE_DATA_BATCH ? names[type] : names[0];
 }
 
 int bridge_type_from_sender(int type)
@@ -75,7 +75,7 @@ int bridge_type_from_sender(int type)
 
 int bridge_type_from_receiver(int type)
 {
-    return type != BRIDGE_WELCOME && type != BRIDGE_DATA;
+    return type != BRIDGE_WELCOME && type != BRIDGE_DATA && type != BRIDGE_DATA_BATCH;
 }
 
 int bridge_error_exit_code(uint64_t number)
@@ -87,16 +87,27 @@ int bridge_error_exit_code(uint64_t number)
 
 size_t bridge_encode_header(void *buf, size_t size, int type, uint64_t number)
 {
+    return bridge_encode_header_flags(buf, size, type, 0, number);
+}
+
+size_t bridge_encode_header_flags(void *buf, size_t size, int type, unsigned flags,
+                                  uint64_t number)
+{
     unsigned char *p = buf;
 
     if (size < BRIDGE_HEADER_SIZE)
         return 0;
     memcpy(p, magic, sizeof magic);
     p[4] = (unsigned char)type;
-    p[5] = 0;
+    p[5] = (unsigned char)flags;
     put16(p + 6, BRIDGE_PROTOCOL_VERSION);
     put64(p + 8, number);
     return BRIDGE_HEADER_SIZE;
+}
+
+void bridge_encode_batch_length(void *record, uint32_t len)
+{
+    put32(record, len);
 }
 
 size_t bridge_encode_hello(void *buf, size_t size, uint64_t number,
@@ -318,6 +329,52 @@ static int decode_error(struct bridge_frame *f, char *why, size_t why_size)
     return 0;
 }
 
+/* Every record lies within the payload, and there is at least one.  The
+ * lengths are checked against the ring by the receiver (the WELCOME). */
+static int decode_batch(struct bridge_frame *f, char *why, size_t why_size)
+{
+    const unsigned char *p = f->payload, *end = f->payload + f->payload_len;
+
+    if (f->payload_len == 0)
+        return reject(why, why_size, "DATA_BATCH without a message");
+    while (p < end) {
+        uint32_t len;
+
+        if ((size_t)(end - p) < BRIDGE_BATCH_RECORD)
+            return reject(why, why_size, "DATA_BATCH with %zu stray bytes after %llu messages",
+                          (size_t)(end - p), (unsigned long long)f->u.batch.count);
+        len = get32(p);
+        p += BRIDGE_BATCH_RECORD;
+        if (len > (size_t)(end - p))
+            return reject(why, why_size, "DATA_BATCH message %llu of %lu bytes where %zu are left",
+                          (unsigned long long)f->u.batch.count, (unsigned long)len,
+                          (size_t)(end - p));
+        p += len;
+        f->u.batch.count++;
+        if (len > f->u.batch.largest)
+            f->u.batch.largest = len;
+    }
+    if (f->number + (f->u.batch.count - 1) < f->number)
+        return reject(why, why_size, "DATA_BATCH numbers past 2^64");
+    return 0;
+}
+
+void bridge_batch_start(struct bridge_batch_walk *walk, const struct bridge_frame *f)
+{
+    walk->next = f->payload;
+    walk->end = f->payload + f->payload_len;
+}
+
+int bridge_batch_next(struct bridge_batch_walk *walk, const void **msg, size_t *len)
+{
+    if ((size_t)(walk->end - walk->next) < BRIDGE_BATCH_RECORD)
+        return 0;
+    *len = get32(walk->next);
+    *msg = walk->next + BRIDGE_BATCH_RECORD;
+    walk->next += BRIDGE_BATCH_RECORD + *len;
+    return 1;
+}
+
 static int decode_payload(struct bridge_frame *f, char *why, size_t why_size)
 {
     switch (f->type) {
@@ -327,6 +384,8 @@ static int decode_payload(struct bridge_frame *f, char *why, size_t why_size)
         return decode_welcome(f, why, why_size);
     case BRIDGE_DATA:
         return 0; /* its length is checked against the WELCOME */
+    case BRIDGE_DATA_BATCH:
+        return decode_batch(f, why, why_size);
     case BRIDGE_ACK:
         return decode_ack(f, why, why_size);
     case BRIDGE_ERROR:
@@ -355,8 +414,9 @@ int bridge_decode(const void *frame, size_t len, struct bridge_frame *out, char 
         return reject(why, why_size, "protocol version %u (this bridge speaks %d)",
                       (unsigned)version, BRIDGE_PROTOCOL_VERSION);
     out->type = p[4];
-    if (out->type < BRIDGE_HELLO || out->type > BRIDGE_BYE)
+    if (out->type < BRIDGE_HELLO || out->type > BRIDGE_DATA_BATCH)
         return reject(why, why_size, "unknown frame type %d", out->type);
+    out->flags = p[5];
     out->number = get64(p + 8);
     out->payload = p + BRIDGE_HEADER_SIZE;
     out->payload_len = len - BRIDGE_HEADER_SIZE;

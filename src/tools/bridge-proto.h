@@ -5,11 +5,10 @@
  * (tests/check_bridge_proto.c) can feed them every malformed input.
  *
  * Every frame starts with a 16-byte header, integers little-endian:
- *   0  4  magic "SKB1"        5  1  flags (sent 0, ignored)
+ *   0  4  magic "SKB1"        5  1  flags (BRIDGE_FLAG_*)
  *   4  1  type                6  2  protocol version, 1
  *   8  8  number (meaning per type)
- * and a payload whose format the type fixes (/work/notes/bridge-spec.md,
- * shmkit-bridge(1)).
+ * and a payload whose format the type fixes (doc/BRIDGE.md).
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -29,8 +28,18 @@ enum bridge_type {
     BRIDGE_ACK = 4,       /* receiver -> sender: written up to number */
     BRIDGE_HEARTBEAT = 5, /* either way, when idle */
     BRIDGE_ERROR = 6,     /* either way: exit code and message */
-    BRIDGE_BYE = 7        /* either way: clean shutdown */
+    BRIDGE_BYE = 7,       /* either way: clean shutdown */
+    BRIDGE_DATA_BATCH = 8 /* sender -> receiver: consecutive ring messages */
 };
+
+/* Header flags.  BATCH, in every frame a receiver sends: it takes
+ * DATA_BATCH.  A peer that does not know a flag ignores it, so a sender
+ * batches only for receivers that say so. */
+#define BRIDGE_FLAG_BATCH 0x1u
+
+/* DATA_BATCH's payload: one or more records of a u32 length and that many
+ * bytes, the messages numbered from the header's number on. */
+#define BRIDGE_BATCH_RECORD 4
 
 /* Payload sizes of the fixed formats. */
 #define BRIDGE_HELLO_PAYLOAD 12   /* u32 window, u32 window_kib, u32 flags */
@@ -75,6 +84,7 @@ struct bridge_welcome {
 /* A frame as bridge_decode found it: pointers into the frame's bytes. */
 struct bridge_frame {
     int type;             /* enum bridge_type */
+    unsigned flags;       /* BRIDGE_FLAG_* */
     uint64_t number;
     const unsigned char *payload;
     size_t payload_len;
@@ -86,7 +96,16 @@ struct bridge_frame {
             const char *text; /* not NUL-ended */
             size_t len;
         } error;
+        struct {
+            uint64_t count;   /* messages, >= 1 */
+            size_t largest;   /* the longest message's length */
+        } batch;
     } u;
+};
+
+/* A walk over the messages of a DATA_BATCH that bridge_decode accepted. */
+struct bridge_batch_walk {
+    const unsigned char *next, *end;
 };
 
 /* Check the LEN bytes of FRAME and fill *OUT.  0 if the frame is
@@ -99,8 +118,13 @@ struct bridge_frame {
 int bridge_decode(const void *frame, size_t len, struct bridge_frame *out, char *why,
                   size_t why_size);
 
-/* Whether TYPE is a frame that a sender sends (WELCOME, DATA) or only a
- * receiver (HELLO, ACK); the rest go both ways. */
+/* Start walking the DATA_BATCH F; each bridge_batch_next gives the next
+ * message (1), or 0 after the last. */
+void bridge_batch_start(struct bridge_batch_walk *walk, const struct bridge_frame *f);
+int bridge_batch_next(struct bridge_batch_walk *walk, const void **msg, size_t *len);
+
+/* Whether TYPE is a frame that a sender sends (WELCOME, DATA, DATA_BATCH)
+ * or only a receiver (HELLO, ACK); the rest go both ways. */
 int bridge_type_from_sender(int type);
 int bridge_type_from_receiver(int type);
 /* "HELLO", ..., "?" */
@@ -109,6 +133,9 @@ const char *bridge_type_name(int type);
 /* Each encoder writes a whole frame into BUF (SIZE bytes) and returns its
  * length, or 0 if it does not fit. */
 size_t bridge_encode_header(void *buf, size_t size, int type, uint64_t number);
+/* The same with header flags FLAGS. */
+size_t bridge_encode_header_flags(void *buf, size_t size, int type, unsigned flags,
+                                  uint64_t number);
 size_t bridge_encode_hello(void *buf, size_t size, uint64_t number,
                            const struct bridge_hello *hello);
 size_t bridge_encode_ack(void *buf, size_t size, uint64_t number,
@@ -118,6 +145,10 @@ size_t bridge_encode_welcome(void *buf, size_t size, uint64_t number,
 /* DATA: the header only; the message goes right after it in BUF. */
 #define bridge_encode_data_header(buf, number) \
     bridge_encode_header((buf), BRIDGE_HEADER_SIZE, BRIDGE_DATA, (number))
+/* DATA_BATCH: the header, and each record's length before its bytes. */
+#define bridge_encode_batch_header(buf, number) \
+    bridge_encode_header((buf), BRIDGE_HEADER_SIZE, BRIDGE_DATA_BATCH, (number))
+void bridge_encode_batch_length(void *record, uint32_t len);
 /* ERROR with exit code CODE and TEXT, cut to BRIDGE_ERROR_MAX bytes at a
  * UTF-8 character boundary. */
 size_t bridge_encode_error(void *buf, size_t size, int code, const char *text);

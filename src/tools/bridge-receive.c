@@ -50,6 +50,7 @@ struct receiver {
     uint64_t acked;               /* block: the last ACK's number */
     uint64_t remote_next;         /* the sender's next, from heartbeats */
     uint32_t unacked;             /* block: messages written since then */
+    uint64_t unacked_bytes;       /* and their bytes */
     int64_t now, heard, sent, hello_at;
     struct bridge_stats stats;
 };
@@ -61,8 +62,11 @@ static int is_block(const struct receiver *r)
 
 /* ---- frames to the sender ------------------------------------------------ */
 
-static void send_frame(struct receiver *r, const void *frame, size_t len)
+/* Every frame says that this side takes DATA_BATCH. */
+static void send_frame(struct receiver *r, unsigned char *frame, size_t len)
 {
+    if (len >= BRIDGE_HEADER_SIZE)
+        frame[5] |= BRIDGE_FLAG_BATCH;
     if (zmq_send(r->sock, frame, len, ZMQ_DONTWAIT) >= 0)
         r->sent = r->now;
 }
@@ -101,6 +105,7 @@ static void send_ack(struct receiver *r)
     send_frame(r, frame, bridge_encode_ack(frame, sizeof frame, r->expected, &c));
     r->acked = r->expected;
     r->unacked = 0;
+    r->unacked_bytes = 0;
 }
 
 /* Tell the sender why this side stops (exit STATUS there too), and
@@ -286,7 +291,11 @@ static tool_status take_ring_data(struct receiver *r, uint64_t seq, const void *
                            (unsigned long long)seq, (unsigned long long)r->expected);
         if ((status = write_block(r, data, len)) != TOOL_GO_ON)
             return status;
-        if (++r->unacked >= r->o->window / 4 + 1)
+        /* A quarter of the window: the sender gets credit before it runs
+         * out. */
+        r->unacked_bytes += len;
+        if (++r->unacked >= r->o->window / 4 + 1
+            || r->unacked_bytes >= (uint64_t)r->o->window_kib * 256)
             send_ack(r);
     } else {
         r->stats.lost += seq - r->expected;
@@ -296,6 +305,33 @@ static tool_status take_ring_data(struct receiver *r, uint64_t seq, const void *
     r->expected = seq + 1;
     bridge_stats_count(&r->stats, len);
     return TOOL_GO_ON;
+}
+
+/* A DATA_BATCH: the whole frame is checked before any of it is written
+ * (every length within the ring's largest message, a block ring's numbers
+ * starting at or before the one due), then its messages go in as DATAs
+ * would.  A receiver of a slot never asked for one. */
+static tool_status take_ring_batch(struct receiver *r, const struct bridge_frame *f)
+{
+    struct bridge_batch_walk walk;
+    const void *msg;
+    size_t len;
+    uint64_t seq = f->number;
+    tool_status status = TOOL_GO_ON;
+
+    if (r->ring == NULL)
+        return give_up(r, TOOL_EXIT_NETWORK, "DATA_BATCH for a slot");
+    if (f->u.batch.largest > r->w.max_message)
+        return give_up(r, TOOL_EXIT_NETWORK, "DATA_BATCH with a message of %zu bytes, beyond "
+                       "the largest message %lu", f->u.batch.largest,
+                       (unsigned long)r->w.max_message);
+    if (is_block(r) && seq > r->expected)
+        return give_up(r, TOOL_EXIT_NETWORK, "DATA_BATCH from %llu where %llu was due",
+                       (unsigned long long)seq, (unsigned long long)r->expected);
+    bridge_batch_start(&walk, f);
+    while (status == TOOL_GO_ON && bridge_batch_next(&walk, &msg, &len))
+        status = take_ring_data(r, seq++, msg, len);
+    return status;
 }
 
 static tool_status take_slot_data(struct receiver *r, uint64_t version, const void *data,
@@ -337,6 +373,8 @@ static tool_status take_frame(struct receiver *r, const void *data, size_t len)
             return TOOL_GO_ON;
         return r->slot != NULL ? take_slot_data(r, f.number, f.payload, f.payload_len)
                                : take_ring_data(r, f.number, f.payload, f.payload_len);
+    case BRIDGE_DATA_BATCH:
+        return r->welcomed ? take_ring_batch(r, &f) : TOOL_GO_ON;
     case BRIDGE_ERROR:
         bridge_error_text(&f, text, sizeof text);
         code = bridge_error_exit_code(f.number);
@@ -435,6 +473,7 @@ int bridge_receive_main(int argc, char **argv)
     r.o = &o;
     r.stats.since = bridge_now_ms();
     tool_catch_signals();
+    shmkit_set_wait_mode(SHMKIT_WAIT_BLOCK);
     if ((status = open_local(&r)) == TOOL_GO_ON) {
         ctx = zmq_ctx_new();
         status = bridge_socket_open(ctx, ZMQ_DEALER, &o, &r.sock, &r.monitor);

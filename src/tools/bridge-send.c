@@ -14,6 +14,10 @@
  *   slot            every new version to every live peer, and the current
  *                   one to a peer that says HELLO.
  *
+ * A ring's messages that are ready together travel in one DATA_BATCH
+ * frame (up to BATCH_BYTES) to receivers that take it, which spares
+ * ZeroMQ a message per ring message; a lone message goes as a DATA.
+ *
  * The loop alternates a short wait on the segment with a look at the
  * socket that does not wait; with nothing to send (no credit, no peer) it
  * waits on the socket instead.
@@ -37,7 +41,9 @@
  * ACKs wait that long; the library spins briefly before it sleeps. */
 #define WAIT_MS 2
 /* Messages sent between looks at the socket. */
-#define BATCH 256
+#define BATCH 4096
+/* A DATA_BATCH frame gathers messages up to this many bytes. */
+#define BATCH_BYTES 65536u
 /* The block ring's in-flight bookkeeping bounds the window. */
 #define WINDOW_MAX 65536u
 /* Housekeeping (heartbeats, silent peers, stats) at most this often. */
@@ -51,6 +57,7 @@ struct peer {
     int64_t heard;                /* when it last sent a frame */
     int64_t sent;                 /* when it was last sent one */
     uint64_t version;             /* slot: the last version it was sent */
+    int batch;                    /* it takes DATA_BATCH (BRIDGE_FLAG_BATCH) */
 };
 
 /* A block ring's message in flight: its number and size. */
@@ -62,13 +69,23 @@ struct inflight {
 struct sender {
     const struct bridge_options *o;
     void *sock, *monitor;
+    int hwm;                      /* the socket's ZMQ_SNDHWM, in frames */
     shmkit_ring *ring;            /* one of the two */
     shmkit_slot *slot;
     int policy;                   /* ring: SHMKIT_RING_BLOCK or _OVERWRITE */
     struct bridge_welcome welcome;
     char layout[256];
-    unsigned char *buf;           /* header + the largest message */
     size_t max_len;
+    /* The frame being gathered in buf: a header, then COUNT records (a u32
+     * length and the message) of USED bytes, numbered from FIRST.  A block
+     * ring's frame that met a full queue (the HWM) waits in pending_msg
+     * (PENDING) and is sent before anything else. */
+    unsigned char *buf;
+    size_t used;
+    uint32_t count;
+    uint64_t first;
+    int pending;
+    zmq_msg_t pending_msg;
     struct peer *peers;
     unsigned npeers, peers_cap;
     uint64_t next;                /* the number of the next DATA */
@@ -79,7 +96,6 @@ struct sender {
     struct inflight *fifo;
     size_t fifo_head, fifo_count;
     uint64_t bytes_inflight;
-    size_t pending;               /* a DATA frame in buf that met the HWM */
     int64_t now, housekept;
     struct bridge_stats stats;
 };
@@ -118,6 +134,7 @@ static struct peer *add_peer(struct sender *s, const void *id, size_t len)
     p->id_len = len;
     p->heard = p->sent = s->now;
     p->version = 0;
+    p->batch = 0;
     return p;
 }
 
@@ -223,10 +240,20 @@ static tool_status open_slot(struct sender *s)
     return TOOL_GO_ON;
 }
 
+/* The bytes after buf's header: a batch, or one record of the largest
+ * message. */
+static size_t gather_room(const struct sender *s)
+{
+    size_t one = BRIDGE_BATCH_RECORD + s->max_len;
+
+    return one > BATCH_BYTES ? one : BATCH_BYTES;
+}
+
 static tool_status open_segment(struct sender *s)
 {
     struct shmkit_info info;
     tool_status status;
+    size_t frames;
     int rc;
 
     if ((rc = shmkit_info(s->o->spec, &info, sizeof info)) < 0)
@@ -236,14 +263,24 @@ static tool_status open_segment(struct sender *s)
         return status;
     /* The stream's identity: where and when the segment was made. */
     s->welcome.stream = (uint64_t)info.created_sec * 1000000000u ^ (uint64_t)info.creator_pid;
-    s->buf = malloc(BRIDGE_HEADER_SIZE + s->max_len);
+    s->buf = malloc(BRIDGE_HEADER_SIZE + gather_room(s));
     s->fifo = malloc(WINDOW_MAX * sizeof *s->fifo);
+    frames = BRIDGE_QUEUE_BYTES / (BRIDGE_HEADER_SIZE + gather_room(s));
+    s->hwm = frames < 4 ? 4 : frames > BRIDGE_HWM ? BRIDGE_HWM : (int)frames;
     if (s->buf == NULL || s->fifo == NULL)
         return tool_error(TOOL_EXIT_RUNTIME, s->o->spec, "out of memory");
     return TOOL_GO_ON;
 }
 
 /* ---- sessions ------------------------------------------------------------ */
+
+/* A frame that waits for room is for the block session that ends. */
+static void forget_pending(struct sender *s)
+{
+    if (s->pending)
+        zmq_msg_close(&s->pending_msg);
+    s->pending = 0;
+}
 
 static void send_welcome(struct sender *s, struct peer *p, uint64_t number)
 {
@@ -287,7 +324,8 @@ static void hello_block(struct sender *s, const void *id, size_t id_len,
         refuse(s, s->peers[0].id, s->peers[0].id_len, TOOL_EXIT_NETWORK,
                "another receiver took over");
     s->npeers = 0;
-    s->pending = 0;
+    forget_pending(s);
+    s->used = s->count = 0;
     if ((start = block_start(s, h, need)) < 0) {
         refuse(s, id, id_len, start == -1 ? TOOL_EXIT_INCOMPATIBLE : TOOL_EXIT_RUNTIME,
                start == -1 ? "receiver is ahead of this stream: its ring is not a copy of this one"
@@ -394,11 +432,14 @@ static void take_frame(struct sender *s, const void *id, size_t id_len, const vo
     if (f.type == BRIDGE_HELLO || (p == NULL && (f.type == BRIDGE_ACK ||
                                                  f.type == BRIDGE_HEARTBEAT))) {
         take_hello(s, id, id_len, &f);
+        if ((p = find_peer(s, id, id_len)) != NULL)
+            p->batch = (f.flags & BRIDGE_FLAG_BATCH) != 0;
         return;
     }
     if (p == NULL)
         return; /* a peer forgotten, saying goodbye or failing */
     p->heard = s->now;
+    p->batch = (f.flags & BRIDGE_FLAG_BATCH) != 0;
     if (f.type == BRIDGE_ACK)
         take_ack(s, p, &f);
     else if (f.type == BRIDGE_ERROR) {
@@ -450,104 +491,288 @@ static int has_credit(const struct sender *s)
            && (s->fifo_count == 0 || s->bytes_inflight < (uint64_t)s->window_kib * 1024);
 }
 
-/* Send the DATA in buf (LEN bytes with its header) to the block peer.
- * 0 sent, 1 its queue is full (kept in s->pending), -1 it is gone. */
-static int block_send(struct sender *s, size_t len)
+/* Whether every peer takes DATA_BATCH: otherwise a frame holds one
+ * message. */
+static int peers_batch(const struct sender *s)
 {
-    int rc = peer_send(s, &s->peers[0], s->buf, len);
+    unsigned i;
 
-    if (rc == -EAGAIN) {
-        s->pending = len;
-        return 1;
+    for (i = 0; i < s->npeers; i++)
+        if (!s->peers[i].batch)
+            return 0;
+    return 1;
+}
+
+/* Encode the header of the frame gathered in buf, the first TAKE records
+ * of it: a DATA_BATCH, or a DATA for a lone message (its header written
+ * over the record's length, so that the message follows it).  Returns
+ * the frame's length, and where it starts in *AT. */
+static size_t seal(struct sender *s, size_t take, uint32_t count, size_t *at)
+{
+    if (count == 1) {
+        *at = BRIDGE_BATCH_RECORD;
+        bridge_encode_data_header(s->buf + *at, s->first);
+        return BRIDGE_HEADER_SIZE + take - BRIDGE_BATCH_RECORD;
     }
-    s->pending = 0;
-    if (rc < 0) {
-        drop_peer(s, &s->peers[0], "unreachable");
+    *at = 0;
+    bridge_encode_batch_header(s->buf, s->first);
+    return BRIDGE_HEADER_SIZE + take;
+}
+
+/* Frames this long or longer go to ZeroMQ without a copy: buf itself,
+ * freed by ZeroMQ once sent, and a fresh buf takes its place.  Shorter
+ * ones are copied, which costs less than a buffer. */
+#define ZERO_COPY_MIN 4096u
+
+static void free_frame(void *data, void *hint)
+{
+    (void)data;
+    free(hint);
+}
+
+/* Make MSG the frame of LEN bytes at AT in buf.  What buf holds after the
+ * frame (CARRY bytes: a message that starts the next frame) moves to the
+ * start of the next frame.  0, or -1 (out of memory). */
+static int frame_msg(struct sender *s, zmq_msg_t *msg, size_t at, size_t len, size_t carry)
+{
+    unsigned char *old = s->buf, *fresh = NULL;
+
+    if (len >= ZERO_COPY_MIN && (fresh = malloc(BRIDGE_HEADER_SIZE + gather_room(s))) != NULL
+        && zmq_msg_init_data(msg, old + at, len, free_frame, old) == 0) {
+        memcpy(fresh + BRIDGE_HEADER_SIZE, old + at + len, carry);
+        s->buf = fresh;
+        return 0;
+    }
+    free(fresh);
+    if (zmq_msg_init_size(msg, len) != 0)
         return -1;
-    }
+    memcpy(zmq_msg_data(msg), old + at, len);
+    memmove(old + BRIDGE_HEADER_SIZE, old + at + len, carry);
     return 0;
 }
 
-/* A message numbered SEQ of LEN bytes received from the ring into buf:
- * to the block peer, within credit. */
-static void forward_block(struct sender *s, uint64_t seq, size_t len)
+/* MSG to the peer P without waiting: 0 (MSG is then empty), or -errno
+ * (MSG unchanged).  A ROUTER takes or refuses the routing id frame and
+ * its message together. */
+static int peer_send_msg(struct sender *s, struct peer *p, zmq_msg_t *msg)
 {
-    struct inflight *e;
+    if (zmq_send(s->sock, p->id, p->id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
+        || zmq_msg_send(msg, s->sock, ZMQ_DONTWAIT) < 0)
+        return -zmq_errno();
+    p->sent = s->now;
+    return 0;
+}
 
-    if (seq != s->next) {
-        /* The ring's writer dropped this bridge's entry and the messages
-         * between: say where the stream goes on (the receiver counts the
-         * gap as lost). */
+/* MSG to the block peer.  A full queue keeps it for later. */
+static void block_send(struct sender *s, zmq_msg_t *msg)
+{
+    int rc = peer_send_msg(s, &s->peers[0], msg);
+
+    if (rc == -EAGAIN) {
+        zmq_msg_init(&s->pending_msg);
+        zmq_msg_move(&s->pending_msg, msg);
+        zmq_msg_close(msg);
+        s->pending = 1;
+        return;
+    }
+    zmq_msg_close(msg);
+    if (rc < 0)
+        drop_peer(s, &s->peers[0], "unreachable");
+}
+
+/* The frame that met a full queue: 0 sent (or its peer is gone), 1 the
+ * queue is still full. */
+static int send_pending(struct sender *s)
+{
+    int rc = s->npeers == 1 ? peer_send_msg(s, &s->peers[0], &s->pending_msg) : -EHOSTUNREACH;
+
+    if (rc == -EAGAIN)
+        return 1;
+    if (rc < 0 && s->npeers == 1)
+        drop_peer(s, &s->peers[0], "unreachable");
+    forget_pending(s);
+    return 0;
+}
+
+/* MSG (COUNT messages) to every peer; a peer whose queue is full misses
+ * them.  The copies share MSG's bytes. */
+static void broadcast(struct sender *s, zmq_msg_t *msg, uint32_t count)
+{
+    unsigned i = 0;
+
+    while (i < s->npeers) {
+        zmq_msg_t copy;
+        int rc;
+
+        zmq_msg_init(&copy);
+        zmq_msg_copy(&copy, msg);
+        if ((rc = peer_send_msg(s, &s->peers[i], &copy)) < 0)
+            zmq_msg_close(&copy);
+        if (rc == -EAGAIN)
+            s->stats.lost += count;
+        if (rc < 0 && rc != -EAGAIN) {
+            drop_peer(s, &s->peers[i], "unreachable");
+            continue;
+        }
+        i++;
+    }
+    zmq_msg_close(msg);
+}
+
+/* Send the first TAKE bytes and COUNT records gathered in buf; the CARRY
+ * bytes after them start the next frame. */
+static void send_gathered(struct sender *s, size_t take, uint32_t count, size_t carry)
+{
+    size_t at, len = seal(s, take, count, &at);
+    zmq_msg_t msg;
+
+    if (frame_msg(s, &msg, at, len, carry) != 0) {
+        bridge_notice(s->o, "out of memory: %u messages not sent", (unsigned)count);
+        s->stats.lost += count;
+        return;
+    }
+    if (is_block(s))
+        block_send(s, &msg);
+    else
+        broadcast(s, &msg, count);
+}
+
+/* Send everything gathered. */
+static void flush(struct sender *s)
+{
+    if (s->count > 0 && s->npeers > 0)
+        send_gathered(s, s->used, s->count, 0);
+    s->used = s->count = 0;
+}
+
+/* The message numbered SEQ, just gathered at the end of buf (REC bytes
+ * with its length), does not follow the others: the ring's writer
+ * overwrote messages (overwrite ring), or dropped this bridge's entry
+ * (block ring).  The others go first, and it starts a new frame.  Returns
+ * -1 if the block peer had to be dropped: the stream cannot go on in
+ * order behind a frame that waits for room (its next HELLO rewinds). */
+static int gather_gap(struct sender *s, uint64_t seq, size_t rec)
+{
+    if (s->count > 0 && s->npeers > 0)
+        send_gathered(s, s->used, s->count, rec);
+    else
+        memmove(s->buf + BRIDGE_HEADER_SIZE, s->buf + BRIDGE_HEADER_SIZE + s->used, rec);
+    s->used = s->count = 0;
+    if (is_block(s)) {
+        if (s->pending || s->npeers == 0) {
+            if (s->npeers == 1)
+                drop_peer(s, &s->peers[0], "a gap in the ring while the peer's queue is full");
+            forget_pending(s);
+            return -1;
+        }
+        /* Tell the receiver where the stream goes on: it counts the gap
+         * as lost. */
         send_welcome(s, &s->peers[0], seq);
         s->stats.lost += seq - s->next;
         s->next = seq;
     }
-    bridge_encode_data_header(s->buf, seq);
-    e = &s->fifo[(s->fifo_head + s->fifo_count++) % WINDOW_MAX];
+    return 0;
+}
+
+/* Bookkeeping of a block ring's message SEQ of LEN bytes, now gathered. */
+static void block_account(struct sender *s, uint64_t seq, size_t len)
+{
+    struct inflight *e = &s->fifo[(s->fifo_head + s->fifo_count++) % WINDOW_MAX];
+
     e->seq = seq;
     e->len = (uint32_t)len;
     s->bytes_inflight += len;
-    s->next = seq + 1;
-    bridge_stats_count(&s->stats, len);
-    block_send(s, BRIDGE_HEADER_SIZE + len);
 }
 
-/* The DATA in buf (LEN bytes with its header) to every peer; a peer whose
- * queue is full misses it. */
-static void broadcast(struct sender *s, size_t len, uint64_t number)
+/* Copy the ring's next message into buf: 1, 0 if none came within
+ * WAIT_MS, or an error.  An overwrite ring's message overwritten while it
+ * was copied is dropped (the gap in the numbers tells the receiver). */
+static int gather_one(struct sender *s, int wait_ms)
+{
+    const void *msg;
+    unsigned char *rec;
+    uint64_t seq;
+    int len = shmkit_ring_peek(s->ring, &msg, wait_ms), rc;
+
+    if (len == -ETIMEDOUT || len == -EAGAIN || len == -EINTR)
+        return 0;
+    if (len < 0)
+        return len;
+    if (s->count > 0 && (s->used + BRIDGE_BATCH_RECORD + (size_t)len > BATCH_BYTES
+                         || !peers_batch(s)))
+        flush(s);
+    rec = s->buf + BRIDGE_HEADER_SIZE + s->used;
+    memcpy(rec + BRIDGE_BATCH_RECORD, msg, (size_t)len);
+    if ((rc = shmkit_ring_release(s->ring)) == SHMKIT_EOVERWRITTEN) {
+        s->stats.lost++;
+        return 1;
+    }
+    if (rc < 0)
+        return rc;
+    bridge_encode_batch_length(rec, (uint32_t)len);
+    seq = shmkit_ring_position(s->ring) - 1;
+    if (s->count > 0 ? seq != s->first + s->count : is_block(s) && seq != s->next) {
+        if (gather_gap(s, seq, BRIDGE_BATCH_RECORD + (size_t)len) < 0)
+            return 1;
+    }
+    if (s->count++ == 0)
+        s->first = seq;
+    s->used += BRIDGE_BATCH_RECORD + (size_t)len;
+    s->next = seq + 1;
+    if (is_block(s))
+        block_account(s, seq, (size_t)len);
+    bridge_stats_count(&s->stats, (size_t)len);
+    return 1;
+}
+
+/* Ring: gather up to BATCH messages, the first after a wait of up to
+ * WAIT_MS, into frames, and send them. */
+static tool_status pump_ring(struct sender *s)
+{
+    int i, rc;
+
+    for (i = 0; i < BATCH; i++) {
+        if (s->pending && send_pending(s) != 0)
+            return TOOL_GO_ON;
+        if (is_block(s) && !has_credit(s))
+            break;
+        rc = gather_one(s, i == 0 && s->count == 0 ? WAIT_MS : 0);
+        if (rc == 0)
+            break;
+        if (rc < 0)
+            return tool_fail(s->o->spec, "receive", rc);
+        if (!is_block(s)) {
+            s->stats.lost += shmkit_ring_lost(s->ring) - s->lost_seen;
+            s->lost_seen = shmkit_ring_lost(s->ring);
+        }
+    }
+    if (!s->pending)
+        flush(s);
+    return TOOL_GO_ON;
+}
+
+/* The DATA of the slot's VERSION, in buf, to every peer that lacks it
+ * (one that joined since it was published got it with its WELCOME); a
+ * peer whose queue is full misses it. */
+static void slot_broadcast(struct sender *s, uint64_t version)
 {
     unsigned i = 0;
 
     while (i < s->npeers) {
         struct peer *p = &s->peers[i];
-        int rc;
+        int rc = p->version >= version
+                     ? 0 : peer_send(s, p, s->buf, BRIDGE_HEADER_SIZE + s->max_len);
 
-        /* A slot's peer that joined since the version was published got
-         * it with its WELCOME already. */
-        if (s->slot != NULL && p->version >= number) {
-            i++;
-            continue;
-        }
-        rc = peer_send(s, p, s->buf, len);
         if (rc == -EAGAIN)
             s->stats.lost++;
         if (rc < 0 && rc != -EAGAIN) {
             drop_peer(s, p, "unreachable");
             continue;
         }
-        p->version = number;
+        p->version = version;
         i++;
     }
-    bridge_stats_count(&s->stats, len - BRIDGE_HEADER_SIZE);
-}
-
-/* Ring: up to BATCH messages, the first after a wait of up to WAIT_MS. */
-static tool_status pump_ring(struct sender *s)
-{
-    int i, rc;
-
-    for (i = 0; i < BATCH; i++) {
-        if (s->pending > 0 && block_send(s, s->pending) != 0)
-            return TOOL_GO_ON;
-        if (is_block(s) && !has_credit(s))
-            return TOOL_GO_ON;
-        rc = shmkit_ring_recv(s->ring, s->buf + BRIDGE_HEADER_SIZE, s->max_len,
-                              i == 0 ? WAIT_MS : 0);
-        if (rc == -ETIMEDOUT || rc == -EAGAIN || rc == -EINTR)
-            return TOOL_GO_ON;
-        if (rc < 0)
-            return tool_fail(s->o->spec, "receive", rc);
-        if (is_block(s)) {
-            forward_block(s, shmkit_ring_position(s->ring) - 1, (size_t)rc);
-            continue;
-        }
-        s->stats.lost += shmkit_ring_lost(s->ring) - s->lost_seen;
-        s->lost_seen = shmkit_ring_lost(s->ring);
-        s->next = shmkit_ring_position(s->ring);
-        bridge_encode_data_header(s->buf, s->next - 1);
-        broadcast(s, BRIDGE_HEADER_SIZE + (size_t)rc, s->next - 1);
-    }
-    return TOOL_GO_ON;
+    bridge_stats_count(&s->stats, s->max_len);
 }
 
 /* Slot: a new version after a wait of up to WAIT_MS, to every peer. */
@@ -566,7 +791,7 @@ static tool_status pump_slot(struct sender *s)
         return TOOL_GO_ON;
     s->next = version;
     bridge_encode_data_header(s->buf, version);
-    broadcast(s, BRIDGE_HEADER_SIZE + s->max_len, version);
+    slot_broadcast(s, version);
     return TOOL_GO_ON;
 }
 
@@ -576,7 +801,7 @@ static int can_pump(const struct sender *s)
     if (s->slot != NULL)
         return s->npeers > 0;
     if (is_block(s))
-        return s->pending > 0 ? 1 : has_credit(s);
+        return s->pending ? 1 : has_credit(s);
     return 1; /* overwrite: keep reading, so that a new peer starts fresh */
 }
 
@@ -586,7 +811,7 @@ static void wait_socket(struct sender *s, int ms)
 {
     zmq_pollitem_t item = { s->sock, 0, ZMQ_POLLIN, 0 };
 
-    if (s->pending > 0)
+    if (s->pending)
         item.events |= ZMQ_POLLOUT;
     zmq_poll(&item, 1, ms);
 }
@@ -625,8 +850,10 @@ static void drain(struct sender *s)
 
     while (is_block(s) && s->npeers == 1 && s->peer_acked < s->next
            && (s->now = bridge_now_ms()) < end) {
-        if (s->pending > 0)
-            block_send(s, s->pending);
+        if (s->pending)
+            send_pending(s);
+        else
+            flush(s);
         wait_socket(s, 20);
         drain_socket(s);
     }
@@ -669,8 +896,10 @@ int bridge_send_main(int argc, char **argv)
     s.o = &o;
     s.now = s.stats.since = bridge_now_ms();
     tool_catch_signals();
+    shmkit_set_wait_mode(SHMKIT_WAIT_BLOCK);
     if ((status = open_segment(&s)) == TOOL_GO_ON) {
         ctx = zmq_ctx_new();
+        o.send_hwm = s.hwm;
         status = bridge_socket_open(ctx, ZMQ_ROUTER, &o, &s.sock, &s.monitor);
         if (status == TOOL_GO_ON)
             status = run(&s);
@@ -685,6 +914,7 @@ int bridge_send_main(int argc, char **argv)
     }
     shmkit_ring_close(s.ring);
     shmkit_slot_close(s.slot);
+    forget_pending(&s);
     free(s.buf);
     free(s.fifo);
     free(s.peers);

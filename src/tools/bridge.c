@@ -224,12 +224,12 @@ static int set_int(void *sock, int option, int value)
  * reconnection with backoff (100 ms doubling up to 5 s), queues deep
  * enough for a window of small messages, and, on the sender's ROUTER,
  * an error rather than a silent drop for a peer that is gone. */
-static int configure_socket(void *sock, int type)
+static int configure_socket(void *sock, int type, const struct bridge_options *o)
 {
     int rc = set_int(sock, ZMQ_RECONNECT_IVL, 100);
 
     rc |= set_int(sock, ZMQ_RECONNECT_IVL_MAX, 5000);
-    rc |= set_int(sock, ZMQ_SNDHWM, BRIDGE_HWM);
+    rc |= set_int(sock, ZMQ_SNDHWM, o->send_hwm > 0 ? o->send_hwm : BRIDGE_HWM);
     rc |= set_int(sock, ZMQ_RCVHWM, BRIDGE_HWM);
     rc |= set_int(sock, ZMQ_LINGER, 2000);
     if (type == ZMQ_ROUTER)
@@ -248,7 +248,7 @@ tool_status bridge_socket_open(void *ctx, int type, const struct bridge_options 
     if (sock == NULL)
         return tool_error(TOOL_EXIT_RUNTIME, o->endpoint, "zmq_socket: %s",
                           zmq_strerror(zmq_errno()));
-    if (configure_socket(sock, type) != 0)
+    if (configure_socket(sock, type, o) != 0)
         return tool_error(TOOL_EXIT_RUNTIME, o->endpoint, "zmq_setsockopt: %s",
                           zmq_strerror(zmq_errno()));
     status = bridge_security_apply(ctx, sock, &o->sec, o->bind, o->endpoint);

@@ -31,6 +31,10 @@ int bridge_bench_main(int argc, char **argv);   /* bridge-bench.c */
 #define BRIDGE_WINDOW_KIB_DEFAULT 8192u
 /* The sockets' queue limits (ZMQ_SNDHWM, ZMQ_RCVHWM), in messages. */
 #define BRIDGE_HWM 10000
+/* A sender's queue per peer holds about this many bytes at most: its HWM
+ * is this over its largest frame (at least 4 frames, at most BRIDGE_HWM),
+ * so that a slow receiver of large messages cannot make it hoard memory. */
+#define BRIDGE_QUEUE_BYTES (64u << 20)
 
 /* The command line of send and receive. */
 struct bridge_options {
@@ -48,6 +52,7 @@ struct bridge_options {
     unsigned consumers;        /* receive --consumers (0: the library's 1) */
     unsigned mode;             /* receive --mode (0: 0600) */
     int once;                  /* receive --once */
+    int send_hwm;              /* ZMQ_SNDHWM in frames, 0 for BRIDGE_HWM */
 };
 
 /* Parse the options and operands of send (O->sending) or receive, ARGV[0]
