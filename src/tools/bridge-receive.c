@@ -33,6 +33,10 @@
 /* A write into a full block ring waits in slices this long, so that
  * heartbeats go on and signals are seen. */
 #define WRITE_SLICE_MS 100
+/* A block ring's ACK waits this long for more messages to cover (or for
+ * a quarter of the window or of the ring), so that ACKs stay off the path
+ * of a lone message, which matters for the round trip. */
+#define ACK_DELAY_MS 2
 
 /* A run ends with one of these besides an exit status: the sender said
  * BYE (receive --once). */
@@ -50,7 +54,8 @@ struct receiver {
     uint64_t acked;               /* block: the last ACK's number */
     uint64_t remote_next;         /* the sender's next, from heartbeats */
     uint32_t unacked;             /* block: messages written since then */
-    uint64_t unacked_bytes;       /* and their bytes */
+    uint64_t unacked_bytes;       /* and the ring space they take */
+    int64_t unacked_since;        /* when the first of them was written */
     int64_t now, heard, sent, hello_at;
     struct bridge_stats stats;
 };
@@ -266,6 +271,7 @@ static tool_status write_block(struct receiver *r, const void *data, size_t len)
         if (tool_signal_caught())
             return TOOL_SIGNALLED;
         r->now = bridge_now_ms();
+        send_ack(r); /* what is written meanwhile */
         if (r->now - r->sent >= r->o->heartbeat_ms)
             send_header(r, BRIDGE_HEARTBEAT, r->expected);
     }
@@ -291,11 +297,15 @@ static tool_status take_ring_data(struct receiver *r, uint64_t seq, const void *
                            (unsigned long long)seq, (unsigned long long)r->expected);
         if ((status = write_block(r, data, len)) != TOOL_GO_ON)
             return status;
-        /* A quarter of the window: the sender gets credit before it runs
-         * out. */
-        r->unacked_bytes += len;
-        if (++r->unacked >= r->o->window / 4 + 1
-            || r->unacked_bytes >= (uint64_t)r->o->window_kib * 256)
+        /* A quarter of the window, or of the sender's ring (a copy's
+         * capacity is the same): the sender gets credit, and its writer
+         * room, before either runs out. */
+        r->unacked_bytes += len + 16;
+        if (r->unacked++ == 0)
+            r->unacked_since = r->now;
+        if (r->unacked >= r->o->window / 4 + 1
+            || r->unacked_bytes >= (uint64_t)r->o->window_kib * 256
+            || r->unacked_bytes >= r->w.capacity / 4)
             send_ack(r);
     } else {
         r->stats.lost += seq - r->expected;
@@ -390,7 +400,7 @@ static tool_status take_frame(struct receiver *r, const void *data, size_t len)
     }
 }
 
-/* Take what the socket has, up to BATCH frames, then ACK. */
+/* Take what the socket has, up to BATCH frames. */
 static tool_status drain_socket(struct receiver *r)
 {
     zmq_msg_t msg;
@@ -410,8 +420,6 @@ static tool_status drain_socket(struct receiver *r)
                      : take_frame(r, zmq_msg_data(&msg), zmq_msg_size(&msg));
     }
     zmq_msg_close(&msg);
-    if (status == TOOL_GO_ON)
-        send_ack(r);
     return status;
 }
 
@@ -439,7 +447,7 @@ static tool_status housekeeping(struct receiver *r)
 static tool_status run(struct receiver *r)
 {
     zmq_pollitem_t item = { r->sock, 0, ZMQ_POLLIN, 0 };
-    int wait_ms = r->o->heartbeat_ms < 200 ? r->o->heartbeat_ms / 2 + 1 : 100;
+    int wait_ms = r->o->heartbeat_ms < 200 ? r->o->heartbeat_ms / 2 + 1 : 100, ready;
     tool_status status;
 
     r->now = r->heard = bridge_now_ms();
@@ -450,10 +458,12 @@ static tool_status run(struct receiver *r)
             send_header(r, BRIDGE_BYE, r->expected);
             return TOOL_EXIT_OK;
         }
-        zmq_poll(&item, 1, wait_ms);
+        ready = zmq_poll(&item, 1, r->unacked > 0 ? ACK_DELAY_MS : wait_ms);
         r->now = bridge_now_ms();
         if ((status = drain_socket(r)) != TOOL_GO_ON)
             return status == RECEIVE_BYE ? TOOL_EXIT_OK : status;
+        if (r->unacked > 0 && (ready == 0 || r->now - r->unacked_since >= ACK_DELAY_MS))
+            send_ack(r);
         if ((status = housekeeping(r)) != TOOL_GO_ON)
             return status;
     }

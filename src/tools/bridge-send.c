@@ -96,6 +96,8 @@ struct sender {
     struct inflight *fifo;
     size_t fifo_head, fifo_count;
     uint64_t bytes_inflight;
+    uint64_t ring_inflight;       /* the ring space they hold, about */
+    int drained;                  /* the last look at the ring found nothing */
     int64_t now, housekept;
     struct bridge_stats stats;
 };
@@ -103,6 +105,21 @@ struct sender {
 static int is_block(const struct sender *s)
 {
     return s->ring != NULL && s->policy == SHMKIT_RING_BLOCK;
+}
+
+/* The ring space a message of LEN bytes takes, at most: its frame header
+ * and alignment. */
+static uint64_t ring_bytes(size_t len)
+{
+    return ((uint64_t)len + 16 + 15) & ~(uint64_t)15;
+}
+
+/* Whether the block ring's writer may be waiting for room that only an
+ * ACK can make: what is in flight leaves less than two of the largest
+ * frames (one may go to padding at the ring's end). */
+static int writer_may_wait(const struct sender *s)
+{
+    return s->ring_inflight + 2 * ring_bytes(s->max_len) > s->welcome.capacity;
 }
 
 /* ---- peers --------------------------------------------------------------- */
@@ -338,7 +355,8 @@ static void hello_block(struct sender *s, const void *id, size_t id_len,
     s->window = h->window < WINDOW_MAX ? h->window : WINDOW_MAX;
     s->window_kib = h->window_kib;
     s->fifo_head = s->fifo_count = 0;
-    s->bytes_inflight = 0;
+    s->bytes_inflight = s->ring_inflight = 0;
+    s->drained = 0;
     send_welcome(s, p, s->next);
     bridge_notice(s->o, "receiver joined at message %llu", (unsigned long long)s->next);
 }
@@ -386,8 +404,10 @@ static void take_ack(struct sender *s, struct peer *p, const struct bridge_frame
     s->peer_acked = m;
     s->window = f->u.ack.window < WINDOW_MAX ? f->u.ack.window : WINDOW_MAX;
     s->window_kib = f->u.ack.window_kib;
+    s->drained = 0; /* the writer may have written into the room made */
     while (s->fifo_count > 0 && s->fifo[s->fifo_head].seq < m) {
         s->bytes_inflight -= s->fifo[s->fifo_head].len;
+        s->ring_inflight -= ring_bytes(s->fifo[s->fifo_head].len);
         s->fifo_head = (s->fifo_head + 1) % WINDOW_MAX;
         s->fifo_count--;
     }
@@ -682,6 +702,7 @@ static void block_account(struct sender *s, uint64_t seq, size_t len)
     e->seq = seq;
     e->len = (uint32_t)len;
     s->bytes_inflight += len;
+    s->ring_inflight += ring_bytes(len);
 }
 
 /* Copy the ring's next message into buf: 1, 0 if none came within
@@ -737,6 +758,7 @@ static tool_status pump_ring(struct sender *s)
         if (is_block(s) && !has_credit(s))
             break;
         rc = gather_one(s, i == 0 && s->count == 0 ? WAIT_MS : 0);
+        s->drained = rc == 0;
         if (rc == 0)
             break;
         if (rc < 0)
@@ -800,8 +822,10 @@ static int can_pump(const struct sender *s)
 {
     if (s->slot != NULL)
         return s->npeers > 0;
+    /* A block ring read to its end, whose writer may wait for the room an
+     * ACK makes: wait for the ACK (a wait on the ring would hold it up). */
     if (is_block(s))
-        return s->pending ? 1 : has_credit(s);
+        return s->pending ? 1 : has_credit(s) && !(s->drained && writer_may_wait(s));
     return 1; /* overwrite: keep reading, so that a new peer starts fresh */
 }
 
