@@ -10,6 +10,9 @@
  *   bridge overwrite   the same with overwrite rings, the writer offering
  *                      the push/pull rate of the same size (losses counted)
  *   bridge round trip  P -> A -> bridge -> A2 -> Q -> B -> bridge -> B2 -> P
+ *   ring round trip    P -> A -> Q -> B -> P on this machine, no bridge: the
+ *                      cost of the hand-offs between processes that the
+ *                      bridge's round trip has twice on top of ZeroMQ's
  *
  * Every role is a process of its own (fork), the bridges included: they
  * run bridge_send_main and bridge_receive_main in a child, as the
@@ -986,10 +989,11 @@ static void row_close(struct row *row)
 
 /* ---- the rows ----------------------------------------------------------- */
 
-enum { ROW_PUSHPULL, ROW_BLOCK, ROW_OVERWRITE, ROW_REQREP, ROW_TRIP, NROWS };
+enum { ROW_PUSHPULL, ROW_BLOCK, ROW_OVERWRITE, ROW_REQREP, ROW_TRIP, ROW_RINGTRIP, NROWS };
 
 static const char *const row_names[NROWS] = {
-    "push/pull", "bridge block", "bridge overwrite", "req/rep", "bridge round trip"
+    "push/pull", "bridge block", "bridge overwrite", "req/rep", "bridge round trip",
+    "ring round trip"
 };
 
 struct result {
@@ -1036,10 +1040,10 @@ static int ring_make(const char *spec, int policy, size_t size)
 {
     struct shmkit_ring_options o = SHMKIT_RING_OPTIONS_INIT;
     shmkit_ring *ring;
-    size_t capacity = 1u << 20;
+    size_t capacity = 4u << 20;
     int rc;
 
-    while (capacity < 8 * (size + 16))
+    while (capacity < 32 * (size + 16))
         capacity *= 2;
     o.capacity = capacity;
     o.max_message = size;
@@ -1237,6 +1241,44 @@ static int trip_row(struct row *row, const struct bench *b, size_t size, struct 
     return TOOL_GO_ON;
 }
 
+/* P -> A -> Q -> B -> P through local rings only. */
+static int run_ringtrip(const struct bench *b, size_t size, struct result *res)
+{
+    struct row row;
+    struct job job;
+    struct report r;
+    const char *a, *bb;
+    int status = row_open(&row);
+
+    if (status != TOOL_GO_ON)
+        return row_end(&row, status, res);
+    a = row_segment(&row, "a");
+    bb = row_segment(&row, "b");
+    job_init(&job, b, size, b->max_trips);
+    job.policy = SHMKIT_RING_BLOCK;
+    if ((status = ring_make(a, SHMKIT_RING_BLOCK, size)) == TOOL_GO_ON)
+        status = ring_make(bb, SHMKIT_RING_BLOCK, size);
+    job.ring_in = a;
+    job.ring_out = bb;
+    if (status == TOOL_GO_ON)
+        status = row_spawn(&row, &job, ROLE_ECHO);
+    if (status == TOOL_GO_ON)
+        status = row_await(&row, ROLE_ECHO, KIND_READY, START_TIMEOUT_MS, &r);
+    job.ring_in = bb;
+    job.ring_out = a;
+    if (status == TOOL_GO_ON)
+        status = row_spawn(&row, &job, ROLE_PING);
+    if (status == TOOL_GO_ON)
+        status = row_await(&row, ROLE_PING, KIND_RESULT, row_timeout(b), &r);
+    if (status == TOOL_GO_ON) {
+        res->ran = 1;
+        res->received = r.count;
+        res->median_us = r.median_us;
+        res->p99_us = r.p99_us;
+    }
+    return row_end(&row, status, res);
+}
+
 /* A bridge row, tried again (up to 3 times) if a bridge could not bind
  * its port: another process may have taken it since we looked.  ROWS
  * holds the rows of this size so far: an overwrite ring's writer offers
@@ -1274,7 +1316,8 @@ static int run_bridge_row(const struct bench *b, size_t size, int which, struct 
 static void compare(char *buf, size_t size, const struct result *row, int which,
                     const struct result *plain)
 {
-    if (which == ROW_PUSHPULL || which == ROW_REQREP || !row->ran || !plain->ran)
+    if (which == ROW_PUSHPULL || which == ROW_REQREP || which == ROW_RINGTRIP || !row->ran
+        || !plain->ran)
         snprintf(buf, size, "-");
     else if (which == ROW_TRIP)
         snprintf(buf, size, "%+.1f us", row->median_us - plain->median_us);
@@ -1307,7 +1350,7 @@ static void print_header(const struct bench *b)
 static void print_row(const struct bench *b, size_t size, const struct result *rows, int which)
 {
     const struct result *r = &rows[which];
-    int trip = which == ROW_REQREP || which == ROW_TRIP;
+    int trip = which == ROW_REQREP || which == ROW_TRIP || which == ROW_RINGTRIP;
     char vs[32];
 
     compare(vs, sizeof vs, r, which, plain_of(rows, which));
@@ -1367,8 +1410,26 @@ static void verdict(const struct bench *b, struct result (*res)[NROWS], int whic
 /* ---- main --------------------------------------------------------------- */
 
 static int (*const row_run[NROWS])(const struct bench *, size_t, struct result *) = {
-    run_pushpull, NULL, NULL, run_reqrep, NULL
+    run_pushpull, NULL, NULL, run_reqrep, NULL, run_ringtrip
 };
+
+/* The round trip's added time, taken apart per size: two local ring
+ * round trips' worth of hand-offs (one on each side of the network), and
+ * what is left, the bridge's own. */
+static void trip_parts(const struct bench *b, struct result (*res)[NROWS])
+{
+    int i;
+
+    for (i = 0; i < b->nsizes; i++) {
+        const struct result *t = &res[i][ROW_TRIP], *q = &res[i][ROW_REQREP];
+        const struct result *l = &res[i][ROW_RINGTRIP];
+
+        if (t->ran && q->ran && l->ran)
+            printf("round trip %zu bytes: adds %.1f us = 2 local ring round trips (%.1f us) "
+                   "+ %.1f us of the bridges' own\n", b->sizes[i], t->median_us - q->median_us,
+                   2 * l->median_us, t->median_us - q->median_us - 2 * l->median_us);
+    }
+}
 
 static int run_size(const struct bench *b, size_t size, struct result *rows)
 {
@@ -1404,6 +1465,7 @@ static int run_all(const struct bench *b)
         verdict(b, res, ROW_BLOCK, 0.7);
         verdict(b, res, ROW_OVERWRITE, 0.9);
         verdict(b, res, ROW_TRIP, 20);
+        trip_parts(b, res);
     }
     free(res);
     if (status == TOOL_GO_ON)

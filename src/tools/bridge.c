@@ -83,7 +83,7 @@ static void print_help(void)
         "      --from-oldest           rings: start at the oldest message kept\n"
         "      --window N              ignored: the receiver sets the window\n"
         "  receive:\n"
-        "      --window N              messages in flight (default 1024)\n"
+        "      --window N              messages in flight (default 16384)\n"
         "      --window-bytes N        bytes in flight (default 8M; k/M/G suffixes)\n"
         "      --consumers N           a block ring created: its consumers\n"
         "      --mode OCTAL            permissions of a segment created (default 0600)\n"

@@ -27,7 +27,7 @@ int bridge_bench_main(int argc, char **argv);   /* bridge-bench.c */
 #include "tool.h"
 
 /* receive's defaults: messages and KiB in flight. */
-#define BRIDGE_WINDOW_DEFAULT 1024u
+#define BRIDGE_WINDOW_DEFAULT 16384u
 #define BRIDGE_WINDOW_KIB_DEFAULT 8192u
 /* The sockets' queue limits (ZMQ_SNDHWM, ZMQ_RCVHWM), in messages. */
 #define BRIDGE_HWM 10000
