@@ -5,8 +5,9 @@
 # the WELCOME's layout.  Then two fake receivers of a block ring's
 # stream, written from doc/BRIDGE.md: one that leaves the BATCH flag clear
 # gets DATA frames only, one that sets it gets DATA_BATCH frames (several
-# messages in one) whose numbers follow each other.  Skipped with the
-# reason without pyzmq.
+# messages in one) whose numbers follow each other.  And a late ACK of an
+# earlier session (HELLOs queued during an outage) moves the stream on
+# instead of ending it.  Skipped with the reason without pyzmq.
 # SPDX-License-Identifier: BSD-2-Clause
 set -u
 BR_TEST=py
@@ -110,5 +111,59 @@ ring_client_case() {
 ring_client_case 0 "data yes batch no several no" "a client without the BATCH flag gets DATA frames only"
 ring_client_case 1 "data no batch yes several yes" \
     "a client with the BATCH flag gets the ready messages in DATA_BATCH frames"
+
+# A late ACK: the receiver's HELLOs queue up while the link is down and
+# each one restarts the session, so an ACK of an earlier session can
+# name more than the current one has sent.  The sender must go on from
+# there (a WELCOME at that number), not refuse the receiver.
+cat >"$TAP_TMP/late_ack.py" <<'EOF'
+import struct, sys
+import zmq
+
+ctx = zmq.Context()
+s = ctx.socket(zmq.DEALER)
+s.setsockopt(zmq.LINGER, 0)
+s.connect(sys.argv[1])
+
+def frame(kind, number, payload=b""):
+    return b"SKB1" + struct.pack("<BBHQ", kind, 0, 1, number) + payload
+
+def recv():
+    if not s.poll(30000):
+        sys.exit("nothing for 30 s")
+    f = s.recv()
+    return f[4], struct.unpack("<Q", f[8:16])[0], f
+
+s.send(frame(1, 0, struct.pack("<III", 100000, 65536, 1)))   # HELLO, any start
+got = 0
+while got < 100:
+    kind, number, f = recv()
+    if kind == 3:
+        got = number + 1
+s.send(frame(1, 0, struct.pack("<III", 1, 1, 0)))            # HELLO again: need 0, window 1
+while True:                                                   # its WELCOME(0)
+    kind, number, f = recv()
+    if kind == 2:
+        break
+s.send(frame(4, 100, struct.pack("<II", 100000, 65536)))     # the late ACK of 100
+while True:
+    kind, number, f = recv()
+    if kind == 6:
+        print("error", f[16:].decode("utf-8", "replace"))
+        break
+    if kind == 2:
+        print("welcome", number)
+        break
+EOF
+ring=$(br_spec "$be" 2)
+tap_cmd "late ACK: a block ring" 0 - - "$WRITE" --ring 1048576 "$ring"
+tap_cmd "late ACK: 2000 messages in it" 0 '^sent 2000$' - "$STREAM" produce "$ring" 2000 40
+port=$(br_free_port)
+br_start snd "$BRIDGE" send -q --from-oldest "$ring" "tcp://127.0.0.1:$port"
+tap_cmd "late ACK: the sender goes on from the ACK's number" 0 '^welcome 100$' - \
+    "$BR_PY" "$TAP_TMP/late_ack.py" "tcp://127.0.0.1:$port"
+br_stop snd 10
+br_is_status $? 0 snd "late ACK: the sending bridge exits 0 on SIGTERM"
+"$SK_PLAIN_SHMKIT" rm -f "$ring"
 
 tap_done

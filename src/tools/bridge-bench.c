@@ -618,30 +618,62 @@ static int ring_put(shmkit_ring *ring, const char *spec, const void *buf, size_t
     return 0;
 }
 
+/* Look at the next message of RING in place, as a PULL socket's reader
+ * looks at a message in ZeroMQ's buffer: copy its first bytes (its
+ * number) to HEAD and release it.  Its length; -2 if an overwrite ring's
+ * writer overwrote it meanwhile (not counted); -1 as ring_next. */
+static int ring_look(shmkit_ring *ring, const char *spec, unsigned char head[8], int idle_ms)
+{
+    int64_t deadline = now_ns() + (int64_t)idle_ms * 1000000;
+    const void *msg;
+    int rc;
+
+    while ((rc = shmkit_ring_peek(ring, &msg, 100)) < 0) {
+        if (tool_signal_caught() != 0)
+            return -1;
+        if (rc != -ETIMEDOUT && rc != -EINTR && rc != -EAGAIN) {
+            tool_fail(spec, "bench: peek", rc);
+            return -1;
+        }
+        if (now_ns() > deadline)
+            return -1;
+    }
+    memcpy(head, msg, rc < 8 ? (size_t)rc : 8);
+    switch (shmkit_ring_release(ring)) {
+    case 0:
+        return rc;
+    case SHMKIT_EOVERWRITTEN:
+        return -2;
+    default:
+        tool_fail(spec, "bench: release", SHMKIT_ECORRUPT);
+        return -1;
+    }
+}
+
 /* The consumer at the far end: counts until the end mark (an empty
  * message), or, on an overwrite ring where the mark may be lost, until
  * the stream stays idle. */
 static int role_consumer(const struct job *job)
 {
-    unsigned char *buf = malloc(job->size);
+    unsigned char head[8];
     int idle = job->policy == SHMKIT_RING_OVERWRITE ? IDLE_END_MS : STALL_TIMEOUT_MS;
     shmkit_ring *ring = NULL;
     struct tally t;
     int len, rc = -1;
 
     memset(&t, 0, sizeof t);
-    if (buf != NULL && ring_await(&ring, job->ring_in, SHMKIT_FROM_OLDEST) == 0) {
+    if (ring_await(&ring, job->ring_in, SHMKIT_FROM_OLDEST) == 0) {
         report_ready(job, "");
-        while ((len = ring_next(ring, job->ring_in, buf, job->size,
-                                t.count > 0 ? idle : START_TIMEOUT_MS)) > 0)
-            tally_take(&t, buf, (size_t)len);
+        while ((len = ring_look(ring, job->ring_in, head,
+                                t.count > 0 ? idle : START_TIMEOUT_MS)) > 0 || len == -2)
+            if (len > 0)
+                tally_take(&t, head, (size_t)len);
         rc = len == 0 || (t.count > 0 && job->policy == SHMKIT_RING_OVERWRITE &&
                           tool_signal_caught() == 0) ? 0 : -1;
     }
     if (rc == 0)
         report_tally(job, &t);
     shmkit_ring_close(ring);
-    free(buf);
     return rc == 0 ? TOOL_EXIT_OK : report_failed(job, "ring consumer failed");
 }
 

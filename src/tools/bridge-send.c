@@ -299,12 +299,21 @@ static void forget_pending(struct sender *s)
     s->pending = 0;
 }
 
+/* A WELCOME that meets a full queue (frames of the session it ends can
+ * fill it) waits as the block session's pending frame, since DATA
+ * without it would be dropped.  A broadcast peer that misses one says
+ * HELLO again after a heartbeat. */
 static void send_welcome(struct sender *s, struct peer *p, uint64_t number)
 {
     unsigned char frame[BRIDGE_HEADER_SIZE + BRIDGE_WELCOME_FIXED + sizeof s->layout];
     size_t len = bridge_encode_welcome(frame, sizeof frame, number, &s->welcome);
 
-    peer_send(s, p, frame, len);
+    if (peer_send(s, p, frame, len) != -EAGAIN || !is_block(s) || s->pending)
+        return;
+    if (zmq_msg_init_size(&s->pending_msg, len) == 0) {
+        memcpy(zmq_msg_data(&s->pending_msg), frame, len);
+        s->pending = 1;
+    }
 }
 
 /* Block ring: move the cursor to message NEED, which the receiver's copy
@@ -393,8 +402,20 @@ static void take_ack(struct sender *s, struct peer *p, const struct bridge_frame
 
     if (!is_block(s) || p != &s->peers[0])
         return;
-    if (m < s->peer_acked || m > s->next) {
-        refuse(s, p->id, p->id_len, TOOL_EXIT_NETWORK, "ACK out of range");
+    if (m < s->peer_acked)
+        return; /* from an earlier session, which a new HELLO restarted */
+    if (m > s->next) {
+        /* The receiver has more than this session sent: it had them from
+         * an earlier one (HELLOs queue up while the link is down, and each
+         * restarts the session).  Go on from M as for a HELLO. */
+        struct bridge_hello h = { f->u.ack.window, f->u.ack.window_kib, 0 };
+        unsigned char id[sizeof p->id];
+        size_t id_len = p->id_len;
+
+        memcpy(id, p->id, id_len);
+        hello_block(s, id, id_len, &h, m);
+        if ((p = find_peer(s, id, id_len)) != NULL)
+            p->batch = (f->flags & BRIDGE_FLAG_BATCH) != 0;
         return;
     }
     if (m > s->peer_acked && shmkit_ring_ack(s->ring, m) < 0) {
