@@ -10,9 +10,11 @@
  *   bridge overwrite   the same with overwrite rings, the writer offering
  *                      the push/pull rate of the same size (losses counted)
  *   bridge round trip  P -> A -> bridge -> A2 -> Q -> B -> bridge -> B2 -> P
- *   ring round trip    P -> A -> Q -> B -> P on this machine, no bridge: the
- *                      cost of the hand-offs between processes that the
- *                      bridge's round trip has twice on top of ZeroMQ's
+ *   ring round trip    P -> A -> Q -> B -> P on this machine, no bridge,
+ *                      P and Q in the library's default (adaptive) wait
+ *   ring trip, asleep  the same with P and Q in block mode: four hand-offs
+ *                      to a sleeping process, as many as the bridges add
+ *                      to ZeroMQ's round trip (each of them sleeps)
  *
  * Every role is a process of its own (fork), the bridges included: they
  * run bridge_send_main and bridge_receive_main in a child, as the
@@ -193,6 +195,7 @@ struct job {
     int duration_ms;
     uint64_t max_messages;
     double offer_rate;          /* ring writer: messages per second, 0 as fast as it can */
+    int sleep_wait;             /* round trip P and Q: SHMKIT_WAIT_BLOCK */
     char endpoint[160];
     const char *ring_in, *ring_out;
 };
@@ -763,6 +766,8 @@ static int role_ping(const struct job *job)
     shmkit_ring *out = NULL, *in = NULL;
     int rc = -1;
 
+    if (job->sleep_wait)
+        shmkit_set_wait_mode(SHMKIT_WAIT_BLOCK);
     if (smp.us != NULL && buf != NULL && shmkit_ring_open(&out, job->ring_out, SHMKIT_WRITE) == 0 &&
         ring_await(&in, job->ring_in, SHMKIT_FROM_OLDEST) == 0)
         rc = ping_loop(job, out, in, buf, &smp);
@@ -783,6 +788,8 @@ static int role_echo(const struct job *job)
     shmkit_ring *in = NULL, *out = NULL;
     int rc = -1, len;
 
+    if (job->sleep_wait)
+        shmkit_set_wait_mode(SHMKIT_WAIT_BLOCK);
     if (buf != NULL && shmkit_ring_open(&out, job->ring_out, SHMKIT_WRITE) == 0 &&
         ring_await(&in, job->ring_in, SHMKIT_FROM_OLDEST) == 0) {
         report_ready(job, "");
@@ -1021,11 +1028,14 @@ static void row_close(struct row *row)
 
 /* ---- the rows ----------------------------------------------------------- */
 
-enum { ROW_PUSHPULL, ROW_BLOCK, ROW_OVERWRITE, ROW_REQREP, ROW_TRIP, ROW_RINGTRIP, NROWS };
+enum {
+    ROW_PUSHPULL, ROW_BLOCK, ROW_OVERWRITE, ROW_REQREP, ROW_TRIP, ROW_RINGTRIP, ROW_RINGSLEEP,
+    NROWS
+};
 
 static const char *const row_names[NROWS] = {
     "push/pull", "bridge block", "bridge overwrite", "req/rep", "bridge round trip",
-    "ring round trip"
+    "ring round trip", "ring trip, asleep"
 };
 
 struct result {
@@ -1273,8 +1283,9 @@ static int trip_row(struct row *row, const struct bench *b, size_t size, struct 
     return TOOL_GO_ON;
 }
 
-/* P -> A -> Q -> B -> P through local rings only. */
-static int run_ringtrip(const struct bench *b, size_t size, struct result *res)
+/* P -> A -> Q -> B -> P through local rings only, P and Q waiting in
+ * block mode if SLEEP. */
+static int ring_trip(const struct bench *b, size_t size, int sleep, struct result *res)
 {
     struct row row;
     struct job job;
@@ -1288,6 +1299,7 @@ static int run_ringtrip(const struct bench *b, size_t size, struct result *res)
     bb = row_segment(&row, "b");
     job_init(&job, b, size, b->max_trips);
     job.policy = SHMKIT_RING_BLOCK;
+    job.sleep_wait = sleep;
     if ((status = ring_make(a, SHMKIT_RING_BLOCK, size)) == TOOL_GO_ON)
         status = ring_make(bb, SHMKIT_RING_BLOCK, size);
     job.ring_in = a;
@@ -1309,6 +1321,16 @@ static int run_ringtrip(const struct bench *b, size_t size, struct result *res)
         res->p99_us = r.p99_us;
     }
     return row_end(&row, status, res);
+}
+
+static int run_ringtrip(const struct bench *b, size_t size, struct result *res)
+{
+    return ring_trip(b, size, 0, res);
+}
+
+static int run_ringsleep(const struct bench *b, size_t size, struct result *res)
+{
+    return ring_trip(b, size, 1, res);
 }
 
 /* A bridge row, tried again (up to 3 times) if a bridge could not bind
@@ -1348,8 +1370,8 @@ static int run_bridge_row(const struct bench *b, size_t size, int which, struct 
 static void compare(char *buf, size_t size, const struct result *row, int which,
                     const struct result *plain)
 {
-    if (which == ROW_PUSHPULL || which == ROW_REQREP || which == ROW_RINGTRIP || !row->ran
-        || !plain->ran)
+    if (which == ROW_PUSHPULL || which == ROW_REQREP || which == ROW_RINGTRIP
+        || which == ROW_RINGSLEEP || !row->ran || !plain->ran)
         snprintf(buf, size, "-");
     else if (which == ROW_TRIP)
         snprintf(buf, size, "%+.1f us", row->median_us - plain->median_us);
@@ -1382,7 +1404,8 @@ static void print_header(const struct bench *b)
 static void print_row(const struct bench *b, size_t size, const struct result *rows, int which)
 {
     const struct result *r = &rows[which];
-    int trip = which == ROW_REQREP || which == ROW_TRIP || which == ROW_RINGTRIP;
+    int trip = which == ROW_REQREP || which == ROW_TRIP || which == ROW_RINGTRIP
+               || which == ROW_RINGSLEEP;
     char vs[32];
 
     compare(vs, sizeof vs, r, which, plain_of(rows, which));
@@ -1442,24 +1465,26 @@ static void verdict(const struct bench *b, struct result (*res)[NROWS], int whic
 /* ---- main --------------------------------------------------------------- */
 
 static int (*const row_run[NROWS])(const struct bench *, size_t, struct result *) = {
-    run_pushpull, NULL, NULL, run_reqrep, NULL, run_ringtrip
+    run_pushpull, NULL, NULL, run_reqrep, NULL, run_ringtrip, run_ringsleep
 };
 
-/* The round trip's added time, taken apart per size: two local ring
- * round trips' worth of hand-offs (one on each side of the network), and
- * what is left, the bridge's own. */
+/* The round trip's added time, taken apart per size: four hand-offs to
+ * a sleeping process (two local ring round trips in block mode: the
+ * bridges sleep, and wake for each message), and what is left, the
+ * bridges' own work. */
 static void trip_parts(const struct bench *b, struct result (*res)[NROWS])
 {
     int i;
 
     for (i = 0; i < b->nsizes; i++) {
         const struct result *t = &res[i][ROW_TRIP], *q = &res[i][ROW_REQREP];
-        const struct result *l = &res[i][ROW_RINGTRIP];
+        const struct result *l = &res[i][ROW_RINGSLEEP];
 
         if (t->ran && q->ran && l->ran)
-            printf("round trip %zu bytes: adds %.1f us = 2 local ring round trips (%.1f us) "
-                   "+ %.1f us of the bridges' own\n", b->sizes[i], t->median_us - q->median_us,
-                   2 * l->median_us, t->median_us - q->median_us - 2 * l->median_us);
+            printf("round trip %zu bytes: adds %.1f us = 4 hand-offs to a sleeping process "
+                   "(%.1f us) + %.1f us of the bridges' own\n", b->sizes[i],
+                   t->median_us - q->median_us, 2 * l->median_us,
+                   t->median_us - q->median_us - 2 * l->median_us);
     }
 }
 
