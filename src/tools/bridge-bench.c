@@ -1116,6 +1116,15 @@ static void result_tally(struct result *res, const struct report *r, size_t size
                  (unsigned long long)r->bad);
 }
 
+/* A round trip row's result: the samples P reported in R. */
+static void result_trip(struct result *res, const struct report *r)
+{
+    res->ran = 1;
+    res->received = r->count;
+    res->median_us = r->median_us;
+    res->p99_us = r->p99_us;
+}
+
 /* The end of a row: a failure becomes the result's note.  TOOL_SIGNALLED
  * stops the bench; anything else goes on with the next row. */
 static int row_end(struct row *row, int status, struct result *res)
@@ -1182,12 +1191,8 @@ static int run_reqrep(const struct bench *b, size_t size, struct result *res)
     }
     if (status == TOOL_GO_ON)
         status = row_await(&row, ROLE_REQ, KIND_RESULT, row_timeout(b), &r);
-    if (status == TOOL_GO_ON) {
-        res->ran = 1;
-        res->received = r.count;
-        res->median_us = r.median_us;
-        res->p99_us = r.p99_us;
-    }
+    if (status == TOOL_GO_ON)
+        result_trip(res, &r);
     return row_end(&row, status, res);
 }
 
@@ -1245,13 +1250,36 @@ static int stream_row(struct row *row, const struct bench *b, size_t size, int p
     return TOOL_GO_ON;
 }
 
+/* Q echoes Q_IN into Q_OUT, then P sends on P_OUT and times the answers
+ * on P_IN: TOOL_GO_ON with the result in RES, or a failure. */
+static int ping_pong(struct row *row, const struct bench *b, struct job *job, const char *q_in,
+                     const char *q_out, const char *p_in, const char *p_out,
+                     struct result *res)
+{
+    struct report r;
+    int status;
+
+    job->ring_in = q_in;
+    job->ring_out = q_out;
+    if ((status = row_spawn(row, job, ROLE_ECHO)) == TOOL_GO_ON)
+        status = row_await(row, ROLE_ECHO, KIND_READY, START_TIMEOUT_MS, &r);
+    job->ring_in = p_in;
+    job->ring_out = p_out;
+    if (status == TOOL_GO_ON)
+        status = row_spawn(row, job, ROLE_PING);
+    if (status == TOOL_GO_ON)
+        status = row_await(row, ROLE_PING, KIND_RESULT, row_timeout(b), &r);
+    if (status == TOOL_GO_ON)
+        result_trip(res, &r);
+    return status;
+}
+
 /* P -> A -> bridge -> A2 -> Q -> B -> bridge -> B2 -> P. */
 static int trip_row(struct row *row, const struct bench *b, size_t size, struct result *res)
 {
     const char *a = row_segment(row, "a"), *a2 = row_segment(row, "a2");
     const char *bb = row_segment(row, "b"), *b2 = row_segment(row, "b2");
     struct job job;
-    struct report r;
     int status;
 
     job_init(&job, b, size, b->max_trips);
@@ -1262,25 +1290,9 @@ static int trip_row(struct row *row, const struct bench *b, size_t size, struct 
         status = spawn_bridges(row, &job, a, a2);
     if (status == TOOL_GO_ON)
         status = spawn_bridges(row, &job, bb, b2);
-    job.ring_in = a2;
-    job.ring_out = bb;
     if (status == TOOL_GO_ON)
-        status = row_spawn(row, &job, ROLE_ECHO);
-    if (status == TOOL_GO_ON)
-        status = row_await(row, ROLE_ECHO, KIND_READY, START_TIMEOUT_MS, &r);
-    job.ring_in = b2;
-    job.ring_out = a;
-    if (status == TOOL_GO_ON)
-        status = row_spawn(row, &job, ROLE_PING);
-    if (status == TOOL_GO_ON)
-        status = row_await(row, ROLE_PING, KIND_RESULT, row_timeout(b), &r);
-    if (status != TOOL_GO_ON)
-        return status;
-    res->ran = 1;
-    res->received = r.count;
-    res->median_us = r.median_us;
-    res->p99_us = r.p99_us;
-    return TOOL_GO_ON;
+        status = ping_pong(row, b, &job, a2, bb, b2, a, res);
+    return status;
 }
 
 /* P -> A -> Q -> B -> P through local rings only, P and Q waiting in
@@ -1289,7 +1301,6 @@ static int ring_trip(const struct bench *b, size_t size, int sleep, struct resul
 {
     struct row row;
     struct job job;
-    struct report r;
     const char *a, *bb;
     int status = row_open(&row);
 
@@ -1302,24 +1313,8 @@ static int ring_trip(const struct bench *b, size_t size, int sleep, struct resul
     job.sleep_wait = sleep;
     if ((status = ring_make(a, SHMKIT_RING_BLOCK, size)) == TOOL_GO_ON)
         status = ring_make(bb, SHMKIT_RING_BLOCK, size);
-    job.ring_in = a;
-    job.ring_out = bb;
     if (status == TOOL_GO_ON)
-        status = row_spawn(&row, &job, ROLE_ECHO);
-    if (status == TOOL_GO_ON)
-        status = row_await(&row, ROLE_ECHO, KIND_READY, START_TIMEOUT_MS, &r);
-    job.ring_in = bb;
-    job.ring_out = a;
-    if (status == TOOL_GO_ON)
-        status = row_spawn(&row, &job, ROLE_PING);
-    if (status == TOOL_GO_ON)
-        status = row_await(&row, ROLE_PING, KIND_RESULT, row_timeout(b), &r);
-    if (status == TOOL_GO_ON) {
-        res->ran = 1;
-        res->received = r.count;
-        res->median_us = r.median_us;
-        res->p99_us = r.p99_us;
-    }
+        status = ping_pong(&row, b, &job, a, bb, bb, a, res);
     return row_end(&row, status, res);
 }
 
