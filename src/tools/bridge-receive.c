@@ -113,6 +113,12 @@ static void send_ack(struct receiver *r)
     r->unacked_bytes = 0;
 }
 
+/* Whether a block ring's ACK waits to go (ACK_DELAY_MS at the most). */
+static int ack_owed(const struct receiver *r)
+{
+    return r->unacked > 0 && r->welcomed && is_block(r);
+}
+
 /* Tell the sender why this side stops (exit STATUS there too), and
  * report it here. */
 static tool_status give_up(struct receiver *r, tool_status status, const char *fmt, ...)
@@ -256,7 +262,13 @@ static tool_status take_welcome(struct receiver *r, const struct bridge_frame *f
                       w->kind == SHMKIT_KIND_SLOT ? "version" : "message",
                       (unsigned long long)f->number);
     r->welcomed = 1;
-    r->acked = r->expected;
+    /* The session starts at the WELCOME's number: what it sends again
+     * below this copy's next message is dropped as duplicates, and an ACK
+     * soon (ACK_DELAY_MS) lets it leave the sender's ring. */
+    r->acked = is_block(r) && f->number < r->expected ? f->number : r->expected;
+    r->unacked = r->acked < r->expected ? 1 : 0;
+    r->unacked_bytes = 0;
+    r->unacked_since = r->now;
     return TOOL_GO_ON;
 }
 
@@ -458,11 +470,11 @@ static tool_status run(struct receiver *r)
             send_header(r, BRIDGE_BYE, r->expected);
             return TOOL_EXIT_OK;
         }
-        ready = zmq_poll(&item, 1, r->unacked > 0 ? ACK_DELAY_MS : wait_ms);
+        ready = zmq_poll(&item, 1, ack_owed(r) ? ACK_DELAY_MS : wait_ms);
         r->now = bridge_now_ms();
         if ((status = drain_socket(r)) != TOOL_GO_ON)
             return status == RECEIVE_BYE ? TOOL_EXIT_OK : status;
-        if (r->unacked > 0 && (ready == 0 || r->now - r->unacked_since >= ACK_DELAY_MS))
+        if (ack_owed(r) && (ready == 0 || r->now - r->unacked_since >= ACK_DELAY_MS))
             send_ack(r);
         if ((status = housekeeping(r)) != TOOL_GO_ON)
             return status;
