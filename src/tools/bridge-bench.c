@@ -582,6 +582,20 @@ static int ring_await(shmkit_ring **ring, const char *spec, unsigned flags)
     return 0;
 }
 
+/* After a receive or peek that returned RC < 0: whether to try again
+ * (it timed out or was interrupted, no signal asks to stop, and DEADLINE
+ * is not passed).  Any other error is printed, as WHAT of SPEC. */
+static int keep_waiting(int rc, const char *spec, const char *what, int64_t deadline)
+{
+    if (tool_signal_caught() != 0)
+        return 0;
+    if (rc != -ETIMEDOUT && rc != -EINTR && rc != -EAGAIN) {
+        tool_fail(spec, what, rc);
+        return 0;
+    }
+    return now_ns() <= deadline;
+}
+
 /* Receive the next message of RING into BUF (of ROOM bytes): its length,
  * or -1 (signal, error, or nothing for IDLE_MS). */
 static int ring_next(shmkit_ring *ring, const char *spec, void *buf, size_t room, int idle_ms)
@@ -589,19 +603,10 @@ static int ring_next(shmkit_ring *ring, const char *spec, void *buf, size_t room
     int64_t deadline = now_ns() + (int64_t)idle_ms * 1000000;
     int rc;
 
-    for (;;) {
-        rc = shmkit_ring_recv(ring, buf, room, 100);
-        if (rc >= 0)
-            return rc;
-        if (tool_signal_caught() != 0)
+    while ((rc = shmkit_ring_recv(ring, buf, room, 100)) < 0)
+        if (!keep_waiting(rc, spec, "bench: receive", deadline))
             return -1;
-        if (rc != -ETIMEDOUT && rc != -EINTR && rc != -EAGAIN) {
-            tool_fail(spec, "bench: receive", rc);
-            return -1;
-        }
-        if (now_ns() > deadline)
-            return -1;
-    }
+    return rc;
 }
 
 /* Send BUF into RING, waiting while the ring is full (block). */
@@ -631,16 +636,9 @@ static int ring_look(shmkit_ring *ring, const char *spec, unsigned char head[8],
     const void *msg;
     int rc;
 
-    while ((rc = shmkit_ring_peek(ring, &msg, 100)) < 0) {
-        if (tool_signal_caught() != 0)
+    while ((rc = shmkit_ring_peek(ring, &msg, 100)) < 0)
+        if (!keep_waiting(rc, spec, "bench: peek", deadline))
             return -1;
-        if (rc != -ETIMEDOUT && rc != -EINTR && rc != -EAGAIN) {
-            tool_fail(spec, "bench: peek", rc);
-            return -1;
-        }
-        if (now_ns() > deadline)
-            return -1;
-    }
     memcpy(head, msg, rc < 8 ? (size_t)rc : 8);
     switch (shmkit_ring_release(ring)) {
     case 0:
