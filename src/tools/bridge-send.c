@@ -38,7 +38,9 @@
 #include "shmkit.h"
 
 /* The segment wait between looks at the socket: short, since HELLOs and
- * ACKs wait that long; the library spins briefly before it sleeps. */
+ * ACKs wait that long.  The bridge waits in block mode (no spinning: on
+ * a machine with fewer cores than busy processes a spinning bridge takes
+ * the CPU that the other end of the stream needs). */
 #define WAIT_MS 2
 /* Messages sent between looks at the socket. */
 #define BATCH 4096
@@ -69,7 +71,6 @@ struct inflight {
 struct sender {
     const struct bridge_options *o;
     void *sock, *monitor;
-    int hwm;                      /* the socket's ZMQ_SNDHWM, in frames */
     shmkit_ring *ring;            /* one of the two */
     shmkit_slot *slot;
     int policy;                   /* ring: SHMKIT_RING_BLOCK or _OVERWRITE */
@@ -266,11 +267,19 @@ static size_t gather_room(const struct sender *s)
     return one > BATCH_BYTES ? one : BATCH_BYTES;
 }
 
+/* The socket's ZMQ_SNDHWM, in frames: about BRIDGE_QUEUE_BYTES of the
+ * largest frame per peer. */
+static int send_hwm(const struct sender *s)
+{
+    size_t frames = BRIDGE_QUEUE_BYTES / (BRIDGE_HEADER_SIZE + gather_room(s));
+
+    return frames < 4 ? 4 : frames > BRIDGE_HWM ? BRIDGE_HWM : (int)frames;
+}
+
 static tool_status open_segment(struct sender *s)
 {
     struct shmkit_info info;
     tool_status status;
-    size_t frames;
     int rc;
 
     if ((rc = shmkit_info(s->o->spec, &info, sizeof info)) < 0)
@@ -282,8 +291,6 @@ static tool_status open_segment(struct sender *s)
     s->welcome.stream = (uint64_t)info.created_sec * 1000000000u ^ (uint64_t)info.creator_pid;
     s->buf = malloc(BRIDGE_HEADER_SIZE + gather_room(s));
     s->fifo = malloc(WINDOW_MAX * sizeof *s->fifo);
-    frames = BRIDGE_QUEUE_BYTES / (BRIDGE_HEADER_SIZE + gather_room(s));
-    s->hwm = frames < 4 ? 4 : frames > BRIDGE_HWM ? BRIDGE_HWM : (int)frames;
     if (s->buf == NULL || s->fifo == NULL)
         return tool_error(TOOL_EXIT_RUNTIME, s->o->spec, "out of memory");
     return TOOL_GO_ON;
@@ -944,7 +951,7 @@ int bridge_send_main(int argc, char **argv)
     shmkit_set_wait_mode(SHMKIT_WAIT_BLOCK);
     if ((status = open_segment(&s)) == TOOL_GO_ON) {
         ctx = zmq_ctx_new();
-        o.send_hwm = s.hwm;
+        o.send_hwm = send_hwm(&s);
         status = bridge_socket_open(ctx, ZMQ_ROUTER, &o, &s.sock, &s.monitor);
         if (status == TOOL_GO_ON)
             status = run(&s);
